@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: MIT */
+/* libapc: application-aware packet capture. Include this one header. */
+#ifndef APC_APC_H
+#define APC_APC_H
+
+#include "common.h"
+#include "ctx.h"
+#include "capture.h"
+#include "ops.h"
+
+#endif

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The library context: one data directory, its store, its job pool.
+ */
+#ifndef APC_CTX_H
+#define APC_CTX_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct apc_ctx apc_ctx_t;
+
+enum apc_log_level {
+    APC_LOG_ERROR = 0,
+    APC_LOG_WARN = 1,
+    APC_LOG_INFO = 2,
+    APC_LOG_DEBUG = 3,
+};
+
+/*
+ * Logging hook. Called from any library thread, possibly concurrently; `msg` is valid only
+ * during the call. `payload` is the caller's, passed back untouched.
+ */
+typedef void (*apc_log_cb)(int level, const char *msg, void *payload);
+
+#define APC_CTX_OPTIONS_VERSION 1
+
+typedef struct apc_ctx_options {
+    unsigned version;     /* APC_CTX_OPTIONS_VERSION */
+    const char *data_dir; /* created if missing; NULL means "./apc-data" */
+    apc_log_cb log_cb;    /* NULL: messages at or below log_level go to stderr */
+    void *log_payload;
+    int log_level;        /* enum apc_log_level; default APC_LOG_WARN */
+    unsigned jobs;        /* worker threads for long jobs; 0 = default (2) */
+    int read_only;        /* nonzero: open the store read-only, start no jobs */
+} apc_ctx_options_t;
+
+/* Fills `opts` with defaults. Returns APC_EINVAL if `version` is unknown. */
+APC_API int apc_ctx_options_init(apc_ctx_options_t *opts, unsigned version);
+
+/*
+ * Opens (creating if needed) the data directory and its store, repairs what a crash left
+ * (torn segment tails, captures left active become "interrupted"), starts the job pool.
+ * On success *out belongs to the caller, closed with apc_ctx_close(). Blocks. Thread-safe.
+ */
+APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts);
+
+/*
+ * Cancels running jobs, waits for them, closes the store and frees the context. NULL-safe.
+ * No other call on ctx may run concurrently or afterwards.
+ */
+APC_API void apc_ctx_close(apc_ctx_t *ctx);
+
+/* The data directory in use. Owned by ctx. */
+APC_API const char *apc_ctx_data_dir(const apc_ctx_t *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Connection tracking (module `flow`): bidirectional 5-tuple with the initiator side, first and
+ * last time, packets and bytes each way, TCP state. A TCP SYN on a tuple whose connection has
+ * ended (FIN both ways or RST) starts a new connection, as Wireshark's tcp.stream does, so our
+ * counts compare with `tshark -z conv,tcp`.
+ */
+#ifndef APC_FLOW_H
+#define APC_FLOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decode/decode.h"
+
+typedef struct apc__conn {
+    uint64_t id;     /* assigned from the table's counter when the connection is created */
+    uint8_t ip_ver;  /* 4 or 6 */
+    uint8_t proto;   /* IP protocol number */
+    uint8_t a_addr[16], b_addr[16]; /* a = initiator (sender of the first packet, or of the SYN) */
+    uint16_t a_port, b_port;        /* 0 for protocols without ports */
+    int64_t first_ns, last_ns;
+    uint64_t pkts[2], bytes[2]; /* [0] a->b, [1] b->a; bytes are wire lengths */
+    int tcp_state;              /* enum apc_tcp_state (apc/capture.h) */
+    int64_t pid, tid, process_ref; /* owner when known (0 otherwise); process_ref is the store's */
+    int dirty;                     /* changed since the caller last cleared it */
+} apc__conn_t;
+
+typedef struct apc__flow_table apc__flow_table_t;
+
+/* Called when a connection leaves the table (evicted or at apc__flow_free); the caller stores
+ * it. The pointer is valid only during the call. */
+typedef void (*apc__conn_evict_cb)(const apc__conn_t *c, void *payload);
+
+/* New table whose first connection id is first_id. max_conns bounds memory: past it the least
+ * recently seen connection is evicted. Returns NULL on out of memory. */
+apc__flow_table_t *apc__flow_new(uint64_t first_id, size_t max_conns, apc__conn_evict_cb cb,
+                                 void *payload);
+
+/* Tracks a decoded packet: finds or creates its connection, updates counters and TCP state.
+ * *dir is set to 0 (a->b) or 1 (b->a). Returns NULL for packets that belong to no connection
+ * (not IP, or a non-first fragment whose first fragment was not seen). IPv4 non-first
+ * fragments are mapped through the first fragment (src, dst, proto, ip id). Connections idle
+ * for longer than the timeouts (in packet time) are evicted. */
+apc__conn_t *apc__flow_track(apc__flow_table_t *t, const apc__pkt_t *p, int64_t ts_ns,
+                             uint32_t wirelen, int *dir);
+
+/* Calls cb for every connection in the table (order unspecified). */
+void apc__flow_foreach(apc__flow_table_t *t, apc__conn_evict_cb cb, void *payload);
+/* Number of connections in the table now. */
+size_t apc__flow_count(const apc__flow_table_t *t);
+/* Next id the table would assign. */
+uint64_t apc__flow_next_id(const apc__flow_table_t *t);
+/* Evicts every connection (calling the evict callback) and frees the table. NULL-safe. */
+void apc__flow_free(apc__flow_table_t *t);
+
+#endif

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The store (module `store`): SQLite metadata (WAL) in <data>/apc.db, packet bytes in
+ * append-only pcapng segments under <data>/captures/<id>/, and a compact per-packet index.
+ * docs/storage.md describes the format.
+ */
+#ifndef APC_STORE_H
+#define APC_STORE_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include <apc/ctx.h>
+
+typedef struct apc__store apc__store_t;
+
+/* Opens or creates the store of ctx (runs migrations, then crash repair). */
+int apc__store_open(apc_ctx_t *ctx, apc__store_t **out);
+void apc__store_close(apc__store_t *s);
+
+/* A SQLite connection for the calling thread's use until apc__db_put. Connections are pooled;
+ * each has busy_timeout set, foreign keys on. Returns NULL with the error set on failure. */
+sqlite3 *apc__db_get(apc__store_t *s);
+void apc__db_put(apc__store_t *s, sqlite3 *db);
+
+/* Maps a SQLite result code to APC_ESTORE (or -ENOSPC / APC_EBUSY) with a message that
+ * includes `what` and sqlite3_errmsg(db). */
+int apc__db_err(sqlite3 *db, int rc, const char *what);
+
+#endif
