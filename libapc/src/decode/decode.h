@@ -12,10 +12,10 @@
 #include <stdint.h>
 
 /* Link types we decode (tcpdump.org/linktypes.html values). */
-#define APC_LINKTYPE_NULL 0       /* BSD loopback, host-order 4-byte family */
+#define APC_LINKTYPE_NULL 0 /* BSD loopback, host-order 4-byte family */
 #define APC_LINKTYPE_ETHERNET 1
-#define APC_LINKTYPE_RAW 101      /* raw IPv4/IPv6 */
-#define APC_LINKTYPE_LOOP 108     /* OpenBSD loopback, network-order family */
+#define APC_LINKTYPE_RAW 101  /* raw IPv4/IPv6 */
+#define APC_LINKTYPE_LOOP 108 /* OpenBSD loopback, network-order family */
 #define APC_LINKTYPE_LINUX_SLL 113
 #define APC_LINKTYPE_IPV4 228
 #define APC_LINKTYPE_IPV6 229
@@ -33,39 +33,44 @@ enum apc__layer {
 
 typedef struct apc__pkt {
     uint32_t linktype;
-    int link_decoded;     /* 1 if the link type is one we know */
-    uint16_t ethertype;   /* after VLAN/MPLS: 0x0800, 0x86dd, 0x0806 ARP, ... 0 unknown */
-    uint8_t vlan_count;   /* 802.1Q / QinQ tags seen */
-    uint16_t vlan_id[4];  /* outermost first */
-    uint8_t mpls_count;   /* MPLS labels seen */
-    int direction;        /* from SLL/SLL2 packet type: 0 unknown, 1 in, 2 out */
+    int link_decoded;    /* 1 if the link type is one we know */
+    uint16_t ethertype;  /* after VLAN/MPLS: 0x0800, 0x86dd, 0x0806 ARP, ... 0 unknown */
+    uint8_t vlan_count;  /* 802.1Q / QinQ tags seen */
+    uint16_t vlan_id[4]; /* outermost first */
+    uint8_t mpls_count;  /* MPLS labels seen */
+    int direction;       /* from SLL/SLL2 packet type: 0 unknown, 1 in, 2 out */
     uint8_t eth_src[6], eth_dst[6];
     int has_eth;
 
-    uint8_t ip_ver; /* 0 none, 4, 6 (innermost IP header that was decoded... see below) */
+    uint8_t ip_ver;           /* 0 none, 4, 6 (innermost IP header that was decoded... see below) */
     uint8_t src[16], dst[16]; /* IPv4 in the first 4 bytes */
     uint8_t ip_proto;         /* transport protocol after IPv6 extension headers */
     uint8_t ttl;              /* TTL / hop limit */
     uint16_t ip_id;
-    uint32_t ip_total_len;    /* IPv4 total length / IPv6 payload length + 40 */
-    int is_fragment;          /* any fragment (MF set or offset != 0) */
-    int frag_offset;          /* in bytes */
+    uint32_t ip_total_len; /* IPv4 total length / IPv6 payload length + 40 */
+    int is_fragment;       /* any fragment (MF set or offset != 0) */
+    int frag_offset;       /* in bytes */
     int frag_more;
 
-    int has_l4;               /* transport header decoded (not for non-first fragments) */
-    uint16_t sport, dport;    /* TCP/UDP */
-    uint8_t tcp_flags;        /* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20 ECE 0x40 CWR 0x80 */
+    int has_l4;            /* transport header decoded (not for non-first fragments) */
+    uint16_t sport, dport; /* TCP/UDP */
+    uint8_t tcp_flags; /* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20 ECE 0x40 CWR 0x80 */
     uint32_t tcp_seq, tcp_ack;
     uint16_t tcp_win;
     uint8_t icmp_type, icmp_code; /* ICMP or ICMPv6 */
 
-    uint32_t l3_off, l4_off;      /* offsets in the packet bytes (0 if absent) */
-    uint32_t payload_off;         /* transport payload start */
-    uint32_t payload_len;         /* payload bytes per headers (may exceed what was captured) */
-    uint32_t payload_caplen;      /* payload bytes actually present */
+    uint32_t l3_off, l4_off; /* offsets in the packet bytes (0 if absent) */
+    uint32_t payload_off;    /* transport payload start */
+    uint32_t payload_len;    /* payload bytes per headers (may exceed what was captured) */
+    uint32_t payload_caplen; /* payload bytes actually present */
 
-    int truncated_at;             /* enum apc__layer where decoding stopped for lack of bytes */
-    const char *error;            /* static text when a header was malformed, else NULL */
+    int truncated_at;  /* enum apc__layer where decoding stopped for lack of bytes */
+    const char *error; /* static text when a header was malformed, else NULL */
+
+    /* Added by module decode (appended; the fields above are unchanged). */
+    uint32_t wirelen;   /* as passed to apc__decode */
+    uint8_t ip_tunnels; /* IP-in-IP headers (protocol 4/41) passed; the L3 fields above
+                         * describe the innermost decoded IP header */
 } apc__pkt_t;
 
 /* Decodes `data` (caplen bytes present, wirelen on the wire) of link type `linktype`.
