@@ -219,10 +219,15 @@ static void ip(apc__sb_t *s, const apc__pkt_t *p, const apc__cur_t *c)
     if (p->ip_proto == 6) {
         apc__summary_tcp(s, p, c);
     } else if (p->ip_proto == 17) {
+        /* tcpdump: the smaller of the UDP length and what this IP datagram (or fragment)
+         * carries after the UDP header */
+        uint32_t end = p->l3_off + p->ip_total_len, len = p->payload_len;
+        if (end >= p->payload_off && end - p->payload_off < len)
+            len = end - p->payload_off;
         if ((p->sport == 53 || p->dport == 53) &&
-            apc__summary_dns(s, c->p + p->payload_off, p->payload_caplen, p->payload_len))
+            apc__summary_dns(s, c->p + p->payload_off, p->payload_caplen, len))
             return;
-        apc__sb_printf(s, "UDP, length %u", p->payload_len);
+        apc__sb_printf(s, "UDP, length %u", len);
     } else {
         icmp(s, p, c);
     }

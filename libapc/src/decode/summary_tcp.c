@@ -2,6 +2,8 @@
 /* TCP part of the summary: tcpdump's default line with absolute sequence numbers (-S), options
  * as tcpdump prints them (RFC 9293 3.2 kinds, RFC 7323 window scale and timestamps, RFC 2018
  * SACK, RFC 7413 fast open). */
+#include <string.h>
+
 #include "decode/summary_int.h"
 
 static void tcp_options(apc__sb_t *s, const apc__cur_t *c, size_t off, size_t end)
@@ -14,9 +16,8 @@ static void tcp_options(apc__sb_t *s, const apc__cur_t *c, size_t off, size_t en
             apc__sb_puts(s, ",");
         first = 0;
         if (kind == 0) {
-            apc__sb_puts(s, "eol");
-            off++;
-            continue;
+            apc__sb_puts(s, "eol"); /* end of list: what follows is padding */
+            break;
         }
         if (kind == 1) {
             apc__sb_puts(s, "nop");
@@ -64,6 +65,37 @@ static void tcp_options(apc__sb_t *s, const apc__cur_t *c, size_t off, size_t en
     apc__sb_puts(s, "]");
 }
 
+/* tcpdump's short HTTP note: ": HTTP", plus the first line when it is a request line (known
+ * method) or a status line (3-digit second token), as RFC 9112 section 3 and 4 shape them. */
+static void http_line(apc__sb_t *s, const uint8_t *d, size_t n)
+{
+    static const char *const methods[] = {"OPTIONS", "GET",     "HEAD",      "POST",  "PUT",
+                                          "DELETE",  "TRACE",   "CONNECT",   "PATCH", "PROPFIND",
+                                          "PROPPATCH", "MKCOL", "COPY",      "MOVE",  "LOCK",
+                                          "UNLOCK",  "SEARCH"};
+    apc__sb_puts(s, ": HTTP");
+    size_t e = 0;
+    while (e < n && e < 300 && d[e] != '\r' && d[e] != '\n') {
+        if (d[e] < 0x20 || d[e] > 0x7e)
+            return;
+        e++;
+    }
+    if (e == n || e == 300)
+        return; /* no line end in what was captured */
+    size_t t1 = 0;
+    while (t1 < e && d[t1] != ' ')
+        t1++;
+    int ok = 0;
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]) && !ok; i++)
+        ok = strlen(methods[i]) == t1 && !memcmp(methods[i], d, t1);
+    if (!ok && t1 + 4 <= e && d[t1 + 1] >= '0' && d[t1 + 1] <= '9' && d[t1 + 2] >= '0' &&
+        d[t1 + 2] <= '9' && d[t1 + 3] >= '0' && d[t1 + 3] <= '9' &&
+        (t1 + 4 == e || d[t1 + 4] == ' '))
+        ok = 1;
+    if (ok)
+        apc__sb_printf(s, ": %.*s", (int)e, (const char *)d);
+}
+
 void apc__summary_tcp(apc__sb_t *s, const apc__pkt_t *p, const apc__cur_t *c)
 {
     /* tcpdump's letters, in its order: F S R P . U E W. */
@@ -96,4 +128,7 @@ void apc__summary_tcp(apc__sb_t *s, const apc__pkt_t *p, const apc__cur_t *c)
     if (hl > 20 && apc__need(c, l4, hl))
         tcp_options(s, c, l4 + 20, l4 + hl);
     apc__sb_printf(s, ", length %u", len);
+    if (len && p->payload_caplen && (p->sport == 80 || p->dport == 80 || p->sport == 8080 ||
+                                     p->dport == 8080))
+        http_line(s, c->p + p->payload_off, p->payload_caplen);
 }
