@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/* apcctl internals shared by its files: arguments, responses, printing, help, aliases. */
+#ifndef APCCTL_H
+#define APCCTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <apc/apc.h>
+#include <cjson/cJSON.h>
+
+#include "transport.h"
+
+enum apcctl_exit {
+    APCCTL_EXIT_OK = 0,
+    APCCTL_EXIT_FAIL = 1,  /* the action answered ErrorCode != 0, or the work it started failed */
+    APCCTL_EXIT_USAGE = 2, /* bad command line */
+    APCCTL_EXIT_INTERRUPTED = 130,
+};
+
+/* Global options. */
+typedef struct apcctl_opts {
+    const char *data_dir; /* --data-dir, else $APC_DATA_DIR, else ./apc-data */
+    const char *url;      /* --url: talk to apcd (later milestone) */
+    bool json;            /* --json: print RESPONSE objects verbatim, one per line */
+    bool quiet;           /* --quiet: no progress bars, no warnings */
+} apcctl_opts_t;
+
+/* Prints "apcctl: <fmt>" to stderr. */
+void apcctl_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Same as a warning, unless --quiet. */
+void apcctl_warnf(const apcctl_opts_t *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* args.c: "name=value" words. Returns 0, or -1 when `word` is not name=value. */
+int apcctl_args_add_word(apcctl_args_t *a, const char *word);
+/* Warns (stderr) about every name the action's spec does not know. */
+void apcctl_args_check(const apcctl_opts_t *o, const apc_op_info_t *op, const apcctl_args_t *a);
+/* Nonzero when the action's spec has a parameter `name`. */
+bool apcctl_op_has_param(const apc_op_info_t *op, const char *name);
+
+/* json.c: parses JSON keeping every number's exact text as a cJSON_Raw node (FILETIMEs and
+ * 64-bit ids do not fit a double). NULL on malformed input. Free with cJSON_Delete. */
+cJSON *apcctl_json_parse(const char *text);
+/* Integer value of a number node (Raw or Number). false if `v` is not an integer. */
+bool apcctl_json_int(const cJSON *v, int64_t *out);
+/* Text of a number node, a string's contents, "true"/"false"/"null"; NULL for containers. */
+const char *apcctl_json_scalar(const cJSON *v, char *buf, size_t len);
+
+/* A parsed RESPONSE. */
+typedef struct apcctl_response {
+    char *raw; /* as the transport returned it */
+    cJSON *root;
+    int error_code;
+    int data_type;
+    const cJSON *value; /* ReturnValue, inside root */
+} apcctl_response_t;
+
+/* Calls `action`; returns 0 when a RESPONSE came back (whatever its ErrorCode), or -1 after
+ * printing why none did. */
+int apcctl_call(apcctl_transport_t *t, const char *action, const apcctl_args_t *args,
+                apcctl_response_t *out);
+void apcctl_response_free(apcctl_response_t *r);
+/* Prints "apcctl: ERROR_SERVE_X: message" and returns APCCTL_EXIT_FAIL. */
+int apcctl_report_error(const apcctl_response_t *r);
+
+/* timefmt.c: FILETIME -> "2024-11-02T13:50:35.524360Z" (ns digits when needed); "-" for 0. */
+void apcctl_format_filetime(int64_t ft, char *buf, size_t len);
+/* Whether a field holds a FILETIME, by its name. */
+bool apcctl_is_time_field(const char *name);
+
+/* print.c */
+/* A field's value as text: FILETIMEs as ISO 8601, numbers exactly, strings as they are. NULL
+ * for objects and arrays. */
+const char *apcctl_field_text(const char *name, const cJSON *v, char *buf, size_t len);
+void apcctl_print_response(FILE *f, const apcctl_opts_t *o, const apcctl_response_t *r);
+void apcctl_print_value(FILE *f, const cJSON *v);
+void apcctl_print_record(FILE *f, const cJSON *obj, int indent);
+/* table.c: an array of objects as aligned columns chosen by the kind of object. */
+void apcctl_print_table(FILE *f, const cJSON *arr, int indent);
+
+/* progress.c: a one-line bar on stderr, redrawn in place. */
+void apcctl_progress_draw(const char *label, uint64_t done, uint64_t total, uint64_t packets);
+void apcctl_progress_clear(void);
+
+/* help.c / gendocs.c */
+int apcctl_help(FILE *f, int argc, char **argv);
+void apcctl_usage(FILE *f);
+int apcctl_gen_docs(const char *dir);
+const char *apcctl_role_name(int role);
+const char *apcctl_param_type_name(int type);
+const char *apcctl_data_type_name(int type);
+
+/* aliases.c: friendly commands. Each returns an exit code. */
+typedef struct apcctl_alias {
+    const char *name;
+    const char *usage;
+    const char *summary;
+    const char *action; /* the action it stands for */
+    int (*run)(apcctl_transport_t *t, const apcctl_opts_t *o, int argc, char **argv);
+} apcctl_alias_t;
+const apcctl_alias_t *apcctl_alias_find(const char *name);
+const apcctl_alias_t *apcctl_alias_at(size_t i);
+
+/* Set by SIGINT so waiting loops can stop and close the context cleanly. */
+extern volatile int apcctl_interrupted;
+
+#endif
