@@ -26,6 +26,12 @@ typedef struct apc__procmeta {
     apc__slice_t parent_cmd, parent_args;
     apc__slice_t user;               /* User: / UserName: if present */
     apc__slice_t container, pod;     /* ContainerName:/PodName: if present (kept for notes) */
+    /* Added with the parser: */
+    int64_t uid, gid;                /* UserId:/GroupId:, -1 when absent (0 is root) */
+    apc__slice_t container_id, container_image; /* ContainerId:, ContainerImage: */
+    apc__slice_t pod_namespace, pod_uid;        /* PodNamespace:, PodUID: */
+    /* ptcpdump cuts long values and appends "..."; the slice excludes it and the flag is 1. */
+    int cmd_truncated, args_truncated, parent_cmd_truncated, parent_args_truncated;
 } apc__procmeta_t;
 
 /* Parses `comment` (len bytes). Returns 1 if it carries process metadata (a PID), 0 if not.

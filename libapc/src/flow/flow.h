@@ -14,14 +14,14 @@
 #include "decode/decode.h"
 
 typedef struct apc__conn {
-    uint64_t id;     /* assigned from the table's counter when the connection is created */
-    uint8_t ip_ver;  /* 4 or 6 */
-    uint8_t proto;   /* IP protocol number */
+    uint64_t id;    /* assigned from the table's counter when the connection is created */
+    uint8_t ip_ver; /* 4 or 6 */
+    uint8_t proto;  /* IP protocol number */
     uint8_t a_addr[16], b_addr[16]; /* a = initiator (sender of the first packet, or of the SYN) */
     uint16_t a_port, b_port;        /* 0 for protocols without ports */
     int64_t first_ns, last_ns;
-    uint64_t pkts[2], bytes[2]; /* [0] a->b, [1] b->a; bytes are wire lengths */
-    int tcp_state;              /* enum apc_tcp_state (apc/capture.h) */
+    uint64_t pkts[2], bytes[2];    /* [0] a->b, [1] b->a; bytes are wire lengths */
+    int tcp_state;                 /* enum apc_tcp_state (apc/capture.h) */
     int64_t pid, tid, process_ref; /* owner when known (0 otherwise); process_ref is the store's */
     int dirty;                     /* changed since the caller last cleared it */
 } apc__conn_t;
