@@ -71,6 +71,7 @@ typedef struct apc_op_info {
     int data_type;       /* enum apc_data_type of a successful ReturnValue */
     const char *returns; /* object name returned, e.g. "PACKETSTREAM" or "listOf CAPTURE" */
     const apc_param_spec_t *params; /* array terminated by an entry with name == NULL */
+    int implemented; /* zero: listed for help and docs, answers ERROR_SERVE_NOT_SUPPORTED */
 } apc_op_info_t;
 
 /* Number of actions in the table, and the i-th (0-based; NULL past the end). Static data. */

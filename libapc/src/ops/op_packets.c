@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/* Packet and per-capture list actions. Lists answer one page as a JSON array; the caller
+ * passes the last item's id back as last_id (docs/api.md "Paging"). */
+#include "ops/ops_internal.h"
+
+static unsigned page_count(const apc__op_req_t *req)
+{
+    return (unsigned)apc__arg_int(req, "count");
+}
+
+int apc__op_capture_read(apc__op_req_t *req, apc__op_res_t *res)
+{
+    unsigned flags = (unsigned)apc__arg_int(req, "flags");
+    apc_packet_page_t *pg = NULL;
+    int rc = apc_capture_read(req->ctx, apc__arg_int(req, "capture_id"),
+                              apc__arg_int(req, "last_id"), page_count(req), flags, &pg);
+    if (rc < 0)
+        return rc;
+    cJSON *o = apc__json_packet_page(pg, flags & APC_READ_BYTES);
+    apc_packet_page_free(pg);
+    return apc__res_json(res, o);
+}
+
+int apc__op_capture_conn_stream(apc__op_req_t *req, apc__op_res_t *res)
+{
+    unsigned flags = (unsigned)apc__arg_int(req, "flags");
+    apc_packet_page_t *pg = NULL;
+    int rc = apc_capture_read_conn(req->ctx, apc__arg_int(req, "capture_id"),
+                                   apc__arg_int(req, "conn_id"), apc__arg_int(req, "last_id"),
+                                   page_count(req), flags, &pg);
+    if (rc < 0)
+        return rc;
+    cJSON *o = apc__json_packet_page(pg, flags & APC_READ_BYTES);
+    apc_packet_page_free(pg);
+    return apc__res_json(res, o);
+}
+
+int apc__op_capture_get_packet(apc__op_req_t *req, apc__op_res_t *res)
+{
+    apc_packet_t *p = NULL;
+    int rc = apc_capture_get_packet(req->ctx, apc__arg_int(req, "capture_id"),
+                                    apc__arg_int(req, "packet_id"), &p);
+    if (rc < 0)
+        return rc;
+    cJSON *o = apc__json_packet(p, 1);
+    apc_packet_free(p);
+    return apc__res_json(res, o);
+}
+
+int apc__op_capture_list_conns(apc__op_req_t *req, apc__op_res_t *res)
+{
+    apc_conn_page_t *pg = NULL;
+    int rc = apc_capture_list_conns(req->ctx, apc__arg_int(req, "capture_id"),
+                                    apc__arg_int(req, "last_id"), page_count(req), &pg);
+    if (rc < 0)
+        return rc;
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; arr && i < pg->count; i++) {
+        cJSON *c = apc__json_conn(&pg->conns[i]);
+        if (!c) {
+            cJSON_Delete(arr);
+            arr = NULL;
+            break;
+        }
+        cJSON_AddItemToArray(arr, c);
+    }
+    apc_conn_page_free(pg);
+    return apc__res_json(res, arr);
+}
+
+int apc__op_capture_get_processes(apc__op_req_t *req, apc__op_res_t *res)
+{
+    apc_process_page_t *pg = NULL;
+    int rc = apc_capture_get_processes(req->ctx, apc__arg_int(req, "capture_id"),
+                                       apc__arg_int(req, "last_id"), page_count(req), &pg);
+    if (rc < 0)
+        return rc;
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; arr && i < pg->count; i++) {
+        cJSON *p = apc__json_process(&pg->procs[i]);
+        if (!p) {
+            cJSON_Delete(arr);
+            arr = NULL;
+            break;
+        }
+        cJSON_AddItemToArray(arr, p);
+    }
+    apc_process_page_free(pg);
+    return apc__res_json(res, arr);
+}
