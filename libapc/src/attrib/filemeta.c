@@ -48,9 +48,9 @@ static int64_t parse_id(apc__slice_t v)
         char c = v.p[i];
         if (c < '0' || c > '9')
             return 0;
+        if (x > (limit - (c - '0')) / 10)
+            return 0; /* checked before the multiply: no signed overflow */
         x = x * 10 + (c - '0');
-        if (x > limit)
-            return 0;
     }
     return x;
 }
