@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The capture writer: everything a source (file ingest now, live capture later) hands over
+ * per packet goes through here once — connection tracking, IP counters, DNS names, the packet
+ * segment, the index — and is made visible to readers by periodic commits. One writer per
+ * capture, used by one thread.
+ */
+#ifndef APC_CAPTURE_CAPWRITER_H
+#define APC_CAPTURE_CAPWRITER_H
+
+#include <stdint.h>
+
+#include <apc/capture.h>
+
+#include "attrib/filemeta.h"
+#include "decode/decode.h"
+
+typedef struct apc__capw apc__capw_t;
+
+/* Inserts a new capture row (state active, start time now) and creates its directory. */
+int apc__capture_create(apc_ctx_t *ctx, int type, const char *name, const char *source_file,
+                        uint64_t total_bytes, int64_t *out_id);
+
+int apc__capw_open(apc_ctx_t *ctx, int64_t capture_id, apc__capw_t **out);
+
+/* Declares the next interface (indexes 0, 1, ... in order). */
+int apc__capw_add_iface(apc__capw_t *w, uint32_t linktype, uint32_t snaplen, const char *name,
+                        const char *description, uint64_t tsresol);
+
+typedef struct apc__cappkt {
+    uint32_t iface;
+    int64_t ts_ns;
+    uint32_t caplen, wirelen;
+    const uint8_t *data;
+    int direction;       /* enum apc_direction */
+    int attribution;     /* enum apc_attribution */
+    int64_t pid, tid;    /* 0 unknown */
+    int64_t process_id;  /* ours, 0 unknown */
+    const char *comment; /* kept in the segment with the packet; may be NULL */
+    size_t comment_len;
+} apc__cappkt_t;
+
+/* Stores one packet; `d` is its decoding. */
+int apc__capw_add(apc__capw_t *w, const apc__cappkt_t *p, const apc__pkt_t *d);
+
+/* Process id for metadata read from a file (inserted on first sight, then cached). */
+int apc__capw_file_process(apc__capw_t *w, const apc__procmeta_t *m, int64_t *out_process_id);
+
+/* Makes everything added so far visible to readers. `progress_bytes` for ingests. */
+int apc__capw_commit(apc__capw_t *w, uint64_t progress_bytes);
+
+/* Final commit, sets the state (completed/failed/...), error text and offset, end time; frees
+ * the writer in every case. */
+int apc__capw_finish(apc__capw_t *w, int state, const char *error, uint64_t error_offset,
+                     uint64_t progress_bytes);
+
+uint64_t apc__capw_packets(const apc__capw_t *w);
+
+#endif

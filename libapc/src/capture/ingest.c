@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * File ingest: a pcap/pcapng file becomes a capture of type ingest. The call checks the file
+ * and creates the capture at once; a job reads, decodes, attributes (from the file's own
+ * process metadata) and stores every packet, committing as it goes. A defect in the file ends
+ * the capture "failed" with the offset and reason; packets before it stay stored.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <apc/capture.h>
+
+#include "attrib/filemeta.h"
+#include "capture/capwriter.h"
+#include "core/ctx.h"
+#include "core/error.h"
+#include "decode/decode.h"
+#include "source/reader.h"
+
+#define COMMIT_PACKETS 262144
+#define COMMIT_NS 1000000000LL
+
+typedef struct ingest_job {
+    apc_ctx_t *ctx;
+    int64_t id;
+    apc__reader_t *reader;
+    apc_ingest_options_t opts;
+} ingest_job_t;
+
+APC_API int apc_ingest_options_init(apc_ingest_options_t *o, unsigned version)
+{
+    if (!o || version != APC_INGEST_OPTIONS_VERSION)
+        return apc__err(APC_EINVAL, "unknown apc_ingest_options_t version %u", version);
+    memset(o, 0, sizeof *o);
+    o->version = version;
+    return 0;
+}
+
+static int64_t mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* Declares the reader's interfaces that the writer does not know yet. */
+static int sync_ifaces(apc__capw_t *w, apc__reader_t *r, size_t *known)
+{
+    size_t n = apc__reader_iface_count(r);
+    for (; *known < n; (*known)++) {
+        const apc__iface_t *f = apc__reader_iface(r, *known);
+        int rc = apc__capw_add_iface(w, f->linktype, f->snaplen, f->name, f->description,
+                                     f->tsresol_num);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static void attribute(apc__capw_t *w, const apc__rec_t *rec, apc__cappkt_t *p)
+{
+    if (rec->comment && rec->comment_len) {
+        apc__procmeta_t m;
+        if (apc__filemeta_parse(&m, rec->comment, rec->comment_len) == 1) {
+            int64_t pid_ref = 0;
+            if (apc__capw_file_process(w, &m, &pid_ref) == 0) {
+                p->process_id = pid_ref;
+                p->pid = m.pid;
+                p->tid = m.tid;
+                p->attribution = APC_ATTR_FILE;
+            }
+            return;
+        }
+    }
+    if (rec->has_pid_tid && rec->pid) {
+        apc__procmeta_t m;
+        memset(&m, 0, sizeof m);
+        m.pid = rec->pid;
+        m.tid = rec->tid;
+        int64_t pid_ref = 0;
+        if (apc__capw_file_process(w, &m, &pid_ref) == 0) {
+            p->process_id = pid_ref;
+            p->pid = rec->pid;
+            p->tid = rec->tid;
+            p->attribution = APC_ATTR_FILE;
+        }
+    }
+}
+
+static void ingest_run(void *arg, const volatile int *cancelled)
+{
+    ingest_job_t *j = arg;
+    apc_ctx_t *ctx = j->ctx;
+    apc__capw_t *w = NULL;
+    char errbuf[1024] = "";
+    int state = APC_STATE_COMPLETED;
+    uint64_t err_off = 0;
+    int rc = apc__capw_open(ctx, j->id, &w);
+    if (rc < 0) {
+        apc__log(ctx, APC_LOG_ERROR, "ingest %lld: %s", (long long)j->id,
+                 apc_last_error_message());
+        goto out; /* the writer marked the capture failed */
+    }
+    size_t known = 0;
+    int64_t last_commit = mono_ns();
+    uint64_t since_commit = 0;
+    for (;;) {
+        apc__rec_t rec;
+        rc = apc__reader_next(j->reader, &rec);
+        if (rc == 0)
+            break;
+        if (rc < 0) {
+            apc__err_copy(errbuf, sizeof errbuf);
+            err_off = apc__reader_offset(j->reader);
+            state = APC_STATE_FAILED;
+            break;
+        }
+        if (*cancelled) {
+            snprintf(errbuf, sizeof errbuf, "cancelled after %llu packets",
+                     (unsigned long long)apc__capw_packets(w));
+            state = APC_STATE_FAILED;
+            break;
+        }
+        rc = sync_ifaces(w, j->reader, &known);
+        apc__pkt_t d;
+        apc__decode(&d, rec.data, rec.caplen, rec.wirelen, rec.linktype);
+        apc__cappkt_t p = {
+            .iface = rec.iface,
+            .ts_ns = rec.ts_ns,
+            .caplen = rec.caplen,
+            .wirelen = rec.wirelen,
+            .data = rec.data,
+            .direction = rec.direction ? rec.direction : d.direction,
+            .comment = rec.comment,
+            .comment_len = rec.comment_len,
+        };
+        if (rc == 0) {
+            attribute(w, &rec, &p);
+            rc = apc__capw_add(w, &p, &d);
+        }
+        if (rc == 0 && ++since_commit >= 4096) {
+            since_commit = 0;
+            int64_t now = mono_ns();
+            if (now - last_commit >= COMMIT_NS) {
+                last_commit = now;
+                rc = apc__capw_commit(w, apc__reader_offset(j->reader));
+                if (j->opts.progress_cb)
+                    j->opts.progress_cb(j->id, apc__reader_offset(j->reader),
+                                        apc__reader_size(j->reader), apc__capw_packets(w),
+                                        j->opts.payload);
+            }
+        }
+        if (rc < 0) {
+            /* Our side failed (disk full, store error): stop, keep what was committed. */
+            apc__err_copy(errbuf, sizeof errbuf);
+            state = APC_STATE_FAILED;
+            break;
+        }
+    }
+    uint64_t done = state == APC_STATE_COMPLETED ? apc__reader_size(j->reader)
+                                                 : apc__reader_offset(j->reader);
+    rc = apc__capw_finish(w, state, errbuf, err_off, done);
+    if (rc < 0)
+        apc__log(ctx, APC_LOG_ERROR, "ingest %lld: %s", (long long)j->id,
+                 apc_last_error_message());
+    else if (state == APC_STATE_FAILED)
+        apc__log(ctx, APC_LOG_WARN, "ingest %lld stopped: %s", (long long)j->id, errbuf);
+out:
+    apc__reader_close(j->reader);
+    free(j);
+    apc__ctx_broadcast(ctx);
+}
+
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+APC_API int apc_ingest_file(apc_ctx_t *ctx, const char *path, const apc_ingest_options_t *opts,
+                            int64_t *out_id)
+{
+    if (!ctx || !path || !out_id)
+        return apc__err(APC_EINVAL, "NULL argument");
+    if (!*path)
+        return apc__err(APC_EINVAL, "path is empty");
+    if (ctx->read_only || !ctx->jobs)
+        return apc__err(APC_ENOTSUP, "the context is read-only");
+    if (opts && opts->version != APC_INGEST_OPTIONS_VERSION)
+        return apc__err(APC_EINVAL, "unknown apc_ingest_options_t version %u", opts->version);
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        if (errno == ENOENT)
+            return apc__err(APC_ENOTFOUND, "file '%s' not found", path);
+        return apc__err_errno(errno, "cannot access '%s'", path);
+    }
+    if (!S_ISREG(st.st_mode))
+        return apc__err(APC_EINVAL, "'%s' is not a regular file", path);
+    char *abs = realpath(path, NULL);
+    ingest_job_t *j = calloc(1, sizeof *j);
+    if (!j || !abs) {
+        free(j);
+        free(abs);
+        return apc__err(APC_ENOMEM, "out of memory");
+    }
+    int rc = apc__reader_open(&j->reader, path);
+    if (rc < 0) {
+        /* Unknown magic, unsupported version: refused before any capture exists. */
+        char msg[1024];
+        apc__err_copy(msg, sizeof msg);
+        free(j);
+        free(abs);
+        return apc__err(rc, "cannot ingest '%s': %s", path, msg);
+    }
+    j->ctx = ctx;
+    if (opts)
+        j->opts = *opts;
+    else
+        apc_ingest_options_init(&j->opts, APC_INGEST_OPTIONS_VERSION);
+    const char *name = j->opts.name && *j->opts.name ? j->opts.name : base_name(path);
+    j->opts.name = NULL;
+    rc = apc__capture_create(ctx, APC_CAPTURE_INGEST, name, abs, apc__reader_size(j->reader),
+                             &j->id);
+    free(abs);
+    if (rc < 0) {
+        apc__reader_close(j->reader);
+        free(j);
+        return rc;
+    }
+    int64_t id = j->id;
+    rc = apc__jobs_submit(ctx->jobs, ingest_run, j);
+    if (rc < 0) {
+        apc__reader_close(j->reader);
+        free(j);
+        return rc;
+    }
+    *out_id = id;
+    return 0;
+}

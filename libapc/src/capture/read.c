@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: MIT */
+/* Reading stored packets back: pages by last_id, per connection, one packet. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <apc/capture.h>
+
+#include "core/ctx.h"
+#include "core/error.h"
+#include "decode/decode.h"
+#include "store/index.h"
+#include "store/repair.h"
+#include "store/segment.h"
+#include "store/sql.h"
+#include "store/store.h"
+
+#define DEFAULT_PAGE 100
+#define SCAN_CHUNK 4096
+
+typedef struct proc_cache {
+    int64_t process_id;
+    char *name;
+} proc_cache_t;
+
+/* What a page reader needs about a capture, loaded once per call. */
+typedef struct reader {
+    apc_ctx_t *ctx;
+    sqlite3 *db;
+    int64_t capture_id;
+    uint64_t packets;
+    char dir[4096];
+    uint32_t *linktypes;
+    size_t n_ifaces;
+    apc__segr_t *segr;
+    proc_cache_t procs[64];
+    size_t n_procs;
+} reader_t;
+
+static void reader_close(reader_t *rd)
+{
+    apc__segr_close(rd->segr);
+    free(rd->linktypes);
+    for (size_t i = 0; i < rd->n_procs; i++)
+        free(rd->procs[i].name);
+    if (rd->db)
+        apc__db_put(rd->ctx->store, rd->db);
+}
+
+static int reader_open(reader_t *rd, apc_ctx_t *ctx, int64_t capture_id)
+{
+    memset(rd, 0, sizeof *rd);
+    rd->ctx = ctx;
+    rd->capture_id = capture_id;
+    rd->db = apc__db_get(ctx->store);
+    if (!rd->db)
+        return APC_ESTORE;
+    int64_t packets;
+    int r = apc__sql_int(rd->db, "reading a capture", &packets,
+                         "SELECT packets FROM captures WHERE id=?", "i", capture_id);
+    if (r == 0)
+        r = apc__err(APC_ENOTFOUND, "capture %lld not found", (long long)capture_id);
+    if (r < 0) {
+        reader_close(rd);
+        return r;
+    }
+    rd->packets = (uint64_t)packets;
+    apc__capture_dir(ctx, capture_id, rd->dir, sizeof rd->dir);
+    sqlite3_stmt *st;
+    r = apc__sql_prepare(rd->db, "reading interfaces",
+                         "SELECT idx, linktype FROM interfaces WHERE capture_id=? ORDER BY idx",
+                         &st);
+    if (r == 0) {
+        sqlite3_bind_int64(st, 1, capture_id);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            uint32_t *nl = realloc(rd->linktypes, (rd->n_ifaces + 1) * sizeof *nl);
+            if (!nl) {
+                r = apc__err(APC_ENOMEM, "out of memory");
+                break;
+            }
+            rd->linktypes = nl;
+            nl[rd->n_ifaces++] = (uint32_t)sqlite3_column_int64(st, 1);
+        }
+        sqlite3_finalize(st);
+    }
+    if (r == 0)
+        r = apc__segr_open(&rd->segr, rd->dir);
+    if (r < 0)
+        reader_close(rd);
+    return r;
+}
+
+static const char *proc_name(reader_t *rd, int64_t process_id)
+{
+    for (size_t i = 0; i < rd->n_procs; i++)
+        if (rd->procs[i].process_id == process_id)
+            return rd->procs[i].name;
+    sqlite3_stmt *st;
+    char *name = NULL;
+    if (apc__sql_prepare(rd->db, "reading a process", "SELECT name FROM processes WHERE id=?",
+                         &st) == 0) {
+        sqlite3_bind_int64(st, 1, process_id);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            name = apc__sql_text(st, 0);
+        sqlite3_finalize(st);
+    }
+    if (!name)
+        return "";
+    if (rd->n_procs == 64) {
+        free(rd->procs[0].name);
+        memmove(rd->procs, rd->procs + 1, 63 * sizeof rd->procs[0]);
+        rd->n_procs--;
+    }
+    rd->procs[rd->n_procs].process_id = process_id;
+    rd->procs[rd->n_procs].name = name;
+    rd->n_procs++;
+    return name;
+}
+
+static int fill_packet(reader_t *rd, int64_t id, const apc__idxrec_t *ir, unsigned flags,
+                       apc_packet_t *p)
+{
+    memset(p, 0, sizeof *p);
+    apc__segrec_t sr;
+    int r = apc__segr_read(rd->segr, ir->loc, &sr);
+    if (r < 0)
+        return apc__err(r, "capture %lld packet %lld: %s", (long long)rd->capture_id,
+                        (long long)id, apc_last_error_message());
+    p->id = id;
+    p->capture_id = rd->capture_id;
+    p->time = ir->ts_ns;
+    p->length = sr.wirelen;
+    p->caplen = sr.caplen;
+    p->iface = sr.iface;
+    p->direction = sr.direction;
+    p->linktype = sr.iface < rd->n_ifaces ? rd->linktypes[sr.iface] : 0xffffffffU;
+    apc__pkt_t d;
+    apc__decode(&d, sr.data, sr.caplen, sr.wirelen, p->linktype);
+    if (!p->direction)
+        p->direction = d.direction;
+    p->protocol = d.ip_ver ? d.ip_proto : -1;
+    p->src_port = p->dst_port = p->tcp_flags = -1;
+    if (d.ip_ver) {
+        apc__addr_format(p->src_ip, sizeof p->src_ip, d.ip_ver, d.src);
+        apc__addr_format(p->dst_ip, sizeof p->dst_ip, d.ip_ver, d.dst);
+        if (d.has_l4 && (d.ip_proto == 6 || d.ip_proto == 17 || d.ip_proto == 132)) {
+            p->src_port = d.sport;
+            p->dst_port = d.dport;
+        }
+        if (d.has_l4 && d.ip_proto == 6)
+            p->tcp_flags = d.tcp_flags;
+    }
+    p->conn_id = ir->conn_id;
+    p->process_id = APC_IDX_PROC_ID(ir->proc);
+    p->attribution = APC_IDX_ATTR(ir->proc);
+    if (sr.has_pid_tid) {
+        p->pid = sr.pid;
+        p->tid = sr.tid;
+    }
+    p->process_name = strdup(p->process_id ? proc_name(rd, p->process_id) : "");
+    char sum[512];
+    apc__decode_summary(sum, sizeof sum, &d, sr.data, sr.caplen, sr.wirelen);
+    p->summary = strdup(sum);
+    p->notes = strdup("");
+    if ((flags & APC_READ_BYTES) && sr.caplen) {
+        p->data = malloc(sr.caplen);
+        if (p->data)
+            memcpy(p->data, sr.data, sr.caplen);
+    }
+    if (!p->process_name || !p->summary || !p->notes ||
+        ((flags & APC_READ_BYTES) && sr.caplen && !p->data))
+        return apc__err(APC_ENOMEM, "out of memory");
+    return 0;
+}
+
+static void free_packet_fields(apc_packet_t *p)
+{
+    free(p->process_name);
+    free(p->summary);
+    free(p->notes);
+    free(p->data);
+}
+
+APC_API void apc_packet_free(apc_packet_t *p)
+{
+    if (!p)
+        return;
+    free_packet_fields(p);
+    free(p);
+}
+
+APC_API void apc_packet_page_free(apc_packet_page_t *pg)
+{
+    if (!pg)
+        return;
+    for (size_t i = 0; i < pg->count; i++)
+        free_packet_fields(&pg->packets[i]);
+    free(pg->packets);
+    free(pg);
+}
+
+/* Packet notes for the page's id range, attached to the packets that have some. */
+static int attach_notes(reader_t *rd, apc_packet_page_t *pg)
+{
+    if (pg->count == 0)
+        return 0;
+    sqlite3_stmt *st;
+    int r = apc__sql_prepare(rd->db, "reading packet notes",
+                             "SELECT packet_id, notes FROM packet_notes WHERE capture_id=? AND "
+                             "packet_id BETWEEN ? AND ?",
+                             &st);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(st, 1, rd->capture_id);
+    sqlite3_bind_int64(st, 2, pg->packets[0].id);
+    sqlite3_bind_int64(st, 3, pg->packets[pg->count - 1].id);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int64_t pid = sqlite3_column_int64(st, 0);
+        for (size_t i = 0; i < pg->count; i++)
+            if (pg->packets[i].id == pid) {
+                char *n = apc__sql_text(st, 1);
+                if (n) {
+                    free(pg->packets[i].notes);
+                    pg->packets[i].notes = n;
+                }
+                break;
+            }
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static int read_page(apc_ctx_t *ctx, int64_t capture_id, int64_t conn_id, int64_t last_id,
+                     unsigned max, unsigned flags, apc_packet_page_t **out)
+{
+    if (!ctx || !out)
+        return apc__err(APC_EINVAL, "NULL argument");
+    *out = NULL;
+    if (last_id < 0)
+        return apc__err(APC_EINVAL, "last_id %lld is negative", (long long)last_id);
+    if (max == 0)
+        max = DEFAULT_PAGE;
+    if (max > APC_PAGE_MAX)
+        max = APC_PAGE_MAX;
+    reader_t rd;
+    int r = reader_open(&rd, ctx, capture_id);
+    if (r < 0)
+        return r;
+    apc_packet_page_t *pg = calloc(1, sizeof *pg);
+    apc__idxrec_t *recs = malloc(SCAN_CHUNK * sizeof *recs);
+    if (pg)
+        pg->packets = calloc(max, sizeof *pg->packets);
+    if (!pg || !pg->packets || !recs) {
+        free(recs);
+        apc_packet_page_free(pg);
+        reader_close(&rd);
+        return apc__err(APC_ENOMEM, "out of memory");
+    }
+    pg->capture_id = capture_id;
+    pg->last_id = last_id;
+    uint64_t next = (uint64_t)last_id; /* 0-based record of packet last_id + 1 */
+    while (r == 0 && pg->count < max && next < rd.packets) {
+        size_t want = conn_id ? SCAN_CHUNK : max - pg->count;
+        if (want > rd.packets - next)
+            want = (size_t)(rd.packets - next);
+        long got = apc__idx_read(rd.dir, next, want, recs);
+        if (got <= 0) {
+            r = got < 0 ? (int)got
+                        : apc__err(APC_ESTORE, "capture %lld: index shorter than its %llu packets",
+                                   (long long)capture_id, (unsigned long long)rd.packets);
+            break;
+        }
+        long i;
+        for (i = 0; i < got && pg->count < max; i++) {
+            if (conn_id && recs[i].conn_id != (uint64_t)conn_id)
+                continue;
+            r = fill_packet(&rd, (int64_t)(next + (uint64_t)i) + 1, &recs[i], flags,
+                            &pg->packets[pg->count]);
+            pg->count++;
+            if (r < 0)
+                break;
+        }
+        next += (uint64_t)i;
+        pg->last_id = (int64_t)next;
+    }
+    if (r == 0 && pg->count > 0 && !conn_id)
+        pg->last_id = pg->packets[pg->count - 1].id;
+    pg->more = next < rd.packets;
+    if (r == 0)
+        r = attach_notes(&rd, pg);
+    free(recs);
+    reader_close(&rd);
+    if (r < 0) {
+        apc_packet_page_free(pg);
+        return r;
+    }
+    *out = pg;
+    return 0;
+}
+
+APC_API int apc_capture_read(apc_ctx_t *ctx, int64_t capture_id, int64_t last_id, unsigned max,
+                             unsigned flags, apc_packet_page_t **out)
+{
+    return read_page(ctx, capture_id, 0, last_id, max, flags, out);
+}
+
+APC_API int apc_capture_read_conn(apc_ctx_t *ctx, int64_t capture_id, int64_t conn_id,
+                                  int64_t last_id, unsigned max, unsigned flags,
+                                  apc_packet_page_t **out)
+{
+    if (conn_id <= 0)
+        return apc__err(APC_EINVAL, "conn_id must be positive");
+    return read_page(ctx, capture_id, conn_id, last_id, max, flags, out);
+}
+
+APC_API int apc_capture_get_packet(apc_ctx_t *ctx, int64_t capture_id, int64_t packet_id,
+                                   apc_packet_t **out)
+{
+    if (!ctx || !out)
+        return apc__err(APC_EINVAL, "NULL argument");
+    *out = NULL;
+    reader_t rd;
+    int r = reader_open(&rd, ctx, capture_id);
+    if (r < 0)
+        return r;
+    if (packet_id < 1 || (uint64_t)packet_id > rd.packets) {
+        reader_close(&rd);
+        return apc__err(APC_ENOTFOUND, "packet %lld not found in capture %lld",
+                        (long long)packet_id, (long long)capture_id);
+    }
+    apc__idxrec_t rec;
+    long got = apc__idx_read(rd.dir, (uint64_t)packet_id - 1, 1, &rec);
+    apc_packet_page_t pg = {0};
+    apc_packet_t *p = calloc(1, sizeof *p);
+    if (!p)
+        r = apc__err(APC_ENOMEM, "out of memory");
+    else if (got != 1)
+        r = got < 0 ? (int)got : apc__err(APC_ESTORE, "capture %lld: index too short",
+                                            (long long)capture_id);
+    else
+        r = fill_packet(&rd, packet_id, &rec, APC_READ_BYTES, p);
+    if (r == 0) {
+        pg.count = 1;
+        pg.packets = p;
+        r = attach_notes(&rd, &pg);
+    }
+    reader_close(&rd);
+    if (r < 0) {
+        apc_packet_free(p);
+        return r;
+    }
+    *out = p;
+    return 0;
+}

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+/* apc.db: opening, the connection pool, migrations, error mapping. */
+#include "store/store.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ctx.h"
+#include "core/error.h"
+#include "store/repair.h"
+#include "store/schema.h"
+
+#define POOL_MAX 8
+
+struct apc__store {
+    apc_ctx_t *ctx;
+    char *path;
+    int read_only;
+    pthread_mutex_t mu;
+    sqlite3 *pool[POOL_MAX];
+    int npool;
+};
+
+int apc__db_err(sqlite3 *db, int rc, const char *what)
+{
+    int prim = rc & 0xff;
+    const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    if (prim == SQLITE_FULL)
+        return apc__err(-ENOSPC, "%s: disk full (%s)", what, msg);
+    if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
+        return apc__err(APC_EBUSY, "%s: store busy (%s)", what, msg);
+    if (prim == SQLITE_IOERR)
+        return apc__err(APC_EIO, "%s: I/O error (%s)", what, msg);
+    return apc__err(APC_ESTORE, "%s: %s", what, msg);
+}
+
+static sqlite3 *open_conn(apc__store_t *s)
+{
+    sqlite3 *db = NULL;
+    int flags = SQLITE_OPEN_NOMUTEX |
+                (s->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    int rc = sqlite3_open_v2(s->path, &db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        apc__err(APC_ESTORE, "cannot open store '%s': %s", s->path,
+                 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_busy_timeout(db, 10000);
+    sqlite3_extended_result_codes(db, 1);
+    const char *pragmas = s->read_only ? "PRAGMA foreign_keys=ON;"
+                                       : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                                         "PRAGMA foreign_keys=ON;";
+    rc = sqlite3_exec(db, pragmas, NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        apc__db_err(db, rc, "configuring the store");
+        sqlite3_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+sqlite3 *apc__db_get(apc__store_t *s)
+{
+    pthread_mutex_lock(&s->mu);
+    sqlite3 *db = s->npool > 0 ? s->pool[--s->npool] : NULL;
+    pthread_mutex_unlock(&s->mu);
+    return db ? db : open_conn(s);
+}
+
+void apc__db_put(apc__store_t *s, sqlite3 *db)
+{
+    if (!db)
+        return;
+    /* A connection must come back clean; roll back anything a failing caller left open. */
+    if (!sqlite3_get_autocommit(db))
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    pthread_mutex_lock(&s->mu);
+    if (s->npool < POOL_MAX) {
+        s->pool[s->npool++] = db;
+        db = NULL;
+    }
+    pthread_mutex_unlock(&s->mu);
+    sqlite3_close(db);
+}
+
+static int migrate(apc__store_t *s, sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return apc__db_err(db, rc, "reading the schema version");
+    int version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+    int want = (int)apc__schema_count();
+    if (version > want)
+        return apc__err(APC_ESTORE,
+                        "store '%s' has schema version %d, newer than this library's %d: "
+                        "upgrade libapc",
+                        s->path, version, want);
+    if (version == want)
+        return 0;
+    if (s->read_only)
+        return apc__err(APC_ESTORE, "store '%s' needs migration (version %d -> %d) but is opened "
+                        "read-only", s->path, version, want);
+    for (int v = version; v < want; v++) {
+        char *err = NULL;
+        rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(db, apc__schema_step((size_t)v), NULL, NULL, &err);
+        if (rc == SQLITE_OK) {
+            char sql[64];
+            snprintf(sql, sizeof sql, "PRAGMA user_version=%d", v + 1);
+            rc = sqlite3_exec(db, sql, NULL, NULL, &err);
+        }
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(db, "COMMIT", NULL, NULL, &err);
+        if (rc != SQLITE_OK) {
+            int r = apc__err(APC_ESTORE, "store migration %d -> %d failed: %s", v, v + 1,
+                             err ? err : sqlite3_errmsg(db));
+            sqlite3_free(err);
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            return r;
+        }
+    }
+    return 0;
+}
+
+int apc__store_open(apc_ctx_t *ctx, apc__store_t **out)
+{
+    *out = NULL;
+    apc__store_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return apc__err(APC_ENOMEM, "out of memory");
+    s->ctx = ctx;
+    s->read_only = ctx->read_only;
+    pthread_mutex_init(&s->mu, NULL);
+    s->path = apc__ctx_path(ctx, "apc.db");
+    if (!s->path) {
+        apc__store_close(s);
+        return apc__err(APC_ENOMEM, "out of memory");
+    }
+    sqlite3 *db = apc__db_get(s);
+    if (!db) {
+        char msg[1024];
+        apc__err_copy(msg, sizeof msg);
+        apc__store_close(s);
+        return apc__err(APC_ESTORE, "%s", msg);
+    }
+    int rc = migrate(s, db);
+    if (rc == 0 && !s->read_only)
+        rc = apc__store_repair(ctx, db);
+    apc__db_put(s, db);
+    if (rc < 0) {
+        char msg[1024];
+        apc__err_copy(msg, sizeof msg);
+        apc__store_close(s);
+        return apc__err(rc, "%s", msg);
+    }
+    *out = s;
+    return 0;
+}
+
+void apc__store_close(apc__store_t *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < s->npool; i++)
+        sqlite3_close(s->pool[i]);
+    pthread_mutex_destroy(&s->mu);
+    free(s->path);
+    free(s);
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/* Crash repair at open: what a kill -9 or power loss left behind is cut back to the last
+ * commit, and captures that were active become "interrupted". */
+#ifndef APC_STORE_REPAIR_H
+#define APC_STORE_REPAIR_H
+
+#include <sqlite3.h>
+
+#include <apc/ctx.h>
+
+int apc__store_repair(apc_ctx_t *ctx, sqlite3 *db);
+
+/* captures/<id> under the data directory, into buf. */
+void apc__capture_dir(const apc_ctx_t *ctx, int64_t id, char *buf, size_t n);
+
+#endif

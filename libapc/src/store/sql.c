@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/* Statement helpers: bind from a format string, single-value queries, transactions. */
+#include "store/sql.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "store/store.h"
+
+static int bind_va(sqlite3_stmt *st, const char *fmt, va_list ap)
+{
+    int idx = 1;
+    for (const char *f = fmt ? fmt : ""; *f; f++, idx++) {
+        int rc;
+        switch (*f) {
+        case 'i':
+            rc = sqlite3_bind_int64(st, idx, va_arg(ap, int64_t));
+            break;
+        case 't': {
+            const char *t = va_arg(ap, const char *);
+            rc = t ? sqlite3_bind_text(st, idx, t, -1, SQLITE_TRANSIENT)
+                   : sqlite3_bind_null(st, idx);
+            break;
+        }
+        case 'd':
+            rc = sqlite3_bind_double(st, idx, va_arg(ap, double));
+            break;
+        default:
+            return SQLITE_MISUSE;
+        }
+        if (rc != SQLITE_OK)
+            return rc;
+    }
+    return SQLITE_OK;
+}
+
+int apc__sql_prepare(sqlite3 *db, const char *what, const char *sql, sqlite3_stmt **st)
+{
+    int rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
+    return rc == SQLITE_OK ? 0 : apc__db_err(db, rc, what);
+}
+
+int apc__sql_exec(sqlite3 *db, const char *what, const char *sql, const char *fmt, ...)
+{
+    sqlite3_stmt *st;
+    int r = apc__sql_prepare(db, what, sql, &st);
+    if (r < 0)
+        return r;
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = bind_va(st, fmt, ap);
+    va_end(ap);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+            rc = SQLITE_OK;
+    }
+    r = rc == SQLITE_OK ? 0 : apc__db_err(db, rc, what);
+    sqlite3_finalize(st);
+    return r;
+}
+
+int apc__sql_int(sqlite3 *db, const char *what, int64_t *out, const char *sql, const char *fmt,
+                 ...)
+{
+    sqlite3_stmt *st;
+    int r = apc__sql_prepare(db, what, sql, &st);
+    if (r < 0)
+        return r;
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = bind_va(st, fmt, ap);
+    va_end(ap);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+        r = 1;
+    } else if (rc == SQLITE_DONE) {
+        r = 0;
+    } else {
+        r = apc__db_err(db, rc, what);
+    }
+    sqlite3_finalize(st);
+    return r;
+}
+
+char *apc__sql_text(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return strdup(t ? (const char *)t : "");
+}
+
+int apc__sql_begin(sqlite3 *db)
+{
+    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : apc__db_err(db, rc, "starting a transaction");
+}
+
+int apc__sql_commit(sqlite3 *db, const char *what)
+{
+    int rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        return 0;
+    int r = apc__db_err(db, rc, what);
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return r;
+}
+
+void apc__sql_rollback(sqlite3 *db)
+{
+    if (!sqlite3_get_autocommit(db))
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}

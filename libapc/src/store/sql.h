@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/* Small helpers over sqlite3 statements used across the store and capture modules. */
+#ifndef APC_STORE_SQL_H
+#define APC_STORE_SQL_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+/* Runs one statement (no result rows) with positional int64/text binds described by `fmt`:
+ * 'i' int64_t, 't' const char * (NULL binds NULL), 'd' double. Returns 0 or an error set via
+ * apc__db_err naming `what`. */
+int apc__sql_exec(sqlite3 *db, const char *what, const char *sql, const char *fmt, ...);
+/* Runs a query returning one int64 in the first column of the first row into *out.
+ * Returns 1 if a row was found, 0 if none, < 0 on error. */
+int apc__sql_int(sqlite3 *db, const char *what, int64_t *out, const char *sql, const char *fmt,
+                 ...);
+/* Prepares `sql` or sets the error. */
+int apc__sql_prepare(sqlite3 *db, const char *what, const char *sql, sqlite3_stmt **st);
+/* strdup of a text column ("" for NULL); NULL only when out of memory. */
+char *apc__sql_text(sqlite3_stmt *st, int col);
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK with errors set. */
+int apc__sql_begin(sqlite3 *db);
+int apc__sql_commit(sqlite3 *db, const char *what);
+void apc__sql_rollback(sqlite3 *db);
+
+#endif
