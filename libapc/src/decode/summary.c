@@ -200,7 +200,7 @@ static void ip(apc__sb_t *s, const apc__pkt_t *p, const apc__cur_t *c)
     static const char *const tr[4] = {"tcp", "udp", "icmp", "icmp6"};
     int k = p->ip_proto == 6 ? 0 : p->ip_proto == 17 ? 1 : p->ip_proto == 1 ? 2 : 3;
     if (p->truncated_at == APC_LAYER_TRANSPORT) {
-        apc__sb_printf(s, "[|%s]", tr[k]);
+        apc__sb_printf(s, " [|%s]", tr[k]); /* tcpdump leaves two spaces */
         return;
     }
     if (p->has_l4 && p->error) {

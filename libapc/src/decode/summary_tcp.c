@@ -69,10 +69,9 @@ static void tcp_options(apc__sb_t *s, const apc__cur_t *c, size_t off, size_t en
  * method) or a status line (3-digit second token), as RFC 9112 section 3 and 4 shape them. */
 static void http_line(apc__sb_t *s, const uint8_t *d, size_t n)
 {
-    static const char *const methods[] = {"OPTIONS", "GET",     "HEAD",      "POST",  "PUT",
-                                          "DELETE",  "TRACE",   "CONNECT",   "PATCH", "PROPFIND",
-                                          "PROPPATCH", "MKCOL", "COPY",      "MOVE",  "LOCK",
-                                          "UNLOCK",  "SEARCH"};
+    static const char *const methods[] = {
+        "OPTIONS",  "GET",       "HEAD",  "POST", "PUT",  "DELETE", "TRACE",  "CONNECT", "PATCH",
+        "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK",   "UNLOCK", "SEARCH"};
     apc__sb_puts(s, ": HTTP");
     size_t e = 0;
     while (e < n && e < 300 && d[e] != '\r' && d[e] != '\n') {
@@ -128,7 +127,7 @@ void apc__summary_tcp(apc__sb_t *s, const apc__pkt_t *p, const apc__cur_t *c)
     if (hl > 20 && apc__need(c, l4, hl))
         tcp_options(s, c, l4 + 20, l4 + hl);
     apc__sb_printf(s, ", length %u", len);
-    if (len && p->payload_caplen && (p->sport == 80 || p->dport == 80 || p->sport == 8080 ||
-                                     p->dport == 8080))
+    if (len && p->payload_caplen &&
+        (p->sport == 80 || p->dport == 80 || p->sport == 8080 || p->dport == 8080))
         http_line(s, c->p + p->payload_off, p->payload_caplen);
 }
