@@ -4,7 +4,6 @@
  * real context on a temporary data directory, with real ingests of corpus files; the error
  * map; parameter validation with its exact messages; roles; unknown and unimplemented actions.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <ftw.h>
 #include <setjmp.h>
@@ -238,7 +237,7 @@ static void test_table_covers_spec(void **state)
     FILE *f = fopen(path, "r");
     free(path);
     assert_non_null(f);
-    char prev[256] = "", line[1024];
+    char prev[1024] = "", line[1024];
     int n_spec = 0;
     while (fgets(line, sizeof line, f)) {
         line[strcspn(line, "\r\n")] = '\0';
@@ -708,7 +707,7 @@ static void test_capture_lifecycle(void **state)
 
     /* IPs of the capture, then one of them by ip_query, in the capture and globally. */
     r = call(0, "capture_query_ip", "capture_id", ids, NULL);
-    assert_true(cJSON_GetArraySize(rv(r)) >= 2);
+    assert_true(cJSON_GetArraySize(rv(r)) >= 1); /* loopback: 127.0.0.1 only */
     char addr[64];
     snprintf(addr, sizeof addr, "%s", str(cJSON_GetArrayItem(rv(r), 0), "Address"));
     cJSON_ArrayForEach(it, rv(r))
