@@ -225,7 +225,9 @@ int apc__capw_add(apc__capw_t *w, const apc__cappkt_t *p, const apc__pkt_t *d)
     if (d->ip_ver) {
         int new_conn = c && c->pkts[0] + c->pkts[1] == 1;
         count_ip(w, d->ip_ver, d->src, p->ts_ns, p->wirelen, new_conn);
-        count_ip(w, d->ip_ver, d->dst, p->ts_ns, p->wirelen, new_conn);
+        /* A packet counts once for an address even when it is both ends (loopback). */
+        if (memcmp(d->src, d->dst, d->ip_ver == 4 ? 4 : 16) != 0)
+            count_ip(w, d->ip_ver, d->dst, p->ts_ns, p->wirelen, new_conn);
         learn_dns(w, p, d);
     }
     apc__segpkt_t sp = {

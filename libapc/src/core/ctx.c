@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/error.h"
 #include "core/fsutil.h"
@@ -59,6 +62,34 @@ void apc__ctx_broadcast(apc_ctx_t *ctx)
     pthread_mutex_unlock(&ctx->lock);
 }
 
+/* One writer per data directory: crash repair at open would otherwise cut the files of a
+ * capture another process is still writing. The lock goes with the process. */
+static int lock_data_dir(apc_ctx_t *ctx)
+{
+    char *path = apc__ctx_path(ctx, "lock");
+    if (!path)
+        return apc__err(APC_ENOMEM, "out of memory");
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        int r = apc__err_errno(errno, "cannot open '%s'", path);
+        free(path);
+        return r;
+    }
+    free(path);
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(fd);
+        if (e == EWOULDBLOCK)
+            return apc__err(APC_EBUSY,
+                            "data directory '%s' is in use by another process (an apcd or "
+                            "another program using libapc); talk to it instead, or stop it",
+                            ctx->data_dir);
+        return apc__err_errno(e, "cannot lock data directory '%s'", ctx->data_dir);
+    }
+    ctx->lock_fd = fd;
+    return 0;
+}
+
 APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
 {
     if (!out)
@@ -79,6 +110,7 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
     ctx->log_payload = opts->log_payload;
     ctx->log_level = opts->log_level;
     ctx->read_only = opts->read_only;
+    ctx->lock_fd = -1;
     pthread_mutex_init(&ctx->lock, NULL);
     pthread_cond_init(&ctx->cond, NULL);
     int rc;
@@ -88,6 +120,9 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
     }
     if (!ctx->read_only) {
         rc = apc__mkdir_p(ctx->data_dir, 0750);
+        if (rc < 0)
+            goto fail;
+        rc = lock_data_dir(ctx);
         if (rc < 0)
             goto fail;
     }
@@ -114,6 +149,8 @@ APC_API void apc_ctx_close(apc_ctx_t *ctx)
         return;
     apc__jobs_free(ctx->jobs);
     apc__store_close(ctx->store);
+    if (ctx->lock_fd >= 0)
+        close(ctx->lock_fd);
     pthread_mutex_destroy(&ctx->lock);
     pthread_cond_destroy(&ctx->cond);
     free(ctx->data_dir);

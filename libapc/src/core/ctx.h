@@ -18,6 +18,7 @@ struct apc_ctx {
     void *log_payload;
     int log_level;
     int read_only;
+    int lock_fd; /* flock'ed <data>/lock, -1 when read-only */
     apc__jobs_t *jobs;
     struct apc__store *store;
     pthread_mutex_t lock; /* guards the fields below */

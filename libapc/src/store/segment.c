@@ -95,7 +95,7 @@ static int write_shb(apc__segw_t *w)
     char appl[64];
     snprintf(appl, sizeof appl, "AppPacCap for Linux %s", APC_VERSION);
     size_t alen = strlen(appl);
-    size_t total = 28 + 4 + pad4(alen) + 4 + 4;
+    size_t total = 24 + 4 + pad4(alen) + 4 + 4;
     int r = reserve(w, total);
     if (r < 0)
         return r;
