@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <apc/common.h>
@@ -406,6 +409,42 @@ static void test_open_path_errors(void **state)
     unlink(path);
 }
 
+/* Non-mappable input (a FIFO) goes through the read() fallback and gives the same records. */
+static void test_open_fifo(void **state)
+{
+    char dir[] = "/tmp/apc_test_fifo_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[64];
+    snprintf(path, sizeof path, "%s/in", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    struct tb t = {0};
+    pcap_hdr(&t, false, 2, 4, 1);
+    for (int k = 0; k < 100; k++)
+        pcap_rec(&t, (uint32_t)k, 0, 32);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* The header, then the 100 records 20 times: 96 KB, more than the first buffer. */
+        int fd = open(path, O_WRONLY);
+        int ok = fd >= 0 && write(fd, t.b, t.n) == (ssize_t)t.n;
+        for (int k = 1; ok && k < 20; k++)
+            ok = write(fd, t.b + 24, t.n - 24) == (ssize_t)(t.n - 24);
+        _exit(ok ? 0 : 1);
+    }
+    apc__reader_t *r;
+    assert_int_equal(apc__reader_open(&r, path), 0);
+    size_t n;
+    assert_int_equal(read_all(r, &n), 0);
+    assert_int_equal(n, 2000);
+    assert_int_equal(apc__reader_size(r), 24 + 20 * (t.n - 24));
+    apc__reader_close(r);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest pcap_tests[] = {
@@ -418,6 +457,7 @@ int main(void)
         cmocka_unit_test(test_pcap_old_swapped_lengths),
         cmocka_unit_test(test_pcap_truncated_everywhere),
         cmocka_unit_test(test_open_path_errors),
+        cmocka_unit_test(test_open_fifo),
     };
     int fails = cmocka_run_group_tests_name("source_pcap", pcap_tests, NULL, NULL);
     fails += _cmocka_run_group_tests("source_pcapng", apc_test_ng, apc_test_ng_count, NULL, NULL);

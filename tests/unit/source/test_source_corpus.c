@@ -16,7 +16,10 @@
 
 #include <apc/common.h>
 
-/* Files where we and capinfos (Wireshark's wiretap) knowingly differ. */
+/* Files where we and capinfos (Wireshark's wiretap) knowingly differ in count. Files capinfos
+ * refuses whole while we (and libpcap) read them are only listed, not failed: on this corpus they
+ * are pcaps whose link type wiretap does not know (DSA/EDSA 284/285, Broadcom tags 281/282, MFR
+ * 182, Juniper ES with FCS bits set 0x30000084), which tcpdump reads. */
 static const struct {
     const char *name;
     const char *why;
@@ -93,8 +96,9 @@ static long capinfos_count(const char *path)
     long count = -1;
     int warned = 0;
     while (fgets(line, sizeof line, f)) {
-        if (strstr(line, "cut short") || strstr(line, "runcat") || strstr(line, "damaged") ||
-            strstr(line, "rror"))
+        if (strncmp(line, "File name:", 10) &&
+            (strstr(line, "cut short") || strstr(line, "runcat") || strstr(line, "damaged") ||
+             strstr(line, "rror")))
             warned = 1;
         const char *k = strstr(line, "Number of packets:");
         if (k)
@@ -145,8 +149,11 @@ static void test_corpus_counts(void **state)
             continue;
         long want = capinfos_count(p.v[k]);
         if (want < 0) {
-            if (rc == 0 && n > 0)
-                we_more++; /* capinfos refuses or stops early; we read it: reported only */
+            if (rc == 0 && n > 0) { /* capinfos refuses or stops early; we read it: reported */
+                we_more++;
+                print_message("read by us, not completely by capinfos: %s (%zu records)\n", p.v[k],
+                              n);
+            }
             continue;
         }
         compared++;
