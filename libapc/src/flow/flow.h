@@ -36,6 +36,9 @@ typedef void (*apc__conn_evict_cb)(const apc__conn_t *c, void *payload);
  * recently seen connection is evicted. Returns NULL on out of memory. */
 apc__flow_table_t *apc__flow_new(uint64_t first_id, size_t max_conns, apc__conn_evict_cb cb,
                                  void *payload);
+/* (Added:) max_conns 0 is taken as 1; cb may be NULL. first_id should be >= 1 (0 is "none" in
+ * apc_packet_t.conn_id). TCP port reuse reads apc__pkt_t.tcp_seq and tcp_ack; timeouts and the
+ * fragment map are described in docs/connections.md. */
 
 /* Tracks a decoded packet: finds or creates its connection, updates counters and TCP state.
  * *dir is set to 0 (a->b) or 1 (b->a). Returns NULL for packets that belong to no connection
