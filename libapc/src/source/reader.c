@@ -192,12 +192,24 @@ int apc__reader_open(apc__reader_t **out, const char *path)
     return 0;
 }
 
+#define RELEASE_STEP (16u << 20)
+
 int apc__reader_next(apc__reader_t *r, apc__rec_t *rec)
 {
     if (r->state > 0)
         return 0;
     if (r->state < 0)
         return apc__err(r->state, "%s", r->errmsg);
+    /* Pages of the mapping already read are given back every 16 MiB: otherwise a large file
+     * would count whole in our resident memory. What the last record pointed to is no longer
+     * needed once the caller asks for the next one. */
+    if (r->map && r->pos - r->released >= RELEASE_STEP) {
+        size_t upto = r->pos & ~(size_t)(RELEASE_STEP - 1);
+        if (upto > r->released) {
+            madvise((uint8_t *)r->map + r->released, upto - r->released, MADV_DONTNEED);
+            r->released = upto;
+        }
+    }
     int rc = r->fmt == APC_FMT_PCAP ? apc__pcap_next(r, rec) : apc__pcapng_next(r, rec);
     if (rc == 0)
         r->state = 1;

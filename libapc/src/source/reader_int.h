@@ -14,6 +14,7 @@ struct apc__reader {
     size_t len;
     size_t pos; /* offset of the next record/block */
     void *map;  /* mmap base when mapped (munmap on close) */
+    size_t released; /* mapped bytes before this offset were given back (MADV_DONTNEED) */
     uint8_t *owned;
     enum apc__file_format fmt;
     bool swap; /* file byte order differs from ours (pcap: whole file; pcapng: this section) */
