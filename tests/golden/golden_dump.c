@@ -3,7 +3,7 @@
  * Golden test driver: `golden_dump CORPUS-RELATIVE-FILE EXPECTED.json`. Ingests the file into a
  * fresh data directory through apc_op_call, gathers the replies of capture_get_details (minus
  * the fields that change from run to run), capture_read (all packets, metadata),
- * capture_list_conns, capture_get_processes and capture_query_ip (all pages), and compares the
+ * capture_list_conns and capture_get_processes (all pages), and compares the
  * pretty-printed result with EXPECTED.json byte for byte. With APC_GOLDEN_UPDATE=1 it writes
  * EXPECTED.json instead. On a mismatch the actual output is left next to the test's working
  * directory as golden-actual-<name>.json for diffing.
@@ -91,6 +91,9 @@ static void unmark(cJSON *o)
         cJSON *next = it->next;
         if (cJSON_IsString(it) && strncmp(it->valuestring, BIG_MARK, strlen(BIG_MARK)) == 0) {
             cJSON *raw = cJSON_CreateRaw(it->valuestring + strlen(BIG_MARK));
+            /* ReplaceItemViaPointer keeps the position but not the key. */
+            if (!raw || (it->string && !(raw->string = strdup(it->string))))
+                die("unmark", "out of memory");
             cJSON_ReplaceItemViaPointer(o, it, raw);
         } else {
             unmark(it);
@@ -194,7 +197,6 @@ static char *dump(const char *rel)
     }
     all_pages(cJSON_AddArrayToObject(out, "Connections"), "capture_list_conns", ids, "ConnId");
     all_pages(cJSON_AddArrayToObject(out, "Processes"), "capture_get_processes", ids, "ProcessId");
-    all_pages(cJSON_AddArrayToObject(out, "Ips"), "capture_query_ip", ids, "IpId");
 
     char *s = cJSON_Print(out);
     cJSON_Delete(out);
