@@ -694,6 +694,9 @@ static void test_capture_lifecycle(void **state)
     }
     assert_true(in_conns <= packets);
     cJSON_Delete(r);
+    r = call(100, "capture_conn_stream", "capture_id", ids, "conn_id", "999", NULL);
+    assert_non_null(strstr(msg(r), "capture_conn_stream: connection 999 not found in capture"));
+    cJSON_Delete(r);
     /* Paging the connection list by last_id. */
     r = call(0, "capture_list_conns", "capture_id", ids, "last_id", "0", "count", "1", NULL);
     assert_int_equal(cJSON_GetArraySize(rv(r)), 1);

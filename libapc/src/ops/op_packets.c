@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Packet and per-capture list actions. Lists answer one page as a JSON array; the caller
  * passes the last item's id back as last_id (docs/api.md "Paging"). */
+#include <inttypes.h>
+
+#include "core/error.h"
 #include "ops/ops_internal.h"
 
 static unsigned page_count(const apc__op_req_t *req)
@@ -21,13 +24,32 @@ int apc__op_capture_read(apc__op_req_t *req, apc__op_res_t *res)
     return apc__res_json(res, o);
 }
 
+/* An unknown connection reads as an empty page in the typed API; callers deserve a not
+ * found. The connection list starting right before conn_id tells whether it exists. */
+static int conn_exists(apc_ctx_t *ctx, int64_t capture_id, int64_t conn_id)
+{
+    apc_conn_page_t *cp = NULL;
+    int rc = apc_capture_list_conns(ctx, capture_id, conn_id - 1, 1, &cp);
+    if (rc < 0)
+        return rc;
+    int found = cp->count == 1 && cp->conns[0].id == conn_id;
+    apc_conn_page_free(cp);
+    if (!found)
+        return apc__err(APC_ENOTFOUND, "connection %" PRId64 " not found in capture %" PRId64,
+                        conn_id, capture_id);
+    return 0;
+}
+
 int apc__op_capture_conn_stream(apc__op_req_t *req, apc__op_res_t *res)
 {
     unsigned flags = (unsigned)apc__arg_int(req, "flags");
+    int64_t capture_id = apc__arg_int(req, "capture_id"), conn_id = apc__arg_int(req, "conn_id");
+    int rc = conn_exists(req->ctx, capture_id, conn_id);
+    if (rc < 0)
+        return rc;
     apc_packet_page_t *pg = NULL;
-    int rc = apc_capture_read_conn(req->ctx, apc__arg_int(req, "capture_id"),
-                                   apc__arg_int(req, "conn_id"), apc__arg_int(req, "last_id"),
-                                   page_count(req), flags, &pg);
+    rc = apc_capture_read_conn(req->ctx, capture_id, conn_id, apc__arg_int(req, "last_id"),
+                               page_count(req), flags, &pg);
     if (rc < 0)
         return rc;
     cJSON *o = apc__json_packet_page(pg, flags & APC_READ_BYTES);

@@ -16,6 +16,8 @@
 #define NAME_MAX_ 1024 /* names, keys */
 #define PATH_MAX_ 4096
 
+/* STRING params use `max` as the longest value in bytes and, ours, `min` > 0 as "must not be
+ * empty". min == max == 0 means no range for INT/FLOAT. */
 #define INT_P(n, req, def, lo, hi, sum)                                                            \
     {                                                                                              \
         n, APC_PARAM_INT, req, def, lo, hi, sum                                                    \
