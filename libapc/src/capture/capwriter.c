@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
 #include "capture/ipstats.h"
@@ -48,7 +49,23 @@ struct apc__capw {
     size_t nprocs;
     size_t last_proc;
     int oom;
+    /* The last commit record, and whether writing failed since (disk full, I/O, store). */
+    uint64_t c_packets, c_seg_count, c_seg_bytes;
+    int64_t c_time;   /* monotonic time of the last commit */
+    uint64_t c_bytes; /* packet bytes at the last commit */
+    int broken;
 };
+
+/* Readers see new packets at least every second, and a crash loses at most 32 MiB. */
+#define COMMIT_NS 1000000000LL
+#define COMMIT_BYTES (32ULL << 20)
+
+static int64_t mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
 
 static int64_t now_ns(void)
 {
@@ -118,6 +135,7 @@ int apc__capw_open(apc_ctx_t *ctx, int64_t capture_id, apc__capw_t **out)
     }
     if (r == 0 && !(w->db = apc__db_get(ctx->store)))
         r = APC_ESTORE;
+    w->c_time = mono_ns();
     if (r < 0) {
         char msg[1024];
         apc__err_copy(msg, sizeof msg);
@@ -249,8 +267,10 @@ int apc__capw_add(apc__capw_t *w, const apc__cappkt_t *p, const apc__pkt_t *d)
     int r = apc__segw_append(w->seg, &sp, &ir.loc);
     if (r == 0)
         r = apc__idxw_append(w->idx, &ir);
-    if (r < 0)
+    if (r < 0) {
+        w->broken = 1;
         return r;
+    }
     if (p->process_id) {
         procent_t *pe = find_proc(w, p->process_id);
         if (pe) {
@@ -472,6 +492,24 @@ static int write_procs(apc__capw_t *w)
     return r;
 }
 
+/* Stop while the filesystem still has room for the store's own last writes (marking the
+ * capture failed, WAL checkpoints), rather than filling it to the last byte. */
+#define MIN_FREE_BYTES (8ULL << 20)
+
+static int check_free_space(apc__capw_t *w)
+{
+    struct statvfs sv;
+    if (statvfs(w->dir, &sv) != 0)
+        return 0; /* cannot tell: the writes themselves will report a full disk */
+    unsigned long long avail = (unsigned long long)sv.f_bavail * sv.f_frsize;
+    if (avail < MIN_FREE_BYTES)
+        return apc__err(-ENOSPC,
+                        "disk full: %llu KiB left on the filesystem of '%s' (the capture stops "
+                        "below %llu MiB); packets up to the last commit are kept",
+                        avail >> 10, w->dir, MIN_FREE_BYTES >> 20);
+    return 0;
+}
+
 static int commit(apc__capw_t *w, uint64_t progress_bytes, int final_state, const char *error,
                   uint64_t error_offset)
 {
@@ -479,11 +517,14 @@ static int commit(apc__capw_t *w, uint64_t progress_bytes, int final_state, cons
     int r = apc__segw_flush(w->seg);
     if (r == 0)
         r = apc__idxw_flush(w->idx);
-    if (r < 0)
+    if (r == 0)
+        r = check_free_space(w);
+    if (r == 0)
+        r = apc__sql_begin(w->db);
+    if (r < 0) {
+        w->broken = 1;
         return r;
-    r = apc__sql_begin(w->db);
-    if (r < 0)
-        return r;
+    }
     sqlite3_stmt *st;
     r = apc__sql_prepare(w->db, "storing connections",
                          "INSERT INTO connections(capture_id, id, proto, ip_ver, src, dst, sport, "
@@ -527,16 +568,33 @@ static int commit(apc__capw_t *w, uint64_t progress_bytes, int final_state, cons
                               (int64_t)apc__segw_seg_bytes(w->seg), (int64_t)progress_bytes,
                               w->first_ts, w->last_ts, (int64_t)conns, w->id);
     }
+    if (r == 0)
+        r = apc__sql_commit(w->db, "committing packets");
     if (r < 0) {
         apc__sql_rollback(w->db);
+        w->broken = 1;
         return r;
     }
-    return apc__sql_commit(w->db, "committing packets");
+    w->c_packets = w->packets;
+    w->c_seg_count = apc__segw_seg_no(w->seg) + 1;
+    w->c_seg_bytes = apc__segw_seg_bytes(w->seg);
+    return 0;
 }
 
 int apc__capw_commit(apc__capw_t *w, uint64_t progress_bytes)
 {
-    return commit(w, progress_bytes, 0, NULL, 0);
+    int r = commit(w, progress_bytes, 0, NULL, 0);
+    w->c_time = mono_ns();
+    w->c_bytes = w->bytes;
+    return r;
+}
+
+int apc__capw_maybe_commit(apc__capw_t *w, uint64_t progress_bytes)
+{
+    if (w->bytes - w->c_bytes < COMMIT_BYTES && mono_ns() - w->c_time < COMMIT_NS)
+        return 0;
+    int r = apc__capw_commit(w, progress_bytes);
+    return r < 0 ? r : 1;
 }
 
 uint64_t apc__capw_packets(const apc__capw_t *w)
@@ -560,7 +618,19 @@ int apc__capw_finish(apc__capw_t *w, int state, const char *error, uint64_t erro
                      uint64_t progress_bytes)
 {
     int r = 0;
-    if (w->seg && w->idx && w->flows && w->db) {
+    if (w->broken) {
+        /* Writing failed: cut the files back to the last commit (which also frees the space a
+         * full disk needs for the state change), then record why the capture ended. */
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", error && *error ? error : "writing the capture failed");
+        apc__segw_close(w->seg);
+        apc__idxw_close(w->idx);
+        w->seg = NULL;
+        w->idx = NULL;
+        apc__capture_cut(w->ctx, w->id, (int64_t)w->c_packets, (int64_t)w->c_seg_count,
+                         (int64_t)w->c_seg_bytes);
+        r = mark_failed(w->ctx, w->id, msg);
+    } else if (w->seg && w->idx && w->flows && w->db) {
         /* Connections still in the table are dirty if they changed: the commit writes them. */
         r = commit(w, progress_bytes, state, error, error_offset);
         if (r < 0) {

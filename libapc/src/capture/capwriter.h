@@ -49,6 +49,10 @@ int apc__capw_file_process(apc__capw_t *w, const apc__procmeta_t *m, int64_t *ou
 /* Makes everything added so far visible to readers. `progress_bytes` for ingests. */
 int apc__capw_commit(apc__capw_t *w, uint64_t progress_bytes);
 
+/* Commits when a second has passed or 32 MiB were stored since the last commit. Returns 1 if
+ * it committed, 0 if not yet, < 0 on failure. Call it every few thousand packets. */
+int apc__capw_maybe_commit(apc__capw_t *w, uint64_t progress_bytes);
+
 /* Final commit, sets the state (completed/failed/...), error text and offset, end time; frees
  * the writer in every case. */
 int apc__capw_finish(apc__capw_t *w, int state, const char *error, uint64_t error_offset,

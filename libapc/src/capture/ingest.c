@@ -22,8 +22,6 @@
 #include "decode/decode.h"
 #include "source/reader.h"
 
-#define COMMIT_PACKETS 262144
-#define COMMIT_NS 1000000000LL
 
 typedef struct ingest_job {
     apc_ctx_t *ctx;
@@ -41,12 +39,6 @@ APC_API int apc_ingest_options_init(apc_ingest_options_t *o, unsigned version)
     return 0;
 }
 
-static int64_t mono_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
 
 /* Declares the reader's interfaces that the writer does not know yet. */
 static int sync_ifaces(apc__capw_t *w, apc__reader_t *r, size_t *known)
@@ -107,7 +99,6 @@ static void ingest_run(void *arg, const volatile int *cancelled)
         goto out; /* the writer marked the capture failed */
     }
     size_t known = 0;
-    int64_t last_commit = mono_ns();
     uint64_t since_commit = 0;
     for (;;) {
         apc__rec_t rec;
@@ -145,15 +136,12 @@ static void ingest_run(void *arg, const volatile int *cancelled)
         }
         if (rc == 0 && ++since_commit >= 4096) {
             since_commit = 0;
-            int64_t now = mono_ns();
-            if (now - last_commit >= COMMIT_NS) {
-                last_commit = now;
-                rc = apc__capw_commit(w, apc__reader_offset(j->reader));
-                if (j->opts.progress_cb)
-                    j->opts.progress_cb(j->id, apc__reader_offset(j->reader),
-                                        apc__reader_size(j->reader), apc__capw_packets(w),
-                                        j->opts.payload);
-            }
+            rc = apc__capw_maybe_commit(w, apc__reader_offset(j->reader));
+            if (rc == 1 && j->opts.progress_cb)
+                j->opts.progress_cb(j->id, apc__reader_offset(j->reader),
+                                    apc__reader_size(j->reader), apc__capw_packets(w),
+                                    j->opts.payload);
+            rc = rc < 0 ? rc : 0;
         }
         if (rc < 0) {
             /* Our side failed (disk full, store error): stop, keep what was committed. */

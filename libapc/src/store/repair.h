@@ -10,6 +10,11 @@
 
 int apc__store_repair(apc_ctx_t *ctx, sqlite3 *db);
 
+/* Cuts a capture's files back to a commit record: the last segment to seg_bytes (or its last
+ * whole block before that), later segments removed, the index to `packets` records. */
+int apc__capture_cut(apc_ctx_t *ctx, int64_t id, int64_t packets, int64_t seg_count,
+                     int64_t seg_bytes);
+
 /* captures/<id> under the data directory, into buf. */
 void apc__capture_dir(const apc_ctx_t *ctx, int64_t id, char *buf, size_t n);
 
