@@ -130,7 +130,7 @@ typedef struct apc_packet {
     char src_ip[46], dst_ip[46]; /* "" when not IP */
     int src_port, dst_port;      /* -1 when none */
     int tcp_flags;               /* -1 when not TCP */
-    int64_t conn_id;             /* 0 when none */
+    int64_t conn_id;             /* connection id within the capture, 0 when none */
     int64_t pid, tid, process_id; /* 0 when unknown */
     char *process_name;           /* "" when unknown */
     int attribution;              /* enum apc_attribution */
@@ -177,7 +177,7 @@ enum apc_tcp_state {
 APC_API const char *apc_tcp_state_name(int state);
 
 typedef struct apc_conn {
-    int64_t id;
+    int64_t id; /* 1-based within its capture, in order of first packet */
     int64_t capture_id;
     int protocol; /* IP protocol number */
     char src_ip[46], dst_ip[46]; /* initiator, responder */
