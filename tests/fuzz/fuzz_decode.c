@@ -18,11 +18,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const uint32_t types[] = {
-        APC_LINKTYPE_ETHERNET, APC_LINKTYPE_LINUX_SLL, APC_LINKTYPE_LINUX_SLL2,
-        APC_LINKTYPE_RAW,      APC_DLT_RAW_12,         APC_DLT_RAW_14,
-        APC_LINKTYPE_IPV4,     APC_LINKTYPE_IPV6,      APC_LINKTYPE_NULL,
-        APC_LINKTYPE_LOOP,     105 /* 802.11: unknown to us */, 147 /* user */};
+    static const uint32_t types[] = {APC_LINKTYPE_ETHERNET,
+                                     APC_LINKTYPE_LINUX_SLL,
+                                     APC_LINKTYPE_LINUX_SLL2,
+                                     APC_LINKTYPE_RAW,
+                                     APC_DLT_RAW_12,
+                                     APC_DLT_RAW_14,
+                                     APC_LINKTYPE_IPV4,
+                                     APC_LINKTYPE_IPV6,
+                                     APC_LINKTYPE_NULL,
+                                     APC_LINKTYPE_LOOP,
+                                     105 /* 802.11: unknown to us */,
+                                     147 /* user */};
     if (size < 1)
         return 0;
     uint32_t lt = types[data[0] % (sizeof(types) / sizeof(types[0]))];
