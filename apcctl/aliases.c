@@ -291,6 +291,13 @@ static int read_all(apcctl_transport_t *t, const apcctl_opts_t *o, const char *i
         snprintf(lastbuf, sizeof lastbuf, "%lld", (long long)last);
         int bad = apcctl_args_add(&args, "capture_id", id) < 0 ||
                   apcctl_args_add(&args, "last_id", lastbuf) < 0;
+        /* Fewer round trips: the largest page, unless the caller chose a size. */
+        const apc_op_info_t *op = apc_op_find("capture_read");
+        if (!bad && op && apcctl_op_has_param(op, "count") && !apcctl_args_get(extra, "count")) {
+            char maxbuf[16];
+            snprintf(maxbuf, sizeof maxbuf, "%d", APC_PAGE_MAX);
+            bad = apcctl_args_add(&args, "count", maxbuf) < 0;
+        }
         for (size_t i = 0; !bad && i < extra->count; i++)
             if (strcmp(extra->items[i].name, "last_id") != 0)
                 bad = apcctl_args_add(&args, extra->items[i].name, extra->items[i].value) < 0;
@@ -317,9 +324,11 @@ static int read_all(apcctl_transport_t *t, const apcctl_opts_t *o, const char *i
         more = cJSON_IsTrue(m) || (apcctl_json_int(m, &more) && more);
         apcctl_response_free(&r);
         /* A page that does not move the cursor would loop forever. */
-        if (!more || next <= last)
+        bool moved = next > last;
+        if (moved)
+            last = next;
+        if (!more || !moved)
             break;
-        last = next;
         if (apcctl_interrupted) {
             rc = APCCTL_EXIT_INTERRUPTED;
             break;

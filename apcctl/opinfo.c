@@ -87,7 +87,10 @@ bool apcctl_param_range(const apc_param_spec_t *p, char *buf, size_t len)
     case APC_PARAM_LIST:
         if (p->max <= 0)
             return false;
-        snprintf(buf, len, "at most %" PRId64 " bytes", p->max);
+        if (p->min > 0)
+            snprintf(buf, len, "%" PRId64 "..%" PRId64 " bytes", p->min, p->max);
+        else
+            snprintf(buf, len, "at most %" PRId64 " bytes", p->max);
         return true;
     default:
         return false;
