@@ -50,16 +50,35 @@ def corpus(rel):
     return os.path.join(root, rel)
 
 
+LIST_ACTIONS = r"""
+import ctypes, sys
+lib = ctypes.CDLL(sys.argv[1])
+lib.apc_op_count.restype = ctypes.c_size_t
+lib.apc_op_at.restype = ctypes.POINTER(ctypes.c_char_p)  # first field: const char *name
+lib.apc_op_at.argtypes = [ctypes.c_size_t]
+for i in range(lib.apc_op_count()):
+    print(lib.apc_op_at(i)[0].decode())
+"""
+
+
 def table_actions():
-    """Names of every action, straight from the library's table (not through apcctl)."""
+    """Names of every action, straight from the library's table (not through apcctl), read with
+    ctypes in a child Python; a sanitizer build's library needs its runtime preloaded there."""
     build = os.environ.get("APC_BUILD_ROOT")
     if not build:
         raise Skip("APC_BUILD_ROOT not set")
-    lib = ctypes.CDLL(os.path.join(build, "libapc", "libapc.so"))
-    lib.apc_op_count.restype = ctypes.c_size_t
-    lib.apc_op_at.restype = ctypes.POINTER(ctypes.c_char_p)  # first field: const char *name
-    lib.apc_op_at.argtypes = [ctypes.c_size_t]
-    return [lib.apc_op_at(i)[0].decode() for i in range(lib.apc_op_count())]
+    so = os.path.join(build, "libapc", "libapc.so")
+    env = dict(os.environ)
+    deps = subprocess.run(["ldd", so], capture_output=True, text=True).stdout
+    for rt in ("libasan.so", "libubsan.so"):
+        m = re.search(rf"^\s*{re.escape(rt)}\S* => (\S+)", deps, re.M)
+        if m:
+            env["LD_PRELOAD"] = (env.get("LD_PRELOAD", "") + " " + m.group(1)).strip()
+    env["ASAN_OPTIONS"] = "detect_leaks=0"  # the interpreter's own allocations are not ours
+    p = subprocess.run([sys.executable, "-c", LIST_ACTIONS, so], capture_output=True,
+                       text=True, env=env)
+    expect(p.returncode == 0, f"cannot read the action table from {so}: {p.stderr}")
+    return p.stdout.split()
 
 
 # ---- cases ----
