@@ -634,14 +634,28 @@ static void test_capture_lifecycle(void **state)
     cJSON_ArrayForEach(it, rv(r)) assert_int_not_equal(num(it, "CaptureId"), id);
     cJSON_Delete(r);
 
-    /* capture_open: CAPTURE fields, then the packet range. */
+    /* capture_open: CAPTURE fields, then the packet range, interfaces, protocol counts. */
     r = call(0, "capture_open", "capture_id", ids, NULL);
     c = rv(r);
-    assert_keys(c, CAPTURE_KEYS "FirstPacketId,LastPacketId,FirstTime,LastTime,");
+    assert_keys(c, CAPTURE_KEYS
+                "FirstPacketId,LastPacketId,FirstTime,LastTime,Interfaces,Protocols,");
     assert_int_equal(num(c, "FirstPacketId"), 1);
     assert_int_equal(num(c, "LastPacketId"), packets);
     assert_true(num(c, "FirstTime") > 116444736000000000.0);
     assert_true(num(c, "LastTime") >= num(c, "FirstTime"));
+    cJSON *ifs = cJSON_GetObjectItem(c, "Interfaces");
+    /* tcp.pcapng declares two interfaces; every packet is on the second (lo). */
+    assert_int_equal(cJSON_GetArraySize(ifs), 2);
+    assert_keys(cJSON_GetArrayItem(ifs, 1), "Index,LinkType,SnapLen,Name,Description,Packets,");
+    assert_int_equal(num(cJSON_GetArrayItem(ifs, 0), "Packets"), 0);
+    assert_int_equal(num(cJSON_GetArrayItem(ifs, 1), "Packets"), packets);
+    double proto_sum = 0;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(c, "Protocols"))
+    {
+        assert_keys(it, "Protocol,Packets,Bytes,");
+        proto_sum += num(it, "Packets");
+    }
+    assert_int_equal(proto_sum, packets);
     cJSON_Delete(r);
 
     /* Paging: every packet exactly once, in order, whatever the page size. */

@@ -74,6 +74,33 @@ typedef struct apc_capture_list {
 APC_API int apc_capture_list(apc_ctx_t *ctx, int which, apc_capture_list_t **out);
 APC_API void apc_capture_list_free(apc_capture_list_t *l);
 
+typedef struct apc_capture_iface {
+    uint32_t index;
+    uint32_t linktype; /* LINKTYPE_* */
+    uint32_t snaplen;
+    char *name, *description; /* "" when unknown */
+    uint64_t packets;
+} apc_capture_iface_t;
+
+typedef struct apc_proto_count {
+    int protocol; /* IP protocol number; -1 for packets that are not IP */
+    uint64_t packets, bytes;
+} apc_proto_count_t;
+
+/* What a reader of a capture needs besides the CAPTURE record. */
+typedef struct apc_capture_meta {
+    apc_capture_t *capture;
+    int64_t first_packet_id, last_packet_id; /* 0, 0 when empty */
+    apc_time_t first_time, last_time;        /* earliest and latest packet time */
+    size_t n_ifaces;
+    apc_capture_iface_t *ifaces;
+    size_t n_protocols; /* by packets, most first */
+    apc_proto_count_t *protocols;
+} apc_capture_meta_t;
+
+APC_API int apc_capture_meta(apc_ctx_t *ctx, int64_t id, apc_capture_meta_t **out);
+APC_API void apc_capture_meta_free(apc_capture_meta_t *m);
+
 #define APC_INGEST_OPTIONS_VERSION 1
 typedef struct apc_ingest_options {
     unsigned version;

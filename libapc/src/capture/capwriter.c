@@ -43,6 +43,7 @@ struct apc__capw {
     int64_t first_ts, last_ts;
     uint32_t n_ifaces;
     uint64_t *iface_pkts;
+    uint64_t proto_pkts[257], proto_bytes[257]; /* by IP protocol; [256] = not IP */
     apc__conn_t *pending; /* connections evicted since the last commit */
     size_t npending, cap_pending;
     procent_t *procs;
@@ -291,6 +292,9 @@ int apc__capw_add(apc__capw_t *w, const apc__cappkt_t *p, const apc__pkt_t *d)
     w->packets++;
     w->bytes += p->wirelen;
     w->iface_pkts[p->iface]++;
+    unsigned pi = d->ip_ver ? d->ip_proto : 256;
+    w->proto_pkts[pi]++;
+    w->proto_bytes[pi] += p->wirelen;
     if (w->oom)
         return apc__err(APC_ENOMEM, "out of memory while storing packets");
     return 0;
@@ -309,7 +313,8 @@ static char *slice_dup(apc__slice_t s)
 {
     char *t = malloc(s.len + 1);
     if (t) {
-        memcpy(t, s.p, s.len);
+        if (s.len)
+            memcpy(t, s.p, s.len);
         t[s.len] = '\0';
     }
     return t;
@@ -485,6 +490,14 @@ static int write_procs(apc__capw_t *w)
                           "packets=excluded.packets, bytes=excluded.bytes",
                           "iiii", w->id, w->procs[i].process_id, (int64_t)w->procs[i].packets,
                           (int64_t)w->procs[i].bytes);
+    for (unsigned i = 0; r == 0 && i < 257; i++)
+        if (w->proto_pkts[i])
+            r = apc__sql_exec(w->db, "storing protocol counters",
+                              "INSERT INTO capture_protocols(capture_id, proto, packets, bytes) "
+                              "VALUES(?,?,?,?) ON CONFLICT(capture_id, proto) DO UPDATE SET "
+                              "packets=excluded.packets, bytes=excluded.bytes",
+                              "iiii", w->id, i == 256 ? (int64_t)-1 : (int64_t)i,
+                              (int64_t)w->proto_pkts[i], (int64_t)w->proto_bytes[i]);
     for (uint32_t i = 0; r == 0 && i < w->n_ifaces; i++)
         r = apc__sql_exec(w->db, "storing interface counters",
                           "UPDATE interfaces SET packets=? WHERE capture_id=? AND idx=?", "iii",

@@ -203,7 +203,7 @@ APC_API int apc_ingest_file(apc_ctx_t *ctx, const char *path, const apc_ingest_o
         apc__err_copy(msg, sizeof msg);
         free(j);
         free(abs);
-        return apc__err(rc, "cannot ingest '%s': %s", path, msg);
+        return apc__err(rc, "cannot ingest %s", msg); /* msg names the file */
     }
     j->ctx = ctx;
     if (opts)

@@ -55,7 +55,7 @@ APC_API const char *apc_last_error_message(void)
     return tl_msg;
 }
 
-static int vset(int code, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static int vset(int code, const char *fmt, va_list ap)
 {
     vsnprintf(tl_msg, sizeof tl_msg, fmt, ap);
     return code;

@@ -63,80 +63,69 @@ int apc__op_capture_get_details(apc__op_req_t *req, apc__op_res_t *res)
     return apc__res_json(res, o);
 }
 
-/*
- * First and last packet of a capture. The typed API reads forward from a cursor only, so the
- * last packet is looked for right before the count (ids are 1-based in capture order) and,
- * should ids have gaps, found by reading on from there until the end.
- */
-static int packet_range(apc_ctx_t *ctx, const apc_capture_t *c, apc_packet_t *first,
-                        apc_packet_t *last, int *have)
+/* CAPTUREMETA: the CAPTURE fields, then the packet range, interfaces and protocol counts. */
+static cJSON *capture_meta_json(const apc_capture_meta_t *m)
 {
-    apc_packet_page_t *pg = NULL;
-    *have = 0;
-    int rc = apc_capture_read(ctx, c->id, 0, 1, 0, &pg);
-    if (rc < 0)
-        return rc;
-    if (pg->count == 0) {
-        apc_packet_page_free(pg);
-        return 0;
-    }
-    first->id = pg->packets[0].id;
-    first->time = pg->packets[0].time;
-    *last = *first;
-    apc_packet_page_free(pg);
-    *have = 1;
-
-    int64_t cursor = c->packets > 1 ? (int64_t)c->packets - 1 : first->id;
-    if (cursor < first->id)
-        cursor = first->id;
-    for (;;) {
-        if ((rc = apc_capture_read(ctx, c->id, cursor, APC_PAGE_MAX, 0, &pg)) < 0)
-            return rc;
-        if (pg->count) {
-            last->id = pg->packets[pg->count - 1].id;
-            last->time = pg->packets[pg->count - 1].time;
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    int rc = apc__json_capture_fields(o, m->capture);
+    rc |= apc__json_add_i64(o, "FirstPacketId", m->first_packet_id);
+    rc |= apc__json_add_i64(o, "LastPacketId", m->last_packet_id);
+    rc |= apc__json_add_time(o, "FirstTime", m->first_time);
+    rc |= apc__json_add_time(o, "LastTime", m->last_time);
+    cJSON *ifs = cJSON_AddArrayToObject(o, "Interfaces");
+    for (size_t i = 0; ifs && i < m->n_ifaces; i++) {
+        const apc_capture_iface_t *f = &m->ifaces[i];
+        cJSON *x = cJSON_CreateObject();
+        if (!x || !cJSON_AddItemToArray(ifs, x)) {
+            cJSON_Delete(x);
+            rc = 1;
+            break;
         }
-        int more = pg->more && pg->count;
-        cursor = pg->last_id;
-        apc_packet_page_free(pg);
-        if (!more)
-            return 0;
+        rc |= apc__json_add_i64(x, "Index", f->index);
+        rc |= apc__json_add_i64(x, "LinkType", f->linktype);
+        rc |= apc__json_add_i64(x, "SnapLen", f->snaplen);
+        rc |= apc__json_add_str(x, "Name", f->name);
+        rc |= apc__json_add_str(x, "Description", f->description);
+        rc |= apc__json_add_u64(x, "Packets", f->packets);
     }
+    cJSON *ps = cJSON_AddArrayToObject(o, "Protocols");
+    for (size_t i = 0; ps && i < m->n_protocols; i++) {
+        const apc_proto_count_t *pc = &m->protocols[i];
+        cJSON *x = cJSON_CreateObject();
+        if (!x || !cJSON_AddItemToArray(ps, x)) {
+            cJSON_Delete(x);
+            rc = 1;
+            break;
+        }
+        rc |= apc__json_add_i64(x, "Protocol", pc->protocol);
+        rc |= apc__json_add_u64(x, "Packets", pc->packets);
+        rc |= apc__json_add_u64(x, "Bytes", pc->bytes);
+    }
+    if (rc || !ifs || !ps) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
 }
 
 int apc__op_capture_open(apc__op_req_t *req, apc__op_res_t *res)
 {
     int64_t id = apc__arg_int(req, "capture_id");
-    apc_capture_t *c = NULL;
-    int rc = apc_capture_get(req->ctx, id, &c);
+    apc_capture_meta_t *m = NULL;
+    int rc = apc_capture_meta(req->ctx, id, &m);
     if (rc < 0)
         return rc;
-    if (c->state == APC_STATE_ACTIVE) {
-        apc_capture_free(c);
+    if (m->capture->state == APC_STATE_ACTIVE) {
+        apc_capture_meta_free(m);
         return apc__err(APC_EBUSY,
                         "capture %" PRId64 " is active; capture_open reads completed captures "
                         "(use capture_stream or capture_read for active ones)",
                         id);
     }
-    apc_packet_t first = {0}, last = {0};
-    int have = 0;
-    if ((rc = packet_range(req->ctx, c, &first, &last, &have)) < 0) {
-        apc_capture_free(c);
-        return rc;
-    }
-    cJSON *o = cJSON_CreateObject();
-    if (o) {
-        rc = apc__json_capture_fields(o, c);
-        rc |= apc__json_add_i64(o, "FirstPacketId", have ? first.id : 0);
-        rc |= apc__json_add_i64(o, "LastPacketId", have ? last.id : 0);
-        rc |= apc__json_add_time(o, "FirstTime", have ? first.time : 0);
-        rc |= apc__json_add_time(o, "LastTime", have ? last.time : 0);
-        if (rc) {
-            cJSON_Delete(o);
-            o = NULL;
-        }
-    }
-    apc_capture_free(c);
+    cJSON *o = capture_meta_json(m);
+    apc_capture_meta_free(m);
     return apc__res_json(res, o);
 }
 

@@ -85,6 +85,11 @@ static const char *const migrations[] = {
     " packets INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0,"
     " connections INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY(capture_id, ip_id)) WITHOUT ROWID;"
+    "CREATE TABLE capture_protocols("
+    " capture_id INTEGER NOT NULL REFERENCES captures(id) ON DELETE CASCADE,"
+    " proto INTEGER NOT NULL," /* IP protocol number, -1 = not IP */
+    " packets INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY(capture_id, proto)) WITHOUT ROWID;"
     "CREATE TABLE packet_notes("
     " capture_id INTEGER NOT NULL REFERENCES captures(id) ON DELETE CASCADE,"
     " packet_id INTEGER NOT NULL, notes TEXT NOT NULL,"
