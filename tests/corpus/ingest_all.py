@@ -27,10 +27,13 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import apcrun  # noqa: E402
 
-# Files where our packet count is known to differ from capinfos', with the reason. Keep in sync
-# with docs/ (the store and source owners document such differences there).
+# Files where our result is known to differ from capinfos': file -> (what we do: "refused" or a
+# packet count, reason). The outcome must be exactly this, so a change is still noticed. Keep in
+# sync with docs/formats.md ("Corpus results"), where the source module explains each.
 EXPECTED_COUNT_DIFFERENCES = {
-    # "tcpdump/example.pcap": "why our count differs, and which one is right",
+    "libpcap/pcap-invalid-version-2.pcap": (
+        "refused", "pcap version 2.5: libpcap (tcpdump) refuses it, wiretap reads any 2.x; we "
+        "follow libpcap"),
 }
 
 PCAP_MAGICS = {bytes.fromhex(m) for m in
@@ -150,6 +153,21 @@ def make_non_captures(tmp, corpus):
     return files
 
 
+def make_truncated(tmp, corpus):
+    """Captures cut inside a record: must be stored with a defect, up to the cut."""
+    files = []
+    for rel, keep in (("zeek/echo-connections.pcap", 5000),
+                      ("zeek/pcapng-multi-interface.pcapng", 1000)):
+        src = os.path.join(corpus, rel)
+        if not os.path.exists(src):
+            continue
+        dst = os.path.join(tmp, "cut-" + os.path.basename(rel))
+        with open(src, "rb") as f, open(dst, "wb") as g:
+            g.write(f.read(keep))
+        files.append((dst, f"(made) {rel} cut at {keep} bytes"))
+    return files
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("apcctl")
@@ -160,14 +178,16 @@ def main():
     t0 = time.monotonic()
 
     with tempfile.TemporaryDirectory(prefix="apc-corpus-") as tmp:
-        work = []   # (path, rel, expect_capture)
+        work = []   # (path, rel, expect): "capture", "refuse" or "defect"
         for path, rel in corpus_files(corpus, args.only):
             if rel.endswith(DOC_SUFFIXES):
                 continue
-            work.append((path, rel, magic_kind(path) is not None))
-        for path, rel in make_non_captures(tmp, corpus):
-            if magic_kind(path) is None:
-                work.append((path, rel, False))
+            work.append((path, rel, "capture" if magic_kind(path) else "refuse"))
+        if not args.only:
+            for path, rel in make_non_captures(tmp, corpus):
+                if magic_kind(path) is None:
+                    work.append((path, rel, "refuse"))
+            work += [(p, r, "defect") for p, r in make_truncated(tmp, corpus)]
 
         # One data directory per worker: no test depends on SQLite's locking between processes.
         local = threading.local()
@@ -183,9 +203,18 @@ def main():
             return local.dir
 
         def run(item):
-            path, rel, expect_capture = item
-            out = ingest_one(args.apcctl, data_dir(), path, rel, expect_capture)
-            if expect_capture and not out.problems:
+            path, rel, expect = item
+            out = ingest_one(args.apcctl, data_dir(), path, rel, expect != "refuse")
+            if expect == "defect" and not out.problems:
+                count, _ = capinfos_count(path)
+                mine = getattr(out, "packets", None)
+                if out.kind != "defect":
+                    out.problems.append(f"cut inside a record, yet {out.kind} "
+                                        f"(Error {out.note!r})")
+                elif mine != count:
+                    out.problems.append(f"Packets {mine} != {count}, the whole records "
+                                        f"before the cut (capinfos)")
+            if expect == "capture" and not out.problems:
                 count, complete = capinfos_count(path)
                 out.capinfos = (count, complete)
                 if complete:
@@ -197,9 +226,15 @@ def main():
                         out.problems.append(f"Packets {mine} != capinfos {count}"
                                             + (f" (our Error: {out.note[:120]})"
                                                if out.note else ""))
-                if out.problems and rel in EXPECTED_COUNT_DIFFERENCES:
-                    out.expected = EXPECTED_COUNT_DIFFERENCES[rel]
-                    out.problems = []
+                exp = EXPECTED_COUNT_DIFFERENCES.get(rel)
+                if exp:
+                    mine = "refused" if out.kind == "refused" else getattr(out, "packets", None)
+                    if mine == exp[0]:
+                        out.expected = f"ours {mine}, capinfos {count}: {exp[1]}"
+                        out.problems = []
+                    else:
+                        out.problems = [f"ours {mine}, capinfos {count}; the expected-"
+                                        f"differences table says ours {exp[0]}"]
             return out
 
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as ex:
@@ -218,18 +253,19 @@ def main():
             print(f"expected difference {o.rel}: {o.expected}")
         ci = getattr(o, "capinfos", None)
         if ci and not ci[1] and o.kind == "stored":
-            disagree.append(f"{o.rel} (capinfos stops at {ci[0]}, we stored "
-                            f"{getattr(o, 'packets', '?')} packets without an error)")
+            what = "refuses it" if ci[0] is None else f"stops after {ci[0]} packets"
+            disagree.append(f"{o.rel}: capinfos {what}; we stored "
+                            f"{getattr(o, 'packets', '?')} packets without an error")
     if disagree:
-        print("Files capinfos cannot read completely but we store without a defect "
-              "(not a failure; check them):")
+        print("Files capinfos does not read completely and we store without a defect "
+              "(not a failure; docs/formats.md says why, e.g. link types wiretap lacks):")
         for d in disagree:
             print("  " + d)
     examples = [o for o in outcomes if o.kind in ("refused", "defect") and o.note][:8]
     if examples:
         print("Some error texts:")
         for o in examples:
-            print(f"  {o.rel}: {o.note[:160]}")
+            print(f"  {o.rel}: {o.note[:300]}")
     print(f"{len(outcomes)} files in {time.monotonic() - t0:.0f}s: {kinds['stored']} stored "
           f"fully, {kinds['defect']} stored with a defect, {kinds['refused']} refused; "
           f"{problems} problems")
