@@ -637,8 +637,8 @@ static void test_capture_lifecycle(void **state)
     /* capture_open: CAPTURE fields, then the packet range, interfaces, protocol counts. */
     r = call(0, "capture_open", "capture_id", ids, NULL);
     c = rv(r);
-    assert_keys(c, CAPTURE_KEYS
-                "FirstPacketId,LastPacketId,FirstTime,LastTime,Interfaces,Protocols,");
+    assert_keys(c,
+                CAPTURE_KEYS "FirstPacketId,LastPacketId,FirstTime,LastTime,Interfaces,Protocols,");
     assert_int_equal(num(c, "FirstPacketId"), 1);
     assert_int_equal(num(c, "LastPacketId"), packets);
     assert_true(num(c, "FirstTime") > 116444736000000000.0);

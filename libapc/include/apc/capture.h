@@ -141,23 +141,23 @@ enum apc_attribution {
     APC_ATTR_TUPLE = 3,
     APC_ATTR_FILE = 4,
 };
-APC_API const char *apc_direction_name(int dir);       /* "in"/"out"/"unknown" */
-APC_API const char *apc_attribution_name(int attr);    /* "exact"/.../"none" */
+APC_API const char *apc_direction_name(int dir);    /* "in"/"out"/"unknown" */
+APC_API const char *apc_attribution_name(int attr); /* "exact"/.../"none" */
 
 typedef struct apc_packet {
     int64_t id; /* 1-based, per capture, in capture order */
     int64_t capture_id;
     apc_time_t time;
-    uint32_t length;   /* on the wire */
-    uint32_t caplen;   /* stored */
-    uint32_t iface;    /* interface index within the capture */
-    int direction;     /* enum apc_direction */
-    uint32_t linktype; /* LINKTYPE_* */
-    int protocol;      /* IP protocol number, -1 when not IP */
-    char src_ip[46], dst_ip[46]; /* "" when not IP */
-    int src_port, dst_port;      /* -1 when none */
-    int tcp_flags;               /* -1 when not TCP */
-    int64_t conn_id;             /* connection id within the capture, 0 when none */
+    uint32_t length;              /* on the wire */
+    uint32_t caplen;              /* stored */
+    uint32_t iface;               /* interface index within the capture */
+    int direction;                /* enum apc_direction */
+    uint32_t linktype;            /* LINKTYPE_* */
+    int protocol;                 /* IP protocol number, -1 when not IP */
+    char src_ip[46], dst_ip[46];  /* "" when not IP */
+    int src_port, dst_port;       /* -1 when none */
+    int tcp_flags;                /* -1 when not TCP */
+    int64_t conn_id;              /* connection id within the capture, 0 when none */
     int64_t pid, tid, process_id; /* 0 when unknown */
     char *process_name;           /* "" when unknown */
     int attribution;              /* enum apc_attribution */
@@ -206,7 +206,7 @@ APC_API const char *apc_tcp_state_name(int state);
 typedef struct apc_conn {
     int64_t id; /* 1-based within its capture, in order of first packet */
     int64_t capture_id;
-    int protocol; /* IP protocol number */
+    int protocol;                /* IP protocol number */
     char src_ip[46], dst_ip[46]; /* initiator, responder */
     int src_port, dst_port;
     apc_time_t first_time, last_time;
@@ -275,9 +275,8 @@ APC_API int apc_ip_get(apc_ctx_t *ctx, int64_t capture_id, const char *ip, apc_i
 /* User data for an IP (NULL/"" clears). Creates the IP's row if needed. */
 APC_API int apc_ip_set_data(apc_ctx_t *ctx, int64_t capture_id, const char *ip, const char *data);
 /* Geolocation for an IP from an outside source. Strings may be NULL (left unchanged). */
-APC_API int apc_ip_set_geo(apc_ctx_t *ctx, int64_t capture_id, const char *ip,
-                           const char *hostname, const char *country, const char *city, double lat,
-                           double lng);
+APC_API int apc_ip_set_geo(apc_ctx_t *ctx, int64_t capture_id, const char *ip, const char *hostname,
+                           const char *country, const char *city, double lat, double lng);
 APC_API void apc_ip_free(apc_ip_t *ip);
 APC_API void apc_ip_page_free(apc_ip_page_t *pg);
 

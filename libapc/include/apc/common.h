@@ -28,23 +28,23 @@ extern "C" {
  * never collide with -errno.
  */
 #define APC_ERRORS(X)                                                                              \
-    X(APC_EGENERIC, -1000, "generic error")                                                       \
-    X(APC_EINVAL, -1001, "invalid argument")                                                      \
-    X(APC_ENOTFOUND, -1002, "not found")                                                          \
-    X(APC_EEXISTS, -1003, "already exists")                                                       \
-    X(APC_EBUSY, -1004, "busy or in a conflicting state")                                         \
-    X(APC_ENOTSUP, -1005, "not supported")                                                        \
-    X(APC_EIO, -1006, "input/output error")                                                       \
-    X(APC_ENOMEM, -1007, "out of memory")                                                         \
-    X(APC_ELIMIT, -1008, "limit exceeded")                                                        \
-    X(APC_EFORMAT, -1009, "malformed input")                                                      \
-    X(APC_ENOTOKEN, -1010, "no token")                                                            \
-    X(APC_ESESSION, -1011, "session expired")                                                     \
-    X(APC_EPERM, -1012, "permission denied")                                                      \
-    X(APC_EAUTH, -1013, "invalid credentials")                                                    \
-    X(APC_ENOPAGE, -1014, "no such page")                                                         \
-    X(APC_ECANCELED, -1015, "cancelled")                                                          \
-    X(APC_ESTORE, -1016, "store error")                                                           \
+    X(APC_EGENERIC, -1000, "generic error")                                                        \
+    X(APC_EINVAL, -1001, "invalid argument")                                                       \
+    X(APC_ENOTFOUND, -1002, "not found")                                                           \
+    X(APC_EEXISTS, -1003, "already exists")                                                        \
+    X(APC_EBUSY, -1004, "busy or in a conflicting state")                                          \
+    X(APC_ENOTSUP, -1005, "not supported")                                                         \
+    X(APC_EIO, -1006, "input/output error")                                                        \
+    X(APC_ENOMEM, -1007, "out of memory")                                                          \
+    X(APC_ELIMIT, -1008, "limit exceeded")                                                         \
+    X(APC_EFORMAT, -1009, "malformed input")                                                       \
+    X(APC_ENOTOKEN, -1010, "no token")                                                             \
+    X(APC_ESESSION, -1011, "session expired")                                                      \
+    X(APC_EPERM, -1012, "permission denied")                                                       \
+    X(APC_EAUTH, -1013, "invalid credentials")                                                     \
+    X(APC_ENOPAGE, -1014, "no such page")                                                          \
+    X(APC_ECANCELED, -1015, "cancelled")                                                           \
+    X(APC_ESTORE, -1016, "store error")                                                            \
     X(APC_ENOACTION, -1017, "unknown action")
 
 enum apc_error {

@@ -33,9 +33,9 @@ typedef struct apc_ctx_options {
     const char *data_dir; /* created if missing; NULL means "./apc-data" */
     apc_log_cb log_cb;    /* NULL: messages at or below log_level go to stderr */
     void *log_payload;
-    int log_level;        /* enum apc_log_level; default APC_LOG_WARN */
-    unsigned jobs;        /* worker threads for long jobs; 0 = default (2) */
-    int read_only;        /* nonzero: open the store read-only, start no jobs */
+    int log_level; /* enum apc_log_level; default APC_LOG_WARN */
+    unsigned jobs; /* worker threads for long jobs; 0 = default (2) */
+    int read_only; /* nonzero: open the store read-only, start no jobs */
 } apc_ctx_options_t;
 
 /* Fills `opts` with defaults. Returns APC_EINVAL if `version` is unknown. */

@@ -20,14 +20,14 @@ typedef struct apc__slice {
 } apc__slice_t;
 
 typedef struct apc__procmeta {
-    int64_t pid, tid, ppid;          /* 0 when absent */
-    apc__slice_t cmd, args;          /* Cmd: (executable path), Args: (command line) */
-    apc__slice_t thread_name;        /* ThreadName: */
+    int64_t pid, tid, ppid;   /* 0 when absent */
+    apc__slice_t cmd, args;   /* Cmd: (executable path), Args: (command line) */
+    apc__slice_t thread_name; /* ThreadName: */
     apc__slice_t parent_cmd, parent_args;
-    apc__slice_t user;               /* User: / UserName: if present */
-    apc__slice_t container, pod;     /* ContainerName:/PodName: if present (kept for notes) */
+    apc__slice_t user;           /* User: / UserName: if present */
+    apc__slice_t container, pod; /* ContainerName:/PodName: if present (kept for notes) */
     /* Added with the parser: */
-    int64_t uid, gid;                /* UserId:/GroupId:, -1 when absent (0 is root) */
+    int64_t uid, gid;                           /* UserId:/GroupId:, -1 when absent (0 is root) */
     apc__slice_t container_id, container_image; /* ContainerId:, ContainerImage: */
     apc__slice_t pod_namespace, pod_uid;        /* PodNamespace:, PodUID: */
     /* ptcpdump cuts long values and appends "..."; the slice excludes it and the flag is 1. */

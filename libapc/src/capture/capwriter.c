@@ -44,7 +44,7 @@ struct apc__capw {
     uint32_t n_ifaces;
     uint64_t *iface_pkts;
     uint64_t proto_pkts[257], proto_bytes[257]; /* by IP protocol; [256] = not IP */
-    apc__conn_t *pending; /* connections evicted since the last commit */
+    apc__conn_t *pending;                       /* connections evicted since the last commit */
     size_t npending, cap_pending;
     procent_t *procs;
     size_t nprocs;
@@ -322,8 +322,8 @@ static char *slice_dup(apc__slice_t s)
 
 int apc__capw_file_process(apc__capw_t *w, const apc__procmeta_t *m, int64_t *out_process_id)
 {
-    uint64_t key = slice_hash(slice_hash(1469598103934665603ULL ^ (uint64_t)m->pid, m->cmd),
-                              m->args);
+    uint64_t key =
+        slice_hash(slice_hash(1469598103934665603ULL ^ (uint64_t)m->pid, m->cmd), m->args);
     for (size_t i = 0; i < w->nprocs; i++)
         if (w->procs[i].key == key && w->procs[i].pid == m->pid) {
             *out_process_id = w->procs[i].process_id;
@@ -341,8 +341,7 @@ int apc__capw_file_process(apc__capw_t *w, const apc__procmeta_t *m, int64_t *ou
                 : apc__sql_exec(w->db, "recording a process",
                                 "INSERT INTO processes(pid, ppid, name, path, cmdline, user, "
                                 "source, origin_capture) VALUES(?,?,?,?,?,?,'file',?)",
-                                "iitttti", m->pid, m->ppid, name,
-                                path, args, user, w->id);
+                                "iitttti", m->pid, m->ppid, name, path, args, user, w->id);
     free(path);
     free(args);
     free(user);

@@ -21,8 +21,8 @@ static unsigned page_size(unsigned max)
 static int capture_exists(sqlite3 *db, int64_t id)
 {
     int64_t one;
-    int r = apc__sql_int(db, "reading a capture", &one, "SELECT 1 FROM captures WHERE id=?", "i",
-                         id);
+    int r =
+        apc__sql_int(db, "reading a capture", &one, "SELECT 1 FROM captures WHERE id=?", "i", id);
     if (r == 0)
         return apc__err(APC_ENOTFOUND, "capture %lld not found", (long long)id);
     return r < 0 ? r : 0;

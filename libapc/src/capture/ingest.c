@@ -22,7 +22,6 @@
 #include "decode/decode.h"
 #include "source/reader.h"
 
-
 typedef struct ingest_job {
     apc_ctx_t *ctx;
     int64_t id;
@@ -38,7 +37,6 @@ APC_API int apc_ingest_options_init(apc_ingest_options_t *o, unsigned version)
     o->version = version;
     return 0;
 }
-
 
 /* Declares the reader's interfaces that the writer does not know yet. */
 static int sync_ifaces(apc__capw_t *w, apc__reader_t *r, size_t *known)
@@ -94,8 +92,7 @@ static void ingest_run(void *arg, const volatile int *cancelled)
     uint64_t err_off = 0;
     int rc = apc__capw_open(ctx, j->id, &w);
     if (rc < 0) {
-        apc__log(ctx, APC_LOG_ERROR, "ingest %lld: %s", (long long)j->id,
-                 apc_last_error_message());
+        apc__log(ctx, APC_LOG_ERROR, "ingest %lld: %s", (long long)j->id, apc_last_error_message());
         goto out; /* the writer marked the capture failed */
     }
     size_t known = 0;
@@ -150,12 +147,11 @@ static void ingest_run(void *arg, const volatile int *cancelled)
             break;
         }
     }
-    uint64_t done = state == APC_STATE_COMPLETED ? apc__reader_size(j->reader)
-                                                 : apc__reader_offset(j->reader);
+    uint64_t done =
+        state == APC_STATE_COMPLETED ? apc__reader_size(j->reader) : apc__reader_offset(j->reader);
     rc = apc__capw_finish(w, state, errbuf, err_off, done);
     if (rc < 0)
-        apc__log(ctx, APC_LOG_ERROR, "ingest %lld: %s", (long long)j->id,
-                 apc_last_error_message());
+        apc__log(ctx, APC_LOG_ERROR, "ingest %lld: %s", (long long)j->id, apc_last_error_message());
     else if (state == APC_STATE_FAILED)
         apc__log(ctx, APC_LOG_WARN, "ingest %lld stopped: %s", (long long)j->id, errbuf);
 out:

@@ -58,14 +58,14 @@ APC_API const char *apc_attribution_name(int attr)
 
 APC_API const char *apc_tcp_state_name(int state)
 {
-    static const char *const names[] = {"none",   "syn_sent", "syn_recv", "established",
-                                        "fin_wait", "closed", "reset",    "midstream"};
+    static const char *const names[] = {"none",     "syn_sent", "syn_recv", "established",
+                                        "fin_wait", "closed",   "reset",    "midstream"};
     return state >= 0 && state <= APC_TCP_MIDSTREAM ? names[state] : "none";
 }
 
 #define CAPTURE_COLS                                                                               \
-    "id, type, state, name, notes, filter, flags, adapters, pid, tid, start_time, end_time, "     \
-    "packets, bytes, kernel_drops, drops, connections, error, source_file, error_offset, "        \
+    "id, type, state, name, notes, filter, flags, adapters, pid, tid, start_time, end_time, "      \
+    "packets, bytes, kernel_drops, drops, connections, error, source_file, error_offset, "         \
     "progress_bytes, total_bytes"
 
 APC_API void apc_capture_free(apc_capture_t *c)

@@ -123,8 +123,8 @@ static int fill_packet(reader_t *rd, int64_t id, const apc__idxrec_t *ir, unsign
     apc__segrec_t sr;
     int r = apc__segr_read(rd->segr, ir->loc, &sr);
     if (r < 0)
-        return apc__err(r, "capture %lld packet %lld: %s", (long long)rd->capture_id,
-                        (long long)id, apc_last_error_message());
+        return apc__err(r, "capture %lld packet %lld: %s", (long long)rd->capture_id, (long long)id,
+                        apc_last_error_message());
     p->id = id;
     p->capture_id = rd->capture_id;
     p->time = ir->ts_ns;
@@ -334,8 +334,8 @@ APC_API int apc_capture_get_packet(apc_ctx_t *ctx, int64_t capture_id, int64_t p
     if (!p)
         r = apc__err(APC_ENOMEM, "out of memory");
     else if (got != 1)
-        r = got < 0 ? (int)got : apc__err(APC_ESTORE, "capture %lld: index too short",
-                                            (long long)capture_id);
+        r = got < 0 ? (int)got
+                    : apc__err(APC_ESTORE, "capture %lld: index too short", (long long)capture_id);
     else
         r = fill_packet(&rd, packet_id, &rec, APC_READ_BYTES, p);
     if (r == 0) {

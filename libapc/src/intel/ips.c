@@ -56,12 +56,12 @@ APC_API void apc_ip_page_free(apc_ip_page_t *pg)
  * packets, bytes, connections. Per capture, counters and name/user data come from
  * capture_ips, falling back to the global row for names. */
 #define GLOBAL_SELECT                                                                              \
-    "SELECT i.id, i.addr, i.family, i.host_name, i.country, i.city, i.lat, i.lng, i.user_data, "  \
+    "SELECT i.id, i.addr, i.family, i.host_name, i.country, i.city, i.lat, i.lng, i.user_data, "   \
     "i.first_seen, i.last_seen, i.packets, i.bytes, i.connections FROM ips i "
 #define CAPTURE_SELECT                                                                             \
-    "SELECT i.id, i.addr, i.family, CASE WHEN c.host_name<>'' THEN c.host_name ELSE "             \
-    "i.host_name END, i.country, i.city, i.lat, i.lng, CASE WHEN c.user_data<>'' THEN "           \
-    "c.user_data ELSE i.user_data END, c.first_seen, c.last_seen, c.packets, c.bytes, "           \
+    "SELECT i.id, i.addr, i.family, CASE WHEN c.host_name<>'' THEN c.host_name ELSE "              \
+    "i.host_name END, i.country, i.city, i.lat, i.lng, CASE WHEN c.user_data<>'' THEN "            \
+    "c.user_data ELSE i.user_data END, c.first_seen, c.last_seen, c.packets, c.bytes, "            \
     "c.connections FROM capture_ips c JOIN ips i ON i.id = c.ip_id "
 
 static int row_to_ip(sqlite3_stmt *st, apc_ip_t *ip)
@@ -128,12 +128,11 @@ APC_API int apc_ip_list(apc_ctx_t *ctx, int64_t capture_id, int64_t last_id, uns
     int r = check_capture(db, capture_id);
     sqlite3_stmt *st = NULL;
     if (r == 0)
-        r = apc__sql_prepare(db, "listing IPs",
-                             capture_id ? CAPTURE_SELECT
-                                 "WHERE c.capture_id=?1 AND i.id>?2 ORDER BY i.id LIMIT ?3"
-                                        : GLOBAL_SELECT
-                                 "WHERE ?1=0 AND i.id>?2 ORDER BY i.id LIMIT ?3",
-                             &st);
+        r = apc__sql_prepare(
+            db, "listing IPs",
+            capture_id ? CAPTURE_SELECT "WHERE c.capture_id=?1 AND i.id>?2 ORDER BY i.id LIMIT ?3"
+                       : GLOBAL_SELECT "WHERE ?1=0 AND i.id>?2 ORDER BY i.id LIMIT ?3",
+            &st);
     if (r == 0) {
         sqlite3_bind_int64(st, 1, capture_id);
         sqlite3_bind_int64(st, 2, last_id);
@@ -261,9 +260,8 @@ APC_API int apc_ip_set_data(apc_ctx_t *ctx, int64_t capture_id, const char *ip, 
     return r;
 }
 
-APC_API int apc_ip_set_geo(apc_ctx_t *ctx, int64_t capture_id, const char *ip,
-                           const char *hostname, const char *country, const char *city, double lat,
-                           double lng)
+APC_API int apc_ip_set_geo(apc_ctx_t *ctx, int64_t capture_id, const char *ip, const char *hostname,
+                           const char *country, const char *city, double lat, double lng)
 {
     if (!ctx)
         return apc__err(APC_EINVAL, "NULL context");

@@ -26,11 +26,11 @@ enum apc__file_format { APC_FMT_PCAP = 1, APC_FMT_PCAPNG = 2 };
 typedef struct apc__iface {
     uint32_t linktype; /* LINKTYPE_* value as stored */
     uint32_t snaplen;
-    uint64_t tsresol_num;  /* timestamp units per second (10^6 default, 10^9 for ns...) */
-    int64_t tsoffset_sec;  /* if_tsoffset */
-    char *name;            /* if_name or NULL */
-    char *description;     /* if_description or NULL */
-    uint8_t fcs_len;       /* pcap: FCS bits from the link-type field, pcapng: if_fcslen */
+    uint64_t tsresol_num; /* timestamp units per second (10^6 default, 10^9 for ns...) */
+    int64_t tsoffset_sec; /* if_tsoffset */
+    char *name;           /* if_name or NULL */
+    char *description;    /* if_description or NULL */
+    uint8_t fcs_len;      /* pcap: FCS bits from the link-type field, pcapng: if_fcslen */
 } apc__iface_t;
 
 /* One packet record. Pointers are valid until the next apc__reader_next() or close. */
@@ -38,17 +38,17 @@ typedef struct apc__rec {
     int64_t ts_ns;   /* ns since Unix epoch (converted from the interface's resolution) */
     uint32_t caplen; /* bytes present in data */
     uint32_t wirelen;
-    uint32_t iface;   /* index into the reader's interfaces */
+    uint32_t iface; /* index into the reader's interfaces */
     uint32_t linktype;
     const uint8_t *data;
     /* Every opt_comment of the record, in order, joined with "\n" and NUL-terminated (ptcpdump
      * writes its process metadata as several comments); NULL if none. */
     const char *comment;
     size_t comment_len;
-    int direction;      /* 0 unknown, 1 inbound, 2 outbound (epb_flags bits 0-1) */
-    int has_pid_tid;    /* epb_processid_threadid (option 8) present */
+    int direction;   /* 0 unknown, 1 inbound, 2 outbound (epb_flags bits 0-1) */
+    int has_pid_tid; /* epb_processid_threadid (option 8) present */
     uint32_t pid, tid;
-    uint64_t offset;    /* file offset of the record (block or record header) */
+    uint64_t offset; /* file offset of the record (block or record header) */
 } apc__rec_t;
 
 /* Opens a file; detects the format from its magic. APC_EFORMAT with a clear message for an

@@ -12,8 +12,8 @@
 struct apc__reader {
     const uint8_t *buf; /* whole input: mapping, owned copy or caller's buffer */
     size_t len;
-    size_t pos; /* offset of the next record/block */
-    void *map;  /* mmap base when mapped (munmap on close) */
+    size_t pos;      /* offset of the next record/block */
+    void *map;       /* mmap base when mapped (munmap on close) */
     size_t released; /* mapped bytes before this offset were given back (MADV_DONTNEED) */
     uint8_t *owned;
     enum apc__file_format fmt;

@@ -104,8 +104,10 @@ static int migrate(apc__store_t *s, sqlite3 *db)
     if (version == want)
         return 0;
     if (s->read_only)
-        return apc__err(APC_ESTORE, "store '%s' needs migration (version %d -> %d) but is opened "
-                        "read-only", s->path, version, want);
+        return apc__err(APC_ESTORE,
+                        "store '%s' needs migration (version %d -> %d) but is opened "
+                        "read-only",
+                        s->path, version, want);
     for (int v = version; v < want; v++) {
         char *err = NULL;
         rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);

@@ -19,8 +19,8 @@ typedef struct apc__idxrec {
 } apc__idxrec_t;
 
 #define APC_IDX_HDR 16
-#define APC_IDX_PROC(proc_id, attr) (((uint32_t)(attr) << 29) | ((uint32_t)(proc_id) & 0x1fffffffU))
-#define APC_IDX_PROC_ID(p) ((p) & 0x1fffffffU)
+#define APC_IDX_PROC(proc_id, attr) (((uint32_t)(attr) << 29) | ((uint32_t)(proc_id)&0x1fffffffU))
+#define APC_IDX_PROC_ID(p) ((p)&0x1fffffffU)
 #define APC_IDX_ATTR(p) ((int)((p) >> 29))
 
 typedef struct apc__idxw apc__idxw_t;

@@ -30,7 +30,7 @@ void apc__capture_dir(const apc_ctx_t *ctx, int64_t id, char *buf, size_t n)
 }
 
 int apc__capture_cut(apc_ctx_t *ctx, int64_t id, int64_t packets, int64_t seg_count,
-                      int64_t seg_bytes)
+                     int64_t seg_bytes)
 {
     char dir[4096], path[4200];
     apc__capture_dir(ctx, id, dir, sizeof dir);
@@ -70,7 +70,7 @@ int apc__store_repair(apc_ctx_t *ctx, sqlite3 *db)
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < 256) {
         int64_t id = sqlite3_column_int64(st, 0);
         r = apc__capture_cut(ctx, id, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
-                        sqlite3_column_int64(st, 3));
+                             sqlite3_column_int64(st, 3));
         if (r < 0)
             break;
         ids[n++] = id;

@@ -404,8 +404,8 @@ int apc__segr_read(apc__segr_t *r, uint64_t loc, apc__segrec_t *out)
     memcpy(&type, hdr, 4);
     memcpy(&total, hdr + 4, 4);
     if (type != BT_EPB || total < 32 || total % 4 || total > (64U << 20))
-        return apc__err(APC_EFORMAT, "segment %u offset %llu: not a packet block",
-                        APC_SEG_NO(loc), (unsigned long long)off);
+        return apc__err(APC_EFORMAT, "segment %u offset %llu: not a packet block", APC_SEG_NO(loc),
+                        (unsigned long long)off);
     if (total + 1 > r->cap) {
         uint8_t *nb = realloc(r->buf, total + 1);
         if (!nb)

@@ -62,8 +62,7 @@ int apc__sql_exec(sqlite3 *db, const char *what, const char *sql, const char *fm
     return r;
 }
 
-int apc__sql_int(sqlite3 *db, const char *what, int64_t *out, const char *sql, const char *fmt,
-                 ...)
+int apc__sql_int(sqlite3 *db, const char *what, int64_t *out, const char *sql, const char *fmt, ...)
 {
     sqlite3_stmt *st;
     int r = apc__sql_prepare(db, what, sql, &st);

@@ -248,8 +248,7 @@ static void test_ip_data(void **state)
     assert_int_equal(ip->packets, 24);
     apc_ip_free(ip);
     assert_int_equal(apc_ip_set_data(ctx, id, "127.0.0.1", "loopback"), 0);
-    assert_int_equal(apc_ip_set_geo(ctx, 0, "127.0.0.1", "localhost", "ZZ", "Here", 1.5, -2.5),
-                     0);
+    assert_int_equal(apc_ip_set_geo(ctx, 0, "127.0.0.1", "localhost", "ZZ", "Here", 1.5, -2.5), 0);
     assert_int_equal(apc_ip_get(ctx, 0, "127.0.0.1", &ip), 0);
     assert_string_equal(ip->user_data, "loopback");
     assert_string_equal(ip->country, "ZZ");

@@ -111,8 +111,8 @@ static void test_ctx_open_close(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_error_names),    cmocka_unit_test(test_error_message),
-        cmocka_unit_test(test_filetime),       cmocka_unit_test(test_jobs),
+        cmocka_unit_test(test_error_names),      cmocka_unit_test(test_error_message),
+        cmocka_unit_test(test_filetime),         cmocka_unit_test(test_jobs),
         cmocka_unit_test(test_ctx_open_bad_dir), cmocka_unit_test(test_ctx_open_close),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

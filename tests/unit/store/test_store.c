@@ -142,8 +142,8 @@ static void test_index(void **state)
     apc__idxw_t *w;
     assert_int_equal(apc__idxw_open(&w, tmpdir, 0), 0);
     for (uint32_t i = 0; i < 20000; i++) {
-        apc__idxrec_t rec = {.ts_ns = i, .loc = i * 10, .conn_id = i % 7,
-                             .proc = APC_IDX_PROC(i, i % 5)};
+        apc__idxrec_t rec = {
+            .ts_ns = i, .loc = i * 10, .conn_id = i % 7, .proc = APC_IDX_PROC(i, i % 5)};
         assert_int_equal(apc__idxw_append(w, &rec), 0);
     }
     apc__idxw_close(w);
