@@ -87,46 +87,84 @@ void apc__db_put(apc__store_t *s, sqlite3 *db)
     sqlite3_close(db);
 }
 
-static int migrate(apc__store_t *s, sqlite3 *db)
+/* The version of `part` recorded in the store (0 for a new store or a new part). */
+static int part_version(sqlite3 *db, const apc__schema_part_t *part, int *version)
 {
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+    int core = strcmp(part->name, "core") == 0;
+    int rc = sqlite3_prepare_v2(db,
+                                core ? "PRAGMA user_version"
+                                     : "SELECT CAST(value AS INTEGER) FROM meta WHERE key=?",
+                                -1, &st, NULL);
     if (rc != SQLITE_OK)
         return apc__db_err(db, rc, "reading the schema version");
-    int version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    char key[96];
+    snprintf(key, sizeof key, "schema.%s", part->name);
+    if (!core)
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    *version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
     sqlite3_finalize(st);
-    int want = (int)apc__schema_count();
+    return 0;
+}
+
+static int set_part_version(sqlite3 *db, const apc__schema_part_t *part, int v, char **err)
+{
+    char sql[160];
+    if (strcmp(part->name, "core") == 0)
+        snprintf(sql, sizeof sql, "PRAGMA user_version=%d", v);
+    else
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO meta(key, value) VALUES('schema.%s', '%d') "
+                 "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                 part->name, v);
+    return sqlite3_exec(db, sql, NULL, NULL, err);
+}
+
+static int migrate_part(apc__store_t *s, sqlite3 *db, const apc__schema_part_t *part)
+{
+    int version = 0;
+    int rc = part_version(db, part, &version);
+    if (rc < 0)
+        return rc;
+    int want = (int)part->count;
     if (version > want)
         return apc__err(APC_ESTORE,
-                        "store '%s' has schema version %d, newer than this library's %d: "
-                        "upgrade libapc",
-                        s->path, version, want);
+                        "store '%s' has schema version %d of part '%s', newer than this "
+                        "library's %d: upgrade libapc",
+                        s->path, version, part->name, want);
     if (version == want)
         return 0;
     if (s->read_only)
         return apc__err(APC_ESTORE,
-                        "store '%s' needs migration (version %d -> %d) but is opened "
-                        "read-only",
-                        s->path, version, want);
+                        "store '%s' needs migration of part '%s' (version %d -> %d) but is "
+                        "opened read-only",
+                        s->path, part->name, version, want);
     for (int v = version; v < want; v++) {
         char *err = NULL;
         rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
         if (rc == SQLITE_OK)
-            rc = sqlite3_exec(db, apc__schema_step((size_t)v), NULL, NULL, &err);
-        if (rc == SQLITE_OK) {
-            char sql[64];
-            snprintf(sql, sizeof sql, "PRAGMA user_version=%d", v + 1);
-            rc = sqlite3_exec(db, sql, NULL, NULL, &err);
-        }
+            rc = sqlite3_exec(db, part->steps[v], NULL, NULL, &err);
+        if (rc == SQLITE_OK)
+            rc = set_part_version(db, part, v + 1, &err);
         if (rc == SQLITE_OK)
             rc = sqlite3_exec(db, "COMMIT", NULL, NULL, &err);
         if (rc != SQLITE_OK) {
-            int r = apc__err(APC_ESTORE, "store migration %d -> %d failed: %s", v, v + 1,
-                             err ? err : sqlite3_errmsg(db));
+            int r = apc__err(APC_ESTORE, "store migration of '%s' %d -> %d failed: %s",
+                             part->name, v, v + 1, err ? err : sqlite3_errmsg(db));
             sqlite3_free(err);
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
             return r;
         }
+    }
+    return 0;
+}
+
+static int migrate(apc__store_t *s, sqlite3 *db)
+{
+    for (size_t i = 0; i < apc__schema_part_count(); i++) {
+        int rc = migrate_part(s, db, apc__schema_part(i));
+        if (rc < 0)
+            return rc;
     }
     return 0;
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Schema migrations. Each entry moves the schema from version i to i+1 and is applied in one
- * transaction; PRAGMA user_version records the version. Entries are appended, never edited once
- * released. docs/storage.md documents every table.
+ * Schema migrations of the core part (store/schema.h), and the list of all parts. Each step
+ * moves a part from version i to i+1 and is applied in one transaction. Steps are appended,
+ * never edited once released. docs/storage.md documents every table.
  */
 #include "store/schema.h"
 
@@ -96,12 +96,20 @@ static const char *const migrations[] = {
     " PRIMARY KEY(capture_id, packet_id)) WITHOUT ROWID;",
 };
 
-size_t apc__schema_count(void)
+static const apc__schema_part_t core_part = {
+    "core", migrations, sizeof migrations / sizeof migrations[0]};
+
+/* Every module that owns tables adds its part here (defined in its own schema_<name>.c). */
+static const apc__schema_part_t *const parts[] = {
+    &core_part,
+};
+
+size_t apc__schema_part_count(void)
 {
-    return sizeof migrations / sizeof migrations[0];
+    return sizeof parts / sizeof parts[0];
 }
 
-const char *apc__schema_step(size_t i)
+const apc__schema_part_t *apc__schema_part(size_t i)
 {
-    return i < apc__schema_count() ? migrations[i] : NULL;
+    return i < apc__schema_part_count() ? parts[i] : NULL;
 }
