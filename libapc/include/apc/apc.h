@@ -6,6 +6,8 @@
 #include "common.h"
 #include "ctx.h"
 #include "capture.h"
+#include "export.h"
 #include "ops.h"
+#include "auth.h"
 
 #endif

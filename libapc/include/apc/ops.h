@@ -97,6 +97,9 @@ APC_API void apc_params_free(apc_params_t *p);
 typedef struct apc_session {
     int role;             /* enum apc_role */
     const char *username; /* for audit; may be NULL */
+    /* Added with apcd (read by login/logout; NULL for local callers): */
+    const char *peer;  /* the caller's address, for the per-address login limit */
+    const char *token; /* the token the caller passed; logout ends its session */
 } apc_session_t;
 
 /*

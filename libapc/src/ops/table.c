@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "ops/op_auth.h"
 #include "ops/ops_internal.h"
 
 #define ID_MAX INT64_MAX
@@ -222,6 +223,12 @@ static const apc_param_spec_t p_trigger_mod[] = {
 static const apc_param_spec_t p_login[] = {
     STR_P("username", 1, NULL, 1, NAME_MAX_, "Account name."),
     STR_P("password", 1, NULL, 1, NAME_MAX_, "Password."), END_P};
+static const apc_param_spec_t p_ingest_post[] = {
+    STR_P("file", 1, NULL, 1, 255,
+          "Set by apcd: the name it gave the uploaded file (multipart field file) in "
+          "<data>/uploads/; a value sent by the client is replaced."),
+    STR_P("name", 0, NULL, 0, NAME_MAX_, "Name of the new capture; default: the upload's file name."),
+    END_P};
 
 #define ADMIN APC_ROLE_ADMIN
 #define VIEWER APC_ROLE_VIEWER
@@ -329,8 +336,8 @@ static const apc__op_def_t table[] = {
          p_tap_id),
     OP("pcap_ingest_file", "Ingests a pcap or pcapng file on the server as a new capture.", ADMIN,
        1, I_, "CaptureId of the new capture", p_ingest_file, apc__op_pcap_ingest_file),
-    TODO("pcap_ingest_post", "Ingests a pcap or pcapng file uploaded in the request (field file).",
-         ADMIN, 1, I_, "CaptureId of the new capture", p_none),
+    OP("pcap_ingest_post", "Ingests a pcap or pcapng file uploaded in the request (field file).",
+       ADMIN, 1, I_, "CaptureId of the new capture", p_ingest_post, apc__op_pcap_ingest_post),
     TODO("process_list_capture", "Lists the processes currently being captured.", VIEWER, 0, J_,
          "listOf PROCESS", p_none),
     TODO("process_list_running", "Lists the processes running now.", VIEWER, 1, J_,
@@ -352,10 +359,10 @@ static const apc__op_def_t table[] = {
          VIEWER, 0, J_, "SEARCHMETA", p_filter),
     TODO("search_verify_filter", "Checks the syntax of a search filter.", VIEWER, 0, J_,
          "SEARCHSYNTAX", p_filter),
-    TODO("server_folders", "Lists the installed web themes.", VIEWER, 0, J_, "listOf (string)",
-         p_none),
-    TODO("server_pages", "Lists the pages of one web theme.", VIEWER, 0, J_, "listOf (string)",
-         p_theme),
+    OP("server_folders", "Lists the installed web themes.", VIEWER, 1, J_, "listOf (string)",
+       p_none, apc__op_server_folders),
+    OP("server_pages", "Lists the pages of one web theme.", VIEWER, 1, J_, "listOf (string)",
+       p_theme, apc__op_server_pages),
     OP("settings_clear", "Deletes every user-defined setting.", ADMIN, 1, I_, "ERROR_SUCCESS",
        p_none, apc__op_settings_clear),
     OP("settings_get_all", "All user-defined settings, as an object of key: value.", VIEWER, 1, J_,
@@ -388,12 +395,12 @@ static const apc__op_def_t table[] = {
     TODO("trigger_mod", "Modifies the filter and flags of a trigger.", ADMIN, 0, I_,
          "ERROR_SUCCESS", p_trigger_mod),
     TODO("trigger_remove", "Deletes a trigger.", ADMIN, 0, I_, "ERROR_SUCCESS", p_trigger_id),
-    /* Ours (spec/wire.md "Authentication"): sessions belong to the HTTP face, which answers
-     * these itself; they are listed so help and docs show them. */
-    TODO("login", "Logs in and returns a token to pass as token (handled by apcd).", APC_ROLE_NONE,
-         1, S_, "token", p_login),
-    TODO("logout", "Ends the session of the token passed (handled by apcd).", APC_ROLE_NONE, 0, I_,
-         "ERROR_SUCCESS", p_none),
+    /* Ours (spec/wire.md "Authentication"): the library checks passwords and keeps sessions;
+     * the caller's address and token come in apc_session_t. */
+    OP("login", "Logs in and returns a token to pass as token.", APC_ROLE_NONE, 1, S_, "token",
+       p_login, apc__op_login),
+    OP("logout", "Ends the session of the token passed.", APC_ROLE_NONE, 1, I_, "ERROR_SUCCESS",
+       p_none, apc__op_logout),
 };
 
 #define NOPS (sizeof table / sizeof table[0])

@@ -100,8 +100,10 @@ static const apc__schema_part_t core_part = {
     "core", migrations, sizeof migrations / sizeof migrations[0]};
 
 /* Every module that owns tables adds its part here (defined in its own schema_<name>.c). */
+extern const apc__schema_part_t apc__schema_auth;
 static const apc__schema_part_t *const parts[] = {
     &core_part,
+    &apc__schema_auth,
 };
 
 size_t apc__schema_part_count(void)
