@@ -53,7 +53,8 @@ fi
 IN_BYTES=$(stat -c %s "$INPUT")
 IN_PACKETS=$(capinfos -c -M "$INPUT" 2>/dev/null | awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2}')
 echo "input: $INPUT, $IN_BYTES bytes, ${IN_PACKETS:-?} packets"
-# Both tools read from the page cache, so neither pays for the first read from disk.
+# Both tools read from the page cache, so neither pays for the first read from disk; and each
+# timed run starts after `sync`, so none waits for the write-back of the run before it.
 cat "$INPUT" >/dev/null
 
 now() { echo "$EPOCHREALTIME"; }
@@ -63,6 +64,7 @@ min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b < a) ? b : a }'; }
 best_tcpdump=
 for i in 1 2 3; do
     rm -f "$WORK/tcpdump-out.pcap"
+    sync
     t0=$(now)
     tcpdump -r "$INPUT" -w "$WORK/tcpdump-out.pcap" 2>/dev/null
     t=$(elapsed "$t0" "$(now)")
@@ -72,10 +74,12 @@ done
 
 best_ours=
 peak_kb=0
+cpu=
 for i in 1 2 3; do
     data=$WORK/data-$i
     rm -rf "$data"
     mkdir -p "$data"
+    sync
     t0=$(now)
     if [ -x /usr/bin/time ]; then
         /usr/bin/time -v -o "$WORK/time-$i.txt" "$APCCTL" --data-dir "$data" ingest "$INPUT" \
@@ -85,6 +89,8 @@ for i in 1 2 3; do
             exit 1
         }
         kb=$(awk -F: '/Maximum resident set size/ {gsub(/ /,"",$2); print $2}' "$WORK/time-$i.txt")
+        cpu=$(awk -F: '/User time|System time/ {s += $2} END {printf ", CPU %.2fs user+sys", s}' \
+            "$WORK/time-$i.txt")
     else
         # No GNU time: sample VmHWM of the running process (the kernel's own peak).
         "$APCCTL" --data-dir "$data" ingest "$INPUT" >"$WORK/ingest-$i.out" 2>&1 &
@@ -104,7 +110,7 @@ for i in 1 2 3; do
     t=$(elapsed "$t0" "$(now)")
     best_ours=$(min "$best_ours" "$t")
     [ "${kb:-0}" -gt "$peak_kb" ] && peak_kb=$kb
-    echo "apcctl ingest run $i: ${t}s, peak RSS $((kb / 1024)) MB"
+    echo "apcctl ingest run $i: ${t}s, peak RSS $((kb / 1024)) MB${cpu:-}"
 done
 
 # What the last run stored: packet segments (captures/*/*.pcapng) against everything else.
