@@ -76,8 +76,10 @@ best_ours=
 peak_kb=0
 cpu=
 for i in 1 2 3; do
+    # Like tcpdump's output above, the previous run's store is removed first (the last one stays
+    # for the size measurement), so every run starts from the same file system state.
+    rm -rf "$WORK"/data-*
     data=$WORK/data-$i
-    rm -rf "$data"
     mkdir -p "$data"
     sync
     t0=$(now)
