@@ -8,6 +8,7 @@
 #include "capture.h"
 #include "export.h"
 #include "ops.h"
+#include "stats.h"
 #include "auth.h"
 
 #endif

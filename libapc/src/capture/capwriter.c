@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/fsutil.h"
 #include "flow/flow.h"
+#include "stats/agg.h"
 #include "store/index.h"
 #include "store/repair.h"
 #include "store/segment.h"
@@ -39,6 +40,7 @@ struct apc__capw {
     apc__idxw_t *idx;
     apc__flow_table_t *flows;
     apc__ipstats_t ips;
+    apc__statsagg_t *stats; /* time series and per-key totals (stats/agg.h) */
     uint64_t packets, bytes;
     int64_t first_ts, last_ts;
     uint32_t n_ifaces;
@@ -125,6 +127,8 @@ int apc__capw_open(apc_ctx_t *ctx, int64_t capture_id, apc__capw_t **out)
     w->id = capture_id;
     apc__capture_dir(ctx, capture_id, w->dir, sizeof w->dir);
     int r = apc__ipstats_init(&w->ips);
+    if (r == 0 && !(w->stats = apc__statsagg_new(capture_id)))
+        r = apc__err(APC_ENOMEM, "out of memory for statistics");
     if (r == 0)
         r = apc__segw_open(&w->seg, w->dir, 0, 0, 0);
     if (r == 0)
@@ -235,6 +239,8 @@ int apc__capw_add(apc__capw_t *w, const apc__cappkt_t *p, const apc__pkt_t *d)
         return apc__err(APC_EINVAL, "packet on undeclared interface %u", p->iface);
     int dir = 0;
     apc__conn_t *c = d->ip_ver ? apc__flow_track(w->flows, d, p->ts_ns, p->wirelen, &dir) : NULL;
+    apc__statsagg_packet(w->stats, d, p->ts_ns, p->wirelen, p->process_id,
+                         c && c->pkts[0] + c->pkts[1] == 1);
     if (c && p->process_id && !c->process_ref) {
         c->process_ref = p->process_id;
         c->pid = p->pid;
@@ -562,6 +568,8 @@ static int commit(apc__capw_t *w, uint64_t progress_bytes, int final_state, cons
         r = write_ips(w);
     if (r == 0)
         r = write_procs(w);
+    if (r == 0)
+        r = apc__statsagg_commit(w->stats, w->db); /* after write_ips: IP keys are ips.id */
     if (r == 0) {
         uint64_t conns = apc__flow_next_id(w->flows) - 1;
         if (final_state)
@@ -660,6 +668,7 @@ int apc__capw_finish(apc__capw_t *w, int state, const char *error, uint64_t erro
     apc__idxw_close(w->idx);
     apc__flow_free(w->flows);
     apc__ipstats_free(&w->ips);
+    apc__statsagg_free(w->stats);
     if (w->db)
         apc__db_put(w->ctx->store, w->db);
     apc__ctx_broadcast(w->ctx);

@@ -11,6 +11,7 @@
 
 #include "ops/op_auth.h"
 #include "ops/ops_internal.h"
+#include "ops/op_stats.h"
 
 #define ID_MAX INT64_MAX
 #define TEXT_MAX 65536 /* notes, user data, setting values */
@@ -193,15 +194,28 @@ static const apc_param_spec_t p_filter[] = {
     STR_P("filter", 1, NULL, 1, TEXT_MAX, "Search filter (display-filter syntax)."), END_P};
 static const apc_param_spec_t p_theme[] = {
     STR_P("theme_name", 1, NULL, 1, NAME_MAX_, "Name of the theme."), END_P};
+#define STATS_CAPTURE                                                                              \
+    INT_P("capture_id", 1, NULL, 0, ID_MAX,                                                        \
+          "Capture id; 0 = all captures, counted since the last stats_reset (ours).")
+static const apc_param_spec_t p_stats_id[] = {STATS_CAPTURE, END_P};
 static const apc_param_spec_t p_stats_date[] = {
-    CAPTURE_ID, INT_P("start_dtg", 1, NULL, 0, ID_MAX, "Start of the range, UTC FILETIME."),
+    STATS_CAPTURE, INT_P("start_dtg", 1, NULL, 0, ID_MAX, "Start of the range, UTC FILETIME."),
     INT_P("end_dtg", 0, NULL, 0, ID_MAX, "End of the range, UTC FILETIME; default now."), END_P};
 static const apc_param_spec_t p_stats_ip[] = {
-    CAPTURE_ID, {"ip", APC_PARAM_IP, 1, NULL, 0, 0, "IP address to query."}, END_P};
+    STATS_CAPTURE, {"ip", APC_PARAM_IP, 1, NULL, 0, 0, "IP address to query."}, END_P};
 static const apc_param_spec_t p_stats_port[] = {
-    CAPTURE_ID, INT_P("port", 1, NULL, 0, 65535, "Port number."), END_P};
+    STATS_CAPTURE, INT_P("port", 1, NULL, 0, 65535, "Port number."), END_P};
 static const apc_param_spec_t p_stats_proto[] = {
-    CAPTURE_ID, INT_P("protocol", 1, NULL, 0, 255, "IP protocol number (6 TCP, 17 UDP...)."),
+    STATS_CAPTURE,
+    INT_P("protocol", 1, NULL, -1, 255,
+          "IP protocol number (6 TCP, 17 UDP...); -1 counts packets that are not IP (ours)."),
+    END_P};
+static const apc_param_spec_t p_stats_process[] = {
+    STATS_CAPTURE,
+    INT_P("process_id", 0, "0", 0, ID_MAX, "Process id (ours, ProcessId of a PROCESS)."),
+    INT_P("pid", 0, "0", 0, INT32_MAX,
+          "System process id, when process_id is 0: the newest process with that pid that has "
+          "packets."),
     END_P};
 static const apc_param_spec_t p_trigger_add[] = {
     STR_P("name", 1, NULL, 1, NAME_MAX_, "Name of the trigger."),
@@ -371,18 +385,22 @@ static const apc__op_def_t table[] = {
        apc__op_settings_get_by_key),
     OP("settings_set", "Sets the value of one setting.", ADMIN, 1, I_, "ERROR_SUCCESS",
        p_settings_set, apc__op_settings_set),
-    TODO("stats_by_date", "Statistics of a capture over a time range.", VIEWER, 1, J_,
-         "STATSCAPTUREQUERY", p_stats_date),
-    TODO("stats_by_id", "Statistics of a capture.", VIEWER, 1, J_, "STATSCAPTUREQUERY",
-         p_capture_id),
-    TODO("stats_by_ip", "Statistics of one IP address within a capture.", VIEWER, 1, J_,
-         "STATSCAPTUREQUERY", p_stats_ip),
-    TODO("stats_by_port", "Statistics of one port within a capture.", VIEWER, 1, J_,
-         "STATSCAPTUREQUERY", p_stats_port),
-    TODO("stats_by_protocol", "Statistics of one IP protocol within a capture.", VIEWER, 1, J_,
-         "STATSCAPTUREQUERY", p_stats_proto),
-    TODO("stats_reset", "Resets the statistics counters.", ADMIN, 1, I_, "ERROR_SUCCESS", p_none),
-    TODO("stats_totals", "System-wide statistics.", VIEWER, 1, J_, "STATSQUERY", p_none),
+    OP("stats_by_date", "Statistics of a capture over a time range.", VIEWER, 1, J_,
+       "STATSCAPTUREQUERY", p_stats_date, apc__op_stats_by_date),
+    OP("stats_by_id", "Statistics of a capture.", VIEWER, 1, J_, "STATSCAPTUREQUERY", p_stats_id,
+       apc__op_stats_by_id),
+    OP("stats_by_ip", "Statistics of one IP address within a capture.", VIEWER, 1, J_,
+       "STATSCAPTUREQUERY", p_stats_ip, apc__op_stats_by_ip),
+    OP("stats_by_port", "Statistics of one port within a capture.", VIEWER, 1, J_,
+       "STATSCAPTUREQUERY", p_stats_port, apc__op_stats_by_port),
+    OP("stats_by_process", "Statistics of one process within a capture (ours).", VIEWER, 1, J_,
+       "STATSCAPTUREQUERY", p_stats_process, apc__op_stats_by_process),
+    OP("stats_by_protocol", "Statistics of one IP protocol within a capture.", VIEWER, 1, J_,
+       "STATSCAPTUREQUERY", p_stats_proto, apc__op_stats_by_protocol),
+    OP("stats_reset", "Resets the statistics counters.", ADMIN, 1, I_, "ERROR_SUCCESS", p_none,
+       apc__op_stats_reset),
+    OP("stats_totals", "System-wide statistics.", VIEWER, 1, J_, "STATSQUERY", p_none,
+       apc__op_stats_totals),
     TODO("trigger_add", "Adds a trigger that starts a capture when a program starts.", ADMIN, 0, I_,
          "ERROR_SUCCESS", p_trigger_add),
     TODO("trigger_clear_actions", "Clears the actions of a trigger.", ADMIN, 0, I_, "ERROR_SUCCESS",

@@ -101,9 +101,11 @@ static const apc__schema_part_t core_part = {
 
 /* Every module that owns tables adds its part here (defined in its own schema_<name>.c). */
 extern const apc__schema_part_t apc__schema_auth;
+extern const apc__schema_part_t apc__schema_stats;
 static const apc__schema_part_t *const parts[] = {
     &core_part,
     &apc__schema_auth,
+    &apc__schema_stats,
 };
 
 size_t apc__schema_part_count(void)

@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: MIT */
+/* The statistics aggregator of a capture writer (see agg.h). */
+#include "stats/agg.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "store/sql.h"
+#include "store/store.h"
+
+const int64_t apc__stats_level_ns[APC__STATS_LEVELS] = {1000000000LL, 60 * 1000000000LL,
+                                                        3600 * 1000000000LL, 86400 * 1000000000LL};
+
+#define LEVEL_TOTAL APC__STATS_LEVELS /* an entry holding a key's totals (t = 0) */
+
+typedef struct ent {
+    uint8_t used, kind, level, ver; /* ver: 4 or 6 for IP keys */
+    uint8_t addr[16];               /* IP keys */
+    int64_t key;                    /* other keys */
+    int64_t t;                      /* bucket start, ns */
+    uint64_t packets, bytes;
+    int64_t first, last;
+} ent_t;
+
+typedef struct ipid {
+    uint8_t ver, addr[16];
+    int64_t id;
+} ipid_t;
+
+struct apc__statsagg {
+    int64_t capture_id;
+    ent_t *slots;
+    size_t cap, count;
+    uint64_t new_conns;
+    int oom;
+    ipid_t *ips; /* ips.id of addresses already written, kept across commits */
+    size_t ips_cap, ips_count;
+};
+
+apc__statsagg_t *apc__statsagg_new(int64_t capture_id)
+{
+    apc__statsagg_t *a = calloc(1, sizeof *a);
+    if (!a)
+        return NULL;
+    a->capture_id = capture_id;
+    a->cap = 1024;
+    a->slots = calloc(a->cap, sizeof *a->slots);
+    if (!a->slots) {
+        free(a);
+        return NULL;
+    }
+    return a;
+}
+
+void apc__statsagg_free(apc__statsagg_t *a)
+{
+    if (!a)
+        return;
+    free(a->slots);
+    free(a->ips);
+    free(a);
+}
+
+static uint64_t mix(uint64_t h)
+{
+    /* splitmix64 finalizer: cheap and spreads nearby times and ports over the table. */
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebULL;
+    h ^= h >> 31;
+    return h;
+}
+
+static uint64_t addr_hash(int ver, const uint8_t *addr)
+{
+    uint64_t a, b = 0;
+    memcpy(&a, addr, 8);
+    if (ver == 6)
+        memcpy(&b, addr + 8, 8);
+    else
+        a &= 0xffffffffULL;
+    return mix(a ^ mix(b + (uint64_t)ver));
+}
+
+static uint64_t ent_hash(const ent_t *e)
+{
+    uint64_t h = e->kind == APC__SK_IP ? addr_hash(e->ver, e->addr) : mix((uint64_t)e->key);
+    return mix(h ^ ((uint64_t)e->t + ((uint64_t)e->kind << 56) + ((uint64_t)e->level << 48)));
+}
+
+static int ent_same(const ent_t *a, const ent_t *b)
+{
+    if (a->kind != b->kind || a->level != b->level || a->t != b->t)
+        return 0;
+    if (a->kind == APC__SK_IP)
+        return a->ver == b->ver && memcmp(a->addr, b->addr, a->ver == 4 ? 4 : 16) == 0;
+    return a->key == b->key;
+}
+
+static int grow(apc__statsagg_t *a)
+{
+    size_t ncap = a->cap * 2;
+    ent_t *ns = calloc(ncap, sizeof *ns);
+    if (!ns)
+        return -1;
+    for (size_t i = 0; i < a->cap; i++) {
+        if (!a->slots[i].used)
+            continue;
+        size_t j = ent_hash(&a->slots[i]) & (ncap - 1);
+        while (ns[j].used)
+            j = (j + 1) & (ncap - 1);
+        ns[j] = a->slots[i];
+    }
+    free(a->slots);
+    a->slots = ns;
+    a->cap = ncap;
+    return 0;
+}
+
+/* Adds packets/bytes seen from `first` to `last` to the entry like `k`. */
+static void add(apc__statsagg_t *a, const ent_t *k, uint64_t packets, uint64_t bytes, int64_t first,
+                int64_t last)
+{
+    if (a->count * 2 >= a->cap && grow(a) < 0) {
+        a->oom = 1;
+        return;
+    }
+    size_t j = ent_hash(k) & (a->cap - 1);
+    while (a->slots[j].used && !ent_same(&a->slots[j], k))
+        j = (j + 1) & (a->cap - 1);
+    ent_t *e = &a->slots[j];
+    if (!e->used) {
+        *e = *k;
+        e->used = 1;
+        e->packets = e->bytes = 0;
+        e->first = first;
+        e->last = last;
+        a->count++;
+    }
+    e->packets += packets;
+    e->bytes += bytes;
+    if (first < e->first)
+        e->first = first;
+    if (last > e->last)
+        e->last = last;
+}
+
+static int64_t floor_to(int64_t t, int64_t w)
+{
+    int64_t q = t / w;
+    if (t % w < 0)
+        q--;
+    return q * w;
+}
+
+static void count_key(apc__statsagg_t *a, ent_t *k, int64_t key, int64_t ts, uint32_t len)
+{
+    k->key = key;
+    add(a, k, 1, len, ts, ts);
+}
+
+void apc__statsagg_packet(apc__statsagg_t *a, const apc__pkt_t *d, int64_t ts_ns, uint32_t wirelen,
+                          int64_t process_id, int new_conn)
+{
+    ent_t k;
+    memset(&k, 0, sizeof k);
+    k.t = floor_to(ts_ns, apc__stats_level_ns[0]);
+    k.kind = APC__SK_ALL;
+    count_key(a, &k, 0, ts_ns, wirelen);
+    k.kind = APC__SK_PROTO;
+    count_key(a, &k, d->ip_ver ? d->ip_proto : -1, ts_ns, wirelen);
+    if (process_id > 0) {
+        k.kind = APC__SK_PROCESS;
+        count_key(a, &k, process_id, ts_ns, wirelen);
+    }
+    a->new_conns += new_conn ? 1 : 0;
+    if (!d->ip_ver)
+        return;
+    if (d->has_l4 && (d->ip_proto == 6 || d->ip_proto == 17)) {
+        /* A packet counts once under each port it carries, as tshark's tcp.port == X does. */
+        k.kind = APC__SK_PORT;
+        count_key(a, &k, d->sport, ts_ns, wirelen);
+        if (d->dport != d->sport)
+            count_key(a, &k, d->dport, ts_ns, wirelen);
+    }
+    int alen = d->ip_ver == 4 ? 4 : 16;
+    k.kind = APC__SK_IP;
+    k.key = 0;
+    k.ver = d->ip_ver;
+    memcpy(k.addr, d->src, (size_t)alen);
+    add(a, &k, 1, wirelen, ts_ns, ts_ns);
+    /* Once per packet for an address even when it is both ends (like capture_ips). */
+    if (memcmp(d->src, d->dst, (size_t)alen) != 0) {
+        memcpy(k.addr, d->dst, (size_t)alen);
+        add(a, &k, 1, wirelen, ts_ns, ts_ns);
+    }
+}
+
+/* --- commit ----------------------------------------------------------------------------- */
+
+typedef struct writer {
+    apc__statsagg_t *a;
+    sqlite3 *db;
+    sqlite3_stmt *ser, *gser, *keys, *gkeys, *ipq;
+} writer_t;
+
+static int ip_id(writer_t *w, const ent_t *e, int64_t *out)
+{
+    apc__statsagg_t *a = w->a;
+    size_t alen = e->ver == 4 ? 4 : 16;
+    if (a->ips_cap) {
+        size_t j = addr_hash(e->ver, e->addr) & (a->ips_cap - 1);
+        for (; a->ips[j].ver; j = (j + 1) & (a->ips_cap - 1))
+            if (a->ips[j].ver == e->ver && memcmp(a->ips[j].addr, e->addr, alen) == 0) {
+                *out = a->ips[j].id;
+                return 0;
+            }
+    }
+    sqlite3_reset(w->ipq);
+    sqlite3_bind_blob(w->ipq, 1, e->addr, (int)alen, SQLITE_STATIC);
+    int rc = sqlite3_step(w->ipq);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? apc__err(APC_ENOTFOUND, "statistics: address not in ips")
+                                 : apc__db_err(w->db, rc, "reading an IP id for statistics");
+    *out = sqlite3_column_int64(w->ipq, 0);
+    if (a->ips_count * 2 >= a->ips_cap) {
+        size_t ncap = a->ips_cap ? a->ips_cap * 2 : 256;
+        ipid_t *ni = calloc(ncap, sizeof *ni);
+        if (!ni)
+            return 0; /* the cache is an optimisation */
+        for (size_t i = 0; i < a->ips_cap; i++) {
+            if (!a->ips[i].ver)
+                continue;
+            size_t j = addr_hash(a->ips[i].ver, a->ips[i].addr) & (ncap - 1);
+            while (ni[j].ver)
+                j = (j + 1) & (ncap - 1);
+            ni[j] = a->ips[i];
+        }
+        free(a->ips);
+        a->ips = ni;
+        a->ips_cap = ncap;
+    }
+    size_t j = addr_hash(e->ver, e->addr) & (a->ips_cap - 1);
+    while (a->ips[j].ver)
+        j = (j + 1) & (a->ips_cap - 1);
+    a->ips[j].ver = e->ver;
+    memcpy(a->ips[j].addr, e->addr, alen);
+    a->ips[j].id = *out;
+    a->ips_count++;
+    return 0;
+}
+
+static int step_done(writer_t *w, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    return rc == SQLITE_DONE ? 0 : apc__db_err(w->db, rc, "storing statistics");
+}
+
+static int write_ent(writer_t *w, const ent_t *e)
+{
+    int64_t key = e->key;
+    if (e->kind == APC__SK_IP) {
+        int r = ip_id(w, e, &key);
+        if (r < 0)
+            return r;
+    }
+    if (e->level == LEVEL_TOTAL) {
+        sqlite3_stmt *sts[2] = {w->keys, w->gkeys};
+        for (int i = 0; i < 2; i++) {
+            sqlite3_stmt *st = sts[i];
+            int c = 1;
+            sqlite3_reset(st);
+            if (i == 0)
+                sqlite3_bind_int64(st, c++, w->a->capture_id);
+            sqlite3_bind_int(st, c++, e->kind);
+            sqlite3_bind_int64(st, c++, key);
+            sqlite3_bind_int64(st, c++, (int64_t)e->packets);
+            sqlite3_bind_int64(st, c++, (int64_t)e->bytes);
+            sqlite3_bind_int64(st, c++, e->first);
+            sqlite3_bind_int64(st, c++, e->last);
+            int r = step_done(w, st);
+            if (r < 0)
+                return r;
+        }
+        return 0;
+    }
+    if (e->kind == APC__SK_PORT && key >= APC__STATS_SERIES_PORT_MAX)
+        return 0;
+    sqlite3_stmt *sts[2] = {w->ser, w->gser};
+    for (int i = 0; i < 2; i++) {
+        sqlite3_stmt *st = sts[i];
+        int c = 1;
+        sqlite3_reset(st);
+        if (i == 0)
+            sqlite3_bind_int64(st, c++, w->a->capture_id);
+        sqlite3_bind_int(st, c++, e->kind);
+        sqlite3_bind_int64(st, c++, key);
+        sqlite3_bind_int(st, c++, e->level);
+        sqlite3_bind_int64(st, c++, e->t);
+        sqlite3_bind_int64(st, c++, (int64_t)e->packets);
+        sqlite3_bind_int64(st, c++, (int64_t)e->bytes);
+        int r = step_done(w, st);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+#define SERIES_UPSERT                                                                              \
+    " ON CONFLICT DO UPDATE SET packets=packets+excluded.packets, bytes=bytes+excluded.bytes"
+#define KEYS_UPSERT                                                                                \
+    " ON CONFLICT DO UPDATE SET packets=packets+excluded.packets, bytes=bytes+excluded.bytes,"     \
+    " first_time=min(first_time, excluded.first_time),"                                            \
+    " last_time=max(last_time, excluded.last_time)"
+
+static int prepare_all(writer_t *w)
+{
+    const char *what = "storing statistics";
+    int r = apc__sql_prepare(w->db, what,
+                             "INSERT INTO stats_series(capture_id, kind, key, level, t, packets, "
+                             "bytes) VALUES(?,?,?,?,?,?,?)" SERIES_UPSERT,
+                             &w->ser);
+    if (r == 0)
+        r = apc__sql_prepare(w->db, what,
+                             "INSERT INTO stats_global_series(kind, key, level, t, packets, "
+                             "bytes) VALUES(?,?,?,?,?,?)" SERIES_UPSERT,
+                             &w->gser);
+    if (r == 0)
+        r = apc__sql_prepare(w->db, what,
+                             "INSERT INTO stats_keys(capture_id, kind, key, packets, bytes, "
+                             "first_time, last_time) VALUES(?,?,?,?,?,?,?)" KEYS_UPSERT,
+                             &w->keys);
+    if (r == 0)
+        r = apc__sql_prepare(w->db, what,
+                             "INSERT INTO stats_global_keys(kind, key, packets, bytes, "
+                             "first_time, last_time) VALUES(?,?,?,?,?,?)" KEYS_UPSERT,
+                             &w->gkeys);
+    if (r == 0)
+        r = apc__sql_prepare(w->db, what, "SELECT id FROM ips WHERE addr=?", &w->ipq);
+    return r;
+}
+
+int apc__statsagg_commit(apc__statsagg_t *a, sqlite3 *db)
+{
+    if (a->oom)
+        return apc__err(APC_ENOMEM, "out of memory while counting statistics");
+    if (a->count == 0 && a->new_conns == 0)
+        return 0;
+    /* Roll the 1-second buckets up to the coarser levels and the key totals. Copy them out
+     * first: adding to the table may grow (move) it. */
+    size_t n = 0;
+    ent_t *base = malloc((a->count ? a->count : 1) * sizeof *base);
+    if (!base)
+        return apc__err(APC_ENOMEM, "out of memory while storing statistics");
+    for (size_t i = 0; i < a->cap; i++)
+        if (a->slots[i].used && a->slots[i].level == 0)
+            base[n++] = a->slots[i];
+    for (size_t i = 0; i < n; i++) {
+        ent_t k = base[i];
+        for (int l = 1; l <= LEVEL_TOTAL; l++) {
+            k.level = (uint8_t)l;
+            k.t = l == LEVEL_TOTAL ? 0 : floor_to(base[i].t, apc__stats_level_ns[l]);
+            add(a, &k, base[i].packets, base[i].bytes, base[i].first, base[i].last);
+        }
+    }
+    free(base);
+    if (a->oom)
+        return apc__err(APC_ENOMEM, "out of memory while storing statistics");
+    writer_t w = {.a = a, .db = db};
+    int r = prepare_all(&w);
+    for (size_t i = 0; r == 0 && i < a->cap; i++)
+        if (a->slots[i].used)
+            r = write_ent(&w, &a->slots[i]);
+    if (r == 0 && a->new_conns)
+        r = apc__sql_exec(db, "storing statistics",
+                          "INSERT INTO stats_global_keys(kind, key, packets) VALUES(?,0,?)"
+                          " ON CONFLICT DO UPDATE SET packets=packets+excluded.packets",
+                          "ii", (int64_t)APC__SK_CONNS, (int64_t)a->new_conns);
+    sqlite3_finalize(w.ser);
+    sqlite3_finalize(w.gser);
+    sqlite3_finalize(w.keys);
+    sqlite3_finalize(w.gkeys);
+    sqlite3_finalize(w.ipq);
+    if (r < 0)
+        return r;
+    memset(a->slots, 0, a->cap * sizeof *a->slots);
+    a->count = 0;
+    a->new_conns = 0;
+    return 0;
+}

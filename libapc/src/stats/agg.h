@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The statistics aggregator of one capture writer: counts every stored packet under each key
+ * (all, source/destination IP, ports, IP protocol, process) in 1-second buckets in memory, and
+ * at each commit rolls them up to 1 min / 1 h / 1 day buckets and adds them to the stats tables
+ * (per capture and since the last reset). Memory holds only what arrived since the last
+ * commit. docs/stats.md describes the tables and the precision a user gets.
+ */
+#ifndef APC_STATS_AGG_H
+#define APC_STATS_AGG_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "decode/decode.h"
+
+typedef struct apc__statsagg apc__statsagg_t;
+
+/* NULL when out of memory. */
+apc__statsagg_t *apc__statsagg_new(int64_t capture_id);
+
+/* Counts one stored packet: `d` its decoding, `wirelen` its length on the wire, `process_id`
+ * ours (0 unknown), `new_conn` 1 when the packet opened a connection. No allocation unless the
+ * table of this commit's buckets must grow; that failure is reported by the next commit. */
+void apc__statsagg_packet(apc__statsagg_t *a, const apc__pkt_t *d, int64_t ts_ns, uint32_t wirelen,
+                          int64_t process_id, int new_conn);
+
+/* Adds what was counted since the last commit to the tables. Call inside the writer's commit
+ * transaction, after the ips rows are written (IP keys are ips.id). 0 or < 0 (message set). */
+int apc__statsagg_commit(apc__statsagg_t *a, sqlite3 *db);
+
+void apc__statsagg_free(apc__statsagg_t *a);
+
+/* Bucket levels and their widths in ns (shared with the queries). */
+enum { APC__STATS_LEVELS = 4 };
+extern const int64_t apc__stats_level_ns[APC__STATS_LEVELS];
+
+enum apc__stats_kind {
+    APC__SK_ALL = 0,
+    APC__SK_IP = 1,
+    APC__SK_PORT = 2,
+    APC__SK_PROTO = 3,
+    APC__SK_PROCESS = 4,
+    APC__SK_CONNS = 5, /* stats_global_keys only: connections opened */
+};
+
+/* Ports at or above this have totals but no time series: they are the ephemeral (client) side
+ * of connections, one per connection, and a series each would outgrow the packets' metadata. */
+#define APC__STATS_SERIES_PORT_MAX 32768
+
+#endif

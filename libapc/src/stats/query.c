@@ -1,0 +1,474 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Statistics answers (apc/stats.h) read from the aggregates the capture writer keeps
+ * (stats/agg.h): totals from one row, the time series from at most a few thousand bucket rows
+ * of the level that fits the range, tops from an index. docs/stats.md.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <apc/stats.h>
+
+#include "core/ctx.h"
+#include "core/error.h"
+#include "stats/agg.h"
+#include "stats/stats_int.h"
+#include "store/sql.h"
+#include "store/store.h"
+
+/* An answer has at most this many buckets (and about half as many at least). */
+#define MAX_BUCKETS 200
+
+APC_API const char *apc_stats_key_name(int key)
+{
+    static const char *const names[] = {"", "capture", "date", "ip", "port", "protocol", "process"};
+    return key >= APC_STATS_KEY_CAPTURE && key <= APC_STATS_KEY_PROCESS ? names[key] : "unknown";
+}
+
+APC_API const char *apc_stats_protocol_name(int proto)
+{
+    switch (proto) {
+    case -1:
+        return "non-IP";
+    case 1:
+        return "ICMP";
+    case 2:
+        return "IGMP";
+    case 4:
+        return "IPIP";
+    case 6:
+        return "TCP";
+    case 17:
+        return "UDP";
+    case 41:
+        return "IPv6";
+    case 47:
+        return "GRE";
+    case 50:
+        return "ESP";
+    case 51:
+        return "AH";
+    case 58:
+        return "ICMPv6";
+    case 132:
+        return "SCTP";
+    default:
+        return "";
+    }
+}
+
+APC_API void apc_stats_query_free(apc_stats_query_t *q)
+{
+    if (!q)
+        return;
+    free(q->value);
+    free(q->name);
+    free(q->buckets);
+    apc__stats_tops_free(&q->ips);
+    apc__stats_tops_free(&q->ports);
+    apc__stats_tops_free(&q->protocols);
+    apc__stats_tops_free(&q->processes);
+    free(q);
+}
+
+APC_API void apc_stats_totals_free(apc_stats_totals_t *t)
+{
+    if (!t)
+        return;
+    apc__stats_tops_free(&t->protocols);
+    apc__stats_tops_free(&t->ports);
+    apc__stats_tops_free(&t->ips_top);
+    apc__stats_tops_free(&t->processes_top);
+    free(t);
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+static int64_t floor_to(int64_t t, int64_t w)
+{
+    int64_t q = t / w;
+    if (t % w < 0)
+        q--;
+    return q * w;
+}
+
+/* The bucket width for a range: the smallest "round" width giving at most MAX_BUCKETS. */
+static int64_t bucket_width(int64_t span_ns)
+{
+    static const int64_t nice_s[] = {1,   2,   5,    10,   15,   30,    60,    120,   300,
+                                     600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400};
+    const int64_t s = 1000000000LL;
+    int64_t need = span_ns / (MAX_BUCKETS - 1) + 1;
+    for (size_t i = 0; i < sizeof nice_s / sizeof nice_s[0]; i++)
+        if (nice_s[i] * s >= need)
+            return nice_s[i] * s;
+    int64_t day = 86400 * s;
+    return (need + day - 1) / day * day;
+}
+
+typedef struct qctx {
+    sqlite3 *db;
+    int64_t cap;
+    int kind;
+    int64_t key;
+} qctx_t;
+
+/* Fills q's buckets over [start, end] from the coarsest stored level whose width divides the
+ * bucket width, so at most about 60 rows are read per bucket. */
+static int fill_series(qctx_t *c, apc_stats_query_t *q, int64_t start, int64_t end)
+{
+    int64_t w = bucket_width(end - start);
+    int level = 0;
+    for (int l = APC__STATS_LEVELS - 1; l > 0; l--)
+        if (w % apc__stats_level_ns[l] == 0) {
+            level = l;
+            break;
+        }
+    int64_t lw = apc__stats_level_ns[level];
+    int64_t b0 = floor_to(start, w);
+    size_t n = (size_t)((floor_to(end, w) - b0) / w + 1);
+    q->buckets = calloc(n, sizeof *q->buckets);
+    if (!q->buckets)
+        return apc__err(APC_ENOMEM, "out of memory");
+    q->nbuckets = n;
+    q->bucket_ns = w;
+    q->start_time = b0;
+    q->end_time = b0 + (int64_t)n * w - 1;
+    for (size_t i = 0; i < n; i++)
+        q->buckets[i].time = b0 + (int64_t)i * w;
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT t, packets, bytes FROM %s WHERE %skind=?2 AND key=?3 AND level=?4 AND t>=?5 "
+             "AND t<=?6",
+             c->cap ? "stats_series" : "stats_global_series", c->cap ? "capture_id=?1 AND " : "");
+    sqlite3_stmt *st;
+    int r = apc__sql_prepare(c->db, "reading statistics", sql, &st);
+    if (r < 0)
+        return r;
+    if (c->cap)
+        sqlite3_bind_int64(st, 1, c->cap);
+    sqlite3_bind_int(st, 2, c->kind);
+    sqlite3_bind_int64(st, 3, c->key);
+    sqlite3_bind_int(st, 4, level);
+    sqlite3_bind_int64(st, 5, floor_to(start, lw));
+    sqlite3_bind_int64(st, 6, end);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t t = sqlite3_column_int64(st, 0);
+        int64_t i = (floor_to(t, w) - b0) / w;
+        if (i < 0 || (size_t)i >= n)
+            continue;
+        q->buckets[i].packets += (uint64_t)sqlite3_column_int64(st, 1);
+        q->buckets[i].bytes += (uint64_t)sqlite3_column_int64(st, 2);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : apc__db_err(c->db, rc, "reading statistics");
+}
+
+/* Totals of the key: 1 if it has packets, 0 if none. */
+static int key_totals(qctx_t *c, apc_stats_query_t *q)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT packets, bytes, first_time, last_time FROM %s WHERE %skind=?2 AND key=?3",
+             c->cap ? "stats_keys" : "stats_global_keys", c->cap ? "capture_id=?1 AND " : "");
+    sqlite3_stmt *st;
+    int r = apc__sql_prepare(c->db, "reading statistics", sql, &st);
+    if (r < 0)
+        return r;
+    if (c->cap)
+        sqlite3_bind_int64(st, 1, c->cap);
+    sqlite3_bind_int(st, 2, c->kind);
+    sqlite3_bind_int64(st, 3, c->key);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        q->packets = (uint64_t)sqlite3_column_int64(st, 0);
+        q->bytes = (uint64_t)sqlite3_column_int64(st, 1);
+        q->first_time = sqlite3_column_int64(st, 2);
+        q->last_time = sqlite3_column_int64(st, 3);
+        r = 1;
+    } else {
+        r = rc == SQLITE_DONE ? 0 : apc__db_err(c->db, rc, "reading statistics");
+    }
+    sqlite3_finalize(st);
+    return r;
+}
+
+typedef struct qspec {
+    int qkey; /* enum apc_stats_key */
+    int kind; /* APC__SK_* */
+    int64_t key;
+    const uint8_t *addr; /* IP keys */
+    int alen;
+    const char *value, *name;
+    int ranged; /* stats_by_date */
+    int64_t start, end;
+} qspec_t;
+
+static int check_capture(sqlite3 *db, int64_t cap)
+{
+    if (cap == 0)
+        return 0;
+    int64_t one;
+    int r =
+        apc__sql_int(db, "reading a capture", &one, "SELECT 1 FROM captures WHERE id=?", "i", cap);
+    if (r == 0)
+        return apc__err(APC_ENOTFOUND, "capture %lld not found", (long long)cap);
+    return r < 0 ? r : 0;
+}
+
+static int run(sqlite3 *db, int64_t cap, const qspec_t *s, apc_stats_query_t **out)
+{
+    apc_stats_query_t *q = calloc(1, sizeof *q);
+    if (!q)
+        return apc__err(APC_ENOMEM, "out of memory");
+    q->capture_id = cap;
+    q->key = s->qkey;
+    q->value = strdup(s->value);
+    q->name = strdup(s->name ? s->name : "");
+    qctx_t c = {db, cap, s->kind, s->kind == APC__SK_IP ? s->key : s->key};
+    int r = (!q->value || !q->name) ? apc__err(APC_ENOMEM, "out of memory") : key_totals(&c, q);
+    int have = r > 0;
+    if (r > 0)
+        r = 0;
+    int series = !(s->kind == APC__SK_PORT && s->key >= APC__STATS_SERIES_PORT_MAX);
+    if (r == 0 && s->ranged) {
+        /* Buckets over the part of the range that holds packets; totals are their sum. */
+        int64_t a = s->start, b = s->end;
+        if (have && a < q->first_time)
+            a = q->first_time;
+        if (have && b > q->last_time)
+            b = q->last_time;
+        q->packets = q->bytes = 0;
+        if (have && a <= b) {
+            r = fill_series(&c, q, a, b);
+            for (size_t i = 0; r == 0 && i < q->nbuckets; i++) {
+                q->packets += q->buckets[i].packets;
+                q->bytes += q->buckets[i].bytes;
+            }
+        } else {
+            q->start_time = s->start;
+            q->end_time = s->end;
+        }
+    } else if (r == 0 && have && series) {
+        r = fill_series(&c, q, q->first_time, q->last_time);
+    }
+    if (r == 0) {
+        if (s->kind == APC__SK_ALL) {
+            r = apc__stats_tops_keys(db, cap, APC__SK_IP, &q->ips);
+            if (r == 0)
+                r = apc__stats_tops_keys(db, cap, APC__SK_PORT, &q->ports);
+            if (r == 0)
+                r = apc__stats_tops_keys(db, cap, APC__SK_PROTO, &q->protocols);
+            if (r == 0)
+                r = apc__stats_tops_keys(db, cap, APC__SK_PROCESS, &q->processes);
+        } else if (have) {
+            r = apc__stats_tops_conns(db, cap, s->kind, s->key, s->addr, s->alen, q);
+        }
+    }
+    if (r < 0) {
+        apc_stats_query_free(q);
+        return r;
+    }
+    *out = q;
+    return 0;
+}
+
+/* Opens a connection, checks the capture, runs the query. */
+static int with_db(apc_ctx_t *ctx, int64_t cap, qspec_t *s, apc_stats_query_t **out,
+                   int (*prep)(sqlite3 *db, int64_t cap, qspec_t *s, void *arg), void *arg)
+{
+    *out = NULL;
+    if (cap < 0)
+        return apc__err(APC_EINVAL, "capture_id %lld is negative", (long long)cap);
+    sqlite3 *db = apc__db_get(ctx->store);
+    if (!db)
+        return APC_ESTORE;
+    /* One read transaction: the totals, buckets and tops agree with each other. */
+    int r = apc__sql_exec(db, "reading statistics", "BEGIN", "");
+    if (r == 0) {
+        r = check_capture(db, cap);
+        if (r == 0 && prep)
+            r = prep(db, cap, s, arg);
+        if (r == 0)
+            r = run(db, cap, s, out);
+        apc__sql_exec(db, "reading statistics", "COMMIT", "");
+    }
+    apc__db_put(ctx->store, db);
+    return r;
+}
+
+APC_API int apc_stats_by_capture(apc_ctx_t *ctx, int64_t capture_id, apc_stats_query_t **out)
+{
+    char v[32];
+    snprintf(v, sizeof v, "%lld", (long long)capture_id);
+    qspec_t s = {.qkey = APC_STATS_KEY_CAPTURE, .kind = APC__SK_ALL, .value = v};
+    return with_db(ctx, capture_id, &s, out, NULL, NULL);
+}
+
+APC_API int apc_stats_by_date(apc_ctx_t *ctx, int64_t capture_id, apc_time_t start, apc_time_t end,
+                              apc_stats_query_t **out)
+{
+    *out = NULL;
+    if (end == 0)
+        end = now_ns();
+    if (end < start)
+        return apc__err(APC_EINVAL, "end_dtg is before start_dtg");
+    char v[32];
+    snprintf(v, sizeof v, "%lld", (long long)capture_id);
+    qspec_t s = {.qkey = APC_STATS_KEY_DATE,
+                 .kind = APC__SK_ALL,
+                 .value = v,
+                 .ranged = 1,
+                 .start = start,
+                 .end = end};
+    return with_db(ctx, capture_id, &s, out, NULL, NULL);
+}
+
+static int prep_ip(sqlite3 *db, int64_t cap, qspec_t *s, void *arg)
+{
+    (void)cap;
+    char **host = arg;
+    sqlite3_stmt *st;
+    int r = apc__sql_prepare(db, "looking up an address",
+                             "SELECT id, host_name FROM ips "
+                             "WHERE addr=?",
+                             &st);
+    if (r < 0)
+        return r;
+    sqlite3_bind_blob(st, 1, s->addr, s->alen, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        s->key = sqlite3_column_int64(st, 0);
+        *host = apc__sql_text(st, 1);
+        s->name = *host ? *host : "";
+    } else {
+        r = rc == SQLITE_DONE ? apc__err(APC_ENOTFOUND, "address %s was never seen", s->value)
+                              : apc__db_err(db, rc, "looking up an address");
+    }
+    sqlite3_finalize(st);
+    return r;
+}
+
+APC_API int apc_stats_by_ip(apc_ctx_t *ctx, int64_t capture_id, const char *ip,
+                            apc_stats_query_t **out)
+{
+    *out = NULL;
+    uint8_t addr[16];
+    int alen = 4;
+    if (!ip || inet_pton(AF_INET, ip, addr) != 1) {
+        alen = 16;
+        if (!ip || inet_pton(AF_INET6, ip, addr) != 1)
+            return apc__err(APC_EINVAL, "'%s' is not an IPv4 or IPv6 address", ip ? ip : "");
+    }
+    char text[INET6_ADDRSTRLEN];
+    inet_ntop(alen == 4 ? AF_INET : AF_INET6, addr, text, sizeof text);
+    qspec_t s = {
+        .qkey = APC_STATS_KEY_IP, .kind = APC__SK_IP, .addr = addr, .alen = alen, .value = text};
+    char *host = NULL;
+    int r = with_db(ctx, capture_id, &s, out, prep_ip, &host);
+    free(host);
+    return r;
+}
+
+APC_API int apc_stats_by_port(apc_ctx_t *ctx, int64_t capture_id, int port, apc_stats_query_t **out)
+{
+    *out = NULL;
+    if (port < 0 || port > 65535)
+        return apc__err(APC_EINVAL, "port %d out of range 0-65535", port);
+    char v[16];
+    snprintf(v, sizeof v, "%d", port);
+    qspec_t s = {.qkey = APC_STATS_KEY_PORT, .kind = APC__SK_PORT, .key = port, .value = v};
+    return with_db(ctx, capture_id, &s, out, NULL, NULL);
+}
+
+APC_API int apc_stats_by_protocol(apc_ctx_t *ctx, int64_t capture_id, int proto,
+                                  apc_stats_query_t **out)
+{
+    *out = NULL;
+    if (proto < -1 || proto > 255)
+        return apc__err(APC_EINVAL, "protocol %d out of range -1-255", proto);
+    char v[16];
+    snprintf(v, sizeof v, "%d", proto);
+    qspec_t s = {.qkey = APC_STATS_KEY_PROTOCOL,
+                 .kind = APC__SK_PROTO,
+                 .key = proto,
+                 .value = v,
+                 .name = apc_stats_protocol_name(proto)};
+    return with_db(ctx, capture_id, &s, out, NULL, NULL);
+}
+
+typedef struct proc_arg {
+    int64_t pid;
+    char *name;
+    char value[32];
+} proc_arg_t;
+
+static int prep_process(sqlite3 *db, int64_t cap, qspec_t *s, void *arg)
+{
+    proc_arg_t *pa = arg;
+    sqlite3_stmt *st;
+    int r;
+    if (s->key == 0) {
+        /* The newest process with that pid that has packets under the capture asked for. */
+        char sql[512];
+        snprintf(sql, sizeof sql,
+                 "SELECT p.id FROM processes p WHERE p.pid=?1 AND EXISTS(SELECT 1 FROM %s k "
+                 "WHERE %sk.kind=%d AND k.key=p.id) ORDER BY p.id DESC LIMIT 1",
+                 cap ? "stats_keys" : "stats_global_keys", cap ? "k.capture_id=?2 AND " : "",
+                 APC__SK_PROCESS);
+        r = apc__sql_prepare(db, "looking up a process", sql, &st);
+        if (r < 0)
+            return r;
+        sqlite3_bind_int64(st, 1, pa->pid);
+        if (cap)
+            sqlite3_bind_int64(st, 2, cap);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            s->key = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        if (rc == SQLITE_DONE)
+            return apc__err(APC_ENOTFOUND, "no process with pid %lld has packets in %s",
+                            (long long)pa->pid, cap ? "this capture" : "the statistics");
+        if (rc != SQLITE_ROW)
+            return apc__db_err(db, rc, "looking up a process");
+    }
+    r = apc__sql_prepare(db, "looking up a process", "SELECT name FROM processes WHERE id=?", &st);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(st, 1, s->key);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        pa->name = apc__sql_text(st, 0);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE)
+        return apc__err(APC_ENOTFOUND, "process %lld not found", (long long)s->key);
+    if (rc != SQLITE_ROW)
+        return apc__db_err(db, rc, "looking up a process");
+    snprintf(pa->value, sizeof pa->value, "%lld", (long long)s->key);
+    s->value = pa->value;
+    s->name = pa->name ? pa->name : "";
+    return 0;
+}
+
+APC_API int apc_stats_by_process(apc_ctx_t *ctx, int64_t capture_id, int64_t process_id,
+                                 int64_t pid, apc_stats_query_t **out)
+{
+    *out = NULL;
+    if (process_id <= 0 && pid <= 0)
+        return apc__err(APC_EINVAL, "give process_id or pid");
+    proc_arg_t pa = {.pid = pid};
+    qspec_t s = {
+        .qkey = APC_STATS_KEY_PROCESS, .kind = APC__SK_PROCESS, .key = process_id, .value = ""};
+    int r = with_db(ctx, capture_id, &s, out, prep_process, &pa);
+    free(pa.name);
+    return r;
+}
