@@ -9,8 +9,8 @@ static const char *const steps[] = {
     /* 1: accounts and sessions */
     "CREATE TABLE users("
     " name TEXT PRIMARY KEY,"
-    " hash TEXT NOT NULL," /* argon2id, libsodium's crypto_pwhash_str format */
-    " role INTEGER NOT NULL," /* enum apc_role: 1 viewer, 2 admin */
+    " hash TEXT NOT NULL,"                      /* argon2id, libsodium's crypto_pwhash_str format */
+    " role INTEGER NOT NULL,"                   /* enum apc_role: 1 viewer, 2 admin */
     " created INTEGER NOT NULL) WITHOUT ROWID;" /* ns since the Unix epoch */
     "CREATE TABLE sessions("
     " token_hash TEXT PRIMARY KEY," /* hex BLAKE2b-256 of the token */

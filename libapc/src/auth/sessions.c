@@ -71,8 +71,8 @@ APC_API int apc_login(apc_ctx_t *ctx, const char *user, const char *password, co
     int max = (int)setting_int(db, "login_max_failures", 10, 1, 1000000);
     if (apc__auth_rl_blocked(peer, max, &retry)) {
         apc__db_put(ctx->store, db);
-        return apc__err(APC_ELIMIT, "too many failed logins from %.64s; try again in %d s",
-                        peer, retry);
+        return apc__err(APC_ELIMIT, "too many failed logins from %.64s; try again in %d s", peer,
+                        retry);
     }
     char *hash = NULL;
     int64_t urole = 0;
@@ -119,10 +119,9 @@ APC_API int apc_login(apc_ctx_t *ctx, const char *user, const char *password, co
     sodium_memzero(raw, sizeof raw);
     token_hash(tok, th);
     int64_t now = apc__auth_now();
-    int64_t idle = setting_int(db, "session_idle_seconds", APC_SESSION_IDLE_DEFAULT, 1,
-                               INT32_MAX);
-    rc = apc__sql_exec(db, "purging old sessions", "DELETE FROM sessions WHERE last_used < ?",
-                       "i", now - idle * NS - KEEP_EXPIRED_NS);
+    int64_t idle = setting_int(db, "session_idle_seconds", APC_SESSION_IDLE_DEFAULT, 1, INT32_MAX);
+    rc = apc__sql_exec(db, "purging old sessions", "DELETE FROM sessions WHERE last_used < ?", "i",
+                       now - idle * NS - KEEP_EXPIRED_NS);
     if (rc == 0)
         rc = apc__sql_exec(db, "opening a session",
                            "INSERT INTO sessions(token_hash, user, role, created, last_used) "

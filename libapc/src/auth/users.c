@@ -87,8 +87,10 @@ static int check_name(const char *name)
         char c = name[i];
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '.' || c == '_' || c == '-'))
-            return apc__err(APC_EINVAL, "user name '%.64s' has a character other than "
-                                        "A-Z a-z 0-9 . _ -", name);
+            return apc__err(APC_EINVAL,
+                            "user name '%.64s' has a character other than "
+                            "A-Z a-z 0-9 . _ -",
+                            name);
     }
     return 0;
 }
@@ -101,8 +103,7 @@ static int hash_password(const char *password, char out[crypto_pwhash_STRBYTES])
     int rc = apc__auth_init();
     if (rc < 0)
         return rc;
-    if (crypto_pwhash_str_alg(out, password, n, PW_OPS, PW_MEM, crypto_pwhash_ALG_ARGON2ID13) !=
-        0)
+    if (crypto_pwhash_str_alg(out, password, n, PW_OPS, PW_MEM, crypto_pwhash_ALG_ARGON2ID13) != 0)
         return apc__err(APC_ENOMEM, "out of memory hashing the password");
     return 0;
 }
@@ -163,8 +164,8 @@ APC_API int apc_user_passwd(apc_ctx_t *ctx, const char *name, const char *passwo
     sqlite3 *db = apc__db_get(ctx->store);
     if (!db)
         return APC_ESTORE;
-    rc = apc__sql_exec(db, "setting a password", "UPDATE users SET hash=? WHERE name=?", "tt",
-                       hash, name);
+    rc = apc__sql_exec(db, "setting a password", "UPDATE users SET hash=? WHERE name=?", "tt", hash,
+                       name);
     if (rc == 0 && sqlite3_changes(db) == 0)
         rc = apc__err(APC_ENOTFOUND, "no user '%.64s'", name);
     if (rc == 0) /* a new password ends the sessions opened with the old one */

@@ -23,8 +23,8 @@ int apc__op_login(apc__op_req_t *req, apc__op_res_t *res)
     char *token = NULL;
     int role = 0;
     const char *peer = req->session ? req->session->peer : NULL;
-    int rc = apc_login(req->ctx, apc__arg_str(req, "username"), apc__arg_str(req, "password"),
-                       peer, &token, &role);
+    int rc = apc_login(req->ctx, apc__arg_str(req, "username"), apc__arg_str(req, "password"), peer,
+                       &token, &role);
     if (rc < 0)
         return rc;
     rc = apc__res_str(res, token);

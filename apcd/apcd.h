@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/* apcd: the HTTP face of libapc (docs/apcd.md). Shared state of its files. */
+#ifndef APCD_H
+#define APCD_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include <apc/apc.h>
+
+#include "parsers.h"
+
+typedef struct apcd_config {
+    char *data_dir;
+    char *address;
+    int port;
+    int no_auth;
+    char *tls_cert, *tls_key;
+    int log_level;        /* enum apc_log_level */
+    char *log_file;       /* NULL: stderr */
+    int64_t session_idle; /* seconds; 0 = leave the setting alone */
+    apcd_limits_t lim;
+    unsigned workers; /* libuv thread pool size */
+} apcd_config_t;
+
+void apcd_config_defaults(apcd_config_t *c);
+/* Reads `key = value` lines; 0 or -1 with a message in err naming the file and line. */
+int apcd_config_load(apcd_config_t *c, const char *path, char *err, size_t errlen);
+/* Sets one setting by name (the same names as the file and the long flags). */
+int apcd_config_set(apcd_config_t *c, const char *key, const char *value, char *err, size_t errlen);
+void apcd_config_free(apcd_config_t *c);
+
+typedef struct apcd {
+    apcd_config_t cfg;
+    apc_ctx_t *ctx;
+    uv_loop_t *loop;
+    char host_ok[2][300]; /* accepted Host values: "addr:port" and "localhost:port" */
+    int loopback;
+    int stopping;
+} apcd_t;
+
+extern apcd_t apcd;
+
+/* log.c-like helpers in main.c. */
+void apcd_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void apcd_log_reopen(void);
+
+/* http.c */
+int apcd_http_start(void);
+void apcd_http_stop(void);
+
+/* static.c */
+int apcd_themes_install(const char *src_dir);
+
+/* metrics.c (all thread-safe) */
+void apcd_metrics_request(const char *action, int code, double seconds);
+/* Appends the Prometheus text to a malloc'd string. */
+char *apcd_metrics_text(void);
+
+/* ajax.c: checks Origin/Host; NULL when accepted, else the reason. */
+const char *apcd_check_origin(const char *host, size_t hlen, const char *origin, size_t olen);
+
+#endif

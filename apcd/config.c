@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Settings of apcd from flags and from a config file of `key = value` lines ('#' starts a
+ * comment). The file and the long flags use the same names (docs/apcd.md lists them).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apcd.h"
+
+void apcd_config_defaults(apcd_config_t *c)
+{
+    memset(c, 0, sizeof *c);
+    c->data_dir = strdup("./apc-data");
+    c->address = strdup("127.0.0.1");
+    c->port = 8080;
+    c->log_level = APC_LOG_INFO;
+    c->lim.max_body = 1 << 20;
+    c->lim.max_params = 256;
+    c->lim.max_param_len = 65536;
+    c->lim.max_upload = 4ULL << 30;
+    c->workers = 8;
+}
+
+void apcd_config_free(apcd_config_t *c)
+{
+    free(c->data_dir);
+    free(c->address);
+    free(c->tls_cert);
+    free(c->tls_key);
+    free(c->log_file);
+}
+
+static int num(const char *key, const char *v, long long lo, long long hi, long long *out,
+               char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (errno || end == v || *end || n < lo || n > hi) {
+        snprintf(err, errlen, "%s: '%s' is not a number from %lld to %lld", key, v, lo, hi);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+static int str(char **slot, const char *v)
+{
+    free(*slot);
+    *slot = strdup(v);
+    return *slot ? 0 : -1;
+}
+
+int apcd_config_set(apcd_config_t *c, const char *key, const char *v, char *err, size_t errlen)
+{
+    long long n;
+    if (!strcmp(key, "data_dir") || !strcmp(key, "data-dir"))
+        return str(&c->data_dir, v);
+    if (!strcmp(key, "address"))
+        return str(&c->address, v);
+    if (!strcmp(key, "tls_cert"))
+        return str(&c->tls_cert, v);
+    if (!strcmp(key, "tls_key"))
+        return str(&c->tls_key, v);
+    if (!strcmp(key, "log_file"))
+        return str(&c->log_file, v);
+    if (!strcmp(key, "port")) {
+        if (num(key, v, 0, 65535, &n, err, errlen))
+            return -1;
+        c->port = (int)n;
+        return 0;
+    }
+    if (!strcmp(key, "no_auth")) {
+        if (num(key, v, 0, 1, &n, err, errlen))
+            return -1;
+        c->no_auth = (int)n;
+        return 0;
+    }
+    if (!strcmp(key, "log_level")) {
+        static const char *names[] = {"error", "warn", "info", "debug"};
+        for (int i = 0; i < 4; i++)
+            if (!strcmp(v, names[i])) {
+                c->log_level = i;
+                return 0;
+            }
+        snprintf(err, errlen, "log_level: '%s' is not error, warn, info or debug", v);
+        return -1;
+    }
+    if (!strcmp(key, "session_idle_seconds")) {
+        if (num(key, v, 1, INT32_MAX, &n, err, errlen))
+            return -1;
+        c->session_idle = n;
+        return 0;
+    }
+    if (!strcmp(key, "max_body")) {
+        if (num(key, v, 1024, 1LL << 30, &n, err, errlen))
+            return -1;
+        c->lim.max_body = (size_t)n;
+        return 0;
+    }
+    if (!strcmp(key, "max_params")) {
+        if (num(key, v, 1, 100000, &n, err, errlen))
+            return -1;
+        c->lim.max_params = (size_t)n;
+        return 0;
+    }
+    if (!strcmp(key, "max_param_len")) {
+        if (num(key, v, 64, 1LL << 30, &n, err, errlen))
+            return -1;
+        c->lim.max_param_len = (size_t)n;
+        return 0;
+    }
+    if (!strcmp(key, "max_upload")) {
+        if (num(key, v, 1024, 1LL << 50, &n, err, errlen))
+            return -1;
+        c->lim.max_upload = (uint64_t)n;
+        return 0;
+    }
+    if (!strcmp(key, "workers")) {
+        if (num(key, v, 1, 128, &n, err, errlen))
+            return -1;
+        c->workers = (unsigned)n;
+        return 0;
+    }
+    snprintf(err, errlen, "unknown setting '%s'", key);
+    return -1;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    return s;
+}
+
+int apcd_config_load(apcd_config_t *c, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[4096], e2[300];
+    int ln = 0, rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        ln++;
+        char *h = strchr(line, '#');
+        if (h)
+            *h = '\0';
+        char *s = trim(line);
+        if (!*s)
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            snprintf(err, errlen, "%s:%d: expected key = value", path, ln);
+            rc = -1;
+            break;
+        }
+        *eq = '\0';
+        if (apcd_config_set(c, trim(s), trim(eq + 1), e2, sizeof e2) < 0) {
+            snprintf(err, errlen, "%s:%d: %s", path, ln, e2);
+            rc = -1;
+        }
+    }
+    fclose(f);
+    return rc;
+}

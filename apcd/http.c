@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The listener: h2o on the libuv loop (the shape of h2o's libuv example: one host, one path
+ * "/" with our handler, connections accepted on a uv_tcp_t and handed to h2o_accept), TLS
+ * when a certificate and key are configured, and the thread-pool dispatch of jobs.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "http.h"
+
+static h2o_globalconf_t config;
+static h2o_context_t hctx;
+static h2o_accept_ctx_t accept_ctx;
+static uv_tcp_t listener;
+int apcd_jobs_inflight;
+
+double apcd_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+const char *apcd_header(h2o_req_t *req, const char *name, size_t *len)
+{
+    ssize_t i = h2o_find_header_by_str(&req->headers, name, strlen(name), -1);
+    if (i < 0)
+        return NULL;
+    *len = req->headers.entries[i].value.len;
+    return req->headers.entries[i].value.base;
+}
+
+void apcd_peer(h2o_req_t *req, char *out, size_t n)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
+    snprintf(out, n, "unknown");
+    if (sl && ss.ss_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)n);
+    else if (sl && ss.ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, (socklen_t)n);
+}
+
+/* --- jobs on the thread pool ------------------------------------------------------------- */
+
+typedef struct req_link {
+    apcd_job_t *job;
+} req_link_t;
+
+static void link_dispose(void *p)
+{
+    req_link_t *l = p;
+    if (l->job)
+        l->job->req = NULL;
+}
+
+static void job_work(uv_work_t *w)
+{
+    apcd_job_t *j = w->data;
+    j->run(j);
+}
+
+static void job_done(uv_work_t *w, int status)
+{
+    apcd_job_t *j = w->data;
+    apcd_jobs_inflight--;
+    if (j->code >= 0)
+        apcd_metrics_request(j->action[0] ? j->action : "(none)", j->code, apcd_now() - j->t0);
+    else
+        apcd_metrics_request(j->status == 200 ? "(page)" : "(page-error)", j->status,
+                             apcd_now() - j->t0);
+    h2o_req_t *req = j->req;
+    if (req) {
+        ((req_link_t *)j->link)->job = NULL; /* the request outlives the job */
+        req->res.status = j->status ? j->status : 500;
+        req->res.reason = j->status == 200   ? "OK"
+                          : j->status == 404 ? "Not Found"
+                          : j->status == 413 ? "Payload Too Large"
+                          : j->status == 400 ? "Bad Request"
+                          : j->status == 405 ? "Method Not Allowed"
+                          : j->status == 403 ? "Forbidden"
+                                             : "Error";
+        const char *ct = j->ctype ? j->ctype : "application/json";
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, ct, strlen(ct));
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+                       H2O_STRLIT("no-store"));
+        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-content-type-options"),
+                              0, NULL, H2O_STRLIT("nosniff"));
+        /* h2o_send_inline copies the body into the request's pool. */
+        h2o_send_inline(req, j->body ? j->body : "", j->body ? j->blen : 0);
+    }
+    if (j->free_data)
+        j->free_data(j->data);
+    free(j->body);
+    free(j);
+    (void)status;
+}
+
+void apcd_job_start(apcd_job_t *j, h2o_req_t *req)
+{
+    j->req = req;
+    req_link_t *l = h2o_mem_alloc_shared(&req->pool, sizeof *l, link_dispose);
+    l->job = j;
+    j->link = l;
+    j->w.data = j;
+    apcd_jobs_inflight++;
+    uv_queue_work(apcd.loop, &j->w, job_work, job_done);
+}
+
+/* --- routing ----------------------------------------------------------------------------- */
+
+static int ends_with(h2o_iovec_t p, const char *s)
+{
+    size_t n = strlen(s);
+    return p.len >= n && memcmp(p.base + p.len - n, s, n) == 0;
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    (void)self;
+    /* The path without the query. */
+    h2o_iovec_t path =
+        h2o_iovec_init(req->path.base, req->query_at != SIZE_MAX ? req->query_at : req->path.len);
+    if (ends_with(path, "/ajax"))
+        return apcd_ajax_on_req(req);
+    int get = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ||
+              h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
+    if (!get) {
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL,
+                       H2O_STRLIT("GET, HEAD"));
+        h2o_send_error_405(req, "Method Not Allowed", "method not allowed\n",
+                           H2O_SEND_ERROR_KEEP_HEADERS);
+        return 0;
+    }
+    if (h2o_memis(path.base, path.len, H2O_STRLIT("/healthz"))) {
+        req->res.status = 200;
+        req->res.reason = "OK";
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+                       H2O_STRLIT("text/plain"));
+        h2o_send_inline(req, H2O_STRLIT("ok\n"));
+        return 0;
+    }
+    if (h2o_memis(path.base, path.len, H2O_STRLIT("/metrics")))
+        return apcd_metrics_on_req(req);
+    return apcd_static_on_req(req);
+}
+
+/* --- accept ------------------------------------------------------------------------------ */
+
+static void free_handle(uv_handle_t *h)
+{
+    free(h);
+}
+
+void apcd_http_handoff(uv_tcp_t *conn, const char *bytes, size_t n)
+{
+    h2o_socket_t *sock = h2o_uv_socket_create((uv_stream_t *)conn, free_handle);
+    if (n > 0) {
+        h2o_iovec_t b = h2o_buffer_reserve(&sock->input, n);
+        memcpy(b.base, bytes, n);
+        sock->input->size += n;
+    }
+    h2o_accept(&accept_ctx, sock);
+}
+
+static void on_accept(uv_stream_t *l, int status)
+{
+    if (status != 0 || apcd.stopping)
+        return;
+    uv_tcp_t *conn = calloc(1, sizeof *conn);
+    if (!conn)
+        return;
+    uv_tcp_init(l->loop, conn);
+    if (uv_accept(l, (uv_stream_t *)conn) != 0) {
+        uv_close((uv_handle_t *)conn, free_handle);
+        return;
+    }
+    uv_tcp_nodelay(conn, 1);
+    if (accept_ctx.ssl_ctx)
+        apcd_http_handoff(conn, NULL, 0); /* uploads over TLS go through h2o: docs/apcd.md */
+    else
+        apcd_upload_sniff(conn);
+}
+
+static SSL_CTX *tls_setup(const char *cert, const char *key)
+{
+    SSL_load_error_strings();
+    SSL_library_init();
+    OpenSSL_add_all_algorithms();
+    SSL_CTX *s = SSL_CTX_new(TLS_server_method());
+    if (!s)
+        return NULL;
+    SSL_CTX_set_min_proto_version(s, TLS1_2_VERSION);
+    if (SSL_CTX_use_certificate_chain_file(s, cert) != 1) {
+        apcd_log(APC_LOG_ERROR, "tls_cert %s: cannot load the certificate chain", cert);
+        SSL_CTX_free(s);
+        return NULL;
+    }
+    if (SSL_CTX_use_PrivateKey_file(s, key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(s) != 1) {
+        apcd_log(APC_LOG_ERROR, "tls_key %s: cannot load the key or it does not match", key);
+        SSL_CTX_free(s);
+        return NULL;
+    }
+    h2o_ssl_register_alpn_protocols(s, h2o_http2_alpn_protocols);
+    return s;
+}
+
+int apcd_http_start(void)
+{
+    h2o_config_init(&config);
+    /* h2o buffers a body before calling us; bound it by our body limit. Large uploads are
+     * streamed by upload.c instead. */
+    config.max_request_entity_size = apcd.cfg.lim.max_body;
+    h2o_hostconf_t *host =
+        h2o_config_register_host(&config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_pathconf_t *pc = h2o_config_register_path(host, "/", 0);
+    h2o_handler_t *h = h2o_create_handler(pc, sizeof *h);
+    h->on_req = on_req;
+    h2o_context_init(&hctx, apcd.loop, &config);
+    accept_ctx.ctx = &hctx;
+    accept_ctx.hosts = config.hosts;
+    if (apcd.cfg.tls_cert || apcd.cfg.tls_key) {
+        if (!apcd.cfg.tls_cert || !apcd.cfg.tls_key) {
+            apcd_log(APC_LOG_ERROR, "TLS needs both tls_cert and tls_key");
+            return -1;
+        }
+        if (!(accept_ctx.ssl_ctx = tls_setup(apcd.cfg.tls_cert, apcd.cfg.tls_key)))
+            return -1;
+    }
+
+    struct sockaddr_storage addr;
+    int r = strchr(apcd.cfg.address, ':')
+                ? uv_ip6_addr(apcd.cfg.address, apcd.cfg.port, (struct sockaddr_in6 *)&addr)
+                : uv_ip4_addr(apcd.cfg.address, apcd.cfg.port, (struct sockaddr_in *)&addr);
+    if (r != 0) {
+        apcd_log(APC_LOG_ERROR, "address '%s' is not an IP address", apcd.cfg.address);
+        return -1;
+    }
+    uv_tcp_init(apcd.loop, &listener);
+    if ((r = uv_tcp_bind(&listener, (struct sockaddr *)&addr, 0)) != 0 ||
+        (r = uv_listen((uv_stream_t *)&listener, 512, on_accept)) != 0) {
+        apcd_log(APC_LOG_ERROR, "listening on %s port %d: %s", apcd.cfg.address, apcd.cfg.port,
+                 uv_strerror(r));
+        return -1;
+    }
+    return 0;
+}
+
+void apcd_http_stop(void)
+{
+    if (!uv_is_closing((uv_handle_t *)&listener))
+        uv_close((uv_handle_t *)&listener, NULL);
+    h2o_context_request_shutdown(&hctx);
+}

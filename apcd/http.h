@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/* Internals shared by http.c, ajax.c, static.c and upload.c. */
+#ifndef APCD_HTTP_H
+#define APCD_HTTP_H
+
+#include <h2o.h>
+
+#include "apcd.h"
+
+/* A request answered from the libuv thread pool. The worker never touches `req`: it fills
+ * status/ctype/body; the loop thread sends them if the request still exists (a client that
+ * went away frees its request, and the pool-allocated link then clears `req`). */
+typedef struct apcd_job {
+    uv_work_t w;
+    h2o_req_t *req;
+    void (*run)(struct apcd_job *j); /* on a worker thread */
+    int status;
+    const char *ctype;
+    char *body; /* malloc'd */
+    size_t blen;
+    char action[64];
+    int code; /* wire ErrorCode, -1 for pages */
+    double t0;
+    void *data; /* the job kind's own */
+    void (*free_data)(void *data);
+    void *link; /* the request-pool link that clears req (http.c) */
+} apcd_job_t;
+
+double apcd_now(void);
+/* Queues j (with j->req set); the reply goes out when it ends. */
+void apcd_job_start(apcd_job_t *j, h2o_req_t *req);
+/* Number of jobs queued or running (for the graceful stop). */
+extern int apcd_jobs_inflight;
+
+/* The value of header `name` (lowercase) or NULL; *len set. */
+const char *apcd_header(h2o_req_t *req, const char *name, size_t *len);
+/* The peer address as text. */
+void apcd_peer(h2o_req_t *req, char *out, size_t n);
+
+int apcd_ajax_on_req(h2o_req_t *req);
+int apcd_static_on_req(h2o_req_t *req);
+int apcd_metrics_on_req(h2o_req_t *req);
+
+/* The wire RESPONSE for an error, malloc'd. */
+char *apcd_error_json(int code, const char *msg);
+
+/* upload.c: the first request of a plain connection is read here; uploads are streamed, and
+ * everything else is handed to h2o with the bytes already read. */
+void apcd_upload_sniff(uv_tcp_t *conn);
+void apcd_http_handoff(uv_tcp_t *conn, const char *bytes, size_t n);
+
+/* ajax.c: who is calling `action`. 0 with *s filled (its username malloc'd in *user, free it),
+ * or the wire ErrorCode of the refusal with the RESPONSE in *json. Blocking (store). */
+int apcd_session_for(const char *action, const char *token, const char *peer, apc_session_t *s,
+                     char **user, char **json);
+/* Runs the action of `params` as the caller; fills the job's body/code/action. Blocking. */
+void apcd_run_action(apcd_job_t *j, apc_params_t *params, const char *hdr_token, const char *peer,
+                     int has_upload);
+/* A fresh upload name under <data>/uploads/ ("upload-<32 hex>"); 0 or -1. */
+int apcd_upload_name(char out[64]);
+#endif

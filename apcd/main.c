@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * apcd: flags and config file, the library context, first-start account and themes, the
+ * listener, signals (SIGTERM/SIGINT: graceful stop and exit 0; SIGHUP: reopen the log).
+ */
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http.h"
+
+#ifndef APCD_THEMES_DIR
+#define APCD_THEMES_DIR "apcd/themes"
+#endif
+
+apcd_t apcd;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static FILE *log_fp;
+
+void apcd_log(int level, const char *fmt, ...)
+{
+    if (level > apcd.cfg.log_level)
+        return;
+    static const char *names[] = {"error", "warn", "info", "debug"};
+    char ts[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+    pthread_mutex_lock(&log_lock);
+    FILE *f = log_fp ? log_fp : stderr;
+    fprintf(f, "%s apcd %s: ", ts, names[level & 3]);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(f, fmt, ap);
+    va_end(ap);
+    fputc('\n', f);
+    fflush(f);
+    pthread_mutex_unlock(&log_lock);
+}
+
+void apcd_log_reopen(void)
+{
+    if (!apcd.cfg.log_file)
+        return;
+    pthread_mutex_lock(&log_lock);
+    FILE *n = fopen(apcd.cfg.log_file, "ae");
+    if (n) {
+        if (log_fp)
+            fclose(log_fp);
+        log_fp = n;
+    }
+    pthread_mutex_unlock(&log_lock);
+}
+
+static void lib_log(int level, const char *msg, void *payload)
+{
+    (void)payload;
+    apcd_log(level, "libapc: %s", msg);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: apcd [--data-dir DIR] [--address ADDR] [--port N] [--config FILE]\n"
+               "            [--no-auth] [--log-level error|warn|info|debug] [--log-file FILE]\n"
+               "Serves the AppPacCap API (POST /ajax) and web pages. docs/apcd.md.\n");
+}
+
+static int is_loopback(const char *a)
+{
+    struct in_addr v4;
+    struct in6_addr v6;
+    if (inet_pton(AF_INET, a, &v4) == 1)
+        return (ntohl(v4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, a, &v6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&v6);
+    return 0;
+}
+
+static uv_signal_t sig_term, sig_int, sig_hup;
+static uv_timer_t stop_timer;
+static double stop_at;
+
+static void stop_tick(uv_timer_t *t)
+{
+    /* Work in flight finishes (its replies go out), up to 10 s, then the loop ends. */
+    if (apcd_jobs_inflight == 0 || apcd_now() - stop_at > 10)
+        uv_stop(t->loop);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    if (signum == SIGHUP) {
+        apcd_log_reopen();
+        apcd_log(APC_LOG_INFO, "SIGHUP: log reopened");
+        return;
+    }
+    if (apcd.stopping)
+        return;
+    apcd.stopping = 1;
+    apcd_log(APC_LOG_INFO, "signal %d: stopping", signum);
+    apcd_http_stop();
+    stop_at = apcd_now();
+    uv_timer_init(s->loop, &stop_timer);
+    uv_timer_start(&stop_timer, stop_tick, 0, 50);
+}
+
+int main(int argc, char **argv)
+{
+    apcd_config_defaults(&apcd.cfg);
+    static const struct option opts[] = {{"data-dir", required_argument, 0, 'd'},
+                                         {"address", required_argument, 0, 'a'},
+                                         {"port", required_argument, 0, 'p'},
+                                         {"config", required_argument, 0, 'c'},
+                                         {"no-auth", no_argument, 0, 'n'},
+                                         {"log-level", required_argument, 0, 'l'},
+                                         {"log-file", required_argument, 0, 'f'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    char err[600];
+    /* The config file first, so flags override it whatever their order. */
+    for (int i = 1; i + 1 < argc; i++)
+        if (!strcmp(argv[i], "--config") &&
+            apcd_config_load(&apcd.cfg, argv[i + 1], err, sizeof err) < 0) {
+            fprintf(stderr, "apcd: %s\n", err);
+            return 2;
+        }
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        const char *key = NULL;
+        switch (c) {
+        case 'd':
+            key = "data_dir";
+            break;
+        case 'a':
+            key = "address";
+            break;
+        case 'p':
+            key = "port";
+            break;
+        case 'l':
+            key = "log_level";
+            break;
+        case 'f':
+            key = "log_file";
+            break;
+        case 'n':
+            apcd.cfg.no_auth = 1;
+            break;
+        case 'c':
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+        if (key && apcd_config_set(&apcd.cfg, key, optarg, err, sizeof err) < 0) {
+            fprintf(stderr, "apcd: --%s\n", err);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        usage(stderr);
+        return 2;
+    }
+    apcd.loopback = is_loopback(apcd.cfg.address);
+    if (apcd.cfg.no_auth && !apcd.loopback) {
+        fprintf(stderr, "apcd: --no-auth is refused on %s: only on a loopback address\n",
+                apcd.cfg.address);
+        return 2;
+    }
+    apcd_log_reopen();
+    char pool[16];
+    snprintf(pool, sizeof pool, "%u", apcd.cfg.workers);
+    setenv("UV_THREADPOOL_SIZE", pool, 1); /* before the pool's first use */
+    signal(SIGPIPE, SIG_IGN);
+
+    apc_ctx_options_t o;
+    apc_ctx_options_init(&o, APC_CTX_OPTIONS_VERSION);
+    o.data_dir = apcd.cfg.data_dir;
+    o.log_cb = lib_log;
+    o.log_level = apcd.cfg.log_level;
+    int rc = apc_ctx_open(&apcd.ctx, &o);
+    if (rc < 0) {
+        fprintf(stderr, "apcd: %s: %s\n", apcd.cfg.data_dir, apc_last_error_message());
+        return 1;
+    }
+    if (apcd.cfg.session_idle > 0) {
+        char v[32];
+        snprintf(v, sizeof v, "%lld", (long long)apcd.cfg.session_idle);
+        apc_settings_set(apcd.ctx, "session_idle_seconds", v);
+    }
+    char *pw = NULL;
+    if ((rc = apc_auth_bootstrap(apcd.ctx, &pw)) < 0) {
+        fprintf(stderr, "apcd: creating the first account: %s\n", apc_last_error_message());
+        apc_ctx_close(apcd.ctx);
+        return 1;
+    }
+    if (pw) {
+        /* Printed once, on the first start; the file keeps it for whoever runs the server. */
+        printf("apcd: created the account 'admin' with password %s (also in "
+               "%s/initial-admin-password)\n",
+               pw, apc_ctx_data_dir(apcd.ctx));
+        fflush(stdout);
+        free(pw);
+    }
+    const char *themes = getenv("APCD_THEMES_DIR");
+    apcd_themes_install(themes ? themes : APCD_THEMES_DIR);
+
+    /* Host names accepted (DNS rebinding defence) when bound to one address. */
+    if (strcmp(apcd.cfg.address, "0.0.0.0") && strcmp(apcd.cfg.address, "::")) {
+        if (strchr(apcd.cfg.address, ':'))
+            snprintf(apcd.host_ok[0], sizeof apcd.host_ok[0], "[%s]:%d", apcd.cfg.address,
+                     apcd.cfg.port);
+        else
+            snprintf(apcd.host_ok[0], sizeof apcd.host_ok[0], "%s:%d", apcd.cfg.address,
+                     apcd.cfg.port);
+        if (apcd.loopback)
+            snprintf(apcd.host_ok[1], sizeof apcd.host_ok[1], "localhost:%d", apcd.cfg.port);
+    }
+
+    apcd.loop = uv_default_loop();
+    if (apcd_http_start() < 0) {
+        apc_ctx_close(apcd.ctx);
+        return 1;
+    }
+    uv_signal_init(apcd.loop, &sig_term);
+    uv_signal_start(&sig_term, on_signal, SIGTERM);
+    uv_signal_init(apcd.loop, &sig_int);
+    uv_signal_start(&sig_int, on_signal, SIGINT);
+    uv_signal_init(apcd.loop, &sig_hup);
+    uv_signal_start(&sig_hup, on_signal, SIGHUP);
+    apcd_log(APC_LOG_INFO, "listening on %s%s:%d, data %s, auth %s",
+             apcd.cfg.tls_cert ? "https://" : "http://", apcd.cfg.address, apcd.cfg.port,
+             apc_ctx_data_dir(apcd.ctx), apcd.cfg.no_auth ? "OFF" : "on");
+    uv_run(apcd.loop, UV_RUN_DEFAULT);
+    /* Closing the context stops active captures cleanly and cancels jobs, then the store. */
+    apc_ctx_close(apcd.ctx);
+    apcd_log(APC_LOG_INFO, "stopped");
+    apcd_config_free(&apcd.cfg);
+    return 0;
+}
