@@ -198,6 +198,10 @@ static void assert_keys(const cJSON *o, const char *expect)
 
 static const char *milestone[] = {
     "apppaccap",
+    "adapter_list", "monitor_start", "monitor_stop", "capture_start_system",
+    "capture_stop_system", "capture_start_process", "capture_stop_process", "capture_stop_all",
+    "capture_list_active", "capture_stream", "capture_thread_stream", "process_list_capture",
+    "process_list_running", "process_list_threads",
     "adapter_list",
     "monitor_start",
     "monitor_stop",

@@ -6,6 +6,8 @@
 #include "common.h"
 #include "ctx.h"
 #include "capture.h"
+#include "live.h"
+#include "process.h"
 #include "export.h"
 #include "ops.h"
 #include "stats.h"

@@ -678,3 +678,27 @@ int apc__capw_finish(apc__capw_t *w, int state, const char *error, uint64_t erro
     free(w);
     return r;
 }
+
+int apc__capw_set_drops(apc__capw_t *w, uint64_t kernel_drops, uint64_t drops)
+{
+    /* Its own small statement: the commit record stays as it is. */
+    return apc__sql_exec(w->db, "recording drops",
+                         "UPDATE captures SET kernel_drops=?, drops=? WHERE id=?", "iii",
+                         (int64_t)kernel_drops, (int64_t)drops, w->id);
+}
+
+int apc__capw_live_process(apc__capw_t *w, int64_t process_id, int64_t pid)
+{
+    if (find_proc(w, process_id))
+        return 0;
+    procent_t *np = realloc(w->procs, (w->nprocs + 1) * sizeof *np);
+    if (!np)
+        return apc__err(APC_ENOMEM, "out of memory");
+    w->procs = np;
+    procent_t *pe = &w->procs[w->nprocs++];
+    memset(pe, 0, sizeof *pe);
+    pe->process_id = process_id;
+    pe->pid = pid;
+    pe->key = 0;
+    return 0;
+}

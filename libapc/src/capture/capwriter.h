@@ -60,4 +60,10 @@ int apc__capw_finish(apc__capw_t *w, int state, const char *error, uint64_t erro
 
 uint64_t apc__capw_packets(const apc__capw_t *w);
 
+/* Live captures: records the kernel's and our own drop counts in the capture row now. */
+int apc__capw_set_drops(apc__capw_t *w, uint64_t kernel_drops, uint64_t drops);
+/* Live captures: a process (row of the live process table) whose packets this capture counts
+ * in capture_processes. */
+int apc__capw_live_process(apc__capw_t *w, int64_t process_id, int64_t pid);
+
 #endif

@@ -143,10 +143,15 @@ fail:
     return rc;
 }
 
+/* capture/live_session.c; weak so programs linking core alone still link. */
+void apc__live_shutdown(apc_ctx_t *ctx) __attribute__((weak));
+
 APC_API void apc_ctx_close(apc_ctx_t *ctx)
 {
     if (!ctx)
         return;
+    if (apc__live_shutdown)
+        apc__live_shutdown(ctx); /* live captures stop and store everything first */
     apc__jobs_free(ctx->jobs);
     apc__store_close(ctx->store);
     if (ctx->lock_fd >= 0)

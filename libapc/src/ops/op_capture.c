@@ -2,7 +2,10 @@
 /* Capture actions: ingest, lists, details, open, notes, delete. */
 #include <inttypes.h>
 
+#include <apc/live.h>
+
 #include "core/error.h"
+#include "ops/op_live.h"
 #include "ops/ops_internal.h"
 
 int apc__op_pcap_ingest_file(apc__op_req_t *req, apc__op_res_t *res)
@@ -59,6 +62,10 @@ int apc__op_capture_get_details(apc__op_req_t *req, apc__op_res_t *res)
     if (rc < 0)
         return rc;
     cJSON *o = apc__json_capture(c);
+    if (o && apc_capture_is_live(req->ctx, c->id) && apc__json_add_attribution(o, req->ctx)) {
+        cJSON_Delete(o); /* live captures: the attribution backend at the end (op_live.c) */
+        o = NULL;
+    }
     apc_capture_free(c);
     return apc__res_json(res, o);
 }

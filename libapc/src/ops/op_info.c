@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <sys/utsname.h>
 
+#include "ops/op_live.h"
 #include "ops/ops_internal.h"
 
 int apc__op_apppaccap(apc__op_req_t *req, apc__op_res_t *res)
@@ -29,7 +30,7 @@ int apc__op_apppaccap(apc__op_req_t *req, apc__op_res_t *res)
     rc |= apc__json_add_i64(o, "Threat", 0);
     rc |= apc__json_add_time(o, "Updated", apc__ops_build_time * 1000000000LL);
     rc |= apc__json_add_str(o, "DataDir", apc_ctx_data_dir(req->ctx));
-    rc |= apc__json_add_str(o, "AttributionBackend", "none");
+    rc |= apc__json_add_attribution(o, req->ctx);
     if (rc) {
         cJSON_Delete(o);
         o = NULL;

@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Backend selection and the procfs backend (see attrib.h). The procfs backend: a thread dumps
+ * the namespace's TCP/UDP sockets with sock_diag, maps their inodes to processes through
+ * /proc/<pid>/fd, and records tuple -> pid in the socket table; process events (exec, fork)
+ * wake it at once so short-lived programs are seen while their sockets exist. Packets are then
+ * matched by tuple (confidence "tuple").
+ */
+#include "attrib/attrib.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <apc/capture.h>
+
+#include "attrib/procconn.h"
+#include "attrib/proctable.h"
+#include "attrib/sockdiag.h"
+#include "attrib/socktab.h"
+#include "core/ctx.h"
+#include "core/error.h"
+
+#define SCAN_NS 20000000LL     /* rescan at least every 20 ms */
+#define KEEP_NS 120000000000LL /* keep a closed socket's owner 2 minutes */
+
+typedef struct inomap {
+    uint32_t *ino;
+    int64_t *pid;
+    size_t cap, n;
+} inomap_t;
+
+struct apc__attrib {
+    apc_ctx_t *ctx;
+    int refs;
+    const char *backend, *reason;
+    apc__proctab_t *procs;
+    apc__socktab_t *socks;
+    inomap_t inodes;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    int kicked;
+    atomic_int stop;
+    apc__attrib_t *next;
+};
+
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static apc__attrib_t *g_list;
+
+static int64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+static size_t ino_slot(const inomap_t *m, uint32_t ino)
+{
+    size_t i = (ino * 2654435761u) & (m->cap - 1);
+    while (m->ino[i] && m->ino[i] != ino)
+        i = (i + 1) & (m->cap - 1);
+    return i;
+}
+
+static void ino_put(inomap_t *m, uint32_t ino, int64_t pid)
+{
+    if ((m->n + 1) * 2 > m->cap) {
+        inomap_t nm = {.cap = m->cap ? m->cap * 2 : 4096};
+        nm.ino = calloc(nm.cap, sizeof *nm.ino);
+        nm.pid = calloc(nm.cap, sizeof *nm.pid);
+        if (!nm.ino || !nm.pid) {
+            free(nm.ino);
+            free(nm.pid);
+            return;
+        }
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->ino[i]) {
+                size_t j = ino_slot(&nm, m->ino[i]);
+                nm.ino[j] = m->ino[i];
+                nm.pid[j] = m->pid[i];
+                nm.n++;
+            }
+        free(m->ino);
+        free(m->pid);
+        *m = nm;
+    }
+    size_t i = ino_slot(m, ino);
+    if (!m->ino[i]) {
+        m->ino[i] = ino;
+        m->n++;
+    }
+    m->pid[i] = pid;
+}
+
+static int64_t ino_get(const inomap_t *m, uint32_t ino)
+{
+    if (!m->cap || !ino)
+        return 0;
+    size_t i = ino_slot(m, ino);
+    return m->ino[i] ? m->pid[i] : 0;
+}
+
+typedef struct scan {
+    apc__attrib_t *a;
+    apc__diagsock_t *v;
+    size_t n, cap;
+    int unknown;
+} scan_t;
+
+static void on_sock(const apc__diagsock_t *s, void *payload)
+{
+    scan_t *sc = payload;
+    if (!s->inode)
+        return; /* TIME_WAIT and friends: no owner any more */
+    if (sc->n == sc->cap) {
+        size_t nc = sc->cap ? sc->cap * 2 : 256;
+        apc__diagsock_t *nv = realloc(sc->v, nc * sizeof *nv);
+        if (!nv)
+            return;
+        sc->v = nv;
+        sc->cap = nc;
+    }
+    sc->v[sc->n++] = *s;
+    if (!ino_get(&sc->a->inodes, s->inode))
+        sc->unknown = 1;
+}
+
+static void on_fd(int64_t pid, uint32_t inode, void *payload)
+{
+    ino_put(&((apc__attrib_t *)payload)->inodes, inode, pid);
+}
+
+static void rescan(apc__attrib_t *a)
+{
+    scan_t sc = {.a = a};
+    if (apc__sockdiag_dump(on_sock, &sc) < 0) {
+        free(sc.v);
+        return;
+    }
+    if (sc.unknown)
+        apc__fdscan(0, on_fd, a);
+    int64_t now = now_ns();
+    for (size_t i = 0; i < sc.n; i++) {
+        const apc__diagsock_t *s = &sc.v[i];
+        int64_t pid = ino_get(&a->inodes, s->inode);
+        if (!pid)
+            continue;
+        apc__sockkey_t k;
+        memset(&k, 0, sizeof k);
+        k.proto = s->proto;
+        k.ver = s->ver;
+        k.lport = s->sport;
+        k.rport = s->dport;
+        memcpy(k.laddr, s->src, 16);
+        memcpy(k.raddr, s->dst, 16);
+        apc__socktab_put(a->socks, &k, pid, 0, now);
+    }
+    free(sc.v);
+}
+
+static void on_procev(const apc__procev_t *ev, void *payload)
+{
+    apc__attrib_t *a = payload;
+    if (ev->what == APC_PEV_EXIT)
+        return;
+    pthread_mutex_lock(&a->lock);
+    a->kicked = 1;
+    pthread_cond_signal(&a->wake);
+    pthread_mutex_unlock(&a->lock);
+}
+
+static void *run(void *arg)
+{
+    apc__attrib_t *a = arg;
+    int64_t last_expire = now_ns();
+    while (!atomic_load(&a->stop)) {
+        rescan(a);
+        int64_t now = now_ns();
+        if (now - last_expire > 10000000000LL) {
+            apc__socktab_expire(a->socks, now - KEEP_NS);
+            last_expire = now;
+        }
+        pthread_mutex_lock(&a->lock);
+        if (!a->kicked && !atomic_load(&a->stop)) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += SCAN_NS;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&a->wake, &a->lock, &ts);
+        }
+        a->kicked = 0;
+        pthread_mutex_unlock(&a->lock);
+    }
+    return NULL;
+}
+
+int apc__attrib_acquire(apc_ctx_t *ctx, int no_ebpf, apc__attrib_t **out)
+{
+    pthread_mutex_lock(&g_lock);
+    apc__attrib_t *a = g_list;
+    while (a && a->ctx != ctx)
+        a = a->next;
+    if (a) {
+        a->refs++;
+        pthread_mutex_unlock(&g_lock);
+        *out = a;
+        return 0;
+    }
+    a = calloc(1, sizeof *a);
+    int rc = a ? 0 : apc__err(APC_ENOMEM, "out of memory");
+    if (rc == 0)
+        rc = apc__proctab_get(ctx, &a->procs);
+    if (rc == 0 && !(a->socks = apc__socktab_new()))
+        rc = apc__err(APC_ENOMEM, "out of memory");
+    if (rc < 0) {
+        if (a)
+            apc__socktab_free(a->socks);
+        free(a);
+        pthread_mutex_unlock(&g_lock);
+        return rc;
+    }
+    a->ctx = ctx;
+    a->refs = 1;
+    a->backend = "procfs";
+    a->reason = no_ebpf ? "forced by CAPTURE_FLAG_NO_EBPF"
+                        : "the eBPF backend is not built in this version";
+    pthread_mutex_init(&a->lock, NULL);
+    pthread_cond_init(&a->wake, NULL);
+    rescan(a);
+    if (!apc__proctab_set_hook(a->procs, on_procev, a))
+        a->reason = "eBPF backend not built; process events unavailable, /proc polled";
+    int e = pthread_create(&a->thread, NULL, run, a);
+    if (e) {
+        apc__proctab_set_hook(a->procs, NULL, NULL);
+        apc__socktab_free(a->socks);
+        free(a);
+        pthread_mutex_unlock(&g_lock);
+        return apc__err_errno(e, "starting the attribution thread");
+    }
+    a->next = g_list;
+    g_list = a;
+    pthread_mutex_unlock(&g_lock);
+    *out = a;
+    return 0;
+}
+
+static void destroy(apc__attrib_t *a)
+{
+    apc__proctab_set_hook(a->procs, NULL, NULL);
+    atomic_store(&a->stop, 1);
+    pthread_mutex_lock(&a->lock);
+    pthread_cond_signal(&a->wake);
+    pthread_mutex_unlock(&a->lock);
+    pthread_join(a->thread, NULL);
+    apc__socktab_free(a->socks);
+    free(a->inodes.ino);
+    free(a->inodes.pid);
+    pthread_mutex_destroy(&a->lock);
+    pthread_cond_destroy(&a->wake);
+    free(a);
+}
+
+void apc__attrib_release(apc__attrib_t *a)
+{
+    if (!a)
+        return;
+    pthread_mutex_lock(&g_lock);
+    int last = --a->refs == 0;
+    if (last) {
+        apc__attrib_t **pp = &g_list;
+        while (*pp && *pp != a)
+            pp = &(*pp)->next;
+        if (*pp)
+            *pp = a->next;
+    }
+    pthread_mutex_unlock(&g_lock);
+    if (last)
+        destroy(a);
+}
+
+void apc__attrib_shutdown(apc_ctx_t *ctx)
+{
+    pthread_mutex_lock(&g_lock);
+    apc__attrib_t **pp = &g_list;
+    while (*pp && (*pp)->ctx != ctx)
+        pp = &(*pp)->next;
+    apc__attrib_t *a = *pp;
+    if (a)
+        *pp = a->next;
+    pthread_mutex_unlock(&g_lock);
+    if (a)
+        destroy(a);
+    apc__proctab_shutdown(ctx);
+}
+
+void apc__attrib_lookup(apc__attrib_t *a, const apc__pkt_t *d, int64_t ts_ns, apc__attr_t *r)
+{
+    (void)ts_ns;
+    memset(r, 0, sizeof *r);
+    if (!d->ip_ver || !d->has_l4 || (d->ip_proto != 6 && d->ip_proto != 17))
+        return;
+    int64_t pid = 0, tid = 0;
+    int dir = 0;
+    if (!apc__socktab_find(a->socks, d->ip_proto, d->ip_ver, d->src, d->sport, d->dst, d->dport,
+                           &pid, &tid, &dir))
+        return;
+    r->pid = pid;
+    r->tid = tid;
+    r->direction = dir;
+    r->process_id = apc__proctab_process_id(a->procs, pid);
+    r->attribution = APC_ATTR_TUPLE;
+}
+
+const char *apc__attrib_backend(const apc__attrib_t *a, const char **reason)
+{
+    if (reason)
+        *reason = a ? a->reason : "no live capture runs";
+    return a ? a->backend : "none";
+}

@@ -1,0 +1,633 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Live capture sessions: start/stop/list of system and process captures. A session owns one
+ * source per adapter (source/live.h: a capture thread and a queue each) and one writer thread
+ * that drains the queues, decodes, attributes (attrib/attrib.h), keeps or skips (process
+ * captures store their targets' packets only) and stores through the capture writer, which
+ * commits every second. Drops: the kernel's (pcap_stats, read by each capture thread) and ours
+ * (queue full) are written to the capture row while it runs and at the end.
+ */
+#include <net/if.h>
+#include <pcap/pcap.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <apc/live.h>
+#include <apc/process.h>
+
+#include "attrib/attrib.h"
+#include "attrib/proctable.h"
+#include "capture/capwriter.h"
+#include "core/ctx.h"
+#include "core/error.h"
+#include "decode/decode.h"
+#include "source/live.h"
+#include "store/sql.h"
+#include "store/store.h"
+
+#define MAX_SOURCES 64
+#define MAX_TARGETS 64
+
+typedef struct target {
+    int64_t pid, tid, process_id;
+} target_t;
+
+typedef struct sess {
+    apc_ctx_t *ctx;
+    int64_t id;
+    int type;
+    uint32_t flags;
+    apc__livesrc_t *src[MAX_SOURCES];
+    size_t nsrc;
+    apc__attrib_t *attr;
+    apc__proctab_t *procs;
+    pthread_t writer;
+    int writer_started;
+    atomic_int stop;
+    pthread_mutex_t tlock; /* targets */
+    target_t targets[MAX_TARGETS];
+    size_t ntargets;
+    uint64_t skipped; /* process captures: packets of other processes, not stored */
+    char error[512];
+    struct sess *next;
+} sess_t;
+
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static sess_t *g_sessions;
+
+static int64_t mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+APC_API int apc_live_options_init(apc_live_options_t *o, unsigned version)
+{
+    if (!o || version != APC_LIVE_OPTIONS_VERSION)
+        return apc__err(APC_EINVAL, "unknown apc_live_options_t version %u", version);
+    memset(o, 0, sizeof *o);
+    o->version = version;
+    return 0;
+}
+
+static long setting_long(apc_ctx_t *ctx, const char *key, long def, long lo, long hi)
+{
+    char *v = NULL;
+    long r = def;
+    if (apc_settings_get(ctx, key, &v) == 0 && v && *v) {
+        char *end;
+        long x = strtol(v, &end, 10);
+        if (*end == '\0' && x >= lo && x <= hi)
+            r = x;
+        else
+            apc__log(ctx, APC_LOG_WARN, "setting %s='%s' is not in %ld..%ld: using %ld", key, v, lo,
+                     hi, def);
+    }
+    apc_free(v);
+    return r;
+}
+
+/* Keep or skip: process captures keep their targets' packets (descendants with the flag). */
+static int wanted(sess_t *s, const apc__attr_t *r)
+{
+    if (s->type != APC_CAPTURE_PROCESS)
+        return 1;
+    if (!r->pid)
+        return 0;
+    int keep = 0;
+    pthread_mutex_lock(&s->tlock);
+    for (size_t i = 0; !keep && i < s->ntargets; i++) {
+        const target_t *t = &s->targets[i];
+        if (s->flags & APC_CAPTURE_FLAG_THREAD_CAPTURE && t->tid)
+            keep = r->pid == t->pid && r->tid == t->tid;
+        else if (r->pid == t->pid)
+            keep = 1;
+        else if (s->flags & APC_CAPTURE_FLAG_DESCENDANTS)
+            keep = apc__proctab_descends(s->procs, r->pid, t->pid);
+    }
+    pthread_mutex_unlock(&s->tlock);
+    return keep;
+}
+
+static void record_drops(sess_t *s, apc__capw_t *w, uint64_t *last_k, uint64_t *last_q)
+{
+    uint64_t k = 0, q = 0;
+    for (size_t i = 0; i < s->nsrc; i++) {
+        uint64_t recv, kd;
+        apc__livesrc_stats(s->src[i], &recv, &kd);
+        k += kd;
+        q += apc__lq_drops(apc__livesrc_queue(s->src[i]));
+    }
+    if (k != *last_k || q != *last_q) {
+        apc__capw_set_drops(w, k, q);
+        *last_k = k;
+        *last_q = q;
+    }
+}
+
+static void *writer_run(void *arg)
+{
+    sess_t *s = arg;
+    apc__capw_t *w = NULL;
+    char err[1024] = "";
+    int state = APC_STATE_COMPLETED;
+    if (apc__capw_open(s->ctx, s->id, &w) < 0) {
+        apc__log(s->ctx, APC_LOG_ERROR, "live capture %lld: %s", (long long)s->id,
+                 apc_last_error_message());
+        return NULL;
+    }
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < s->nsrc; i++)
+        rc = apc__capw_add_iface(w, (uint32_t)apc__livesrc_linktype(s->src[i]),
+                                 (uint32_t)apc__livesrc_snaplen(s->src[i]),
+                                 apc__livesrc_device(s->src[i]), "", 1000000000ULL);
+    uint64_t last_k = 0, last_q = 0;
+    int64_t last_drops = 0;
+    while (rc == 0) {
+        /* Read the stop flag before draining: after it is set the sources are stopped and
+         * their queues hold everything, so one more full pass empties them. */
+        int stopping = atomic_load(&s->stop);
+        size_t got = 0;
+        for (size_t i = 0; rc == 0 && i < s->nsrc; i++) {
+            apc__lq_t *q = apc__livesrc_queue(s->src[i]);
+            const apc__lqhdr_t *h;
+            const uint8_t *data;
+            for (int n = 0; rc == 0 && n < 8192 && (h = apc__lq_peek(q, &data)); n++) {
+                apc__pkt_t d;
+                apc__decode(&d, data, h->caplen, h->wirelen,
+                            (uint32_t)apc__livesrc_linktype(s->src[i]));
+                apc__attr_t a;
+                apc__attrib_lookup(s->attr, &d, h->ts_ns, &a);
+                if (wanted(s, &a)) {
+                    if (a.process_id)
+                        apc__capw_live_process(w, a.process_id, a.pid);
+                    apc__cappkt_t p = {
+                        .iface = h->iface,
+                        .ts_ns = h->ts_ns,
+                        .caplen = h->caplen,
+                        .wirelen = h->wirelen,
+                        .data = data,
+                        .direction = a.direction ? a.direction : d.direction,
+                        .attribution = a.attribution,
+                        .pid = a.pid,
+                        .tid = a.tid,
+                        .process_id = a.process_id,
+                    };
+                    rc = apc__capw_add(w, &p, &d);
+                } else {
+                    s->skipped++;
+                }
+                apc__lq_pop(q);
+                got++;
+            }
+        }
+        if (rc < 0)
+            break;
+        if (mono_ns() - last_drops > 500000000LL) {
+            record_drops(s, w, &last_k, &last_q);
+            last_drops = mono_ns();
+        }
+        int c = apc__capw_maybe_commit(w, 0);
+        if (c < 0) {
+            rc = c;
+            break;
+        }
+        if (stopping && !got)
+            break;
+        if (!got)
+            usleep(2000);
+    }
+    if (rc < 0) {
+        apc__err_copy(err, sizeof err);
+        state = APC_STATE_FAILED;
+        /* The sources keep running but nobody reads: stop them (the caller joins them). */
+    }
+    record_drops(s, w, &last_k, &last_q);
+    if (apc__capw_finish(w, state, err, 0, 0) < 0)
+        apc__log(s->ctx, APC_LOG_ERROR, "live capture %lld: %s", (long long)s->id,
+                 apc_last_error_message());
+    snprintf(s->error, sizeof s->error, "%s", err);
+    return NULL;
+}
+
+/* Every interface that is up and has a kernel index (libpcap's pseudo devices left out). */
+static int all_adapters(char ***out, size_t *n)
+{
+    char eb[PCAP_ERRBUF_SIZE];
+    pcap_if_t *all = NULL;
+    if (pcap_findalldevs(&all, eb) != 0)
+        return apc__err(APC_EIO, "listing adapters: %s", eb);
+    size_t c = 0;
+    char **v = calloc(MAX_SOURCES, sizeof *v);
+    for (pcap_if_t *d = all; v && d && c < MAX_SOURCES; d = d->next)
+        if ((d->flags & PCAP_IF_UP) && if_nametoindex(d->name))
+            v[c++] = strdup(d->name);
+    pcap_freealldevs(all);
+    if (!v)
+        return apc__err(APC_ENOMEM, "out of memory");
+    *out = v;
+    *n = c;
+    return 0;
+}
+
+static void sess_free(sess_t *s)
+{
+    for (size_t i = 0; i < s->nsrc; i++)
+        apc__livesrc_close(s->src[i]);
+    apc__attrib_release(s->attr);
+    pthread_mutex_destroy(&s->tlock);
+    free(s);
+}
+
+static char *join_adapters(const apc_live_options_t *o)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < o->n_adapters; i++)
+        len += strlen(o->adapters[i]) + 1;
+    char *r = calloc(1, len);
+    for (size_t i = 0; r && i < o->n_adapters; i++) {
+        if (i)
+            strcat(r, ",");
+        strcat(r, o->adapters[i]);
+    }
+    return r;
+}
+
+static int start(apc_ctx_t *ctx, int type, const apc_live_options_t *o, const target_t *tg,
+                 int64_t *out_id)
+{
+    if (ctx->read_only)
+        return apc__err(APC_ENOTSUP, "the context is read-only");
+    sess_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return apc__err(APC_ENOMEM, "out of memory");
+    s->ctx = ctx;
+    s->type = type;
+    s->flags = o->flags;
+    pthread_mutex_init(&s->tlock, NULL);
+    if (tg)
+        s->targets[s->ntargets++] = *tg;
+    char **names = NULL;
+    size_t nn = 0;
+    int rc = 0;
+    if (o->n_adapters == 0)
+        rc = all_adapters(&names, &nn);
+    if (rc == 0 && o->n_adapters > MAX_SOURCES)
+        rc = apc__err(APC_ELIMIT, "%zu adapters given, at most %d", o->n_adapters, MAX_SOURCES);
+    long ring_mb = setting_long(ctx, "live.ring_mb", 32, 1, 4096);
+    long queue_mb = setting_long(ctx, "live.queue_mb", 64, 1, 16384);
+    long snaplen = setting_long(ctx, "live.snaplen", 262144, 64, 262144);
+    size_t count = o->n_adapters ? o->n_adapters : nn;
+    if (rc == 0 && count == 0)
+        rc = apc__err(APC_ENOTFOUND, "no adapter is up to capture from");
+    for (size_t i = 0; rc == 0 && i < count; i++) {
+        apc__livesrc_cfg_t cfg = {
+            .device = o->n_adapters ? o->adapters[i] : names[i],
+            .filter = o->filter,
+            .snaplen = (int)snaplen,
+            .ring_bytes = (size_t)ring_mb << 20,
+            .queue_bytes = (size_t)queue_mb << 20,
+            .iface = (uint32_t)i,
+        };
+        rc = apc__livesrc_open(&s->src[s->nsrc], &cfg);
+        if (rc == 0)
+            s->nsrc++;
+    }
+    for (size_t i = 0; names && i < nn; i++)
+        free(names[i]);
+    free(names);
+    if (rc == 0)
+        rc = apc__attrib_acquire(ctx, !!(o->flags & APC_CAPTURE_FLAG_NO_EBPF), &s->attr);
+    if (rc == 0)
+        rc = apc__proctab_get(ctx, &s->procs);
+    char *adapters = rc == 0 ? join_adapters(o) : NULL;
+    if (rc == 0 && !adapters)
+        rc = apc__err(APC_ENOMEM, "out of memory");
+    if (rc == 0) {
+        char name[128];
+        if (tg)
+            snprintf(name, sizeof name, "process %lld", (long long)tg->pid);
+        else
+            snprintf(name, sizeof name, "system");
+        rc = apc__capture_create(ctx, type, name, "", 0, &s->id);
+    }
+    if (rc == 0) {
+        sqlite3 *db = apc__db_get(ctx->store);
+        rc = db ? apc__sql_exec(db, "recording capture options",
+                                "UPDATE captures SET filter=?, flags=?, adapters=?, pid=?, tid=? "
+                                "WHERE id=?",
+                                "tititi", o->filter ? o->filter : "", (int64_t)o->flags, adapters,
+                                tg ? tg->pid : 0, tg ? tg->tid : 0, s->id)
+                : APC_ESTORE;
+        if (db)
+            apc__db_put(ctx->store, db);
+    }
+    free(adapters);
+    /* Writer first (it declares the interfaces), then the capture threads. */
+    if (rc == 0) {
+        int e = pthread_create(&s->writer, NULL, writer_run, s);
+        if (e)
+            rc = apc__err_errno(e, "starting the capture writer");
+        else
+            s->writer_started = 1;
+    }
+    for (size_t i = 0; rc == 0 && i < s->nsrc; i++)
+        rc = apc__livesrc_start(s->src[i]);
+    if (rc < 0) {
+        char msg[1024];
+        apc__err_copy(msg, sizeof msg);
+        for (size_t i = 0; i < s->nsrc; i++)
+            apc__livesrc_stop(s->src[i]);
+        if (s->writer_started) {
+            atomic_store(&s->stop, 1);
+            pthread_join(s->writer, NULL);
+        }
+        sess_free(s);
+        return apc__err(rc, "%s", msg);
+    }
+    pthread_mutex_lock(&g_lock);
+    s->next = g_sessions;
+    g_sessions = s;
+    pthread_mutex_unlock(&g_lock);
+    apc__log(ctx, APC_LOG_INFO, "live capture %lld started on %zu adapter(s)", (long long)s->id,
+             s->nsrc);
+    *out_id = s->id;
+    return 0;
+}
+
+APC_API int apc_capture_start_system(apc_ctx_t *ctx, const apc_live_options_t *o, int64_t *out_id)
+{
+    if (!ctx || !o || !out_id)
+        return apc__err(APC_EINVAL, "NULL argument");
+    if (o->version != APC_LIVE_OPTIONS_VERSION)
+        return apc__err(APC_EINVAL, "unknown apc_live_options_t version %u", o->version);
+    return start(ctx, APC_CAPTURE_SYSTEM, o, NULL, out_id);
+}
+
+static sess_t *find_locked(apc_ctx_t *ctx, int64_t id)
+{
+    for (sess_t *s = g_sessions; s; s = s->next)
+        if (s->ctx == ctx && s->id == id)
+            return s;
+    return NULL;
+}
+
+APC_API int apc_capture_start_process(apc_ctx_t *ctx, const apc_live_options_t *o, int64_t *out_id)
+{
+    if (!ctx || !o || !out_id)
+        return apc__err(APC_EINVAL, "NULL argument");
+    if (o->version != APC_LIVE_OPTIONS_VERSION)
+        return apc__err(APC_EINVAL, "unknown apc_live_options_t version %u", o->version);
+    apc__proctab_t *pt;
+    int rc = apc__proctab_get(ctx, &pt);
+    if (rc < 0)
+        return rc;
+    target_t tg = {.pid = o->pid, .process_id = o->process_id};
+    if (!tg.pid && tg.process_id)
+        tg.pid = apc__proctab_pid_of(pt, tg.process_id);
+    if (!tg.pid)
+        return apc__err(o->process_id ? APC_ENOTFOUND : APC_EINVAL,
+                        o->process_id ? "no process with process_id %lld"
+                                      : "pid or process_id is needed",
+                        (long long)o->process_id);
+    if (!apc__proctab_learn(pt, tg.pid))
+        return apc__err(APC_ENOTFOUND, "no process with pid %lld", (long long)tg.pid);
+    if (o->tid) {
+        if (!(o->flags & APC_CAPTURE_FLAG_THREAD_CAPTURE))
+            return apc__err(APC_EINVAL, "thread_id %lld needs CAPTURE_FLAG_THREAD_CAPTURE (0x2)",
+                            (long long)o->tid);
+        if (apc__proctab_tgid(pt, o->tid) != tg.pid)
+            return apc__err(APC_ENOTFOUND, "thread %lld is not a thread of process %lld",
+                            (long long)o->tid, (long long)tg.pid);
+        tg.tid = o->tid;
+    } else if (o->flags & APC_CAPTURE_FLAG_THREAD_CAPTURE) {
+        return apc__err(APC_EINVAL, "CAPTURE_FLAG_THREAD_CAPTURE needs thread_id");
+    }
+    tg.process_id = apc__proctab_process_id(pt, tg.pid);
+    if (o->capture_id) {
+        pthread_mutex_lock(&g_lock);
+        sess_t *s = find_locked(ctx, o->capture_id);
+        if (!s)
+            rc = apc__err(APC_ENOTFOUND, "capture %lld is not an active live capture",
+                          (long long)o->capture_id);
+        else if (s->type != APC_CAPTURE_PROCESS)
+            rc = apc__err(APC_EINVAL, "capture %lld is not a process capture",
+                          (long long)o->capture_id);
+        else {
+            pthread_mutex_lock(&s->tlock);
+            if (s->ntargets >= MAX_TARGETS)
+                rc = apc__err(APC_ELIMIT, "capture %lld has %d processes already",
+                              (long long)o->capture_id, MAX_TARGETS);
+            else
+                s->targets[s->ntargets++] = tg;
+            pthread_mutex_unlock(&s->tlock);
+        }
+        pthread_mutex_unlock(&g_lock);
+        if (rc == 0)
+            *out_id = o->capture_id;
+        return rc;
+    }
+    return start(ctx, APC_CAPTURE_PROCESS, o, &tg, out_id);
+}
+
+static void stop_one(sess_t *s)
+{
+    /* Sources first: each stops taking packets, drains its kernel ring into its queue and
+     * publishes final counters; then the writer empties the queues and finishes. */
+    for (size_t i = 0; i < s->nsrc; i++)
+        apc__livesrc_stop(s->src[i]);
+    atomic_store(&s->stop, 1);
+    if (s->writer_started)
+        pthread_join(s->writer, NULL);
+    apc__log(s->ctx, APC_LOG_INFO, "live capture %lld stopped", (long long)s->id);
+    sess_free(s);
+}
+
+APC_API int apc_capture_stop(apc_ctx_t *ctx, int64_t id, int type)
+{
+    if (!ctx)
+        return apc__err(APC_EINVAL, "NULL argument");
+    pthread_mutex_lock(&g_lock);
+    sess_t **pp = &g_sessions;
+    while (*pp && !((*pp)->ctx == ctx && (*pp)->id == id && (!type || (*pp)->type == type)))
+        pp = &(*pp)->next;
+    sess_t *s = *pp;
+    if (s)
+        *pp = s->next;
+    pthread_mutex_unlock(&g_lock);
+    if (!s)
+        return apc__err(APC_ENOTFOUND, "capture %lld is not an active %s capture", (long long)id,
+                        type ? apc_capture_type_name(type) : "live");
+    stop_one(s);
+    apc__ctx_broadcast(ctx);
+    return 0;
+}
+
+APC_API int apc_capture_stop_all(apc_ctx_t *ctx)
+{
+    int n = 0;
+    for (;;) {
+        pthread_mutex_lock(&g_lock);
+        sess_t **pp = &g_sessions;
+        while (*pp && (*pp)->ctx != ctx)
+            pp = &(*pp)->next;
+        sess_t *s = *pp;
+        if (s)
+            *pp = s->next;
+        pthread_mutex_unlock(&g_lock);
+        if (!s)
+            break;
+        stop_one(s);
+        n++;
+    }
+    if (n)
+        apc__ctx_broadcast(ctx);
+    return n;
+}
+
+/* Called by apc_ctx_close (core/ctx.c, weak reference): no capture outlives its context. */
+void apc__live_shutdown(apc_ctx_t *ctx);
+void apc__live_shutdown(apc_ctx_t *ctx)
+{
+    apc_capture_stop_all(ctx);
+    apc__attrib_shutdown(ctx);
+}
+
+APC_API int apc_capture_is_live(apc_ctx_t *ctx, int64_t id)
+{
+    pthread_mutex_lock(&g_lock);
+    int r = find_locked(ctx, id) != NULL;
+    pthread_mutex_unlock(&g_lock);
+    return r;
+}
+
+APC_API int apc_capture_stream(apc_ctx_t *ctx, int64_t id, int64_t last_id, unsigned max,
+                               unsigned flags, apc_packet_page_t **out)
+{
+    if (!apc_capture_is_live(ctx, id))
+        return apc__err(APC_ENOTFOUND, "capture %lld is not active", (long long)id);
+    return apc_capture_read(ctx, id, last_id, max, flags, out);
+}
+
+APC_API int apc_capture_thread_stream(apc_ctx_t *ctx, int64_t id, int64_t pid, int64_t tid,
+                                      int64_t last_id, unsigned max, unsigned flags,
+                                      apc_packet_page_t **out)
+{
+    if (!apc_capture_is_live(ctx, id))
+        return apc__err(APC_ENOTFOUND, "capture %lld is not active", (long long)id);
+    if (!max || max > APC_PAGE_MAX)
+        max = max ? APC_PAGE_MAX : 100;
+    apc_packet_page_t *res = calloc(1, sizeof *res);
+    if (res)
+        res->packets = calloc(max, sizeof *res->packets);
+    if (!res || !res->packets) {
+        apc_packet_page_free(res);
+        return apc__err(APC_ENOMEM, "out of memory");
+    }
+    res->capture_id = id;
+    res->last_id = last_id;
+    /* Bounded: at most 50 full pages of other packets are skipped per call. */
+    for (int page = 0; page < 50 && res->count < max; page++) {
+        apc_packet_page_t *pg = NULL;
+        int rc = apc_capture_read(ctx, id, res->last_id, APC_PAGE_MAX, flags, &pg);
+        if (rc < 0) {
+            apc_packet_page_free(res);
+            return rc;
+        }
+        size_t i = 0;
+        for (; i < pg->count && res->count < max; i++) {
+            apc_packet_t *p = &pg->packets[i];
+            res->last_id = p->id;
+            if (p->pid == pid && (!tid || p->tid == tid)) {
+                res->packets[res->count++] = *p;
+                memset(p, 0, sizeof *p); /* moved */
+            }
+        }
+        res->more = i < pg->count || pg->more;
+        int done = !pg->more || i < pg->count;
+        apc_packet_page_free(pg);
+        if (done)
+            break;
+    }
+    *out = res;
+    return 0;
+}
+
+APC_API const char *apc_attribution_backend(apc_ctx_t *ctx, const char **reason)
+{
+    /* The backend of a running capture, or what a capture started now would use. */
+    pthread_mutex_lock(&g_lock);
+    sess_t *s = g_sessions;
+    while (s && s->ctx != ctx)
+        s = s->next;
+    const char *b = s ? apc__attrib_backend(s->attr, reason) : NULL;
+    pthread_mutex_unlock(&g_lock);
+    if (b)
+        return b;
+    if (reason)
+        *reason = "no live capture runs; the next one tries eBPF, then procfs";
+    return "none";
+}
+
+APC_API int apc_process_list_capture(apc_ctx_t *ctx, apc_process_page_t **out)
+{
+    apc__proctab_t *pt;
+    int rc = apc__proctab_get(ctx, &pt);
+    if (rc < 0)
+        return rc;
+    int64_t pids[256];
+    size_t n = 0;
+    pthread_mutex_lock(&g_lock);
+    for (sess_t *s = g_sessions; s; s = s->next) {
+        if (s->ctx != ctx || s->type != APC_CAPTURE_PROCESS)
+            continue;
+        pthread_mutex_lock(&s->tlock);
+        for (size_t i = 0; i < s->ntargets && n < 256; i++)
+            pids[n++] = s->targets[i].pid;
+        pthread_mutex_unlock(&s->tlock);
+    }
+    pthread_mutex_unlock(&g_lock);
+    apc_process_page_t *pg = calloc(1, sizeof *pg);
+    if (pg)
+        pg->procs = calloc(n ? n : 1, sizeof *pg->procs);
+    if (!pg || !pg->procs) {
+        apc_process_page_free(pg);
+        return apc__err(APC_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        if (apc__proctab_describe(pt, pids[i], &pg->procs[pg->count]) == 0)
+            pg->count++;
+    *out = pg;
+    return 0;
+}
+
+APC_API int apc_process_list_running(apc_ctx_t *ctx, apc_process_page_t **out)
+{
+    apc__proctab_t *pt;
+    int rc = apc__proctab_get(ctx, &pt);
+    return rc < 0 ? rc : apc__proctab_list_running(pt, out);
+}
+
+APC_API int apc_process_list_threads(apc_ctx_t *ctx, int64_t process_id, int64_t pid, int all,
+                                     apc_thread_list_t **out)
+{
+    apc__proctab_t *pt;
+    int rc = apc__proctab_get(ctx, &pt);
+    if (rc < 0)
+        return rc;
+    if (!pid && process_id)
+        pid = apc__proctab_pid_of(pt, process_id);
+    if (!pid)
+        return apc__err(process_id ? APC_ENOTFOUND : APC_EINVAL,
+                        process_id ? "no process with process_id %lld"
+                                   : "pid or process_id is needed",
+                        (long long)process_id);
+    apc__proctab_process_id(pt, pid); /* threads carry our process id */
+    return apc__proctab_threads(pt, pid, all, out);
+}

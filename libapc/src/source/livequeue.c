@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/* Bounded SPSC packet queue (see livequeue.h). Positions grow without bound; the ring offset is
+ * position & mask. A record that would straddle the end leaves a wrap marker and starts again at
+ * offset 0, so every record is contiguous for the consumer. */
+#include "source/livequeue.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apc/common.h>
+
+#include "core/error.h"
+
+#define WRAP UINT32_MAX
+#define ALIGN8(x) (((x) + 7u) & ~(size_t)7u)
+
+struct apc__lq {
+    uint8_t *buf;
+    size_t size, mask;
+    _Alignas(64) _Atomic uint64_t head; /* written by the producer */
+    _Atomic uint64_t drops, pushed;     /* written by the producer only */
+    _Alignas(64) _Atomic uint64_t tail; /* written by the consumer */
+};
+
+int apc__lq_new(apc__lq_t **out, size_t bytes)
+{
+    size_t size = 65536;
+    while (size < bytes && size < ((size_t)1 << 40))
+        size <<= 1;
+    apc__lq_t *q = calloc(1, sizeof *q);
+    if (q)
+        q->buf = malloc(size);
+    if (!q || !q->buf) {
+        free(q);
+        return apc__err(APC_ENOMEM, "out of memory for a %zu byte packet queue", size);
+    }
+    q->size = size;
+    q->mask = size - 1;
+    *out = q;
+    return 0;
+}
+
+void apc__lq_free(apc__lq_t *q)
+{
+    if (!q)
+        return;
+    free(q->buf);
+    free(q);
+}
+
+int apc__lq_push(apc__lq_t *q, const apc__lqhdr_t *h, const uint8_t *data)
+{
+    size_t need = sizeof *h + ALIGN8(h->caplen);
+    if (need > q->size / 2) {
+        atomic_fetch_add_explicit(&q->drops, 1, memory_order_relaxed);
+        return APC_ELIMIT;
+    }
+    uint64_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
+    uint64_t tail = atomic_load_explicit(&q->tail, memory_order_acquire);
+    size_t off = head & q->mask;
+    size_t pad = off + need > q->size ? q->size - off : 0;
+    if (head + pad + need - tail > q->size) {
+        atomic_fetch_add_explicit(&q->drops, 1, memory_order_relaxed);
+        return APC_ELIMIT;
+    }
+    if (pad) {
+        /* Fewer bytes than a header before the end is an implicit wrap (see peek). */
+        if (pad >= sizeof *h) {
+            apc__lqhdr_t mark = {.caplen = WRAP};
+            memcpy(q->buf + off, &mark, sizeof mark);
+        }
+        off = 0;
+    }
+    memcpy(q->buf + off, h, sizeof *h);
+    if (h->caplen)
+        memcpy(q->buf + off + sizeof *h, data, h->caplen);
+    atomic_fetch_add_explicit(&q->pushed, 1, memory_order_relaxed);
+    atomic_store_explicit(&q->head, head + pad + need, memory_order_release);
+    return 0;
+}
+
+const apc__lqhdr_t *apc__lq_peek(apc__lq_t *q, const uint8_t **data)
+{
+    uint64_t tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    uint64_t head = atomic_load_explicit(&q->head, memory_order_acquire);
+    if (tail == head)
+        return NULL;
+    size_t off = tail & q->mask;
+    const apc__lqhdr_t *h = (const apc__lqhdr_t *)(q->buf + off);
+    if (q->size - off < sizeof *h || h->caplen == WRAP) {
+        tail += q->size - off;
+        atomic_store_explicit(&q->tail, tail, memory_order_release);
+        if (tail == head)
+            return NULL;
+        h = (const apc__lqhdr_t *)q->buf;
+    }
+    *data = (const uint8_t *)(h + 1);
+    return h;
+}
+
+void apc__lq_pop(apc__lq_t *q)
+{
+    uint64_t tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    const apc__lqhdr_t *h = (const apc__lqhdr_t *)(q->buf + (tail & q->mask));
+    atomic_store_explicit(&q->tail, tail + sizeof *h + ALIGN8(h->caplen), memory_order_release);
+}
+
+uint64_t apc__lq_pushed(const apc__lq_t *q)
+{
+    return atomic_load_explicit(&((apc__lq_t *)q)->pushed, memory_order_relaxed);
+}
+
+uint64_t apc__lq_drops(const apc__lq_t *q)
+{
+    return atomic_load_explicit(&((apc__lq_t *)q)->drops, memory_order_relaxed);
+}
+
+size_t apc__lq_capacity(const apc__lq_t *q)
+{
+    return q->size;
+}
