@@ -22,7 +22,8 @@ enum apcctl_exit {
 /* Global options. */
 typedef struct apcctl_opts {
     const char *data_dir; /* --data-dir, else $APC_DATA_DIR, else ./apc-data */
-    const char *url;      /* --url: talk to apcd (later milestone) */
+    const char *url;      /* --url: talk to apcd */
+    const char *user;     /* --user: account for --url (default $APC_USER, else admin) */
     bool json;            /* --json: print RESPONSE objects verbatim, one per line */
     bool quiet;           /* --quiet: no progress bars, no warnings */
 } apcctl_opts_t;
@@ -105,5 +106,8 @@ const apcctl_alias_t *apcctl_alias_at(size_t i);
 
 /* Set by SIGINT so waiting loops can stop and close the context cleanly. */
 extern volatile int apcctl_interrupted;
+
+/* user.c: apcctl user add|del|passwd|list (local, over the auth API). */
+int apcctl_user(const apcctl_opts_t *o, int argc, char **argv);
 
 #endif

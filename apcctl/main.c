@@ -73,6 +73,8 @@ static int parse_global(apcctl_opts_t *o, int argc, char **argv, int i)
         return n;
     if ((n = take_value(argc, argv, i, "--url", NULL, &o->url)) != 0)
         return n;
+    if ((n = take_value(argc, argv, i, "--user", NULL, &o->user)) != 0)
+        return n;
     if (strcmp(a, "--json") == 0 || strcmp(a, "-j") == 0) {
         o->json = true;
         return 1;
@@ -131,7 +133,7 @@ static int open_transport(const apcctl_opts_t *o, apcctl_transport_t **t)
 {
     char err[512] = "";
     if (o->url) {
-        if (apcctl_transport_http_open(t, o->url, err, sizeof err) < 0) {
+        if (apcctl_transport_http_open(t, o->url, o->user, err, sizeof err) < 0) {
             apcctl_errorf("%s", err);
             return APCCTL_EXIT_USAGE;
         }
@@ -197,6 +199,8 @@ int main(int argc, char **argv)
     } else if (cmd[0] == '-' && strcmp(cmd, "--") != 0) {
         apcctl_errorf("unknown option '%s' (see: apcctl --help)", cmd);
         rc = APCCTL_EXIT_USAGE;
+    } else if (strcmp(cmd, "user") == 0) {
+        rc = apcctl_user(&o, nrest - 1, rest + 1);
     } else if (strcmp(cmd, "gen-docs") == 0) {
         if (nrest != 2) {
             apcctl_errorf("gen-docs: expected one DIR (usage: apcctl gen-docs DIR)");

@@ -43,7 +43,9 @@ struct apcctl_transport {
 /* Opens the data directory in-process, as the local admin. */
 int apcctl_transport_local_open(apcctl_transport_t **out, const char *data_dir, char *err,
                                 size_t errlen);
-/* Talks to apcd at `url`. Not available yet: fails with a message. */
-int apcctl_transport_http_open(apcctl_transport_t **out, const char *url, char *err, size_t errlen);
+/* Talks to apcd at `url` (http://HOST[:PORT][/PREFIX]) as `user` (NULL: $APC_USER, else
+ * admin); logs in on the first call (transport_http.c). */
+int apcctl_transport_http_open(apcctl_transport_t **out, const char *url, const char *user,
+                               char *err, size_t errlen);
 
 #endif
