@@ -26,8 +26,8 @@ struct apc__bpfcache {
 static int compile(const char *expr, uint32_t linktype, struct bpf_program *prog, char *err,
                    size_t errn)
 {
-    pcap_t *p = pcap_open_dead_with_tstamp_precision((int)linktype, SNAPLEN,
-                                                     PCAP_TSTAMP_PRECISION_MICRO);
+    pcap_t *p =
+        pcap_open_dead_with_tstamp_precision((int)linktype, SNAPLEN, PCAP_TSTAMP_PRECISION_MICRO);
     if (!p) {
         snprintf(err, errn, "libpcap cannot open a handle for link type %u", linktype);
         return -1;

@@ -70,12 +70,10 @@ static int ip_field(int id, apc__fpkt_t *p, fv_t *v, int *one_of)
     int v4 = id == F_IP || id == F_IP_ADDR || id == F_IP_SRC || id == F_IP_DST || id == F_IP_PROTO;
     int v6 = id == F_IPV6 || id == F_IPV6_ADDR || id == F_IPV6_SRC || id == F_IPV6_DST;
     int tcp = id == F_TCP || id == F_TCP_PORT || id == F_TCP_SRCPORT || id == F_TCP_DSTPORT;
-    int which = (id == F_IP_SRC || id == F_IPV6_SRC || id == F_TCP_SRCPORT || id == F_UDP_SRCPORT)
-                    ? 1
-                : (id == F_IP_DST || id == F_IPV6_DST || id == F_TCP_DSTPORT ||
-                   id == F_UDP_DSTPORT)
-                    ? 2
-                    : 0;
+    int which =
+        (id == F_IP_SRC || id == F_IPV6_SRC || id == F_TCP_SRCPORT || id == F_UDP_SRCPORT)   ? 1
+        : (id == F_IP_DST || id == F_IPV6_DST || id == F_TCP_DSTPORT || id == F_UDP_DSTPORT) ? 2
+                                                                                             : 0;
     int exists = id == F_IP || id == F_IPV6 || id == F_TCP || id == F_UDP;
     if (c && (p->level < LV_FULL || !p->d.has_l4 || v4 || v6)) {
         if (v4 || v6) {
@@ -419,8 +417,7 @@ static int eval_node(apc__fnode_t *n, apc__fpkt_t *p)
     case N_BPF:
         if (p->level < LV_FULL)
             return TV_UNKNOWN;
-        return apc__bpf_match(n, p->linktype, p->data, p->caplen, p->wirelen) ? TV_TRUE
-                                                                               : TV_FALSE;
+        return apc__bpf_match(n, p->linktype, p->data, p->caplen, p->wirelen) ? TV_TRUE : TV_FALSE;
     case N_EXISTS:
         count = values(n->field, p, v, &one_of);
         return count < 0 ? TV_UNKNOWN : count > 0;

@@ -43,9 +43,9 @@ enum apc__fsrc {
 
 typedef struct apc__field {
     const char *name;
-    int type; /* enum apc__ft */
-    int id;   /* enum apc__fid (fields.c) */
-    int src;  /* enum apc__fsrc */
+    int type;     /* enum apc__ft */
+    int id;       /* enum apc__fid (fields.c) */
+    int src;      /* enum apc__fsrc */
     uint64_t max; /* FT_UINT: largest value */
     const char *desc;
 } apc__field_t;
@@ -62,11 +62,11 @@ enum apc__nkind { N_AND = 1, N_OR, N_NOT, N_CMP, N_EXISTS, N_BPF };
 enum apc__vkind { V_NUM = 1, V_RANGE, V_ADDR, V_MAC, V_STR };
 
 typedef struct apc__fval {
-    int kind;          /* enum apc__vkind */
-    uint64_t lo, hi;   /* V_NUM (lo), V_RANGE; FT_TIME in ns */
-    uint8_t addr[16];  /* V_ADDR (prefix bits in `prefix`), V_MAC (6 bytes) */
+    int kind;         /* enum apc__vkind */
+    uint64_t lo, hi;  /* V_NUM (lo), V_RANGE; FT_TIME in ns */
+    uint8_t addr[16]; /* V_ADDR (prefix bits in `prefix`), V_MAC (6 bytes) */
     int prefix;
-    char *s;           /* V_STR bytes (not NUL-terminated inside; NUL added) */
+    char *s; /* V_STR bytes (not NUL-terminated inside; NUL added) */
     size_t slen;
 } apc__fval_t;
 
@@ -79,8 +79,8 @@ typedef struct apc__fnode {
     int op;
     apc__fval_t *vals;
     size_t nvals;
-    void *re;   /* OP_MATCHES: compiled pattern (re.c) */
-    char *text; /* N_BPF: the pcap-filter expression */
+    void *re;                  /* OP_MATCHES: compiled pattern (re.c) */
+    char *text;                /* N_BPF: the pcap-filter expression */
     struct apc__bpfcache *bpf; /* compiled per link type, on first use */
     size_t pos;                /* offset in the filter text */
 } apc__fnode_t;

@@ -11,8 +11,8 @@
 #include "search/filter.h"
 #include "search/value.h"
 
-static const char *const op_text[] = {"",   "==", "!=",       "<",      "<=",
-                                      ">",  ">=", "in",       "contains", "matches"};
+static const char *const op_text[] = {
+    "", "==", "!=", "<", "<=", ">", ">=", "in", "contains", "matches"};
 
 static void write_node(FILE *out, const apc__fnode_t *n, int parent);
 

@@ -55,8 +55,8 @@ static int next(parser_t *ps)
 static apc__fnode_t *new_node(parser_t *ps, int kind, size_t pos, int *rc)
 {
     if (++ps->nodes > APC_FLT_MAX_NODES) {
-        *rc = fail(ps, pos, apc__err(APC_ELIMIT, "the filter has more than %d terms",
-                                     APC_FLT_MAX_NODES));
+        *rc = fail(ps, pos,
+                   apc__err(APC_ELIMIT, "the filter has more than %d terms", APC_FLT_MAX_NODES));
         return NULL;
     }
     apc__fnode_t *n = calloc(1, sizeof *n);
@@ -117,9 +117,10 @@ static int relop(const parser_t *ps)
     static const struct {
         const char *w;
         int op;
-    } words[] = {{"eq", OP_EQ}, {"ne", OP_NE},       {"lt", OP_LT},           {"le", OP_LE},
-                 {"gt", OP_GT}, {"ge", OP_GE},       {"in", OP_IN},           {"==", OP_EQ},
-                 {"contains", OP_CONTAINS}, {"matches", OP_MATCHES}, {NULL, 0}};
+    } words[] = {{"eq", OP_EQ},           {"ne", OP_NE}, {"lt", OP_LT},
+                 {"le", OP_LE},           {"gt", OP_GT}, {"ge", OP_GE},
+                 {"in", OP_IN},           {"==", OP_EQ}, {"contains", OP_CONTAINS},
+                 {"matches", OP_MATCHES}, {NULL, 0}};
     for (int i = 0; words[i].w; i++)
         if (apc__lex_is(&ps->lx, words[i].w))
             return words[i].op;
@@ -128,8 +129,8 @@ static int relop(const parser_t *ps)
 
 static const char *op_name(int op)
 {
-    static const char *const names[] = {"",   "==", "!=",       "<",      "<=",
-                                        ">",  ">=", "in",       "contains", "matches"};
+    static const char *const names[] = {
+        "", "==", "!=", "<", "<=", ">", ">=", "in", "contains", "matches"};
     return op > 0 && op <= OP_MATCHES ? names[op] : "?";
 }
 
@@ -151,8 +152,7 @@ static int op_allowed(int type, int op, const char **list)
         return op == OP_EQ || op == OP_NE || op == OP_IN;
     case FT_STRING:
         *list = "==, !=, in, contains and matches";
-        return op == OP_EQ || op == OP_NE || op == OP_IN || op == OP_CONTAINS ||
-               op == OP_MATCHES;
+        return op == OP_EQ || op == OP_NE || op == OP_IN || op == OP_CONTAINS || op == OP_MATCHES;
     case FT_BYTES:
         *list = "contains and matches";
         return op == OP_CONTAINS || op == OP_MATCHES;
@@ -186,14 +186,15 @@ static int parse_set(parser_t *ps, apc__fnode_t *n)
     if (ps->lx.tok.kind != T_LB) {
         char shown[64];
         tok_text(ps, shown, sizeof shown);
-        return fail(ps, ps->lx.tok.pos,
-                    apc__err(APC_EINVAL, "`in` takes a set in braces, like {80 443}; found %s",
-                             shown));
+        return fail(
+            ps, ps->lx.tok.pos,
+            apc__err(APC_EINVAL, "`in` takes a set in braces, like {80 443}; found %s", shown));
     }
     int rc = next(ps);
     while (rc == 0 && ps->lx.tok.kind != T_RB) {
         if (ps->lx.tok.kind == T_END)
-            return fail(ps, open, apc__err(APC_EINVAL, "the set opened here is not closed: add `}`"));
+            return fail(ps, open,
+                        apc__err(APC_EINVAL, "the set opened here is not closed: add `}`"));
         if (n->nvals == APC_FLT_MAX_SET)
             return fail(ps, ps->lx.tok.pos,
                         apc__err(APC_ELIMIT, "a set holds at most %d values", APC_FLT_MAX_SET));
@@ -251,7 +252,8 @@ static int parse_bpf(parser_t *ps, apc__fnode_t **out)
     *out = n;
     rc = next(ps);
     if (rc == 0 && ps->lx.tok.kind != T_RP)
-        rc = fail(ps, ps->lx.tok.pos, apc__err(APC_EINVAL, "expected `)` after the bpf expression"));
+        rc =
+            fail(ps, ps->lx.tok.pos, apc__err(APC_EINVAL, "expected `)` after the bpf expression"));
     if (rc == 0)
         rc = next(ps);
     ps->needs = FS_BYTES;
@@ -274,9 +276,9 @@ static int unknown_field(parser_t *ps)
         return fail(ps, t->pos,
                     apc__err(APC_EINVAL, "unknown field `%.*s` \xe2\x80\x94 did you mean `%s`?",
                              shown, w, s->name));
-    return fail(ps, t->pos,
-                apc__err(APC_EINVAL,
-                         "unknown field `%.*s` (docs/filters.md lists the fields)", shown, w));
+    return fail(
+        ps, t->pos,
+        apc__err(APC_EINVAL, "unknown field `%.*s` (docs/filters.md lists the fields)", shown, w));
 }
 
 static int parse_cmp(parser_t *ps, apc__fnode_t **out)
@@ -301,9 +303,9 @@ static int parse_cmp(parser_t *ps, apc__fnode_t **out)
         if (ps->lx.tok.kind == T_WORD && !is_keyword(ps)) {
             char shown[64];
             tok_text(ps, shown, sizeof shown);
-            return fail(ps, ps->lx.tok.pos,
-                        apc__err(APC_EINVAL, "expected an operator after `%s`, found %s", f->name,
-                                 shown));
+            return fail(
+                ps, ps->lx.tok.pos,
+                apc__err(APC_EINVAL, "expected an operator after `%s`, found %s", f->name, shown));
         }
         if (f->type == FT_BYTES) {
             /* `frame` alone is always true: allowed, as in Wireshark */
@@ -359,8 +361,9 @@ static int parse_primary(parser_t *ps, apc__fnode_t **out)
     if (t->kind == T_LP) {
         size_t open = t->pos;
         if (++ps->depth > APC_FLT_MAX_DEPTH)
-            return fail(ps, open, apc__err(APC_ELIMIT, "the filter nests deeper than %d levels",
-                                           APC_FLT_MAX_DEPTH));
+            return fail(
+                ps, open,
+                apc__err(APC_ELIMIT, "the filter nests deeper than %d levels", APC_FLT_MAX_DEPTH));
         int rc = next(ps);
         if (rc == 0)
             rc = parse_or(ps, out);
@@ -368,8 +371,9 @@ static int parse_primary(parser_t *ps, apc__fnode_t **out)
             return rc;
         if (ps->lx.tok.kind != T_RP) {
             if (ps->lx.tok.kind == T_END)
-                return fail(ps, open, apc__err(APC_EINVAL,
-                                               "the parenthesis opened here is not closed: add `)`"));
+                return fail(
+                    ps, open,
+                    apc__err(APC_EINVAL, "the parenthesis opened here is not closed: add `)`"));
             tok_text(ps, shown, sizeof shown);
             return fail(ps, ps->lx.tok.pos,
                         apc__err(APC_EINVAL, "expected `)` or an operator, found %s", shown));
@@ -393,8 +397,9 @@ static int parse_unary(parser_t *ps, apc__fnode_t **out)
     if (ps->lx.tok.kind == T_NOT || apc__lex_is(&ps->lx, "not")) {
         size_t pos = ps->lx.tok.pos;
         if (++ps->depth > APC_FLT_MAX_DEPTH)
-            return fail(ps, pos, apc__err(APC_ELIMIT, "the filter nests deeper than %d levels",
-                                          APC_FLT_MAX_DEPTH));
+            return fail(
+                ps, pos,
+                apc__err(APC_ELIMIT, "the filter nests deeper than %d levels", APC_FLT_MAX_DEPTH));
         int rc;
         apc__fnode_t *n = new_node(ps, N_NOT, pos, &rc);
         if (!n)
@@ -471,8 +476,7 @@ int apc__flt_compile(const char *text, size_t len, apc__filter_t **out, size_t *
             char shown[64];
             tok_text(&ps, shown, sizeof shown);
             if (ps.lx.tok.kind == T_RP)
-                rc = fail(&ps, ps.lx.tok.pos,
-                          apc__err(APC_EINVAL, "`)` has no matching `(`"));
+                rc = fail(&ps, ps.lx.tok.pos, apc__err(APC_EINVAL, "`)` has no matching `(`"));
             else
                 rc = fail(&ps, ps.lx.tok.pos,
                           apc__err(APC_EINVAL, "expected `&&`, `||` or the end, found %s", shown));

@@ -25,8 +25,8 @@ void *apc__re_compile(const char *pat, size_t len, size_t *err_off)
         PCRE2_UCHAR msg[160];
         pcre2_get_error_message(ec, msg, sizeof msg);
         *err_off = eo;
-        apc__err(APC_EINVAL, "bad regular expression at offset %zu of the pattern: %s",
-                 (size_t)eo, (const char *)msg);
+        apc__err(APC_EINVAL, "bad regular expression at offset %zu of the pattern: %s", (size_t)eo,
+                 (const char *)msg);
         return NULL;
     }
     re_t *re = calloc(1, sizeof *re);

@@ -71,7 +71,7 @@ static int parse_addr(int fam, const char *w, size_t n, apc__fval_t *v)
         v->prefix = (int)p;
         /* keep only the network part so equal networks normalize alike */
         for (int b = v->prefix; b < maxp; b++)
-            v->addr[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
+            v->addr[b / 8] &= (uint8_t) ~(0x80u >> (b % 8));
     }
     v->kind = V_ADDR;
     return 0;
@@ -249,9 +249,8 @@ int apc__val_parse(const apc__field_t *f, int op, int quoted, const char *str, s
         const char *s = quoted ? str : word;
         size_t n = quoted ? slen : wlen;
         uint64_t secs;
-        if (apc__time_parse(s, n, &ns) == 0 ||
-            (parse_num(s, n, &secs) == 0 && secs < 1ULL << 33 &&
-             (ns = (int64_t)secs * 1000000000LL, 1))) {
+        if (apc__time_parse(s, n, &ns) == 0 || (parse_num(s, n, &secs) == 0 && secs < 1ULL << 33 &&
+                                                (ns = (int64_t)secs * 1000000000LL, 1))) {
             v->kind = V_NUM;
             v->lo = v->hi = (uint64_t)ns;
             return 0;
@@ -289,9 +288,9 @@ int apc__val_parse(const apc__field_t *f, int op, int quoted, const char *str, s
         if (r < 0) {
             apc__fval_t other;
             if (parse_addr(fam == 4 ? 6 : 4, word, wlen, &other) == 0)
-                return bad(msg, msgn, "`%.*s` is an IPv%d address: use %s", shown, word,
-                           fam == 4 ? 6 : 4, fam == 4 ? "ipv6.addr, ipv6.src or ipv6.dst"
-                                                       : "ip.addr, ip.src or ip.dst");
+                return bad(
+                    msg, msgn, "`%.*s` is an IPv%d address: use %s", shown, word, fam == 4 ? 6 : 4,
+                    fam == 4 ? "ipv6.addr, ipv6.src or ipv6.dst" : "ip.addr, ip.src or ip.dst");
             return bad(msg, msgn, "`%.*s` is not valid for %s: it takes %s", shown, word, f->name,
                        type_name(f->type));
         }

@@ -151,8 +151,7 @@ static void test_errors(void **state)
     check_err("ip && ", APC_EINVAL, 6, "the filter ends where a field or `(` was expected");
     check_err("ip && && tcp", APC_EINVAL, 6, "expected a field, `!` or `(`, found `&&`");
     check_err("ip tcp.port", APC_EINVAL, 3, "expected an operator after `ip`, found `tcp.port`");
-    check_err("tcp.port == 1 udp", APC_EINVAL, 14,
-              "expected `&&`, `||` or the end, found `udp`");
+    check_err("tcp.port == 1 udp", APC_EINVAL, 14, "expected `&&`, `||` or the end, found `udp`");
     check_err("proc.name == \"abc", APC_EINVAL, 13,
               "string starting at offset 13 is not closed: add `\"`");
     check_err("proc.name == \"a\\q\"", APC_EINVAL, 15,

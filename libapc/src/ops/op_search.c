@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/* Search actions: SEARCHSYNTAX, SEARCHMETA and SEARCHLIST over apc/search.h (docs/api.md). */
+#include <apc/search.h>
+
+#include "core/error.h"
+#include "ops/op_search.h"
+
+static cJSON *json_meta(const apc_search_meta_t *m)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    int rc = 0;
+    rc |= apc__json_add_i64(o, "Version", 1);
+    rc |= apc__json_add_i64(o, "SearchId", m->id);
+    rc |= apc__json_add_str(o, "Filter", m->filter);
+    rc |= apc__json_add_str(o, "State", apc_search_state_name(m->state));
+    rc |= apc__json_add_i64(o, "Progress", m->progress);
+    rc |= apc__json_add_u64(o, "Scanned", m->scanned);
+    rc |= apc__json_add_u64(o, "Matches", m->matches);
+    rc |= apc__json_add_time(o, "StartTime", m->start_time);
+    rc |= apc__json_add_time(o, "EndTime", m->end_time);
+    rc |= apc__json_add_str(o, "Error", m->error);
+    /* ours, after the known fields */
+    rc |= apc__json_add_i64(o, "CaptureId", m->capture_id);
+    rc |= apc__json_add_time(o, "Created", m->created);
+    if (rc) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+static int reply_meta(apc__op_req_t *req, apc__op_res_t *res, int64_t id)
+{
+    apc_search_meta_t *m = NULL;
+    int rc = apc_search_get(req->ctx, id, &m);
+    if (rc < 0)
+        return rc;
+    cJSON *o = json_meta(m);
+    apc_search_meta_free(m);
+    return apc__res_json(res, o);
+}
+
+int apc__op_search_verify_filter(apc__op_req_t *req, apc__op_res_t *res)
+{
+    apc_search_syntax_t *s = NULL;
+    int rc = apc_search_verify(apc__arg_str(req, "filter"), &s);
+    if (rc < 0)
+        return rc;
+    cJSON *o = cJSON_CreateObject();
+    if (o) {
+        int e = 0;
+        e |= apc__json_add_i64(o, "Version", 1);
+        e |= apc__json_add_i64(o, "Valid", s->valid);
+        e |= apc__json_add_str(o, "Error", s->error);
+        e |= apc__json_add_i64(o, "ErrorOffset", (int64_t)s->error_offset);
+        e |= apc__json_add_str(o, "Normalized", s->normalized);
+        if (e) {
+            cJSON_Delete(o);
+            o = NULL;
+        }
+    }
+    apc_search_syntax_free(s);
+    return apc__res_json(res, o);
+}
+
+int apc__op_search_start(apc__op_req_t *req, apc__op_res_t *res)
+{
+    /* The original's list names the parameter `filter`, its text `q`: both are accepted. */
+    const char *filter = apc__arg_str(req, "filter");
+    if (!filter)
+        filter = apc__arg_str(req, "q");
+    if (!filter)
+        return apc__err(APC_EINVAL, "missing parameter 'filter' (or 'q')");
+    apc_search_options_t o;
+    int rc = apc_search_options_init(&o, APC_SEARCH_OPTIONS_VERSION);
+    if (rc < 0)
+        return rc;
+    o.capture_id = apc__arg_int(req, "capture_id");
+    int64_t from = apc__arg_int(req, "start_dtg"), to = apc__arg_int(req, "end_dtg");
+    o.start_time = from ? apc_time_from_filetime(from) : 0;
+    o.end_time = to ? apc_time_from_filetime(to) : 0;
+    int64_t id = 0;
+    if ((rc = apc_search_start(req->ctx, filter, &o, &id)) < 0)
+        return rc;
+    return reply_meta(req, res, id);
+}
+
+int apc__op_search_open(apc__op_req_t *req, apc__op_res_t *res)
+{
+    return reply_meta(req, res, apc__arg_int(req, "search_id"));
+}
+
+int apc__op_search_list(apc__op_req_t *req, apc__op_res_t *res)
+{
+    apc_search_list_t *l = NULL;
+    int rc = apc_search_list(req->ctx, &l);
+    if (rc < 0)
+        return rc;
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; arr && i < l->count; i++) {
+        cJSON *m = json_meta(l->items[i]);
+        if (!m) {
+            cJSON_Delete(arr);
+            arr = NULL;
+            break;
+        }
+        cJSON_AddItemToArray(arr, m);
+    }
+    apc_search_list_free(l);
+    return apc__res_json(res, arr);
+}
+
+int apc__op_search_read(apc__op_req_t *req, apc__op_res_t *res)
+{
+    apc_search_page_t *pg = NULL;
+    int rc = apc_search_read(req->ctx, apc__arg_int(req, "search_id"), apc__arg_int(req, "last_id"),
+                             (unsigned)apc__arg_int(req, "count"), &pg);
+    if (rc < 0)
+        return rc;
+    cJSON *o = cJSON_CreateObject();
+    cJSON *arr = NULL;
+    int e = !o;
+    if (o) {
+        e |= apc__json_add_i64(o, "Version", 1);
+        e |= apc__json_add_i64(o, "SearchId", pg->search_id);
+        e |= apc__json_add_i64(o, "LastId", pg->last_id);
+        e |= apc__json_add_i64(o, "More", pg->more ? 1 : 0);
+        arr = cJSON_AddArrayToObject(o, "Packets");
+        e |= !arr;
+    }
+    for (size_t i = 0; !e && i < pg->count; i++) {
+        cJSON *p = apc__json_packet(&pg->packets[i], 0);
+        if (!p)
+            e = 1;
+        else
+            cJSON_AddItemToArray(arr, p);
+    }
+    apc_search_page_free(pg);
+    if (e) {
+        cJSON_Delete(o);
+        o = NULL;
+    }
+    return apc__res_json(res, o);
+}
+
+int apc__op_search_cancel(apc__op_req_t *req, apc__op_res_t *res)
+{
+    int rc = apc_search_cancel(req->ctx, apc__arg_int(req, "search_id"));
+    return rc < 0 ? rc : apc__res_int(res, 0);
+}
+
+int apc__op_search_delete(apc__op_req_t *req, apc__op_res_t *res)
+{
+    int rc = apc_search_delete(req->ctx, apc__arg_int(req, "search_id"));
+    return rc < 0 ? rc : apc__res_int(res, 0);
+}

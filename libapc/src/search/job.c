@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Search jobs: a search is a row in `searches`, a job on the context's pool that scans the
+ * captures in scope, and its matches in `search_results`, committed in batches so readers see
+ * them while the job runs. Running searches are kept in a registry (per process) holding their
+ * cancel flag; a row left "running" by a process that stopped is reported failed.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <apc/search.h>
+
+#include "core/ctx.h"
+#include "core/error.h"
+#include "search/job.h"
+#include "search/search.h"
+#include "store/sql.h"
+#include "store/store.h"
+
+#define FIRST_BATCH 100 /* the first page is committed as soon as it is full */
+#define BATCH 8192
+#define BATCH_NS 200000000LL
+
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t reg_cond = PTHREAD_COND_INITIALIZER;
+static apc__search_active_t *reg;
+
+apc_time_t apc__search_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (apc_time_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Registers a search about to be queued. Returns NULL when out of memory. */
+static apc__search_active_t *reg_add(apc_ctx_t *ctx, int64_t id)
+{
+    apc__search_active_t *a = calloc(1, sizeof *a);
+    if (!a)
+        return NULL;
+    a->ctx = ctx;
+    a->id = id;
+    pthread_mutex_lock(&reg_lock);
+    a->next = reg;
+    reg = a;
+    pthread_mutex_unlock(&reg_lock);
+    return a;
+}
+
+static void reg_remove(apc__search_active_t *a)
+{
+    pthread_mutex_lock(&reg_lock);
+    for (apc__search_active_t **pp = &reg; *pp; pp = &(*pp)->next)
+        if (*pp == a) {
+            *pp = a->next;
+            break;
+        }
+    pthread_cond_broadcast(&reg_cond);
+    pthread_mutex_unlock(&reg_lock);
+    free(a);
+}
+
+int apc__search_is_active(apc_ctx_t *ctx, int64_t id)
+{
+    pthread_mutex_lock(&reg_lock);
+    int found = 0;
+    for (apc__search_active_t *a = reg; a; a = a->next)
+        if (a->ctx == ctx && a->id == id)
+            found = 1;
+    pthread_mutex_unlock(&reg_lock);
+    return found;
+}
+
+int apc__search_stop(apc_ctx_t *ctx, int64_t id, int wait)
+{
+    pthread_mutex_lock(&reg_lock);
+    int found = 0;
+    for (;;) {
+        apc__search_active_t *a;
+        for (a = reg; a; a = a->next)
+            if (a->ctx == ctx && a->id == id)
+                break;
+        if (!a)
+            break;
+        found = 1;
+        a->cancel = 1;
+        if (!wait)
+            break;
+        pthread_cond_wait(&reg_cond, &reg_lock);
+    }
+    pthread_mutex_unlock(&reg_lock);
+    return found;
+}
+
+typedef struct job {
+    apc__search_active_t *active;
+    apc_ctx_t *ctx;
+    int64_t id;
+    char *filter;
+    int64_t capture_id, time_from, time_to;
+    /* while running */
+    sqlite3 *db;
+    apc__filter_t *flt;
+    apc__scan_t *scan;
+    uint64_t total, scanned_before, matches, committed;
+    int64_t *pending; /* capture_id, packet_id pairs */
+    size_t n_pending, cap_pending;
+    apc_time_t last_flush;
+} job_t;
+
+static int progress_of(const job_t *j, uint64_t scanned)
+{
+    if (!j->total)
+        return 0;
+    uint64_t p = scanned * 100 / j->total;
+    return p > 99 ? 99 : (int)p;
+}
+
+static uint64_t scanned_now(const job_t *j)
+{
+    return j->scanned_before + (j->scan ? j->scan->scanned : 0);
+}
+
+/* Commits pending matches and the counters in one transaction. */
+static int flush(job_t *j)
+{
+    int r = apc__sql_begin(j->db);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *q;
+    r = apc__sql_prepare(j->db, "storing search results",
+                         "INSERT INTO search_results(search_id, id, capture_id, packet_id) "
+                         "VALUES(?,?,?,?)",
+                         &q);
+    for (size_t i = 0; r == 0 && i < j->n_pending; i++) {
+        sqlite3_bind_int64(q, 1, j->id);
+        sqlite3_bind_int64(q, 2, (int64_t)(j->committed + i + 1));
+        sqlite3_bind_int64(q, 3, j->pending[2 * i]);
+        sqlite3_bind_int64(q, 4, j->pending[2 * i + 1]);
+        int rc = sqlite3_step(q);
+        if (rc != SQLITE_DONE)
+            r = apc__db_err(j->db, rc, "storing search results");
+        sqlite3_reset(q);
+    }
+    if (r == 0 || q)
+        sqlite3_finalize(q);
+    uint64_t scanned = scanned_now(j);
+    if (r == 0)
+        r = apc__sql_exec(j->db, "updating a search",
+                          "UPDATE searches SET scanned=?, matches=?, progress=? WHERE id=?", "iiii",
+                          (int64_t)scanned, (int64_t)(j->committed + j->n_pending),
+                          (int64_t)progress_of(j, scanned), j->id);
+    if (r < 0) {
+        apc__sql_rollback(j->db);
+        return r;
+    }
+    r = apc__sql_commit(j->db, "storing search results");
+    if (r < 0)
+        return r;
+    j->committed += j->n_pending;
+    j->n_pending = 0;
+    j->last_flush = apc__search_now();
+    return 0;
+}
+
+static int maybe_flush(job_t *j)
+{
+    if ((j->committed < FIRST_BATCH && j->committed + j->n_pending >= FIRST_BATCH) ||
+        j->n_pending >= BATCH || apc__search_now() - j->last_flush >= BATCH_NS)
+        return flush(j);
+    return 0;
+}
+
+static int on_match(int64_t capture_id, int64_t packet_id, void *payload)
+{
+    job_t *j = payload;
+    if (j->n_pending == j->cap_pending) {
+        size_t nc = j->cap_pending ? j->cap_pending * 2 : 256;
+        int64_t *np = realloc(j->pending, nc * 2 * sizeof *np);
+        if (!np)
+            return apc__err(APC_ENOMEM, "out of memory");
+        j->pending = np;
+        j->cap_pending = nc;
+    }
+    j->pending[2 * j->n_pending] = capture_id;
+    j->pending[2 * j->n_pending + 1] = packet_id;
+    j->n_pending++;
+    j->matches++;
+    return maybe_flush(j);
+}
+
+static int on_progress(void *payload)
+{
+    return maybe_flush(payload);
+}
+
+/* Captures in scope, with their packet counts; time bounds skip captures outside. */
+static int scope(job_t *j, int64_t **ids, size_t *n)
+{
+    sqlite3_stmt *q;
+    int r = apc__sql_prepare(j->db, "listing captures",
+                             "SELECT id, packets FROM captures WHERE (?1 = 0 OR id = ?1) AND "
+                             "(?2 = 0 OR last_time = 0 OR last_time >= ?2) AND "
+                             "(?3 = 0 OR first_time <= ?3) ORDER BY id",
+                             &q);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(q, 1, j->capture_id);
+    sqlite3_bind_int64(q, 2, j->time_from);
+    sqlite3_bind_int64(q, 3, j->time_to);
+    *ids = NULL;
+    *n = 0;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        int64_t *ni = realloc(*ids, (*n + 1) * sizeof *ni);
+        if (!ni) {
+            sqlite3_finalize(q);
+            return apc__err(APC_ENOMEM, "out of memory");
+        }
+        *ids = ni;
+        ni[(*n)++] = sqlite3_column_int64(q, 0);
+        j->total += (uint64_t)sqlite3_column_int64(q, 1);
+    }
+    sqlite3_finalize(q);
+    return 0;
+}
+
+static int run(job_t *j, const volatile int *cancelled)
+{
+    size_t off;
+    int r = apc__flt_compile(j->filter, strlen(j->filter), &j->flt, &off);
+    if (r < 0)
+        return r;
+    int64_t *ids = NULL;
+    size_t n = 0;
+    r = scope(j, &ids, &n);
+    if (r == 0)
+        r = apc__sql_exec(j->db, "starting a search",
+                          "UPDATE searches SET state=?, started=?, total=? WHERE id=?", "iiii",
+                          (int64_t)APC_SEARCH_RUNNING, apc__search_now(), (int64_t)j->total, j->id);
+    j->last_flush = apc__search_now();
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        apc__scan_t s = {0};
+        s.ctx = j->ctx;
+        s.filter = j->flt;
+        s.capture_id = ids[i];
+        s.time_from = j->time_from;
+        s.time_to = j->time_to;
+        s.cancel = cancelled;
+        s.cancel2 = &j->active->cancel;
+        s.on_match = on_match;
+        s.on_progress = on_progress;
+        s.payload = j;
+        j->scan = &s;
+        r = apc__search_scan(&s);
+        j->scan = NULL;
+        j->scanned_before += s.scanned;
+        if (r == APC_ENOTFOUND) /* deleted while we ran: nothing of it to search */
+            r = 0;
+    }
+    free(ids);
+    return r;
+}
+
+static void job_fn(void *arg, const volatile int *cancelled)
+{
+    job_t *j = arg;
+    j->db = apc__db_get(j->ctx->store);
+    int r = j->db ? run(j, cancelled) : APC_ESTORE;
+    char msg[512] = "";
+    if (r < 0 && r != APC_ECANCELED)
+        apc__err_copy(msg, sizeof msg);
+    if (j->db) {
+        int fr = flush(j);
+        if (r == 0 && fr < 0) {
+            r = fr;
+            apc__err_copy(msg, sizeof msg);
+        }
+        int state = r == 0               ? APC_SEARCH_COMPLETED
+                    : r == APC_ECANCELED ? APC_SEARCH_CANCELLED
+                                         : APC_SEARCH_FAILED;
+        apc__sql_exec(
+            j->db, "finishing a search",
+            "UPDATE searches SET state=?, finished=?, progress=?, scanned=?, error=? "
+            "WHERE id=?",
+            "iiiiti", (int64_t)state, apc__search_now(),
+            (int64_t)(state == APC_SEARCH_COMPLETED ? 100 : progress_of(j, scanned_now(j))),
+            (int64_t)scanned_now(j), msg, j->id);
+        apc__db_put(j->ctx->store, j->db);
+    }
+    apc__flt_free(j->flt);
+    free(j->pending);
+    free(j->filter);
+    reg_remove(j->active);
+    free(j);
+}
+
+int apc__search_submit(apc_ctx_t *ctx, int64_t id, const char *normalized, int64_t capture_id,
+                       int64_t time_from, int64_t time_to)
+{
+    job_t *j = calloc(1, sizeof *j);
+    if (!j || !(j->filter = strdup(normalized))) {
+        free(j);
+        return apc__err(APC_ENOMEM, "out of memory");
+    }
+    j->ctx = ctx;
+    j->id = id;
+    j->capture_id = capture_id;
+    j->time_from = time_from;
+    j->time_to = time_to;
+    j->active = reg_add(ctx, id);
+    if (!j->active) {
+        free(j->filter);
+        free(j);
+        return apc__err(APC_ENOMEM, "out of memory");
+    }
+    int r = apc__jobs_submit(ctx->jobs, job_fn, j);
+    if (r < 0) {
+        reg_remove(j->active);
+        free(j->filter);
+        free(j);
+        return apc__err(r, "cannot queue the search: %s", apc_strerror(r));
+    }
+    return 0;
+}

@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The planner and executor of one capture's scan (docs/filters.md "Planner"). For every index
+ * record (time, location, connection, process) it asks the filter, cheapest facts first:
+ *   1. the connection's row (addresses, ports, protocol, conn.*): its answer is cached per
+ *      connection, so a false connection costs one lookup per packet;
+ *   2. the index record itself (time, packet number, capture, process);
+ *   3. only then the packet bytes, read sequentially from the segment (segscan.c).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ctx.h"
+#include "core/error.h"
+#include "search/fields.h"
+#include "search/search.h"
+#include "search/segscan.h"
+#include "store/index.h"
+#include "store/repair.h"
+#include "store/sql.h"
+#include "store/store.h"
+
+#define REC_CHUNK 8192
+#define PROC_CACHE 256
+
+typedef struct scan_state {
+    apc__scan_t *s;
+    sqlite3 *db;
+    char dir[4096];
+    uint64_t packets;
+    uint32_t *linktypes;
+    size_t n_ifaces;
+    apc__fconn_t *conns; /* by id; conns[i].id == 0 when absent */
+    size_t n_conns;
+    int uses_proc;
+    apc__fproc_t procs[PROC_CACHE];
+    size_t n_procs, next_proc;
+    apc__segscan_t seg;
+} scan_state_t;
+
+static int tree_uses_proc(const apc__fnode_t *n)
+{
+    if (!n)
+        return 0;
+    if (n->field && n->field->id >= F_PROC_ID && n->field->id <= F_PROC_PPID)
+        return 1;
+    return tree_uses_proc(n->a) || tree_uses_proc(n->b);
+}
+
+static void proc_clear(apc__fproc_t *p)
+{
+    free(p->name);
+    free(p->path);
+    free(p->cmdline);
+    free(p->user);
+    memset(p, 0, sizeof *p);
+}
+
+/* Process `id` from a small round-robin cache over the processes table; NULL if unknown. */
+static const apc__fproc_t *proc_get(scan_state_t *st, int64_t id)
+{
+    if (!id)
+        return NULL;
+    for (size_t i = 0; i < st->n_procs; i++)
+        if (st->procs[i].id == id)
+            return &st->procs[i];
+    sqlite3_stmt *q;
+    if (apc__sql_prepare(st->db, "reading a process",
+                         "SELECT pid, ppid, name, path, cmdline, user FROM processes WHERE id=?",
+                         &q) < 0)
+        return NULL;
+    sqlite3_bind_int64(q, 1, id);
+    apc__fproc_t *p = NULL;
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        size_t slot = st->n_procs < PROC_CACHE ? st->n_procs++ : st->next_proc++ % PROC_CACHE;
+        p = &st->procs[slot];
+        proc_clear(p);
+        p->id = id;
+        p->pid = sqlite3_column_int64(q, 0);
+        p->ppid = sqlite3_column_int64(q, 1);
+        p->name = apc__sql_text(q, 2);
+        p->path = apc__sql_text(q, 3);
+        p->cmdline = apc__sql_text(q, 4);
+        p->user = apc__sql_text(q, 5);
+        if (!p->name || !p->path || !p->cmdline || !p->user) {
+            proc_clear(p);
+            p = NULL;
+        }
+    }
+    sqlite3_finalize(q);
+    return p;
+}
+
+static int load_conns(scan_state_t *st)
+{
+    int64_t max = 0;
+    int r = apc__sql_int(st->db, "reading connections", &max,
+                         "SELECT coalesce(max(id), 0) FROM connections WHERE capture_id=?", "i",
+                         st->s->capture_id);
+    if (r < 0)
+        return r;
+    if (max <= 0)
+        return 0;
+    if ((uint64_t)max > (1ULL << 32))
+        return apc__err(APC_ESTORE, "capture %lld: connection id %lld out of range",
+                        (long long)st->s->capture_id, (long long)max);
+    st->conns = calloc((size_t)max + 1, sizeof *st->conns);
+    if (!st->conns)
+        return apc__err(APC_ENOMEM, "out of memory for %lld connections", (long long)max);
+    st->n_conns = (size_t)max + 1;
+    sqlite3_stmt *q;
+    r = apc__sql_prepare(st->db, "reading connections",
+                         "SELECT id, proto, ip_ver, src, dst, sport, dport, "
+                         "bytes_out + bytes_in, pkts_out + pkts_in FROM connections "
+                         "WHERE capture_id=?",
+                         &q);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(q, 1, st->s->capture_id);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(q, 0);
+        if (id <= 0 || id > max)
+            continue;
+        apc__fconn_t *c = &st->conns[id];
+        c->id = id;
+        c->proto = sqlite3_column_int(q, 1);
+        c->ip_ver = sqlite3_column_int(q, 2);
+        int alen = c->ip_ver == 4 ? 4 : 16;
+        if (sqlite3_column_bytes(q, 3) >= alen && sqlite3_column_bytes(q, 4) >= alen) {
+            memcpy(c->src, sqlite3_column_blob(q, 3), (size_t)alen);
+            memcpy(c->dst, sqlite3_column_blob(q, 4), (size_t)alen);
+        } else {
+            c->id = 0; /* unusable row: its packets are judged from their bytes */
+            continue;
+        }
+        c->sport = (uint16_t)sqlite3_column_int(q, 5);
+        c->dport = (uint16_t)sqlite3_column_int(q, 6);
+        c->bytes = (uint64_t)sqlite3_column_int64(q, 7);
+        c->packets = (uint64_t)sqlite3_column_int64(q, 8);
+        c->verdict = -2;
+    }
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? 0 : apc__db_err(st->db, rc, "reading connections");
+}
+
+static int load(scan_state_t *st)
+{
+    apc__scan_t *s = st->s;
+    st->db = apc__db_get(s->ctx->store);
+    if (!st->db)
+        return APC_ESTORE;
+    int64_t packets;
+    int r = apc__sql_int(st->db, "reading a capture", &packets,
+                         "SELECT packets FROM captures WHERE id=?", "i", s->capture_id);
+    if (r == 0)
+        return apc__err(APC_ENOTFOUND, "capture %lld not found", (long long)s->capture_id);
+    if (r < 0)
+        return r;
+    st->packets = (uint64_t)packets;
+    apc__capture_dir(s->ctx, s->capture_id, st->dir, sizeof st->dir);
+    sqlite3_stmt *q;
+    r = apc__sql_prepare(st->db, "reading interfaces",
+                         "SELECT idx, linktype FROM interfaces WHERE capture_id=? ORDER BY idx",
+                         &q);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(q, 1, s->capture_id);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        int64_t idx = sqlite3_column_int64(q, 0);
+        if (idx < 0 || idx > 65535)
+            continue;
+        if ((size_t)idx >= st->n_ifaces) {
+            uint32_t *nl = realloc(st->linktypes, ((size_t)idx + 1) * sizeof *nl);
+            if (!nl) {
+                sqlite3_finalize(q);
+                return apc__err(APC_ENOMEM, "out of memory");
+            }
+            for (size_t i = st->n_ifaces; i <= (size_t)idx; i++)
+                nl[i] = 0xffffffffu;
+            st->linktypes = nl;
+            st->n_ifaces = (size_t)idx + 1;
+        }
+        st->linktypes[idx] = (uint32_t)sqlite3_column_int64(q, 1);
+    }
+    sqlite3_finalize(q);
+    st->uses_proc = s->filter && tree_uses_proc(s->filter->root);
+    return load_conns(st);
+}
+
+static void unload(scan_state_t *st)
+{
+    for (size_t i = 0; i < st->n_procs; i++)
+        proc_clear(&st->procs[i]);
+    free(st->conns);
+    free(st->linktypes);
+    apc__segscan_close(&st->seg);
+    if (st->db)
+        apc__db_put(st->s->ctx->store, st->db);
+}
+
+/* The filter's answer for one record: connection, then record, then bytes. */
+static int judge(scan_state_t *st, apc__fpkt_t *p, const apc__idxrec_t *rec, int64_t packet_id)
+{
+    const apc__filter_t *f = st->s->filter;
+    if (!f || !f->root)
+        return 1;
+    apc__fconn_t *c = NULL;
+    if (rec->conn_id && rec->conn_id < st->n_conns && st->conns[rec->conn_id].id)
+        c = &st->conns[rec->conn_id];
+    p->conn = c;
+    if (c) {
+        if (c->verdict == -2) {
+            p->level = LV_CONN;
+            c->verdict = apc__flt_eval(f, p);
+        }
+        if (c->verdict != TV_UNKNOWN)
+            return c->verdict;
+    }
+    p->level = LV_REC;
+    p->capture_id = st->s->capture_id;
+    p->packet_id = packet_id;
+    p->ts_ns = rec->ts_ns;
+    p->proc = st->uses_proc ? proc_get(st, APC_IDX_PROC_ID(rec->proc)) : NULL;
+    int v = apc__flt_eval(f, p);
+    if (v != TV_UNKNOWN)
+        return v;
+    apc__segrec_t sr;
+    int r = apc__segscan_read(&st->seg, rec->loc, &sr);
+    if (r < 0) {
+        char msg[256];
+        apc__err_copy(msg, sizeof msg);
+        return apc__err(r, "capture %lld packet %lld: %s", (long long)st->s->capture_id,
+                        (long long)packet_id, msg);
+    }
+    st->s->bytes_read++;
+    p->level = LV_FULL;
+    p->data = sr.data;
+    p->caplen = sr.caplen;
+    p->wirelen = sr.wirelen;
+    p->linktype = sr.iface < st->n_ifaces ? st->linktypes[sr.iface] : 0xffffffffu;
+    p->has_pid_tid = sr.has_pid_tid;
+    p->pid = sr.pid;
+    p->tid = sr.tid;
+    p->app.done = 0;
+    apc__decode(&p->d, sr.data, sr.caplen, sr.wirelen, p->linktype);
+    v = apc__flt_eval(f, p);
+    return v == TV_TRUE;
+}
+
+int apc__search_scan(apc__scan_t *s)
+{
+    scan_state_t *st = calloc(1, sizeof *st);
+    apc__idxrec_t *recs = malloc(REC_CHUNK * sizeof *recs);
+    apc__fpkt_t *p = calloc(1, sizeof *p);
+    int r = 0;
+    if (!st || !recs || !p) {
+        r = apc__err(APC_ENOMEM, "out of memory");
+        goto out;
+    }
+    st->s = s;
+    apc__segscan_init(&st->seg, st->dir); /* st->dir is filled by load() before any read */
+    r = load(st);
+    for (uint64_t next = 0; r == 0 && next < st->packets;) {
+        if ((s->cancel && *s->cancel) || (s->cancel2 && *s->cancel2)) {
+            r = apc__err(APC_ECANCELED, "the search was cancelled");
+            break;
+        }
+        size_t want = REC_CHUNK;
+        if (want > st->packets - next)
+            want = (size_t)(st->packets - next);
+        long got = apc__idx_read(st->dir, next, want, recs);
+        if (got <= 0) {
+            r = got < 0 ? (int)got
+                        : apc__err(APC_ESTORE, "capture %lld: index shorter than its %llu packets",
+                                   (long long)s->capture_id, (unsigned long long)st->packets);
+            break;
+        }
+        for (long i = 0; i < got && r == 0; i++) {
+            const apc__idxrec_t *rec = &recs[i];
+            int64_t id = (int64_t)(next + (uint64_t)i) + 1;
+            if ((s->time_from && rec->ts_ns < s->time_from) ||
+                (s->time_to && rec->ts_ns > s->time_to))
+                continue;
+            int v = judge(st, p, rec, id);
+            if (v < 0)
+                r = v;
+            else if (v == TV_TRUE && s->on_match)
+                r = s->on_match(s->capture_id, id, s->payload);
+        }
+        next += (uint64_t)got;
+        s->scanned += (uint64_t)got;
+        if (r == 0 && s->on_progress)
+            r = s->on_progress(s->payload);
+    }
+out:
+    if (st)
+        unload(st);
+    free(st);
+    free(recs);
+    free(p);
+    return r;
+}
+
+int apc__search_filter_capture(apc_ctx_t *ctx, const char *text, int64_t capture_id,
+                               const volatile int *cancel, apc__search_match_fn fn, void *payload)
+{
+    apc__filter_t *f = NULL;
+    size_t off;
+    int r = apc__flt_compile(text ? text : "", text ? strlen(text) : 0, &f, &off);
+    if (r < 0)
+        return r;
+    apc__scan_t s = {0};
+    s.ctx = ctx;
+    s.filter = f;
+    s.capture_id = capture_id;
+    s.cancel = cancel;
+    s.on_match = fn;
+    s.payload = payload;
+    r = apc__search_scan(&s);
+    apc__flt_free(f);
+    return r;
+}

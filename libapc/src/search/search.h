@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal API of module search for other modules (export's capture_export filter) and for
+ * the search jobs: run a compiled filter over one capture and be told each match.
+ */
+#ifndef APC_SEARCH_SEARCH_H
+#define APC_SEARCH_SEARCH_H
+
+#include <stdint.h>
+
+#include <apc/ctx.h>
+
+#include "search/filter.h"
+
+/* Called for each match in packet order; a negative return stops the scan with that code. */
+typedef int (*apc__search_match_fn)(int64_t capture_id, int64_t packet_id, void *payload);
+
+typedef struct apc__scan {
+    apc_ctx_t *ctx;
+    const apc__filter_t *filter; /* NULL or empty: every packet matches */
+    int64_t capture_id;
+    int64_t time_from, time_to;           /* ns; 0 = unbounded */
+    const volatile int *cancel, *cancel2; /* polled; either nonzero stops with APC_ECANCELED */
+    apc__search_match_fn on_match;
+    int (*on_progress)(void *payload); /* NULL, or called after each chunk of records */
+    void *payload;
+    /* out: packets looked at so far (updated as the scan runs, for progress) */
+    volatile uint64_t scanned;
+    uint64_t bytes_read; /* packets whose bytes had to be read (planner statistics) */
+} apc__scan_t;
+
+/* Scans capture s->capture_id (its committed packets). The filter is evaluated per
+ * connection first, then per index record, and the packet bytes are read only when those
+ * leave the answer open. 0, APC_ECANCELED, or an error with the message set. */
+int apc__search_scan(apc__scan_t *s);
+
+/* Compiles `text` and scans one capture, calling fn for each match: the entry point for
+ * capture_export's filter. APC_EINVAL with the checker's message for a bad filter. */
+int apc__search_filter_capture(apc_ctx_t *ctx, const char *text, int64_t capture_id,
+                               const volatile int *cancel, apc__search_match_fn fn, void *payload);
+
+#endif
