@@ -236,6 +236,14 @@ static const char *milestone[] = {
     "settings_get_by_key",
     "settings_set",
     "settings_clear",
+    /* issue 6 (search) */
+    "search_verify_filter",
+    "search_start",
+    "search_list",
+    "search_open",
+    "search_read",
+    "search_cancel",
+    "search_delete",
     /* issue 4 (statistics) */
     "stats_totals",
     "stats_reset",

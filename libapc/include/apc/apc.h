@@ -12,5 +12,6 @@
 #include "ops.h"
 #include "stats.h"
 #include "auth.h"
+#include "search.h"
 
 #endif

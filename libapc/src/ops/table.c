@@ -11,6 +11,7 @@
 
 #include "ops/op_auth.h"
 #include "ops/op_live.h"
+#include "ops/op_search.h"
 #include "ops/ops_internal.h"
 #include "ops/op_stats.h"
 
@@ -194,9 +195,22 @@ static const apc_param_spec_t p_search_export[] = {
           "Full path of the pcapng file to write; blank writes into the export directory."),
     END_P};
 static const apc_param_spec_t p_search_read[] = {
-    INT_P("search_id", 1, NULL, 1, ID_MAX, "Search id."), LAST_ID("search item"), END_P};
+    INT_P("search_id", 1, NULL, 1, ID_MAX, "Search id."), LAST_ID("search item"), COUNT_P,
+    END_P};
+static const apc_param_spec_t p_search_start[] = {
+    STR_P("filter", 0, NULL, 0, TEXT_MAX,
+          "Search filter (display-filter syntax, docs/filters.md); blank matches every packet."),
+    STR_P("q", 0, NULL, 0, TEXT_MAX, "Same as filter (the original's text names it q)."),
+    INT_P("capture_id", 0, "0", 0, ID_MAX, "Capture to search (ours); 0 searches every capture."),
+    INT_P("start_dtg", 0, "0", 0, ID_MAX,
+          "Only packets at or after this time, UTC FILETIME (ours); 0 = no bound."),
+    INT_P("end_dtg", 0, "0", 0, ID_MAX,
+          "Only packets at or before this time, UTC FILETIME (ours); 0 = no bound."),
+    END_P};
 static const apc_param_spec_t p_filter[] = {
-    STR_P("filter", 1, NULL, 1, TEXT_MAX, "Search filter (display-filter syntax)."), END_P};
+    STR_P("filter", 1, NULL, 0, TEXT_MAX,
+          "Search filter (display-filter syntax, docs/filters.md) to check."),
+    END_P};
 static const apc_param_spec_t p_theme[] = {
     STR_P("theme_name", 1, NULL, 1, NAME_MAX_, "Name of the theme."), END_P};
 #define STATS_CAPTURE                                                                              \
@@ -363,19 +377,22 @@ static const apc__op_def_t table[] = {
          "listOf PROCESS", p_none, apc__op_process_list_running),
     OP("process_list_threads", "Lists the threads of a process.", VIEWER, 1, J_, "listOf THREAD",
          p_threads, apc__op_process_list_threads),
-    TODO("search_cancel", "Cancels a running search.", ADMIN, 0, I_, "ERROR_SUCCESS", p_search_id),
-    TODO("search_delete", "Cancels a search if it runs and deletes its results.", ADMIN, 1, I_,
-         "ERROR_SUCCESS", p_search_id),
+    OP("search_cancel", "Cancels a running search.", ADMIN, 0, I_, "ERROR_SUCCESS", p_search_id,
+       apc__op_search_cancel),
+    OP("search_delete", "Cancels a search if it runs and deletes its results.", ADMIN, 1, I_,
+       "ERROR_SUCCESS", p_search_id, apc__op_search_delete),
     TODO("search_export", "Starts exporting a search's matches to a pcapng file (a command).",
          ADMIN, 0, J_, "COMMAND", p_search_export),
-    TODO("search_list", "Lists running and completed searches.", VIEWER, 0, J_, "listOf SEARCHMETA",
-         p_none),
-    TODO("search_open", "State and counts of one search.", VIEWER, 0, J_, "SEARCHMETA",
-         p_search_id),
-    TODO("search_read", "Reads the matches of a search, by pages.", VIEWER, 1, J_, "SEARCHLIST",
-         p_search_read),
-    TODO("search_start", "Starts a search over stored packets; results come with search_read.",
-         VIEWER, 0, J_, "SEARCHMETA", p_filter),
+    OP("search_list", "Lists running and completed searches.", VIEWER, 0, J_, "listOf SEARCHMETA",
+       p_none, apc__op_search_list),
+    OP("search_open", "State and counts of one search.", VIEWER, 0, J_, "SEARCHMETA",
+       p_search_id, apc__op_search_open),
+    OP("search_read", "Reads the matches of a search, by pages.", VIEWER, 1, J_, "SEARCHLIST",
+       p_search_read, apc__op_search_read),
+    OP("search_start", "Starts a search over stored packets; results come with search_read.",
+       VIEWER, 0, J_, "SEARCHMETA", p_search_start, apc__op_search_start),
+    OP("search_verify_filter", "Checks the syntax of a search filter.", VIEWER, 0, J_,
+       "SEARCHSYNTAX", p_filter, apc__op_search_verify_filter),
     TODO("search_verify_filter", "Checks the syntax of a search filter.", VIEWER, 0, J_,
          "SEARCHSYNTAX", p_filter),
     OP("server_folders", "Lists the installed web themes.", VIEWER, 1, J_, "listOf (string)",

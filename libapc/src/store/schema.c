@@ -102,10 +102,12 @@ static const apc__schema_part_t core_part = {
 /* Every module that owns tables adds its part here (defined in its own schema_<name>.c). */
 extern const apc__schema_part_t apc__schema_auth;
 extern const apc__schema_part_t apc__schema_stats;
+extern const apc__schema_part_t apc__schema_search;
 static const apc__schema_part_t *const parts[] = {
     &core_part,
     &apc__schema_auth,
     &apc__schema_stats,
+    &apc__schema_search,
 };
 
 size_t apc__schema_part_count(void)
