@@ -32,10 +32,10 @@ enum apc_command_state {
 APC_API const char *apc_command_state_name(int state);
 
 typedef struct apc_command {
-    char *uid;  /* CommandUid */
-    char *type; /* "export" (later: "search export", "extraction") */
-    int state;  /* enum apc_command_state */
-    int progress; /* 0-100 */
+    char *uid;                             /* CommandUid */
+    char *type;                            /* "export" (later: "search export", "extraction") */
+    int state;                             /* enum apc_command_state */
+    int progress;                          /* 0-100 */
     apc_time_t created, started, finished; /* 0 until it happens */
     char *result;       /* completed export: the path of the file written; "" otherwise */
     char *error;        /* failed: why; "" otherwise */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Worker pool: a FIFO of jobs under one mutex; workers sleep on a condition variable. */
+/* Worker pool: a FIFO of jobs under one mutex; workers sleep on a condition variable. Each job
+ * carries its own cancel flag, set by apc__jobs_cancel or by the pool's shutdown. */
 #include "core/jobs.h"
 
 #include <pthread.h>
@@ -10,18 +11,30 @@
 typedef struct job {
     apc__job_fn fn;
     void *arg;
-    struct job *next;
+    uint64_t id;
+    volatile int cancelled;
+    struct job *next; /* in the queue, then in the running list */
 } job_t;
 
 struct apc__jobs {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     job_t *head, *tail;
+    job_t *running; /* jobs a worker is executing; their flags stay reachable for cancel */
+    uint64_t next_id;
     int stopping;
-    volatile int cancelled;
     unsigned nthreads;
     pthread_t threads[];
 };
+
+static void unlink_running(apc__jobs_t *j, job_t *jb)
+{
+    for (job_t **pp = &j->running; *pp; pp = &(*pp)->next)
+        if (*pp == jb) {
+            *pp = jb->next;
+            return;
+        }
+}
 
 static void *worker(void *p)
 {
@@ -38,8 +51,15 @@ static void *worker(void *p)
         j->head = jb->next;
         if (!j->head)
             j->tail = NULL;
+        jb->next = j->running;
+        j->running = jb;
         pthread_mutex_unlock(&j->mu);
-        jb->fn(jb->arg, &j->cancelled);
+        jb->fn(jb->arg, &jb->cancelled);
+        /* The flag lives in jb, so a cancel that races the end of the job writes to memory
+         * that is still ours until it leaves the running list here. */
+        pthread_mutex_lock(&j->mu);
+        unlink_running(j, jb);
+        pthread_mutex_unlock(&j->mu);
         free(jb);
     }
 }
@@ -65,7 +85,7 @@ apc__jobs_t *apc__jobs_new(unsigned threads)
     return j;
 }
 
-int apc__jobs_submit(apc__jobs_t *j, apc__job_fn fn, void *arg)
+int apc__jobs_submit_id(apc__jobs_t *j, apc__job_fn fn, void *arg, uint64_t *out_id)
 {
     job_t *jb = calloc(1, sizeof *jb);
     if (!jb)
@@ -78,6 +98,9 @@ int apc__jobs_submit(apc__jobs_t *j, apc__job_fn fn, void *arg)
         free(jb);
         return apc__err(APC_ECANCELED, "the job pool is shutting down");
     }
+    jb->id = ++j->next_id;
+    if (out_id)
+        *out_id = jb->id;
     if (j->tail)
         j->tail->next = jb;
     else
@@ -88,13 +111,36 @@ int apc__jobs_submit(apc__jobs_t *j, apc__job_fn fn, void *arg)
     return 0;
 }
 
+int apc__jobs_submit(apc__jobs_t *j, apc__job_fn fn, void *arg)
+{
+    return apc__jobs_submit_id(j, fn, arg, NULL);
+}
+
+int apc__jobs_cancel(apc__jobs_t *j, uint64_t id)
+{
+    int found = 0;
+    pthread_mutex_lock(&j->mu);
+    for (int pass = 0; pass < 2 && !found; pass++)
+        for (job_t *jb = pass ? j->running : j->head; jb; jb = jb->next)
+            if (jb->id == id) {
+                jb->cancelled = 1;
+                found = 1;
+                break;
+            }
+    pthread_mutex_unlock(&j->mu);
+    return found;
+}
+
 void apc__jobs_free(apc__jobs_t *j)
 {
     if (!j)
         return;
     pthread_mutex_lock(&j->mu);
     j->stopping = 1;
-    j->cancelled = 1;
+    for (job_t *jb = j->head; jb; jb = jb->next)
+        jb->cancelled = 1;
+    for (job_t *jb = j->running; jb; jb = jb->next)
+        jb->cancelled = 1;
     pthread_cond_broadcast(&j->cv);
     pthread_mutex_unlock(&j->mu);
     for (unsigned i = 0; i < j->nthreads; i++)

@@ -4,6 +4,7 @@
 #define APC_CORE_JOBS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct apc__jobs apc__jobs_t;
 
@@ -14,6 +15,12 @@ typedef void (*apc__job_fn)(void *arg, const volatile int *cancelled);
 apc__jobs_t *apc__jobs_new(unsigned threads);
 /* Queues a job. Returns 0 or APC_ENOMEM / APC_ECANCELED (pool shutting down). */
 int apc__jobs_submit(apc__jobs_t *j, apc__job_fn fn, void *arg);
+/* Same, and returns the job's id (never 0) in *out_id for apc__jobs_cancel. Every job has its
+ * own cancel flag: cancelling one (a command) leaves the others running. */
+int apc__jobs_submit_id(apc__jobs_t *j, apc__job_fn fn, void *arg, uint64_t *out_id);
+/* Sets the cancel flag of job `id` if it is still queued or running (a queued job still runs
+ * and sees the flag at once). Returns 1 if the job was found, 0 if it had already ended. */
+int apc__jobs_cancel(apc__jobs_t *j, uint64_t id);
 /* Sets every cancel flag, lets queued jobs run (they see the flag at once), joins the
  * threads and frees the pool. NULL-safe. */
 void apc__jobs_free(apc__jobs_t *j);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ops/op_auth.h"
+#include "ops/op_export.h"
 #include "ops/op_live.h"
 #include "ops/op_search.h"
 #include "ops/ops_internal.h"
@@ -59,7 +60,13 @@ static const apc_param_spec_t p_capture_export[] = {
     CAPTURE_ID,
     STR_P("path", 0, NULL, 0, PATH_MAX_,
           "Full path of the pcapng file to write; blank writes into the export directory."),
-    STR_P("filter", 0, NULL, 0, TEXT_MAX, "Search filter limiting which packets are exported."),
+    STR_P("filter", 0, NULL, 0, TEXT_MAX,
+          "Search filter limiting which packets are exported (not supported yet: blank)."),
+    INT_P("overwrite", 0, "0", 0, 1,
+          "1 replaces an existing file at path (ours); 0 refuses to overwrite it."),
+    INT_P("wait", 0, "0", 0, 1,
+          "1 answers when the export has ended, with the final COMMAND (ours); 0 answers at "
+          "once."),
     END_P};
 static const apc_param_spec_t p_get_packet[] = {
     CAPTURE_ID, INT_P("packet_id", 1, NULL, 1, ID_MAX, "Packet id."), END_P};
@@ -167,8 +174,10 @@ static const apc_param_spec_t p_action_set_trigger[] = {
           "Trigger to add to the action; 0 clears its triggers and makes it system wide."),
     END_P};
 static const apc_param_spec_t p_flush[] = {
-    INT_P("flags", 1, NULL, 1, UINT32_MAX,
-          "Which kinds of saved data to delete (see docs/api.md for the bits)."),
+    INT_P("flags", 1, NULL, 1, 0x1ff,
+          "Which kinds of saved data to delete, OR of: 0x1 captures and packets, "
+          "0x2 connections, 0x4 IPs, 0x8 processes, 0x10 statistics, 0x20 searches, "
+          "0x40 commands, 0x80 exports, 0x100 extracted files; 0x1ff all (docs/export.md)."),
     END_P};
 static const apc_param_spec_t p_command_uid[] = {
     STR_P("command_uid", 1, NULL, 1, 64, "Command uid (CommandUid of a COMMAND)."), END_P};
@@ -292,14 +301,14 @@ static const apc__op_def_t table[] = {
     TODO("action_set_trigger", "Adds a trigger to an action, or with 0 makes it system wide.",
          ADMIN, 0, I_, "ERROR_SUCCESS", p_action_set_trigger),
     OP("adapter_list", "Lists all network adapters.", VIEWER, 0, J_, "listOf NETADAPTER", p_none, apc__op_adapter_list),
-    TODO("apc_flush", "Deletes saved data of the kinds given by flags; no capture may be active.",
-         ADMIN, 1, I_, "ERROR_SUCCESS", p_flush),
+    OP("apc_flush", "Deletes saved data of the kinds given by flags; no capture may be active.",
+       ADMIN, 1, I_, "ERROR_SUCCESS", p_flush, apc__op_apc_flush),
     OP("capture_conn_stream", "Reads the packets of one connection of a capture, by pages.", VIEWER,
        1, J_, "PACKETSTREAM", p_conn_stream, apc__op_capture_conn_stream),
     OP("capture_delete", "Deletes a capture that is not active, with all its packets.", ADMIN, 1,
        I_, "ERROR_SUCCESS", p_capture_id, apc__op_capture_delete),
-    TODO("capture_export", "Starts exporting a capture's packets to a pcapng file (a command).",
-         ADMIN, 0, J_, "COMMAND", p_capture_export),
+    OP("capture_export", "Starts exporting a capture's packets to a pcapng file (a command).",
+       ADMIN, 1, J_, "COMMAND", p_capture_export, apc__op_capture_export),
     OP("capture_get_details", "Details of one capture session.", VIEWER, 1, J_, "CAPTURE",
        p_capture_id, apc__op_capture_get_details),
     OP("capture_get_packet", "One packet of a capture, with its bytes.", VIEWER, 1, J_, "PACKET",
@@ -335,14 +344,16 @@ static const apc__op_def_t table[] = {
          VIEWER, 1, J_, "PACKETSTREAM", p_capture_stream, apc__op_capture_stream),
     OP("capture_thread_stream", "Reads the packets of one process and thread of a capture.",
          VIEWER, 1, J_, "PACKETSTREAM", p_thread_stream, apc__op_capture_thread_stream),
-    TODO("command_delete", "Deletes a command.", ADMIN, 0, I_, "ERROR_SUCCESS", p_command_uid),
-    TODO("command_list", "Lists all commands.", VIEWER, 0, J_, "listOf COMMAND", p_none),
-    TODO("command_query", "State and progress of one command.", VIEWER, 0, J_, "COMMAND",
-         p_command_uid),
-    TODO("export_list", "Lists the exported pcapng files.", VIEWER, 0, J_, "listOf EXPORTFILE",
-         p_none),
-    TODO("export_delete", "Deletes one exported file, or all of them.", ADMIN, 1, I_,
-         "number of files deleted", p_export_delete),
+    OP("command_delete", "Deletes a command; a running one is cancelled first.", ADMIN, 1, I_,
+       "ERROR_SUCCESS", p_command_uid, apc__op_command_delete),
+    OP("command_list", "Lists all commands.", VIEWER, 1, J_, "listOf COMMAND", p_none,
+       apc__op_command_list),
+    OP("command_query", "State and progress of one command.", VIEWER, 1, J_, "COMMAND",
+       p_command_uid, apc__op_command_query),
+    OP("export_list", "Lists the exported pcapng files.", VIEWER, 1, J_, "listOf EXPORTFILE",
+       p_none, apc__op_export_list),
+    OP("export_delete", "Deletes one exported file, or all of them.", ADMIN, 1, I_,
+       "number of files deleted", p_export_delete, apc__op_export_delete),
     TODO("extract_enable", "Turns file extraction on for all capture sessions.", ADMIN, 0, I_,
          "ERROR_SUCCESS", p_none),
     TODO("extract_disable", "Turns file extraction off for all capture sessions.", ADMIN, 0, I_,

@@ -103,11 +103,13 @@ static const apc__schema_part_t core_part = {
 extern const apc__schema_part_t apc__schema_auth;
 extern const apc__schema_part_t apc__schema_stats;
 extern const apc__schema_part_t apc__schema_search;
+extern const apc__schema_part_t apc__schema_export;
 static const apc__schema_part_t *const parts[] = {
     &core_part,
     &apc__schema_auth,
     &apc__schema_stats,
     &apc__schema_search,
+    &apc__schema_export,
 };
 
 size_t apc__schema_part_count(void)

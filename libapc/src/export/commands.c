@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Commands: long jobs with a uid, a state and progress, kept in the table `commands`. The
+ * commands running in this process are also in a small live list (uid -> job id) so they can
+ * be cancelled; a record left queued or running by a process that ended is reported failed.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "core/ctx.h"
+#include "core/error.h"
+#include "export/export_int.h"
+#include "store/sql.h"
+#include "store/store.h"
+
+typedef struct live {
+    apc_ctx_t *ctx;
+    char uid[APC_CMD_UID_LEN + 1];
+    uint64_t job_id; /* 0 until submitted */
+    int cancel_asked;
+    struct live *next;
+} live_t;
+
+static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
+static live_t *lives;
+
+apc_time_t apc__export_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (apc_time_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+APC_API const char *apc_command_state_name(int state)
+{
+    static const char *const names[] = {"unknown",   "queued", "running",
+                                        "completed", "failed", "cancelled"};
+    return state >= APC_CMD_QUEUED && state <= APC_CMD_CANCELLED ? names[state] : "unknown";
+}
+
+static live_t **find_live(apc_ctx_t *ctx, const char *uid)
+{
+    for (live_t **pp = &lives; *pp; pp = &(*pp)->next)
+        if ((*pp)->ctx == ctx && strcmp((*pp)->uid, uid) == 0)
+            return pp;
+    return NULL;
+}
+
+int apc__cmd_is_live(apc_ctx_t *ctx, const char *uid)
+{
+    pthread_mutex_lock(&live_mu);
+    int r = find_live(ctx, uid) != NULL;
+    pthread_mutex_unlock(&live_mu);
+    return r;
+}
+
+int apc__cmd_cancel_live(apc_ctx_t *ctx, const char *uid)
+{
+    uint64_t job = 0;
+    pthread_mutex_lock(&live_mu);
+    live_t **pp = find_live(ctx, uid);
+    if (pp) {
+        (*pp)->cancel_asked = 1;
+        job = (*pp)->job_id;
+    }
+    pthread_mutex_unlock(&live_mu);
+    if (job)
+        apc__jobs_cancel(ctx->jobs, job);
+    return pp != NULL;
+}
+
+static void forget_live(apc_ctx_t *ctx, const char *uid)
+{
+    pthread_mutex_lock(&live_mu);
+    live_t **pp = find_live(ctx, uid);
+    if (pp) {
+        live_t *l = *pp;
+        *pp = l->next;
+        free(l);
+    }
+    pthread_mutex_unlock(&live_mu);
+}
+
+int apc__cmd_any_live(apc_ctx_t *ctx)
+{
+    int r = 0;
+    pthread_mutex_lock(&live_mu);
+    for (live_t *l = lives; l && !r; l = l->next)
+        r = l->ctx == ctx;
+    pthread_mutex_unlock(&live_mu);
+    return r;
+}
+
+int apc__cmd_new_uid(char out[APC_CMD_UID_LEN + 1])
+{
+    uint8_t b[16];
+    size_t got = 0;
+    while (got < sizeof b) {
+        ssize_t n = getrandom(b + got, sizeof b - got, 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return apc__err_errno(errno, "cannot make a command uid");
+        }
+        got += (size_t)n;
+    }
+    b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* version 4 */
+    b[8] = (uint8_t)((b[8] & 0x3f) | 0x80); /* variant 10 */
+    snprintf(out, APC_CMD_UID_LEN + 1,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+             b[15]);
+    return 0;
+}
+
+/* apc__sql_exec on a pooled connection (v: the caller's variadic arguments). */
+#define EXEC_SQL(ctx, r, ...)                                                                      \
+    do {                                                                                           \
+        sqlite3 *db_ = apc__db_get((ctx)->store);                                                  \
+        (r) = db_ ? apc__sql_exec(db_, __VA_ARGS__) : APC_ESTORE;                                  \
+        if (db_)                                                                                   \
+            apc__db_put((ctx)->store, db_);                                                        \
+    } while (0)
+
+int apc__cmd_start(apc_ctx_t *ctx, const apc__cmd_new_t *what, const char *uid, apc__job_fn fn,
+                   void *arg)
+{
+    if (ctx->read_only || !ctx->jobs)
+        return apc__err(APC_ENOTSUP, "the context is read-only: it runs no commands");
+    if (strlen(uid) != APC_CMD_UID_LEN)
+        return apc__err(APC_EINVAL, "bad command uid '%s'", uid);
+    int r;
+    live_t *l = calloc(1, sizeof *l);
+    if (!l)
+        return apc__err(APC_ENOMEM, "out of memory");
+    l->ctx = ctx;
+    memcpy(l->uid, uid, APC_CMD_UID_LEN + 1);
+    /* Live before the record exists, so no reader ever takes the new record for one left
+     * behind by an ended process. */
+    pthread_mutex_lock(&live_mu);
+    l->next = lives;
+    lives = l;
+    pthread_mutex_unlock(&live_mu);
+    sqlite3 *db = apc__db_get(ctx->store);
+    if (!db) {
+        forget_live(ctx, uid);
+        return APC_ESTORE;
+    }
+    r = apc__sql_exec(db, "recording a command",
+                      "INSERT INTO commands(uid, type, state, created, capture_id, search_id, "
+                      "path, filter) VALUES(?,?,?,?,?,?,?,?)",
+                      "ttiiiitt", uid, what->type, (int64_t)APC_CMD_QUEUED, apc__export_now(),
+                      what->capture_id, what->search_id, what->path ? what->path : "",
+                      what->filter ? what->filter : "");
+    apc__db_put(ctx->store, db);
+    if (r < 0) {
+        forget_live(ctx, uid);
+        return r;
+    }
+    uint64_t job = 0;
+    r = apc__jobs_submit_id(ctx->jobs, fn, arg, &job);
+    if (r < 0) {
+        char msg[512];
+        apc__err_copy(msg, sizeof msg);
+        int r2;
+        EXEC_SQL(ctx, r2, "removing a command", "DELETE FROM commands WHERE uid=?", "t", uid);
+        (void)r2;
+        forget_live(ctx, uid);
+        return apc__err(r, "%s", msg);
+    }
+    pthread_mutex_lock(&live_mu);
+    live_t **pp = find_live(ctx, uid);
+    int cancel = 0;
+    if (pp) {
+        (*pp)->job_id = job;
+        cancel = (*pp)->cancel_asked;
+    }
+    pthread_mutex_unlock(&live_mu);
+    if (cancel)
+        apc__jobs_cancel(ctx->jobs, job);
+    return 0;
+}
+
+void apc__cmd_running(apc_ctx_t *ctx, const char *uid)
+{
+    int r;
+    EXEC_SQL(ctx, r, "starting a command", "UPDATE commands SET state=?, started=? WHERE uid=?",
+             "iit", (int64_t)APC_CMD_RUNNING, apc__export_now(), uid);
+    if (r < 0)
+        apc__log(ctx, APC_LOG_WARN, "command %s: %s", uid, apc_last_error_message());
+}
+
+void apc__cmd_progress(apc_ctx_t *ctx, const char *uid, int progress, uint64_t packets)
+{
+    int r;
+    EXEC_SQL(ctx, r, "updating a command", "UPDATE commands SET progress=?, packets=? WHERE uid=?",
+             "iit", (int64_t)progress, (int64_t)packets, uid);
+    if (r < 0)
+        apc__log(ctx, APC_LOG_WARN, "command %s: %s", uid, apc_last_error_message());
+}
+
+void apc__cmd_finish(apc_ctx_t *ctx, const char *uid, int state, const char *result,
+                     const char *error, uint64_t packets)
+{
+    int64_t progress = state == APC_CMD_COMPLETED ? 100 : -1;
+    int r;
+    EXEC_SQL(ctx, r, "ending a command",
+             "UPDATE commands SET state=?, finished=?, packets=?, "
+             "progress=CASE WHEN ?>=0 THEN ? ELSE progress END, result=?, error=? WHERE uid=?",
+             "iiiiittt", (int64_t)state, apc__export_now(), (int64_t)packets, progress, progress,
+             result ? result : "", error ? error : "", uid);
+    if (r < 0)
+        apc__log(ctx, APC_LOG_ERROR, "command %s: %s", uid, apc_last_error_message());
+    forget_live(ctx, uid);
+    apc__ctx_broadcast(ctx);
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/* Internals shared by the files of module export. */
+#ifndef APC_EXPORT_INT_H
+#define APC_EXPORT_INT_H
+
+#include <stdint.h>
+
+#include <apc/export.h>
+
+#include "core/jobs.h"
+
+#define APC_CMD_UID_LEN 36 /* a random UUID (RFC 9562 version 4) */
+
+apc_time_t apc__export_now(void);
+
+/* --- commands.c ---------------------------------------------------------------------------- */
+
+/* A command's record for the job that runs it. */
+typedef struct apc__cmd_new {
+    const char *type; /* "export" */
+    int64_t capture_id, search_id;
+    const char *path, *filter;
+} apc__cmd_new_t;
+
+/* A new random uid. */
+int apc__cmd_new_uid(char uid[APC_CMD_UID_LEN + 1]);
+/* Creates queued command `uid` and runs fn(arg) for it on the ctx's job pool, with the job's
+ * own cancel flag. On failure nothing is queued (arg stays the caller's) and no record
+ * remains. */
+int apc__cmd_start(apc_ctx_t *ctx, const apc__cmd_new_t *what, const char *uid, apc__job_fn fn,
+                   void *arg);
+/* Called by the job: running / progress (rate-limited by the caller) / final state. Finish
+ * also forgets the live command and wakes apc_command_wait. Errors are logged, not returned:
+ * the job has nobody to return them to. */
+void apc__cmd_running(apc_ctx_t *ctx, const char *uid);
+void apc__cmd_progress(apc_ctx_t *ctx, const char *uid, int progress, uint64_t packets);
+void apc__cmd_finish(apc_ctx_t *ctx, const char *uid, int state, const char *result,
+                     const char *error, uint64_t packets);
+/* Nonzero when a command of this ctx is queued or running (flush refuses then). */
+int apc__cmd_any_live(apc_ctx_t *ctx);
+/* 1 when command uid runs in this process (ctx), 0 if not. */
+int apc__cmd_is_live(apc_ctx_t *ctx, const char *uid);
+/* Asks the live command uid to stop. 1 if it is live, 0 if not. */
+int apc__cmd_cancel_live(apc_ctx_t *ctx, const char *uid);
+
+/* --- roots.c ------------------------------------------------------------------------------- */
+
+/* <data>/exports (created when missing); caller frees. */
+int apc__export_dir(apc_ctx_t *ctx, char **out);
+/* Where an export of capture_id asked to go to `path` is written (see apc_export_start):
+ * an absolute path inside the export roots. Caller frees. */
+int apc__export_resolve(apc_ctx_t *ctx, int64_t capture_id, const char *path, int overwrite,
+                        char **out);
+
+/* --- filter.c ------------------------------------------------------------------------------ */
+
+typedef struct apc__export_filter apc__export_filter_t;
+/* Compiles the filter of an export. NULL/"" -> *out = NULL (every packet). */
+int apc__export_filter_open(apc_ctx_t *ctx, int64_t capture_id, const char *filter,
+                            apc__export_filter_t **out);
+/* 1 when packet `packet_id` of the capture is to be exported (f NULL: always). */
+int apc__export_filter_match(apc__export_filter_t *f, int64_t packet_id);
+void apc__export_filter_close(apc__export_filter_t *f);
+
+#endif

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A pcapng writer for exports (draft-ietf-opsawg-pcapng): one Section Header Block, Interface
+ * Description Blocks, Enhanced Packet Blocks with options. Output is buffered; every write is
+ * checked and the first failure (disk full...) is kept and returned by every later call.
+ */
+#ifndef APC_EXPORT_PCAPNG_OUT_H
+#define APC_EXPORT_PCAPNG_OUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct apc__ngw apc__ngw_t;
+
+/* Writes to fd (not closed by the writer). `what` names the file in error messages. */
+int apc__ngw_open(apc__ngw_t **out, int fd, const char *what);
+/* SHB with shb_userappl and, when not NULL/"", one opt_comment (draft 4.1). */
+int apc__ngw_shb(apc__ngw_t *w, const char *comment, const char *userappl);
+/* IDB (draft 4.2) with if_tsresol 9 (timestamps in ns), if_name / if_description if given. */
+int apc__ngw_idb(apc__ngw_t *w, uint16_t linktype, uint32_t snaplen, const char *name,
+                 const char *description);
+
+typedef struct apc__ngpkt {
+    uint32_t iface;
+    int64_t ts_ns;
+    uint32_t caplen, wirelen;
+    const uint8_t *data;
+    int direction; /* 0 unknown, 1 in, 2 out: epb_flags when nonzero */
+    int has_pid_tid;
+    uint32_t pid, tid;
+    size_t n_comments; /* each one opt_comment, in order */
+    const char *const *comments;
+} apc__ngpkt_t;
+
+/* EPB (draft 4.3) with opt_comment, epb_flags and epb_processid_threadid (code 8). */
+int apc__ngw_epb(apc__ngw_t *w, const apc__ngpkt_t *p);
+/* Writes what is buffered. */
+int apc__ngw_flush(apc__ngw_t *w);
+/* Bytes written so far (buffered included). */
+uint64_t apc__ngw_bytes(const apc__ngw_t *w);
+void apc__ngw_free(apc__ngw_t *w);
+
+#endif
