@@ -24,7 +24,9 @@
 #include "core/ctx.h"
 #include "core/error.h"
 
-#define SCAN_NS 20000000LL     /* rescan at least every 20 ms */
+#define SCAN_NS 20000000LL /* rescan at least every 20 ms */
+#define BURST_NS 2000000LL /* every 2 ms for a while after a process started */
+#define BURST_LEN_NS 300000000LL
 #define KEEP_NS 120000000000LL /* keep a closed socket's owner 2 minutes */
 
 typedef struct inomap {
@@ -176,7 +178,7 @@ static void on_procev(const apc__procev_t *ev, void *payload)
 static void *run(void *arg)
 {
     apc__attrib_t *a = arg;
-    int64_t last_expire = now_ns();
+    int64_t last_expire = now_ns(), burst_until = 0;
     while (!atomic_load(&a->stop)) {
         rescan(a);
         int64_t now = now_ns();
@@ -188,13 +190,15 @@ static void *run(void *arg)
         if (!a->kicked && !atomic_load(&a->stop)) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += SCAN_NS;
+            ts.tv_nsec += now < burst_until ? BURST_NS : SCAN_NS;
             if (ts.tv_nsec >= 1000000000L) {
                 ts.tv_sec++;
                 ts.tv_nsec -= 1000000000L;
             }
             pthread_cond_timedwait(&a->wake, &a->lock, &ts);
         }
+        if (a->kicked) /* a new process: its sockets come within moments */
+            burst_until = now_ns() + BURST_LEN_NS;
         a->kicked = 0;
         pthread_mutex_unlock(&a->lock);
     }

@@ -322,7 +322,7 @@ static int start(apc_ctx_t *ctx, int type, const apc_live_options_t *o, const ta
         rc = db ? apc__sql_exec(db, "recording capture options",
                                 "UPDATE captures SET filter=?, flags=?, adapters=?, pid=?, tid=? "
                                 "WHERE id=?",
-                                "tititi", o->filter ? o->filter : "", (int64_t)o->flags, adapters,
+                                "titiii", o->filter ? o->filter : "", (int64_t)o->flags, adapters,
                                 tg ? tg->pid : 0, tg ? tg->tid : 0, s->id)
                 : APC_ESTORE;
         if (db)

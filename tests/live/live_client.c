@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Traffic for the live tests, run inside a test network namespace. Prints what the test needs
+ * to check attribution: one line per connection "C <pid> <tid> <local port>".
+ *   tcp HOST PORT THREADS CONNS [HOLD_MS]  THREADS threads, each CONNS HTTP/1.0 requests
+ *                                 (waiting HOLD_MS after connecting)
+ *   udp HOST PORT COUNT           COUNT datagrams from one socket, each answered
+ *   spawn HOST PORT N             waits for a line on stdin, then N short children, one
+ *                                 connection each, one after the other
+ *   busy HOST PORT MS             TCP requests for MS milliseconds
+ *   flood HOST PORT MS            UDP datagrams numbered from 0 for MS ms; prints "S <sent>"
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct sockaddr_in peer;
+static int conns_per_thread;
+static int hold_ms; /* tcp: wait this long after connecting, so /proc scans see the socket */
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static long now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
+}
+
+static void report(int fd)
+{
+    struct sockaddr_in me;
+    socklen_t l = sizeof me;
+    getsockname(fd, (struct sockaddr *)&me, &l);
+    pthread_mutex_lock(&out_lock);
+    printf("C %d %ld %d\n", getpid(), (long)syscall(SYS_gettid), ntohs(me.sin_port));
+    fflush(stdout);
+    pthread_mutex_unlock(&out_lock);
+}
+
+static int one_request(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct timeval tv = {2, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&peer, sizeof peer) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    report(fd);
+    if (hold_ms)
+        usleep((useconds_t)hold_ms * 1000);
+    const char req[] = "GET / HTTP/1.0\r\n\r\n";
+    if (write(fd, req, sizeof req - 1) < 0) {
+        close(fd);
+        return -1;
+    }
+    char buf[4096];
+    while (read(fd, buf, sizeof buf) > 0)
+        ;
+    close(fd);
+    return 0;
+}
+
+static void *tcp_thread(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < conns_per_thread; i++)
+        one_request();
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 5)
+        return 2;
+    peer.sin_family = AF_INET;
+    peer.sin_port = htons((uint16_t)atoi(argv[3]));
+    inet_pton(AF_INET, argv[2], &peer.sin_addr);
+    int n = atoi(argv[4]);
+    if (strcmp(argv[1], "tcp") == 0 && argc > 5) {
+        conns_per_thread = atoi(argv[5]);
+        hold_ms = argc > 6 ? atoi(argv[6]) : 0;
+        pthread_t t[16];
+        if (n > 16)
+            n = 16;
+        for (int i = 0; i < n; i++)
+            pthread_create(&t[i], NULL, tcp_thread, NULL);
+        for (int i = 0; i < n; i++)
+            pthread_join(t[i], NULL);
+        return 0;
+    }
+    if (strcmp(argv[1], "udp") == 0) {
+        int fd = socket(AF_INET, SOCK_DGRAM, 0);
+        struct timeval tv = {1, 0};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        connect(fd, (struct sockaddr *)&peer, sizeof peer);
+        report(fd);
+        char buf[512];
+        for (int i = 0; i < n; i++) {
+            int len = snprintf(buf, sizeof buf, "ping %d", i);
+            if (send(fd, buf, (size_t)len, 0) < 0 || recv(fd, buf, sizeof buf, 0) < 0)
+                return 1;
+        }
+        return 0;
+    }
+    if (strcmp(argv[1], "spawn") == 0) {
+        char line[16];
+        if (!fgets(line, sizeof line, stdin))
+            return 1;
+        for (int i = 0; i < n; i++) {
+            pid_t c = fork();
+            if (c == 0)
+                _exit(one_request() == 0 ? 0 : 1);
+            int st;
+            waitpid(c, &st, 0);
+        }
+        return 0;
+    }
+    if (strcmp(argv[1], "busy") == 0) {
+        long end = now_ms() + n;
+        for (int i = 0; i < 100000 && now_ms() < end; i++)
+            one_request();
+        return 0;
+    }
+    if (strcmp(argv[1], "flood") == 0) {
+        int fd = socket(AF_INET, SOCK_DGRAM, 0);
+        connect(fd, (struct sockaddr *)&peer, sizeof peer);
+        long end = now_ms() + n;
+        unsigned long sent = 0;
+        char buf[64];
+        while (now_ms() < end && sent < 50000000UL) {
+            memset(buf, 0, sizeof buf);
+            memcpy(buf, &sent, sizeof sent);
+            if (send(fd, buf, sizeof buf, 0) > 0)
+                sent++;
+        }
+        printf("S %lu\n", sent);
+        return 0;
+    }
+    return 2;
+}
