@@ -115,7 +115,8 @@ void apcd_run_action(apcd_job_t *j, apc_params_t *params, const char *hdr_token,
     apc_session_t s;
     char *user = NULL, *json = NULL;
     int code = apcd_session_for(action ? action : "", token, peer, &s, &user, &json);
-    if (code == 0 && action && strcmp(action, "pcap_ingest_post") == 0 && !has_upload) {
+    if (code == 0 && action && strcmp(action, "pcap_ingest_post") == 0 && !has_upload &&
+        s.role >= APC_ROLE_ADMIN) {
         code = APC_SERVE_MALFORMED_REQUEST;
         json = apcd_error_json(code, "pcap_ingest_post: no uploaded file: send the file as "
                                      "the multipart field 'file'");
