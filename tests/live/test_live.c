@@ -448,6 +448,49 @@ static void test_process_capture_isolation(void **st)
     assert_int_equal(other, 0);
 }
 
+static void test_accepted_sockets(void **st)
+{
+    (void)st;
+    /* A server in apc_lA (where we capture), clients from apc_lB: the packets of accepted
+     * connections belong to the server. */
+    pid_t srv = fork();
+    if (srv == 0) {
+        execlp("python3", "python3", "-m", "http.server", "8001", "--bind", IP_A, (char *)NULL);
+        _exit(127);
+    }
+    int up = 0;
+    for (int i = 0; i < 50 && !up; i++) {
+        usleep(100000);
+        up = sh("ip netns exec " NS_B " curl -s -o /dev/null --max-time 1 http://" IP_A ":8001/") ==
+             0;
+    }
+    assert_true(up);
+    int64_t id = start_system(APC_CAPTURE_FLAG_NO_EBPF, "tcp port 8001");
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(
+            sh("ip netns exec " NS_B " curl -s -o /dev/null --max-time 2 http://" IP_A ":8001/"),
+            0);
+    usleep(300000);
+    assert_int_equal(apc_capture_stop(ctx, id, APC_CAPTURE_SYSTEM), 0);
+    kill(srv, SIGTERM);
+    waitpid(srv, NULL, 0);
+    long right = 0, total = 0;
+    apc_packet_page_t *pg = NULL;
+    assert_int_equal(apc_capture_read(ctx, id, 0, APC_PAGE_MAX, 0, &pg), 0);
+    for (size_t i = 0; i < pg->count; i++) {
+        total++;
+        right += pg->packets[i].pid == srv;
+    }
+    int more = pg->more;
+    apc_packet_page_free(pg);
+    printf("# accepted sockets (server in the capture namespace), procfs backend: %ld/%ld "
+           "packets attributed to the server\n",
+           right, total);
+    assert_false(more);
+    assert_true(total >= 5 * 8);
+    assert_int_equal(right, total);
+}
+
 static void test_stop_under_load(void **st)
 {
     (void)st;
@@ -540,6 +583,7 @@ int main(void)
         cmocka_unit_test(test_system_attribution),
         cmocka_unit_test(test_short_lived_children),
         cmocka_unit_test(test_process_capture_isolation),
+        cmocka_unit_test(test_accepted_sockets),
         cmocka_unit_test(test_stop_under_load),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
