@@ -53,6 +53,10 @@ APC_API int apc_search_options_init(apc_search_options_t *o, unsigned version);
 APC_API int apc_search_start(apc_ctx_t *ctx, const char *filter, const apc_search_options_t *opts,
                              int64_t *out_id);
 
+/* Blocks until the search has ended (timeout_ms < 0: forever). 0, APC_EBUSY on timeout,
+ * APC_ENOTFOUND for an unknown id. */
+APC_API int apc_search_wait(apc_ctx_t *ctx, int64_t id, int timeout_ms);
+
 typedef struct apc_search_meta {
     int64_t id;
     char *filter;     /* normalized */

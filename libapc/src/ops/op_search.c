@@ -84,6 +84,9 @@ int apc__op_search_start(apc__op_req_t *req, apc__op_res_t *res)
     int64_t id = 0;
     if ((rc = apc_search_start(req->ctx, filter, &o, &id)) < 0)
         return rc;
+    /* ours: a caller that exits when the call returns (apcctl) needs the search finished */
+    if (apc__arg_int(req, "wait") && (rc = apc_search_wait(req->ctx, id, -1)) < 0)
+        return rc;
     return reply_meta(req, res, id);
 }
 

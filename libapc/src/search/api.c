@@ -119,6 +119,32 @@ APC_API int apc_search_start(apc_ctx_t *ctx, const char *filter, const apc_searc
     return 0;
 }
 
+static int exists(apc_ctx_t *ctx, int64_t id)
+{
+    sqlite3 *db = apc__db_get(ctx->store);
+    if (!db)
+        return APC_ESTORE;
+    int64_t one;
+    int r =
+        apc__sql_int(db, "reading a search", &one, "SELECT 1 FROM searches WHERE id=?", "i", id);
+    apc__db_put(ctx->store, db);
+    if (r == 0)
+        return apc__err(APC_ENOTFOUND, "search %lld not found", (long long)id);
+    return r < 0 ? r : 0;
+}
+
+APC_API int apc_search_wait(apc_ctx_t *ctx, int64_t id, int timeout_ms)
+{
+    if (!ctx)
+        return apc__err(APC_EINVAL, "NULL argument");
+    int r = exists(ctx, id);
+    if (r < 0)
+        return r;
+    if (apc__search_wait_end(ctx, id, timeout_ms) < 0)
+        return apc__err(APC_EBUSY, "search %lld still runs after %d ms", (long long)id, timeout_ms);
+    return 0;
+}
+
 APC_API void apc_search_meta_free(apc_search_meta_t *m)
 {
     if (!m)
@@ -260,20 +286,6 @@ APC_API int apc_search_list(apc_ctx_t *ctx, apc_search_list_t **out)
     }
     *out = l;
     return 0;
-}
-
-static int exists(apc_ctx_t *ctx, int64_t id)
-{
-    sqlite3 *db = apc__db_get(ctx->store);
-    if (!db)
-        return APC_ESTORE;
-    int64_t one;
-    int r =
-        apc__sql_int(db, "reading a search", &one, "SELECT 1 FROM searches WHERE id=?", "i", id);
-    apc__db_put(ctx->store, db);
-    if (r == 0)
-        return apc__err(APC_ENOTFOUND, "search %lld not found", (long long)id);
-    return r < 0 ? r : 0;
 }
 
 APC_API int apc_search_cancel(apc_ctx_t *ctx, int64_t id)

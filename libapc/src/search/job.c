@@ -94,6 +94,38 @@ int apc__search_stop(apc_ctx_t *ctx, int64_t id, int wait)
     return found;
 }
 
+int apc__search_wait_end(apc_ctx_t *ctx, int64_t id, int timeout_ms)
+{
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    if (timeout_ms >= 0) {
+        dl.tv_sec += timeout_ms / 1000;
+        dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+        if (dl.tv_nsec >= 1000000000L) {
+            dl.tv_sec++;
+            dl.tv_nsec -= 1000000000L;
+        }
+    }
+    int rc = 0;
+    pthread_mutex_lock(&reg_lock);
+    for (;;) {
+        apc__search_active_t *a;
+        for (a = reg; a; a = a->next)
+            if (a->ctx == ctx && a->id == id)
+                break;
+        if (!a)
+            break;
+        if (timeout_ms < 0) {
+            pthread_cond_wait(&reg_cond, &reg_lock);
+        } else if (pthread_cond_timedwait(&reg_cond, &reg_lock, &dl) != 0) {
+            rc = APC_EBUSY;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&reg_lock);
+    return rc;
+}
+
 typedef struct job {
     apc__search_active_t *active;
     apc_ctx_t *ctx;

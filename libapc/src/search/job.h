@@ -24,4 +24,8 @@ int apc__search_is_active(apc_ctx_t *ctx, int64_t id);
  * ended. Returns 1 if it was active. */
 int apc__search_stop(apc_ctx_t *ctx, int64_t id, int wait);
 
+/* Blocks until search `id` is no longer queued or running here (timeout_ms < 0: forever).
+ * 0, or APC_EBUSY on timeout. */
+int apc__search_wait_end(apc_ctx_t *ctx, int64_t id, int timeout_ms);
+
 #endif
