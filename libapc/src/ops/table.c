@@ -215,6 +215,8 @@ static const apc_param_spec_t p_search_start[] = {
           "Only packets at or after this time, UTC FILETIME (ours); 0 = no bound."),
     INT_P("end_dtg", 0, "0", 0, ID_MAX,
           "Only packets at or before this time, UTC FILETIME (ours); 0 = no bound."),
+    INT_P("wait", 0, "0", 0, 1,
+          "1 waits until the search has ended before answering (ours); 0 answers at once."),
     END_P};
 static const apc_param_spec_t p_filter[] = {
     STR_P("filter", 1, NULL, 0, TEXT_MAX,
