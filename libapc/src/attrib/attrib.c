@@ -45,6 +45,8 @@ struct apc__attrib {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
+    pthread_mutex_t scan_lock; /* one rescan at a time (the inode map is not shared) */
+    _Atomic int64_t last_sync; /* last rescan made for a packet nobody owned */
     int kicked;
     atomic_int stop;
     apc__attrib_t *next;
@@ -136,7 +138,16 @@ static void on_fd(int64_t pid, uint32_t inode, void *payload)
     ino_put(&((apc__attrib_t *)payload)->inodes, inode, pid);
 }
 
+static void rescan_locked(apc__attrib_t *a);
+
 static void rescan(apc__attrib_t *a)
+{
+    pthread_mutex_lock(&a->scan_lock);
+    rescan_locked(a);
+    pthread_mutex_unlock(&a->scan_lock);
+}
+
+static void rescan_locked(apc__attrib_t *a)
 {
     scan_t sc = {.a = a};
     if (apc__sockdiag_dump(on_sock, &sc) < 0) {
@@ -237,6 +248,7 @@ int apc__attrib_acquire(apc_ctx_t *ctx, int no_ebpf, apc__attrib_t **out)
                         : "the eBPF backend is not built in this version";
     pthread_mutex_init(&a->lock, NULL);
     pthread_cond_init(&a->wake, NULL);
+    pthread_mutex_init(&a->scan_lock, NULL);
     rescan(a);
     if (!apc__proctab_set_hook(a->procs, on_procev, a))
         a->reason = "eBPF backend not built; process events unavailable, /proc polled";
@@ -268,6 +280,7 @@ static void destroy(apc__attrib_t *a)
     free(a->inodes.pid);
     pthread_mutex_destroy(&a->lock);
     pthread_cond_destroy(&a->wake);
+    pthread_mutex_destroy(&a->scan_lock);
     free(a);
 }
 
@@ -313,8 +326,19 @@ void apc__attrib_lookup(apc__attrib_t *a, const apc__pkt_t *d, int64_t ts_ns, ap
     int64_t pid = 0, tid = 0;
     int dir = 0;
     if (!apc__socktab_find(a->socks, d->ip_proto, d->ip_ver, d->src, d->sport, d->dst, d->dport,
-                           &pid, &tid, &dir))
-        return;
+                           &pid, &tid, &dir)) {
+        /* Packets are attributed a little after capture: a socket that was too young for the
+         * last scan (a SYN, a first datagram) usually still exists now. One rescan per 5 ms
+         * at most, so unknown traffic cannot keep the writer scanning. */
+        int64_t now = now_ns();
+        if (now - atomic_load(&a->last_sync) < 5000000LL)
+            return;
+        atomic_store(&a->last_sync, now);
+        rescan(a);
+        if (!apc__socktab_find(a->socks, d->ip_proto, d->ip_ver, d->src, d->sport, d->dst, d->dport,
+                               &pid, &tid, &dir))
+            return;
+    }
     r->pid = pid;
     r->tid = tid;
     r->direction = dir;
