@@ -26,7 +26,8 @@ static int add_value(const char *name, const cJSON *v, const apcd_limits_t *lim,
         s = cJSON_IsTrue(v) ? "1" : "0";
     } else if (cJSON_IsNumber(v)) {
         double d = v->valuedouble;
-        if (d == (double)(long long)d && d > -9.2e18 && d < 9.2e18)
+        /* Range first: casting an out-of-range double to an integer is undefined. */
+        if (d > -9.2e18 && d < 9.2e18 && d == (double)(long long)d)
             snprintf(num, sizeof num, "%lld", (long long)d);
         else
             snprintf(num, sizeof num, "%.17g", d);
