@@ -96,7 +96,7 @@ static int ip_field(int id, apc__fpkt_t *p, fv_t *v, int *one_of)
         }
     }
     if (p->level < LV_FULL)
-        return -1;
+        return p->noconn && !c && !v4 && !v6 && !exists ? 0 : -1;
     const apc__pkt_t *d = &p->d;
     if (v4 || v6) {
         if (d->ip_ver != (v4 ? 4 : 6))

@@ -108,6 +108,7 @@ typedef struct apc__fconn {
     uint16_t sport, dport;
     uint64_t bytes, packets;
     int verdict; /* cached connection-level answer: -2 not computed, else enum apc__tv */
+    uint64_t first_id, last_id; /* span of its packets (0, 0 unknown), from the span index */
 } apc__fconn_t;
 
 /* What is known of a process (from the processes table). */
@@ -137,6 +138,8 @@ typedef struct apc__fapp {
 typedef struct apc__fpkt {
     int level;
     const apc__fconn_t *conn; /* NULL: packet without connection */
+    int noconn; /* below LV_FULL: known to belong to no connection, so it has no transport
+                 * ports (flow.h: not IP, a lone non-first fragment, a cut transport header) */
     /* LV_REC */
     int64_t capture_id, packet_id, ts_ns;
     const apc__fproc_t *proc; /* NULL: no process */

@@ -10,9 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <apc/capture.h>
+
 #include "core/ctx.h"
 #include "core/error.h"
 #include "search/fields.h"
+#include "search/plan.h"
 #include "search/search.h"
 #include "search/segscan.h"
 #include "store/index.h"
@@ -33,6 +36,11 @@ typedef struct scan_state {
     apc__fconn_t *conns; /* by id; conns[i].id == 0 when absent */
     size_t n_conns;
     int uses_proc;
+    int frozen;     /* the capture no longer changes: spans may be used and built */
+    int have_spans; /* conns[].first_id/last_id and the no-connection span are loaded */
+    int build;      /* this scan records spans (a full scan of a frozen capture) */
+    int indexed;    /* only the candidate connections are loaded; the others are false */
+    uint64_t nc_first, nc_last; /* packets without a connection (0, 0: none) */
     apc__fproc_t procs[PROC_CACHE];
     size_t n_procs, next_proc;
     apc__segscan_t seg;
@@ -91,6 +99,30 @@ static const apc__fproc_t *proc_get(scan_state_t *st, int64_t id)
     return p;
 }
 
+static int conn_row(apc__fconn_t *c, sqlite3_stmt *q)
+{
+    c->id = sqlite3_column_int64(q, 0);
+    c->proto = sqlite3_column_int(q, 1);
+    c->ip_ver = sqlite3_column_int(q, 2);
+    int alen = c->ip_ver == 4 ? 4 : 16;
+    if (sqlite3_column_bytes(q, 3) < alen || sqlite3_column_bytes(q, 4) < alen) {
+        c->id = 0; /* unusable row: its packets are judged from their bytes */
+        return 0;
+    }
+    memcpy(c->src, sqlite3_column_blob(q, 3), (size_t)alen);
+    memcpy(c->dst, sqlite3_column_blob(q, 4), (size_t)alen);
+    c->sport = (uint16_t)sqlite3_column_int(q, 5);
+    c->dport = (uint16_t)sqlite3_column_int(q, 6);
+    c->bytes = (uint64_t)sqlite3_column_int64(q, 7);
+    c->packets = (uint64_t)sqlite3_column_int64(q, 8);
+    c->verdict = -2;
+    return 1;
+}
+
+#define CONN_COLS                                                                                  \
+    "SELECT id, proto, ip_ver, src, dst, sport, dport, bytes_out + bytes_in, "                     \
+    "pkts_out + pkts_in FROM connections "
+
 static int load_conns(scan_state_t *st)
 {
     int64_t max = 0;
@@ -109,39 +141,229 @@ static int load_conns(scan_state_t *st)
         return apc__err(APC_ENOMEM, "out of memory for %lld connections", (long long)max);
     st->n_conns = (size_t)max + 1;
     sqlite3_stmt *q;
-    r = apc__sql_prepare(st->db, "reading connections",
-                         "SELECT id, proto, ip_ver, src, dst, sport, dport, "
-                         "bytes_out + bytes_in, pkts_out + pkts_in FROM connections "
-                         "WHERE capture_id=?",
-                         &q);
+    r = apc__sql_prepare(st->db, "reading connections", CONN_COLS "WHERE capture_id=?", &q);
     if (r < 0)
         return r;
     sqlite3_bind_int64(q, 1, st->s->capture_id);
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(q, 0);
-        if (id <= 0 || id > max)
-            continue;
-        apc__fconn_t *c = &st->conns[id];
-        c->id = id;
-        c->proto = sqlite3_column_int(q, 1);
-        c->ip_ver = sqlite3_column_int(q, 2);
-        int alen = c->ip_ver == 4 ? 4 : 16;
-        if (sqlite3_column_bytes(q, 3) >= alen && sqlite3_column_bytes(q, 4) >= alen) {
-            memcpy(c->src, sqlite3_column_blob(q, 3), (size_t)alen);
-            memcpy(c->dst, sqlite3_column_blob(q, 4), (size_t)alen);
-        } else {
-            c->id = 0; /* unusable row: its packets are judged from their bytes */
-            continue;
-        }
-        c->sport = (uint16_t)sqlite3_column_int(q, 5);
-        c->dport = (uint16_t)sqlite3_column_int(q, 6);
-        c->bytes = (uint64_t)sqlite3_column_int64(q, 7);
-        c->packets = (uint64_t)sqlite3_column_int64(q, 8);
-        c->verdict = -2;
+        if (id > 0 && id <= max)
+            conn_row(&st->conns[id], q);
     }
     sqlite3_finalize(q);
     return rc == SQLITE_DONE ? 0 : apc__db_err(st->db, rc, "reading connections");
+}
+
+/* The span index of a frozen capture, if a full scan built it for all its packets. */
+static int spans_complete(scan_state_t *st)
+{
+    int64_t covered = 0;
+    int r = apc__sql_int(st->db, "reading connection spans", &covered,
+                         "SELECT first_id FROM search_conn_spans WHERE capture_id=? AND "
+                         "conn_id=-1",
+                         "i", st->s->capture_id);
+    if (r < 0)
+        return r;
+    return r == 1 && (uint64_t)covered == st->packets;
+}
+
+static int load_spans(scan_state_t *st)
+{
+    sqlite3_stmt *q;
+    int r;
+    r = apc__sql_prepare(st->db, "reading connection spans",
+                         "SELECT conn_id, first_id, last_id FROM search_conn_spans "
+                         "WHERE capture_id=? AND conn_id>=0",
+                         &q);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(q, 1, st->s->capture_id);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(q, 0);
+        uint64_t first = (uint64_t)sqlite3_column_int64(q, 1);
+        uint64_t last = (uint64_t)sqlite3_column_int64(q, 2);
+        if (id == 0) {
+            st->nc_first = first;
+            st->nc_last = last;
+        } else if ((uint64_t)id < st->n_conns && st->conns[id].id) {
+            st->conns[id].first_id = first;
+            st->conns[id].last_id = last;
+        }
+    }
+    sqlite3_finalize(q);
+    st->have_spans = 1;
+    return 0;
+}
+
+static int save_spans(scan_state_t *st)
+{
+    sqlite3 *db = st->db;
+    int64_t cap = st->s->capture_id;
+    int r = apc__sql_begin(db);
+    if (r < 0)
+        return r;
+    r = apc__sql_exec(db, "storing connection spans",
+                      "DELETE FROM search_conn_spans WHERE capture_id=?", "i", cap);
+    sqlite3_stmt *q = NULL;
+    if (r == 0)
+        r = apc__sql_prepare(db, "storing connection spans",
+                             "INSERT INTO search_conn_spans(capture_id, conn_id, first_id, "
+                             "last_id) VALUES(?,?,?,?)",
+                             &q);
+    for (size_t i = 0; r == 0 && i <= st->n_conns; i++) {
+        uint64_t first, last;
+        int64_t id;
+        if (i == st->n_conns) { /* the no-connection span, then the coverage marker */
+            id = 0;
+            first = st->nc_first;
+            last = st->nc_last;
+        } else {
+            id = (int64_t)i;
+            first = st->conns[i].first_id;
+            last = st->conns[i].last_id;
+        }
+        if (!first)
+            continue;
+        sqlite3_bind_int64(q, 1, cap);
+        sqlite3_bind_int64(q, 2, id);
+        sqlite3_bind_int64(q, 3, (int64_t)first);
+        sqlite3_bind_int64(q, 4, (int64_t)last);
+        int rc = sqlite3_step(q);
+        if (rc != SQLITE_DONE)
+            r = apc__db_err(db, rc, "storing connection spans");
+        sqlite3_reset(q);
+    }
+    sqlite3_finalize(q);
+    if (r == 0)
+        r = apc__plan_save_keys(db, cap, st->conns, st->n_conns);
+    if (r == 0)
+        r = apc__sql_exec(db, "storing connection spans",
+                          "INSERT INTO search_conn_spans(capture_id, conn_id, first_id, last_id) "
+                          "VALUES(?,-1,?,?)",
+                          "iii", cap, (int64_t)st->packets, (int64_t)st->packets);
+    if (r < 0) {
+        apc__sql_rollback(db);
+        return r;
+    }
+    return apc__sql_commit(db, "storing connection spans");
+}
+
+/* With the span index, the records that can match lie between the first and the last packet
+ * of the connections whose answer is not false (and of the packets without a connection,
+ * unless the filter is false for every such packet). */
+static void plan_range(scan_state_t *st, apc__fpkt_t *p, uint64_t *lo, uint64_t *hi)
+{
+    const apc__filter_t *f = st->s->filter;
+    *lo = UINT64_MAX;
+    *hi = 0;
+    memset(p, 0, sizeof *p);
+    p->level = LV_CONN;
+    for (size_t i = 1; i < st->n_conns; i++) {
+        apc__fconn_t *c = &st->conns[i];
+        if (!c->id || !c->first_id)
+            continue;
+        if (c->verdict == -2) {
+            p->conn = c;
+            c->verdict = apc__flt_eval(f, p);
+        }
+        if (c->verdict == TV_FALSE)
+            continue;
+        if (c->first_id < *lo)
+            *lo = c->first_id;
+        if (c->last_id > *hi)
+            *hi = c->last_id;
+    }
+    if (st->nc_first) {
+        p->conn = NULL;
+        p->noconn = 1;
+        if (apc__flt_eval(f, p) != TV_FALSE) {
+            if (st->nc_first < *lo)
+                *lo = st->nc_first;
+            if (st->nc_last > *hi)
+                *hi = st->nc_last;
+        }
+        p->noconn = 0;
+    }
+}
+
+static void note_span(scan_state_t *st, const apc__idxrec_t *rec, uint64_t id)
+{
+    uint64_t *first, *last;
+    if (rec->conn_id && rec->conn_id < st->n_conns && st->conns[rec->conn_id].id) {
+        first = &st->conns[rec->conn_id].first_id;
+        last = &st->conns[rec->conn_id].last_id;
+    } else {
+        first = &st->nc_first;
+        last = &st->nc_last;
+    }
+    if (!*first)
+        *first = id;
+    *last = id;
+}
+
+/* Loads only the candidate connections (and their spans, and the span of packets without a
+ * connection): the other connections' packets are known not to match. */
+static int load_candidates(scan_state_t *st, const apc__idset_t *set)
+{
+    int64_t max = 0, cap = st->s->capture_id;
+    int r =
+        apc__sql_int(st->db, "reading connections", &max,
+                     "SELECT coalesce(max(id), 0) FROM connections WHERE capture_id=?", "i", cap);
+    if (r < 0)
+        return r;
+    if (max < 0 || (uint64_t)max > (1ULL << 32))
+        return apc__err(APC_ESTORE, "capture %lld: connection id %lld out of range", (long long)cap,
+                        (long long)max);
+    st->conns = calloc((size_t)max + 1, sizeof *st->conns);
+    if (!st->conns)
+        return apc__err(APC_ENOMEM, "out of memory for %lld connections", (long long)max);
+    st->n_conns = (size_t)max + 1;
+    st->indexed = 1;
+    st->have_spans = 1;
+    sqlite3_stmt *qc, *qs;
+    r = apc__sql_prepare(st->db, "reading connections", CONN_COLS "WHERE capture_id=? AND id=?",
+                         &qc);
+    if (r < 0)
+        return r;
+    r = apc__sql_prepare(st->db, "reading connection spans",
+                         "SELECT first_id, last_id FROM search_conn_spans WHERE capture_id=? "
+                         "AND conn_id=?",
+                         &qs);
+    if (r < 0) {
+        sqlite3_finalize(qc);
+        return r;
+    }
+    for (size_t i = 0; i <= set->n; i++) {
+        int64_t id = i < set->n ? set->ids[i] : 0;
+        if (id < 0 || id > max || (i < set->n && id == 0))
+            continue;
+        if (id) {
+            sqlite3_bind_int64(qc, 1, cap);
+            sqlite3_bind_int64(qc, 2, id);
+            int ok = sqlite3_step(qc) == SQLITE_ROW && conn_row(&st->conns[id], qc);
+            sqlite3_reset(qc);
+            if (!ok)
+                continue;
+        }
+        sqlite3_bind_int64(qs, 1, cap);
+        sqlite3_bind_int64(qs, 2, id);
+        if (sqlite3_step(qs) == SQLITE_ROW) {
+            uint64_t first = (uint64_t)sqlite3_column_int64(qs, 0);
+            uint64_t last = (uint64_t)sqlite3_column_int64(qs, 1);
+            if (id) {
+                st->conns[id].first_id = first;
+                st->conns[id].last_id = last;
+            } else {
+                st->nc_first = first;
+                st->nc_last = last;
+            }
+        }
+        sqlite3_reset(qs);
+    }
+    sqlite3_finalize(qc);
+    sqlite3_finalize(qs);
+    return 0;
 }
 
 static int load(scan_state_t *st)
@@ -150,9 +372,12 @@ static int load(scan_state_t *st)
     st->db = apc__db_get(s->ctx->store);
     if (!st->db)
         return APC_ESTORE;
-    int64_t packets;
+    int64_t packets, state = 0;
     int r = apc__sql_int(st->db, "reading a capture", &packets,
                          "SELECT packets FROM captures WHERE id=?", "i", s->capture_id);
+    if (r == 1)
+        r = apc__sql_int(st->db, "reading a capture", &state,
+                         "SELECT state FROM captures WHERE id=?", "i", s->capture_id);
     if (r == 0)
         return apc__err(APC_ENOTFOUND, "capture %lld not found", (long long)s->capture_id);
     if (r < 0)
@@ -185,7 +410,25 @@ static int load(scan_state_t *st)
     }
     sqlite3_finalize(q);
     st->uses_proc = s->filter && tree_uses_proc(s->filter->root);
-    return load_conns(st);
+    st->frozen = state != APC_STATE_ACTIVE;
+    int spans = st->frozen ? spans_complete(st) : 0;
+    if (spans < 0)
+        return spans;
+    if (spans && s->filter && s->filter->root) {
+        apc__idset_t set;
+        r = apc__plan_candidates(st->db, s->capture_id, s->filter->root, &set);
+        if (r < 0)
+            return r;
+        if (!set.all)
+            r = load_candidates(st, &set);
+        apc__idset_free(&set);
+        if (r < 0 || st->indexed)
+            return r;
+    }
+    r = load_conns(st);
+    if (r == 0 && spans)
+        r = load_spans(st);
+    return r;
 }
 
 static void unload(scan_state_t *st)
@@ -206,8 +449,12 @@ static int judge(scan_state_t *st, apc__fpkt_t *p, const apc__idxrec_t *rec, int
     if (!f || !f->root)
         return 1;
     apc__fconn_t *c = NULL;
-    if (rec->conn_id && rec->conn_id < st->n_conns && st->conns[rec->conn_id].id)
-        c = &st->conns[rec->conn_id];
+    if (rec->conn_id && rec->conn_id < st->n_conns) {
+        if (st->conns[rec->conn_id].id)
+            c = &st->conns[rec->conn_id];
+        else if (st->indexed)
+            return TV_FALSE; /* not a candidate: the key index rules it out */
+    }
     p->conn = c;
     if (c) {
         if (c->verdict == -2) {
@@ -261,14 +508,27 @@ int apc__search_scan(apc__scan_t *s)
     st->s = s;
     apc__segscan_init(&st->seg, st->dir); /* st->dir is filled by load() before any read */
     r = load(st);
-    for (uint64_t next = 0; r == 0 && next < st->packets;) {
+    uint64_t next = 0, end = st->packets;
+    if (r == 0 && st->have_spans && s->filter && s->filter->root) {
+        uint64_t lo, hi;
+        plan_range(st, p, &lo, &hi);
+        if (lo > hi) {
+            next = end = 0;
+        } else {
+            next = lo - 1;
+            end = hi < st->packets ? hi : st->packets;
+        }
+        s->scanned += st->packets - (end - next); /* skipped: known not to match */
+    }
+    st->build = r == 0 && st->frozen && !st->have_spans && !s->time_from && !s->time_to;
+    while (r == 0 && next < end) {
         if ((s->cancel && *s->cancel) || (s->cancel2 && *s->cancel2)) {
             r = apc__err(APC_ECANCELED, "the search was cancelled");
             break;
         }
         size_t want = REC_CHUNK;
-        if (want > st->packets - next)
-            want = (size_t)(st->packets - next);
+        if (want > end - next)
+            want = (size_t)(end - next);
         long got = apc__idx_read(st->dir, next, want, recs);
         if (got <= 0) {
             r = got < 0 ? (int)got
@@ -279,6 +539,8 @@ int apc__search_scan(apc__scan_t *s)
         for (long i = 0; i < got && r == 0; i++) {
             const apc__idxrec_t *rec = &recs[i];
             int64_t id = (int64_t)(next + (uint64_t)i) + 1;
+            if (st->build)
+                note_span(st, rec, (uint64_t)id);
             if ((s->time_from && rec->ts_ns < s->time_from) ||
                 (s->time_to && rec->ts_ns > s->time_to))
                 continue;
@@ -293,6 +555,8 @@ int apc__search_scan(apc__scan_t *s)
         if (r == 0 && s->on_progress)
             r = s->on_progress(s->payload);
     }
+    if (r == 0 && st && st->build)
+        save_spans(st); /* only an optimisation: a failure to store it is not the scan's */
 out:
     if (st)
         unload(st);

@@ -27,6 +27,19 @@ static const char *const steps[] = {
     " id INTEGER NOT NULL,"
     " capture_id INTEGER NOT NULL, packet_id INTEGER NOT NULL,"
     " PRIMARY KEY(search_id, id)) WITHOUT ROWID;",
+    /* 2: where each connection's packets are in a capture that no longer changes, built by
+     * the first full scan (scan.c); conn_id 0 is the span of packets without a connection,
+     * conn_id -1 records how many packets were covered (first_id = last_id = that count) */
+    "CREATE TABLE search_conn_spans("
+    " capture_id INTEGER NOT NULL REFERENCES captures(id) ON DELETE CASCADE,"
+    " conn_id INTEGER NOT NULL, first_id INTEGER NOT NULL, last_id INTEGER NOT NULL,"
+    " PRIMARY KEY(capture_id, conn_id)) WITHOUT ROWID;"
+    /* and which connections have an address or a port: key = 'a' + 4 or 16 address bytes,
+     * or 'p' + protocol byte + 2-byte port (network order) */
+    "CREATE TABLE search_conn_keys("
+    " capture_id INTEGER NOT NULL REFERENCES captures(id) ON DELETE CASCADE,"
+    " key BLOB NOT NULL, conn_id INTEGER NOT NULL,"
+    " PRIMARY KEY(capture_id, key, conn_id)) WITHOUT ROWID;",
 };
 
 const apc__schema_part_t apc__schema_search = {"search", steps, sizeof steps / sizeof steps[0]};

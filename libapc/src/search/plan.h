@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* The indexed planner (plan.c): candidate connections from the connection key index. */
+#ifndef APC_SEARCH_PLAN_H
+#define APC_SEARCH_PLAN_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "search/filter.h"
+
+/* A set of connection ids, sorted; `all` = no restriction. */
+typedef struct apc__idset {
+    int all;
+    size_t n, cap;
+    int64_t *ids;
+} apc__idset_t;
+
+void apc__idset_free(apc__idset_t *s);
+/* The connections of capture_id that can possibly match the tree (a superset), from
+ * search_conn_keys; out->all when the filter gives no key condition. */
+int apc__plan_candidates(sqlite3 *db, int64_t capture_id, const apc__fnode_t *root,
+                         apc__idset_t *out);
+/* Writes the key rows of conns[1..n-1] (id != 0); the caller holds a transaction. */
+int apc__plan_save_keys(sqlite3 *db, int64_t capture_id, const apc__fconn_t *conns, size_t n);
+
+#endif
