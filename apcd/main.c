@@ -24,7 +24,7 @@ static FILE *log_fp;
 
 void apcd_log(int level, const char *fmt, ...)
 {
-    if (level > apcd.cfg.log_level)
+    if (level > apcd.cfg.log_level || !fmt)
         return;
     static const char *names[] = {"error", "warn", "info", "debug"};
     char ts[32];

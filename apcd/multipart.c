@@ -176,8 +176,9 @@ static int part_headers(apcd_mp_t *m, const char *hdr, size_t len)
     int has_name = 0, has_file = 0;
     size_t i = 0;
     while (i < len) {
-        const char *eol = memmem(hdr + i, len - i, "\r\n", 2);
-        size_t e = eol ? (size_t)(eol - hdr) : len;
+        size_t e = i;
+        while (e < len && !(hdr[e] == '\r' && e + 1 < len && hdr[e + 1] == '\n'))
+            e++;
         const char *line = hdr + i;
         size_t ll = e - i;
         const char *colon = memchr(line, ':', ll);
