@@ -252,6 +252,7 @@ static const char *milestone[] = {
     "search_read",
     "search_cancel",
     "search_delete",
+    "search_export",
     /* issue 4 (statistics) */
     "stats_totals",
     "stats_reset",
@@ -692,10 +693,10 @@ static void test_export_actions(void **state)
     assert_int_equal(num(f, "CaptureId"), id);
     assert_true(num(f, "Size") > 0);
     cJSON_Delete(r);
-    expect_error(102,
-                 "capture_export: filters are not supported yet: the search language is not in "
-                 "this build; export without a filter",
-                 "capture_export", "capture_id", ids, "filter", "tcp.port == 80", NULL);
+    expect_error(4,
+                 "capture_export: bad filter: 70000 is out of range for tcp.port: it is 0 to "
+                 "65535 (at offset 12)",
+                 "capture_export", "capture_id", ids, "filter", "tcp.port == 70000", NULL);
     expect_error(4, "capture_export: export path 'x.pcapng' is not absolute", "capture_export",
                  "capture_id", ids, "path", "x.pcapng", NULL);
     expect_error(100, "capture_export: capture 999999 not found", "capture_export", "capture_id",

@@ -60,8 +60,8 @@ APC_API void apc_command_list_free(apc_command_list_t *l);
  *    writes a generated name inside it; anything else is the file to write. Either way the
  *    file must lie inside one of the export roots (setting "export_roots": directories separated
  *    by ':', default <data>/exports): APC_EPERM otherwise.
- *  - filter: a search filter; NULL or "" exports every packet. Until the search language exists
- *    a filter is APC_ENOTSUP ("filters are not supported yet").
+ *  - filter: a search filter (docs/filters.md); NULL or "" exports every packet. A filter that
+ *    is not valid is APC_EINVAL ("bad filter: <the checker's message> (at offset N)").
  *  - overwrite: 0 refuses an existing file with APC_EEXISTS, 1 replaces it when the export ends.
  * Checks made before the command exists (capture found, path allowed) fail the call; what goes
  * wrong later (disk full) ends the command "failed" with the partial file removed.

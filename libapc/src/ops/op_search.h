@@ -7,6 +7,7 @@
 
 int apc__op_search_cancel(apc__op_req_t *req, apc__op_res_t *res);
 int apc__op_search_delete(apc__op_req_t *req, apc__op_res_t *res);
+int apc__op_search_export(apc__op_req_t *req, apc__op_res_t *res);
 int apc__op_search_list(apc__op_req_t *req, apc__op_res_t *res);
 int apc__op_search_open(apc__op_req_t *req, apc__op_res_t *res);
 int apc__op_search_read(apc__op_req_t *req, apc__op_res_t *res);

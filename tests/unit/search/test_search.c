@@ -242,6 +242,87 @@ static void test_filter_capture(void **state)
                      APC_ECANCELED);
 }
 
+/* capture_export's filter is this language: the exported file holds exactly the matches. */
+static void test_export_filter(void **state)
+{
+    (void)state;
+    int64_t cap = ingest(corpus("zeek/http_bro.org.pcap"));
+    static int64_t want[20000][2];
+    size_t nw = expect(cap, is_port80, want, 20000);
+    char *uid = NULL;
+    assert_int_equal(apc_export_start(ctx, cap, NULL, "tcp.srcport == 80", 0, &uid), 0);
+    assert_int_equal(apc_command_wait(ctx, uid, 60000), 0);
+    apc_command_t *c = NULL;
+    assert_int_equal(apc_command_get(ctx, uid, &c), 0);
+    if (c->state != APC_CMD_COMPLETED)
+        fail_msg("export: %s", c->error);
+    size_t ns = 0;
+    for (size_t i = 0; i < nw; i++) {
+        apc_packet_t *p = NULL;
+        assert_int_equal(apc_capture_get_packet(ctx, cap, want[i][1], &p), 0);
+        ns += p->src_port == 80;
+        apc_packet_free(p);
+    }
+    assert_true(ns > 0 && ns < nw);
+    assert_int_equal(c->packets, ns);
+    /* read the file back: same packets */
+    int64_t back = ingest(c->result);
+    apc_capture_t *bc = NULL;
+    assert_int_equal(apc_capture_get(ctx, back, &bc), 0);
+    assert_int_equal(bc->packets, ns);
+    apc_capture_free(bc);
+    apc_command_free(c);
+    apc_free(uid);
+    assert_int_equal(apc_export_start(ctx, cap, NULL, "tcp.port = 80", 0, &uid), APC_EINVAL);
+    assert_string_equal(apc_last_error_message(),
+                        "bad filter: `=` is not an operator: use `==` to compare (at offset 9)");
+}
+
+/* search_export: the file holds exactly the search's matches. */
+static void test_search_export(void **state)
+{
+    (void)state;
+    int64_t cap = ingest(corpus("zeek/http_bro.org.pcap"));
+    apc_search_options_t o;
+    apc_search_options_init(&o, APC_SEARCH_OPTIONS_VERSION);
+    int64_t id;
+    /* over every capture, with a time bound: its matches lie in one capture */
+    o.start_time = 1;
+    assert_int_equal(apc_search_start(ctx, "tcp.flags.syn == 1", &o, &id), 0);
+    apc_search_meta_t *m = wait_search(id);
+    assert_true(m->matches > 0);
+    char *uid = NULL;
+    assert_int_equal(apc_search_export(ctx, id, NULL, 0, &uid), 0);
+    assert_int_equal(apc_command_wait(ctx, uid, 60000), 0);
+    apc_command_t *c = NULL;
+    assert_int_equal(apc_command_get(ctx, uid, &c), 0);
+    if (c->state != APC_CMD_COMPLETED)
+        fail_msg("search export: %s", c->error);
+    assert_int_equal(c->packets, m->matches);
+    assert_int_equal(c->capture_id, cap);
+    apc_command_free(c);
+    apc_free(uid);
+    /* matches in two captures cannot go to one file */
+    ingest(corpus("zeek/http_bro.org.pcap"));
+    int64_t id2;
+    assert_int_equal(apc_search_start(ctx, "tcp.flags.syn == 1", NULL, &id2), 0);
+    apc_search_meta_free(wait_search(id2));
+    assert_int_equal(apc_search_export(ctx, id2, NULL, 0, &uid), APC_ENOTSUP);
+    char want[200];
+    snprintf(want, sizeof want,
+             "search %lld matched packets in several captures; one export file holds one "
+             "capture: export each with capture_export and the search's filter",
+             (long long)id2);
+    assert_string_equal(apc_last_error_message(), want);
+    int64_t id3;
+    assert_int_equal(apc_search_start(ctx, "proc.name == \"none\"", NULL, &id3), 0);
+    apc_search_meta_free(wait_search(id3));
+    assert_int_equal(apc_search_export(ctx, id3, NULL, 0, &uid), APC_ENOTFOUND);
+    assert_int_equal(apc_search_export(ctx, 999, NULL, 0, &uid), APC_ENOTFOUND);
+    assert_string_equal(apc_last_error_message(), "search 999 not found");
+    apc_search_meta_free(m);
+}
+
 static void test_lifecycle(void **state)
 {
     (void)state;
@@ -363,6 +444,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_matches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_planner_vs_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_filter_capture, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_export_filter, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_search_export, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_delete_running, setup, teardown),
     };
