@@ -101,6 +101,8 @@ static int room(apc__ngw_t *w, size_t n)
 
 static void put(apc__ngw_t *w, const void *p, size_t n)
 {
+    if (!n)
+        return; /* p may be NULL (end-of-options has no value) */
     memcpy(w->buf + w->len, p, n);
     w->len += n;
 }
