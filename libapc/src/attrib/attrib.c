@@ -7,8 +7,10 @@
  * matched by tuple (confidence "tuple").
  */
 #include "attrib/attrib.h"
+#include "attrib/attrib_int.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -28,29 +30,6 @@
 #define BURST_NS 2000000LL /* every 2 ms for a while after a process started */
 #define BURST_LEN_NS 300000000LL
 #define KEEP_NS 120000000000LL /* keep a closed socket's owner 2 minutes */
-
-typedef struct inomap {
-    uint32_t *ino;
-    int64_t *pid;
-    size_t cap, n;
-} inomap_t;
-
-struct apc__attrib {
-    apc_ctx_t *ctx;
-    int refs;
-    const char *backend, *reason;
-    apc__proctab_t *procs;
-    apc__socktab_t *socks;
-    inomap_t inodes;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    pthread_mutex_t scan_lock; /* one rescan at a time (the inode map is not shared) */
-    _Atomic int64_t last_sync; /* last rescan made for a packet nobody owned */
-    int kicked;
-    atomic_int stop;
-    apc__attrib_t *next;
-};
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static apc__attrib_t *g_list;
@@ -140,7 +119,7 @@ static void on_fd(int64_t pid, uint32_t inode, void *payload)
 
 static void rescan_locked(apc__attrib_t *a);
 
-static void rescan(apc__attrib_t *a)
+void apc__attrib_rescan(apc__attrib_t *a)
 {
     pthread_mutex_lock(&a->scan_lock);
     rescan_locked(a);
@@ -171,6 +150,8 @@ static void rescan_locked(apc__attrib_t *a)
         memcpy(k.laddr, s->src, 16);
         memcpy(k.raddr, s->dst, 16);
         apc__socktab_put(a->socks, &k, pid, 0, now);
+        if (a->ebpf && s->cookie)
+            apc__attrib_ebpf_seed(a, s->cookie, pid);
     }
     free(sc.v);
 }
@@ -191,7 +172,7 @@ static void *run(void *arg)
     apc__attrib_t *a = arg;
     int64_t last_expire = now_ns(), burst_until = 0;
     while (!atomic_load(&a->stop)) {
-        rescan(a);
+        apc__attrib_rescan(a);
         int64_t now = now_ns();
         if (now - last_expire > 10000000000LL) {
             apc__socktab_expire(a->socks, now - KEEP_NS);
@@ -243,18 +224,34 @@ int apc__attrib_acquire(apc_ctx_t *ctx, int no_ebpf, apc__attrib_t **out)
     }
     a->ctx = ctx;
     a->refs = 1;
-    a->backend = "procfs";
-    a->reason = no_ebpf ? "forced by CAPTURE_FLAG_NO_EBPF"
-                        : "the eBPF backend is not built in this version";
     pthread_mutex_init(&a->lock, NULL);
     pthread_cond_init(&a->wake, NULL);
     pthread_mutex_init(&a->scan_lock, NULL);
-    rescan(a);
-    if (!apc__proctab_set_hook(a->procs, on_procev, a))
-        a->reason = "eBPF backend not built; process events unavailable, /proc polled";
-    int e = pthread_create(&a->thread, NULL, run, a);
+    pthread_mutex_init(&a->mlock, NULL);
+    a->netns = apc__netns_cookie();
+    /* eBPF when it loads, else procfs; the reason says which and why. */
+    if (no_ebpf) {
+        a->backend = "procfs";
+        a->reason = "forced by CAPTURE_FLAG_NO_EBPF";
+    } else if (apc__attrib_ebpf_start(a) == 0) {
+        a->backend = "ebpf";
+        a->reason = a->why;
+    } else {
+        a->backend = "procfs";
+        size_t l = strlen(a->why);
+        snprintf(a->why + l, sizeof a->why - l, "; procfs backend used");
+        a->reason = a->why;
+        apc__log(ctx, APC_LOG_WARN, "attribution: %s", a->why);
+    }
+    apc__attrib_rescan(a); /* seeds the sockets that exist already */
+    if (!a->ebpf && !apc__proctab_set_hook(a->procs, on_procev, a))
+        a->reason = no_ebpf ? "forced by CAPTURE_FLAG_NO_EBPF; process events unavailable, /proc "
+                              "polled"
+                            : "eBPF unavailable and process events unavailable, /proc polled";
+    int e = pthread_create(&a->thread, NULL, a->ebpf ? apc__attrib_ebpf_run : run, a);
     if (e) {
         apc__proctab_set_hook(a->procs, NULL, NULL);
+        apc__attrib_ebpf_stop(a);
         apc__socktab_free(a->socks);
         free(a);
         pthread_mutex_unlock(&g_lock);
@@ -275,6 +272,8 @@ static void destroy(apc__attrib_t *a)
     pthread_cond_signal(&a->wake);
     pthread_mutex_unlock(&a->lock);
     pthread_join(a->thread, NULL);
+    apc__attrib_ebpf_stop(a);
+    pthread_mutex_destroy(&a->mlock);
     apc__socktab_free(a->socks);
     free(a->inodes.ino);
     free(a->inodes.pid);
@@ -323,6 +322,10 @@ void apc__attrib_lookup(apc__attrib_t *a, const apc__pkt_t *d, int64_t ts_ns, ap
     memset(r, 0, sizeof *r);
     if (!d->ip_ver || !d->has_l4 || (d->ip_proto != 6 && d->ip_proto != 17))
         return;
+    if (a->ebpf && apc__attrib_ebpf_lookup(a, d, r)) {
+        r->process_id = apc__proctab_process_id(a->procs, r->pid);
+        return;
+    }
     int64_t pid = 0, tid = 0;
     int dir = 0;
     if (!apc__socktab_find(a->socks, d->ip_proto, d->ip_ver, d->src, d->sport, d->dst, d->dport,
@@ -334,7 +337,7 @@ void apc__attrib_lookup(apc__attrib_t *a, const apc__pkt_t *d, int64_t ts_ns, ap
         if (now - atomic_load(&a->last_sync) < 5000000LL)
             return;
         atomic_store(&a->last_sync, now);
-        rescan(a);
+        apc__attrib_rescan(a);
         if (!apc__socktab_find(a->socks, d->ip_proto, d->ip_ver, d->src, d->sport, d->dst, d->dport,
                                &pid, &tid, &dir))
             return;
