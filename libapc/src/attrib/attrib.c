@@ -318,11 +318,10 @@ void apc__attrib_shutdown(apc_ctx_t *ctx)
 
 void apc__attrib_lookup(apc__attrib_t *a, const apc__pkt_t *d, int64_t ts_ns, apc__attr_t *r)
 {
-    (void)ts_ns;
     memset(r, 0, sizeof *r);
     if (!d->ip_ver || !d->has_l4 || (d->ip_proto != 6 && d->ip_proto != 17))
         return;
-    if (a->ebpf && apc__attrib_ebpf_lookup(a, d, r)) {
+    if (a->ebpf && apc__attrib_ebpf_lookup(a, d, ts_ns, r)) {
         r->process_id = apc__proctab_process_id(a->procs, r->pid);
         return;
     }

@@ -38,6 +38,7 @@
 #define PUT_EVERY_NS 1000000000LL /* refresh a socket's tuple entry once a second */
 #define RESCAN_MIN_NS 5000000LL   /* rescans for unknown owners: at most every 5 ms */
 #define RESCAN_EVERY_NS 1000000000LL
+#define WAIT_NS 5000000LL /* how long a packet waits for its socket hook (see lookup) */
 
 static int64_t mono_ns(void)
 {
@@ -195,7 +196,23 @@ static int score(const apc__pmev_t *e, uint64_t my_netns)
     return s + (e->dir == APC_EV_OUT);
 }
 
-int apc__attrib_ebpf_lookup(apc__attrib_t *a, const apc__pkt_t *d, apc__attr_t *r)
+static size_t best_of(const apc__pmev_t *ev, size_t n, uint64_t my)
+{
+    size_t b = 0;
+    for (size_t i = 1; i < n; i++)
+        if (score(&ev[i], my) > score(&ev[b], my))
+            b = i;
+    return b;
+}
+
+static int64_t real_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+int apc__attrib_ebpf_lookup(apc__attrib_t *a, const apc__pkt_t *d, int64_t ts_ns, apc__attr_t *r)
 {
     uint64_t key = apc__pm_key_pkt(d);
     if (!key)
@@ -204,7 +221,21 @@ int apc__attrib_ebpf_lookup(apc__attrib_t *a, const apc__pkt_t *d, apc__attr_t *
     apc__pmev_t ev[APC_PM_WAYS];
     pthread_mutex_lock(&a->mlock);
     size_t n = apc__pm_find(a->match, key, mono_ns(), ev, APC_PM_WAYS);
-    if (!n) { /* not drained yet: ingress reaches libpcap before the socket */
+    /* No event of a socket of our namespace yet: the ring buffer may not be drained (ingress
+     * packets reach libpcap before the socket's hook), and for a packet captured moments ago
+     * the hook may not even have run (veth: the peer's backlog). Drain, and for a packet
+     * younger than WAIT_NS wait until it is that old: the writer then runs at most WAIT_NS
+     * behind real time, whatever the traffic. */
+    for (int tries = 0; !n || score(&ev[best_of(ev, n, my)], my) < 4; tries++) {
+        if (tries) {
+            int64_t age = real_ns() - ts_ns;
+            if (age < 0 || age >= WAIT_NS || tries > 100)
+                break;
+            pthread_mutex_unlock(&a->mlock);
+            struct timespec w = {0, WAIT_NS - age < 200000 ? WAIT_NS - age : 200000};
+            nanosleep(&w, NULL);
+            pthread_mutex_lock(&a->mlock);
+        }
         apc__ebpf_consume(a->ebpf);
         n = apc__pm_find(a->match, key, mono_ns(), ev, APC_PM_WAYS);
     }
@@ -212,10 +243,7 @@ int apc__attrib_ebpf_lookup(apc__attrib_t *a, const apc__pkt_t *d, apc__attr_t *
         pthread_mutex_unlock(&a->mlock);
         return 0;
     }
-    const apc__pmev_t *b = &ev[0];
-    for (size_t i = 1; i < n; i++)
-        if (score(&ev[i], my) > score(b, my))
-            b = &ev[i];
+    const apc__pmev_t *b = &ev[best_of(ev, n, my)];
     uint32_t pid = b->owner_pid, tid = b->owner_tid;
     if (!pid)
         apc__cc_get(a->cookies, b->cookie, &pid, &tid);
