@@ -36,10 +36,13 @@ typedef struct scan_state {
     apc__fconn_t *conns; /* by id; conns[i].id == 0 when absent */
     size_t n_conns;
     int uses_proc;
+    int needs_decode;
     int frozen;     /* the capture no longer changes: spans may be used and built */
     int have_spans; /* conns[].first_id/last_id and the no-connection span are loaded */
     int build;      /* this scan records spans (a full scan of a frozen capture) */
     int indexed;    /* only the candidate connections are loaded; the others are false */
+    int64_t *cand;  /* indexed: the candidate connection ids */
+    size_t n_cand;
     uint64_t nc_first, nc_last; /* packets without a connection (0, 0: none) */
     apc__fproc_t procs[PROC_CACHE];
     size_t n_procs, next_proc;
@@ -53,6 +56,22 @@ static int tree_uses_proc(const apc__fnode_t *n)
     if (n->field && n->field->id >= F_PROC_ID && n->field->id <= F_PROC_PPID)
         return 1;
     return tree_uses_proc(n->a) || tree_uses_proc(n->b);
+}
+
+/* Whether answering the tree needs the decoded headers, or only the raw bytes and the
+ * record (frame contains/matches, frame lengths, thread id, bpf()). */
+static int tree_needs_decode(const apc__fnode_t *n)
+{
+    if (!n)
+        return 0;
+    if (n->field) {
+        int id = n->field->id;
+        if (n->field->src != FS_REC && id != F_FRAME && id != F_FRAME_LEN &&
+            id != F_FRAME_CAP_LEN && id != F_THREAD_TID && id != F_CONN_ID && id != F_CONN_BYTES &&
+            id != F_CONN_PACKETS)
+            return 1;
+    }
+    return tree_needs_decode(n->a) || tree_needs_decode(n->b);
 }
 
 static void proc_clear(apc__fproc_t *p)
@@ -259,7 +278,12 @@ static void plan_range(scan_state_t *st, apc__fpkt_t *p, uint64_t *lo, uint64_t 
     *hi = 0;
     memset(p, 0, sizeof *p);
     p->level = LV_CONN;
-    for (size_t i = 1; i < st->n_conns; i++) {
+    /* indexed: visit the candidates only (the array is mostly untouched zero pages) */
+    size_t n = st->indexed ? st->n_cand : st->n_conns;
+    for (size_t k = st->indexed ? 0 : 1; k < n; k++) {
+        size_t i = st->indexed ? (size_t)st->cand[k] : k;
+        if (i >= st->n_conns)
+            continue;
         apc__fconn_t *c = &st->conns[i];
         if (!c->id || !c->first_id)
             continue;
@@ -321,6 +345,12 @@ static int load_candidates(scan_state_t *st, const apc__idset_t *set)
     st->n_conns = (size_t)max + 1;
     st->indexed = 1;
     st->have_spans = 1;
+    st->cand = malloc((set->n ? set->n : 1) * sizeof *st->cand);
+    if (!st->cand)
+        return apc__err(APC_ENOMEM, "out of memory");
+    if (set->n)
+        memcpy(st->cand, set->ids, set->n * sizeof *st->cand);
+    st->n_cand = set->n;
     sqlite3_stmt *qc, *qs;
     r = apc__sql_prepare(st->db, "reading connections", CONN_COLS "WHERE capture_id=? AND id=?",
                          &qc);
@@ -410,6 +440,7 @@ static int load(scan_state_t *st)
     }
     sqlite3_finalize(q);
     st->uses_proc = s->filter && tree_uses_proc(s->filter->root);
+    st->needs_decode = s->filter && tree_needs_decode(s->filter->root);
     st->frozen = state != APC_STATE_ACTIVE;
     int spans = st->frozen ? spans_complete(st) : 0;
     if (spans < 0)
@@ -436,6 +467,7 @@ static void unload(scan_state_t *st)
     for (size_t i = 0; i < st->n_procs; i++)
         proc_clear(&st->procs[i]);
     free(st->conns);
+    free(st->cand);
     free(st->linktypes);
     apc__segscan_close(&st->seg);
     if (st->db)
@@ -490,7 +522,8 @@ static int judge(scan_state_t *st, apc__fpkt_t *p, const apc__idxrec_t *rec, int
     p->pid = sr.pid;
     p->tid = sr.tid;
     p->app.done = 0;
-    apc__decode(&p->d, sr.data, sr.caplen, sr.wirelen, p->linktype);
+    if (st->needs_decode)
+        apc__decode(&p->d, sr.data, sr.caplen, sr.wirelen, p->linktype);
     v = apc__flt_eval(f, p);
     return v == TV_TRUE;
 }
