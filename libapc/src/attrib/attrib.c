@@ -244,10 +244,13 @@ int apc__attrib_acquire(apc_ctx_t *ctx, int no_ebpf, apc__attrib_t **out)
         apc__log(ctx, APC_LOG_WARN, "attribution: %s", a->why);
     }
     apc__attrib_rescan(a); /* seeds the sockets that exist already */
-    if (!a->ebpf && !apc__proctab_set_hook(a->procs, on_procev, a))
-        a->reason = no_ebpf ? "forced by CAPTURE_FLAG_NO_EBPF; process events unavailable, /proc "
-                              "polled"
-                            : "eBPF unavailable and process events unavailable, /proc polled";
+    if (!a->ebpf && !apc__proctab_set_hook(a->procs, on_procev, a)) {
+        if (no_ebpf)
+            a->reason = "forced by CAPTURE_FLAG_NO_EBPF; process events unavailable, /proc polled";
+        else
+            strncat(a->why, "; process events unavailable, /proc polled",
+                    sizeof a->why - strlen(a->why) - 1);
+    }
     int e = pthread_create(&a->thread, NULL, a->ebpf ? apc__attrib_ebpf_run : run, a);
     if (e) {
         apc__proctab_set_hook(a->procs, NULL, NULL);

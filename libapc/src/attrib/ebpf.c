@@ -51,11 +51,29 @@ int apc__cgroup2_root_parse(const char *mounts, char *buf, size_t n)
     return apc__err(APC_ENOTFOUND, "no cgroup2 file system in /proc/mounts");
 }
 
+static int root_from(const char *mounts, char *buf, size_t n);
+
 int apc__cgroup2_root(char *buf, size_t n)
 {
-    FILE *f = fopen("/proc/mounts", "r");
+    int rc = root_from("/proc/mounts", buf, n);
+    if (rc == 0 || rc != APC_ENOTFOUND)
+        return rc;
+    /* Our mount namespace has none (`ip netns exec` mounts a sysfs of its own): the hierarchy
+     * of init's mount namespace, reached through its root. */
+    char p[4096];
+    rc = root_from("/proc/1/mounts", p, sizeof p);
+    if (rc < 0)
+        return apc__err(APC_ENOTFOUND, "no cgroup2 file system in /proc/mounts or /proc/1/mounts");
+    if ((size_t)snprintf(buf, n, "/proc/1/root%s", p) >= n)
+        return apc__err(APC_ELIMIT, "cgroup2 mount point too long");
+    return 0;
+}
+
+static int root_from(const char *mounts, char *buf, size_t n)
+{
+    FILE *f = fopen(mounts, "r");
     if (!f)
-        return apc__err_errno(errno, "opening /proc/mounts");
+        return apc__err_errno(errno, "opening %s", mounts);
     size_t cap = 65536, len = 0;
     char *text = malloc(cap);
     int rc = text ? 0 : apc__err(APC_ENOMEM, "out of memory");
@@ -184,7 +202,7 @@ int apc__ebpf_open(apc__ebpf_cb cb, void *payload, apc__ebpf_t **out, char *why,
     e->payload = payload;
     int rc = apc__cgroup2_root(e->cgroup, sizeof e->cgroup);
     if (rc < 0) {
-        snprintf(why, n, "eBPF: no cgroup v2 hierarchy is mounted (/proc/mounts)");
+        snprintf(why, n, "eBPF: no cgroup v2 hierarchy is mounted (/proc/mounts, /proc/1/mounts)");
         free(e);
         return rc;
     }
