@@ -113,7 +113,7 @@ int apc__search_wait_end(apc_ctx_t *ctx, int64_t id, int timeout_ms)
         for (a = reg; a; a = a->next)
             if (a->ctx == ctx && a->id == id)
                 break;
-        if (!a)
+        if (!a || a->ended)
             break;
         if (timeout_ms < 0) {
             pthread_cond_wait(&reg_cond, &reg_lock);
@@ -137,7 +137,8 @@ typedef struct job {
     apc__filter_t *flt;
     apc__scan_t *scan;
     uint64_t total, scanned_before, matches, committed;
-    int64_t *pending; /* capture_id, packet_id pairs */
+    apc__span_index_t *index; /* collected by a full scan; stored after the search ends */
+    int64_t *pending;         /* capture_id, packet_id pairs */
     size_t n_pending, cap_pending;
     apc_time_t last_flush;
 } job_t;
@@ -284,10 +285,17 @@ static int run(job_t *j, const volatile int *cancelled)
         s.on_match = on_match;
         s.on_progress = on_progress;
         s.payload = j;
+        s.defer_index = !j->index;
         j->scan = &s;
         r = apc__search_scan(&s);
         j->scan = NULL;
         j->scanned_before += s.scanned;
+        if (s.pending_index) {
+            if (!j->index)
+                j->index = s.pending_index;
+            else
+                apc__search_index_save(j->ctx, s.pending_index);
+        }
         if (r == APC_ENOTFOUND) /* deleted while we ran: nothing of it to search */
             r = 0;
     }
@@ -321,6 +329,12 @@ static void job_fn(void *arg, const volatile int *cancelled)
             (int64_t)scanned_now(j), msg, j->id);
         apc__db_put(j->ctx->store, j->db);
     }
+    pthread_mutex_lock(&reg_lock);
+    j->active->ended = 1;
+    pthread_cond_broadcast(&reg_cond);
+    pthread_mutex_unlock(&reg_lock);
+    /* The search has its final state; now make later searches of that capture fast. */
+    apc__search_index_save(j->ctx, j->index);
     apc__flt_free(j->flt);
     free(j->pending);
     free(j->filter);

@@ -11,6 +11,7 @@ typedef struct apc__search_active {
     apc_ctx_t *ctx;
     int64_t id;
     volatile int cancel;
+    int ended; /* its final state is stored (it may still be writing the span index) */
     struct apc__search_active *next;
 } apc__search_active_t;
 

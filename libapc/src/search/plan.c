@@ -206,30 +206,41 @@ int apc__plan_candidates(sqlite3 *db, int64_t capture_id, const apc__fnode_t *ro
     return r;
 }
 
-static int put_key(sqlite3_stmt *q, sqlite3 *db, int64_t capture_id, const uint8_t *key, size_t len,
-                   int64_t conn_id)
+/* One key row; rows are inserted in key order, which keeps the B-tree appending instead of
+ * splitting pages at random (several times faster for a large capture). */
+typedef struct keyrow {
+    uint8_t key[17];
+    uint8_t len;
+    int64_t conn_id;
+} keyrow_t;
+
+static int cmp_row(const void *a, const void *b)
 {
-    sqlite3_bind_int64(q, 1, capture_id);
-    sqlite3_bind_blob(q, 2, key, (int)len, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 3, conn_id);
-    int rc = sqlite3_step(q);
-    sqlite3_reset(q);
-    return rc == SQLITE_DONE ? 0 : apc__db_err(db, rc, "storing connection keys");
+    const keyrow_t *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->key, y->key, n);
+    if (c)
+        return c;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    return x->conn_id < y->conn_id ? -1 : x->conn_id > y->conn_id;
+}
+
+static void add_row(keyrow_t *rows, size_t *n, const uint8_t *key, size_t len, int64_t conn_id)
+{
+    memcpy(rows[*n].key, key, len);
+    rows[*n].len = (uint8_t)len;
+    rows[*n].conn_id = conn_id;
+    (*n)++;
 }
 
 int apc__plan_save_keys(sqlite3 *db, int64_t capture_id, const apc__fconn_t *conns, size_t n)
 {
-    sqlite3_stmt *q;
-    int r = apc__sql_exec(db, "storing connection keys",
-                          "DELETE FROM search_conn_keys WHERE capture_id=?", "i", capture_id);
-    if (r == 0)
-        r = apc__sql_prepare(db, "storing connection keys",
-                             "INSERT OR IGNORE INTO search_conn_keys(capture_id, key, conn_id) "
-                             "VALUES(?,?,?)",
-                             &q);
-    if (r < 0)
-        return r;
-    for (size_t i = 1; r == 0 && i < n; i++) {
+    keyrow_t *rows = malloc((n ? n : 1) * 4 * sizeof *rows);
+    if (!rows)
+        return apc__err(APC_ENOMEM, "out of memory for %zu connection keys", n * 4);
+    size_t nr = 0;
+    for (size_t i = 1; i < n; i++) {
         const apc__fconn_t *c = &conns[i];
         if (!c->id)
             continue;
@@ -237,20 +248,38 @@ int apc__plan_save_keys(sqlite3 *db, int64_t capture_id, const apc__fconn_t *con
         size_t alen = c->ip_ver == 4 ? 4 : 16;
         key[0] = 'a';
         memcpy(key + 1, c->src, alen);
-        r = put_key(q, db, capture_id, key, 1 + alen, c->id);
+        add_row(rows, &nr, key, 1 + alen, c->id);
         memcpy(key + 1, c->dst, alen);
-        if (r == 0)
-            r = put_key(q, db, capture_id, key, 1 + alen, c->id);
+        add_row(rows, &nr, key, 1 + alen, c->id);
         if (c->proto == 6 || c->proto == 17) {
             uint16_t ports[2] = {htons(c->sport), htons(c->dport)};
             key[0] = 'p';
             key[1] = (uint8_t)c->proto;
-            for (int k = 0; r == 0 && k < 2; k++) {
+            for (int k = 0; k < 2; k++) {
                 memcpy(key + 2, &ports[k], 2);
-                r = put_key(q, db, capture_id, key, 4, c->id);
+                add_row(rows, &nr, key, 4, c->id);
             }
         }
     }
+    qsort(rows, nr, sizeof *rows, cmp_row);
+    sqlite3_stmt *q = NULL;
+    int r = apc__sql_exec(db, "storing connection keys",
+                          "DELETE FROM search_conn_keys WHERE capture_id=?", "i", capture_id);
+    if (r == 0)
+        r = apc__sql_prepare(db, "storing connection keys",
+                             "INSERT OR IGNORE INTO search_conn_keys(capture_id, key, conn_id) "
+                             "VALUES(?,?,?)",
+                             &q);
+    for (size_t i = 0; r == 0 && i < nr; i++) {
+        sqlite3_bind_int64(q, 1, capture_id);
+        sqlite3_bind_blob(q, 2, rows[i].key, rows[i].len, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 3, rows[i].conn_id);
+        int rc = sqlite3_step(q);
+        sqlite3_reset(q);
+        if (rc != SQLITE_DONE)
+            r = apc__db_err(db, rc, "storing connection keys");
+    }
     sqlite3_finalize(q);
+    free(rows);
     return r;
 }

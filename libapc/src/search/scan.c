@@ -215,10 +215,9 @@ static int load_spans(scan_state_t *st)
     return 0;
 }
 
-static int save_spans(scan_state_t *st)
+static int save_index(sqlite3 *db, const apc__span_index_t *st)
 {
-    sqlite3 *db = st->db;
-    int64_t cap = st->s->capture_id;
+    int64_t cap = st->capture_id;
     int r = apc__sql_begin(db);
     if (r < 0)
         return r;
@@ -394,6 +393,19 @@ static int load_candidates(scan_state_t *st, const apc__idset_t *set)
     sqlite3_finalize(qc);
     sqlite3_finalize(qs);
     return 0;
+}
+
+void apc__search_index_save(apc_ctx_t *ctx, apc__span_index_t *ix)
+{
+    if (!ix)
+        return;
+    sqlite3 *db = apc__db_get(ctx->store);
+    if (db) {
+        save_index(db, ix);
+        apc__db_put(ctx->store, db);
+    }
+    free(ix->conns);
+    free(ix);
 }
 
 static int load(scan_state_t *st)
@@ -588,8 +600,23 @@ int apc__search_scan(apc__scan_t *s)
         if (r == 0 && s->on_progress)
             r = s->on_progress(s->payload);
     }
-    if (r == 0 && st && st->build)
-        save_spans(st); /* only an optimisation: a failure to store it is not the scan's */
+    if (r == 0 && st && st->build) {
+        /* only an optimisation: a failure to store it is not the scan's */
+        apc__span_index_t *ix = calloc(1, sizeof *ix);
+        if (ix) {
+            ix->capture_id = s->capture_id;
+            ix->packets = st->packets;
+            ix->conns = st->conns;
+            ix->n_conns = st->n_conns;
+            ix->nc_first = st->nc_first;
+            ix->nc_last = st->nc_last;
+            st->conns = NULL;
+            if (s->defer_index)
+                s->pending_index = ix;
+            else
+                apc__search_index_save(s->ctx, ix);
+        }
+    }
 out:
     if (st)
         unload(st);

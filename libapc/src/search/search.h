@@ -15,6 +15,19 @@
 /* Called for each match in packet order; a negative return stops the scan with that code. */
 typedef int (*apc__search_match_fn)(int64_t capture_id, int64_t packet_id, void *payload);
 
+/* The connection span and key index a full scan of a frozen capture collected. */
+typedef struct apc__span_index {
+    int64_t capture_id;
+    uint64_t packets;
+    apc__fconn_t *conns; /* by id, first_id/last_id filled */
+    size_t n_conns;
+    uint64_t nc_first, nc_last;
+} apc__span_index_t;
+
+/* Stores ix (search_conn_spans, search_conn_keys) and frees it. Errors are ignored: the
+ * index only makes later searches faster. NULL-safe. */
+void apc__search_index_save(apc_ctx_t *ctx, apc__span_index_t *ix);
+
 typedef struct apc__scan {
     apc_ctx_t *ctx;
     const apc__filter_t *filter; /* NULL or empty: every packet matches */
@@ -27,6 +40,10 @@ typedef struct apc__scan {
     /* out: packets looked at so far (updated as the scan runs, for progress) */
     volatile uint64_t scanned;
     uint64_t bytes_read; /* packets whose bytes had to be read (planner statistics) */
+    /* 0: a full scan stores the index it collected before returning; 1: it hands it over in
+     * pending_index for the caller to store (apc__search_index_save) after its own work */
+    int defer_index;
+    apc__span_index_t *pending_index;
 } apc__scan_t;
 
 /* Scans capture s->capture_id (its committed packets). The filter is evaluated per
