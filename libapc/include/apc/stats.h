@@ -85,6 +85,9 @@ typedef struct apc_stats_query {
     size_t nbuckets;
     apc_stats_bucket_t *buckets; /* oldest first, empty buckets included */
     apc_stats_tops_t ips, ports, protocols, processes;
+    /* 1 when the buckets add up to every packet under the key. Keys that never carried a
+     * share of their capture keep exact totals but no (or partial) buckets: docs/stats.md. */
+    int series_complete;
 } apc_stats_query_t;
 
 APC_API void apc_stats_query_free(apc_stats_query_t *q);

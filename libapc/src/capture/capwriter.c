@@ -56,6 +56,7 @@ struct apc__capw {
     uint64_t c_packets, c_seg_count, c_seg_bytes;
     int64_t c_time;   /* monotonic time of the last commit */
     uint64_t c_bytes; /* packet bytes at the last commit */
+    uint64_t space_checked; /* packet bytes when the free space was last looked at */
     int broken;
 };
 
@@ -233,6 +234,26 @@ static procent_t *find_proc(apc__capw_t *w, int64_t process_id)
     return NULL;
 }
 
+/* Stop while the filesystem still has room for the store's own last writes (marking the
+ * capture failed, WAL checkpoints), rather than filling it to the last byte. */
+#define MIN_FREE_BYTES (32ULL << 20)
+/* Packet bytes stored between two looks at the free space. */
+#define SPACE_CHECK_BYTES (4ULL << 20)
+
+static int check_free_space(apc__capw_t *w)
+{
+    struct statvfs sv;
+    if (statvfs(w->dir, &sv) != 0)
+        return 0; /* cannot tell: the writes themselves will report a full disk */
+    unsigned long long avail = (unsigned long long)sv.f_bavail * sv.f_frsize;
+    if (avail < MIN_FREE_BYTES)
+        return apc__err(-ENOSPC,
+                        "disk full: %llu KiB left on the filesystem of '%s' (the capture stops "
+                        "below %llu MiB); packets up to the last commit are kept",
+                        avail >> 10, w->dir, MIN_FREE_BYTES >> 20);
+    return 0;
+}
+
 int apc__capw_add(apc__capw_t *w, const apc__cappkt_t *p, const apc__pkt_t *d)
 {
     if (p->iface >= w->n_ifaces)
@@ -274,6 +295,11 @@ int apc__capw_add(apc__capw_t *w, const apc__cappkt_t *p, const apc__pkt_t *d)
     int r = apc__segw_append(w->seg, &sp, &ir.loc);
     if (r == 0)
         r = apc__idxw_append(w->idx, &ir);
+    if (r == 0 && w->bytes - w->space_checked >= SPACE_CHECK_BYTES) {
+        /* Between commits too: a fast source fills a disk in less than a second. */
+        w->space_checked = w->bytes;
+        r = check_free_space(w);
+    }
     if (r < 0) {
         w->broken = 1;
         return r;
@@ -510,24 +536,6 @@ static int write_procs(apc__capw_t *w)
     return r;
 }
 
-/* Stop while the filesystem still has room for the store's own last writes (marking the
- * capture failed, WAL checkpoints), rather than filling it to the last byte. */
-#define MIN_FREE_BYTES (8ULL << 20)
-
-static int check_free_space(apc__capw_t *w)
-{
-    struct statvfs sv;
-    if (statvfs(w->dir, &sv) != 0)
-        return 0; /* cannot tell: the writes themselves will report a full disk */
-    unsigned long long avail = (unsigned long long)sv.f_bavail * sv.f_frsize;
-    if (avail < MIN_FREE_BYTES)
-        return apc__err(-ENOSPC,
-                        "disk full: %llu KiB left on the filesystem of '%s' (the capture stops "
-                        "below %llu MiB); packets up to the last commit are kept",
-                        avail >> 10, w->dir, MIN_FREE_BYTES >> 20);
-    return 0;
-}
-
 static int commit(apc__capw_t *w, uint64_t progress_bytes, int final_state, const char *error,
                   uint64_t error_offset)
 {
@@ -570,6 +578,8 @@ static int commit(apc__capw_t *w, uint64_t progress_bytes, int final_state, cons
         r = write_procs(w);
     if (r == 0)
         r = apc__statsagg_commit(w->stats, w->db); /* after write_ips: IP keys are ips.id */
+    if (r == 0 && final_state)
+        r = apc__statsagg_finish(w->stats, w->db);
     if (r == 0) {
         uint64_t conns = apc__flow_next_id(w->flows) - 1;
         if (final_state)
@@ -627,9 +637,16 @@ static int mark_failed(apc_ctx_t *ctx, int64_t id, const char *error)
     sqlite3 *db = apc__db_get(ctx->store);
     if (!db)
         return APC_ESTORE;
-    int r = apc__sql_exec(db, "marking a capture failed",
-                          "UPDATE captures SET state=?, error=?, end_time=? WHERE id=?", "itii",
+    const char *sql = "UPDATE captures SET state=?, error=?, end_time=? WHERE id=?";
+    int r = apc__sql_exec(db, "marking a capture failed", sql, "itii", (int64_t)APC_STATE_FAILED,
+                          error, now_ns(), id);
+    if (r == -ENOSPC) {
+        /* A full disk: the write-ahead log may hold the space a failed commit took; give it
+         * back and try once more. */
+        sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+        r = apc__sql_exec(db, "marking a capture failed", sql, "itii",
                           (int64_t)APC_STATE_FAILED, error, now_ns(), id);
+    }
     apc__db_put(ctx->store, db);
     return r;
 }

@@ -111,6 +111,7 @@ static cJSON *json_query(const apc_stats_query_t *q)
     e |= add_tops(o, "TopPorts", &q->ports);
     e |= add_tops(o, "TopProtocols", &q->protocols);
     e |= add_tops(o, "TopProcesses", &q->processes);
+    e |= apc__json_add_i64(o, "SeriesComplete", q->series_complete);
     if (e) {
         cJSON_Delete(o);
         return NULL;

@@ -16,12 +16,26 @@ const int64_t apc__stats_level_ns[APC__STATS_LEVELS] = {1000000000LL, 60 * 10000
 
 typedef struct ent {
     uint8_t used, kind, level, ver; /* ver: 4 or 6 for IP keys */
+    uint8_t series;                 /* totals entries: the key's series rows are written */
     uint8_t addr[16];               /* IP keys */
     int64_t key;                    /* other keys */
     int64_t t;                      /* bucket start, ns */
     uint64_t packets, bytes;
     int64_t first, last;
 } ent_t;
+
+typedef struct held {
+    int64_t t; /* minute bucket start */
+    uint64_t packets, bytes;
+} held_t;
+
+typedef struct cum {
+    ent_t k; /* kind, ver, addr, key; level/t unused */
+    uint64_t packets;
+    int series; /* rows are written directly */
+    held_t *held;
+    size_t nheld;
+} cum_t;
 
 typedef struct ipid {
     uint8_t ver, addr[16];
@@ -33,9 +47,14 @@ struct apc__statsagg {
     ent_t *slots;
     size_t cap, count;
     uint64_t new_conns;
+    uint64_t packets; /* every packet of the capture so far */
     int oom;
     ipid_t *ips; /* ips.id of addresses already written, kept across commits */
     size_t ips_cap, ips_count;
+    /* Keys across commits: how many packets each has had, and, until it has
+     * APC__STATS_SERIES_MIN, its minute buckets held back (see hold_or_write). */
+    struct cum *cum;
+    size_t cum_cap, cum_count;
 };
 
 apc__statsagg_t *apc__statsagg_new(int64_t capture_id)
@@ -59,6 +78,9 @@ void apc__statsagg_free(apc__statsagg_t *a)
         return;
     free(a->slots);
     free(a->ips);
+    for (size_t i = 0; i < a->cum_cap; i++)
+        free(a->cum[i].held);
+    free(a->cum);
     free(a);
 }
 
@@ -169,6 +191,10 @@ void apc__statsagg_packet(apc__statsagg_t *a, const apc__pkt_t *d, int64_t ts_ns
     k.t = floor_to(ts_ns, apc__stats_level_ns[0]);
     k.kind = APC__SK_ALL;
     count_key(a, &k, 0, ts_ns, wirelen);
+    /* Keys count in 1-minute buckets: per-second series per address or port would cost more
+     * rows than the packets they describe (docs/stats.md, "Precision"). */
+    k.level = APC__STATS_KEY_LEVEL;
+    k.t = floor_to(ts_ns, apc__stats_level_ns[APC__STATS_KEY_LEVEL]);
     k.kind = APC__SK_PROTO;
     count_key(a, &k, d->ip_ver ? d->ip_proto : -1, ts_ns, wirelen);
     if (process_id > 0) {
@@ -176,6 +202,7 @@ void apc__statsagg_packet(apc__statsagg_t *a, const apc__pkt_t *d, int64_t ts_ns
         count_key(a, &k, process_id, ts_ns, wirelen);
     }
     a->new_conns += new_conn ? 1 : 0;
+    a->packets++;
     if (!d->ip_ver)
         return;
     if (d->has_l4 && (d->ip_proto == 6 || d->ip_proto == 17)) {
@@ -342,6 +369,138 @@ static int prepare_all(writer_t *w)
     return r;
 }
 
+static uint64_t key_hash(const ent_t *e)
+{
+    return e->kind == APC__SK_IP ? addr_hash(e->ver, e->addr) ^ 0x5bd1e995ULL
+                                 : mix((uint64_t)e->key ^ ((uint64_t)e->kind << 56));
+}
+
+static int key_same(const ent_t *a, const ent_t *b)
+{
+    if (a->kind != b->kind)
+        return 0;
+    if (a->kind == APC__SK_IP)
+        return a->ver == b->ver && memcmp(a->addr, b->addr, a->ver == 4 ? 4 : 16) == 0;
+    return a->key == b->key;
+}
+
+/* The key's entry across commits, created if needed; NULL when out of memory. */
+static cum_t *cum_get(apc__statsagg_t *a, const ent_t *k)
+{
+    if ((a->cum_count + 1) * 2 > a->cum_cap) {
+        size_t ncap = a->cum_cap ? a->cum_cap * 2 : 1024;
+        cum_t *nc = calloc(ncap, sizeof *nc);
+        if (!nc)
+            return NULL;
+        for (size_t i = 0; i < a->cum_cap; i++) {
+            if (!a->cum[i].k.used)
+                continue;
+            size_t j = key_hash(&a->cum[i].k) & (ncap - 1);
+            while (nc[j].k.used)
+                j = (j + 1) & (ncap - 1);
+            nc[j] = a->cum[i];
+        }
+        free(a->cum);
+        a->cum = nc;
+        a->cum_cap = ncap;
+    }
+    size_t j = key_hash(k) & (a->cum_cap - 1);
+    for (; a->cum[j].k.used; j = (j + 1) & (a->cum_cap - 1))
+        if (key_same(&a->cum[j].k, k))
+            return &a->cum[j];
+    cum_t *c = &a->cum[j];
+    memset(c, 0, sizeof *c);
+    c->k = *k;
+    c->k.used = 1;
+    a->cum_count++;
+    return c;
+}
+
+/* Writes the series rows of a held minute bucket at every level above it. */
+static int write_held(writer_t *w, const cum_t *c, const held_t *h)
+{
+    for (int l = APC__STATS_KEY_LEVEL; l < LEVEL_TOTAL; l++) {
+        ent_t e = c->k;
+        e.level = (uint8_t)l;
+        e.t = floor_to(h->t, apc__stats_level_ns[l]);
+        e.packets = h->packets;
+        e.bytes = h->bytes;
+        int r = write_ent(w, &e);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+/*
+ * Series rows of a key are held back in memory until the key carries a share of the capture:
+ * at least APC__STATS_SERIES_MIN packets and 1/APC__STATS_SERIES_SHARE of all packets so far;
+ * then the held buckets and everything after are written. A scan that touches thousands of
+ * ports or addresses a few times each so keeps exact totals for all of them but writes series
+ * rows only for the keys that matter (apc__statsagg_finish adds the largest of the rest).
+ * Returns 1 when this commit's series rows of the key are to be written, 0 when they are held.
+ */
+static int count_total(writer_t *w, const ent_t *total)
+{
+    cum_t *c = cum_get(w->a, total);
+    if (!c)
+        return apc__err(APC_ENOMEM, "out of memory while storing statistics");
+    c->packets += total->packets;
+    uint64_t share = w->a->packets / APC__STATS_SERIES_SHARE;
+    if (!c->series && c->packets >= APC__STATS_SERIES_MIN && c->packets >= share) {
+        for (size_t i = 0; i < c->nheld; i++) {
+            int r = write_held(w, c, &c->held[i]);
+            if (r < 0)
+                return r;
+        }
+        free(c->held);
+        c->held = NULL;
+        c->nheld = 0;
+        c->series = 1;
+    }
+    return c->series;
+}
+
+/* Keeps a minute bucket of a key whose series is held back. */
+static int hold(apc__statsagg_t *a, const ent_t *e)
+{
+    cum_t *c = cum_get(a, e);
+    if (!c)
+        return apc__err(APC_ENOMEM, "out of memory while storing statistics");
+    size_t j;
+    for (j = 0; j < c->nheld && c->held[j].t != e->t; j++)
+        ;
+    if (j == c->nheld) {
+        held_t *nh = realloc(c->held, (c->nheld + 1) * sizeof *nh);
+        if (!nh)
+            return apc__err(APC_ENOMEM, "out of memory while storing statistics");
+        c->held = nh;
+        c->held[c->nheld++] = (held_t){e->t, 0, 0};
+    }
+    c->held[j].packets += e->packets;
+    c->held[j].bytes += e->bytes;
+    return 0;
+}
+
+/* The level a kind is counted at per packet: seconds for all packets, minutes for keys. */
+static int base_level(int kind)
+{
+    return kind == APC__SK_ALL ? 0 : APC__STATS_KEY_LEVEL;
+}
+
+/* Whether the key of series entry e writes its rows in this commit (set on its totals). */
+static int series_of(const apc__statsagg_t *a, const ent_t *e)
+{
+    ent_t k = *e;
+    k.level = LEVEL_TOTAL;
+    k.t = 0;
+    size_t j = ent_hash(&k) & (a->cap - 1);
+    for (; a->slots[j].used; j = (j + 1) & (a->cap - 1))
+        if (ent_same(&a->slots[j], &k))
+            return a->slots[j].series;
+    return 0;
+}
+
 int apc__statsagg_commit(apc__statsagg_t *a, sqlite3 *db)
 {
     if (a->oom)
@@ -355,11 +514,11 @@ int apc__statsagg_commit(apc__statsagg_t *a, sqlite3 *db)
     if (!base)
         return apc__err(APC_ENOMEM, "out of memory while storing statistics");
     for (size_t i = 0; i < a->cap; i++)
-        if (a->slots[i].used && a->slots[i].level == 0)
+        if (a->slots[i].used && a->slots[i].level == base_level(a->slots[i].kind))
             base[n++] = a->slots[i];
     for (size_t i = 0; i < n; i++) {
         ent_t k = base[i];
-        for (int l = 1; l <= LEVEL_TOTAL; l++) {
+        for (int l = base_level(k.kind) + 1; l <= LEVEL_TOTAL; l++) {
             k.level = (uint8_t)l;
             k.t = l == LEVEL_TOTAL ? 0 : floor_to(base[i].t, apc__stats_level_ns[l]);
             add(a, &k, base[i].packets, base[i].bytes, base[i].first, base[i].last);
@@ -370,9 +529,27 @@ int apc__statsagg_commit(apc__statsagg_t *a, sqlite3 *db)
         return apc__err(APC_ENOMEM, "out of memory while storing statistics");
     writer_t w = {.a = a, .db = db};
     int r = prepare_all(&w);
-    for (size_t i = 0; r == 0 && i < a->cap; i++)
-        if (a->slots[i].used)
-            r = write_ent(&w, &a->slots[i]);
+    /* Totals first; they decide which keys' series rows are written now (count_total). */
+    for (size_t i = 0; r == 0 && i < a->cap; i++) {
+        ent_t *e = &a->slots[i];
+        if (!e->used || e->level != LEVEL_TOTAL)
+            continue;
+        r = write_ent(&w, e);
+        if (r == 0 && e->kind != APC__SK_ALL) {
+            r = count_total(&w, e);
+            e->series = r == 1;
+            r = r < 0 ? r : 0;
+        }
+    }
+    for (size_t i = 0; r == 0 && i < a->cap; i++) {
+        const ent_t *e = &a->slots[i];
+        if (!e->used || e->level == LEVEL_TOTAL)
+            continue;
+        if (e->kind == APC__SK_ALL || series_of(a, e))
+            r = write_ent(&w, e);
+        else if (e->level == APC__STATS_KEY_LEVEL)
+            r = hold(a, e); /* coarser levels are rolled up from held minutes when written */
+    }
     if (r == 0 && a->new_conns)
         r = apc__sql_exec(db, "storing statistics",
                           "INSERT INTO stats_global_keys(kind, key, packets) VALUES(?,0,?)"
@@ -389,4 +566,42 @@ int apc__statsagg_commit(apc__statsagg_t *a, sqlite3 *db)
     a->count = 0;
     a->new_conns = 0;
     return 0;
+}
+
+static int cmp_cum_desc(const void *x, const void *y)
+{
+    const cum_t *a = *(const cum_t *const *)x, *b = *(const cum_t *const *)y;
+    return a->packets < b->packets ? 1 : a->packets > b->packets ? -1 : 0;
+}
+
+int apc__statsagg_finish(apc__statsagg_t *a, sqlite3 *db)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < a->cum_cap; i++)
+        n += a->cum[i].k.used && !a->cum[i].series && a->cum[i].nheld;
+    if (n == 0)
+        return 0;
+    cum_t **list = malloc(n * sizeof *list);
+    if (!list)
+        return apc__err(APC_ENOMEM, "out of memory while storing statistics");
+    n = 0;
+    for (size_t i = 0; i < a->cum_cap; i++)
+        if (a->cum[i].k.used && !a->cum[i].series && a->cum[i].nheld)
+            list[n++] = &a->cum[i];
+    if (n > APC__STATS_HELD_MAX) {
+        qsort(list, n, sizeof *list, cmp_cum_desc);
+        n = APC__STATS_HELD_MAX;
+    }
+    writer_t w = {.a = a, .db = db};
+    int r = prepare_all(&w);
+    for (size_t i = 0; r == 0 && i < n; i++)
+        for (size_t j = 0; r == 0 && j < list[i]->nheld; j++)
+            r = write_held(&w, list[i], &list[i]->held[j]);
+    sqlite3_finalize(w.ser);
+    sqlite3_finalize(w.gser);
+    sqlite3_finalize(w.keys);
+    sqlite3_finalize(w.gkeys);
+    sqlite3_finalize(w.ipq);
+    free(list);
+    return r;
 }

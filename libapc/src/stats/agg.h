@@ -29,6 +29,13 @@ void apc__statsagg_packet(apc__statsagg_t *a, const apc__pkt_t *d, int64_t ts_ns
  * transaction, after the ips rows are written (IP keys are ips.id). 0 or < 0 (message set). */
 int apc__statsagg_commit(apc__statsagg_t *a, sqlite3 *db);
 
+/* At the end of a capture: writes the held-back series of keys that never reached
+ * APC__STATS_SERIES_MIN packets, the APC__STATS_HELD_MAX largest of them per capture (so a
+ * scan of many thousands of addresses or ports keeps exact totals without a row per key and
+ * minute). Call inside the writer's last commit transaction, after apc__statsagg_commit. */
+int apc__statsagg_finish(apc__statsagg_t *a, sqlite3 *db);
+#define APC__STATS_HELD_MAX 256
+
 void apc__statsagg_free(apc__statsagg_t *a);
 
 /* Bucket levels and their widths in ns (shared with the queries). */
@@ -47,5 +54,10 @@ enum apc__stats_kind {
 /* Ports at or above this have totals but no time series: they are the ephemeral (client) side
  * of connections, one per connection, and a series each would outgrow the packets' metadata. */
 #define APC__STATS_SERIES_PORT_MAX 32768
+/* Keys (addresses, ports, protocols, processes) are counted in buckets of this level (1 min). */
+#define APC__STATS_KEY_LEVEL 1
+/* A key gets series rows once it has this many packets and 1/SHARE of the capture's. */
+#define APC__STATS_SERIES_MIN 8
+#define APC__STATS_SERIES_SHARE 1000
 
 #endif

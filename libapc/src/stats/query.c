@@ -126,6 +126,9 @@ typedef struct qctx {
 static int fill_series(qctx_t *c, apc_stats_query_t *q, int64_t start, int64_t end)
 {
     int64_t w = bucket_width(end - start);
+    /* Keys have no buckets finer than APC__STATS_KEY_LEVEL. */
+    if (c->kind != APC__SK_ALL && w < apc__stats_level_ns[APC__STATS_KEY_LEVEL])
+        w = apc__stats_level_ns[APC__STATS_KEY_LEVEL];
     int level = 0;
     for (int l = APC__STATS_LEVELS - 1; l > 0; l--)
         if (w % apc__stats_level_ns[l] == 0) {
@@ -258,8 +261,15 @@ static int run(sqlite3 *db, int64_t cap, const qspec_t *s, apc_stats_query_t **o
             q->start_time = s->start;
             q->end_time = s->end;
         }
+        q->series_complete = 1; /* totals are the buckets' sum */
     } else if (r == 0 && have && series) {
         r = fill_series(&c, q, q->first_time, q->last_time);
+        uint64_t sum = 0;
+        for (size_t i = 0; r == 0 && i < q->nbuckets; i++)
+            sum += q->buckets[i].packets;
+        q->series_complete = sum == q->packets;
+    } else if (r == 0 && !have) {
+        q->series_complete = 1; /* nothing to count */
     }
     if (r == 0) {
         if (s->kind == APC__SK_ALL) {

@@ -389,7 +389,7 @@ static void test_disk_full(void **state)
     snprintf(dir, sizeof dir, "%s/full", tmpdir);
     snprintf(big, sizeof big, "%s/big.pcap", tmpdir);
     assert_int_equal(mkdir(dir, 0700), 0);
-    snprintf(cmd, sizeof cmd, "mount -t tmpfs -o size=72m tmpfs '%s'", dir);
+    snprintf(cmd, sizeof cmd, "mount -t tmpfs -o size=100m tmpfs '%s'", dir);
     if (system(cmd) != 0) {
         fprintf(stderr, "skipped: cannot mount a tmpfs here\n");
         skip();
