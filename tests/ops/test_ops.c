@@ -1041,7 +1041,7 @@ static void test_active_capture(void **state)
 
 #define STATSCAPTUREQUERY_KEYS                                                                     \
     "Version,CaptureId,Key,Value,Name,Packets,Bytes,FirstTime,LastTime,StartTime,EndTime,"         \
-    "BucketSeconds,Buckets,TopIps,TopPorts,TopProtocols,TopProcesses,"
+    "BucketSeconds,Buckets,TopIps,TopPorts,TopProtocols,TopProcesses,SeriesComplete,"
 #define STATSTOP_KEYS "Version,Id,Value,Name,Pid,Packets,Bytes,"
 
 /* Statistics through the table: STATSCAPTUREQUERY / STATSQUERY fields, FILETIME ranges, the
