@@ -401,7 +401,16 @@ static void test_unknown_and_unimplemented(void **state)
                  "capture_reed", NULL);
     expect_error(107, "unknown action 'frobnicate'", "frobnicate", NULL);
     expect_error(4, "missing parameter 'action'", "", NULL);
-    expect_error(102, "search_start is not implemented yet", "search_start", NULL);
+    /* any action still without a handler (the list shrinks as issues land) */
+    for (size_t i = 0; i < apc_op_count(); i++) {
+        const apc_op_info_t *op = apc_op_at(i);
+        if (!op->implemented && op->role != APC_ROLE_NONE) {
+            char want[128];
+            snprintf(want, sizeof want, "%s is not implemented yet", op->name);
+            expect_error(102, want, op->name, NULL);
+            break;
+        }
+    }
     /* Roles are checked before anything else about a known action. */
     cJSON *r = call_as(APC_ROLE_VIEWER, 8, "capture_start_system", NULL);
     assert_string_equal(msg(r), "permission denied: capture_start_system needs the admin role");
