@@ -228,7 +228,7 @@ int apc__attrib_acquire(apc_ctx_t *ctx, int no_ebpf, apc__attrib_t **out)
     pthread_cond_init(&a->wake, NULL);
     pthread_mutex_init(&a->scan_lock, NULL);
     pthread_mutex_init(&a->mlock, NULL);
-    a->netns = apc__netns_cookie();
+    a->netns = apc__netns_cookie_now(); /* the caller may have changed namespace since */
     /* eBPF when it loads, else procfs; the reason says which and why. */
     if (no_ebpf) {
         a->backend = "procfs";

@@ -47,18 +47,26 @@ static int64_t mono_ns(void)
     return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
+uint64_t apc__netns_cookie_now(void)
+{
+    uint64_t c = 0;
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    socklen_t l = sizeof c;
+    if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &c, &l) < 0)
+        c = 0;
+    if (fd >= 0)
+        close(fd);
+    return c;
+}
+
 uint64_t apc__netns_cookie(void)
 {
+    /* Cached per thread: for writer threads, which never change namespace. */
     static __thread uint64_t cached;
     static __thread int done;
     if (!done) {
         done = 1;
-        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        socklen_t l = sizeof cached;
-        if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cached, &l) < 0)
-            cached = 0;
-        if (fd >= 0)
-            close(fd);
+        cached = apc__netns_cookie_now();
     }
     return cached;
 }

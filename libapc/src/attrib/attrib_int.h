@@ -60,7 +60,9 @@ void *apc__attrib_ebpf_run(void *arg);
 int apc__attrib_ebpf_lookup(apc__attrib_t *a, const apc__pkt_t *d, int64_t ts_ns, apc__attr_t *r);
 /* The socket of `cookie` belongs to pid (from a rescan). */
 void apc__attrib_ebpf_seed(apc__attrib_t *a, uint64_t cookie, int64_t pid);
-/* Network namespace cookie of the calling thread (SO_NETNS_COOKIE), cached per thread. */
+/* Network namespace cookie of the calling thread (SO_NETNS_COOKIE): now, or cached per thread
+ * (for threads that never call setns). */
+uint64_t apc__netns_cookie_now(void);
 uint64_t apc__netns_cookie(void);
 
 #endif
