@@ -57,6 +57,8 @@ struct apc__capw {
     int64_t c_time;   /* monotonic time of the last commit */
     uint64_t c_bytes; /* packet bytes at the last commit */
     uint64_t space_checked; /* packet bytes when the free space was last looked at */
+    int64_t commit_ns;      /* commit at least this often (apc__capw_set_commit_every) */
+    uint64_t commit_bytes;  /* ... and after this many packet bytes */
     int broken;
 };
 
@@ -142,6 +144,8 @@ int apc__capw_open(apc_ctx_t *ctx, int64_t capture_id, apc__capw_t **out)
     if (r == 0 && !(w->db = apc__db_get(ctx->store)))
         r = APC_ESTORE;
     w->c_time = mono_ns();
+    w->commit_ns = COMMIT_NS;
+    w->commit_bytes = COMMIT_BYTES;
     if (r < 0) {
         char msg[1024];
         apc__err_copy(msg, sizeof msg);
@@ -619,9 +623,15 @@ int apc__capw_commit(apc__capw_t *w, uint64_t progress_bytes)
     return r;
 }
 
+void apc__capw_set_commit_every(apc__capw_t *w, int64_t ns, uint64_t bytes)
+{
+    w->commit_ns = ns > 0 ? ns : COMMIT_NS;
+    w->commit_bytes = bytes > 0 ? bytes : COMMIT_BYTES;
+}
+
 int apc__capw_maybe_commit(apc__capw_t *w, uint64_t progress_bytes)
 {
-    if (w->bytes - w->c_bytes < COMMIT_BYTES && mono_ns() - w->c_time < COMMIT_NS)
+    if (w->bytes - w->c_bytes < w->commit_bytes && mono_ns() - w->c_time < w->commit_ns)
         return 0;
     int r = apc__capw_commit(w, progress_bytes);
     return r < 0 ? r : 1;

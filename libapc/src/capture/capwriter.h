@@ -49,6 +49,11 @@ int apc__capw_file_process(apc__capw_t *w, const apc__procmeta_t *m, int64_t *ou
 /* Makes everything added so far visible to readers. `progress_bytes` for ingests. */
 int apc__capw_commit(apc__capw_t *w, uint64_t progress_bytes);
 
+/* Sets how often apc__capw_maybe_commit commits (defaults: 1 s, 32 MiB): live captures want
+ * packets visible within a second; a file ingest commits less often, since every commit
+ * rewrites the counters of every connection and key that changed since the last. */
+void apc__capw_set_commit_every(apc__capw_t *w, int64_t ns, uint64_t bytes);
+
 /* Commits when a second has passed or 32 MiB were stored since the last commit. Returns 1 if
  * it committed, 0 if not yet, < 0 on failure. Call it every few thousand packets. */
 int apc__capw_maybe_commit(apc__capw_t *w, uint64_t progress_bytes);

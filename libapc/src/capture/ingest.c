@@ -95,6 +95,8 @@ static void ingest_run(void *arg, const volatile int *cancelled)
         apc__log(ctx, APC_LOG_ERROR, "ingest %lld: %s", (long long)j->id, apc_last_error_message());
         goto out; /* the writer marked the capture failed */
     }
+    /* Progress stays visible every 2 s; a crash re-ingests the file anyway. */
+    apc__capw_set_commit_every(w, 2000000000LL, 128ULL << 20);
     size_t known = 0;
     uint64_t since_commit = 0;
     for (;;) {
