@@ -197,85 +197,20 @@ static void assert_keys(const cJSON *o, const char *expect)
 /* ---- no context needed ------------------------------------------------------------------- */
 
 static const char *milestone[] = {
-    /* issue 4 (export) */
-    "capture_export",
-    "command_list",
-    "command_query",
-    "command_delete",
-    "export_list",
-    "export_delete",
-    "apc_flush",
-    "apppaccap",
-    "adapter_list", "monitor_start", "monitor_stop", "capture_start_system",
-    "capture_stop_system", "capture_start_process", "capture_stop_process", "capture_stop_all",
-    "capture_list_active", "capture_stream", "capture_thread_stream", "process_list_capture",
-    "process_list_running", "process_list_threads",
-    "adapter_list",
-    "monitor_start",
-    "monitor_stop",
-    "capture_start_system",
-    "capture_stop_system",
-    "capture_start_process",
-    "capture_stop_process",
-    "capture_stop_all",
-    "capture_list_active",
-    "capture_stream",
-    "capture_thread_stream",
-    "process_list_capture",
-    "process_list_running",
-    "process_list_threads",
-    "pcap_ingest_file",
-    "capture_list_completed",
-    "capture_list_system",
-    "capture_open",
-    "capture_get_details",
-    "capture_read",
-    "capture_get_packet",
-    "capture_conn_stream",
-    "capture_list_conns",
-    "capture_get_processes",
-    "capture_query_ip",
-    "capture_set_notes",
-    "capture_delete",
-    "ip_query",
-    "ip_set_data",
-    "ip_set_geo",
-    "settings_get_all",
-    "settings_get_by_key",
-    "settings_set",
-    "settings_clear",
-    /* issue 6 (search) */
-    "search_verify_filter",
-    "search_start",
-    "search_list",
-    "search_open",
-    "search_read",
-    "search_cancel",
-    "search_delete",
-    "search_export",
-    /* issue 4 (statistics) */
-    "stats_totals",
-    "stats_reset",
-    "stats_by_id",
-    "stats_by_date",
-    "stats_by_ip",
-    "stats_by_port",
-    "stats_by_protocol",
-    "stats_by_process",
-    /* issue 4 (statistics) */
-    "stats_totals",
-    "stats_reset",
-    "stats_by_id",
-    "stats_by_date",
-    "stats_by_ip",
-    "stats_by_port",
-    "stats_by_protocol",
-    "stats_by_process",
-    /* issue 3 (apcd) */
-    "login",
-    "logout",
-    "server_folders",
-    "server_pages",
+    /* every implemented action: the test fails when the table and this list disagree */
+    "capture_export", "command_list", "command_query", "command_delete", "export_list",
+    "export_delete", "apc_flush", "apppaccap", "adapter_list", "monitor_start", "monitor_stop",
+    "capture_start_system", "capture_stop_system", "capture_start_process", "capture_stop_process",
+    "capture_stop_all", "capture_list_active", "capture_stream", "capture_thread_stream",
+    "process_list_capture", "process_list_running", "process_list_threads", "pcap_ingest_file",
+    "capture_list_completed", "capture_list_system", "capture_open", "capture_get_details",
+    "capture_read", "capture_get_packet", "capture_conn_stream", "capture_list_conns",
+    "capture_get_processes", "capture_query_ip", "capture_set_notes", "capture_delete", "ip_query",
+    "ip_set_data", "ip_set_geo", "settings_get_all", "settings_get_by_key", "settings_set",
+    "settings_clear", "search_verify_filter", "search_start", "search_list", "search_open",
+    "search_read", "search_cancel", "search_delete", "search_export", "stats_totals",
+    "stats_reset", "stats_by_id", "stats_by_date", "stats_by_ip", "stats_by_port",
+    "stats_by_protocol", "stats_by_process", "login", "logout", "server_folders", "server_pages",
     "pcap_ingest_post",
 };
 
@@ -507,7 +442,7 @@ static void test_apppaccap(void **state)
     assert_int_equal(num(r, "DataType"), APC_DATA_TYPE_JSON);
     cJSON *a = rv(r);
     assert_keys(a, "Version,AppPacCap,Licensed,LicenseType,MachineName,OS,MapData,Threat,Updated,"
-                   "DataDir,AttributionBackend,");
+                   "DataDir,AttributionBackend,AttributionReason,");
     assert_int_equal(num(a, "Version"), 1);
     assert_string_equal(str(a, "AppPacCap"), apc_version());
     assert_int_equal(num(a, "Licensed"), 1);
@@ -522,6 +457,7 @@ static void test_apppaccap(void **state)
     assert_int_equal(num(a, "Threat"), 0);
     assert_string_equal(str(a, "DataDir"), apc_ctx_data_dir(ctx));
     assert_string_equal(str(a, "AttributionBackend"), "none");
+    assert_non_null(strstr(str(a, "AttributionReason"), "no live capture runs"));
     char want[64];
     snprintf(want, sizeof want, "\"Updated\":%lld,",
              (long long)apc_time_to_filetime(apc__ops_build_time * 1000000000LL));
