@@ -9,6 +9,7 @@
 #include "core/ctx.h"
 #include "core/error.h"
 #include "decode/decode.h"
+#include "intel/ips.h"
 #include "store/sql.h"
 #include "store/store.h"
 
@@ -291,6 +292,58 @@ APC_API int apc_ip_set_geo(apc_ctx_t *ctx, int64_t capture_id, const char *ip, c
                           "UPDATE capture_ips SET host_name=? WHERE capture_id=? AND ip_id=?",
                           "tii", hostname, capture_id, id);
     r = r == 0 ? apc__sql_commit(db, "saving IP geolocation") : (apc__sql_rollback(db), r);
+    apc__db_put(ctx->store, db);
+    return r;
+}
+
+int apc__ip_has_name(apc_ctx_t *ctx, int64_t capture_id, int ver, const uint8_t *addr)
+{
+    if (ver != 4 && ver != 6)
+        return apc__err(APC_EINVAL, "IP version %d is not 4 or 6", ver);
+    sqlite3 *db = apc__db_get(ctx->store);
+    if (!db)
+        return APC_ESTORE;
+    sqlite3_stmt *st = NULL;
+    int r = apc__sql_prepare(db, "reading an IP name",
+                             "SELECT (SELECT count(*) FROM ips WHERE addr=?1 AND host_name<>'') + "
+                             "(SELECT count(*) FROM capture_ips c JOIN ips i ON i.id=c.ip_id "
+                             "WHERE c.capture_id=?2 AND i.addr=?1 AND c.host_name<>'')",
+                             &st);
+    if (r == 0) {
+        sqlite3_bind_blob(st, 1, addr, ver == 4 ? 4 : 16, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, capture_id);
+        int rc = sqlite3_step(st);
+        r = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) > 0
+                             : apc__db_err(db, rc, "reading an IP name");
+    }
+    sqlite3_finalize(st);
+    apc__db_put(ctx->store, db);
+    return r;
+}
+
+int apc__ip_set_resolved(apc_ctx_t *ctx, int64_t capture_id, int ver, const uint8_t *addr,
+                         const char *name)
+{
+    if (ver != 4 && ver != 6)
+        return apc__err(APC_EINVAL, "IP version %d is not 4 or 6", ver);
+    if (!name || !*name)
+        return apc__err(APC_EINVAL, "empty host name");
+    sqlite3 *db = apc__db_get(ctx->store);
+    if (!db)
+        return APC_ESTORE;
+    int64_t id = 0;
+    int r = apc__sql_begin(db);
+    if (r == 0)
+        r = ensure_rows(db, capture_id, ver, addr, &id);
+    if (r == 0)
+        r = apc__sql_exec(db, "saving a resolved name",
+                          "UPDATE ips SET host_name=? WHERE id=? AND host_name=''", "ti", name, id);
+    if (r == 0 && capture_id)
+        r = apc__sql_exec(db, "saving a resolved name",
+                          "UPDATE capture_ips SET host_name=? WHERE capture_id=? AND ip_id=? "
+                          "AND host_name=''",
+                          "tii", name, capture_id, id);
+    r = r == 0 ? apc__sql_commit(db, "saving a resolved name") : (apc__sql_rollback(db), r);
     apc__db_put(ctx->store, db);
     return r;
 }
