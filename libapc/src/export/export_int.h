@@ -8,10 +8,13 @@
 #include <apc/export.h>
 
 #include "core/jobs.h"
+#include "export/packets.h"
 
 #define APC_CMD_UID_LEN 36 /* a random UUID (RFC 9562 version 4) */
 
 apc_time_t apc__export_now(void);
+/* shb_userappl of every export: "AppPacCap for Linux <version>". */
+const char *apc__export_userappl(void);
 
 /* --- commands.c ---------------------------------------------------------------------------- */
 
@@ -47,10 +50,11 @@ int apc__cmd_cancel_live(apc_ctx_t *ctx, const char *uid);
 
 /* <data>/exports (created when missing); caller frees. */
 int apc__export_dir(apc_ctx_t *ctx, char **out);
-/* Where an export of capture_id asked to go to `path` is written (see apc_export_start):
- * an absolute path inside the export roots. Caller frees. */
-int apc__export_resolve(apc_ctx_t *ctx, int64_t capture_id, const char *path, int overwrite,
-                        char **out);
+/* Where an export of capture or search `id` (kind "capture" or "search", which names a
+ * generated file) asked to go to `path` is written (see apc_export_start): an absolute path
+ * inside the export roots. Caller frees. */
+int apc__export_resolve(apc_ctx_t *ctx, const char *kind, int64_t id, const char *path,
+                        int overwrite, char **out);
 
 /* --- filter.c ------------------------------------------------------------------------------ */
 
@@ -61,5 +65,13 @@ int apc__export_filter_open(apc_ctx_t *ctx, int64_t capture_id, const char *filt
 /* 1 when packet `packet_id` of the capture is to be exported (f NULL: always). */
 int apc__export_filter_match(apc__export_filter_t *f, int64_t packet_id);
 void apc__export_filter_close(apc__export_filter_t *f);
+
+/* --- search_out.c -------------------------------------------------------------------------- */
+
+/* The body of a search export (r->out open, nothing written yet): SHB, the IDBs of every
+ * capture the search's results lie in, then the results in order. Progress goes to command
+ * uid. 0, APC_ECANCELED, or an error with the message set. */
+int apc__export_search_packets(apc__xrun_t *r, int64_t search_id, const char *uid,
+                               const volatile int *cancelled);
 
 #endif

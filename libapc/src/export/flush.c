@@ -59,8 +59,13 @@ static const flush_kind_t kinds[] = {
      NULL},
     {APC_FLUSH_SEARCHES,
      "searches",
-     {{"search_results", "DELETE FROM search_results"}, {"searches", "DELETE FROM searches"}},
-     "searches"},
+     /* module search's tables (search/schema_search.c): results before their searches, and
+      * the connection span/key index its scans keep per capture (rebuilt by the next scan) */
+     {{"search_results", "DELETE FROM search_results"},
+      {"searches", "DELETE FROM searches"},
+      {"search_conn_spans", "DELETE FROM search_conn_spans"},
+      {"search_conn_keys", "DELETE FROM search_conn_keys"}},
+     NULL},
     {APC_FLUSH_COMMANDS, "commands", {{"commands", "DELETE FROM commands"}}, NULL},
     {APC_FLUSH_EXPORTS, "exports", {{"export_files", "DELETE FROM export_files"}}, "exports"},
     {APC_FLUSH_EXTRACTED,

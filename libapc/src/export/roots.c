@@ -91,8 +91,8 @@ static char *join(const char *dir, const char *name)
     return p;
 }
 
-/* capture-<id>-<UTC time>.pcapng, with -2, -3... when taken. */
-static char *generated(const char *dir, int64_t capture_id)
+/* <kind>-<id>-<UTC time>.pcapng, with -2, -3... when taken. */
+static char *generated(const char *dir, const char *kind, int64_t id)
 {
     char stamp[32];
     time_t t = time(NULL);
@@ -102,10 +102,9 @@ static char *generated(const char *dir, int64_t capture_id)
     for (int i = 1; i < 10000; i++) {
         char name[128];
         if (i == 1)
-            snprintf(name, sizeof name, "capture-%lld-%s.pcapng", (long long)capture_id, stamp);
+            snprintf(name, sizeof name, "%s-%lld-%s.pcapng", kind, (long long)id, stamp);
         else
-            snprintf(name, sizeof name, "capture-%lld-%s-%d.pcapng", (long long)capture_id, stamp,
-                     i);
+            snprintf(name, sizeof name, "%s-%lld-%s-%d.pcapng", kind, (long long)id, stamp, i);
         char *p = join(dir, name);
         struct stat st;
         if (!p || lstat(p, &st) != 0)
@@ -115,8 +114,8 @@ static char *generated(const char *dir, int64_t capture_id)
     return NULL;
 }
 
-int apc__export_resolve(apc_ctx_t *ctx, int64_t capture_id, const char *path, int overwrite,
-                        char **out)
+int apc__export_resolve(apc_ctx_t *ctx, const char *kind, int64_t id, const char *path,
+                        int overwrite, char **out)
 {
     *out = NULL;
     char *dir = NULL, *final = NULL;
@@ -160,7 +159,7 @@ int apc__export_resolve(apc_ctx_t *ctx, int64_t capture_id, const char *path, in
     }
     r = check_roots(ctx, dir, path && *path ? path : dir);
     if (r == 0) {
-        final = name ? join(dir, name) : generated(dir, capture_id);
+        final = name ? join(dir, name) : generated(dir, kind, id);
         if (!final)
             r = apc__err(APC_ENOMEM, "out of memory");
     }

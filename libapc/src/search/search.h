@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Internal API of module search for other modules (export's capture_export filter) and for
- * the search jobs: run a compiled filter over one capture and be told each match.
+ * Internal API of module search for other modules (export's capture_export filter and
+ * search_export) and for the search jobs: run a compiled filter over one capture and be told
+ * each match; read a search's stored results.
  */
 #ifndef APC_SEARCH_SEARCH_H
 #define APC_SEARCH_SEARCH_H
 
 #include <stdint.h>
+
+#include <sqlite3.h>
 
 #include <apc/ctx.h>
 
@@ -55,5 +58,30 @@ int apc__search_scan(apc__scan_t *s);
  * capture_export's filter. APC_EINVAL with the checker's message for a bad filter. */
 int apc__search_filter_capture(apc_ctx_t *ctx, const char *text, int64_t capture_id,
                                const volatile int *cancel, apc__search_match_fn fn, void *payload);
+
+/* --- results.c: a search's stored results, for module export's search_export ------------- */
+
+typedef struct apc__search_hit {
+    int64_t id; /* result id: results are in this order */
+    int64_t capture_id, packet_id;
+} apc__search_hit_t;
+
+typedef struct apc__search_info {
+    int active;         /* queued or running in this process: more results may come */
+    int64_t capture_id; /* the search's scope; 0 = every capture */
+    char *normalized;   /* the filter it ran */
+    uint64_t results;   /* results in captures that still exist */
+    int64_t *captures;  /* those captures, in the order of their first result */
+    size_t n_captures;
+} apc__search_info_t;
+
+/* Fills *out for search `id` (db: a connection of ctx's store). APC_ENOTFOUND "search N not
+ * found". Free with apc__search_info_free. */
+int apc__search_info_get(apc_ctx_t *ctx, sqlite3 *db, int64_t id, apc__search_info_t *out);
+void apc__search_info_free(apc__search_info_t *info);
+/* Up to max results of search `id` after result `last_id` (0: from the first), in result
+ * order, leaving out those of captures deleted since. Returns how many (0 at the end) or a
+ * negative APC_E* with the message set. */
+long apc__search_hits(sqlite3 *db, int64_t id, int64_t last_id, apc__search_hit_t *out, size_t max);
 
 #endif

@@ -447,6 +447,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_delete_shrinks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flush, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disk_full, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_search_export_multi, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flush_searches, setup, teardown),
     };
     return cmocka_run_group_tests_name("export", tests, NULL, NULL);
 }

@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Stored packets into an export file: each EPB carries the packet's process metadata in
+ * ptcpdump's comment groups (comments.h) and epb_processid_threadid, then its notes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ctx.h"
+#include "core/error.h"
+#include "export/packets.h"
+#include "store/repair.h"
+#include "store/sql.h"
+#include "store/store.h"
+
+static void proc_clear(apc__xproc_t *p)
+{
+    free(p->cmd);
+    free(p->args);
+    free(p->parent_cmd);
+    free(p->parent_args);
+    memset(p, 0, sizeof *p);
+}
+
+static void notes_free(apc__xrun_t *r)
+{
+    for (size_t i = 0; i < r->n_notes; i++)
+        free(r->notes[i].text);
+    free(r->notes);
+    r->notes = NULL;
+    r->n_notes = 0;
+}
+
+void apc__xrun_close(apc__xrun_t *r)
+{
+    apc__segr_close(r->segr);
+    r->segr = NULL;
+    apc__ngw_free(r->out);
+    r->out = NULL;
+    for (size_t i = 0; i < APC_XRUN_PROCS; i++)
+        proc_clear(&r->procs[i]);
+    free(r->th_name);
+    r->th_name = NULL;
+    notes_free(r);
+    apc__cmts_free(&r->cmts);
+}
+
+static const apc__xproc_t *proc_get(apc__xrun_t *r, int64_t id)
+{
+    apc__xproc_t *p = &r->procs[(uint64_t)id % APC_XRUN_PROCS];
+    if (p->id == id)
+        return p;
+    proc_clear(p);
+    sqlite3_stmt *st;
+    if (apc__sql_prepare(r->db, "reading a process",
+                         "SELECT p.path, p.cmdline, p.pid, p.ppid, q.path, q.cmdline FROM "
+                         "processes p LEFT JOIN processes q ON q.id = (SELECT id FROM processes "
+                         "WHERE pid=p.ppid AND id<>p.id AND p.ppid>0 ORDER BY id DESC LIMIT 1) "
+                         "WHERE p.id=?",
+                         &st) < 0)
+        return NULL;
+    /* The parent as we know it: the newest process row with the parent's pid. */
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        p->cmd = apc__sql_text(st, 0);
+        p->args = apc__sql_text(st, 1);
+        p->pid = sqlite3_column_int64(st, 2);
+        p->ppid = sqlite3_column_int64(st, 3);
+        p->parent_cmd = apc__sql_text(st, 4);
+        p->parent_args = apc__sql_text(st, 5);
+        p->id = id;
+    }
+    sqlite3_finalize(st);
+    if (!p->id || !p->cmd || !p->args || !p->parent_cmd || !p->parent_args) {
+        proc_clear(p);
+        return NULL;
+    }
+    return p;
+}
+
+static const char *thread_name(apc__xrun_t *r, int64_t process_id, int64_t tid)
+{
+    if (r->th_name && r->th_proc == process_id && r->th_tid == tid)
+        return r->th_name;
+    free(r->th_name);
+    r->th_name = NULL;
+    sqlite3_stmt *st;
+    if (apc__sql_prepare(r->db, "reading a thread",
+                         "SELECT name FROM threads WHERE process_id=? AND tid=?", &st) == 0) {
+        sqlite3_bind_int64(st, 1, process_id);
+        sqlite3_bind_int64(st, 2, tid);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            r->th_name = apc__sql_text(st, 0);
+        sqlite3_finalize(st);
+    }
+    if (!r->th_name)
+        r->th_name = strdup("");
+    r->th_proc = process_id;
+    r->th_tid = tid;
+    return r->th_name ? r->th_name : "";
+}
+
+static int load_notes(apc__xrun_t *r)
+{
+    sqlite3_stmt *st;
+    int rc = apc__sql_prepare(r->db, "reading packet notes",
+                              "SELECT packet_id, notes FROM packet_notes WHERE capture_id=? "
+                              "ORDER BY packet_id",
+                              &st);
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, r->capture_id);
+    size_t cap = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (r->n_notes == cap) {
+            cap = cap ? cap * 2 : 16;
+            apc__xnote_t *nn = realloc(r->notes, cap * sizeof *nn);
+            if (!nn) {
+                sqlite3_finalize(st);
+                return apc__err(APC_ENOMEM, "out of memory");
+            }
+            r->notes = nn;
+        }
+        r->notes[r->n_notes].packet_id = sqlite3_column_int64(st, 0);
+        r->notes[r->n_notes].text = apc__sql_text(st, 1);
+        if (!r->notes[r->n_notes++].text) {
+            sqlite3_finalize(st);
+            return apc__err(APC_ENOMEM, "out of memory");
+        }
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : apc__db_err(r->db, rc, "reading packet notes");
+}
+
+int apc__xrun_capture(apc__xrun_t *r, int64_t capture_id, uint32_t iface_base, uint32_t n_ifaces)
+{
+    apc__segr_close(r->segr);
+    r->segr = NULL;
+    notes_free(r);
+    r->capture_id = capture_id;
+    r->iface_base = iface_base;
+    r->n_ifaces = n_ifaces;
+    apc__capture_dir(r->ctx, capture_id, r->dir, sizeof r->dir);
+    int rc = load_notes(r);
+    if (rc == 0)
+        rc = apc__segr_open(&r->segr, r->dir);
+    return rc;
+}
+
+int apc__xrun_idbs(apc__xrun_t *r, int64_t capture_id, int name_capture, uint32_t *n)
+{
+    *n = 0;
+    sqlite3_stmt *st;
+    int rc = apc__sql_prepare(r->db, "reading interfaces",
+                              "SELECT linktype, snaplen, name, description FROM interfaces "
+                              "WHERE capture_id=? ORDER BY idx",
+                              &st);
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, capture_id);
+    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 2);
+        char named[512];
+        if (name_capture) {
+            snprintf(named, sizeof named, "capture %lld: %s", (long long)capture_id,
+                     name && *name ? name : "?");
+            name = named;
+        }
+        rc = apc__ngw_idb(r->out, (uint16_t)sqlite3_column_int64(st, 0),
+                          (uint32_t)sqlite3_column_int64(st, 1), name,
+                          (const char *)sqlite3_column_text(st, 3));
+        if (rc == 0)
+            (*n)++;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Adds the notes of packet id (notes are sorted by packet id: a binary search). */
+static int add_notes(apc__xrun_t *r, int64_t id)
+{
+    size_t lo = 0, hi = r->n_notes;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->notes[mid].packet_id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    int rc = 0;
+    for (size_t i = lo; rc == 0 && i < r->n_notes && r->notes[i].packet_id == id; i++)
+        rc = apc__cmts_add(&r->cmts, r->notes[i].text, strlen(r->notes[i].text));
+    return rc;
+}
+
+int apc__xrun_packet(apc__xrun_t *r, int64_t id, const apc__idxrec_t *ir)
+{
+    apc__segrec_t sr;
+    int rc = apc__segr_read(r->segr, ir->loc, &sr);
+    if (rc < 0)
+        return apc__err(rc, "capture %lld packet %lld: %s", (long long)r->capture_id, (long long)id,
+                        apc_last_error_message());
+    if (sr.iface >= r->n_ifaces)
+        return apc__err(APC_EFORMAT, "capture %lld packet %lld: interface %u of %u",
+                        (long long)r->capture_id, (long long)id, sr.iface, r->n_ifaces);
+    apc__cmts_reset(&r->cmts);
+    int64_t proc_id = APC_IDX_PROC_ID(ir->proc);
+    int from_file = 0;
+    if (sr.comment && *sr.comment) {
+        size_t n0 = r->cmts.n;
+        rc = apc__cmts_add_stored(&r->cmts, sr.comment, strlen(sr.comment));
+        /* A stored comment with a PID group is the process metadata the packet came with. */
+        for (size_t i = n0; rc == 0 && i < r->cmts.n; i++)
+            from_file |= strncmp(r->cmts.buf + r->cmts.off[i], "PID:", 4) == 0;
+    }
+    if (rc == 0 && proc_id && !from_file) {
+        const apc__xproc_t *p = proc_get(r, proc_id);
+        if (p) {
+            apc__cmt_proc_t cp = {
+                .pid = sr.has_pid_tid && sr.pid ? sr.pid : p->pid,
+                .tid = sr.has_pid_tid ? sr.tid : 0,
+                .ppid = p->ppid,
+                .cmd = p->cmd,
+                .args = p->args,
+                .parent_cmd = p->parent_cmd,
+                .parent_args = p->parent_args,
+            };
+            if (cp.tid > 0)
+                cp.thread_name = thread_name(r, proc_id, cp.tid);
+            rc = apc__cmts_add_proc(&r->cmts, &cp);
+        }
+    }
+    if (rc == 0)
+        rc = add_notes(r, id);
+    if (rc < 0)
+        return rc;
+    apc__ngpkt_t p = {
+        .iface = r->iface_base + sr.iface,
+        .ts_ns = ir->ts_ns,
+        .caplen = sr.caplen,
+        .wirelen = sr.wirelen,
+        .data = sr.data,
+        .direction = sr.direction,
+        .has_pid_tid = sr.has_pid_tid && sr.pid && sr.tid,
+        .pid = sr.pid,
+        .tid = sr.tid,
+    };
+    p.comments = apc__cmts_ptrs(&r->cmts, &p.n_comments);
+    rc = apc__ngw_epb(r->out, &p);
+    if (rc == 0)
+        r->written++;
+    return rc;
+}

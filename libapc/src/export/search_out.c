@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The body of a search export: the results of a search, which may lie in several captures,
+ * in one pcapng section. Each capture's interfaces get their own IDBs (named "capture <id>:
+ * <name>", so a reader tells the captures apart), and every packet goes out through the same
+ * writer as a capture export (packets.c): comments, epb_processid_threadid, notes. Which
+ * packets and in what order is the search module's answer (search/search.h); this file only
+ * reads them back from the store.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "export/export_int.h"
+#include "search/search.h"
+#include "store/sql.h"
+#include "store/store.h"
+
+#define HITS 4096
+#define PROGRESS_NS 250000000LL
+
+typedef struct capmap {
+    int64_t capture_id;
+    uint32_t base, n; /* its interfaces are IDBs base..base+n-1 */
+} capmap_t;
+
+/* "search <id>: <filter>", then "capture <id>: <notes>" for each capture with notes. */
+static int shb_comment(apc__xrun_t *r, int64_t search_id, const apc__search_info_t *info,
+                       char **out)
+{
+    size_t len = 0;
+    FILE *f = open_memstream(out, &len);
+    if (!f)
+        return apc__err(APC_ENOMEM, "out of memory");
+    fprintf(f, "search %lld: %s", (long long)search_id,
+            *info->normalized ? info->normalized : "every packet");
+    sqlite3_stmt *st;
+    int rc =
+        apc__sql_prepare(r->db, "reading a capture", "SELECT notes FROM captures WHERE id=?", &st);
+    for (size_t i = 0; rc == 0 && i < info->n_captures; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, info->captures[i]);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            const char *notes = (const char *)sqlite3_column_text(st, 0);
+            if (notes && *notes)
+                fprintf(f, "\ncapture %lld: %s", (long long)info->captures[i], notes);
+        }
+    }
+    if (rc == 0)
+        sqlite3_finalize(st);
+    if (fclose(f) != 0 && rc == 0)
+        rc = apc__err(APC_ENOMEM, "out of memory");
+    if (rc < 0) {
+        free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+static int write_head(apc__xrun_t *r, int64_t search_id, const apc__search_info_t *info,
+                      capmap_t *map)
+{
+    char *comment = NULL;
+    int rc = shb_comment(r, search_id, info, &comment);
+    if (rc == 0)
+        rc = apc__ngw_shb(r->out, comment, apc__export_userappl());
+    free(comment);
+    uint32_t base = 0;
+    for (size_t i = 0; rc == 0 && i < info->n_captures; i++) {
+        map[i].capture_id = info->captures[i];
+        map[i].base = base;
+        rc = apc__xrun_idbs(r, info->captures[i], 1, &map[i].n);
+        base += map[i].n;
+    }
+    return rc;
+}
+
+static const capmap_t *find_cap(const capmap_t *map, size_t n, int64_t capture_id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (map[i].capture_id == capture_id)
+            return &map[i];
+    return NULL;
+}
+
+/* Writes hits[0..n): runs of one capture with rising packet ids within HITS of each other
+ * read their index records in one call. */
+static int write_hits(apc__xrun_t *r, int64_t search_id, const capmap_t *map, size_t n_map,
+                      const apc__search_hit_t *hits, long n, apc__idxrec_t *recs)
+{
+    int rc = 0;
+    for (long i = 0, k; rc == 0 && i < n; i = k) {
+        if (hits[i].packet_id < 1)
+            return apc__err(APC_EFORMAT, "search %lld result %lld: packet id %lld",
+                            (long long)search_id, (long long)hits[i].id,
+                            (long long)hits[i].packet_id);
+        if (hits[i].capture_id != r->capture_id || !r->segr) {
+            const capmap_t *m = find_cap(map, n_map, hits[i].capture_id);
+            if (!m)
+                return apc__err(APC_ENOTFOUND,
+                                "search %lld result %lld: capture %lld had no results when the "
+                                "export started",
+                                (long long)search_id, (long long)hits[i].id,
+                                (long long)hits[i].capture_id);
+            rc = apc__xrun_capture(r, m->capture_id, m->base, m->n);
+            if (rc < 0)
+                return rc;
+        }
+        for (k = i + 1; k < n && hits[k].capture_id == hits[i].capture_id &&
+                        hits[k].packet_id > hits[k - 1].packet_id &&
+                        hits[k].packet_id - hits[i].packet_id < HITS;
+             k++)
+            ;
+        uint64_t first = (uint64_t)hits[i].packet_id - 1;
+        size_t span = (size_t)(hits[k - 1].packet_id - hits[i].packet_id + 1);
+        long got = apc__idx_read(r->dir, first, span, recs);
+        if (got < 0)
+            return (int)got;
+        if ((size_t)got < span)
+            return apc__err(APC_EIO,
+                            "capture %lld: its index ends at packet %llu, before packet "
+                            "%lld of search %lld",
+                            (long long)r->capture_id, (unsigned long long)(first + (uint64_t)got),
+                            (long long)hits[k - 1].packet_id, (long long)search_id);
+        for (long m = i; rc == 0 && m < k; m++)
+            rc = apc__xrun_packet(r, hits[m].packet_id,
+                                  &recs[hits[m].packet_id - hits[i].packet_id]);
+    }
+    return rc;
+}
+
+int apc__export_search_packets(apc__xrun_t *r, int64_t search_id, const char *uid,
+                               const volatile int *cancelled)
+{
+    apc__search_info_t info;
+    int rc = apc__search_info_get(r->ctx, r->db, search_id, &info);
+    if (rc < 0)
+        return rc;
+    capmap_t *map = calloc(info.n_captures ? info.n_captures : 1, sizeof *map);
+    apc__search_hit_t *hits = malloc(HITS * sizeof *hits);
+    apc__idxrec_t *recs = malloc(HITS * sizeof *recs);
+    if (!map || !hits || !recs)
+        rc = apc__err(APC_ENOMEM, "out of memory");
+    if (rc == 0)
+        rc = write_head(r, search_id, &info, map);
+    apc_time_t last = apc__export_now();
+    int last_pct = 0;
+    uint64_t done = 0;
+    for (int64_t last_id = 0; rc == 0;) {
+        if (*cancelled) {
+            rc = APC_ECANCELED;
+            break;
+        }
+        long n = apc__search_hits(r->db, search_id, last_id, hits, HITS);
+        if (n <= 0) {
+            rc = (int)n;
+            break;
+        }
+        rc = write_hits(r, search_id, map, info.n_captures, hits, n, recs);
+        last_id = hits[n - 1].id;
+        done += (uint64_t)n;
+        int pct = info.results ? (int)(done * 100 / info.results) : 0;
+        apc_time_t now = apc__export_now();
+        if (rc == 0 && pct != last_pct && now - last >= PROGRESS_NS) {
+            apc__cmd_progress(r->ctx, uid, pct >= 100 ? 99 : pct, r->written);
+            last = now;
+            last_pct = pct;
+        }
+    }
+    free(recs);
+    free(hits);
+    free(map);
+    apc__search_info_free(&info);
+    return rc;
+}
