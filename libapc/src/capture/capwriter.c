@@ -60,6 +60,8 @@ struct apc__capw {
     int64_t commit_ns;      /* commit at least this often (apc__capw_set_commit_every) */
     uint64_t commit_bytes;  /* ... and after this many packet bytes */
     int broken;
+    apc__capw_new_ip_fn new_ip; /* apc__capw_on_new_ip */
+    void *new_ip_arg;
 };
 
 /* Readers see new packets at least every second, and a crash loses at most 32 MiB. */
@@ -217,6 +219,8 @@ static void count_ip(apc__capw_t *w, int ver, const uint8_t *addr, int64_t ts, u
         w->oom = 1;
         return;
     }
+    if (e->packets == 0 && !e->host_name && w->new_ip)
+        w->new_ip(ver, addr, w->new_ip_arg);
     if (e->packets == 0 || ts < e->first_ns)
         e->first_ns = ts;
     if (ts > e->last_ns)
@@ -728,4 +732,10 @@ int apc__capw_live_process(apc__capw_t *w, int64_t process_id, int64_t pid)
     pe->pid = pid;
     pe->key = 0;
     return 0;
+}
+
+void apc__capw_on_new_ip(apc__capw_t *w, apc__capw_new_ip_fn fn, void *arg)
+{
+    w->new_ip = fn;
+    w->new_ip_arg = arg;
 }

@@ -71,4 +71,11 @@ int apc__capw_set_drops(apc__capw_t *w, uint64_t kernel_drops, uint64_t drops);
  * in capture_processes. */
 int apc__capw_live_process(apc__capw_t *w, int64_t process_id, int64_t pid);
 
+/* Live captures with CAPTURE_FLAG_RESOLVE_IPS: `fn` is called on the writer's thread, once per
+ * address the capture sees in a packet for the first time, when DNS answers gave it no name
+ * yet. It must not block (it hands the address to the resolver, intel/resolver.h). Ingests
+ * never set it. */
+typedef void (*apc__capw_new_ip_fn)(int ver, const uint8_t *addr, void *arg);
+void apc__capw_on_new_ip(apc__capw_t *w, apc__capw_new_ip_fn fn, void *arg);
+
 #endif
