@@ -672,6 +672,33 @@ static void test_export_actions(void **state)
     char want[128];
     snprintf(want, sizeof want, "command_query: command '%s' not found", uid);
     expect_error(100, want, "command_query", "command_uid", uid, NULL);
+    /* search_export: one file with the matches of both captures; COMMAND and EXPORTFILE name
+     * the search */
+    int64_t id2 = ingest("ptcpdump/dns.pcapng", NULL);
+    r = call(0, "search_start", "filter", "udp.port == 53", "wait", "1", NULL);
+    char sids[32];
+    snprintf(sids, sizeof sids, "%.0f", num(rv(r), "SearchId"));
+    int64_t matches = (int64_t)num(rv(r), "Matches");
+    assert_int_equal(matches, 4); /* 2 packets in each */
+    cJSON_Delete(r);
+    r = call(0, "search_export", "search_id", sids, "wait", "1", NULL);
+    c = rv(r);
+    assert_keys(c, COMMAND_KEYS);
+    assert_string_equal(str(c, "State"), "completed");
+    assert_int_equal(num(c, "SearchId"), atoll(sids));
+    assert_int_equal(num(c, "CaptureId"), 0);
+    assert_int_equal(num(c, "Packets"), matches);
+    assert_non_null(strstr(str(c, "Result"), "/exports/search-"));
+    cJSON_Delete(r);
+    r = call(0, "export_list", NULL);
+    assert_int_equal(cJSON_GetArraySize(rv(r)), 1);
+    f = cJSON_GetArrayItem(rv(r), 0);
+    assert_int_equal(num(f, "SearchId"), atoll(sids));
+    assert_int_equal(num(f, "CaptureId"), 0);
+    cJSON_Delete(r);
+    expect_error(100, "search_export: search 999999 not found", "search_export", "search_id",
+                 "999999", NULL);
+    (void)id2;
     expect_error(4, "parameter 'flags' must be between 1 and 511, got 512", "apc_flush", "flags",
                  "512", NULL);
     r = call_as(APC_ROLE_VIEWER, 8, "apc_flush", "flags", "1", NULL);

@@ -4,7 +4,7 @@
 
 #include "ops/op_export.h"
 
-static cJSON *command_json(const apc_command_t *c)
+cJSON *apc__json_command(const apc_command_t *c)
 {
     cJSON *o = cJSON_CreateObject();
     if (!o)
@@ -35,7 +35,7 @@ static int reply_command(apc__op_req_t *req, apc__op_res_t *res, const char *uid
     int rc = apc_command_get(req->ctx, uid, &c);
     if (rc < 0)
         return rc;
-    cJSON *o = command_json(c);
+    cJSON *o = apc__json_command(c);
     apc_command_free(c);
     return apc__res_json(res, o);
 }
@@ -66,7 +66,7 @@ int apc__op_command_list(apc__op_req_t *req, apc__op_res_t *res)
         return rc;
     cJSON *arr = cJSON_CreateArray();
     for (size_t i = 0; arr && i < l->count; i++) {
-        cJSON *c = command_json(l->items[i]);
+        cJSON *c = apc__json_command(l->items[i]);
         if (!c) {
             cJSON_Delete(arr);
             arr = NULL;

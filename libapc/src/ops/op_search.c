@@ -161,32 +161,6 @@ int apc__op_search_delete(apc__op_req_t *req, apc__op_res_t *res)
     return rc < 0 ? rc : apc__res_int(res, 0);
 }
 
-/* COMMAND as module export writes it (op_export.c); kept in step with docs/api.md. */
-static cJSON *json_command(const apc_command_t *c)
-{
-    cJSON *o = cJSON_CreateObject();
-    if (!o)
-        return NULL;
-    int rc = apc__json_add_i64(o, "Version", 1);
-    rc |= apc__json_add_str(o, "CommandUid", c->uid);
-    rc |= apc__json_add_str(o, "Type", c->type);
-    rc |= apc__json_add_str(o, "State", apc_command_state_name(c->state));
-    rc |= apc__json_add_i64(o, "Progress", c->progress);
-    rc |= apc__json_add_time(o, "Created", c->created);
-    rc |= apc__json_add_time(o, "Started", c->started);
-    rc |= apc__json_add_time(o, "Finished", c->finished);
-    rc |= apc__json_add_str(o, "Result", c->result);
-    rc |= apc__json_add_str(o, "Error", c->error);
-    rc |= apc__json_add_i64(o, "CaptureId", c->capture_id);
-    rc |= apc__json_add_i64(o, "SearchId", c->search_id);
-    rc |= apc__json_add_u64(o, "Packets", c->packets);
-    if (rc) {
-        cJSON_Delete(o);
-        return NULL;
-    }
-    return o;
-}
-
 int apc__op_search_export(apc__op_req_t *req, apc__op_res_t *res)
 {
     char *uid = NULL;
@@ -202,7 +176,7 @@ int apc__op_search_export(apc__op_req_t *req, apc__op_res_t *res)
     apc_free(uid);
     if (rc < 0)
         return rc;
-    cJSON *o = json_command(c);
+    cJSON *o = apc__json_command(c);
     apc_command_free(c);
     return apc__res_json(res, o);
 }

@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include <apc/capture.h>
+#include <apc/export.h>
 #include <apc/ops.h>
 
 /* One validated argument, parallel to the action's parameter specs. */
@@ -92,6 +93,8 @@ cJSON *apc__json_packet_page(const apc_packet_page_t *pg, int with_data);
 cJSON *apc__json_conn(const apc_conn_t *c);
 cJSON *apc__json_process(const apc_process_t *p);
 cJSON *apc__json_ip(const apc_ip_t *ip);
+/* COMMAND (docs/api.md): capture_export, search_export, command_* answer it (op_export.c). */
+cJSON *apc__json_command(const apc_command_t *c);
 
 /* build_info.c (generated): build time in seconds since the Unix epoch. */
 extern const int64_t apc__ops_build_time;
