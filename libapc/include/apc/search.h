@@ -100,12 +100,12 @@ APC_API int apc_search_read(apc_ctx_t *ctx, int64_t id, int64_t last_id, unsigne
                             apc_search_page_t **out);
 APC_API void apc_search_page_free(apc_search_page_t *pg);
 
-/* Starts exporting the matches of search `id` to a pcapng file, as a COMMAND of module export
- * (apc/export.h: path rules, export roots, process comments): the search's capture is exported
- * with the search's filter and time bounds, which select exactly its matches. A search over
- * every capture is exported when its matches all lie in one capture; matches in several
- * captures are APC_ENOTSUP (export each capture with capture_export and the same filter).
- * *out_uid: the command's uid (free with apc_free). */
+/* Starts exporting the matches of search `id` to one pcapng file, as a COMMAND of module export
+ * (apc/export.h: path rules, export roots, process comments): its results in order, from every
+ * capture they lie in (one IDB per capture and interface, named "capture <id>: <name>"). The
+ * command and the file's record carry the search id (and the capture id when there is one
+ * capture). APC_ENOTFOUND for an unknown search or one without matches, APC_EBUSY while it
+ * runs. *out_uid: the command's uid (free with apc_free). */
 APC_API int apc_search_export(apc_ctx_t *ctx, int64_t id, const char *path, int overwrite,
                               char **out_uid);
 
