@@ -21,6 +21,10 @@ typedef struct apcd_config {
     int64_t session_idle; /* seconds; 0 = leave the setting alone */
     apcd_limits_t lim;
     unsigned workers; /* libuv thread pool size */
+    /* Seconds a client may take to send a request head (and a TLS handshake); and the longest
+     * pause within a streamed upload's body. A client slower than that is disconnected. */
+    int header_timeout;
+    int upload_idle_timeout;
 } apcd_config_t;
 
 void apcd_config_defaults(apcd_config_t *c);

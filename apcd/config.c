@@ -23,6 +23,8 @@ void apcd_config_defaults(apcd_config_t *c)
     c->lim.max_param_len = 65536;
     c->lim.max_upload = 4ULL << 30;
     c->workers = 8;
+    c->header_timeout = 10;
+    c->upload_idle_timeout = 60;
 }
 
 void apcd_config_free(apcd_config_t *c)
@@ -118,6 +120,18 @@ int apcd_config_set(apcd_config_t *c, const char *key, const char *v, char *err,
         if (num(key, v, 1024, 1LL << 50, &n, err, errlen))
             return -1;
         c->lim.max_upload = (uint64_t)n;
+        return 0;
+    }
+    if (!strcmp(key, "header_timeout")) {
+        if (num(key, v, 1, 3600, &n, err, errlen))
+            return -1;
+        c->header_timeout = (int)n;
+        return 0;
+    }
+    if (!strcmp(key, "upload_idle_timeout")) {
+        if (num(key, v, 1, 86400, &n, err, errlen))
+            return -1;
+        c->upload_idle_timeout = (int)n;
         return 0;
     }
     if (!strcmp(key, "workers")) {

@@ -11,6 +11,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "http.h"
 
@@ -188,6 +189,24 @@ static void on_accept(uv_stream_t *l, int status)
         apcd_upload_sniff(conn);
 }
 
+/* OpenSSL's reason for a failure ("No such file or directory", "no start line"...), so the
+ * log says why a certificate or key was refused. The first error queued is the cause; those
+ * after it only say which layer gave up ("PEM lib", "system lib"). */
+static const char *tls_reason(void)
+{
+    unsigned long e = ERR_peek_error();
+    if (!e)
+        return "unknown error";
+#ifdef ERR_SYSTEM_ERROR
+    if (ERR_SYSTEM_ERROR(e))
+        return strerror(ERR_GET_REASON(e));
+#endif
+    if (ERR_GET_LIB(e) == ERR_LIB_SYS)
+        return strerror(ERR_GET_REASON(e));
+    const char *r = ERR_reason_error_string(e);
+    return r ? r : "unknown error";
+}
+
 static SSL_CTX *tls_setup(const char *cert, const char *key)
 {
     SSL_load_error_strings();
@@ -197,14 +216,27 @@ static SSL_CTX *tls_setup(const char *cert, const char *key)
     if (!s)
         return NULL;
     SSL_CTX_set_min_proto_version(s, TLS1_2_VERSION);
+    ERR_clear_error();
     if (SSL_CTX_use_certificate_chain_file(s, cert) != 1) {
-        apcd_log(APC_LOG_ERROR, "tls_cert %s: cannot load the certificate chain", cert);
+        apcd_log(APC_LOG_ERROR, "tls_cert %s: cannot load the certificate chain: %s", cert,
+                 tls_reason());
         SSL_CTX_free(s);
         return NULL;
     }
-    if (SSL_CTX_use_PrivateKey_file(s, key, SSL_FILETYPE_PEM) != 1 ||
-        SSL_CTX_check_private_key(s) != 1) {
-        apcd_log(APC_LOG_ERROR, "tls_key %s: cannot load the key or it does not match", key);
+    ERR_clear_error();
+    int loaded = SSL_CTX_use_PrivateKey_file(s, key, SSL_FILETYPE_PEM) == 1;
+    unsigned long e = ERR_peek_error();
+    /* OpenSSL compares the key with the certificate while loading it. */
+    int mismatch = !loaded && ERR_GET_LIB(e) == ERR_LIB_X509 &&
+                   ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH;
+    if (!loaded && !mismatch) {
+        apcd_log(APC_LOG_ERROR, "tls_key %s: cannot load the private key: %s", key, tls_reason());
+        SSL_CTX_free(s);
+        return NULL;
+    }
+    if (mismatch || SSL_CTX_check_private_key(s) != 1) {
+        apcd_log(APC_LOG_ERROR, "tls_key %s: the key does not match the certificate of %s", key,
+                 cert);
         SSL_CTX_free(s);
         return NULL;
     }
@@ -218,6 +250,10 @@ int apcd_http_start(void)
     /* h2o buffers a body before calling us; bound it by our body limit. Large uploads are
      * streamed by upload.c instead. */
     config.max_request_entity_size = apcd.cfg.lim.max_body;
+    /* What h2o reads (heads of later requests on a connection, TLS handshakes) has the same
+     * deadline as the first head that upload.c reads. */
+    config.handshake_timeout = (uint64_t)apcd.cfg.header_timeout * 1000;
+    config.http1.req_timeout = (uint64_t)apcd.cfg.header_timeout * 1000;
     h2o_hostconf_t *host =
         h2o_config_register_host(&config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *pc = h2o_config_register_path(host, "/", 0);

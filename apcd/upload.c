@@ -9,6 +9,10 @@
  * placed before the file. Any other request is handed to h2o with the bytes already read.
  * Such a connection is closed after the reply. (Uploads over TLS or later on a kept-alive
  * connection go through h2o and are limited to max_body: docs/apcd.md.)
+ * A client must send the whole head within header_timeout seconds of connecting (a deadline,
+ * not reset by each byte, so a trickle of bytes cannot keep the connection), and may pause an
+ * upload's body for at most upload_idle_timeout seconds; otherwise it gets a 408 and is
+ * disconnected. h2o applies the same header_timeout to what it reads (http.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,7 +44,20 @@ typedef struct up {
     apcd_job_t *job;
     uv_write_t wr;
     char *resp;
+    uv_timer_t timer; /* head deadline, then upload idle time; u is freed when it has closed */
 } up_t;
+
+static void timer_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+/* The end of u: its timer is closed first, and its close callback frees u. */
+static void up_release(up_t *u)
+{
+    uv_timer_stop(&u->timer);
+    uv_close((uv_handle_t *)&u->timer, timer_closed);
+}
 
 static void up_free(uv_handle_t *h)
 {
@@ -56,7 +73,7 @@ static void up_free(uv_handle_t *h)
     if (u->params)
         apc_params_free(u->params);
     free(u->resp);
-    free(u);
+    up_release(u);
 }
 
 static void after_write(uv_write_t *w, int status)
@@ -70,9 +87,11 @@ static void respond(up_t *u, int status, const char *json)
 {
     u->phase = 2;
     uv_read_stop((uv_stream_t *)u->tcp);
+    uv_timer_stop(&u->timer);
     const char *reason = status == 200   ? "OK"
                          : status == 413 ? "Payload Too Large"
                          : status == 403 ? "Forbidden"
+                         : status == 408 ? "Request Timeout"
                                          : "Bad Request";
     size_t jl = json ? strlen(json) : 0;
     size_t n = jl + 200;
@@ -230,6 +249,7 @@ static void body_bytes(up_t *u, const char *d, size_t n)
         return;
     u->phase = 2;
     uv_read_stop((uv_stream_t *)u->tcp);
+    uv_timer_stop(&u->timer);
     u->job = calloc(1, sizeof *u->job);
     if (!u->job)
         return fail(u, 200, APC_SERVE_GENERIC_ERROR, "out of memory");
@@ -238,6 +258,27 @@ static void body_bytes(up_t *u, const char *d, size_t n)
     w->data = u;
     apcd_jobs_inflight++;
     uv_queue_work(apcd.loop, w, work, work_done);
+}
+
+/* A client too slow for the head deadline or pausing an upload too long: a 408 and the end of
+ * the connection (with whatever it had uploaded). */
+static void on_timeout(uv_timer_t *t)
+{
+    up_t *u = t->data;
+    if (u->phase == 2)
+        return;
+    char msg[120];
+    if (u->phase == 0)
+        snprintf(msg, sizeof msg, "no complete request head within %d s", apcd.cfg.header_timeout);
+    else
+        snprintf(msg, sizeof msg, "the upload stalled: no bytes for %d s",
+                 apcd.cfg.upload_idle_timeout);
+    apcd_log(APC_LOG_DEBUG, "closing a slow connection: %s", msg);
+    char *json = apcd_error_json(APC_SERVE_MALFORMED_REQUEST, msg);
+    apcd_metrics_request(u->phase == 0 ? "(none)" : "pcap_ingest_post", APC_SERVE_MALFORMED_REQUEST,
+                         0);
+    respond(u, 408, json);
+    free(json);
 }
 
 /* --- the request head ------------------------------------------------------------------- */
@@ -330,6 +371,7 @@ static int start_upload(up_t *u, size_t head_end)
         return 1;
     }
     u->phase = 1;
+    uv_timer_start(&u->timer, on_timeout, (uint64_t)apcd.cfg.upload_idle_timeout * 1000, 0);
     if (u->hlen > head_end)
         body_bytes(u, u->head + head_end, u->hlen - head_end);
     return 1;
@@ -352,6 +394,8 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
         return;
     }
     if (u->phase == 1) {
+        if (n > 0) /* progress: the idle time starts again */
+            uv_timer_start(&u->timer, on_timeout, (uint64_t)apcd.cfg.upload_idle_timeout * 1000, 0);
         body_bytes(u, b->base, (size_t)n);
         return;
     }
@@ -379,7 +423,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
         memcpy(bytes + u->hlen, b->base + k, (size_t)n - k);
         total = u->hlen + ((size_t)n - k);
     }
-    free(u);
+    up_release(u);
     apcd_http_handoff((uv_tcp_t *)s, bytes, total);
     free(bytes);
 }
@@ -394,9 +438,13 @@ void apcd_upload_sniff(uv_tcp_t *conn)
     u->tcp = conn;
     u->fd = -1;
     conn->data = u;
+    uv_timer_init(apcd.loop, &u->timer);
+    u->timer.data = u;
     if (uv_read_start((uv_stream_t *)conn, on_alloc, on_read) != 0) {
         conn->data = NULL;
-        free(u);
+        up_release(u);
         apcd_http_handoff(conn, NULL, 0);
+        return;
     }
+    uv_timer_start(&u->timer, on_timeout, (uint64_t)apcd.cfg.header_timeout * 1000, 0);
 }
