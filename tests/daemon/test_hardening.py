@@ -77,8 +77,11 @@ def recv_until_closed(s, limit):
 
 def case_tls(tmp):
     cert, key = make_cert(tmp)
-    d = TlsDaemon(cert, key)
+    d = TlsDaemon(cert, key, "header_timeout = 2\n")
     try:
+        # A client that connects and never starts the handshake is let go after header_timeout.
+        idle = socket.create_connection(("127.0.0.1", d.port), 10)
+        t_idle = time.monotonic()
         # login and a listing over HTTPS, the server's certificate checked against our CA.
         tok = d.login()
         check(len(tok) == 64, "token over TLS: %r" % tok)
@@ -156,6 +159,10 @@ def case_tls(tmp):
         st, data, _ = d.request("POST", "/ajax", body, {"Content-Type": ctype})
         r = json.loads(data)
         check(st == 200 and r["ErrorCode"] == td.OK, "upload over TLS: %r" % r)
+        data, secs, closed = recv_until_closed(idle, 10)
+        idle.close()
+        waited = time.monotonic() - t_idle
+        check(closed and 1.5 < waited < 7, "a silent TLS client closed after %.1f s" % waited)
         # logout over TLS ends the session.
         st, r = d.call("logout", token=tok)
         check(r["ErrorCode"] == td.OK, "logout over TLS: %r" % r)
