@@ -118,8 +118,8 @@ APC_API int apc_export_delete(apc_ctx_t *ctx, const char *name, uint64_t *out_de
 #define APC_FLUSH_ALL 0x1ff
 
 /* Deletes saved data of the kinds in `flags` and compacts the store. APC_EBUSY while a capture
- * is active or a command is running; APC_EINVAL for 0 or unknown bits. Settings, accounts,
- * triggers and actions are never flushed. */
+ * is active, a command is running or a search is queued or running; APC_EINVAL for 0 or
+ * unknown bits. Settings, accounts, triggers and actions are never flushed. */
 APC_API int apc_flush(apc_ctx_t *ctx, uint32_t flags);
 
 #ifdef __cplusplus

@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "core/fsutil.h"
 #include "export/export_int.h"
+#include "search/search.h"
 #include "store/sql.h"
 #include "store/store.h"
 
@@ -68,6 +69,8 @@ static const flush_kind_t kinds[] = {
      NULL},
     {APC_FLUSH_COMMANDS, "commands", {{"commands", "DELETE FROM commands"}}, NULL},
     {APC_FLUSH_EXPORTS, "exports", {{"export_files", "DELETE FROM export_files"}}, "exports"},
+    /* No module keeps extracted files yet: the extraction module names its real table and
+     * directory here when it lands (a missing table is skipped). */
     {APC_FLUSH_EXTRACTED,
      "extracted files",
      {{"extracted_files", "DELETE FROM extracted_files"}},
@@ -119,6 +122,12 @@ static int check_idle(apc_ctx_t *ctx, sqlite3 *db)
     if (r == 1)
         return apc__err(APC_EBUSY, "capture %lld is active: stop every capture before flushing",
                         (long long)id);
+    int64_t search = apc__search_any_active(ctx);
+    if (search)
+        return apc__err(APC_EBUSY,
+                        "search %lld is running: wait for it or cancel it before flushing "
+                        "(search_list shows it)",
+                        (long long)search);
     if (apc__cmd_any_live(ctx))
         return apc__err(APC_EBUSY, "a command is running: wait for it or cancel it before "
                                    "flushing (command_list shows it)");

@@ -73,6 +73,30 @@ int apc__search_is_active(apc_ctx_t *ctx, int64_t id)
     return found;
 }
 
+int64_t apc__search_any_active(apc_ctx_t *ctx)
+{
+    pthread_mutex_lock(&reg_lock);
+    int64_t running;
+    for (;;) {
+        running = 0;
+        int saving = 0;
+        for (apc__search_active_t *a = reg; a && !running; a = a->next) {
+            if (a->ctx != ctx)
+                continue;
+            if (a->ended)
+                saving = 1;
+            else
+                running = a->id;
+        }
+        if (running || !saving)
+            break;
+        /* Ended searches only store their span index: short, and reg_remove wakes us. */
+        pthread_cond_wait(&reg_cond, &reg_lock);
+    }
+    pthread_mutex_unlock(&reg_lock);
+    return running;
+}
+
 int apc__search_stop(apc_ctx_t *ctx, int64_t id, int wait)
 {
     pthread_mutex_lock(&reg_lock);

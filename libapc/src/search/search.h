@@ -59,6 +59,11 @@ int apc__search_scan(apc__scan_t *s);
 int apc__search_filter_capture(apc_ctx_t *ctx, const char *text, int64_t capture_id,
                                const volatile int *cancel, apc__search_match_fn fn, void *payload);
 
+/* job.c: the id of a search of ctx queued or running in this process, 0 when none. Searches
+ * that have ended but still store their span index are waited for first, so after 0 no job
+ * of ctx writes search tables (apc_flush refuses otherwise). */
+int64_t apc__search_any_active(apc_ctx_t *ctx);
+
 /* --- results.c: a search's stored results, for module export's search_export ------------- */
 
 typedef struct apc__search_hit {

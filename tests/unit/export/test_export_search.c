@@ -261,4 +261,24 @@ void test_flush_searches(void **state)
     /* and searching works again, rebuilding the index */
     apc_search_meta_free(search_wait("tcp.port == 80", &id));
     (void)a;
+    /* a running search refuses it (its job writes search tables) */
+    ingest("zeek/echo-connections.pcap");
+    assert_int_equal(apc_search_start(ctx, "frame matches \"(a|b)*c\"", NULL, &id), 0);
+    int rc = apc_flush(ctx, APC_FLUSH_SEARCHES);
+    if (rc == APC_EBUSY) {
+        char want[160];
+        snprintf(want, sizeof want,
+                 "search %lld is running: wait for it or cancel it before flushing (search_list "
+                 "shows it)",
+                 (long long)id);
+        assert_string_equal(apc_last_error_message(), want);
+    } else {
+        fprintf(stderr, "note: search %lld ended before apc_flush could see it run\n",
+                (long long)id);
+        assert_int_equal(rc, 0);
+    }
+    assert_int_equal(apc_search_cancel(ctx, id), rc == 0 ? APC_ENOTFOUND : 0);
+    assert_int_equal(apc_search_wait(ctx, id, 60000), rc == 0 ? APC_ENOTFOUND : 0);
+    /* once it has ended (and stored its index), the flush goes through */
+    assert_int_equal(apc_flush(ctx, APC_FLUSH_SEARCHES), 0);
 }
