@@ -16,7 +16,10 @@ CORPUS = os.environ.get("APC_CORPUS", "../shared/corpus")
 def capinfos_count(path):
     if not shutil.which("capinfos"):
         return None
-    out = subprocess.run(["capinfos", "-c", "-M", path], capture_output=True, text=True).stdout
+    # The sanitizer build preloads the ASan runtime for our library; not for the oracle.
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    out = subprocess.run(["capinfos", "-c", "-M", path], capture_output=True, text=True,
+                         env=env, timeout=60).stdout
     for line in out.splitlines():
         if "Number of packets" in line:
             return int(line.split(":")[1])
