@@ -23,4 +23,9 @@ int apc__auth_rl_blocked(const char *peer, int max, int *retry);
 void apc__auth_rl_fail(const char *peer);
 void apc__auth_rl_clear(const char *peer);
 
+/* An argon2id hash (same cost as real ones) of a random password nobody knows: a login with an
+ * unknown name is verified against it, so it takes as long as a wrong password (no account
+ * enumeration by timing). NULL if it could not be made. */
+const char *apc__auth_dummy_hash(void);
+
 #endif

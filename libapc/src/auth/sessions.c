@@ -98,8 +98,14 @@ APC_API int apc_login(apc_ctx_t *ctx, const char *user, const char *password, co
     }
     size_t pl = password ? strlen(password) : 0;
     int good = 0;
-    if (hash && pl > 0 && pl <= APC_PASSWORD_MAX)
+    if (hash && pl > 0 && pl <= APC_PASSWORD_MAX) {
         good = crypto_pwhash_str_verify(hash, password, pl) == 0;
+    } else if (pl > 0 && pl <= APC_PASSWORD_MAX) {
+        /* Unknown name: spend the same time as for a wrong password. */
+        const char *dummy = apc__auth_dummy_hash();
+        if (dummy && crypto_pwhash_str_verify(dummy, password, pl) == 0)
+            good = 0; /* cannot match: nobody knows the dummy's password */
+    }
     free(hash);
     if (!good) {
         apc__auth_rl_fail(peer);
