@@ -54,8 +54,8 @@ struct apc__capw {
     int oom;
     /* The last commit record, and whether writing failed since (disk full, I/O, store). */
     uint64_t c_packets, c_seg_count, c_seg_bytes;
-    int64_t c_time;   /* monotonic time of the last commit */
-    uint64_t c_bytes; /* packet bytes at the last commit */
+    int64_t c_time;         /* monotonic time of the last commit */
+    uint64_t c_bytes;       /* packet bytes at the last commit */
     uint64_t space_checked; /* packet bytes when the free space was last looked at */
     int64_t commit_ns;      /* commit at least this often (apc__capw_set_commit_every) */
     uint64_t commit_bytes;  /* ... and after this many packet bytes */
@@ -658,8 +658,8 @@ static int mark_failed(apc_ctx_t *ctx, int64_t id, const char *error)
         /* A full disk: the write-ahead log may hold the space a failed commit took; give it
          * back and try once more. */
         sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-        r = apc__sql_exec(db, "marking a capture failed", sql, "itii",
-                          (int64_t)APC_STATE_FAILED, error, now_ns(), id);
+        r = apc__sql_exec(db, "marking a capture failed", sql, "itii", (int64_t)APC_STATE_FAILED,
+                          error, now_ns(), id);
     }
     apc__db_put(ctx->store, db);
     return r;

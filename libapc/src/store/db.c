@@ -92,10 +92,9 @@ static int part_version(sqlite3 *db, const apc__schema_part_t *part, int *versio
 {
     sqlite3_stmt *st;
     int core = strcmp(part->name, "core") == 0;
-    int rc = sqlite3_prepare_v2(db,
-                                core ? "PRAGMA user_version"
-                                     : "SELECT CAST(value AS INTEGER) FROM meta WHERE key=?",
-                                -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(
+        db, core ? "PRAGMA user_version" : "SELECT CAST(value AS INTEGER) FROM meta WHERE key=?",
+        -1, &st, NULL);
     if (rc != SQLITE_OK)
         return apc__db_err(db, rc, "reading the schema version");
     char key[96];
@@ -149,8 +148,8 @@ static int migrate_part(apc__store_t *s, sqlite3 *db, const apc__schema_part_t *
         if (rc == SQLITE_OK)
             rc = sqlite3_exec(db, "COMMIT", NULL, NULL, &err);
         if (rc != SQLITE_OK) {
-            int r = apc__err(APC_ESTORE, "store migration of '%s' %d -> %d failed: %s",
-                             part->name, v, v + 1, err ? err : sqlite3_errmsg(db));
+            int r = apc__err(APC_ESTORE, "store migration of '%s' %d -> %d failed: %s", part->name,
+                             v, v + 1, err ? err : sqlite3_errmsg(db));
             sqlite3_free(err);
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
             return r;

@@ -96,8 +96,8 @@ static const char *const migrations[] = {
     " PRIMARY KEY(capture_id, packet_id)) WITHOUT ROWID;",
 };
 
-static const apc__schema_part_t core_part = {
-    "core", migrations, sizeof migrations / sizeof migrations[0]};
+static const apc__schema_part_t core_part = {"core", migrations,
+                                             sizeof migrations / sizeof migrations[0]};
 
 /* Every module that owns tables adds its part here (defined in its own schema_<name>.c). */
 extern const apc__schema_part_t apc__schema_auth;
@@ -105,11 +105,7 @@ extern const apc__schema_part_t apc__schema_stats;
 extern const apc__schema_part_t apc__schema_search;
 extern const apc__schema_part_t apc__schema_export;
 static const apc__schema_part_t *const parts[] = {
-    &core_part,
-    &apc__schema_auth,
-    &apc__schema_stats,
-    &apc__schema_search,
-    &apc__schema_export,
+    &core_part, &apc__schema_auth, &apc__schema_stats, &apc__schema_search, &apc__schema_export,
 };
 
 size_t apc__schema_part_count(void)
