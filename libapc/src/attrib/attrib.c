@@ -112,9 +112,79 @@ static void on_sock(const apc__diagsock_t *s, void *payload)
         sc->unknown = 1;
 }
 
+/* Socket descriptors found by a full /proc scan: (inode, pid) pairs. */
+typedef struct fdpair {
+    uint32_t ino;
+    int64_t pid;
+} fdpair_t;
+
+typedef struct fdscan {
+    fdpair_t *v;
+    size_t n, cap;
+} fdscan_t;
+
 static void on_fd(int64_t pid, uint32_t inode, void *payload)
 {
-    ino_put(&((apc__attrib_t *)payload)->inodes, inode, pid);
+    fdscan_t *f = payload;
+    if (f->n == f->cap) {
+        size_t nc = f->cap ? f->cap * 2 : 1024;
+        fdpair_t *nv = realloc(f->v, nc * sizeof *nv);
+        if (!nv)
+            return;
+        f->v = nv;
+        f->cap = nc;
+    }
+    f->v[f->n++] = (fdpair_t){inode, pid};
+}
+
+static int cmp_pair(const void *x, const void *y)
+{
+    const fdpair_t *a = x, *b = y;
+    if (a->ino != b->ino)
+        return a->ino < b->ino ? -1 : 1;
+    return a->pid < b->pid ? -1 : a->pid > b->pid;
+}
+
+/* Parents read during one scan: a socket shared by k processes needs k * (k - 1) ancestry
+ * checks, each walking /proc/<pid>/stat up the tree. Direct-mapped; a collision re-reads. */
+typedef struct ppcache {
+    int64_t pid[256], ppid[256];
+} ppcache_t;
+
+static int64_t cached_parent(int64_t pid, void *p)
+{
+    ppcache_t *c = p;
+    size_t i = (size_t)((uint64_t)pid * 2654435761u) & 255;
+    if (c->pid[i] != pid) {
+        c->pid[i] = pid;
+        c->ppid[i] = apc__pid_parent(pid, NULL);
+    }
+    return c->ppid[i];
+}
+
+/* Maps every socket inode of the scan to its owner. Several processes hold one socket when a
+ * child inherited it or shares its parent's descriptor table: the owner is chosen among them
+ * (apc__fd_owner), not whichever /proc lists last. */
+static void map_inodes(apc__attrib_t *a)
+{
+    fdscan_t f = {0};
+    apc__fdscan(0, on_fd, &f);
+    if (f.n)
+        qsort(f.v, f.n, sizeof *f.v, cmp_pair);
+    int64_t *holders = malloc((f.n ? f.n : 1) * sizeof *holders);
+    ppcache_t *pc = calloc(1, sizeof *pc);
+    for (size_t i = 0; holders && pc && i < f.n;) {
+        size_t k = 0, j = i;
+        for (; j < f.n && f.v[j].ino == f.v[i].ino; j++)
+            if (k == 0 || holders[k - 1] != f.v[j].pid) /* a pid with dup()ed descriptors */
+                holders[k++] = f.v[j].pid;
+        int64_t prev = ino_get(&a->inodes, f.v[i].ino);
+        ino_put(&a->inodes, f.v[i].ino, apc__fd_owner(holders, k, prev, cached_parent, pc));
+        i = j;
+    }
+    free(pc);
+    free(holders);
+    free(f.v);
 }
 
 static void rescan_locked(apc__attrib_t *a);
@@ -134,7 +204,7 @@ static void rescan_locked(apc__attrib_t *a)
         return;
     }
     if (sc.unknown)
-        apc__fdscan(0, on_fd, a);
+        map_inodes(a);
     int64_t now = now_ns();
     for (size_t i = 0; i < sc.n; i++) {
         const apc__diagsock_t *s = &sc.v[i];

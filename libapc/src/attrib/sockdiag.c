@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -17,6 +18,7 @@
 
 #include <apc/common.h>
 
+#include "attrib/proctable.h"
 #include "core/error.h"
 
 int apc__sockdiag_parse(const uint8_t *buf, size_t len, int proto, apc__diag_cb cb, void *payload)
@@ -164,4 +166,56 @@ int apc__fdscan(int64_t pid, void (*cb)(int64_t pid, uint32_t inode, void *p), v
     }
     closedir(d);
     return 0;
+}
+
+int64_t apc__pid_parent(int64_t pid, void *unused)
+{
+    (void)unused;
+    char p[64], buf[1024];
+    snprintf(p, sizeof p, "/proc/%lld/stat", (long long)pid);
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    int64_t ppid = 0;
+    uint64_t ticks;
+    if (n <= 0 || apc__proc_parse_stat(buf, (size_t)n, NULL, 0, &ppid, &ticks) < 0)
+        return 0;
+    return ppid;
+}
+
+static int descends(int64_t pid, int64_t ancestor, int64_t (*parent)(int64_t, void *), void *p)
+{
+    for (int i = 0; i < 64 && pid > 1; i++) {
+        pid = parent(pid, p);
+        if (pid == ancestor)
+            return 1;
+    }
+    return 0;
+}
+
+int64_t apc__fd_owner(const int64_t *holders, size_t n, int64_t prev,
+                      int64_t (*parent)(int64_t pid, void *p), void *p)
+{
+    if (n == 0)
+        return 0;
+    if (n == 1)
+        return holders[0];
+    /* Descendants of another holder inherited the descriptor (fork) or share the creator's
+     * descriptor table (clone with CLONE_FILES, as LeakSanitizer's tracer at exit does): the
+     * socket is the ancestor's. Among the remaining holders, the previous owner stays. */
+    int64_t first = 0;
+    for (size_t i = 0; i < n; i++) {
+        int inherited = 0;
+        for (size_t j = 0; j < n && !inherited; j++)
+            inherited = holders[j] != holders[i] && descends(holders[i], holders[j], parent, p);
+        if (inherited)
+            continue;
+        if (holders[i] == prev)
+            return prev;
+        if (!first)
+            first = holders[i];
+    }
+    return first ? first : holders[0];
 }

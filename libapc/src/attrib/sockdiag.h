@@ -30,6 +30,14 @@ int apc__sockdiag_dump(apc__diag_cb cb, void *payload);
 
 /* Calls cb(pid, inode) for every socket descriptor of every process (or of one pid > 0). */
 int apc__fdscan(int64_t pid, void (*cb)(int64_t pid, uint32_t inode, void *p), void *payload);
+/* Which of the n processes holding one socket (from an fd scan) owns it: not one that
+ * descends from another holder (a fork child or a clone(CLONE_FILES) task holds its parent's
+ * descriptors); among the rest prev (the owner found before) if it is there, else the first.
+ * parent(pid, p) gives a pid's parent (apc__pid_parent, or a cache over it), 0 if unknown. */
+int64_t apc__fd_owner(const int64_t *holders, size_t n, int64_t prev,
+                      int64_t (*parent)(int64_t pid, void *p), void *p);
+/* Parent of pid from /proc/<pid>/stat (proc(5) field 4), 0 when it cannot be read. */
+int64_t apc__pid_parent(int64_t pid, void *unused);
 /* "socket:[12345]" -> 12345; 0 when the link is not a socket. */
 uint32_t apc__fd_socket_inode(const char *link, size_t len);
 
