@@ -42,6 +42,7 @@ struct apc__capw {
     apc__ipstats_t ips;
     apc__statsagg_t *stats; /* time series and per-key totals (stats/agg.h) */
     uint64_t packets, bytes;
+    uint64_t nc_first, nc_last; /* packet ids of the first and last without a connection */
     int64_t first_ts, last_ts;
     uint32_t n_ifaces;
     uint64_t *iface_pkts;
@@ -325,6 +326,16 @@ int apc__capw_add(apc__capw_t *w, const apc__cappkt_t *p, const apc__pkt_t *d)
             }
         }
     }
+    /* The span index of the search planner: this packet's id is w->packets + 1. */
+    if (c) {
+        if (!c->first_packet)
+            c->first_packet = w->packets + 1;
+        c->last_packet = w->packets + 1;
+    } else {
+        if (!w->nc_first)
+            w->nc_first = w->packets + 1;
+        w->nc_last = w->packets + 1;
+    }
     if (w->packets == 0 || p->ts_ns < w->first_ts)
         w->first_ts = p->ts_ns;
     if (w->packets == 0 || p->ts_ns > w->last_ts)
@@ -426,6 +437,8 @@ static int write_conn(apc__capw_t *w, sqlite3_stmt *st, const apc__conn_t *c)
     sqlite3_bind_int64(st, 16, c->pid);
     sqlite3_bind_int64(st, 17, c->tid);
     sqlite3_bind_int64(st, 18, c->process_ref);
+    sqlite3_bind_int64(st, 19, (int64_t)c->first_packet);
+    sqlite3_bind_int64(st, 20, (int64_t)c->last_packet);
     int rc = sqlite3_step(st);
     return rc == SQLITE_DONE ? 0 : apc__db_err(w->db, rc, "storing a connection");
 }
@@ -563,8 +576,10 @@ static int commit(apc__capw_t *w, uint64_t progress_bytes, int final_state, cons
     r = apc__sql_prepare(w->db, "storing connections",
                          "INSERT INTO connections(capture_id, id, proto, ip_ver, src, dst, sport, "
                          "dport, first_time, last_time, pkts_out, bytes_out, pkts_in, bytes_in, "
-                         "state, pid, tid, process_id) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                         "state, pid, tid, process_id, first_packet, last_packet) "
+                         "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
                          "ON CONFLICT(capture_id, id) DO UPDATE SET last_time=excluded.last_time,"
+                         "last_packet=excluded.last_packet,"
                          "pkts_out=excluded.pkts_out, bytes_out=excluded.bytes_out,"
                          "pkts_in=excluded.pkts_in, bytes_in=excluded.bytes_in,"
                          "state=excluded.state, pid=excluded.pid, tid=excluded.tid,"
@@ -599,12 +614,13 @@ static int commit(apc__capw_t *w, uint64_t progress_bytes, int final_state, cons
         if (r == 0)
             r = apc__sql_exec(w->db, "committing packets",
                               "UPDATE captures SET packets=?, bytes=?, seg_count=?, seg_bytes=?, "
-                              "progress_bytes=?, first_time=?, last_time=?, connections=? "
-                              "WHERE id=?",
-                              "iiiiiiiii", (int64_t)w->packets, (int64_t)w->bytes,
+                              "progress_bytes=?, first_time=?, last_time=?, connections=?, "
+                              "nc_first_packet=?, nc_last_packet=?, packet_spans=1 WHERE id=?",
+                              "iiiiiiiiiii", (int64_t)w->packets, (int64_t)w->bytes,
                               (int64_t)apc__segw_seg_no(w->seg) + 1,
                               (int64_t)apc__segw_seg_bytes(w->seg), (int64_t)progress_bytes,
-                              w->first_ts, w->last_ts, (int64_t)conns, w->id);
+                              w->first_ts, w->last_ts, (int64_t)conns, (int64_t)w->nc_first,
+                              (int64_t)w->nc_last, w->id);
     }
     if (r == 0)
         r = apc__sql_commit(w->db, "committing packets");

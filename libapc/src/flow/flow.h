@@ -24,6 +24,10 @@ typedef struct apc__conn {
     int tcp_state;                 /* enum apc_tcp_state (apc/capture.h) */
     int64_t pid, tid, process_ref; /* owner when known (0 otherwise); process_ref is the store's */
     int dirty;                     /* changed since the caller last cleared it */
+    /* Packet ids (1-based, per capture) of its first and last stored packet: kept by the
+     * capture writer, not by the flow table (0 until it stores one); the search planner's
+     * span index (docs/filters.md "Planner"). */
+    uint64_t first_packet, last_packet;
 } apc__conn_t;
 
 typedef struct apc__flow_table apc__flow_table_t;

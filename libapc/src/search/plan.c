@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The indexed part of the planner. A capture that no longer changes gets, on its first full
- * scan, a key index of its connections (search_conn_keys: address and port -> connection).
+ * The indexed part of the planner. The connections of a capture are found by address and port
+ * in the connections table (captures stored with packet spans, see scan.c), or, for a capture
+ * stored before, in the key index its first full scan built (search_conn_keys: address and
+ * port -> connection).
  * From the filter tree we derive a necessary condition made of those keys: a connection can
  * only match `ip.addr == X && tcp.port == Y` if it has address X and TCP port Y. The
  * connections that pass are the candidates; every other connection is known false without
@@ -58,11 +60,54 @@ static void sort_unique(apc__idset_t *s)
 typedef struct planner {
     sqlite3 *db;
     int64_t capture_id;
-    sqlite3_stmt *q;
+    int direct; /* keys from the connections table itself (see apc__plan_candidates) */
+    sqlite3_stmt *q, *qa, *qp; /* search_conn_keys; connections by address; by port */
 } planner_t;
+
+static int run(sqlite3_stmt *q, apc__idset_t *out)
+{
+    int rc, r = 0;
+    while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW)
+        r = push(out, sqlite3_column_int64(q, 0));
+    sqlite3_reset(q);
+    return r;
+}
+
+/* The connections table answers the keys through the indexes on connections(src), (dst),
+ * (sport) and (dport) (stats/schema_stats.c): each entry holds the primary key (capture_id,
+ * id), so the capture is filtered inside the index. */
+static int lookup_direct(planner_t *pl, const uint8_t *key, size_t len, apc__idset_t *out)
+{
+    int r;
+    if (key[0] == 'a') {
+        if (!pl->qa &&
+            (r = apc__sql_prepare(pl->db, "reading connections by address",
+                                  "SELECT id FROM connections WHERE src=?2 AND capture_id=?1 "
+                                  "UNION ALL SELECT id FROM connections WHERE dst=?2 AND "
+                                  "capture_id=?1",
+                                  &pl->qa)) < 0)
+            return r;
+        sqlite3_bind_int64(pl->qa, 1, pl->capture_id);
+        sqlite3_bind_blob(pl->qa, 2, key + 1, (int)len - 1, SQLITE_STATIC);
+        return run(pl->qa, out);
+    }
+    if (!pl->qp && (r = apc__sql_prepare(pl->db, "reading connections by port",
+                                         "SELECT id FROM connections WHERE sport=?3 AND "
+                                         "capture_id=?1 AND proto=?2 UNION ALL SELECT id FROM "
+                                         "connections WHERE dport=?3 AND capture_id=?1 AND "
+                                         "proto=?2",
+                                         &pl->qp)) < 0)
+        return r;
+    sqlite3_bind_int64(pl->qp, 1, pl->capture_id);
+    sqlite3_bind_int(pl->qp, 2, key[1]);
+    sqlite3_bind_int(pl->qp, 3, (key[2] << 8) | key[3]);
+    return run(pl->qp, out);
+}
 
 static int lookup(planner_t *pl, const uint8_t *key, size_t len, apc__idset_t *out)
 {
+    if (pl->direct)
+        return lookup_direct(pl, key, len, out);
     if (!pl->q) {
         int r = apc__sql_prepare(pl->db, "reading the connection keys",
                                  "SELECT conn_id FROM search_conn_keys WHERE capture_id=? AND "
@@ -73,11 +118,7 @@ static int lookup(planner_t *pl, const uint8_t *key, size_t len, apc__idset_t *o
     }
     sqlite3_bind_int64(pl->q, 1, pl->capture_id);
     sqlite3_bind_blob(pl->q, 2, key, (int)len, SQLITE_STATIC);
-    int rc, r = 0;
-    while (r == 0 && (rc = sqlite3_step(pl->q)) == SQLITE_ROW)
-        r = push(out, sqlite3_column_int64(pl->q, 0));
-    sqlite3_reset(pl->q);
-    return r;
+    return run(pl->q, out);
 }
 
 /* Key lookups for one comparison; out->all when the field or value has no key. */
@@ -190,10 +231,10 @@ static int node(planner_t *pl, const apc__fnode_t *n, apc__idset_t *out)
     return r;
 }
 
-int apc__plan_candidates(sqlite3 *db, int64_t capture_id, const apc__fnode_t *root,
+int apc__plan_candidates(sqlite3 *db, int64_t capture_id, int direct, const apc__fnode_t *root,
                          apc__idset_t *out)
 {
-    planner_t pl = {db, capture_id, NULL};
+    planner_t pl = {db, capture_id, direct, NULL, NULL, NULL};
     memset(out, 0, sizeof *out);
     if (!root) {
         out->all = 1;
@@ -201,6 +242,8 @@ int apc__plan_candidates(sqlite3 *db, int64_t capture_id, const apc__fnode_t *ro
     }
     int r = node(&pl, root, out);
     sqlite3_finalize(pl.q);
+    sqlite3_finalize(pl.qa);
+    sqlite3_finalize(pl.qp);
     if (r < 0)
         apc__idset_free(out);
     return r;

@@ -17,9 +17,11 @@ typedef struct apc__idset {
 } apc__idset_t;
 
 void apc__idset_free(apc__idset_t *s);
-/* The connections of capture_id that can possibly match the tree (a superset), from
- * search_conn_keys; out->all when the filter gives no key condition. */
-int apc__plan_candidates(sqlite3 *db, int64_t capture_id, const apc__fnode_t *root,
+/* The connections of capture_id that can possibly match the tree (a superset), from the
+ * connections table (direct = 1: its src/dst/sport/dport indexes) or from search_conn_keys
+ * (direct = 0, a capture stored before packet spans); out->all when the filter gives no key
+ * condition. */
+int apc__plan_candidates(sqlite3 *db, int64_t capture_id, int direct, const apc__fnode_t *root,
                          apc__idset_t *out);
 /* Writes the key rows of conns[1..n-1] (id != 0); the caller holds a transaction. */
 int apc__plan_save_keys(sqlite3 *db, int64_t capture_id, const apc__fconn_t *conns, size_t n);

@@ -39,6 +39,7 @@ typedef struct scan_state {
     int needs_decode;
     int frozen;     /* the capture no longer changes: spans may be used and built */
     int have_spans; /* conns[].first_id/last_id and the no-connection span are loaded */
+    int direct;     /* the writer recorded the spans (connections.first_packet, last_packet) */
     int build;      /* this scan records spans (a full scan of a frozen capture) */
     int indexed;    /* only the candidate connections are loaded; the others are false */
     int64_t *cand;  /* indexed: the candidate connection ids */
@@ -134,13 +135,16 @@ static int conn_row(apc__fconn_t *c, sqlite3_stmt *q)
     c->dport = (uint16_t)sqlite3_column_int(q, 6);
     c->bytes = (uint64_t)sqlite3_column_int64(q, 7);
     c->packets = (uint64_t)sqlite3_column_int64(q, 8);
+    /* 0, 0 in captures stored before the writer recorded spans: load_spans fills them */
+    c->first_id = (uint64_t)sqlite3_column_int64(q, 9);
+    c->last_id = (uint64_t)sqlite3_column_int64(q, 10);
     c->verdict = -2;
     return 1;
 }
 
 #define CONN_COLS                                                                                  \
     "SELECT id, proto, ip_ver, src, dst, sport, dport, bytes_out + bytes_in, "                     \
-    "pkts_out + pkts_in FROM connections "
+    "pkts_out + pkts_in, first_packet, last_packet FROM connections "
 
 static int load_conns(scan_state_t *st)
 {
@@ -350,11 +354,23 @@ static int load_candidates(scan_state_t *st, const apc__idset_t *set)
     if (set->n)
         memcpy(st->cand, set->ids, set->n * sizeof *st->cand);
     st->n_cand = set->n;
-    sqlite3_stmt *qc, *qs;
+    sqlite3_stmt *qc, *qs = NULL;
     r = apc__sql_prepare(st->db, "reading connections", CONN_COLS "WHERE capture_id=? AND id=?",
                          &qc);
-    if (r < 0)
+    if (r < 0 || st->direct) { /* direct: the rows carry the spans, load() read nc_* */
+        for (size_t i = 0; r == 0 && i < set->n; i++) {
+            int64_t id = set->ids[i];
+            if (id <= 0 || id > max)
+                continue;
+            sqlite3_bind_int64(qc, 1, cap);
+            sqlite3_bind_int64(qc, 2, id);
+            if (sqlite3_step(qc) == SQLITE_ROW)
+                conn_row(&st->conns[id], qc);
+            sqlite3_reset(qc);
+        }
+        sqlite3_finalize(qc);
         return r;
+    }
     r = apc__sql_prepare(st->db, "reading connection spans",
                          "SELECT first_id, last_id FROM search_conn_spans WHERE capture_id=? "
                          "AND conn_id=?",
@@ -414,19 +430,33 @@ static int load(scan_state_t *st)
     st->db = apc__db_get(s->ctx->store);
     if (!st->db)
         return APC_ESTORE;
-    int64_t packets, state = 0;
-    int r = apc__sql_int(st->db, "reading a capture", &packets,
-                         "SELECT packets FROM captures WHERE id=?", "i", s->capture_id);
-    if (r == 1)
-        r = apc__sql_int(st->db, "reading a capture", &state,
-                         "SELECT state FROM captures WHERE id=?", "i", s->capture_id);
-    if (r == 0)
-        return apc__err(APC_ENOTFOUND, "capture %lld not found", (long long)s->capture_id);
+    int64_t state = 0;
+    sqlite3_stmt *q;
+    /* Read before the connections: a commit stores a capture's packet count and its
+     * connections together, so rows read later cover at least these packets. */
+    int r = apc__sql_prepare(st->db, "reading a capture",
+                             "SELECT packets, state, packet_spans, nc_first_packet, "
+                             "nc_last_packet FROM captures WHERE id=?",
+                             &q);
     if (r < 0)
         return r;
-    st->packets = (uint64_t)packets;
+    sqlite3_bind_int64(q, 1, s->capture_id);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        st->packets = (uint64_t)sqlite3_column_int64(q, 0);
+        state = sqlite3_column_int64(q, 1);
+        st->direct = sqlite3_column_int64(q, 2) != 0;
+        if (st->direct) {
+            st->nc_first = (uint64_t)sqlite3_column_int64(q, 3);
+            st->nc_last = (uint64_t)sqlite3_column_int64(q, 4);
+        }
+    }
+    sqlite3_finalize(q);
+    if (rc == SQLITE_DONE)
+        return apc__err(APC_ENOTFOUND, "capture %lld not found", (long long)s->capture_id);
+    if (rc != SQLITE_ROW)
+        return apc__db_err(st->db, rc, "reading a capture");
     apc__capture_dir(s->ctx, s->capture_id, st->dir, sizeof st->dir);
-    sqlite3_stmt *q;
     r = apc__sql_prepare(st->db, "reading interfaces",
                          "SELECT idx, linktype FROM interfaces WHERE capture_id=? ORDER BY idx",
                          &q);
@@ -454,12 +484,15 @@ static int load(scan_state_t *st)
     st->uses_proc = s->filter && tree_uses_proc(s->filter->root);
     st->needs_decode = s->filter && tree_needs_decode(s->filter->root);
     st->frozen = state != APC_STATE_ACTIVE;
-    int spans = st->frozen ? spans_complete(st) : 0;
+    /* Spans recorded by the writer hold for an active capture too: a span may grow past
+     * st->packets, and the scan stops there. The first full scan's index needs a capture that
+     * no longer changes. */
+    int spans = st->direct ? 1 : st->frozen ? spans_complete(st) : 0;
     if (spans < 0)
         return spans;
     if (spans && s->filter && s->filter->root) {
         apc__idset_t set;
-        r = apc__plan_candidates(st->db, s->capture_id, s->filter->root, &set);
+        r = apc__plan_candidates(st->db, s->capture_id, st->direct, s->filter->root, &set);
         if (r < 0)
             return r;
         if (!set.all)
@@ -469,8 +502,10 @@ static int load(scan_state_t *st)
             return r;
     }
     r = load_conns(st);
-    if (r == 0 && spans)
+    if (r == 0 && spans && !st->direct)
         r = load_spans(st);
+    if (r == 0 && st->direct)
+        st->have_spans = 1;
     return r;
 }
 
@@ -557,7 +592,7 @@ int apc__search_scan(apc__scan_t *s)
     if (r == 0 && st->have_spans && s->filter && s->filter->root) {
         uint64_t lo, hi;
         plan_range(st, p, &lo, &hi);
-        if (lo > hi) {
+        if (lo > hi || lo > st->packets) { /* lo > packets: an active capture's newer rows */
             next = end = 0;
         } else {
             next = lo - 1;
@@ -597,6 +632,7 @@ int apc__search_scan(apc__scan_t *s)
         }
         next += (uint64_t)got;
         s->scanned += (uint64_t)got;
+        s->records_read += (uint64_t)got;
         if (r == 0 && s->on_progress)
             r = s->on_progress(s->payload);
     }

@@ -42,7 +42,8 @@ typedef struct apc__scan {
     void *payload;
     /* out: packets looked at so far (updated as the scan runs, for progress) */
     volatile uint64_t scanned;
-    uint64_t bytes_read; /* packets whose bytes had to be read (planner statistics) */
+    uint64_t bytes_read;   /* packets whose bytes had to be read (planner statistics) */
+    uint64_t records_read; /* index records read; the others were skipped by the spans */
     /* 0: a full scan stores the index it collected before returning; 1: it hands it over in
      * pending_index for the caller to store (apc__search_index_save) after its own work */
     int defer_index;

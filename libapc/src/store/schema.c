@@ -94,6 +94,15 @@ static const char *const migrations[] = {
     " capture_id INTEGER NOT NULL REFERENCES captures(id) ON DELETE CASCADE,"
     " packet_id INTEGER NOT NULL, notes TEXT NOT NULL,"
     " PRIMARY KEY(capture_id, packet_id)) WITHOUT ROWID;",
+    /* 2: where each connection's packets are, kept by the capture writer as it stores them
+     * (packet ids of the first and the last; 0 = not recorded: captures stored before), and
+     * the same for the packets without a connection; packet_spans = 1 marks a capture whose
+     * spans are recorded. The search planner reads them instead of scanning. */
+    "ALTER TABLE connections ADD COLUMN first_packet INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE connections ADD COLUMN last_packet INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE captures ADD COLUMN nc_first_packet INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE captures ADD COLUMN nc_last_packet INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE captures ADD COLUMN packet_spans INTEGER NOT NULL DEFAULT 0;",
 };
 
 static const apc__schema_part_t core_part = {"core", migrations,

@@ -16,9 +16,13 @@
 
 #include <apc/apc.h>
 
+#include "core/ctx.h"
 #include "core/error.h"
 #include "core/fsutil.h"
+#include "search/filter.h"
 #include "search/search.h"
+#include "store/sql.h"
+#include "store/store.h"
 
 static apc_ctx_t *ctx;
 static char tmpdir[64];
@@ -240,6 +244,144 @@ static void test_filter_capture(void **state)
     volatile int cancel = 1;
     assert_int_equal(apc__search_filter_capture(ctx, "", cap, &cancel, count_cb, &n),
                      APC_ECANCELED);
+}
+
+static int64_t db_int(const char *sql, int64_t cap)
+{
+    sqlite3 *db = apc__db_get(ctx->store);
+    assert_non_null(db);
+    int64_t v = -1;
+    int r = apc__sql_int(db, "test", &v, sql, "i", cap);
+    apc__db_put(ctx->store, db);
+    if (r != 1)
+        fail_msg("%s: %d %s", sql, r, apc_last_error_message());
+    return v;
+}
+
+static void db_exec(const char *sql, int64_t cap)
+{
+    sqlite3 *db = apc__db_get(ctx->store);
+    assert_non_null(db);
+    int r = apc__sql_exec(db, "test", sql, "i", cap);
+    apc__db_put(ctx->store, db);
+    assert_int_equal(r, 0);
+}
+
+static int is_49998(const apc_packet_t *p)
+{
+    return p->protocol == 6 && (p->src_port == 49998 || p->dst_port == 49998) &&
+           (!strcmp(p->src_ip, "141.142.220.118") || !strcmp(p->dst_ip, "141.142.220.118"));
+}
+
+/* One scan through the internal entry point; *records = index records it read. */
+static size_t scan_once(int64_t cap, const char *text, uint64_t *records)
+{
+    apc__filter_t *f = NULL;
+    size_t off, n = 0;
+    assert_int_equal(apc__flt_compile(text, strlen(text), &f, &off), 0);
+    apc__scan_t s = {0};
+    s.ctx = ctx;
+    s.filter = f;
+    s.capture_id = cap;
+    s.on_match = count_cb;
+    s.payload = &n;
+    assert_int_equal(apc__search_scan(&s), 0);
+    apc__flt_free(f);
+    *records = s.records_read;
+    return n;
+}
+
+/* The writer records each connection's first and last packet id as it stores them, so the
+ * first selective search right after an ingest reads only the candidates' span; a capture
+ * stored before (no spans: first_packet 0) still gets its index from its first full scan. */
+static void test_spans_from_writer(void **state)
+{
+    (void)state;
+    int64_t cap = ingest(corpus("zeek/wikipedia.pcap"));
+    int64_t packets = db_int("SELECT packets FROM captures WHERE id=?", cap);
+    assert_int_equal(packets, 136);
+    assert_int_equal(db_int("SELECT packet_spans FROM captures WHERE id=?", cap), 1);
+    /* every connection's span is the first and last packet that apc_capture_read gives it */
+    int64_t nconns = db_int("SELECT count(*) FROM connections WHERE capture_id=?", cap);
+    assert_true(nconns > 5);
+    static int64_t first[4096], last[4096];
+    int64_t nc_first = 0, nc_last = 0, lastid = 0;
+    for (;;) {
+        apc_packet_page_t *pg = NULL;
+        assert_int_equal(apc_capture_read(ctx, cap, lastid, 1000, 0, &pg), 0);
+        for (size_t i = 0; i < pg->count; i++) {
+            const apc_packet_t *p = &pg->packets[i];
+            int64_t *f = &nc_first, *l = &nc_last;
+            if (p->conn_id) {
+                assert_true(p->conn_id > 0 && p->conn_id < 4096);
+                f = &first[p->conn_id];
+                l = &last[p->conn_id];
+            }
+            if (!*f)
+                *f = p->id;
+            *l = p->id;
+        }
+        lastid = pg->last_id;
+        int more = pg->more;
+        apc_packet_page_free(pg);
+        if (!more)
+            break;
+    }
+    sqlite3 *db = apc__db_get(ctx->store);
+    sqlite3_stmt *q;
+    assert_int_equal(apc__sql_prepare(db, "test",
+                                      "SELECT id, first_packet, last_packet FROM connections "
+                                      "WHERE capture_id=?",
+                                      &q),
+                     0);
+    sqlite3_bind_int64(q, 1, cap);
+    int64_t rows = 0;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(q, 0);
+        assert_true(id > 0 && id < 4096);
+        assert_int_equal(sqlite3_column_int64(q, 1), first[id]);
+        assert_int_equal(sqlite3_column_int64(q, 2), last[id]);
+        rows++;
+    }
+    sqlite3_finalize(q);
+    apc__db_put(ctx->store, db);
+    assert_int_equal(rows, nconns);
+    assert_int_equal(db_int("SELECT nc_first_packet FROM captures WHERE id=?", cap), nc_first);
+    assert_int_equal(db_int("SELECT nc_last_packet FROM captures WHERE id=?", cap), nc_last);
+
+    /* the first search after the ingest: only the candidate's span is read, no index built */
+    const char *flt = "ip.addr == 141.142.220.118 && tcp.port == 49998";
+    static int64_t want[200][2];
+    size_t nw = expect(cap, is_49998, want, 200);
+    assert_int_equal(nw, 10);
+    int64_t c_first = db_int("SELECT first_packet FROM connections WHERE capture_id=? AND "
+                             "sport=49998",
+                             cap);
+    int64_t c_last = db_int("SELECT last_packet FROM connections WHERE capture_id=? AND "
+                            "sport=49998",
+                            cap);
+    uint64_t rec_new = 0;
+    assert_int_equal(scan_once(cap, flt, &rec_new), nw);
+    assert_true(rec_new >= (uint64_t)(c_last - c_first + 1));
+    assert_true(rec_new < (uint64_t)packets);
+    if (!nc_first)
+        assert_int_equal(rec_new, c_last - c_first + 1);
+    assert_int_equal(db_int("SELECT count(*) FROM search_conn_spans WHERE capture_id=?", cap), 0);
+    assert_int_equal(db_int("SELECT count(*) FROM search_conn_keys WHERE capture_id=?", cap), 0);
+    /* through the job too: the same matches */
+    check_same(flt, cap, is_49998);
+
+    /* a capture stored before the writer kept spans: its first full scan builds the index,
+     * and later searches read the same span as the writer's */
+    db_exec("UPDATE connections SET first_packet=0, last_packet=0 WHERE capture_id=?", cap);
+    db_exec("UPDATE captures SET packet_spans=0, nc_first_packet=0, nc_last_packet=0 WHERE id=?",
+            cap);
+    uint64_t rec_old = 0;
+    assert_int_equal(scan_once(cap, flt, &rec_old), nw);
+    assert_int_equal(rec_old, packets);
+    assert_true(db_int("SELECT count(*) FROM search_conn_spans WHERE capture_id=?", cap) > 0);
+    assert_int_equal(scan_once(cap, flt, &rec_old), nw);
+    assert_int_equal(rec_old, rec_new);
 }
 
 /* capture_export's filter is this language: the exported file holds exactly the matches. */
@@ -467,6 +609,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_matches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_planner_vs_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_filter_capture, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_spans_from_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_export_filter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_search_export, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
