@@ -229,53 +229,28 @@ static int capture_state(apc_ctx_t *ctx, int64_t id, int *state)
     return 0;
 }
 
+typedef struct capture_wait {
+    apc_ctx_t *ctx;
+    int64_t id;
+} capture_wait_t;
+
+static int capture_ended(void *payload)
+{
+    capture_wait_t *w = payload;
+    int state;
+    int r = capture_state(w->ctx, w->id, &state);
+    return r < 0 ? r : state != APC_STATE_ACTIVE;
+}
+
 APC_API int apc_capture_wait(apc_ctx_t *ctx, int64_t id, int timeout_ms)
 {
     if (!ctx)
         return apc__err(APC_EINVAL, "NULL context");
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    if (timeout_ms >= 0) {
-        deadline.tv_sec += timeout_ms / 1000;
-        deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-        if (deadline.tv_nsec >= 1000000000L) {
-            deadline.tv_sec++;
-            deadline.tv_nsec -= 1000000000L;
-        }
-    }
-    for (;;) {
-        int state;
-        int r = capture_state(ctx, id, &state);
-        if (r < 0)
-            return r;
-        if (state != APC_STATE_ACTIVE)
-            return 0;
-        /* Woken on every capture state change; the 200 ms cap also covers captures ended by
-         * another process sharing the store. */
-        struct timespec t;
-        clock_gettime(CLOCK_REALTIME, &t);
-        t.tv_nsec += 200000000L;
-        if (t.tv_nsec >= 1000000000L) {
-            t.tv_sec++;
-            t.tv_nsec -= 1000000000L;
-        }
-        if (timeout_ms >= 0 && (t.tv_sec > deadline.tv_sec ||
-                                (t.tv_sec == deadline.tv_sec && t.tv_nsec > deadline.tv_nsec)))
-            t = deadline;
-        pthread_mutex_lock(&ctx->lock);
-        pthread_cond_timedwait(&ctx->cond, &ctx->lock, &t);
-        pthread_mutex_unlock(&ctx->lock);
-        clock_gettime(CLOCK_REALTIME, &t);
-        if (timeout_ms >= 0 && (t.tv_sec > deadline.tv_sec ||
-                                (t.tv_sec == deadline.tv_sec && t.tv_nsec >= deadline.tv_nsec))) {
-            r = capture_state(ctx, id, &state);
-            if (r < 0)
-                return r;
-            return state == APC_STATE_ACTIVE
-                       ? apc__err(APC_EBUSY, "capture %lld is still active", (long long)id)
-                       : 0;
-        }
-    }
+    /* Woken on every capture state change; the 200 ms poll also covers captures ended by
+     * another process sharing the store. */
+    capture_wait_t w = {ctx, id};
+    int r = apc__ctx_wait(ctx, timeout_ms, 200, capture_ended, &w);
+    return r == 1 ? apc__err(APC_EBUSY, "capture %lld is still active", (long long)id) : r;
 }
 
 APC_API int apc_capture_delete(apc_ctx_t *ctx, int64_t id)

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/error.h"
@@ -88,6 +89,44 @@ static int lock_data_dir(apc_ctx_t *ctx)
     }
     ctx->lock_fd = fd;
     return 0;
+}
+
+static struct timespec ts_after_ms(struct timespec t, long ms)
+{
+    t.tv_sec += ms / 1000;
+    t.tv_nsec += (ms % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}
+
+static int ts_before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+int apc__ctx_wait(apc_ctx_t *ctx, int timeout_ms, int poll_ms, int (*check)(void *payload),
+                  void *payload)
+{
+    struct timespec now, deadline;
+    clock_gettime(CLOCK_REALTIME, &now);
+    deadline = ts_after_ms(now, timeout_ms);
+    for (;;) {
+        int r = check(payload);
+        if (r != 0)
+            return r < 0 ? r : 0;
+        clock_gettime(CLOCK_REALTIME, &now);
+        if (timeout_ms >= 0 && !ts_before(&now, &deadline))
+            return 1;
+        struct timespec t = ts_after_ms(now, poll_ms);
+        if (timeout_ms >= 0 && ts_before(&deadline, &t))
+            t = deadline;
+        pthread_mutex_lock(&ctx->lock);
+        pthread_cond_timedwait(&ctx->cond, &ctx->lock, &t);
+        pthread_mutex_unlock(&ctx->lock);
+    }
 }
 
 APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)

@@ -32,7 +32,15 @@ void apc__log(apc_ctx_t *ctx, int level, const char *fmt, ...)
 /* Joins data_dir and a relative path into a new string (caller frees with free()). */
 char *apc__ctx_path(const apc_ctx_t *ctx, const char *rel);
 
-/* Wakes apc_capture_wait() callers after a capture changed state. */
+/* Wakes apc__ctx_wait() callers (capture and command waits) after something changed state. */
 void apc__ctx_broadcast(apc_ctx_t *ctx);
+
+/* Waits until check(payload) answers 1 (done) or < 0 (its error is returned), sleeping on the
+ * context's condition between checks: woken by apc__ctx_broadcast, and at least every poll_ms
+ * (which covers changes made by another process, or between a record's update and the
+ * broadcast). timeout_ms < 0 waits for ever. Returns 0 when done, 1 when the time ran out (the
+ * caller says what it was waiting for), or the check's error. */
+int apc__ctx_wait(apc_ctx_t *ctx, int timeout_ms, int poll_ms, int (*check)(void *payload),
+                  void *payload);
 
 #endif

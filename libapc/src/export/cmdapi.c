@@ -172,49 +172,32 @@ static int ended(int state)
     return state != APC_CMD_QUEUED && state != APC_CMD_RUNNING;
 }
 
+typedef struct command_wait {
+    apc_ctx_t *ctx;
+    const char *uid;
+} command_wait_t;
+
+static int command_ended(void *payload)
+{
+    command_wait_t *w = payload;
+    apc_command_t *c;
+    int r = apc_command_get(w->ctx, w->uid, &c);
+    if (r < 0)
+        return r;
+    int done = ended(c->state);
+    apc_command_free(c);
+    return done;
+}
+
 APC_API int apc_command_wait(apc_ctx_t *ctx, const char *uid, int timeout_ms)
 {
     if (!ctx || !uid)
         return apc__err(APC_EINVAL, "NULL argument");
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    if (timeout_ms >= 0) {
-        deadline.tv_sec += timeout_ms / 1000;
-        deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-        if (deadline.tv_nsec >= 1000000000L) {
-            deadline.tv_sec++;
-            deadline.tv_nsec -= 1000000000L;
-        }
-    }
-    for (;;) {
-        apc_command_t *c;
-        int r = apc_command_get(ctx, uid, &c);
-        if (r < 0)
-            return r;
-        int done = ended(c->state);
-        apc_command_free(c);
-        if (done)
-            return 0;
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        if (timeout_ms >= 0 && (now.tv_sec > deadline.tv_sec ||
-                                (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec)))
-            return apc__err(APC_EBUSY, "command %s is still running", uid);
-        /* Woken when a command ends (apc__cmd_finish broadcasts); the 100 ms cap covers the
-         * short window between a record's update and the broadcast. */
-        struct timespec t = now;
-        t.tv_nsec += 100000000L;
-        if (t.tv_nsec >= 1000000000L) {
-            t.tv_sec++;
-            t.tv_nsec -= 1000000000L;
-        }
-        if (timeout_ms >= 0 && (t.tv_sec > deadline.tv_sec ||
-                                (t.tv_sec == deadline.tv_sec && t.tv_nsec > deadline.tv_nsec)))
-            t = deadline;
-        pthread_mutex_lock(&ctx->lock);
-        pthread_cond_timedwait(&ctx->cond, &ctx->lock, &t);
-        pthread_mutex_unlock(&ctx->lock);
-    }
+    /* Woken when a command ends (apc__cmd_finish broadcasts); the 100 ms poll covers the
+     * short window between a record's update and the broadcast. */
+    command_wait_t w = {ctx, uid};
+    int r = apc__ctx_wait(ctx, timeout_ms, 100, command_ended, &w);
+    return r == 1 ? apc__err(APC_EBUSY, "command %s is still running", uid) : r;
 }
 
 APC_API int apc_command_delete(apc_ctx_t *ctx, const char *uid)

@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include <apc/apc.h>
 
+#include "core/ctx.h"
 #include "core/error.h"
 #include "core/fsutil.h"
 #include "core/jobs.h"
@@ -108,12 +110,60 @@ static void test_ctx_open_close(void **state)
     assert_int_equal(apc__rm_rf(dir), 0);
 }
 
+static int calls;
+static int done_on_third(void *payload)
+{
+    (void)payload;
+    return ++calls >= 3;
+}
+static int never(void *payload)
+{
+    (void)payload;
+    calls++;
+    return 0;
+}
+static int fails(void *payload)
+{
+    (void)payload;
+    return apc__err(APC_ENOTFOUND, "gone");
+}
+
+static void test_ctx_wait(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/apc-core-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    apc_ctx_options_t o;
+    apc_ctx_options_init(&o, APC_CTX_OPTIONS_VERSION);
+    o.data_dir = dir;
+    apc_ctx_t *ctx = NULL;
+    assert_int_equal(apc_ctx_open(&ctx, &o), 0);
+    /* Done after polls: 0. */
+    calls = 0;
+    assert_int_equal(apc__ctx_wait(ctx, 5000, 10, done_on_third, NULL), 0);
+    assert_int_equal(calls, 3);
+    /* Never done: 1 once the time has run out, after polling more than once. */
+    calls = 0;
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    assert_int_equal(apc__ctx_wait(ctx, 120, 20, never, NULL), 1);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    long ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+    assert_true(ms >= 100);
+    assert_true(calls >= 2);
+    /* The check's error comes back as is. */
+    assert_int_equal(apc__ctx_wait(ctx, -1, 10, fails, NULL), APC_ENOTFOUND);
+    apc_ctx_close(ctx);
+    assert_int_equal(apc__rm_rf(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_error_names),      cmocka_unit_test(test_error_message),
         cmocka_unit_test(test_filetime),         cmocka_unit_test(test_jobs),
         cmocka_unit_test(test_ctx_open_bad_dir), cmocka_unit_test(test_ctx_open_close),
+        cmocka_unit_test(test_ctx_wait),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
