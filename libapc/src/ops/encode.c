@@ -344,3 +344,12 @@ cJSON *apc__json_ip(const apc_ip_t *ip)
     }
     return o;
 }
+
+cJSON *apc__json_push(cJSON *arr, cJSON *item)
+{
+    if (arr && item && cJSON_AddItemToArray(arr, item))
+        return arr;
+    cJSON_Delete(item);
+    cJSON_Delete(arr);
+    return NULL;
+}

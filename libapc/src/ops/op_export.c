@@ -65,15 +65,8 @@ int apc__op_command_list(apc__op_req_t *req, apc__op_res_t *res)
     if (rc < 0)
         return rc;
     cJSON *arr = cJSON_CreateArray();
-    for (size_t i = 0; arr && i < l->count; i++) {
-        cJSON *c = apc__json_command(l->items[i]);
-        if (!c) {
-            cJSON_Delete(arr);
-            arr = NULL;
-            break;
-        }
-        cJSON_AddItemToArray(arr, c);
-    }
+    for (size_t i = 0; arr && i < l->count; i++)
+        arr = apc__json_push(arr, apc__json_command(l->items[i]));
     apc_command_list_free(l);
     return apc__res_json(res, arr);
 }

@@ -10,15 +10,8 @@ int apc__op_capture_query_ip(apc__op_req_t *req, apc__op_res_t *res)
     if (rc < 0)
         return rc;
     cJSON *arr = cJSON_CreateArray();
-    for (size_t i = 0; arr && i < pg->count; i++) {
-        cJSON *o = apc__json_ip(&pg->ips[i]);
-        if (!o) {
-            cJSON_Delete(arr);
-            arr = NULL;
-            break;
-        }
-        cJSON_AddItemToArray(arr, o);
-    }
+    for (size_t i = 0; arr && i < pg->count; i++)
+        arr = apc__json_push(arr, apc__json_ip(&pg->ips[i]));
     apc_ip_page_free(pg);
     return apc__res_json(res, arr);
 }

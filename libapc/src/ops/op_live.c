@@ -52,15 +52,8 @@ int apc__op_adapter_list(apc__op_req_t *req, apc__op_res_t *res)
     if (rc < 0)
         return rc;
     cJSON *arr = cJSON_CreateArray();
-    for (size_t i = 0; arr && i < l->count; i++) {
-        cJSON *a = adapter_json(&l->items[i]);
-        if (!a) {
-            cJSON_Delete(arr);
-            arr = NULL;
-            break;
-        }
-        cJSON_AddItemToArray(arr, a);
-    }
+    for (size_t i = 0; arr && i < l->count; i++)
+        arr = apc__json_push(arr, adapter_json(&l->items[i]));
     apc_adapter_list_free(l);
     return apc__res_json(res, arr);
 }
@@ -159,15 +152,8 @@ int apc__op_capture_list_active(apc__op_req_t *req, apc__op_res_t *res)
     if (rc < 0)
         return rc;
     cJSON *arr = cJSON_CreateArray();
-    for (size_t i = 0; arr && i < l->count; i++) {
-        cJSON *c = live_capture_json(req->ctx, l->items[i]);
-        if (!c) {
-            cJSON_Delete(arr);
-            arr = NULL;
-            break;
-        }
-        cJSON_AddItemToArray(arr, c);
-    }
+    for (size_t i = 0; arr && i < l->count; i++)
+        arr = apc__json_push(arr, live_capture_json(req->ctx, l->items[i]));
     apc_capture_list_free(l);
     return apc__res_json(res, arr);
 }
@@ -202,15 +188,8 @@ int apc__op_capture_thread_stream(apc__op_req_t *req, apc__op_res_t *res)
 static int reply_procs(apc__op_res_t *res, apc_process_page_t *pg)
 {
     cJSON *arr = cJSON_CreateArray();
-    for (size_t i = 0; arr && i < pg->count; i++) {
-        cJSON *p = apc__json_process(&pg->procs[i]);
-        if (!p) {
-            cJSON_Delete(arr);
-            arr = NULL;
-            break;
-        }
-        cJSON_AddItemToArray(arr, p);
-    }
+    for (size_t i = 0; arr && i < pg->count; i++)
+        arr = apc__json_push(arr, apc__json_process(&pg->procs[i]));
     apc_process_page_free(pg);
     return apc__res_json(res, arr);
 }
@@ -258,15 +237,8 @@ int apc__op_process_list_threads(apc__op_req_t *req, apc__op_res_t *res)
     if (rc < 0)
         return rc;
     cJSON *arr = cJSON_CreateArray();
-    for (size_t i = 0; arr && i < l->count; i++) {
-        cJSON *t = thread_json(&l->items[i]);
-        if (!t) {
-            cJSON_Delete(arr);
-            arr = NULL;
-            break;
-        }
-        cJSON_AddItemToArray(arr, t);
-    }
+    for (size_t i = 0; arr && i < l->count; i++)
+        arr = apc__json_push(arr, thread_json(&l->items[i]));
     apc_thread_list_free(l);
     return apc__res_json(res, arr);
 }

@@ -77,15 +77,8 @@ int apc__op_capture_list_conns(apc__op_req_t *req, apc__op_res_t *res)
     if (rc < 0)
         return rc;
     cJSON *arr = cJSON_CreateArray();
-    for (size_t i = 0; arr && i < pg->count; i++) {
-        cJSON *c = apc__json_conn(&pg->conns[i]);
-        if (!c) {
-            cJSON_Delete(arr);
-            arr = NULL;
-            break;
-        }
-        cJSON_AddItemToArray(arr, c);
-    }
+    for (size_t i = 0; arr && i < pg->count; i++)
+        arr = apc__json_push(arr, apc__json_conn(&pg->conns[i]));
     apc_conn_page_free(pg);
     return apc__res_json(res, arr);
 }
@@ -98,15 +91,8 @@ int apc__op_capture_get_processes(apc__op_req_t *req, apc__op_res_t *res)
     if (rc < 0)
         return rc;
     cJSON *arr = cJSON_CreateArray();
-    for (size_t i = 0; arr && i < pg->count; i++) {
-        cJSON *p = apc__json_process(&pg->procs[i]);
-        if (!p) {
-            cJSON_Delete(arr);
-            arr = NULL;
-            break;
-        }
-        cJSON_AddItemToArray(arr, p);
-    }
+    for (size_t i = 0; arr && i < pg->count; i++)
+        arr = apc__json_push(arr, apc__json_process(&pg->procs[i]));
     apc_process_page_free(pg);
     return apc__res_json(res, arr);
 }

@@ -103,15 +103,8 @@ int apc__op_search_list(apc__op_req_t *req, apc__op_res_t *res)
     if (rc < 0)
         return rc;
     cJSON *arr = cJSON_CreateArray();
-    for (size_t i = 0; arr && i < l->count; i++) {
-        cJSON *m = json_meta(l->items[i]);
-        if (!m) {
-            cJSON_Delete(arr);
-            arr = NULL;
-            break;
-        }
-        cJSON_AddItemToArray(arr, m);
-    }
+    for (size_t i = 0; arr && i < l->count; i++)
+        arr = apc__json_push(arr, json_meta(l->items[i]));
     apc_search_list_free(l);
     return apc__res_json(res, arr);
 }

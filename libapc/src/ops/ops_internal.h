@@ -84,6 +84,11 @@ int apc__json_add_time(cJSON *o, const char *name, apc_time_t t);
 int apc__json_add_str(cJSON *o, const char *name, const char *s);
 int apc__json_add_double(cJSON *o, const char *name, double v);
 
+/* Appends item to the array arr and returns arr. When item is NULL (an encoder ran out of
+ * memory) or cannot be added, frees arr (and item) and returns NULL, so a list is built with
+ * `for (...; arr && i < n; i++) arr = apc__json_push(arr, encode(&items[i]));`. */
+cJSON *apc__json_push(cJSON *arr, cJSON *item);
+
 /* Wire objects; NULL on allocation failure. */
 cJSON *apc__json_capture(const apc_capture_t *c);
 /* Adds the CAPTURE fields to an existing object (for CAPTUREMETA). 0 or APC_ENOMEM. */
