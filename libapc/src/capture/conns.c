@@ -18,16 +18,6 @@ static unsigned page_size(unsigned max)
     return max == 0 ? DEFAULT_PAGE : max > APC_PAGE_MAX ? APC_PAGE_MAX : max;
 }
 
-static int capture_exists(sqlite3 *db, int64_t id)
-{
-    int64_t one;
-    int r =
-        apc__sql_int(db, "reading a capture", &one, "SELECT 1 FROM captures WHERE id=?", "i", id);
-    if (r == 0)
-        return apc__err(APC_ENOTFOUND, "capture %lld not found", (long long)id);
-    return r < 0 ? r : 0;
-}
-
 static void blob_addr(sqlite3_stmt *st, int col, int ver, char *buf, size_t n)
 {
     const uint8_t *b = sqlite3_column_blob(st, col);
@@ -50,6 +40,33 @@ APC_API void apc_conn_page_free(apc_conn_page_t *pg)
     free(pg);
 }
 
+static int conn_row(sqlite3_stmt *st, size_t i, void *payload)
+{
+    apc_conn_page_t *pg = payload;
+    apc_conn_t *c = &pg->conns[i];
+    pg->count = i + 1; /* so apc_conn_page_free frees what this row holds */
+    int ver = sqlite3_column_int(st, 2);
+    c->id = sqlite3_column_int64(st, 0);
+    c->protocol = sqlite3_column_int(st, 1);
+    blob_addr(st, 3, ver, c->src_ip, sizeof c->src_ip);
+    blob_addr(st, 4, ver, c->dst_ip, sizeof c->dst_ip);
+    c->src_port = sqlite3_column_int(st, 5);
+    c->dst_port = sqlite3_column_int(st, 6);
+    c->first_time = sqlite3_column_int64(st, 7);
+    c->last_time = sqlite3_column_int64(st, 8);
+    c->packets_out = (uint64_t)sqlite3_column_int64(st, 9);
+    c->bytes_out = (uint64_t)sqlite3_column_int64(st, 10);
+    c->packets_in = (uint64_t)sqlite3_column_int64(st, 11);
+    c->bytes_in = (uint64_t)sqlite3_column_int64(st, 12);
+    c->state = sqlite3_column_int(st, 13);
+    c->pid = sqlite3_column_int64(st, 14);
+    c->process_id = sqlite3_column_int64(st, 15);
+    c->process_name = apc__sql_text(st, 16);
+    c->host_name = apc__sql_text(st, 17);
+    pg->last_id = c->id;
+    return c->process_name && c->host_name ? 0 : apc__err(APC_ENOMEM, "out of memory");
+}
+
 APC_API int apc_capture_list_conns(apc_ctx_t *ctx, int64_t capture_id, int64_t last_id,
                                    unsigned max, apc_conn_page_t **out)
 {
@@ -68,10 +85,9 @@ APC_API int apc_capture_list_conns(apc_ctx_t *ctx, int64_t capture_id, int64_t l
         apc_conn_page_free(pg);
         return APC_ESTORE;
     }
-    int r = capture_exists(db, capture_id);
-    sqlite3_stmt *st = NULL;
+    int r = apc__sql_capture_exists(db, capture_id);
     if (r == 0)
-        r = apc__sql_prepare(
+        r = apc__sql_page(
             db, "listing connections",
             "SELECT c.id, c.proto, c.ip_ver, c.src, c.dst, c.sport, c.dport, c.first_time, "
             "c.last_time, c.pkts_out, c.bytes_out, c.pkts_in, c.bytes_in, c.state, c.pid, "
@@ -80,48 +96,10 @@ APC_API int apc_capture_list_conns(apc_ctx_t *ctx, int64_t capture_id, int64_t l
             "LEFT JOIN ips i ON i.addr = c.dst "
             "LEFT JOIN capture_ips ci ON ci.capture_id = c.capture_id AND ci.ip_id = i.id "
             "AND ci.host_name <> '' "
-            "WHERE c.capture_id=? AND c.id>? ORDER BY c.id LIMIT ?",
-            &st);
-    if (r == 0) {
-        sqlite3_bind_int64(st, 1, capture_id);
-        sqlite3_bind_int64(st, 2, last_id);
-        sqlite3_bind_int64(st, 3, (int64_t)max + 1);
-        int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            if (pg->count == max) {
-                pg->more = 1;
-                break;
-            }
-            apc_conn_t *c = &pg->conns[pg->count++];
-            int ver = sqlite3_column_int(st, 2);
-            c->id = sqlite3_column_int64(st, 0);
-            c->capture_id = capture_id;
-            c->protocol = sqlite3_column_int(st, 1);
-            blob_addr(st, 3, ver, c->src_ip, sizeof c->src_ip);
-            blob_addr(st, 4, ver, c->dst_ip, sizeof c->dst_ip);
-            c->src_port = sqlite3_column_int(st, 5);
-            c->dst_port = sqlite3_column_int(st, 6);
-            c->first_time = sqlite3_column_int64(st, 7);
-            c->last_time = sqlite3_column_int64(st, 8);
-            c->packets_out = (uint64_t)sqlite3_column_int64(st, 9);
-            c->bytes_out = (uint64_t)sqlite3_column_int64(st, 10);
-            c->packets_in = (uint64_t)sqlite3_column_int64(st, 11);
-            c->bytes_in = (uint64_t)sqlite3_column_int64(st, 12);
-            c->state = sqlite3_column_int(st, 13);
-            c->pid = sqlite3_column_int64(st, 14);
-            c->process_id = sqlite3_column_int64(st, 15);
-            c->process_name = apc__sql_text(st, 16);
-            c->host_name = apc__sql_text(st, 17);
-            pg->last_id = c->id;
-            if (!c->process_name || !c->host_name) {
-                r = apc__err(APC_ENOMEM, "out of memory");
-                break;
-            }
-        }
-        if (r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
-            r = apc__db_err(db, rc, "listing connections");
-    }
-    sqlite3_finalize(st);
+            "WHERE c.capture_id=?1 AND c.id>?2 ORDER BY c.id LIMIT ?3",
+            capture_id, last_id, max, conn_row, pg, &pg->count, &pg->more);
+    for (size_t i = 0; i < pg->count; i++)
+        pg->conns[i].capture_id = capture_id;
     apc__db_put(ctx->store, db);
     if (r < 0) {
         apc_conn_page_free(pg);
@@ -145,6 +123,27 @@ APC_API void apc_process_page_free(apc_process_page_t *pg)
     free(pg);
 }
 
+static int process_row(sqlite3_stmt *st, size_t i, void *payload)
+{
+    apc_process_page_t *pg = payload;
+    apc_process_t *p = &pg->procs[i];
+    pg->count = i + 1; /* so apc_process_page_free frees what this row holds */
+    p->process_id = sqlite3_column_int64(st, 0);
+    p->pid = sqlite3_column_int64(st, 1);
+    p->ppid = sqlite3_column_int64(st, 2);
+    p->name = apc__sql_text(st, 3);
+    p->path = apc__sql_text(st, 4);
+    p->cmdline = apc__sql_text(st, 5);
+    p->user = apc__sql_text(st, 6);
+    p->start_time = sqlite3_column_int64(st, 7);
+    p->exit_time = sqlite3_column_int64(st, 8);
+    p->running = sqlite3_column_int(st, 9);
+    p->packets = (uint64_t)sqlite3_column_int64(st, 10);
+    p->bytes = (uint64_t)sqlite3_column_int64(st, 11);
+    pg->last_id = p->process_id;
+    return p->name && p->path && p->cmdline && p->user ? 0 : apc__err(APC_ENOMEM, "out of memory");
+}
+
 APC_API int apc_capture_get_processes(apc_ctx_t *ctx, int64_t capture_id, int64_t last_id,
                                       unsigned max, apc_process_page_t **out)
 {
@@ -163,48 +162,14 @@ APC_API int apc_capture_get_processes(apc_ctx_t *ctx, int64_t capture_id, int64_
         apc_process_page_free(pg);
         return APC_ESTORE;
     }
-    int r = capture_exists(db, capture_id);
-    sqlite3_stmt *st = NULL;
+    int r = apc__sql_capture_exists(db, capture_id);
     if (r == 0)
-        r = apc__sql_prepare(db, "listing processes",
-                             "SELECT p.id, p.pid, p.ppid, p.name, p.path, p.cmdline, p.user, "
-                             "p.start_time, p.exit_time, p.running, cp.packets, cp.bytes "
-                             "FROM capture_processes cp JOIN processes p ON p.id = cp.process_id "
-                             "WHERE cp.capture_id=? AND p.id>? ORDER BY p.id LIMIT ?",
-                             &st);
-    if (r == 0) {
-        sqlite3_bind_int64(st, 1, capture_id);
-        sqlite3_bind_int64(st, 2, last_id);
-        sqlite3_bind_int64(st, 3, (int64_t)max + 1);
-        int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            if (pg->count == max) {
-                pg->more = 1;
-                break;
-            }
-            apc_process_t *p = &pg->procs[pg->count++];
-            p->process_id = sqlite3_column_int64(st, 0);
-            p->pid = sqlite3_column_int64(st, 1);
-            p->ppid = sqlite3_column_int64(st, 2);
-            p->name = apc__sql_text(st, 3);
-            p->path = apc__sql_text(st, 4);
-            p->cmdline = apc__sql_text(st, 5);
-            p->user = apc__sql_text(st, 6);
-            p->start_time = sqlite3_column_int64(st, 7);
-            p->exit_time = sqlite3_column_int64(st, 8);
-            p->running = sqlite3_column_int(st, 9);
-            p->packets = (uint64_t)sqlite3_column_int64(st, 10);
-            p->bytes = (uint64_t)sqlite3_column_int64(st, 11);
-            pg->last_id = p->process_id;
-            if (!p->name || !p->path || !p->cmdline || !p->user) {
-                r = apc__err(APC_ENOMEM, "out of memory");
-                break;
-            }
-        }
-        if (r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
-            r = apc__db_err(db, rc, "listing processes");
-    }
-    sqlite3_finalize(st);
+        r = apc__sql_page(db, "listing processes",
+                          "SELECT p.id, p.pid, p.ppid, p.name, p.path, p.cmdline, p.user, "
+                          "p.start_time, p.exit_time, p.running, cp.packets, cp.bytes "
+                          "FROM capture_processes cp JOIN processes p ON p.id = cp.process_id "
+                          "WHERE cp.capture_id=?1 AND p.id>?2 ORDER BY p.id LIMIT ?3",
+                          capture_id, last_id, max, process_row, pg, &pg->count, &pg->more);
     apc__db_put(ctx->store, db);
     if (r < 0) {
         apc_process_page_free(pg);

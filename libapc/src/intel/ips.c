@@ -95,14 +95,16 @@ static int row_to_ip(sqlite3_stmt *st, apc_ip_t *ip)
 
 static int check_capture(sqlite3 *db, int64_t capture_id)
 {
-    if (capture_id == 0)
-        return 0;
-    int64_t one;
-    int r = apc__sql_int(db, "reading a capture", &one, "SELECT 1 FROM captures WHERE id=?", "i",
-                         capture_id);
-    if (r == 0)
-        return apc__err(APC_ENOTFOUND, "capture %lld not found", (long long)capture_id);
-    return r < 0 ? r : 0;
+    return capture_id == 0 ? 0 : apc__sql_capture_exists(db, capture_id);
+}
+
+static int ip_row(sqlite3_stmt *st, size_t i, void *payload)
+{
+    apc_ip_page_t *pg = payload;
+    pg->count = i + 1; /* so apc_ip_page_free frees what this row holds */
+    int r = row_to_ip(st, &pg->ips[i]);
+    pg->last_id = pg->ips[i].id;
+    return r;
 }
 
 APC_API int apc_ip_list(apc_ctx_t *ctx, int64_t capture_id, int64_t last_id, unsigned max,
@@ -127,32 +129,12 @@ APC_API int apc_ip_list(apc_ctx_t *ctx, int64_t capture_id, int64_t last_id, uns
         return APC_ESTORE;
     }
     int r = check_capture(db, capture_id);
-    sqlite3_stmt *st = NULL;
     if (r == 0)
-        r = apc__sql_prepare(
+        r = apc__sql_page(
             db, "listing IPs",
             capture_id ? CAPTURE_SELECT "WHERE c.capture_id=?1 AND i.id>?2 ORDER BY i.id LIMIT ?3"
                        : GLOBAL_SELECT "WHERE ?1=0 AND i.id>?2 ORDER BY i.id LIMIT ?3",
-            &st);
-    if (r == 0) {
-        sqlite3_bind_int64(st, 1, capture_id);
-        sqlite3_bind_int64(st, 2, last_id);
-        sqlite3_bind_int64(st, 3, (int64_t)max + 1);
-        int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            if (pg->count == max) {
-                pg->more = 1;
-                break;
-            }
-            r = row_to_ip(st, &pg->ips[pg->count++]);
-            pg->last_id = pg->ips[pg->count - 1].id;
-            if (r < 0)
-                break;
-        }
-        if (r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
-            r = apc__db_err(db, rc, "listing IPs");
-    }
-    sqlite3_finalize(st);
+            capture_id, last_id, max, ip_row, pg, &pg->count, &pg->more);
     apc__db_put(ctx->store, db);
     if (r < 0) {
         apc_ip_page_free(pg);

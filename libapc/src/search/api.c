@@ -95,13 +95,8 @@ APC_API int apc_search_start(apc_ctx_t *ctx, const char *filter, const apc_searc
         apc__flt_free(f);
         return APC_ESTORE;
     }
-    if (o.capture_id) {
-        int64_t one;
-        rc = apc__sql_int(db, "checking a capture", &one, "SELECT 1 FROM captures WHERE id=?", "i",
-                          o.capture_id);
-        if (rc == 0)
-            rc = apc__err(APC_ENOTFOUND, "capture %lld not found", (long long)o.capture_id);
-    }
+    if (o.capture_id)
+        rc = apc__sql_capture_exists(db, o.capture_id);
     if (rc >= 0)
         rc = apc__sql_exec(db, "recording a search",
                            "INSERT INTO searches(filter, normalized, capture_id, time_from, "

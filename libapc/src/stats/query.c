@@ -218,14 +218,7 @@ typedef struct qspec {
 
 static int check_capture(sqlite3 *db, int64_t cap)
 {
-    if (cap == 0)
-        return 0;
-    int64_t one;
-    int r =
-        apc__sql_int(db, "reading a capture", &one, "SELECT 1 FROM captures WHERE id=?", "i", cap);
-    if (r == 0)
-        return apc__err(APC_ENOTFOUND, "capture %lld not found", (long long)cap);
-    return r < 0 ? r : 0;
+    return cap == 0 ? 0 : apc__sql_capture_exists(db, cap); /* 0: every capture */
 }
 
 static int run(sqlite3 *db, int64_t cap, const qspec_t *s, apc_stats_query_t **out)

@@ -113,3 +113,42 @@ void apc__sql_rollback(sqlite3 *db)
     if (!sqlite3_get_autocommit(db))
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 }
+
+int apc__sql_capture_exists(sqlite3 *db, int64_t capture_id)
+{
+    int64_t one;
+    int r = apc__sql_int(db, "reading a capture", &one, "SELECT 1 FROM captures WHERE id=?", "i",
+                         capture_id);
+    if (r == 0)
+        return apc__err(APC_ENOTFOUND, "capture %lld not found", (long long)capture_id);
+    return r < 0 ? r : 0;
+}
+
+int apc__sql_page(sqlite3 *db, const char *what, const char *sql, int64_t capture_id,
+                  int64_t last_id, unsigned max, apc__sql_row_fn row, void *payload, size_t *count,
+                  int *more)
+{
+    *count = 0;
+    *more = 0;
+    sqlite3_stmt *st;
+    int r = apc__sql_prepare(db, what, sql, &st);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(st, 1, capture_id);
+    sqlite3_bind_int64(st, 2, last_id);
+    sqlite3_bind_int64(st, 3, (int64_t)max + 1); /* one more row tells whether there are more */
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*count == max) {
+            *more = 1;
+            break;
+        }
+        r = row(st, (*count)++, payload);
+        if (r < 0)
+            break;
+    }
+    if (r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        r = apc__db_err(db, rc, what);
+    sqlite3_finalize(st);
+    return r;
+}

@@ -4,6 +4,7 @@
 #define APC_STORE_SQL_H
 
 #include <sqlite3.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Runs one statement (no result rows) with positional int64/text binds described by `fmt`:
@@ -18,6 +19,18 @@ int apc__sql_int(sqlite3 *db, const char *what, int64_t *out, const char *sql, c
 int apc__sql_prepare(sqlite3 *db, const char *what, const char *sql, sqlite3_stmt **st);
 /* strdup of a text column ("" for NULL); NULL only when out of memory. */
 char *apc__sql_text(sqlite3_stmt *st, int col);
+/* APC_ENOTFOUND ("capture N not found") unless a capture with this id exists. */
+int apc__sql_capture_exists(sqlite3 *db, int64_t capture_id);
+
+/* One page of a list read by a last_id cursor: runs `sql`, whose parameters are ?1 the capture
+ * id, ?2 the last id read and ?3 the row limit, and calls row(st, i, payload) for rows
+ * i = 0 .. at most max-1. *count gets the rows read, *more is 1 when a further row exists.
+ * row() returns 0, or < 0 to stop with that error. */
+typedef int (*apc__sql_row_fn)(sqlite3_stmt *st, size_t i, void *payload);
+int apc__sql_page(sqlite3 *db, const char *what, const char *sql, int64_t capture_id,
+                  int64_t last_id, unsigned max, apc__sql_row_fn row, void *payload, size_t *count,
+                  int *more);
+
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK with errors set. */
 int apc__sql_begin(sqlite3 *db);
 int apc__sql_commit(sqlite3 *db, const char *what);
