@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -616,6 +617,11 @@ int main(void)
         printf("SKIP: needs APC_LIVE_CLIENT, curl and python3\n");
         return 77;
     }
+    /* The namespaces and veth names are fixed: two checkouts running this suite at once (two
+     * developers, or CI beside a developer) would tear down each other's. Wait our turn. */
+    int lock = open("/run/apc-live-tests.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock >= 0 && flock(lock, LOCK_EX) != 0)
+        perror("flock /run/apc-live-tests.lock");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_errors),
         cmocka_unit_test_prestate(test_system_attribution, &flags_no_ebpf),
