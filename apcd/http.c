@@ -14,6 +14,7 @@
 #include <openssl/x509.h>
 
 #include "http.h"
+#include "util/clock.h"
 
 static h2o_globalconf_t config;
 static h2o_context_t hctx;
@@ -23,9 +24,7 @@ int apcd_jobs_inflight;
 
 double apcd_now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (double)apc__mono_ns() / 1e9;
 }
 
 const char *apcd_header(h2o_req_t *req, const char *name, size_t *len)

@@ -333,7 +333,8 @@ static void test_error_map(void **state)
         {APC_EIO, 103},
         {APC_ESTORE, 103},
         {-ENOSPC, 103},
-        {-EACCES, 103},
+        {-EACCES, 8}, /* was an I/O error: a file the daemon may not read is a permission */
+        {-EMFILE, 103},
         {APC_ELIMIT, 104},
         {APC_EFORMAT, 105},
         {APC_ECANCELED, 106},
@@ -356,6 +357,10 @@ static void test_error_map(void **state)
     assert_string_equal(apc_serve_error_name(101), "ERROR_SERVE_CONFLICT");
     assert_string_equal(apc_serve_error_name(107), "ERROR_SERVE_UNKNOWN_ACTION");
     assert_string_equal(apc_serve_error_name(6), "ERROR_SERVE_UNKNOWN");
+    int code, n = 0;
+    for (const char *name; (name = apc_serve_error_at((size_t)n, &code)) != NULL; n++)
+        assert_string_equal(apc_serve_error_name(code), name);
+    assert_int_equal(n, 17);
 }
 
 static void test_params_multimap(void **state)

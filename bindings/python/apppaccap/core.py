@@ -6,16 +6,26 @@ import json
 import os
 
 _APC_CTX_OPTIONS_VERSION = 1
-_ERROR_NAMES = {
-    0: "ERROR_SERVE_SUCCESS", 1: "ERROR_SERVE_GENERIC_ERROR", 2: "ERROR_SERVE_NO_TOKEN",
-    3: "ERROR_SERVE_NO_PAGE", 4: "ERROR_SERVE_MALFORMED_REQUEST",
-    5: "ERROR_SERVE_SESSION_TIMEOUT", 8: "ERROR_SERVE_INVALID_PERMISSIONS",
-    9: "ERROR_SERVE_INVALID_CREDENTIALS", 12: "ERROR_SERVE_INVALID_LICENSE",
-    100: "ERROR_SERVE_NOT_FOUND", 101: "ERROR_SERVE_CONFLICT", 102: "ERROR_SERVE_NOT_SUPPORTED",
-    103: "ERROR_SERVE_IO_ERROR", 104: "ERROR_SERVE_LIMIT_EXCEEDED",
-    105: "ERROR_SERVE_BAD_INPUT_FILE", 106: "ERROR_SERVE_CANCELLED",
-    107: "ERROR_SERVE_UNKNOWN_ACTION",
-}
+_error_names = None
+
+
+def error_names():
+    """{wire ErrorCode: "ERROR_SERVE_..."}, read once from the library (apc_serve_error_at), so
+    the package keeps no copy of the list."""
+    global _error_names
+    if _error_names is None:
+        lib = _load()
+        names = {}
+        code = ctypes.c_int()
+        i = 0
+        while True:
+            name = lib.apc_serve_error_at(i, ctypes.byref(code))
+            if name is None:
+                break
+            names[code.value] = name.decode()
+            i += 1
+        _error_names = names
+    return _error_names
 
 
 class ApcError(Exception):
@@ -23,7 +33,7 @@ class ApcError(Exception):
 
     def __init__(self, code, message):
         self.code = code
-        self.name = _ERROR_NAMES.get(code, "ERROR_%d" % code)
+        self.name = error_names().get(code, "ERROR_%d" % code)
         super().__init__("%s: %s" % (self.name, message))
 
 
@@ -76,6 +86,8 @@ def _load():
     lib.apc_op_call.restype = ctypes.c_int
     lib.apc_free.argtypes = [ctypes.c_void_p]
     lib.apc_free.restype = None
+    lib.apc_serve_error_at.argtypes = [ctypes.c_size_t, ctypes.POINTER(ctypes.c_int)]
+    lib.apc_serve_error_at.restype = ctypes.c_char_p
     lib.apc_version.argtypes = []
     lib.apc_version.restype = ctypes.c_char_p
     _lib = lib

@@ -12,25 +12,31 @@
 extern "C" {
 #endif
 
-/* Wire error codes (spec/wire.md). Known ones first, ours from 100. */
+/* Wire error codes (spec/wire.md): X(suffix, value). Known ones first, ours from 100. The
+ * library's codes name the one each maps to (APC_ERRORS in apc/common.h). */
+#define APC_SERVE_ERRORS(X)                                                                        \
+    X(SUCCESS, 0)                                                                                  \
+    X(GENERIC_ERROR, 1)                                                                            \
+    X(NO_TOKEN, 2)                                                                                 \
+    X(NO_PAGE, 3)                                                                                  \
+    X(MALFORMED_REQUEST, 4)                                                                        \
+    X(SESSION_TIMEOUT, 5)                                                                          \
+    X(INVALID_PERMISSIONS, 8)                                                                      \
+    X(INVALID_CREDENTIALS, 9)                                                                      \
+    X(INVALID_LICENSE, 12)                                                                         \
+    X(NOT_FOUND, 100)                                                                              \
+    X(CONFLICT, 101)                                                                               \
+    X(NOT_SUPPORTED, 102)                                                                          \
+    X(IO_ERROR, 103)                                                                               \
+    X(LIMIT_EXCEEDED, 104)                                                                         \
+    X(BAD_INPUT_FILE, 105)                                                                         \
+    X(CANCELLED, 106)                                                                              \
+    X(UNKNOWN_ACTION, 107)
+
 enum apc_serve_error {
-    APC_SERVE_SUCCESS = 0,
-    APC_SERVE_GENERIC_ERROR = 1,
-    APC_SERVE_NO_TOKEN = 2,
-    APC_SERVE_NO_PAGE = 3,
-    APC_SERVE_MALFORMED_REQUEST = 4,
-    APC_SERVE_SESSION_TIMEOUT = 5,
-    APC_SERVE_INVALID_PERMISSIONS = 8,
-    APC_SERVE_INVALID_CREDENTIALS = 9,
-    APC_SERVE_INVALID_LICENSE = 12,
-    APC_SERVE_NOT_FOUND = 100,
-    APC_SERVE_CONFLICT = 101,
-    APC_SERVE_NOT_SUPPORTED = 102,
-    APC_SERVE_IO_ERROR = 103,
-    APC_SERVE_LIMIT_EXCEEDED = 104,
-    APC_SERVE_BAD_INPUT_FILE = 105,
-    APC_SERVE_CANCELLED = 106,
-    APC_SERVE_UNKNOWN_ACTION = 107,
+#define APC__SERVE_ENUM(suffix, value) APC_SERVE_##suffix = value,
+    APC_SERVE_ERRORS(APC__SERVE_ENUM)
+#undef APC__SERVE_ENUM
 };
 
 enum apc_data_type {
@@ -116,6 +122,9 @@ APC_API int apc_op_call(apc_ctx_t *ctx, const apc_session_t *session, const char
 APC_API int apc_serve_error_from(int apc_code);
 /* "ERROR_SERVE_NOT_FOUND"... for a wire code; never NULL. */
 APC_API const char *apc_serve_error_name(int serve_code);
+/* The i-th wire code of APC_SERVE_ERRORS (0-based) into *code, and its name
+ * ("ERROR_SERVE_..."); NULL past the end. Bindings read the list from here. Static data. */
+APC_API const char *apc_serve_error_at(size_t i, int *code);
 
 #ifdef __cplusplus
 }

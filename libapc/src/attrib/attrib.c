@@ -25,6 +25,7 @@
 #include "attrib/socktab.h"
 #include "core/ctx.h"
 #include "core/error.h"
+#include "util/clock.h"
 
 #define SCAN_NS 20000000LL /* rescan at least every 20 ms */
 #define BURST_NS 2000000LL /* every 2 ms for a while after a process started */
@@ -33,13 +34,6 @@
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static apc__attrib_t *g_list;
-
-static int64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
 
 static size_t ino_slot(const inomap_t *m, uint32_t ino)
 {
@@ -205,7 +199,7 @@ static void rescan_locked(apc__attrib_t *a)
     }
     if (sc.unknown)
         map_inodes(a);
-    int64_t now = now_ns();
+    int64_t now = apc__real_ns();
     for (size_t i = 0; i < sc.n; i++) {
         const apc__diagsock_t *s = &sc.v[i];
         int64_t pid = ino_get(&a->inodes, s->inode);
@@ -240,10 +234,10 @@ static void on_procev(const apc__procev_t *ev, void *payload)
 static void *run(void *arg)
 {
     apc__attrib_t *a = arg;
-    int64_t last_expire = now_ns(), burst_until = 0;
+    int64_t last_expire = apc__real_ns(), burst_until = 0;
     while (!atomic_load(&a->stop)) {
         apc__attrib_rescan(a);
-        int64_t now = now_ns();
+        int64_t now = apc__real_ns();
         if (now - last_expire > 10000000000LL) {
             apc__socktab_expire(a->socks, now - KEEP_NS);
             last_expire = now;
@@ -260,7 +254,7 @@ static void *run(void *arg)
             pthread_cond_timedwait(&a->wake, &a->lock, &ts);
         }
         if (a->kicked) /* a new process: its sockets come within moments */
-            burst_until = now_ns() + BURST_LEN_NS;
+            burst_until = apc__real_ns() + BURST_LEN_NS;
         a->kicked = 0;
         pthread_mutex_unlock(&a->lock);
     }
@@ -405,7 +399,7 @@ void apc__attrib_lookup(apc__attrib_t *a, const apc__pkt_t *d, int64_t ts_ns, ap
         /* Packets are attributed a little after capture: a socket that was too young for the
          * last scan (a SYN, a first datagram) usually still exists now. One rescan per 5 ms
          * at most, so unknown traffic cannot keep the writer scanning. */
-        int64_t now = now_ns();
+        int64_t now = apc__real_ns();
         if (now - atomic_load(&a->last_sync) < 5000000LL)
             return;
         atomic_store(&a->last_sync, now);

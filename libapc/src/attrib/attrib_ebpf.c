@@ -27,6 +27,7 @@
 
 #include "attrib/attrib_int.h"
 #include "core/ctx.h"
+#include "util/clock.h"
 
 #ifndef SO_NETNS_COOKIE
 #define SO_NETNS_COOKIE 71
@@ -39,13 +40,6 @@
 #define RESCAN_MIN_NS 5000000LL   /* rescans for unknown owners: at most every 5 ms */
 #define RESCAN_EVERY_NS 1000000000LL
 #define WAIT_NS 5000000LL /* how long a packet waits for its socket hook (see lookup) */
-
-static int64_t mono_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
 
 uint64_t apc__netns_cookie_now(void)
 {
@@ -105,7 +99,7 @@ static void on_event(const struct apc_pktev *ev, void *payload)
                         ev->ip_len, ev->seq, ev->ack, ev->tcp_flags);
     e.cookie = ev->cookie;
     e.netns = ev->netns;
-    e.t_ns = mono_ns();
+    e.t_ns = apc__mono_ns();
     e.owner_pid = ev->owner_pid;
     e.owner_tid = ev->owner_tid;
     e.cur_pid = ev->cur_pid;
@@ -171,21 +165,21 @@ void *apc__attrib_ebpf_run(void *arg)
 {
     apc__attrib_t *a = arg;
     int fd = apc__ebpf_fd(a->ebpf);
-    int64_t last_scan = mono_ns(), last_expire = last_scan;
+    int64_t last_scan = apc__mono_ns(), last_expire = last_scan;
     while (!atomic_load(&a->stop)) {
         struct pollfd p = {.fd = fd, .events = POLLIN};
         poll(&p, 1, 10);
         pthread_mutex_lock(&a->mlock);
         apc__ebpf_consume(a->ebpf);
         pthread_mutex_unlock(&a->mlock);
-        int64_t now = mono_ns();
+        int64_t now = apc__mono_ns();
         /* Sockets the programs did not see created (accepted ones of a listener we missed,
          * older than us): sock_diag gives their cookie and inode, /proc the owner. */
         if ((atomic_load(&a->want_scan) && now - last_scan >= RESCAN_MIN_NS) ||
             now - last_scan >= RESCAN_EVERY_NS) {
             atomic_store(&a->want_scan, 0);
             apc__attrib_rescan(a);
-            last_scan = mono_ns();
+            last_scan = apc__mono_ns();
         }
         if (now - last_expire > 10000000000LL) {
             struct timespec t;
@@ -213,13 +207,6 @@ static size_t best_of(const apc__pmev_t *ev, size_t n, uint64_t my)
     return b;
 }
 
-static int64_t real_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
 int apc__attrib_ebpf_lookup(apc__attrib_t *a, const apc__pkt_t *d, int64_t ts_ns, apc__attr_t *r)
 {
     uint64_t key = apc__pm_key_pkt(d);
@@ -228,7 +215,7 @@ int apc__attrib_ebpf_lookup(apc__attrib_t *a, const apc__pkt_t *d, int64_t ts_ns
     uint64_t my = apc__netns_cookie();
     apc__pmev_t ev[APC_PM_WAYS];
     pthread_mutex_lock(&a->mlock);
-    size_t n = apc__pm_find(a->match, key, mono_ns(), ev, APC_PM_WAYS);
+    size_t n = apc__pm_find(a->match, key, apc__mono_ns(), ev, APC_PM_WAYS);
     /* No event of a socket of our namespace yet: the ring buffer may not be drained (ingress
      * packets reach libpcap before the socket's hook), and for a packet captured moments ago
      * the hook may not even have run (veth: the peer's backlog). Drain, and for a packet
@@ -236,7 +223,7 @@ int apc__attrib_ebpf_lookup(apc__attrib_t *a, const apc__pkt_t *d, int64_t ts_ns
      * behind real time, whatever the traffic. */
     for (int tries = 0; !n || score(&ev[best_of(ev, n, my)], my) < 4; tries++) {
         if (tries) {
-            int64_t age = real_ns() - ts_ns;
+            int64_t age = apc__real_ns() - ts_ns;
             if (age < 0 || age >= WAIT_NS || tries > 100)
                 break;
             pthread_mutex_unlock(&a->mlock);
@@ -245,7 +232,7 @@ int apc__attrib_ebpf_lookup(apc__attrib_t *a, const apc__pkt_t *d, int64_t ts_ns
             pthread_mutex_lock(&a->mlock);
         }
         apc__ebpf_consume(a->ebpf);
-        n = apc__pm_find(a->match, key, mono_ns(), ev, APC_PM_WAYS);
+        n = apc__pm_find(a->match, key, apc__mono_ns(), ev, APC_PM_WAYS);
     }
     if (!n) {
         pthread_mutex_unlock(&a->mlock);

@@ -19,6 +19,7 @@
 #include "core/error.h"
 #include "store/sql.h"
 #include "store/store.h"
+#include "util/clock.h"
 
 #define MAX_ENTRIES 65536 /* exited processes beyond this are forgotten (their rows stay) */
 
@@ -54,13 +55,6 @@ struct apc__proctab {
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static apc__proctab_t *g_tabs;
-
-static int64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
 
 static size_t slot_of(const apc__proctab_t *t, int64_t pid)
 {
@@ -182,7 +176,7 @@ static int read_proc(apc__proctab_t *t, pent_t *e)
             snprintf(e->user, sizeof e->user, "%ld", uid);
     }
     e->running = 1;
-    e->seen_ns = now_ns();
+    e->seen_ns = apc__real_ns();
     return 0;
 }
 
@@ -201,7 +195,7 @@ static thr_t *thread_of(pent_t *e, int64_t tid, int add)
     memset(h, 0, sizeof *h);
     h->tid = tid;
     h->running = 1;
-    h->start_ns = now_ns();
+    h->start_ns = apc__real_ns();
     return h;
 }
 
@@ -342,7 +336,7 @@ void apc__proctab_on_fork(apc__proctab_t *t, int64_t ppid, int64_t pid, int64_t 
     if (e) {
         e->ppid = ppid;
         e->running = 1;
-        e->start_ns = e->seen_ns = now_ns();
+        e->start_ns = e->seen_ns = apc__real_ns();
         /* Until it execs, a child runs its parent's program. */
         if (parent) {
             memcpy(e->comm, parent->comm, sizeof e->comm);
@@ -385,11 +379,11 @@ void apc__proctab_on_exit(apc__proctab_t *t, int64_t pid, int64_t tid)
         thr_t *h = thread_of(e, tid, 0);
         if (h) {
             h->running = 0;
-            h->exit_ns = now_ns();
+            h->exit_ns = apc__real_ns();
         }
         if (pid == tid) {
             e->running = 0;
-            e->exit_ns = e->seen_ns = now_ns();
+            e->exit_ns = e->seen_ns = apc__real_ns();
             if (e->process_id)
                 store_row(t, e, 1);
         }
@@ -540,7 +534,7 @@ int apc__proctab_list_running(apc__proctab_t *t, apc_process_page_t **out)
             snprintf(p, sizeof p, "/proc/%lld", (long long)e->pid);
             if (access(p, F_OK) != 0) {
                 e->running = 0;
-                e->exit_ns = now_ns();
+                e->exit_ns = apc__real_ns();
             }
         }
         if (e && e->running && !e->process_id)
@@ -582,7 +576,7 @@ int apc__proctab_threads(apc__proctab_t *t, int64_t pid, int all, apc_thread_lis
             snprintf(p, sizeof p, "/proc/%lld/task/%lld", (long long)pid, (long long)e->thr[i].tid);
             if (e->thr[i].running && access(p, F_OK) != 0) {
                 e->thr[i].running = 0;
-                e->thr[i].exit_ns = now_ns();
+                e->thr[i].exit_ns = apc__real_ns();
             }
         }
     }

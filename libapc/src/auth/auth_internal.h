@@ -14,8 +14,6 @@ int apc__auth_init(void);
 int apc__auth_random(void *buf, size_t n);
 /* Lowercase hex of n bytes into out (2n+1 bytes). */
 void apc__auth_hex(const uint8_t *in, size_t n, char *out);
-/* Nanoseconds since the Unix epoch (CLOCK_REALTIME). */
-int64_t apc__auth_now(void);
 
 /* ratelimit.c: nonzero when `peer` has reached `max` failures within the window, with the
  * seconds to wait in *retry. */

@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "store/sql.h"
 #include "store/store.h"
+#include "util/clock.h"
 
 #define NS 1000000000LL
 /* Writing last_used on every request would make every API call a write transaction; a
@@ -124,7 +125,7 @@ APC_API int apc_login(apc_ctx_t *ctx, const char *user, const char *password, co
     apc__auth_hex(raw, sizeof raw, tok);
     sodium_memzero(raw, sizeof raw);
     token_hash(tok, th);
-    int64_t now = apc__auth_now();
+    int64_t now = apc__real_ns();
     int64_t idle = setting_int(db, "session_idle_seconds", APC_SESSION_IDLE_DEFAULT, 1, INT32_MAX);
     rc = apc__sql_exec(db, "purging old sessions", "DELETE FROM sessions WHERE last_used < ?", "i",
                        now - idle * NS - KEEP_EXPIRED_NS);
@@ -185,7 +186,7 @@ APC_API int apc_session_check(apc_ctx_t *ctx, const char *token, int *role, char
         }
         sqlite3_finalize(st);
     }
-    int64_t now = apc__auth_now();
+    int64_t now = apc__real_ns();
     if (rc == 0 && !found)
         rc = apc__err(APC_ENOTOKEN, "the token is not a session of this server: log in");
     else if (rc == 0 && now - last > idle * NS)

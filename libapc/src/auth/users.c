@@ -21,6 +21,7 @@
 #include "core/error.h"
 #include "store/sql.h"
 #include "store/store.h"
+#include "util/clock.h"
 
 #define PW_OPS 2ULL
 #define PW_MEM (19ULL << 20)
@@ -56,13 +57,6 @@ void apc__auth_hex(const uint8_t *in, size_t n, char *out)
         out[2 * i + 1] = d[in[i] & 15];
     }
     out[2 * n] = '\0';
-}
-
-int64_t apc__auth_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 APC_API const char *apc_role_name(int role)
@@ -154,7 +148,7 @@ APC_API int apc_user_add(apc_ctx_t *ctx, const char *name, const char *password,
     else if (rc == 0)
         rc = apc__sql_exec(db, "adding an account",
                            "INSERT INTO users(name, hash, role, created) VALUES(?,?,?,?)", "ttii",
-                           name, hash, (int64_t)role, apc__auth_now());
+                           name, hash, (int64_t)role, apc__real_ns());
     apc__db_put(ctx->store, db);
     sodium_memzero(hash, sizeof hash);
     return rc;

@@ -21,6 +21,7 @@
 #include "store/segment.h"
 #include "store/sql.h"
 #include "store/store.h"
+#include "util/clock.h"
 
 #define MAX_CONNS_IN_MEMORY (1u << 19)
 
@@ -69,20 +70,6 @@ struct apc__capw {
 #define COMMIT_NS 1000000000LL
 #define COMMIT_BYTES (32ULL << 20)
 
-static int64_t mono_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
-static int64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
 int apc__capture_create(apc_ctx_t *ctx, int type, const char *name, const char *source_file,
                         uint64_t total_bytes, int64_t *out_id)
 {
@@ -93,7 +80,7 @@ int apc__capture_create(apc_ctx_t *ctx, int type, const char *name, const char *
                           "INSERT INTO captures(type, state, name, source_file, start_time, "
                           "total_bytes) VALUES(?,?,?,?,?,?)",
                           "iittii", (int64_t)type, (int64_t)APC_STATE_ACTIVE, name ? name : "",
-                          source_file ? source_file : "", now_ns(), (int64_t)total_bytes);
+                          source_file ? source_file : "", apc__real_ns(), (int64_t)total_bytes);
     int64_t id = sqlite3_last_insert_rowid(db);
     apc__db_put(ctx->store, db);
     if (r < 0)
@@ -146,7 +133,7 @@ int apc__capw_open(apc_ctx_t *ctx, int64_t capture_id, apc__capw_t **out)
     }
     if (r == 0 && !(w->db = apc__db_get(ctx->store)))
         r = APC_ESTORE;
-    w->c_time = mono_ns();
+    w->c_time = apc__mono_ns();
     w->commit_ns = COMMIT_NS;
     w->commit_bytes = COMMIT_BYTES;
     if (r < 0) {
@@ -610,7 +597,7 @@ static int commit(apc__capw_t *w, uint64_t progress_bytes, int final_state, cons
                               "UPDATE captures SET state=?, error=?, error_offset=?, end_time=? "
                               "WHERE id=?",
                               "itiii", (int64_t)final_state, error ? error : "",
-                              (int64_t)error_offset, now_ns(), w->id);
+                              (int64_t)error_offset, apc__real_ns(), w->id);
         if (r == 0)
             r = apc__sql_exec(w->db, "committing packets",
                               "UPDATE captures SET packets=?, bytes=?, seg_count=?, seg_bytes=?, "
@@ -638,7 +625,7 @@ static int commit(apc__capw_t *w, uint64_t progress_bytes, int final_state, cons
 int apc__capw_commit(apc__capw_t *w, uint64_t progress_bytes)
 {
     int r = commit(w, progress_bytes, 0, NULL, 0);
-    w->c_time = mono_ns();
+    w->c_time = apc__mono_ns();
     w->c_bytes = w->bytes;
     return r;
 }
@@ -651,7 +638,7 @@ void apc__capw_set_commit_every(apc__capw_t *w, int64_t ns, uint64_t bytes)
 
 int apc__capw_maybe_commit(apc__capw_t *w, uint64_t progress_bytes)
 {
-    if (w->bytes - w->c_bytes < w->commit_bytes && mono_ns() - w->c_time < w->commit_ns)
+    if (w->bytes - w->c_bytes < w->commit_bytes && apc__mono_ns() - w->c_time < w->commit_ns)
         return 0;
     int r = apc__capw_commit(w, progress_bytes);
     return r < 0 ? r : 1;
@@ -669,13 +656,13 @@ static int mark_failed(apc_ctx_t *ctx, int64_t id, const char *error)
         return APC_ESTORE;
     const char *sql = "UPDATE captures SET state=?, error=?, end_time=? WHERE id=?";
     int r = apc__sql_exec(db, "marking a capture failed", sql, "itii", (int64_t)APC_STATE_FAILED,
-                          error, now_ns(), id);
+                          error, apc__real_ns(), id);
     if (r == -ENOSPC) {
         /* A full disk: the write-ahead log may hold the space a failed commit took; give it
          * back and try once more. */
         sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
         r = apc__sql_exec(db, "marking a capture failed", sql, "itii", (int64_t)APC_STATE_FAILED,
-                          error, now_ns(), id);
+                          error, apc__real_ns(), id);
     }
     apc__db_put(ctx->store, db);
     return r;

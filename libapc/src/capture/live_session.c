@@ -23,6 +23,7 @@
 #include "attrib/attrib.h"
 #include "attrib/proctable.h"
 #include "capture/capwriter.h"
+#include "capture/live.h"
 #include "core/ctx.h"
 #include "core/error.h"
 #include "decode/decode.h"
@@ -31,6 +32,7 @@
 #include "source/live.h"
 #include "store/sql.h"
 #include "store/store.h"
+#include "util/clock.h"
 
 #define MAX_SOURCES 64
 #define MAX_TARGETS 64
@@ -61,13 +63,6 @@ typedef struct sess {
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static sess_t *g_sessions;
-
-static int64_t mono_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
 
 APC_API int apc_live_options_init(apc_live_options_t *o, unsigned version)
 {
@@ -249,9 +244,9 @@ static void *writer_run(void *arg)
         }
         if (rc < 0)
             break;
-        if (mono_ns() - last_drops > 500000000LL) {
+        if (apc__mono_ns() - last_drops > 500000000LL) {
             record_drops(s, w, &last_k, &last_q);
-            last_drops = mono_ns();
+            last_drops = apc__mono_ns();
         }
         int c = apc__capw_maybe_commit(w, 0);
         if (c < 0) {
@@ -552,8 +547,6 @@ APC_API int apc_capture_stop_all(apc_ctx_t *ctx)
     return n;
 }
 
-/* Called by apc_ctx_close (core/ctx.c, weak reference): no capture outlives its context. */
-void apc__live_shutdown(apc_ctx_t *ctx);
 void apc__live_shutdown(apc_ctx_t *ctx)
 {
     apc_capture_stop_all(ctx);

@@ -123,8 +123,8 @@ static int fill_packet(reader_t *rd, int64_t id, const apc__idxrec_t *ir, unsign
     apc__segrec_t sr;
     int r = apc__segr_read(rd->segr, ir->loc, &sr);
     if (r < 0)
-        return apc__err(r, "capture %lld packet %lld: %s", (long long)rd->capture_id, (long long)id,
-                        apc_last_error_message());
+        return apc__err_wrap(r, "capture %lld packet %lld", (long long)rd->capture_id,
+                             (long long)id);
     p->id = id;
     p->capture_id = rd->capture_id;
     p->time = ir->ts_ns;

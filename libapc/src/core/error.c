@@ -17,7 +17,7 @@ APC_API const char *apc_strerror(int code)
     switch (code) {
     case APC_OK:
         return "success";
-#define APC__ERR_TEXT(name, value, text)                                                           \
+#define APC__ERR_TEXT(name, value, wire, text)                                                     \
     case name:                                                                                     \
         return text;
         APC_ERRORS(APC__ERR_TEXT)
@@ -35,7 +35,7 @@ APC_API const char *apc_err_name(int code)
     switch (code) {
     case APC_OK:
         return "APC_OK";
-#define APC__ERR_NAME(name, value, text)                                                           \
+#define APC__ERR_NAME(name, value, wire, text)                                                     \
     case name:                                                                                     \
         return #name;
         APC_ERRORS(APC__ERR_NAME)
@@ -48,6 +48,24 @@ APC_API const char *apc_err_name(int code)
         return n ? n : "errno";
     }
     return "APC_EUNKNOWN";
+}
+
+static const struct {
+    int code;
+    const char *name;
+} errors[] = {
+#define APC__ERR_ROW(name, value, wire, text) {value, #name},
+    APC_ERRORS(APC__ERR_ROW)
+#undef APC__ERR_ROW
+};
+
+APC_API const char *apc_error_at(size_t i, int *code)
+{
+    if (i >= sizeof errors / sizeof errors[0])
+        return NULL;
+    if (code)
+        *code = errors[i].code;
+    return errors[i].name;
 }
 
 APC_API const char *apc_last_error_message(void)
@@ -79,6 +97,22 @@ int apc__err_errno(int err, const char *fmt, ...)
     size_t len = strlen(tl_msg);
     snprintf(tl_msg + len, sizeof tl_msg - len, ": %s", strerror(err));
     return -err;
+}
+
+int apc__err_wrap(int code, const char *fmt, ...)
+{
+    /* The message being wrapped is tl_msg itself: copy it first, since formatting into a buffer
+     * that is also an argument is undefined behaviour. */
+    char inner[sizeof tl_msg];
+    memcpy(inner, tl_msg, sizeof inner);
+    va_list ap;
+    va_start(ap, fmt);
+    vset(code, fmt, ap);
+    va_end(ap);
+    size_t len = strlen(tl_msg);
+    if (inner[0])
+        snprintf(tl_msg + len, sizeof tl_msg - len, ": %s", inner);
+    return code;
 }
 
 void apc__err_clear(void)

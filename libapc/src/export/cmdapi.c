@@ -9,6 +9,7 @@
 #include "export/export_int.h"
 #include "store/sql.h"
 #include "store/store.h"
+#include "util/clock.h"
 
 #define CMD_COLS                                                                                   \
     "uid, type, state, progress, created, started, finished, result, error, capture_id, "          \
@@ -63,7 +64,7 @@ static apc_command_t *row_to_command(apc_ctx_t *ctx, sqlite3 *db, sqlite3_stmt *
      * another process's store, so it reports what is recorded. */
     if ((c->state == APC_CMD_QUEUED || c->state == APC_CMD_RUNNING) && !ctx->read_only &&
         !apc__cmd_is_live(ctx, c->uid)) {
-        apc_time_t now = apc__export_now();
+        apc_time_t now = apc__real_ns();
         if (apc__sql_exec(db, "ending an interrupted command",
                           "UPDATE commands SET state=?, finished=?, error=? WHERE uid=? AND "
                           "state IN (1, 2)",

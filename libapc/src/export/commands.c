@@ -17,6 +17,7 @@
 #include "export/export_int.h"
 #include "store/sql.h"
 #include "store/store.h"
+#include "util/clock.h"
 
 typedef struct live {
     apc_ctx_t *ctx;
@@ -28,13 +29,6 @@ typedef struct live {
 
 static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
 static live_t *lives;
-
-apc_time_t apc__export_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (apc_time_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 APC_API const char *apc_command_state_name(int state)
 {
@@ -154,7 +148,7 @@ int apc__cmd_start(apc_ctx_t *ctx, const apc__cmd_new_t *what, const char *uid, 
     r = apc__sql_exec(db, "recording a command",
                       "INSERT INTO commands(uid, type, state, created, capture_id, search_id, "
                       "path, filter) VALUES(?,?,?,?,?,?,?,?)",
-                      "ttiiiitt", uid, what->type, (int64_t)APC_CMD_QUEUED, apc__export_now(),
+                      "ttiiiitt", uid, what->type, (int64_t)APC_CMD_QUEUED, apc__real_ns(),
                       what->capture_id, what->search_id, what->path ? what->path : "",
                       what->filter ? what->filter : "");
     apc__db_put(ctx->store, db);
@@ -190,7 +184,7 @@ void apc__cmd_running(apc_ctx_t *ctx, const char *uid)
 {
     int r;
     EXEC_SQL(ctx, r, "starting a command", "UPDATE commands SET state=?, started=? WHERE uid=?",
-             "iit", (int64_t)APC_CMD_RUNNING, apc__export_now(), uid);
+             "iit", (int64_t)APC_CMD_RUNNING, apc__real_ns(), uid);
     if (r < 0)
         apc__log(ctx, APC_LOG_WARN, "command %s: %s", uid, apc_last_error_message());
 }
@@ -212,7 +206,7 @@ void apc__cmd_finish(apc_ctx_t *ctx, const char *uid, int state, const char *res
     EXEC_SQL(ctx, r, "ending a command",
              "UPDATE commands SET state=?, finished=?, packets=?, "
              "progress=CASE WHEN ?>=0 THEN ? ELSE progress END, result=?, error=? WHERE uid=?",
-             "iiiiittt", (int64_t)state, apc__export_now(), (int64_t)packets, progress, progress,
+             "iiiiittt", (int64_t)state, apc__real_ns(), (int64_t)packets, progress, progress,
              result ? result : "", error ? error : "", uid);
     if (r < 0)
         apc__log(ctx, APC_LOG_ERROR, "command %s: %s", uid, apc_last_error_message());

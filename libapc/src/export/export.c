@@ -26,6 +26,7 @@
 #include "store/index.h"
 #include "store/sql.h"
 #include "store/store.h"
+#include "util/clock.h"
 
 #define CHUNK 4096
 #define PROGRESS_NS 250000000LL
@@ -96,7 +97,7 @@ static int capture_packets(apc__xrun_t *r, export_job_t *j, const volatile int *
     apc__idxrec_t *recs = rc == 0 ? malloc(CHUNK * sizeof *recs) : NULL;
     if (rc == 0 && !recs)
         rc = apc__err(APC_ENOMEM, "out of memory");
-    apc_time_t last = apc__export_now();
+    apc_time_t last = apc__real_ns();
     int last_pct = 0;
     for (uint64_t first = 0; rc == 0 && first < packets; first += CHUNK) {
         if (*cancelled) {
@@ -121,7 +122,7 @@ static int capture_packets(apc__xrun_t *r, export_job_t *j, const volatile int *
                 rc = apc__xrun_packet(r, id, &recs[i]);
         }
         int pct = (int)((first + (uint64_t)n) * 100 / packets);
-        apc_time_t now = apc__export_now();
+        apc_time_t now = apc__real_ns();
         if (rc == 0 && pct != last_pct && now - last >= PROGRESS_NS) {
             apc__cmd_progress(j->ctx, j->uid, pct >= 100 ? 99 : pct, r->written);
             last = now;
@@ -179,7 +180,7 @@ static void record_file(export_job_t *j, uint64_t packets)
     if (apc__sql_exec(db, "recording an export file",
                       "INSERT OR REPLACE INTO export_files(path, capture_id, search_id, "
                       "command_uid, created, packets) VALUES(?,?,?,?,?,?)",
-                      "tiitii", j->final, j->capture_id, j->search_id, j->uid, apc__export_now(),
+                      "tiitii", j->final, j->capture_id, j->search_id, j->uid, apc__real_ns(),
                       (int64_t)packets) < 0)
         apc__log(j->ctx, APC_LOG_WARN, "command %s: %s", j->uid, apc_last_error_message());
     apc__db_put(j->ctx->store, db);

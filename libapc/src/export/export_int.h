@@ -12,7 +12,6 @@
 
 #define APC_CMD_UID_LEN 36 /* a random UUID (RFC 9562 version 4) */
 
-apc_time_t apc__export_now(void);
 /* shb_userappl of every export: "AppPacCap for Linux <version>". */
 const char *apc__export_userappl(void);
 

@@ -199,8 +199,8 @@ int apc__xrun_packet(apc__xrun_t *r, int64_t id, const apc__idxrec_t *ir)
     apc__segrec_t sr;
     int rc = apc__segr_read(r->segr, ir->loc, &sr);
     if (rc < 0)
-        return apc__err(rc, "capture %lld packet %lld: %s", (long long)r->capture_id, (long long)id,
-                        apc_last_error_message());
+        return apc__err_wrap(rc, "capture %lld packet %lld", (long long)r->capture_id,
+                             (long long)id);
     if (sr.iface >= r->n_ifaces)
         return apc__err(APC_EFORMAT, "capture %lld packet %lld: interface %u of %u",
                         (long long)r->capture_id, (long long)id, sr.iface, r->n_ifaces);

@@ -16,6 +16,7 @@
 #include "search/search.h"
 #include "store/sql.h"
 #include "store/store.h"
+#include "util/clock.h"
 
 #define HITS 4096
 #define PROGRESS_NS 250000000LL
@@ -144,7 +145,7 @@ int apc__export_search_packets(apc__xrun_t *r, int64_t search_id, const char *ui
         rc = apc__err(APC_ENOMEM, "out of memory");
     if (rc == 0)
         rc = write_head(r, search_id, &info, map);
-    apc_time_t last = apc__export_now();
+    apc_time_t last = apc__real_ns();
     int last_pct = 0;
     uint64_t done = 0;
     for (int64_t last_id = 0; rc == 0;) {
@@ -161,7 +162,7 @@ int apc__export_search_packets(apc__xrun_t *r, int64_t search_id, const char *ui
         last_id = hits[n - 1].id;
         done += (uint64_t)n;
         int pct = info.results ? (int)(done * 100 / info.results) : 0;
-        apc_time_t now = apc__export_now();
+        apc_time_t now = apc__real_ns();
         if (rc == 0 && pct != last_pct && now - last >= PROGRESS_NS) {
             apc__cmd_progress(r->ctx, uid, pct >= 100 ? 99 : pct, r->written);
             last = now;

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "core/error.h"
+#include "util/clock.h"
 
 #define DEFAULT_PENDING 1024
 #define DEFAULT_PER_SECOND 20
@@ -60,13 +61,6 @@ static atomic_int g_threads;
 int apc__resolver_threads(void)
 {
     return atomic_load(&g_threads);
-}
-
-static int64_t mono_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
 static uint64_t hash_addr(int ver, const uint8_t *a)
@@ -142,7 +136,7 @@ static int take_rate_slot(apc__resolver_t *r)
     for (;;) {
         if (atomic_load(&r->stopping))
             return -1;
-        int64_t now = mono_ns();
+        int64_t now = apc__mono_ns();
         if (r->nstarts < r->cfg.per_second) {
             r->starts[r->nstarts++] = now;
             return 0;

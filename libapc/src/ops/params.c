@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "ops/ops_internal.h"
+#include "util/array.h"
 
 typedef struct param {
     char *name;
@@ -32,14 +33,8 @@ APC_API int apc_params_addn(apc_params_t *p, const char *name, const char *value
 {
     if (!p || !name || (!value && len))
         return apc__err(APC_EINVAL, "apc_params_addn: NULL argument");
-    if (p->count == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 8;
-        param_t *n = realloc(p->items, cap * sizeof *n);
-        if (!n)
-            return apc__err(APC_ENOMEM, "out of memory for parameter '%s'", name);
-        p->items = n;
-        p->cap = cap;
-    }
+    if (apc__grow((void **)&p->items, &p->cap, p->count + 1, sizeof *p->items) < 0)
+        return apc__err(APC_ENOMEM, "out of memory for parameter '%s'", name);
     char *nm = strdup(name);
     char *v = malloc(len + 1);
     if (!nm || !v) {

@@ -11,6 +11,7 @@
 #include "search/job.h"
 #include "store/sql.h"
 #include "store/store.h"
+#include "util/clock.h"
 
 APC_API const char *apc_search_state_name(int state)
 {
@@ -102,7 +103,7 @@ APC_API int apc_search_start(apc_ctx_t *ctx, const char *filter, const apc_searc
                            "INSERT INTO searches(filter, normalized, capture_id, time_from, "
                            "time_to, state, created) VALUES(?,?,?,?,?,0,?)",
                            "ttiiii", filter, f->normalized, o.capture_id, o.start_time, o.end_time,
-                           apc__search_now());
+                           apc__real_ns());
     int64_t id = rc >= 0 ? sqlite3_last_insert_rowid(db) : 0;
     apc__db_put(ctx->store, db);
     if (rc >= 0)

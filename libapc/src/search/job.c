@@ -18,6 +18,7 @@
 #include "search/search.h"
 #include "store/sql.h"
 #include "store/store.h"
+#include "util/clock.h"
 
 #define FIRST_BATCH 100 /* the first page is committed as soon as it is full */
 #define BATCH 8192
@@ -26,13 +27,6 @@
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t reg_cond = PTHREAD_COND_INITIALIZER;
 static apc__search_active_t *reg;
-
-apc_time_t apc__search_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (apc_time_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* Registers a search about to be queued. Returns NULL when out of memory. */
 static apc__search_active_t *reg_add(apc_ctx_t *ctx, int64_t id)
@@ -218,14 +212,14 @@ static int flush(job_t *j)
         return r;
     j->committed += j->n_pending;
     j->n_pending = 0;
-    j->last_flush = apc__search_now();
+    j->last_flush = apc__real_ns();
     return 0;
 }
 
 static int maybe_flush(job_t *j)
 {
     if ((j->committed < FIRST_BATCH && j->committed + j->n_pending >= FIRST_BATCH) ||
-        j->n_pending >= BATCH || apc__search_now() - j->last_flush >= BATCH_NS)
+        j->n_pending >= BATCH || apc__real_ns() - j->last_flush >= BATCH_NS)
         return flush(j);
     return 0;
 }
@@ -295,8 +289,8 @@ static int run(job_t *j, const volatile int *cancelled)
     if (r == 0)
         r = apc__sql_exec(j->db, "starting a search",
                           "UPDATE searches SET state=?, started=?, total=? WHERE id=?", "iiii",
-                          (int64_t)APC_SEARCH_RUNNING, apc__search_now(), (int64_t)j->total, j->id);
-    j->last_flush = apc__search_now();
+                          (int64_t)APC_SEARCH_RUNNING, apc__real_ns(), (int64_t)j->total, j->id);
+    j->last_flush = apc__real_ns();
     for (size_t i = 0; r == 0 && i < n; i++) {
         apc__scan_t s = {0};
         s.ctx = j->ctx;
@@ -348,7 +342,7 @@ static void job_fn(void *arg, const volatile int *cancelled)
             j->db, "finishing a search",
             "UPDATE searches SET state=?, finished=?, progress=?, scanned=?, error=? "
             "WHERE id=?",
-            "iiiiti", (int64_t)state, apc__search_now(),
+            "iiiiti", (int64_t)state, apc__real_ns(),
             (int64_t)(state == APC_SEARCH_COMPLETED ? 100 : progress_of(j, scanned_now(j))),
             (int64_t)scanned_now(j), msg, j->id);
         apc__db_put(j->ctx->store, j->db);

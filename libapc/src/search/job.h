@@ -15,7 +15,6 @@ typedef struct apc__search_active {
     struct apc__search_active *next;
 } apc__search_active_t;
 
-apc_time_t apc__search_now(void);
 /* Queues the job of search `id` (its row exists, state queued). */
 int apc__search_submit(apc_ctx_t *ctx, int64_t id, const char *normalized, int64_t capture_id,
                        int64_t time_from, int64_t time_to);

@@ -18,6 +18,7 @@
 #include "search/plan.h"
 #include "store/sql.h"
 #include "store/store.h"
+#include "util/array.h"
 
 void apc__idset_free(apc__idset_t *s)
 {
@@ -27,14 +28,8 @@ void apc__idset_free(apc__idset_t *s)
 
 static int push(apc__idset_t *s, int64_t id)
 {
-    if (s->n == s->cap) {
-        size_t nc = s->cap ? s->cap * 2 : 16;
-        int64_t *ni = realloc(s->ids, nc * sizeof *ni);
-        if (!ni)
-            return apc__err(APC_ENOMEM, "out of memory");
-        s->ids = ni;
-        s->cap = nc;
-    }
+    if (apc__grow((void **)&s->ids, &s->cap, s->n + 1, sizeof *s->ids) < 0)
+        return apc__err(APC_ENOMEM, "out of memory");
     s->ids[s->n++] = id;
     return 0;
 }

@@ -17,6 +17,7 @@
 #include <apc/common.h>
 
 #include "core/error.h"
+#include "util/clock.h"
 
 struct apc__livesrc {
     pcap_t *p;
@@ -30,13 +31,6 @@ struct apc__livesrc {
     _Atomic uint64_t recv, kdrop;
     int64_t last_stats_ns;
 };
-
-static int64_t mono_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
 
 int apc__livesrc_open(apc__livesrc_t **out, const apc__livesrc_cfg_t *cfg)
 {
@@ -123,7 +117,7 @@ static void read_stats(apc__livesrc_t *s)
         atomic_store(&s->recv, st.ps_recv);
         atomic_store(&s->kdrop, st.ps_drop);
     }
-    s->last_stats_ns = mono_ns();
+    s->last_stats_ns = apc__mono_ns();
 }
 
 /* Reads whatever the ring holds now; returns the packets read or < 0. */
@@ -149,7 +143,7 @@ static void *run(void *arg)
             break;
         if (drain(s) < 0)
             break; /* the interface went away: the session sees no more packets */
-        if (mono_ns() - s->last_stats_ns > 250000000LL)
+        if (apc__mono_ns() - s->last_stats_ns > 250000000LL)
             read_stats(s);
     }
     /* No new packet enters the socket from here on (a filter that accepts nothing, attached

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "util/array.h"
 
 #define PCAP_MAGIC_US 0xa1b2c3d4u
 #define PCAP_MAGIC_NS 0xa1b23c4du
@@ -36,14 +37,8 @@ int apc__reader_fail(apc__reader_t *r, int code, uint64_t off, const char *fmt, 
 
 apc__iface_t *apc__reader_add_iface(apc__reader_t *r)
 {
-    if (r->nifs == r->cap_ifs) {
-        size_t n = r->cap_ifs ? r->cap_ifs * 2 : 4;
-        apc__iface_t *p = realloc(r->ifs, n * sizeof *p);
-        if (!p)
-            return NULL;
-        r->ifs = p;
-        r->cap_ifs = n;
-    }
+    if (apc__grow((void **)&r->ifs, &r->cap_ifs, r->nifs + 1, sizeof *r->ifs) < 0)
+        return NULL;
     apc__iface_t *i = &r->ifs[r->nifs++];
     memset(i, 0, sizeof *i);
     i->tsresol_num = 1000000;

@@ -18,6 +18,7 @@
 #include "stats/stats_int.h"
 #include "store/sql.h"
 #include "store/store.h"
+#include "util/clock.h"
 
 /* An answer has at most this many buckets (and about half as many at least). */
 #define MAX_BUCKETS 200
@@ -83,13 +84,6 @@ APC_API void apc_stats_totals_free(apc_stats_totals_t *t)
     apc__stats_tops_free(&t->ips_top);
     apc__stats_tops_free(&t->processes_top);
     free(t);
-}
-
-static int64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
 static int64_t floor_to(int64_t t, int64_t w)
@@ -322,7 +316,7 @@ APC_API int apc_stats_by_date(apc_ctx_t *ctx, int64_t capture_id, apc_time_t sta
 {
     *out = NULL;
     if (end == 0)
-        end = now_ns();
+        end = apc__real_ns();
     if (end < start)
         return apc__err(APC_EINVAL, "end_dtg is before start_dtg");
     char v[32];

@@ -11,13 +11,7 @@
 #include "stats/stats_int.h"
 #include "store/sql.h"
 #include "store/store.h"
-
-static int64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
+#include "util/clock.h"
 
 static int read_totals(sqlite3 *db, apc_stats_totals_t *t)
 {
@@ -104,7 +98,7 @@ APC_API int apc_stats_reset(apc_ctx_t *ctx)
         r = apc__sql_exec(db, "resetting statistics", "DELETE FROM stats_global_series", "");
     if (r == 0)
         r = apc__sql_exec(db, "resetting statistics", "UPDATE stats_reset SET since=? WHERE id=1",
-                          "i", now_ns());
+                          "i", apc__real_ns());
     if (r == 0)
         r = apc__sql_commit(db, "resetting statistics");
     else

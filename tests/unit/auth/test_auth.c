@@ -30,6 +30,7 @@
 #include "core/fsutil.h"
 #include "store/sql.h"
 #include "store/store.h"
+#include "util/clock.h"
 
 #define NS 1000000000LL
 
@@ -142,7 +143,7 @@ static char *repeat(char c, size_t n)
 static void test_user_add_list_del(void **state)
 {
     fx_t *f = *state;
-    int64_t before = apc__auth_now();
+    int64_t before = apc__real_ns();
     assert_int_equal(apc_user_add(f->ctx, "zed", "pw-zed", APC_ROLE_VIEWER), 0);
     assert_int_equal(apc_user_add(f->ctx, "alice.b_c-9", "pw-alice", APC_ROLE_ADMIN), 0);
     apc_user_list_t *l = NULL;
@@ -153,7 +154,7 @@ static void test_user_add_list_del(void **state)
     assert_int_equal(l->items[0].role, APC_ROLE_ADMIN);
     assert_string_equal(l->items[1].name, "zed");
     assert_int_equal(l->items[1].role, APC_ROLE_VIEWER);
-    assert_true(l->items[0].created >= before && l->items[0].created <= apc__auth_now());
+    assert_true(l->items[0].created >= before && l->items[0].created <= apc__real_ns());
     apc_user_list_free(l);
 
     assert_int_equal(apc_user_add(f->ctx, "zed", "other", APC_ROLE_ADMIN), APC_EEXISTS);

@@ -24,9 +24,56 @@ static void test_error_names(void **state)
     (void)state;
     assert_string_equal(apc_err_name(APC_ENOTFOUND), "APC_ENOTFOUND");
     assert_string_equal(apc_strerror(APC_EFORMAT), "malformed input");
-    assert_string_equal(apc_err_name(-ENOSPC), "ENOSPC");
+    assert_string_equal(apc_err_name(-ENOSPC), "APC_ENOSPC");
+    assert_string_equal(apc_err_name(-ENOENT), "APC_ENOTFOUND");
+    assert_string_equal(apc_err_name(-EMFILE), "EMFILE");
     assert_string_equal(apc_strerror(0), "success");
     assert_string_equal(apc_err_name(12345), "APC_EUNKNOWN");
+}
+
+/* Codes with an errno meaning are that -errno (Knot's way); ours are from -1000 down; the list
+ * read through apc_error_at is the X-macro's, with no gaps or duplicates. */
+static void test_error_values(void **state)
+{
+    (void)state;
+    assert_int_equal(APC_EINVAL, -EINVAL);
+    assert_int_equal(APC_ENOMEM, -ENOMEM);
+    assert_int_equal(APC_ENOTFOUND, -ENOENT);
+    assert_int_equal(APC_EEXISTS, -EEXIST);
+    assert_int_equal(APC_EBUSY, -EBUSY);
+    assert_int_equal(APC_ENOTSUP, -ENOTSUP);
+    assert_int_equal(APC_EIO, -EIO);
+    assert_int_equal(APC_ECANCELED, -ECANCELED);
+    size_t n = 0;
+    int code, seen_einval = 0;
+    for (const char *name; (name = apc_error_at(n, &code)) != NULL; n++) {
+        assert_string_equal(apc_err_name(code), name);
+        assert_true(code < 0);
+        for (size_t j = 0; j < n; j++) {
+            int other;
+            apc_error_at(j, &other);
+            assert_int_not_equal(other, code);
+        }
+        seen_einval |= code == APC_EINVAL;
+    }
+    assert_true(n >= 20);
+    assert_true(seen_einval);
+}
+
+/* Wrapping the message set by a failing call below: the old message is kept after the prefix
+ * (formatting the thread-local buffer into itself was undefined behaviour). */
+static void test_error_wrap(void **state)
+{
+    (void)state;
+    apc__err(APC_EFORMAT, "segment 3 offset %d: block length 7 below minimum 12", 4096);
+    int rc = apc__err_wrap(APC_EFORMAT, "capture %d packet %d", 12, 345);
+    assert_int_equal(rc, APC_EFORMAT);
+    assert_string_equal(apc_last_error_message(),
+                        "capture 12 packet 345: segment 3 offset 4096: block length 7 below "
+                        "minimum 12");
+    apc__err_clear();
+    apc__err_wrap(APC_EIO, "nothing below");
+    assert_string_equal(apc_last_error_message(), "nothing below");
 }
 
 static void test_error_message(void **state)
@@ -161,6 +208,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_error_names),      cmocka_unit_test(test_error_message),
+        cmocka_unit_test(test_error_values),     cmocka_unit_test(test_error_wrap),
         cmocka_unit_test(test_filetime),         cmocka_unit_test(test_jobs),
         cmocka_unit_test(test_ctx_open_bad_dir), cmocka_unit_test(test_ctx_open_close),
         cmocka_unit_test(test_ctx_wait),

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * search_export: module export writes the file (export/export.h); it reads which packets from
- * this module's results (search/search.h, results.c), so the file holds exactly what
- * search_read pages through, across every capture the search covered.
+ * search_export: this module writes the file (export.c); it reads which packets from module
+ * search's results (search/search.h), so the file holds exactly what search_read pages
+ * through, across every capture the search covered. It lives here, not in search, so the
+ * dependency runs one way (export -> search).
  */
 #include <apc/search.h>
 
