@@ -17,8 +17,7 @@
 #include "attrib/procconn.h"
 #include "core/ctx.h"
 #include "core/error.h"
-#include "store/sql.h"
-#include "store/store.h"
+#include "store/captures.h"
 #include "util/clock.h"
 
 #define MAX_ENTRIES 65536 /* exited processes beyond this are forgotten (their rows stay) */
@@ -408,26 +407,27 @@ int apc__proctab_learn(apc__proctab_t *t, int64_t pid)
     return ok;
 }
 
-/* Writes (or updates) the row of e; called with the lock held. */
+/* Writes (or updates) the row of e; called with the lock held. A failure is logged: the table
+ * keeps attributing packets, and the row is written again at the process's next change. */
 static void store_row(apc__proctab_t *t, pent_t *e, int update)
 {
-    sqlite3 *db = apc__db_get(t->ctx->store);
-    if (!db)
-        return;
-    if (update)
-        apc__sql_exec(db, "updating a process",
-                      "UPDATE processes SET name=?, path=?, cmdline=?, user=?, exit_time=?, "
-                      "running=? WHERE id=?",
-                      "ttttiii", e->comm, e->path, e->cmdline, e->user, e->exit_ns,
-                      (int64_t)e->running, e->process_id);
-    else if (apc__sql_exec(db, "recording a process",
-                           "INSERT INTO processes(pid, ppid, name, path, cmdline, user, "
-                           "start_time, exit_time, running, source) "
-                           "VALUES(?,?,?,?,?,?,?,?,?,'live')",
-                           "iittttiii", e->pid, e->ppid, e->comm, e->path, e->cmdline, e->user,
-                           e->start_ns, e->exit_ns, (int64_t)e->running) == 0)
-        e->process_id = sqlite3_last_insert_rowid(db);
-    apc__db_put(t->ctx->store, db);
+    apc__st_process_t row = {
+        .pid = e->pid,
+        .ppid = e->ppid,
+        .name = e->comm,
+        .path = e->path,
+        .cmdline = e->cmdline,
+        .user = e->user,
+        .source = "live",
+        .start_time = e->start_ns,
+        .exit_time = e->exit_ns,
+        .running = e->running,
+    };
+    int r = update ? apc__processes_update(t->ctx->store, e->process_id, &row)
+                   : apc__processes_add(t->ctx->store, &row, &e->process_id);
+    if (r < 0)
+        apc__log(t->ctx, APC_LOG_WARN, "process %lld: %s", (long long)e->pid,
+                 apc_last_error_message());
 }
 
 int64_t apc__proctab_process_id(apc__proctab_t *t, int64_t pid)
@@ -487,12 +487,8 @@ int64_t apc__proctab_pid_of(apc__proctab_t *t, int64_t process_id)
     pthread_mutex_unlock(&t->lock);
     if (r)
         return r;
-    sqlite3 *db = apc__db_get(t->ctx->store);
-    if (db) {
-        apc__sql_int(db, "finding a process", &r, "SELECT pid FROM processes WHERE id=?", "i",
-                     process_id);
-        apc__db_put(t->ctx->store, db);
-    }
+    if (apc__processes_pid_of(t->ctx->store, process_id, &r) < 0)
+        r = 0;
     return r;
 }
 

@@ -16,10 +16,10 @@
 #include "core/fsutil.h"
 #include "flow/flow.h"
 #include "stats/agg.h"
+#include "store/captures.h"
 #include "store/index.h"
 #include "store/repair.h"
 #include "store/segment.h"
-#include "store/sql.h"
 #include "store/store.h"
 #include "util/clock.h"
 
@@ -36,7 +36,8 @@ struct apc__capw {
     apc_ctx_t *ctx;
     int64_t id;
     char dir[4096];
-    sqlite3 *db;
+    apc__store_t *store;
+    apc__cbatch_t batch; /* the next commit: evicted connections gather here between commits */
     apc__segw_t *seg;
     apc__idxw_t *idx;
     apc__flow_table_t *flows;
@@ -48,8 +49,6 @@ struct apc__capw {
     uint32_t n_ifaces;
     uint64_t *iface_pkts;
     uint64_t proto_pkts[257], proto_bytes[257]; /* by IP protocol; [256] = not IP */
-    apc__conn_t *pending;                       /* connections evicted since the last commit */
-    size_t npending, cap_pending;
     procent_t *procs;
     size_t nprocs;
     size_t last_proc;
@@ -73,16 +72,15 @@ struct apc__capw {
 int apc__capture_create(apc_ctx_t *ctx, int type, const char *name, const char *source_file,
                         uint64_t total_bytes, int64_t *out_id)
 {
-    sqlite3 *db = apc__db_get(ctx->store);
-    if (!db)
-        return APC_ESTORE;
-    int r = apc__sql_exec(db, "creating a capture",
-                          "INSERT INTO captures(type, state, name, source_file, start_time, "
-                          "total_bytes) VALUES(?,?,?,?,?,?)",
-                          "iittii", (int64_t)type, (int64_t)APC_STATE_ACTIVE, name ? name : "",
-                          source_file ? source_file : "", apc__real_ns(), (int64_t)total_bytes);
-    int64_t id = sqlite3_last_insert_rowid(db);
-    apc__db_put(ctx->store, db);
+    apc__st_capture_new_t row = {
+        .type = type,
+        .name = name ? name : "",
+        .source_file = source_file ? source_file : "",
+        .total_bytes = total_bytes,
+        .start_time = apc__real_ns(),
+    };
+    int64_t id;
+    int r = apc__captures_create(ctx->store, &row, &id);
     if (r < 0)
         return r;
     char dir[4096];
@@ -94,20 +92,38 @@ int apc__capture_create(apc_ctx_t *ctx, int type, const char *name, const char *
     return 0;
 }
 
+/* A connection as the store keeps it. */
+static int batch_conn(apc__cbatch_t *b, const apc__conn_t *c)
+{
+    apc__st_conn_t k = {
+        .id = (int64_t)c->id,
+        .proto = c->proto,
+        .ip_ver = c->ip_ver,
+        .sport = c->a_port,
+        .dport = c->b_port,
+        .first_ns = c->first_ns,
+        .last_ns = c->last_ns,
+        .pkts_out = c->pkts[0],
+        .bytes_out = c->bytes[0],
+        .pkts_in = c->pkts[1],
+        .bytes_in = c->bytes[1],
+        .state = c->tcp_state,
+        .pid = c->pid,
+        .tid = c->tid,
+        .process_id = c->process_ref,
+        .first_packet = c->first_packet,
+        .last_packet = c->last_packet,
+    };
+    memcpy(k.src, c->a_addr, sizeof k.src);
+    memcpy(k.dst, c->b_addr, sizeof k.dst);
+    return apc__cbatch_conn(b, &k);
+}
+
 static void on_evict(const apc__conn_t *c, void *payload)
 {
     apc__capw_t *w = payload;
-    if (w->npending == w->cap_pending) {
-        size_t ncap = w->cap_pending ? w->cap_pending * 2 : 256;
-        apc__conn_t *np = realloc(w->pending, ncap * sizeof *np);
-        if (!np) {
-            w->oom = 1;
-            return;
-        }
-        w->pending = np;
-        w->cap_pending = ncap;
-    }
-    w->pending[w->npending++] = *c;
+    if (batch_conn(&w->batch, c) < 0)
+        w->oom = 1;
 }
 
 int apc__capw_open(apc_ctx_t *ctx, int64_t capture_id, apc__capw_t **out)
@@ -118,6 +134,8 @@ int apc__capw_open(apc_ctx_t *ctx, int64_t capture_id, apc__capw_t **out)
         return apc__err(APC_ENOMEM, "out of memory");
     w->ctx = ctx;
     w->id = capture_id;
+    w->store = ctx->store;
+    w->batch.capture_id = capture_id;
     apc__capture_dir(ctx, capture_id, w->dir, sizeof w->dir);
     int r = apc__ipstats_init(&w->ips);
     if (r == 0 && !(w->stats = apc__statsagg_new(capture_id)))
@@ -131,8 +149,6 @@ int apc__capw_open(apc_ctx_t *ctx, int64_t capture_id, apc__capw_t **out)
         if (!w->flows)
             r = apc__err(APC_ENOMEM, "out of memory for the connection table");
     }
-    if (r == 0 && !(w->db = apc__db_get(ctx->store)))
-        r = APC_ESTORE;
     w->c_time = apc__mono_ns();
     w->commit_ns = COMMIT_NS;
     w->commit_bytes = COMMIT_BYTES;
@@ -157,11 +173,15 @@ int apc__capw_add_iface(apc__capw_t *w, uint32_t linktype, uint32_t snaplen, con
     int r = apc__segw_add_iface(w->seg, w->n_ifaces, linktype, snaplen, name);
     if (r < 0)
         return r;
-    r = apc__sql_exec(w->db, "recording an interface",
-                      "INSERT INTO interfaces(capture_id, idx, linktype, snaplen, tsresol, name, "
-                      "description) VALUES(?,?,?,?,?,?,?)",
-                      "iiiiitt", w->id, (int64_t)w->n_ifaces, (int64_t)linktype, (int64_t)snaplen,
-                      (int64_t)tsresol, name ? name : "", description ? description : "");
+    apc__st_iface_t row = {
+        .idx = w->n_ifaces,
+        .linktype = linktype,
+        .snaplen = snaplen,
+        .tsresol = tsresol,
+        .name = name ? name : "",
+        .description = description ? description : "",
+    };
+    r = apc__captures_add_iface(w->store, w->id, &row);
     if (r < 0)
         return r;
     w->n_ifaces++;
@@ -307,9 +327,8 @@ int apc__capw_add(apc__capw_t *w, const apc__cappkt_t *p, const apc__pkt_t *d)
             pe->bytes += p->wirelen;
             if (p->tid && p->tid != pe->last_tid) {
                 pe->last_tid = p->tid;
-                apc__sql_exec(w->db, "recording a thread",
-                              "INSERT OR IGNORE INTO threads(process_id, tid) VALUES(?,?)", "ii",
-                              p->process_id, p->tid);
+                if (apc__cbatch_thread(&w->batch, p->process_id, p->tid) < 0)
+                    w->oom = 1;
             }
         }
     }
@@ -374,12 +393,19 @@ int apc__capw_file_process(apc__capw_t *w, const apc__procmeta_t *m, int64_t *ou
     char *path = slice_dup(m->cmd), *args = slice_dup(m->args), *user = slice_dup(m->user);
     apc__slice_t base = apc__filemeta_basename(m->cmd);
     char *name = slice_dup(base);
-    int r = (!path || !args || !user || !name)
-                ? apc__err(APC_ENOMEM, "out of memory")
-                : apc__sql_exec(w->db, "recording a process",
-                                "INSERT INTO processes(pid, ppid, name, path, cmdline, user, "
-                                "source, origin_capture) VALUES(?,?,?,?,?,?,'file',?)",
-                                "iitttti", m->pid, m->ppid, name, path, args, user, w->id);
+    apc__st_process_t row = {
+        .pid = m->pid,
+        .ppid = m->ppid,
+        .name = name,
+        .path = path,
+        .cmdline = args,
+        .user = user,
+        .source = "file",
+        .origin_capture = w->id,
+    };
+    int64_t process_id = 0;
+    int r = (!path || !args || !user || !name) ? apc__err(APC_ENOMEM, "out of memory")
+                                               : apc__processes_add(w->store, &row, &process_id);
     free(path);
     free(args);
     free(user);
@@ -388,160 +414,75 @@ int apc__capw_file_process(apc__capw_t *w, const apc__procmeta_t *m, int64_t *ou
         return r;
     procent_t *pe = &w->procs[w->nprocs++];
     memset(pe, 0, sizeof *pe);
-    pe->process_id = sqlite3_last_insert_rowid(w->db);
+    pe->process_id = process_id;
     pe->pid = m->pid;
     pe->key = key;
     if (m->tid > 0 && m->thread_name.len) {
         char *tn = slice_dup(m->thread_name);
-        apc__sql_exec(w->db, "recording a thread",
-                      "INSERT OR IGNORE INTO threads(process_id, tid, name) VALUES(?,?,?)", "iit",
-                      pe->process_id, m->tid, tn ? tn : "");
+        r = tn ? apc__processes_thread_add(w->store, pe->process_id, m->tid, tn)
+               : apc__err(APC_ENOMEM, "out of memory");
         free(tn);
+        if (r < 0)
+            return r;
     }
     *out_process_id = pe->process_id;
     return 0;
 }
 
-static int write_conn(apc__capw_t *w, sqlite3_stmt *st, const apc__conn_t *c)
+static void batch_dirty(const apc__conn_t *c, void *payload)
 {
-    int alen = c->ip_ver == 4 ? 4 : 16;
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, w->id);
-    sqlite3_bind_int64(st, 2, (int64_t)c->id);
-    sqlite3_bind_int(st, 3, c->proto);
-    sqlite3_bind_int(st, 4, c->ip_ver);
-    sqlite3_bind_blob(st, 5, c->a_addr, alen, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 6, c->b_addr, alen, SQLITE_STATIC);
-    sqlite3_bind_int(st, 7, c->a_port);
-    sqlite3_bind_int(st, 8, c->b_port);
-    sqlite3_bind_int64(st, 9, c->first_ns);
-    sqlite3_bind_int64(st, 10, c->last_ns);
-    sqlite3_bind_int64(st, 11, (int64_t)c->pkts[0]);
-    sqlite3_bind_int64(st, 12, (int64_t)c->bytes[0]);
-    sqlite3_bind_int64(st, 13, (int64_t)c->pkts[1]);
-    sqlite3_bind_int64(st, 14, (int64_t)c->bytes[1]);
-    sqlite3_bind_int(st, 15, c->tcp_state);
-    sqlite3_bind_int64(st, 16, c->pid);
-    sqlite3_bind_int64(st, 17, c->tid);
-    sqlite3_bind_int64(st, 18, c->process_ref);
-    sqlite3_bind_int64(st, 19, (int64_t)c->first_packet);
-    sqlite3_bind_int64(st, 20, (int64_t)c->last_packet);
-    int rc = sqlite3_step(st);
-    return rc == SQLITE_DONE ? 0 : apc__db_err(w->db, rc, "storing a connection");
-}
-
-typedef struct conn_walk {
-    apc__capw_t *w;
-    sqlite3_stmt *st;
-    int r;
-} conn_walk_t;
-
-static void write_dirty(const apc__conn_t *c, void *payload)
-{
-    conn_walk_t *cw = payload;
-    if (cw->r < 0 || !c->dirty)
+    apc__capw_t *w = payload;
+    if (!c->dirty)
         return;
-    cw->r = write_conn(cw->w, cw->st, c);
+    if (batch_conn(&w->batch, c) < 0)
+        w->oom = 1;
     ((apc__conn_t *)c)->dirty = 0; /* the table's own object; foreach hands it out const */
 }
 
-static int write_ips(apc__capw_t *w)
+/* Addresses whose counters or name changed since the last commit. */
+static int batch_ips(apc__capw_t *w)
 {
-    sqlite3_stmt *g, *cap;
-    int r = apc__sql_prepare(
-        w->db, "storing IP counters",
-        "INSERT INTO ips(addr, family, first_seen, last_seen, packets, bytes, connections, "
-        "host_name) VALUES(?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(addr) DO UPDATE SET "
-        "first_seen=CASE WHEN first_seen=0 OR excluded.first_seen<first_seen "
-        "THEN excluded.first_seen ELSE first_seen END,"
-        "last_seen=max(last_seen, excluded.last_seen), packets=packets+excluded.packets,"
-        "bytes=bytes+excluded.bytes, connections=connections+excluded.connections,"
-        "host_name=CASE WHEN excluded.host_name<>'' THEN excluded.host_name ELSE host_name END "
-        "RETURNING id",
-        &g);
-    if (r < 0)
-        return r;
-    r = apc__sql_prepare(w->db, "storing IP counters",
-                         "INSERT INTO capture_ips(capture_id, ip_id, host_name, first_seen, "
-                         "last_seen, packets, bytes, connections) VALUES(?,?,?,?,?,?,?,?) "
-                         "ON CONFLICT(capture_id, ip_id) DO UPDATE SET "
-                         "host_name=CASE WHEN excluded.host_name<>'' THEN excluded.host_name "
-                         "ELSE host_name END, first_seen=excluded.first_seen, "
-                         "last_seen=excluded.last_seen, packets=excluded.packets, "
-                         "bytes=excluded.bytes, connections=excluded.connections",
-                         &cap);
-    if (r < 0) {
-        sqlite3_finalize(g);
-        return r;
-    }
-    for (size_t i = 0; r == 0 && i < w->ips.cap; i++) {
+    for (size_t i = 0; i < w->ips.cap; i++) {
         apc__ipent_t *e = &w->ips.slots[i];
         if (!e->ver || (e->packets == e->c_packets && e->conns == e->c_conns && !e->name_dirty))
             continue;
-        const char *hn = e->name_dirty && e->host_name ? e->host_name : "";
-        sqlite3_reset(g);
-        sqlite3_bind_blob(g, 1, e->addr, e->ver == 4 ? 4 : 16, SQLITE_STATIC);
-        sqlite3_bind_int(g, 2, e->ver);
-        sqlite3_bind_int64(g, 3, e->first_ns);
-        sqlite3_bind_int64(g, 4, e->last_ns);
-        sqlite3_bind_int64(g, 5, (int64_t)(e->packets - e->c_packets));
-        sqlite3_bind_int64(g, 6, (int64_t)(e->bytes - e->c_bytes));
-        sqlite3_bind_int64(g, 7, (int64_t)(e->conns - e->c_conns));
-        sqlite3_bind_text(g, 8, hn, -1, SQLITE_STATIC);
-        int rc = sqlite3_step(g);
-        if (rc != SQLITE_ROW) {
-            r = apc__db_err(w->db, rc, "storing IP counters");
-            break;
-        }
-        e->ip_id = sqlite3_column_int64(g, 0);
-        sqlite3_step(g);
-        sqlite3_reset(cap);
-        sqlite3_bind_int64(cap, 1, w->id);
-        sqlite3_bind_int64(cap, 2, e->ip_id);
-        sqlite3_bind_text(cap, 3, hn, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(cap, 4, e->first_ns);
-        sqlite3_bind_int64(cap, 5, e->last_ns);
-        sqlite3_bind_int64(cap, 6, (int64_t)e->packets);
-        sqlite3_bind_int64(cap, 7, (int64_t)e->bytes);
-        sqlite3_bind_int64(cap, 8, (int64_t)e->conns);
-        rc = sqlite3_step(cap);
-        if (rc != SQLITE_DONE) {
-            r = apc__db_err(w->db, rc, "storing IP counters");
-            break;
-        }
+        apc__st_ip_t row = {
+            .ver = e->ver,
+            .first_ns = e->first_ns,
+            .last_ns = e->last_ns,
+            .packets = e->packets,
+            .bytes = e->bytes,
+            .conns = e->conns,
+            .add_packets = e->packets - e->c_packets,
+            .add_bytes = e->bytes - e->c_bytes,
+            .add_conns = e->conns - e->c_conns,
+            .host_name = e->name_dirty && e->host_name ? e->host_name : "",
+        };
+        memcpy(row.addr, e->addr, sizeof row.addr);
+        if (apc__cbatch_ip(&w->batch, &row) < 0)
+            return apc__err(APC_ENOMEM, "out of memory while storing IP counters");
+        /* A failed commit breaks the writer, so these are only read after a good one. */
         e->c_packets = e->packets;
         e->c_bytes = e->bytes;
         e->c_conns = e->conns;
         e->name_dirty = 0;
     }
-    sqlite3_finalize(g);
-    sqlite3_finalize(cap);
-    return r;
+    return 0;
 }
 
-static int write_procs(apc__capw_t *w)
+static int batch_counts(apc__capw_t *w)
 {
+    apc__cbatch_t *b = &w->batch;
     int r = 0;
     for (size_t i = 0; r == 0 && i < w->nprocs; i++)
-        r = apc__sql_exec(w->db, "storing process counters",
-                          "INSERT INTO capture_processes(capture_id, process_id, packets, bytes) "
-                          "VALUES(?,?,?,?) ON CONFLICT(capture_id, process_id) DO UPDATE SET "
-                          "packets=excluded.packets, bytes=excluded.bytes",
-                          "iiii", w->id, w->procs[i].process_id, (int64_t)w->procs[i].packets,
-                          (int64_t)w->procs[i].bytes);
+        r = apc__cbatch_proc(b, w->procs[i].process_id, w->procs[i].packets, w->procs[i].bytes);
     for (unsigned i = 0; r == 0 && i < 257; i++)
         if (w->proto_pkts[i])
-            r = apc__sql_exec(w->db, "storing protocol counters",
-                              "INSERT INTO capture_protocols(capture_id, proto, packets, bytes) "
-                              "VALUES(?,?,?,?) ON CONFLICT(capture_id, proto) DO UPDATE SET "
-                              "packets=excluded.packets, bytes=excluded.bytes",
-                              "iiii", w->id, i == 256 ? (int64_t)-1 : (int64_t)i,
-                              (int64_t)w->proto_pkts[i], (int64_t)w->proto_bytes[i]);
+            r = apc__cbatch_proto(b, i == 256 ? -1 : (int64_t)i, w->proto_pkts[i],
+                                  w->proto_bytes[i]);
     for (uint32_t i = 0; r == 0 && i < w->n_ifaces; i++)
-        r = apc__sql_exec(w->db, "storing interface counters",
-                          "UPDATE interfaces SET packets=? WHERE capture_id=? AND idx=?", "iii",
-                          (int64_t)w->iface_pkts[i], w->id, (int64_t)i);
-    return r;
+        r = apc__cbatch_iface(b, i, w->iface_pkts[i]);
+    return r < 0 ? apc__err(APC_ENOMEM, "out of memory while storing counters") : 0;
 }
 
 static int commit(apc__capw_t *w, uint64_t progress_bytes, int final_state, const char *error,
@@ -553,66 +494,43 @@ static int commit(apc__capw_t *w, uint64_t progress_bytes, int final_state, cons
         r = apc__idxw_flush(w->idx);
     if (r == 0)
         r = check_free_space(w);
-    if (r == 0)
-        r = apc__sql_begin(w->db);
     if (r < 0) {
         w->broken = 1;
         return r;
     }
-    sqlite3_stmt *st;
-    r = apc__sql_prepare(w->db, "storing connections",
-                         "INSERT INTO connections(capture_id, id, proto, ip_ver, src, dst, sport, "
-                         "dport, first_time, last_time, pkts_out, bytes_out, pkts_in, bytes_in, "
-                         "state, pid, tid, process_id, first_packet, last_packet) "
-                         "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
-                         "ON CONFLICT(capture_id, id) DO UPDATE SET last_time=excluded.last_time,"
-                         "last_packet=excluded.last_packet,"
-                         "pkts_out=excluded.pkts_out, bytes_out=excluded.bytes_out,"
-                         "pkts_in=excluded.pkts_in, bytes_in=excluded.bytes_in,"
-                         "state=excluded.state, pid=excluded.pid, tid=excluded.tid,"
-                         "process_id=excluded.process_id",
-                         &st);
-    if (r == 0) {
-        for (size_t i = 0; r == 0 && i < w->npending; i++)
-            r = write_conn(w, st, &w->pending[i]);
-        w->npending = 0;
-        conn_walk_t cw = {w, st, r};
-        if (r == 0)
-            apc__flow_foreach(w->flows, write_dirty, &cw);
-        r = cw.r;
-        sqlite3_finalize(st);
-    }
+    apc__cbatch_t *b = &w->batch;
+    apc__flow_foreach(w->flows, batch_dirty, w);
+    if (w->oom)
+        r = apc__err(APC_ENOMEM, "out of memory while storing connections");
     if (r == 0)
-        r = write_ips(w);
+        r = batch_ips(w);
     if (r == 0)
-        r = write_procs(w);
+        r = batch_counts(w);
     if (r == 0)
-        r = apc__statsagg_commit(w->stats, w->db); /* after write_ips: IP keys are ips.id */
+        r = apc__statsagg_commit(w->stats, b);
     if (r == 0 && final_state)
-        r = apc__statsagg_finish(w->stats, w->db);
+        r = apc__statsagg_finish(w->stats, b);
     if (r == 0) {
-        uint64_t conns = apc__flow_next_id(w->flows) - 1;
-        if (final_state)
-            r = apc__sql_exec(w->db, "ending a capture",
-                              "UPDATE captures SET state=?, error=?, error_offset=?, end_time=? "
-                              "WHERE id=?",
-                              "itiii", (int64_t)final_state, error ? error : "",
-                              (int64_t)error_offset, apc__real_ns(), w->id);
-        if (r == 0)
-            r = apc__sql_exec(w->db, "committing packets",
-                              "UPDATE captures SET packets=?, bytes=?, seg_count=?, seg_bytes=?, "
-                              "progress_bytes=?, first_time=?, last_time=?, connections=?, "
-                              "nc_first_packet=?, nc_last_packet=?, packet_spans=1 WHERE id=?",
-                              "iiiiiiiiiii", (int64_t)w->packets, (int64_t)w->bytes,
-                              (int64_t)apc__segw_seg_no(w->seg) + 1,
-                              (int64_t)apc__segw_seg_bytes(w->seg), (int64_t)progress_bytes,
-                              w->first_ts, w->last_ts, (int64_t)conns, (int64_t)w->nc_first,
-                              (int64_t)w->nc_last, w->id);
+        b->progress = (apc__st_progress_t){
+            .packets = w->packets,
+            .bytes = w->bytes,
+            .seg_count = apc__segw_seg_no(w->seg) + 1,
+            .seg_bytes = apc__segw_seg_bytes(w->seg),
+            .progress_bytes = progress_bytes,
+            .first_ts = w->first_ts,
+            .last_ts = w->last_ts,
+            .connections = apc__flow_next_id(w->flows) - 1,
+            .nc_first = w->nc_first,
+            .nc_last = w->nc_last,
+        };
+        b->final_state = final_state;
+        b->error = error;
+        b->error_offset = error_offset;
+        b->end_time = apc__real_ns();
+        r = apc__captures_commit(w->store, b);
     }
-    if (r == 0)
-        r = apc__sql_commit(w->db, "committing packets");
+    apc__cbatch_clear(b);
     if (r < 0) {
-        apc__sql_rollback(w->db);
         w->broken = 1;
         return r;
     }
@@ -651,21 +569,7 @@ uint64_t apc__capw_packets(const apc__capw_t *w)
 
 static int mark_failed(apc_ctx_t *ctx, int64_t id, const char *error)
 {
-    sqlite3 *db = apc__db_get(ctx->store);
-    if (!db)
-        return APC_ESTORE;
-    const char *sql = "UPDATE captures SET state=?, error=?, end_time=? WHERE id=?";
-    int r = apc__sql_exec(db, "marking a capture failed", sql, "itii", (int64_t)APC_STATE_FAILED,
-                          error, apc__real_ns(), id);
-    if (r == -ENOSPC) {
-        /* A full disk: the write-ahead log may hold the space a failed commit took; give it
-         * back and try once more. */
-        sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-        r = apc__sql_exec(db, "marking a capture failed", sql, "itii", (int64_t)APC_STATE_FAILED,
-                          error, apc__real_ns(), id);
-    }
-    apc__db_put(ctx->store, db);
-    return r;
+    return apc__captures_fail(ctx->store, id, error, apc__real_ns());
 }
 
 int apc__capw_finish(apc__capw_t *w, int state, const char *error, uint64_t error_offset,
@@ -684,7 +588,7 @@ int apc__capw_finish(apc__capw_t *w, int state, const char *error, uint64_t erro
         apc__capture_cut(w->ctx, w->id, (int64_t)w->c_packets, (int64_t)w->c_seg_count,
                          (int64_t)w->c_seg_bytes);
         r = mark_failed(w->ctx, w->id, msg);
-    } else if (w->seg && w->idx && w->flows && w->db) {
+    } else if (w->seg && w->idx && w->flows) {
         /* Connections still in the table are dirty if they changed: the commit writes them. */
         r = commit(w, progress_bytes, state, error, error_offset);
         if (r < 0) {
@@ -703,10 +607,8 @@ int apc__capw_finish(apc__capw_t *w, int state, const char *error, uint64_t erro
     apc__flow_free(w->flows);
     apc__ipstats_free(&w->ips);
     apc__statsagg_free(w->stats);
-    if (w->db)
-        apc__db_put(w->ctx->store, w->db);
+    apc__cbatch_free(&w->batch);
     apc__ctx_broadcast(w->ctx);
-    free(w->pending);
     free(w->procs);
     free(w->iface_pkts);
     free(w);
@@ -715,10 +617,7 @@ int apc__capw_finish(apc__capw_t *w, int state, const char *error, uint64_t erro
 
 int apc__capw_set_drops(apc__capw_t *w, uint64_t kernel_drops, uint64_t drops)
 {
-    /* Its own small statement: the commit record stays as it is. */
-    return apc__sql_exec(w->db, "recording drops",
-                         "UPDATE captures SET kernel_drops=?, drops=? WHERE id=?", "iii",
-                         (int64_t)kernel_drops, (int64_t)drops, w->id);
+    return apc__captures_set_drops(w->store, w->id, kernel_drops, drops);
 }
 
 int apc__capw_live_process(apc__capw_t *w, int64_t process_id, int64_t pid)

@@ -338,13 +338,16 @@ static void job_fn(void *arg, const volatile int *cancelled)
         int state = r == 0               ? APC_SEARCH_COMPLETED
                     : r == APC_ECANCELED ? APC_SEARCH_CANCELLED
                                          : APC_SEARCH_FAILED;
-        apc__sql_exec(
-            j->db, "finishing a search",
-            "UPDATE searches SET state=?, finished=?, progress=?, scanned=?, error=? "
-            "WHERE id=?",
-            "iiiiti", (int64_t)state, apc__real_ns(),
-            (int64_t)(state == APC_SEARCH_COMPLETED ? 100 : progress_of(j, scanned_now(j))),
-            (int64_t)scanned_now(j), msg, j->id);
+        /* A failure leaves the row "running"; say so rather than lose it silently. */
+        if (apc__sql_exec(
+                j->db, "finishing a search",
+                "UPDATE searches SET state=?, finished=?, progress=?, scanned=?, error=? "
+                "WHERE id=?",
+                "iiiiti", (int64_t)state, apc__real_ns(),
+                (int64_t)(state == APC_SEARCH_COMPLETED ? 100 : progress_of(j, scanned_now(j))),
+                (int64_t)scanned_now(j), msg, j->id) < 0)
+            apc__log(j->ctx, APC_LOG_ERROR, "search %lld: %s", (long long)j->id,
+                     apc_last_error_message());
         apc__db_put(j->ctx->store, j->db);
     }
     pthread_mutex_lock(&reg_lock);

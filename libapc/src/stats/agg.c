@@ -6,8 +6,6 @@
 #include <string.h>
 
 #include "core/error.h"
-#include "store/sql.h"
-#include "store/store.h"
 
 const int64_t apc__stats_level_ns[APC__STATS_LEVELS] = {1000000000LL, 60 * 1000000000LL,
                                                         3600 * 1000000000LL, 86400 * 1000000000LL};
@@ -37,11 +35,6 @@ typedef struct cum {
     size_t nheld;
 } cum_t;
 
-typedef struct ipid {
-    uint8_t ver, addr[16];
-    int64_t id;
-} ipid_t;
-
 struct apc__statsagg {
     int64_t capture_id;
     ent_t *slots;
@@ -49,8 +42,6 @@ struct apc__statsagg {
     uint64_t new_conns;
     uint64_t packets; /* every packet of the capture so far */
     int oom;
-    ipid_t *ips; /* ips.id of addresses already written, kept across commits */
-    size_t ips_cap, ips_count;
     /* Keys across commits: how many packets each has had, and, until it has
      * APC__STATS_SERIES_MIN, its minute buckets held back (see hold_or_write). */
     struct cum *cum;
@@ -77,7 +68,6 @@ void apc__statsagg_free(apc__statsagg_t *a)
     if (!a)
         return;
     free(a->slots);
-    free(a->ips);
     for (size_t i = 0; i < a->cum_cap; i++)
         free(a->cum[i].held);
     free(a->cum);
@@ -227,146 +217,35 @@ void apc__statsagg_packet(apc__statsagg_t *a, const apc__pkt_t *d, int64_t ts_ns
 
 /* --- commit ----------------------------------------------------------------------------- */
 
+_Static_assert(LEVEL_TOTAL == APC__ST_STAT_TOTAL, "a totals entry is the batch's totals row");
+_Static_assert(APC__SK_CONNS == APC__ST_STAT_KIND_CONNS, "the batch's kind of new connections");
+
+/* Rows go to the writer's commit batch; the store applies them with the rest of the commit. */
 typedef struct writer {
     apc__statsagg_t *a;
-    sqlite3 *db;
-    sqlite3_stmt *ser, *gser, *keys, *gkeys, *ipq;
+    apc__cbatch_t *b;
 } writer_t;
-
-static int ip_id(writer_t *w, const ent_t *e, int64_t *out)
-{
-    apc__statsagg_t *a = w->a;
-    size_t alen = e->ver == 4 ? 4 : 16;
-    if (a->ips_cap) {
-        size_t j = addr_hash(e->ver, e->addr) & (a->ips_cap - 1);
-        for (; a->ips[j].ver; j = (j + 1) & (a->ips_cap - 1))
-            if (a->ips[j].ver == e->ver && memcmp(a->ips[j].addr, e->addr, alen) == 0) {
-                *out = a->ips[j].id;
-                return 0;
-            }
-    }
-    sqlite3_reset(w->ipq);
-    sqlite3_bind_blob(w->ipq, 1, e->addr, (int)alen, SQLITE_STATIC);
-    int rc = sqlite3_step(w->ipq);
-    if (rc != SQLITE_ROW)
-        return rc == SQLITE_DONE ? apc__err(APC_ENOTFOUND, "statistics: address not in ips")
-                                 : apc__db_err(w->db, rc, "reading an IP id for statistics");
-    *out = sqlite3_column_int64(w->ipq, 0);
-    if (a->ips_count * 2 >= a->ips_cap) {
-        size_t ncap = a->ips_cap ? a->ips_cap * 2 : 256;
-        ipid_t *ni = calloc(ncap, sizeof *ni);
-        if (!ni)
-            return 0; /* the cache is an optimisation */
-        for (size_t i = 0; i < a->ips_cap; i++) {
-            if (!a->ips[i].ver)
-                continue;
-            size_t j = addr_hash(a->ips[i].ver, a->ips[i].addr) & (ncap - 1);
-            while (ni[j].ver)
-                j = (j + 1) & (ncap - 1);
-            ni[j] = a->ips[i];
-        }
-        free(a->ips);
-        a->ips = ni;
-        a->ips_cap = ncap;
-    }
-    size_t j = addr_hash(e->ver, e->addr) & (a->ips_cap - 1);
-    while (a->ips[j].ver)
-        j = (j + 1) & (a->ips_cap - 1);
-    a->ips[j].ver = e->ver;
-    memcpy(a->ips[j].addr, e->addr, alen);
-    a->ips[j].id = *out;
-    a->ips_count++;
-    return 0;
-}
-
-static int step_done(writer_t *w, sqlite3_stmt *st)
-{
-    int rc = sqlite3_step(st);
-    return rc == SQLITE_DONE ? 0 : apc__db_err(w->db, rc, "storing statistics");
-}
 
 static int write_ent(writer_t *w, const ent_t *e)
 {
-    int64_t key = e->key;
-    if (e->kind == APC__SK_IP) {
-        int r = ip_id(w, e, &key);
-        if (r < 0)
-            return r;
-    }
-    if (e->level == LEVEL_TOTAL) {
-        sqlite3_stmt *sts[2] = {w->keys, w->gkeys};
-        for (int i = 0; i < 2; i++) {
-            sqlite3_stmt *st = sts[i];
-            int c = 1;
-            sqlite3_reset(st);
-            if (i == 0)
-                sqlite3_bind_int64(st, c++, w->a->capture_id);
-            sqlite3_bind_int(st, c++, e->kind);
-            sqlite3_bind_int64(st, c++, key);
-            sqlite3_bind_int64(st, c++, (int64_t)e->packets);
-            sqlite3_bind_int64(st, c++, (int64_t)e->bytes);
-            sqlite3_bind_int64(st, c++, e->first);
-            sqlite3_bind_int64(st, c++, e->last);
-            int r = step_done(w, st);
-            if (r < 0)
-                return r;
-        }
+    if (e->level != LEVEL_TOTAL && e->kind == APC__SK_PORT && e->key >= APC__STATS_SERIES_PORT_MAX)
         return 0;
-    }
-    if (e->kind == APC__SK_PORT && key >= APC__STATS_SERIES_PORT_MAX)
-        return 0;
-    sqlite3_stmt *sts[2] = {w->ser, w->gser};
-    for (int i = 0; i < 2; i++) {
-        sqlite3_stmt *st = sts[i];
-        int c = 1;
-        sqlite3_reset(st);
-        if (i == 0)
-            sqlite3_bind_int64(st, c++, w->a->capture_id);
-        sqlite3_bind_int(st, c++, e->kind);
-        sqlite3_bind_int64(st, c++, key);
-        sqlite3_bind_int(st, c++, e->level);
-        sqlite3_bind_int64(st, c++, e->t);
-        sqlite3_bind_int64(st, c++, (int64_t)e->packets);
-        sqlite3_bind_int64(st, c++, (int64_t)e->bytes);
-        int r = step_done(w, st);
-        if (r < 0)
-            return r;
-    }
+    apc__st_stat_t row = {
+        .kind = e->kind,
+        .level = e->level,
+        .ver = e->kind == APC__SK_IP ? e->ver : 0,
+        .key = e->key,
+        .t = e->t,
+        .packets = e->packets,
+        .bytes = e->bytes,
+        .first = e->first,
+        .last = e->last,
+    };
+    if (row.ver)
+        memcpy(row.addr, e->addr, 16);
+    if (apc__cbatch_stat(w->b, &row) < 0)
+        return apc__err(APC_ENOMEM, "out of memory while storing statistics");
     return 0;
-}
-
-#define SERIES_UPSERT                                                                              \
-    " ON CONFLICT DO UPDATE SET packets=packets+excluded.packets, bytes=bytes+excluded.bytes"
-#define KEYS_UPSERT                                                                                \
-    " ON CONFLICT DO UPDATE SET packets=packets+excluded.packets, bytes=bytes+excluded.bytes,"     \
-    " first_time=min(first_time, excluded.first_time),"                                            \
-    " last_time=max(last_time, excluded.last_time)"
-
-static int prepare_all(writer_t *w)
-{
-    const char *what = "storing statistics";
-    int r = apc__sql_prepare(w->db, what,
-                             "INSERT INTO stats_series(capture_id, kind, key, level, t, packets, "
-                             "bytes) VALUES(?,?,?,?,?,?,?)" SERIES_UPSERT,
-                             &w->ser);
-    if (r == 0)
-        r = apc__sql_prepare(w->db, what,
-                             "INSERT INTO stats_global_series(kind, key, level, t, packets, "
-                             "bytes) VALUES(?,?,?,?,?,?)" SERIES_UPSERT,
-                             &w->gser);
-    if (r == 0)
-        r = apc__sql_prepare(w->db, what,
-                             "INSERT INTO stats_keys(capture_id, kind, key, packets, bytes, "
-                             "first_time, last_time) VALUES(?,?,?,?,?,?,?)" KEYS_UPSERT,
-                             &w->keys);
-    if (r == 0)
-        r = apc__sql_prepare(w->db, what,
-                             "INSERT INTO stats_global_keys(kind, key, packets, bytes, "
-                             "first_time, last_time) VALUES(?,?,?,?,?,?)" KEYS_UPSERT,
-                             &w->gkeys);
-    if (r == 0)
-        r = apc__sql_prepare(w->db, what, "SELECT id FROM ips WHERE addr=?", &w->ipq);
-    return r;
 }
 
 static uint64_t key_hash(const ent_t *e)
@@ -501,7 +380,7 @@ static int series_of(const apc__statsagg_t *a, const ent_t *e)
     return 0;
 }
 
-int apc__statsagg_commit(apc__statsagg_t *a, sqlite3 *db)
+int apc__statsagg_commit(apc__statsagg_t *a, apc__cbatch_t *b)
 {
     if (a->oom)
         return apc__err(APC_ENOMEM, "out of memory while counting statistics");
@@ -527,8 +406,8 @@ int apc__statsagg_commit(apc__statsagg_t *a, sqlite3 *db)
     free(base);
     if (a->oom)
         return apc__err(APC_ENOMEM, "out of memory while storing statistics");
-    writer_t w = {.a = a, .db = db};
-    int r = prepare_all(&w);
+    writer_t w = {.a = a, .b = b};
+    int r = 0;
     /* Totals first; they decide which keys' series rows are written now (count_total). */
     for (size_t i = 0; r == 0 && i < a->cap; i++) {
         ent_t *e = &a->slots[i];
@@ -550,16 +429,8 @@ int apc__statsagg_commit(apc__statsagg_t *a, sqlite3 *db)
         else if (e->level == APC__STATS_KEY_LEVEL)
             r = hold(a, e); /* coarser levels are rolled up from held minutes when written */
     }
-    if (r == 0 && a->new_conns)
-        r = apc__sql_exec(db, "storing statistics",
-                          "INSERT INTO stats_global_keys(kind, key, packets) VALUES(?,0,?)"
-                          " ON CONFLICT DO UPDATE SET packets=packets+excluded.packets",
-                          "ii", (int64_t)APC__SK_CONNS, (int64_t)a->new_conns);
-    sqlite3_finalize(w.ser);
-    sqlite3_finalize(w.gser);
-    sqlite3_finalize(w.keys);
-    sqlite3_finalize(w.gkeys);
-    sqlite3_finalize(w.ipq);
+    if (r == 0)
+        b->new_conns += a->new_conns;
     if (r < 0)
         return r;
     memset(a->slots, 0, a->cap * sizeof *a->slots);
@@ -574,7 +445,7 @@ static int cmp_cum_desc(const void *x, const void *y)
     return a->packets < b->packets ? 1 : a->packets > b->packets ? -1 : 0;
 }
 
-int apc__statsagg_finish(apc__statsagg_t *a, sqlite3 *db)
+int apc__statsagg_finish(apc__statsagg_t *a, apc__cbatch_t *b)
 {
     size_t n = 0;
     for (size_t i = 0; i < a->cum_cap; i++)
@@ -592,16 +463,11 @@ int apc__statsagg_finish(apc__statsagg_t *a, sqlite3 *db)
         qsort(list, n, sizeof *list, cmp_cum_desc);
         n = APC__STATS_HELD_MAX;
     }
-    writer_t w = {.a = a, .db = db};
-    int r = prepare_all(&w);
+    writer_t w = {.a = a, .b = b};
+    int r = 0;
     for (size_t i = 0; r == 0 && i < n; i++)
         for (size_t j = 0; r == 0 && j < list[i]->nheld; j++)
             r = write_held(&w, list[i], &list[i]->held[j]);
-    sqlite3_finalize(w.ser);
-    sqlite3_finalize(w.gser);
-    sqlite3_finalize(w.keys);
-    sqlite3_finalize(w.gkeys);
-    sqlite3_finalize(w.ipq);
     free(list);
     return r;
 }

@@ -9,10 +9,10 @@
 #ifndef APC_STATS_AGG_H
 #define APC_STATS_AGG_H
 
-#include <sqlite3.h>
 #include <stdint.h>
 
 #include "decode/decode.h"
+#include "store/capture_batch.h"
 
 typedef struct apc__statsagg apc__statsagg_t;
 
@@ -25,15 +25,15 @@ apc__statsagg_t *apc__statsagg_new(int64_t capture_id);
 void apc__statsagg_packet(apc__statsagg_t *a, const apc__pkt_t *d, int64_t ts_ns, uint32_t wirelen,
                           int64_t process_id, int new_conn);
 
-/* Adds what was counted since the last commit to the tables. Call inside the writer's commit
- * transaction, after the ips rows are written (IP keys are ips.id). 0 or < 0 (message set). */
-int apc__statsagg_commit(apc__statsagg_t *a, sqlite3 *db);
+/* Adds what was counted since the last commit to the writer's commit batch, as statistics
+ * rows (IP keys by address: the store maps them to its ids). 0 or < 0 (message set). */
+int apc__statsagg_commit(apc__statsagg_t *a, apc__cbatch_t *b);
 
 /* At the end of a capture: writes the held-back series of keys that never reached
  * APC__STATS_SERIES_MIN packets, the APC__STATS_HELD_MAX largest of them per capture (so a
  * scan of many thousands of addresses or ports keeps exact totals without a row per key and
- * minute). Call inside the writer's last commit transaction, after apc__statsagg_commit. */
-int apc__statsagg_finish(apc__statsagg_t *a, sqlite3 *db);
+ * minute), into the last commit's batch, after apc__statsagg_commit. */
+int apc__statsagg_finish(apc__statsagg_t *a, apc__cbatch_t *b);
 #define APC__STATS_HELD_MAX 256
 
 void apc__statsagg_free(apc__statsagg_t *a);

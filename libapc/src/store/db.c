@@ -12,16 +12,20 @@
 #include "core/error.h"
 #include "store/repair.h"
 #include "store/schema.h"
+#include "store/store_int.h"
+#include "util/array.h"
 
 #define POOL_MAX 8
 
-struct apc__store {
-    apc_ctx_t *ctx;
-    char *path;
-    int read_only;
-    pthread_mutex_t mu;
-    sqlite3 *pool[POOL_MAX];
-    int npool;
+/* A pooled connection and the statements prepared on it (apc__sqlc_stmt). */
+struct apc__sqlc {
+    sqlite3 *db;
+    struct {
+        const char *sql; /* the caller's text: compared by address, then by content */
+        sqlite3_stmt *st;
+    } * stmts;
+    size_t n_stmts, cap_stmts;
+    struct apc__sqlc *next; /* in the pool's idle or busy list */
 };
 
 int apc__db_err(sqlite3 *db, int rc, const char *what)
@@ -63,28 +67,123 @@ static sqlite3 *open_conn(apc__store_t *s)
     return db;
 }
 
+static void sqlc_close(apc__sqlc_t *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n_stmts; i++)
+        sqlite3_finalize(c->stmts[i].st);
+    free(c->stmts);
+    sqlite3_close(c->db);
+    free(c);
+}
+
+apc__sqlc_t *apc__sqlc_get(apc__store_t *s)
+{
+    if (!s->path) {
+        apc__err(APC_ENOTSUP, "this store's backend (%s) has no SQLite connection", s->be->name);
+        return NULL;
+    }
+    pthread_mutex_lock(&s->mu);
+    apc__sqlc_t *c = s->idle;
+    if (c) {
+        s->idle = c->next;
+        s->n_idle--;
+        c->next = s->busy;
+        s->busy = c;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (c)
+        return c;
+    c = calloc(1, sizeof *c);
+    if (!c) {
+        apc__err(APC_ENOMEM, "out of memory");
+        return NULL;
+    }
+    if (!(c->db = open_conn(s))) {
+        free(c);
+        return NULL;
+    }
+    pthread_mutex_lock(&s->mu);
+    c->next = s->busy;
+    s->busy = c;
+    pthread_mutex_unlock(&s->mu);
+    return c;
+}
+
+void apc__sqlc_put(apc__store_t *s, apc__sqlc_t *c)
+{
+    if (!c)
+        return;
+    /* A connection must come back clean; roll back anything a failing caller left open. */
+    if (!sqlite3_get_autocommit(c->db))
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    pthread_mutex_lock(&s->mu);
+    apc__sqlc_t **pp = &s->busy;
+    while (*pp && *pp != c)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = c->next;
+    if (s->n_idle < POOL_MAX) {
+        c->next = s->idle;
+        s->idle = c;
+        s->n_idle++;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&s->mu);
+    sqlc_close(c);
+}
+
+sqlite3 *apc__sqlc_db(apc__sqlc_t *c)
+{
+    return c->db;
+}
+
+sqlite3_stmt *apc__sqlc_stmt(apc__sqlc_t *c, const char *what, const char *sql)
+{
+    for (size_t i = 0; i < c->n_stmts; i++)
+        if (c->stmts[i].sql == sql || strcmp(c->stmts[i].sql, sql) == 0) {
+            sqlite3_stmt *st = c->stmts[i].st;
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            return st;
+        }
+    if (apc__grow((void **)&c->stmts, &c->cap_stmts, c->n_stmts + 1, sizeof *c->stmts) < 0) {
+        apc__err(APC_ENOMEM, "%s: out of memory", what);
+        return NULL;
+    }
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    if (rc != SQLITE_OK) {
+        apc__db_err(c->db, rc, what);
+        return NULL;
+    }
+    c->stmts[c->n_stmts].sql = sql;
+    c->stmts[c->n_stmts].st = st;
+    c->n_stmts++;
+    return st;
+}
+
+/* The legacy interface hands out the bare connection: find its wrapper among the busy ones. */
 sqlite3 *apc__db_get(apc__store_t *s)
 {
-    pthread_mutex_lock(&s->mu);
-    sqlite3 *db = s->npool > 0 ? s->pool[--s->npool] : NULL;
-    pthread_mutex_unlock(&s->mu);
-    return db ? db : open_conn(s);
+    apc__sqlc_t *c = apc__sqlc_get(s);
+    return c ? c->db : NULL;
 }
 
 void apc__db_put(apc__store_t *s, sqlite3 *db)
 {
     if (!db)
         return;
-    /* A connection must come back clean; roll back anything a failing caller left open. */
-    if (!sqlite3_get_autocommit(db))
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     pthread_mutex_lock(&s->mu);
-    if (s->npool < POOL_MAX) {
-        s->pool[s->npool++] = db;
-        db = NULL;
-    }
+    apc__sqlc_t *c = s->busy;
+    while (c && c->db != db)
+        c = c->next;
     pthread_mutex_unlock(&s->mu);
-    sqlite3_close(db);
+    if (c)
+        apc__sqlc_put(s, c);
+    else
+        sqlite3_close(db);
 }
 
 /* The version of `part` recorded in the store (0 for a new store or a new part). */
@@ -174,6 +273,8 @@ int apc__store_open(apc_ctx_t *ctx, apc__store_t **out)
     apc__store_t *s = calloc(1, sizeof *s);
     if (!s)
         return apc__err(APC_ENOMEM, "out of memory");
+    s->be = &apc__sqlite_backend;
+    s->impl = s;
     s->ctx = ctx;
     s->read_only = ctx->read_only;
     pthread_mutex_init(&s->mu, NULL);
@@ -207,9 +308,29 @@ void apc__store_close(apc__store_t *s)
 {
     if (!s)
         return;
-    for (int i = 0; i < s->npool; i++)
-        sqlite3_close(s->pool[i]);
+    while (s->idle) {
+        apc__sqlc_t *c = s->idle;
+        s->idle = c->next;
+        sqlc_close(c);
+    }
+    while (s->busy) { /* a caller that never gave its connection back */
+        apc__sqlc_t *c = s->busy;
+        s->busy = c->next;
+        sqlc_close(c);
+    }
     pthread_mutex_destroy(&s->mu);
     free(s->path);
     free(s);
+}
+
+int apc__store_new_backend(const apc__store_backend_t *be, void *impl, apc__store_t **out)
+{
+    apc__store_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return apc__err(APC_ENOMEM, "out of memory");
+    s->be = be;
+    s->impl = impl;
+    pthread_mutex_init(&s->mu, NULL);
+    *out = s;
+    return 0;
 }

@@ -108,7 +108,8 @@ static const char *const migrations[] = {
 static const apc__schema_part_t core_part = {"core", migrations,
                                              sizeof migrations / sizeof migrations[0]};
 
-/* Every module that owns tables adds its part here (defined in its own schema_<name>.c). */
+/* Every module that owns tables has a part here, its SQL in store/sqlite/schema_<module>.c (the
+ * store alone holds SQL text; the module's engineers own that file). */
 extern const apc__schema_part_t apc__schema_auth;
 extern const apc__schema_part_t apc__schema_stats;
 extern const apc__schema_part_t apc__schema_search;

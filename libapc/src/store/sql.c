@@ -7,7 +7,8 @@
 #include <string.h>
 
 #include "core/error.h"
-#include "store/store.h"
+#include "store/sqlite/sqlite_int.h"
+#include "store/store_int.h"
 
 static int bind_va(sqlite3_stmt *st, const char *fmt, va_list ap)
 {
@@ -150,5 +151,43 @@ int apc__sql_page(sqlite3 *db, const char *what, const char *sql, int64_t captur
     if (r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
         r = apc__db_err(db, rc, what);
     sqlite3_finalize(st);
+    return r;
+}
+
+int apc__sqlc_vexec(apc__sqlc_t *c, const char *what, const char *sql, const char *fmt, va_list ap)
+{
+    sqlite3_stmt *st = apc__sqlc_stmt(c, what, sql);
+    if (!st)
+        return APC_ESTORE;
+    int rc = bind_va(st, fmt, ap);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+            rc = SQLITE_OK;
+    }
+    int r = rc == SQLITE_OK ? 0 : apc__db_err(apc__sqlc_db(c), rc, what);
+    sqlite3_reset(st);
+    return r;
+}
+
+int apc__sqlc_exec(apc__sqlc_t *c, const char *what, const char *sql, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = apc__sqlc_vexec(c, what, sql, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+int apc__sqlite_exec(apc__store_t *s, const char *what, const char *sql, const char *fmt, ...)
+{
+    apc__sqlc_t *c = apc__sqlc_get(s);
+    if (!c)
+        return APC_ESTORE;
+    va_list ap;
+    va_start(ap, fmt);
+    int r = apc__sqlc_vexec(c, what, sql, fmt, ap);
+    va_end(ap);
+    apc__sqlc_put(s, c);
     return r;
 }

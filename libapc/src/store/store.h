@@ -14,11 +14,18 @@
 
 typedef struct apc__store apc__store_t;
 
-/* Opens or creates the store of ctx (runs migrations, then crash repair). */
+/* Opens or creates the store of ctx (runs migrations, then crash repair). Its backend is
+ * SQLite (store/sqlite/). */
 int apc__store_open(apc_ctx_t *ctx, apc__store_t **out);
+/* A store whose typed calls go to another backend (store/backend.h) with state `impl`: a
+ * test's in-memory fake, later PostgreSQL. apc__db_get is not available on it. Free with
+ * apc__store_close (which does not free impl). */
+struct apc__store_backend;
+int apc__store_new_backend(const struct apc__store_backend *be, void *impl, apc__store_t **out);
 void apc__store_close(apc__store_t *s);
 
-/* A SQLite connection for the calling thread's use until apc__db_put. Connections are pooled;
+/* (Legacy: entities not yet behind typed calls.) A SQLite connection for the calling thread's
+ * use until apc__db_put. Connections are pooled;
  * each has busy_timeout set, foreign keys on. Returns NULL with the error set on failure. */
 sqlite3 *apc__db_get(apc__store_t *s);
 void apc__db_put(apc__store_t *s, sqlite3 *db);

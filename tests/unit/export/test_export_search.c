@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "core/ctx.h"
+#include "search/search.h"
 #include "store/sql.h"
 #include "store/store.h"
 #include "test_export.h"
@@ -236,6 +237,9 @@ void test_flush_searches(void **state)
     apc__db_put(ctx->store, odb);
     apc_search_meta_free(search_wait("frame.len > 60", &id));
     apc_search_meta_free(search_wait("tcp.port == 80", &id));
+    /* A search's state is final before its job stores the span index: wait for that too (the
+     * test was flaky on a loaded machine without it). */
+    assert_int_equal(apc__search_any_active(ctx), 0);
     const char *tables[] = {"searches", "search_results", "search_conn_spans", "search_conn_keys"};
     sqlite3 *db = apc__db_get(ctx->store);
     assert_non_null(db);

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/* Dispatch of the capture and process calls to the store's backend (see captures.h). */
+#include "store/captures.h"
+
+#include "core/error.h"
+#include "store/store_int.h"
+
+int apc__captures_create(apc__store_t *s, const apc__st_capture_new_t *c, int64_t *out_id)
+{
+    return s->be->captures->create(s->impl, c, out_id);
+}
+
+int apc__captures_add_iface(apc__store_t *s, int64_t capture_id, const apc__st_iface_t *i)
+{
+    return s->be->captures->add_iface(s->impl, capture_id, i);
+}
+
+int apc__captures_commit(apc__store_t *s, const apc__cbatch_t *b)
+{
+    if (b->oom)
+        return apc__err(APC_ENOMEM, "capture %lld: out of memory while preparing a commit",
+                        (long long)b->capture_id);
+    return s->be->captures->commit(s->impl, b);
+}
+
+int apc__captures_fail(apc__store_t *s, int64_t capture_id, const char *error, int64_t end_time)
+{
+    return s->be->captures->fail(s->impl, capture_id, error, end_time);
+}
+
+int apc__captures_set_drops(apc__store_t *s, int64_t capture_id, uint64_t kernel_drops,
+                            uint64_t drops)
+{
+    return s->be->captures->set_drops(s->impl, capture_id, kernel_drops, drops);
+}
+
+int apc__processes_add(apc__store_t *s, const apc__st_process_t *p, int64_t *out_id)
+{
+    return s->be->processes->add(s->impl, p, out_id);
+}
+
+int apc__processes_update(apc__store_t *s, int64_t id, const apc__st_process_t *p)
+{
+    return s->be->processes->update(s->impl, id, p);
+}
+
+int apc__processes_pid_of(apc__store_t *s, int64_t id, int64_t *pid)
+{
+    return s->be->processes->pid_of(s->impl, id, pid);
+}
+
+int apc__processes_thread_add(apc__store_t *s, int64_t process_id, int64_t tid, const char *name)
+{
+    return s->be->processes->thread_add(s->impl, process_id, tid, name);
+}

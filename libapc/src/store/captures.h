@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Captures and the processes they hold, as domain modules store them: typed calls that
+ * dispatch to the store's backend (store/backend.h has the records). The capture writer
+ * (capture/capwriter.c) is their main user.
+ */
+#ifndef APC_STORE_CAPTURES_H
+#define APC_STORE_CAPTURES_H
+
+#include "store/backend.h"
+#include "store/store.h"
+
+int apc__captures_create(apc__store_t *s, const apc__st_capture_new_t *c, int64_t *out_id);
+int apc__captures_add_iface(apc__store_t *s, int64_t capture_id, const apc__st_iface_t *i);
+/* One writer commit, all or nothing; fails with the message set if the batch ran out of
+ * memory while it was filled (b->oom). */
+int apc__captures_commit(apc__store_t *s, const apc__cbatch_t *b);
+int apc__captures_fail(apc__store_t *s, int64_t capture_id, const char *error, int64_t end_time);
+int apc__captures_set_drops(apc__store_t *s, int64_t capture_id, uint64_t kernel_drops,
+                            uint64_t drops);
+
+int apc__processes_add(apc__store_t *s, const apc__st_process_t *p, int64_t *out_id);
+int apc__processes_update(apc__store_t *s, int64_t id, const apc__st_process_t *p);
+int apc__processes_pid_of(apc__store_t *s, int64_t id, int64_t *pid);
+int apc__processes_thread_add(apc__store_t *s, int64_t process_id, int64_t tid, const char *name);
+
+#endif

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* The SQLite backend's shared helpers (the files of store/sqlite/, and store/sql.c). */
+#ifndef APC_STORE_SQLITE_INT_H
+#define APC_STORE_SQLITE_INT_H
+
+#include <stdarg.h>
+
+#include "store/store_int.h"
+
+/* Runs one statement on connection c with binds described by fmt (as apc__sql_exec), the
+ * statement prepared once per connection. 0 or the error set, naming `what`. */
+int apc__sqlc_exec(apc__sqlc_t *c, const char *what, const char *sql, const char *fmt, ...);
+int apc__sqlc_vexec(apc__sqlc_t *c, const char *what, const char *sql, const char *fmt, va_list ap);
+/* The same on a pooled connection of store s, for one-statement calls. */
+int apc__sqlite_exec(apc__store_t *s, const char *what, const char *sql, const char *fmt, ...);
+
+/* captures ops: applies a writer's commit batch in one transaction (commit.c). */
+int apc__sqlite_capture_commit(void *impl, const apc__cbatch_t *b);
+
+#endif

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The capture writer's commit path against an in-memory fake of the store's backend
+ * (store/backend.h): the domain module (decode -> flow -> IP counters -> statistics -> commit
+ * batch) runs unchanged, and the fake sees exactly what a SQL backend would apply. This is
+ * what a second backend (PostgreSQL) must accept, and shows the writer needs no SQL.
+ * Packet bytes still go to segment files in a temporary directory: they are files whatever
+ * the backend.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <apc/capture.h>
+
+#include "capture/capwriter.h"
+#include "core/ctx.h"
+#include "core/fsutil.h"
+#include "decode/decode.h"
+#include "stats/agg.h"
+#include "store/backend.h"
+#include "store/store.h"
+
+/* What the fake store holds: the last row of each connection, totals it was told to add. */
+typedef struct fake {
+    int64_t next_capture, next_process;
+    int ifaces, commits, failed, final_state;
+    apc__st_conn_t conns[16];
+    int n_conns;
+    uint64_t ip_add_packets; /* sum of add_packets over every IP row */
+    int ip_rows;
+    uint64_t stat_all_packets; /* kind ALL totals rows */
+    uint64_t new_conns;
+    uint64_t proto_udp, proto_tcp;
+    apc__st_progress_t progress;
+} fake_t;
+
+static int f_create(void *impl, const apc__st_capture_new_t *c, int64_t *out_id)
+{
+    fake_t *f = impl;
+    assert_int_equal(c->type, APC_CAPTURE_INGEST);
+    *out_id = ++f->next_capture;
+    return 0;
+}
+
+static int f_add_iface(void *impl, int64_t capture_id, const apc__st_iface_t *i)
+{
+    fake_t *f = impl;
+    assert_int_equal(capture_id, 1);
+    assert_int_equal(i->idx, (uint32_t)f->ifaces);
+    f->ifaces++;
+    return 0;
+}
+
+static int f_commit(void *impl, const apc__cbatch_t *b)
+{
+    fake_t *f = impl;
+    f->commits++;
+    for (size_t i = 0; i < b->n_conns; i++) {
+        int j;
+        for (j = 0; j < f->n_conns && f->conns[j].id != b->conns[i].id; j++)
+            ;
+        assert_true(j < 16);
+        f->conns[j] = b->conns[i]; /* later rows replace earlier ones, as the upsert does */
+        if (j == f->n_conns)
+            f->n_conns++;
+    }
+    for (size_t i = 0; i < b->n_ips; i++) {
+        f->ip_add_packets += b->ips[i].add_packets;
+        f->ip_rows++;
+    }
+    for (size_t i = 0; i < b->n_protos; i++) {
+        if (b->protos[i].key == 17)
+            f->proto_udp = b->protos[i].packets;
+        if (b->protos[i].key == 6)
+            f->proto_tcp = b->protos[i].packets;
+    }
+    for (size_t i = 0; i < b->n_stats; i++)
+        if (b->stats[i].kind == APC__SK_ALL && b->stats[i].level == APC__ST_STAT_TOTAL)
+            f->stat_all_packets += b->stats[i].packets;
+    f->new_conns += b->new_conns;
+    f->progress = b->progress;
+    if (b->final_state)
+        f->final_state = b->final_state;
+    return 0;
+}
+
+static int f_fail(void *impl, int64_t capture_id, const char *error, int64_t end_time)
+{
+    (void)capture_id, (void)error, (void)end_time;
+    ((fake_t *)impl)->failed++;
+    return 0;
+}
+
+static int f_set_drops(void *impl, int64_t capture_id, uint64_t k, uint64_t d)
+{
+    (void)impl, (void)capture_id, (void)k, (void)d;
+    return 0;
+}
+
+static int f_proc_add(void *impl, const apc__st_process_t *p, int64_t *out_id)
+{
+    (void)p;
+    *out_id = ++((fake_t *)impl)->next_process;
+    return 0;
+}
+
+static int f_proc_update(void *impl, int64_t id, const apc__st_process_t *p)
+{
+    (void)impl, (void)id, (void)p;
+    return 0;
+}
+
+static int f_pid_of(void *impl, int64_t id, int64_t *pid)
+{
+    (void)impl, (void)id, (void)pid;
+    return APC_ENOTFOUND;
+}
+
+static int f_thread_add(void *impl, int64_t process_id, int64_t tid, const char *name)
+{
+    (void)impl, (void)process_id, (void)tid, (void)name;
+    return 0;
+}
+
+static const apc__captures_ops_t fake_captures = {f_create, f_add_iface, f_commit, f_fail,
+                                                  f_set_drops};
+static const apc__processes_ops_t fake_processes = {f_proc_add, f_proc_update, f_pid_of,
+                                                    f_thread_add};
+static const apc__store_backend_t fake_backend = {"fake", &fake_captures, &fake_processes};
+
+/* Ethernet + IPv4 + UDP (or TCP with `flags`) from 10.0.0.a:sport to 10.0.0.b:dport. */
+static size_t frame(uint8_t *p, int tcp, uint8_t a, uint8_t b, uint16_t sport, uint16_t dport,
+                    uint8_t flags)
+{
+    memset(p, 0, 128);
+    p[12] = 0x08; /* IPv4 */
+    uint8_t *ip = p + 14;
+    size_t l4 = tcp ? 20 : 8, len = 20 + l4 + 10;
+    ip[0] = 0x45;
+    ip[2] = (uint8_t)(len >> 8);
+    ip[3] = (uint8_t)len;
+    ip[8] = 64;
+    ip[9] = tcp ? 6 : 17;
+    uint8_t src[4] = {10, 0, 0, a}, dst[4] = {10, 0, 0, b};
+    memcpy(ip + 12, src, 4);
+    memcpy(ip + 16, dst, 4);
+    uint8_t *t = ip + 20;
+    t[0] = (uint8_t)(sport >> 8), t[1] = (uint8_t)sport;
+    t[2] = (uint8_t)(dport >> 8), t[3] = (uint8_t)dport;
+    if (tcp) {
+        t[12] = 0x50;
+        t[13] = flags;
+    } else {
+        t[4] = 0, t[5] = (uint8_t)(8 + 10);
+    }
+    return 14 + len;
+}
+
+static void add(apc__capw_t *w, int64_t ts, int tcp, uint8_t a, uint8_t b, uint16_t sp, uint16_t dp,
+                uint8_t flags)
+{
+    uint8_t buf[128];
+    size_t n = frame(buf, tcp, a, b, sp, dp, flags);
+    apc__pkt_t d;
+    apc__decode(&d, buf, (uint32_t)n, (uint32_t)n, 1);
+    apc__cappkt_t p = {.ts_ns = ts, .caplen = (uint32_t)n, .wirelen = (uint32_t)n, .data = buf};
+    assert_int_equal(apc__capw_add(w, &p, &d), 0);
+}
+
+static void test_commit_path_on_fake_store(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/apc-capw-fake-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    fake_t f = {0};
+    struct apc_ctx ctx = {.data_dir = dir, .lock_fd = -1};
+    pthread_mutex_init(&ctx.lock, NULL);
+    pthread_cond_init(&ctx.cond, NULL);
+    assert_int_equal(apc__store_new_backend(&fake_backend, &f, &ctx.store), 0);
+
+    int64_t id;
+    assert_int_equal(apc__capture_create(&ctx, APC_CAPTURE_INGEST, "t", "/x.pcap", 0, &id), 0);
+    assert_int_equal(id, 1);
+    apc__capw_t *w;
+    assert_int_equal(apc__capw_open(&ctx, id, &w), 0);
+    assert_int_equal(apc__capw_add_iface(w, 1, 65535, "eth0", "", 1000000000), 0);
+
+    int64_t t = 1700000000LL * 1000000000LL;
+    /* A UDP exchange (2 packets), then a TCP handshake start (SYN, SYN-ACK). */
+    add(w, t, 0, 1, 2, 5000, 53, 0);
+    add(w, t + 1000, 0, 2, 1, 53, 5000, 0);
+    assert_int_equal(apc__capw_commit(w, 0), 0);
+    assert_int_equal(f.commits, 1);
+    assert_int_equal(f.n_conns, 1);
+    assert_int_equal(f.conns[0].pkts_out, 1);
+    assert_int_equal(f.conns[0].pkts_in, 1);
+    assert_int_equal(f.conns[0].first_packet, 1);
+    assert_int_equal(f.conns[0].last_packet, 2);
+    add(w, t + 2000, 1, 3, 4, 40000, 80, 0x02);
+    add(w, t + 3000, 1, 4, 3, 80, 40000, 0x12);
+    assert_int_equal(apc__capw_finish(w, APC_STATE_COMPLETED, NULL, 0, 0), 0);
+
+    assert_int_equal(f.failed, 0);
+    assert_int_equal(f.final_state, APC_STATE_COMPLETED);
+    assert_int_equal(f.n_conns, 2); /* the UDP row was not sent again: it did not change */
+    assert_int_equal(f.conns[1].proto, 6);
+    assert_int_equal(f.conns[1].sport, 40000);
+    assert_int_equal(f.conns[1].dport, 80);
+    assert_int_equal(f.progress.packets, 4);
+    assert_int_equal(f.progress.connections, 2);
+    assert_int_equal(f.proto_udp, 2);
+    assert_int_equal(f.proto_tcp, 2);
+    assert_int_equal(f.ip_add_packets, 8); /* each packet counts for both of its addresses */
+    assert_int_equal(f.stat_all_packets, 4);
+    assert_int_equal(f.new_conns, 2);
+    assert_true(f.progress.seg_bytes > 0);
+
+    apc__store_close(ctx.store);
+    pthread_mutex_destroy(&ctx.lock);
+    pthread_cond_destroy(&ctx.cond);
+    apc__rm_rf(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_commit_path_on_fake_store),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
