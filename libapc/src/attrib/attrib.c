@@ -32,9 +32,6 @@
 #define BURST_LEN_NS 300000000LL
 #define KEEP_NS 120000000000LL /* keep a closed socket's owner 2 minutes */
 
-static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-static apc__attrib_t *g_list;
-
 static size_t ino_slot(const inomap_t *m, uint32_t ino)
 {
     size_t i = (ino * 2654435761u) & (m->cap - 1);
@@ -263,13 +260,13 @@ static void *run(void *arg)
 
 int apc__attrib_acquire(apc_ctx_t *ctx, int no_ebpf, apc__attrib_t **out)
 {
-    pthread_mutex_lock(&g_lock);
-    apc__attrib_t *a = g_list;
+    pthread_mutex_lock(&ctx->attrib_lock);
+    apc__attrib_t *a = ctx->attribs;
     while (a && a->ctx != ctx)
         a = a->next;
     if (a) {
         a->refs++;
-        pthread_mutex_unlock(&g_lock);
+        pthread_mutex_unlock(&ctx->attrib_lock);
         *out = a;
         return 0;
     }
@@ -283,7 +280,7 @@ int apc__attrib_acquire(apc_ctx_t *ctx, int no_ebpf, apc__attrib_t **out)
         if (a)
             apc__socktab_free(a->socks);
         free(a);
-        pthread_mutex_unlock(&g_lock);
+        pthread_mutex_unlock(&ctx->attrib_lock);
         return rc;
     }
     a->ctx = ctx;
@@ -321,12 +318,12 @@ int apc__attrib_acquire(apc_ctx_t *ctx, int no_ebpf, apc__attrib_t **out)
         apc__attrib_ebpf_stop(a);
         apc__socktab_free(a->socks);
         free(a);
-        pthread_mutex_unlock(&g_lock);
+        pthread_mutex_unlock(&ctx->attrib_lock);
         return apc__err_errno(e, "starting the attribution thread");
     }
-    a->next = g_list;
-    g_list = a;
-    pthread_mutex_unlock(&g_lock);
+    a->next = ctx->attribs;
+    ctx->attribs = a;
+    pthread_mutex_unlock(&ctx->attrib_lock);
     *out = a;
     return 0;
 }
@@ -354,30 +351,31 @@ void apc__attrib_release(apc__attrib_t *a)
 {
     if (!a)
         return;
-    pthread_mutex_lock(&g_lock);
+    apc_ctx_t *ctx = a->ctx;
+    pthread_mutex_lock(&ctx->attrib_lock);
     int last = --a->refs == 0;
     if (last) {
-        apc__attrib_t **pp = &g_list;
+        apc__attrib_t **pp = &ctx->attribs;
         while (*pp && *pp != a)
             pp = &(*pp)->next;
         if (*pp)
             *pp = a->next;
     }
-    pthread_mutex_unlock(&g_lock);
+    pthread_mutex_unlock(&ctx->attrib_lock);
     if (last)
         destroy(a);
 }
 
 void apc__attrib_shutdown(apc_ctx_t *ctx)
 {
-    pthread_mutex_lock(&g_lock);
-    apc__attrib_t **pp = &g_list;
+    pthread_mutex_lock(&ctx->attrib_lock);
+    apc__attrib_t **pp = &ctx->attribs;
     while (*pp && (*pp)->ctx != ctx)
         pp = &(*pp)->next;
     apc__attrib_t *a = *pp;
     if (a)
         *pp = a->next;
-    pthread_mutex_unlock(&g_lock);
+    pthread_mutex_unlock(&ctx->attrib_lock);
     if (a)
         destroy(a);
     apc__proctab_shutdown(ctx);

@@ -52,9 +52,6 @@ struct apc__proctab {
     apc__proctab_t *next;
 };
 
-static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-static apc__proctab_t *g_tabs;
-
 static size_t slot_of(const apc__proctab_t *t, int64_t pid)
 {
     size_t i = ((uint64_t)pid * 11400714819323198485ULL) >> 20;
@@ -256,18 +253,18 @@ static int64_t boot_time_ns(void)
 
 int apc__proctab_get(apc_ctx_t *ctx, apc__proctab_t **out)
 {
-    pthread_mutex_lock(&g_lock);
-    apc__proctab_t *t = g_tabs;
+    pthread_mutex_lock(&ctx->proctab_lock);
+    apc__proctab_t *t = ctx->proctabs;
     while (t && t->ctx != ctx)
         t = t->next;
     if (t) {
-        pthread_mutex_unlock(&g_lock);
+        pthread_mutex_unlock(&ctx->proctab_lock);
         *out = t;
         return 0;
     }
     t = calloc(1, sizeof *t);
     if (!t) {
-        pthread_mutex_unlock(&g_lock);
+        pthread_mutex_unlock(&ctx->proctab_lock);
         return apc__err(APC_ENOMEM, "out of memory");
     }
     t->ctx = ctx;
@@ -282,23 +279,23 @@ int apc__proctab_get(apc_ctx_t *ctx, apc__proctab_t **out)
         apc__log(ctx, APC_LOG_WARN, "process events unavailable (%s): /proc scans only",
                  apc_last_error_message());
     scan_all(t);
-    t->next = g_tabs;
-    g_tabs = t;
-    pthread_mutex_unlock(&g_lock);
+    t->next = ctx->proctabs;
+    ctx->proctabs = t;
+    pthread_mutex_unlock(&ctx->proctab_lock);
     *out = t;
     return 0;
 }
 
 void apc__proctab_shutdown(apc_ctx_t *ctx)
 {
-    pthread_mutex_lock(&g_lock);
-    apc__proctab_t **pp = &g_tabs;
+    pthread_mutex_lock(&ctx->proctab_lock);
+    apc__proctab_t **pp = &ctx->proctabs;
     while (*pp && (*pp)->ctx != ctx)
         pp = &(*pp)->next;
     apc__proctab_t *t = *pp;
     if (t)
         *pp = t->next;
-    pthread_mutex_unlock(&g_lock);
+    pthread_mutex_unlock(&ctx->proctab_lock);
     if (!t)
         return;
     apc__procconn_stop(t->conn);

@@ -41,7 +41,7 @@ typedef struct target {
     int64_t pid, tid, process_id;
 } target_t;
 
-typedef struct sess {
+typedef struct apc__live_sess {
     apc_ctx_t *ctx;
     int64_t id;
     int type;
@@ -58,11 +58,8 @@ typedef struct sess {
     size_t ntargets;
     uint64_t skipped; /* process captures: packets of other processes, not stored */
     char error[512];
-    struct sess *next;
+    struct apc__live_sess *next;
 } sess_t;
-
-static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-static sess_t *g_sessions;
 
 APC_API int apc_live_options_init(apc_live_options_t *o, unsigned version)
 {
@@ -407,10 +404,10 @@ static int start(apc_ctx_t *ctx, int type, const apc_live_options_t *o, const ta
         sess_free(s);
         return apc__err(rc, "%s", msg);
     }
-    pthread_mutex_lock(&g_lock);
-    s->next = g_sessions;
-    g_sessions = s;
-    pthread_mutex_unlock(&g_lock);
+    pthread_mutex_lock(&ctx->live_lock);
+    s->next = ctx->live_sessions;
+    ctx->live_sessions = s;
+    pthread_mutex_unlock(&ctx->live_lock);
     apc__log(ctx, APC_LOG_INFO, "live capture %lld started on %zu adapter(s)", (long long)s->id,
              s->nsrc);
     *out_id = s->id;
@@ -428,7 +425,7 @@ APC_API int apc_capture_start_system(apc_ctx_t *ctx, const apc_live_options_t *o
 
 static sess_t *find_locked(apc_ctx_t *ctx, int64_t id)
 {
-    for (sess_t *s = g_sessions; s; s = s->next)
+    for (sess_t *s = ctx->live_sessions; s; s = s->next)
         if (s->ctx == ctx && s->id == id)
             return s;
     return NULL;
@@ -467,7 +464,7 @@ APC_API int apc_capture_start_process(apc_ctx_t *ctx, const apc_live_options_t *
     }
     tg.process_id = apc__proctab_process_id(pt, tg.pid);
     if (o->capture_id) {
-        pthread_mutex_lock(&g_lock);
+        pthread_mutex_lock(&ctx->live_lock);
         sess_t *s = find_locked(ctx, o->capture_id);
         if (!s)
             rc = apc__err(APC_ENOTFOUND, "capture %lld is not an active live capture",
@@ -484,7 +481,7 @@ APC_API int apc_capture_start_process(apc_ctx_t *ctx, const apc_live_options_t *
                 s->targets[s->ntargets++] = tg;
             pthread_mutex_unlock(&s->tlock);
         }
-        pthread_mutex_unlock(&g_lock);
+        pthread_mutex_unlock(&ctx->live_lock);
         if (rc == 0)
             *out_id = o->capture_id;
         return rc;
@@ -509,14 +506,14 @@ APC_API int apc_capture_stop(apc_ctx_t *ctx, int64_t id, int type)
 {
     if (!ctx)
         return apc__err(APC_EINVAL, "NULL argument");
-    pthread_mutex_lock(&g_lock);
-    sess_t **pp = &g_sessions;
+    pthread_mutex_lock(&ctx->live_lock);
+    sess_t **pp = &ctx->live_sessions;
     while (*pp && !((*pp)->ctx == ctx && (*pp)->id == id && (!type || (*pp)->type == type)))
         pp = &(*pp)->next;
     sess_t *s = *pp;
     if (s)
         *pp = s->next;
-    pthread_mutex_unlock(&g_lock);
+    pthread_mutex_unlock(&ctx->live_lock);
     if (!s)
         return apc__err(APC_ENOTFOUND, "capture %lld is not an active %s capture", (long long)id,
                         type ? apc_capture_type_name(type) : "live");
@@ -529,14 +526,14 @@ APC_API int apc_capture_stop_all(apc_ctx_t *ctx)
 {
     int n = 0;
     for (;;) {
-        pthread_mutex_lock(&g_lock);
-        sess_t **pp = &g_sessions;
+        pthread_mutex_lock(&ctx->live_lock);
+        sess_t **pp = &ctx->live_sessions;
         while (*pp && (*pp)->ctx != ctx)
             pp = &(*pp)->next;
         sess_t *s = *pp;
         if (s)
             *pp = s->next;
-        pthread_mutex_unlock(&g_lock);
+        pthread_mutex_unlock(&ctx->live_lock);
         if (!s)
             break;
         stop_one(s);
@@ -555,9 +552,9 @@ void apc__live_shutdown(apc_ctx_t *ctx)
 
 APC_API int apc_capture_is_live(apc_ctx_t *ctx, int64_t id)
 {
-    pthread_mutex_lock(&g_lock);
+    pthread_mutex_lock(&ctx->live_lock);
     int r = find_locked(ctx, id) != NULL;
-    pthread_mutex_unlock(&g_lock);
+    pthread_mutex_unlock(&ctx->live_lock);
     return r;
 }
 
@@ -616,12 +613,12 @@ APC_API int apc_capture_thread_stream(apc_ctx_t *ctx, int64_t id, int64_t pid, i
 APC_API const char *apc_attribution_backend(apc_ctx_t *ctx, const char **reason)
 {
     /* The backend of a running capture, or what a capture started now would use. */
-    pthread_mutex_lock(&g_lock);
-    sess_t *s = g_sessions;
+    pthread_mutex_lock(&ctx->live_lock);
+    sess_t *s = ctx->live_sessions;
     while (s && s->ctx != ctx)
         s = s->next;
     const char *b = s ? apc__attrib_backend(s->attr, reason) : NULL;
-    pthread_mutex_unlock(&g_lock);
+    pthread_mutex_unlock(&ctx->live_lock);
     if (b)
         return b;
     if (reason)
@@ -637,8 +634,8 @@ APC_API int apc_process_list_capture(apc_ctx_t *ctx, apc_process_page_t **out)
         return rc;
     int64_t pids[256];
     size_t n = 0;
-    pthread_mutex_lock(&g_lock);
-    for (sess_t *s = g_sessions; s; s = s->next) {
+    pthread_mutex_lock(&ctx->live_lock);
+    for (sess_t *s = ctx->live_sessions; s; s = s->next) {
         if (s->ctx != ctx || s->type != APC_CAPTURE_PROCESS)
             continue;
         pthread_mutex_lock(&s->tlock);
@@ -646,7 +643,7 @@ APC_API int apc_process_list_capture(apc_ctx_t *ctx, apc_process_page_t **out)
             pids[n++] = s->targets[i].pid;
         pthread_mutex_unlock(&s->tlock);
     }
-    pthread_mutex_unlock(&g_lock);
+    pthread_mutex_unlock(&ctx->live_lock);
     apc_process_page_t *pg = calloc(1, sizeof *pg);
     if (pg)
         pg->procs = calloc(n ? n : 1, sizeof *pg->procs);

@@ -11,6 +11,11 @@
 #include "core/jobs.h"
 
 struct apc__store;
+struct apc__live_sess;
+struct apc__proctab;
+struct apc__attrib;
+struct apc__cmd_live;
+struct apc__search_active;
 
 struct apc_ctx {
     char *data_dir;
@@ -21,8 +26,22 @@ struct apc_ctx {
     int lock_fd; /* flock'ed <data>/lock, -1 when read-only */
     apc__jobs_t *jobs;
     struct apc__store *store;
-    pthread_mutex_t lock; /* guards the fields below */
+    pthread_mutex_t lock; /* guards the two fields below */
     pthread_cond_t cond;  /* signalled when a capture ends (apc_capture_wait) */
+    /* The subsystems' own state: a lock and what it guards each, so two contexts in one
+     * process share nothing. apc_ctx_open (lib/ctx_open.c) initialises the locks; the module
+     * named defines the element type and keeps the list. */
+    pthread_mutex_t live_lock;            /* capture/live_session.c */
+    struct apc__live_sess *live_sessions; /* running live captures */
+    pthread_mutex_t proctab_lock;         /* attrib/proctable.c */
+    struct apc__proctab *proctabs;        /* the process table (shared by live captures) */
+    pthread_mutex_t attrib_lock;          /* attrib/attrib.c */
+    struct apc__attrib *attribs;          /* attribution backends in use */
+    pthread_mutex_t cmd_lock;             /* export/commands.c */
+    struct apc__cmd_live *cmds_live;      /* commands queued or running */
+    pthread_mutex_t search_lock;          /* search/job.c, with search_cond */
+    pthread_cond_t search_cond;           /* a search job ended */
+    struct apc__search_active *searches;  /* search jobs queued or running */
 };
 
 /* Logs through the context's hook (or stderr). Thread-safe. */

@@ -19,16 +19,13 @@
 #include "store/store.h"
 #include "util/clock.h"
 
-typedef struct live {
+typedef struct apc__cmd_live {
     apc_ctx_t *ctx;
     char uid[APC_CMD_UID_LEN + 1];
     uint64_t job_id; /* 0 until submitted */
     int cancel_asked;
-    struct live *next;
+    struct apc__cmd_live *next;
 } live_t;
-
-static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
-static live_t *lives;
 
 APC_API const char *apc_command_state_name(int state)
 {
@@ -39,7 +36,7 @@ APC_API const char *apc_command_state_name(int state)
 
 static live_t **find_live(apc_ctx_t *ctx, const char *uid)
 {
-    for (live_t **pp = &lives; *pp; pp = &(*pp)->next)
+    for (live_t **pp = &ctx->cmds_live; *pp; pp = &(*pp)->next)
         if ((*pp)->ctx == ctx && strcmp((*pp)->uid, uid) == 0)
             return pp;
     return NULL;
@@ -47,22 +44,22 @@ static live_t **find_live(apc_ctx_t *ctx, const char *uid)
 
 int apc__cmd_is_live(apc_ctx_t *ctx, const char *uid)
 {
-    pthread_mutex_lock(&live_mu);
+    pthread_mutex_lock(&ctx->cmd_lock);
     int r = find_live(ctx, uid) != NULL;
-    pthread_mutex_unlock(&live_mu);
+    pthread_mutex_unlock(&ctx->cmd_lock);
     return r;
 }
 
 int apc__cmd_cancel_live(apc_ctx_t *ctx, const char *uid)
 {
     uint64_t job = 0;
-    pthread_mutex_lock(&live_mu);
+    pthread_mutex_lock(&ctx->cmd_lock);
     live_t **pp = find_live(ctx, uid);
     if (pp) {
         (*pp)->cancel_asked = 1;
         job = (*pp)->job_id;
     }
-    pthread_mutex_unlock(&live_mu);
+    pthread_mutex_unlock(&ctx->cmd_lock);
     if (job)
         apc__jobs_cancel(ctx->jobs, job);
     return pp != NULL;
@@ -70,23 +67,23 @@ int apc__cmd_cancel_live(apc_ctx_t *ctx, const char *uid)
 
 static void forget_live(apc_ctx_t *ctx, const char *uid)
 {
-    pthread_mutex_lock(&live_mu);
+    pthread_mutex_lock(&ctx->cmd_lock);
     live_t **pp = find_live(ctx, uid);
     if (pp) {
         live_t *l = *pp;
         *pp = l->next;
         free(l);
     }
-    pthread_mutex_unlock(&live_mu);
+    pthread_mutex_unlock(&ctx->cmd_lock);
 }
 
 int apc__cmd_any_live(apc_ctx_t *ctx)
 {
     int r = 0;
-    pthread_mutex_lock(&live_mu);
-    for (live_t *l = lives; l && !r; l = l->next)
+    pthread_mutex_lock(&ctx->cmd_lock);
+    for (live_t *l = ctx->cmds_live; l && !r; l = l->next)
         r = l->ctx == ctx;
-    pthread_mutex_unlock(&live_mu);
+    pthread_mutex_unlock(&ctx->cmd_lock);
     return r;
 }
 
@@ -136,10 +133,10 @@ int apc__cmd_start(apc_ctx_t *ctx, const apc__cmd_new_t *what, const char *uid, 
     memcpy(l->uid, uid, APC_CMD_UID_LEN + 1);
     /* Live before the record exists, so no reader ever takes the new record for one left
      * behind by an ended process. */
-    pthread_mutex_lock(&live_mu);
-    l->next = lives;
-    lives = l;
-    pthread_mutex_unlock(&live_mu);
+    pthread_mutex_lock(&ctx->cmd_lock);
+    l->next = ctx->cmds_live;
+    ctx->cmds_live = l;
+    pthread_mutex_unlock(&ctx->cmd_lock);
     sqlite3 *db = apc__db_get(ctx->store);
     if (!db) {
         forget_live(ctx, uid);
@@ -167,14 +164,14 @@ int apc__cmd_start(apc_ctx_t *ctx, const apc__cmd_new_t *what, const char *uid, 
         forget_live(ctx, uid);
         return apc__err(r, "%s", msg);
     }
-    pthread_mutex_lock(&live_mu);
+    pthread_mutex_lock(&ctx->cmd_lock);
     live_t **pp = find_live(ctx, uid);
     int cancel = 0;
     if (pp) {
         (*pp)->job_id = job;
         cancel = (*pp)->cancel_asked;
     }
-    pthread_mutex_unlock(&live_mu);
+    pthread_mutex_unlock(&ctx->cmd_lock);
     if (cancel)
         apc__jobs_cancel(ctx->jobs, job);
     return 0;

@@ -69,6 +69,12 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
     ctx->lock_fd = -1;
     pthread_mutex_init(&ctx->lock, NULL);
     pthread_cond_init(&ctx->cond, NULL);
+    pthread_mutex_init(&ctx->live_lock, NULL);
+    pthread_mutex_init(&ctx->proctab_lock, NULL);
+    pthread_mutex_init(&ctx->attrib_lock, NULL);
+    pthread_mutex_init(&ctx->cmd_lock, NULL);
+    pthread_mutex_init(&ctx->search_lock, NULL);
+    pthread_cond_init(&ctx->search_cond, NULL);
     int rc;
     if (!ctx->data_dir) {
         rc = apc__err(APC_ENOMEM, "out of memory");
@@ -110,6 +116,12 @@ APC_API void apc_ctx_close(apc_ctx_t *ctx)
         close(ctx->lock_fd);
     pthread_mutex_destroy(&ctx->lock);
     pthread_cond_destroy(&ctx->cond);
+    pthread_mutex_destroy(&ctx->live_lock);
+    pthread_mutex_destroy(&ctx->proctab_lock);
+    pthread_mutex_destroy(&ctx->attrib_lock);
+    pthread_mutex_destroy(&ctx->cmd_lock);
+    pthread_mutex_destroy(&ctx->search_lock);
+    pthread_cond_destroy(&ctx->search_cond);
     free(ctx->data_dir);
     free(ctx);
 }

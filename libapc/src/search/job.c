@@ -24,10 +24,6 @@
 #define BATCH 8192
 #define BATCH_NS 200000000LL
 
-static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t reg_cond = PTHREAD_COND_INITIALIZER;
-static apc__search_active_t *reg;
-
 /* Registers a search about to be queued. Returns NULL when out of memory. */
 static apc__search_active_t *reg_add(apc_ctx_t *ctx, int64_t id)
 {
@@ -36,45 +32,46 @@ static apc__search_active_t *reg_add(apc_ctx_t *ctx, int64_t id)
         return NULL;
     a->ctx = ctx;
     a->id = id;
-    pthread_mutex_lock(&reg_lock);
-    a->next = reg;
-    reg = a;
-    pthread_mutex_unlock(&reg_lock);
+    pthread_mutex_lock(&ctx->search_lock);
+    a->next = ctx->searches;
+    ctx->searches = a;
+    pthread_mutex_unlock(&ctx->search_lock);
     return a;
 }
 
 static void reg_remove(apc__search_active_t *a)
 {
-    pthread_mutex_lock(&reg_lock);
-    for (apc__search_active_t **pp = &reg; *pp; pp = &(*pp)->next)
+    apc_ctx_t *ctx = a->ctx;
+    pthread_mutex_lock(&ctx->search_lock);
+    for (apc__search_active_t **pp = &ctx->searches; *pp; pp = &(*pp)->next)
         if (*pp == a) {
             *pp = a->next;
             break;
         }
-    pthread_cond_broadcast(&reg_cond);
-    pthread_mutex_unlock(&reg_lock);
+    pthread_cond_broadcast(&ctx->search_cond);
+    pthread_mutex_unlock(&ctx->search_lock);
     free(a);
 }
 
 int apc__search_is_active(apc_ctx_t *ctx, int64_t id)
 {
-    pthread_mutex_lock(&reg_lock);
+    pthread_mutex_lock(&ctx->search_lock);
     int found = 0;
-    for (apc__search_active_t *a = reg; a; a = a->next)
+    for (apc__search_active_t *a = ctx->searches; a; a = a->next)
         if (a->ctx == ctx && a->id == id)
             found = 1;
-    pthread_mutex_unlock(&reg_lock);
+    pthread_mutex_unlock(&ctx->search_lock);
     return found;
 }
 
 int64_t apc__search_any_active(apc_ctx_t *ctx)
 {
-    pthread_mutex_lock(&reg_lock);
+    pthread_mutex_lock(&ctx->search_lock);
     int64_t running;
     for (;;) {
         running = 0;
         int saving = 0;
-        for (apc__search_active_t *a = reg; a && !running; a = a->next) {
+        for (apc__search_active_t *a = ctx->searches; a && !running; a = a->next) {
             if (a->ctx != ctx)
                 continue;
             if (a->ended)
@@ -85,19 +82,19 @@ int64_t apc__search_any_active(apc_ctx_t *ctx)
         if (running || !saving)
             break;
         /* Ended searches only store their span index: short, and reg_remove wakes us. */
-        pthread_cond_wait(&reg_cond, &reg_lock);
+        pthread_cond_wait(&ctx->search_cond, &ctx->search_lock);
     }
-    pthread_mutex_unlock(&reg_lock);
+    pthread_mutex_unlock(&ctx->search_lock);
     return running;
 }
 
 int apc__search_stop(apc_ctx_t *ctx, int64_t id, int wait)
 {
-    pthread_mutex_lock(&reg_lock);
+    pthread_mutex_lock(&ctx->search_lock);
     int found = 0;
     for (;;) {
         apc__search_active_t *a;
-        for (a = reg; a; a = a->next)
+        for (a = ctx->searches; a; a = a->next)
             if (a->ctx == ctx && a->id == id)
                 break;
         if (!a)
@@ -106,9 +103,9 @@ int apc__search_stop(apc_ctx_t *ctx, int64_t id, int wait)
         a->cancel = 1;
         if (!wait)
             break;
-        pthread_cond_wait(&reg_cond, &reg_lock);
+        pthread_cond_wait(&ctx->search_cond, &ctx->search_lock);
     }
-    pthread_mutex_unlock(&reg_lock);
+    pthread_mutex_unlock(&ctx->search_lock);
     return found;
 }
 
@@ -125,22 +122,22 @@ int apc__search_wait_end(apc_ctx_t *ctx, int64_t id, int timeout_ms)
         }
     }
     int rc = 0;
-    pthread_mutex_lock(&reg_lock);
+    pthread_mutex_lock(&ctx->search_lock);
     for (;;) {
         apc__search_active_t *a;
-        for (a = reg; a; a = a->next)
+        for (a = ctx->searches; a; a = a->next)
             if (a->ctx == ctx && a->id == id)
                 break;
         if (!a || a->ended)
             break;
         if (timeout_ms < 0) {
-            pthread_cond_wait(&reg_cond, &reg_lock);
-        } else if (pthread_cond_timedwait(&reg_cond, &reg_lock, &dl) != 0) {
+            pthread_cond_wait(&ctx->search_cond, &ctx->search_lock);
+        } else if (pthread_cond_timedwait(&ctx->search_cond, &ctx->search_lock, &dl) != 0) {
             rc = APC_EBUSY;
             break;
         }
     }
-    pthread_mutex_unlock(&reg_lock);
+    pthread_mutex_unlock(&ctx->search_lock);
     return rc;
 }
 
@@ -350,10 +347,10 @@ static void job_fn(void *arg, const volatile int *cancelled)
                      apc_last_error_message());
         apc__db_put(j->ctx->store, j->db);
     }
-    pthread_mutex_lock(&reg_lock);
+    pthread_mutex_lock(&j->ctx->search_lock);
     j->active->ended = 1;
-    pthread_cond_broadcast(&reg_cond);
-    pthread_mutex_unlock(&reg_lock);
+    pthread_cond_broadcast(&j->ctx->search_cond);
+    pthread_mutex_unlock(&j->ctx->search_lock);
     /* The search has its final state; now make later searches of that capture fast. */
     apc__search_index_save(j->ctx, j->index);
     apc__flt_free(j->flt);
