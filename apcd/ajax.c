@@ -299,13 +299,16 @@ static void ajax_run(apcd_job_t *j)
             apc_params_free(a->params);
             return;
         }
-        char rel[128];
-        snprintf(rel, sizeof rel, "%s/uploads", apc_ctx_data_dir(apcd.ctx));
-        mkdir(rel, 0700);
-        size_t pl = strlen(rel) + 70;
+        /* Sized from the data directory: a fixed buffer cut long paths (the upload then went
+         * to a truncated, wrong directory). */
+        const char *data_dir = apc_ctx_data_dir(apcd.ctx);
+        size_t pl = strlen(data_dir) + sizeof "/uploads/" + strlen(a->upload);
         a->upload_path = malloc(pl);
-        if (a->upload_path)
-            snprintf(a->upload_path, pl, "%s/%s", rel, a->upload);
+        if (a->upload_path) {
+            snprintf(a->upload_path, pl, "%s/uploads", data_dir);
+            mkdir(a->upload_path, 0700);
+            snprintf(a->upload_path, pl, "%s/uploads/%s", data_dir, a->upload);
+        }
         if (!a->upload_path || mp_pass(a, 2, err, sizeof err) || a->werr) {
             if (a->fd >= 0)
                 close(a->fd);

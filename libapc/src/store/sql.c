@@ -191,3 +191,19 @@ int apc__sqlite_exec(apc__store_t *s, const char *what, const char *sql, const c
     apc__sqlc_put(s, c);
     return r;
 }
+
+int apc__sqlite_insert(apc__store_t *s, int64_t *out_id, const char *what, const char *sql,
+                       const char *fmt, ...)
+{
+    apc__sqlc_t *c = apc__sqlc_get(s);
+    if (!c)
+        return APC_ESTORE;
+    va_list ap;
+    va_start(ap, fmt);
+    int r = apc__sqlc_vexec(c, what, sql, fmt, ap);
+    va_end(ap);
+    if (r == 0)
+        *out_id = sqlite3_last_insert_rowid(apc__sqlc_db(c));
+    apc__sqlc_put(s, c);
+    return r;
+}

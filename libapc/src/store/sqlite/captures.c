@@ -17,20 +17,11 @@
 
 static int cap_create(void *impl, const apc__st_capture_new_t *c, int64_t *out_id)
 {
-    apc__store_t *s = impl;
-    apc__sqlc_t *cn = apc__sqlc_get(s);
-    if (!cn)
-        return APC_ESTORE;
-    sqlite3 *db = apc__sqlc_db(cn);
-    int r = apc__sql_exec(db, "creating a capture",
-                          "INSERT INTO captures(type, state, name, source_file, start_time, "
-                          "total_bytes) VALUES(?,?,?,?,?,?)",
-                          "iittii", (int64_t)c->type, (int64_t)APC_STATE_ACTIVE, c->name,
-                          c->source_file, c->start_time, (int64_t)c->total_bytes);
-    if (r == 0)
-        *out_id = sqlite3_last_insert_rowid(db);
-    apc__sqlc_put(s, cn);
-    return r;
+    return apc__sqlite_insert(impl, out_id, "creating a capture",
+                              "INSERT INTO captures(type, state, name, source_file, start_time, "
+                              "total_bytes) VALUES(?,?,?,?,?,?)",
+                              "iittii", (int64_t)c->type, (int64_t)APC_STATE_ACTIVE, c->name,
+                              c->source_file, c->start_time, (int64_t)c->total_bytes);
 }
 
 static int cap_add_iface(void *impl, int64_t capture_id, const apc__st_iface_t *i)
@@ -73,22 +64,13 @@ static int cap_set_drops(void *impl, int64_t capture_id, uint64_t kernel_drops, 
 
 static int proc_add(void *impl, const apc__st_process_t *p, int64_t *out_id)
 {
-    apc__store_t *s = impl;
-    apc__sqlc_t *cn = apc__sqlc_get(s);
-    if (!cn)
-        return APC_ESTORE;
-    sqlite3 *db = apc__sqlc_db(cn);
-    int r = apc__sql_exec(db, "recording a process",
-                          "INSERT INTO processes(pid, ppid, name, path, cmdline, user, source, "
-                          "origin_capture, start_time, exit_time, running) "
-                          "VALUES(?,?,?,?,?,?,?,?,?,?,?)",
-                          "iitttttiiii", p->pid, p->ppid, p->name, p->path, p->cmdline, p->user,
-                          p->source, p->origin_capture, p->start_time, p->exit_time,
-                          (int64_t)p->running);
-    if (r == 0)
-        *out_id = sqlite3_last_insert_rowid(db);
-    apc__sqlc_put(s, cn);
-    return r;
+    return apc__sqlite_insert(impl, out_id, "recording a process",
+                              "INSERT INTO processes(pid, ppid, name, path, cmdline, user, "
+                              "source, origin_capture, start_time, exit_time, running) "
+                              "VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+                              "iitttttiiii", p->pid, p->ppid, p->name, p->path, p->cmdline, p->user,
+                              p->source, p->origin_capture, p->start_time, p->exit_time,
+                              (int64_t)p->running);
 }
 
 static int proc_update(void *impl, int64_t id, const apc__st_process_t *p)

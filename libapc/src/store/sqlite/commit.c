@@ -167,23 +167,30 @@ static int write_ips(apc__sqlc_t *c, const apc__cbatch_t *b, ipmap_t *map)
     return 0;
 }
 
-static int write_counts(apc__sqlc_t *c, const apc__cbatch_t *b)
+/* Rows of a capture counter table: (capture_id, key, packets, bytes), replaced. */
+static int write_count_rows(apc__sqlc_t *c, const char *what, const char *sql, int64_t capture_id,
+                            const apc__st_count_t *rows, size_t n)
 {
     int r = 0;
-    for (size_t i = 0; r == 0 && i < b->n_procs; i++)
-        r = apc__sqlc_exec(c, "storing process counters",
-                           "INSERT INTO capture_processes(capture_id, process_id, packets, bytes) "
-                           "VALUES(?,?,?,?) ON CONFLICT(capture_id, process_id) DO UPDATE SET "
-                           "packets=excluded.packets, bytes=excluded.bytes",
-                           "iiii", b->capture_id, b->procs[i].key, (int64_t)b->procs[i].packets,
-                           (int64_t)b->procs[i].bytes);
-    for (size_t i = 0; r == 0 && i < b->n_protos; i++)
-        r = apc__sqlc_exec(c, "storing protocol counters",
-                           "INSERT INTO capture_protocols(capture_id, proto, packets, bytes) "
-                           "VALUES(?,?,?,?) ON CONFLICT(capture_id, proto) DO UPDATE SET "
-                           "packets=excluded.packets, bytes=excluded.bytes",
-                           "iiii", b->capture_id, b->protos[i].key, (int64_t)b->protos[i].packets,
-                           (int64_t)b->protos[i].bytes);
+    for (size_t i = 0; r == 0 && i < n; i++)
+        r = apc__sqlc_exec(c, what, sql, "iiii", capture_id, rows[i].key, (int64_t)rows[i].packets,
+                           (int64_t)rows[i].bytes);
+    return r;
+}
+
+static int write_counts(apc__sqlc_t *c, const apc__cbatch_t *b)
+{
+    int r = write_count_rows(c, "storing process counters",
+                             "INSERT INTO capture_processes(capture_id, process_id, packets, "
+                             "bytes) VALUES(?,?,?,?) ON CONFLICT(capture_id, process_id) DO "
+                             "UPDATE SET packets=excluded.packets, bytes=excluded.bytes",
+                             b->capture_id, b->procs, b->n_procs);
+    if (r == 0)
+        r = write_count_rows(c, "storing protocol counters",
+                             "INSERT INTO capture_protocols(capture_id, proto, packets, bytes) "
+                             "VALUES(?,?,?,?) ON CONFLICT(capture_id, proto) DO UPDATE SET "
+                             "packets=excluded.packets, bytes=excluded.bytes",
+                             b->capture_id, b->protos, b->n_protos);
     for (size_t i = 0; r == 0 && i < b->n_ifaces; i++)
         r = apc__sqlc_exec(c, "storing interface counters",
                            "UPDATE interfaces SET packets=? WHERE capture_id=? AND idx=?", "iii",

@@ -14,6 +14,10 @@ int apc__sqlc_vexec(apc__sqlc_t *c, const char *what, const char *sql, const cha
 /* The same on a pooled connection of store s, for one-statement calls. */
 int apc__sqlite_exec(apc__store_t *s, const char *what, const char *sql, const char *fmt, ...);
 
+/* The same for an INSERT: *out_id gets the new row's id on success. */
+int apc__sqlite_insert(apc__store_t *s, int64_t *out_id, const char *what, const char *sql,
+                       const char *fmt, ...);
+
 /* captures ops: applies a writer's commit batch in one transaction (commit.c). */
 int apc__sqlite_capture_commit(void *impl, const apc__cbatch_t *b);
 
