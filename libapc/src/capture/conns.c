@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Connections and processes of a capture, read by pages. */
+/* Connections and processes of a capture, read by pages (the store reads the rows). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,25 +7,13 @@
 
 #include "core/ctx.h"
 #include "core/error.h"
-#include "decode/decode.h"
-#include "store/sql.h"
-#include "store/store.h"
+#include "store/captures.h"
 
 #define DEFAULT_PAGE 100
 
 static unsigned page_size(unsigned max)
 {
     return max == 0 ? DEFAULT_PAGE : max > APC_PAGE_MAX ? APC_PAGE_MAX : max;
-}
-
-static void blob_addr(sqlite3_stmt *st, int col, int ver, char *buf, size_t n)
-{
-    const uint8_t *b = sqlite3_column_blob(st, col);
-    int len = sqlite3_column_bytes(st, col);
-    uint8_t a[16] = {0};
-    if (b && len > 0)
-        memcpy(a, b, len > 16 ? 16 : (size_t)len);
-    apc__addr_format(buf, n, ver, a);
 }
 
 APC_API void apc_conn_page_free(apc_conn_page_t *pg)
@@ -38,33 +26,6 @@ APC_API void apc_conn_page_free(apc_conn_page_t *pg)
     }
     free(pg->conns);
     free(pg);
-}
-
-static int conn_row(sqlite3_stmt *st, size_t i, void *payload)
-{
-    apc_conn_page_t *pg = payload;
-    apc_conn_t *c = &pg->conns[i];
-    pg->count = i + 1; /* so apc_conn_page_free frees what this row holds */
-    int ver = sqlite3_column_int(st, 2);
-    c->id = sqlite3_column_int64(st, 0);
-    c->protocol = sqlite3_column_int(st, 1);
-    blob_addr(st, 3, ver, c->src_ip, sizeof c->src_ip);
-    blob_addr(st, 4, ver, c->dst_ip, sizeof c->dst_ip);
-    c->src_port = sqlite3_column_int(st, 5);
-    c->dst_port = sqlite3_column_int(st, 6);
-    c->first_time = sqlite3_column_int64(st, 7);
-    c->last_time = sqlite3_column_int64(st, 8);
-    c->packets_out = (uint64_t)sqlite3_column_int64(st, 9);
-    c->bytes_out = (uint64_t)sqlite3_column_int64(st, 10);
-    c->packets_in = (uint64_t)sqlite3_column_int64(st, 11);
-    c->bytes_in = (uint64_t)sqlite3_column_int64(st, 12);
-    c->state = sqlite3_column_int(st, 13);
-    c->pid = sqlite3_column_int64(st, 14);
-    c->process_id = sqlite3_column_int64(st, 15);
-    c->process_name = apc__sql_text(st, 16);
-    c->host_name = apc__sql_text(st, 17);
-    pg->last_id = c->id;
-    return c->process_name && c->host_name ? 0 : apc__err(APC_ENOMEM, "out of memory");
 }
 
 APC_API int apc_capture_list_conns(apc_ctx_t *ctx, int64_t capture_id, int64_t last_id,
@@ -80,27 +41,9 @@ APC_API int apc_capture_list_conns(apc_ctx_t *ctx, int64_t capture_id, int64_t l
         return apc__err(APC_ENOMEM, "out of memory");
     }
     pg->last_id = last_id;
-    sqlite3 *db = apc__db_get(ctx->store);
-    if (!db) {
-        apc_conn_page_free(pg);
-        return APC_ESTORE;
-    }
-    int r = apc__sql_capture_exists(db, capture_id);
-    if (r == 0)
-        r = apc__sql_page(
-            db, "listing connections",
-            "SELECT c.id, c.proto, c.ip_ver, c.src, c.dst, c.sport, c.dport, c.first_time, "
-            "c.last_time, c.pkts_out, c.bytes_out, c.pkts_in, c.bytes_in, c.state, c.pid, "
-            "c.process_id, coalesce(p.name, ''), coalesce(ci.host_name, i.host_name, '') "
-            "FROM connections c LEFT JOIN processes p ON p.id = c.process_id "
-            "LEFT JOIN ips i ON i.addr = c.dst "
-            "LEFT JOIN capture_ips ci ON ci.capture_id = c.capture_id AND ci.ip_id = i.id "
-            "AND ci.host_name <> '' "
-            "WHERE c.capture_id=?1 AND c.id>?2 ORDER BY c.id LIMIT ?3",
-            capture_id, last_id, max, conn_row, pg, &pg->count, &pg->more);
+    int r = apc__conns_page(ctx->store, capture_id, last_id, max, pg);
     for (size_t i = 0; i < pg->count; i++)
         pg->conns[i].capture_id = capture_id;
-    apc__db_put(ctx->store, db);
     if (r < 0) {
         apc_conn_page_free(pg);
         return r;
@@ -123,27 +66,6 @@ APC_API void apc_process_page_free(apc_process_page_t *pg)
     free(pg);
 }
 
-static int process_row(sqlite3_stmt *st, size_t i, void *payload)
-{
-    apc_process_page_t *pg = payload;
-    apc_process_t *p = &pg->procs[i];
-    pg->count = i + 1; /* so apc_process_page_free frees what this row holds */
-    p->process_id = sqlite3_column_int64(st, 0);
-    p->pid = sqlite3_column_int64(st, 1);
-    p->ppid = sqlite3_column_int64(st, 2);
-    p->name = apc__sql_text(st, 3);
-    p->path = apc__sql_text(st, 4);
-    p->cmdline = apc__sql_text(st, 5);
-    p->user = apc__sql_text(st, 6);
-    p->start_time = sqlite3_column_int64(st, 7);
-    p->exit_time = sqlite3_column_int64(st, 8);
-    p->running = sqlite3_column_int(st, 9);
-    p->packets = (uint64_t)sqlite3_column_int64(st, 10);
-    p->bytes = (uint64_t)sqlite3_column_int64(st, 11);
-    pg->last_id = p->process_id;
-    return p->name && p->path && p->cmdline && p->user ? 0 : apc__err(APC_ENOMEM, "out of memory");
-}
-
 APC_API int apc_capture_get_processes(apc_ctx_t *ctx, int64_t capture_id, int64_t last_id,
                                       unsigned max, apc_process_page_t **out)
 {
@@ -157,20 +79,7 @@ APC_API int apc_capture_get_processes(apc_ctx_t *ctx, int64_t capture_id, int64_
         return apc__err(APC_ENOMEM, "out of memory");
     }
     pg->last_id = last_id;
-    sqlite3 *db = apc__db_get(ctx->store);
-    if (!db) {
-        apc_process_page_free(pg);
-        return APC_ESTORE;
-    }
-    int r = apc__sql_capture_exists(db, capture_id);
-    if (r == 0)
-        r = apc__sql_page(db, "listing processes",
-                          "SELECT p.id, p.pid, p.ppid, p.name, p.path, p.cmdline, p.user, "
-                          "p.start_time, p.exit_time, p.running, cp.packets, cp.bytes "
-                          "FROM capture_processes cp JOIN processes p ON p.id = cp.process_id "
-                          "WHERE cp.capture_id=?1 AND p.id>?2 ORDER BY p.id LIMIT ?3",
-                          capture_id, last_id, max, process_row, pg, &pg->count, &pg->more);
-    apc__db_put(ctx->store, db);
+    int r = apc__processes_capture_page(ctx->store, capture_id, last_id, max, pg);
     if (r < 0) {
         apc_process_page_free(pg);
         return r;

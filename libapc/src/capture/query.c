@@ -11,9 +11,8 @@
 #include "core/ctx.h"
 #include "core/error.h"
 #include "core/fsutil.h"
+#include "store/captures.h"
 #include "store/repair.h"
-#include "store/sql.h"
-#include "store/store.h"
 
 APC_API const char *apc_capture_type_name(int type)
 {
@@ -63,11 +62,6 @@ APC_API const char *apc_tcp_state_name(int state)
     return state >= 0 && state <= APC_TCP_MIDSTREAM ? names[state] : "none";
 }
 
-#define CAPTURE_COLS                                                                               \
-    "id, type, state, name, notes, filter, flags, adapters, pid, tid, start_time, end_time, "      \
-    "packets, bytes, kernel_drops, drops, connections, error, source_file, error_offset, "         \
-    "progress_bytes, total_bytes"
-
 APC_API void apc_capture_free(apc_capture_t *c)
 {
     if (!c)
@@ -81,66 +75,15 @@ APC_API void apc_capture_free(apc_capture_t *c)
     free(c);
 }
 
-static apc_capture_t *row_to_capture(sqlite3_stmt *st)
-{
-    apc_capture_t *c = calloc(1, sizeof *c);
-    if (!c)
-        return NULL;
-    c->id = sqlite3_column_int64(st, 0);
-    c->type = sqlite3_column_int(st, 1);
-    c->state = sqlite3_column_int(st, 2);
-    c->name = apc__sql_text(st, 3);
-    c->notes = apc__sql_text(st, 4);
-    c->filter = apc__sql_text(st, 5);
-    c->flags = (uint32_t)sqlite3_column_int64(st, 6);
-    c->adapters = apc__sql_text(st, 7);
-    c->pid = sqlite3_column_int64(st, 8);
-    c->tid = sqlite3_column_int64(st, 9);
-    c->start_time = sqlite3_column_int64(st, 10);
-    c->end_time = sqlite3_column_int64(st, 11);
-    c->packets = (uint64_t)sqlite3_column_int64(st, 12);
-    c->bytes = (uint64_t)sqlite3_column_int64(st, 13);
-    c->kernel_drops = (uint64_t)sqlite3_column_int64(st, 14);
-    c->drops = (uint64_t)sqlite3_column_int64(st, 15);
-    c->connections = (uint64_t)sqlite3_column_int64(st, 16);
-    c->error = apc__sql_text(st, 17);
-    c->source_file = apc__sql_text(st, 18);
-    c->error_offset = (uint64_t)sqlite3_column_int64(st, 19);
-    c->progress_bytes = (uint64_t)sqlite3_column_int64(st, 20);
-    c->total_bytes = (uint64_t)sqlite3_column_int64(st, 21);
-    if (!c->name || !c->notes || !c->filter || !c->adapters || !c->error || !c->source_file) {
-        apc_capture_free(c);
-        return NULL;
-    }
-    return c;
-}
-
 APC_API int apc_capture_get(apc_ctx_t *ctx, int64_t id, apc_capture_t **out)
 {
     if (!ctx || !out)
         return apc__err(APC_EINVAL, "NULL argument");
     *out = NULL;
-    sqlite3 *db = apc__db_get(ctx->store);
-    if (!db)
-        return APC_ESTORE;
-    sqlite3_stmt *st;
-    int r = apc__sql_prepare(db, "reading a capture",
-                             "SELECT " CAPTURE_COLS " FROM captures WHERE id=?", &st);
-    if (r == 0) {
-        sqlite3_bind_int64(st, 1, id);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            *out = row_to_capture(st);
-            r = *out ? 0 : apc__err(APC_ENOMEM, "out of memory");
-        } else if (rc == SQLITE_DONE) {
-            r = apc__err(APC_ENOTFOUND, "capture %lld not found", (long long)id);
-        } else {
-            r = apc__db_err(db, rc, "reading a capture");
-        }
-        sqlite3_finalize(st);
-    }
-    apc__db_put(ctx->store, db);
-    return r;
+    int r = apc__captures_get(ctx->store, id, out);
+    if (r == 0)
+        return apc__err(APC_ENOTFOUND, "capture %lld not found", (long long)id);
+    return r < 0 ? r : 0;
 }
 
 APC_API void apc_capture_list_free(apc_capture_list_t *l)
@@ -158,58 +101,13 @@ APC_API int apc_capture_list(apc_ctx_t *ctx, int which, apc_capture_list_t **out
     if (!ctx || !out)
         return apc__err(APC_EINVAL, "NULL argument");
     *out = NULL;
-    const char *where;
-    switch (which) {
-    case APC_LIST_ALL:
-        where = "1";
-        break;
-    case APC_LIST_ACTIVE:
-        where = "state=1";
-        break;
-    case APC_LIST_COMPLETED:
-        where = "state<>1";
-        break;
-    case APC_LIST_SYSTEM_COMPLETED:
-        where = "state<>1 AND type=1";
-        break;
-    default:
+    if (which != APC_LIST_ALL && which != APC_LIST_ACTIVE && which != APC_LIST_COMPLETED &&
+        which != APC_LIST_SYSTEM_COMPLETED)
         return apc__err(APC_EINVAL, "unknown capture list selector %d", which);
-    }
-    char sql[512];
-    snprintf(sql, sizeof sql, "SELECT " CAPTURE_COLS " FROM captures WHERE %s ORDER BY id", where);
     apc_capture_list_t *l = calloc(1, sizeof *l);
     if (!l)
         return apc__err(APC_ENOMEM, "out of memory");
-    sqlite3 *db = apc__db_get(ctx->store);
-    if (!db) {
-        free(l);
-        return APC_ESTORE;
-    }
-    sqlite3_stmt *st;
-    int r = apc__sql_prepare(db, "listing captures", sql, &st);
-    size_t cap = 0;
-    int rc = SQLITE_DONE;
-    while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (l->count == cap) {
-            cap = cap ? cap * 2 : 16;
-            apc_capture_t **ni = realloc(l->items, cap * sizeof *ni);
-            if (!ni) {
-                r = apc__err(APC_ENOMEM, "out of memory");
-                break;
-            }
-            l->items = ni;
-        }
-        apc_capture_t *c = row_to_capture(st);
-        if (!c) {
-            r = apc__err(APC_ENOMEM, "out of memory");
-            break;
-        }
-        l->items[l->count++] = c;
-    }
-    if (r == 0 && rc != SQLITE_DONE)
-        r = apc__db_err(db, rc, "listing captures");
-    sqlite3_finalize(st);
-    apc__db_put(ctx->store, db);
+    int r = apc__captures_list(ctx->store, which, l);
     if (r < 0) {
         apc_capture_list_free(l);
         return r;
@@ -262,17 +160,9 @@ APC_API int apc_capture_delete(apc_ctx_t *ctx, int64_t id)
     if (state == APC_STATE_ACTIVE)
         return apc__err(APC_EBUSY, "capture %lld is active: stop it before deleting it",
                         (long long)id);
-    sqlite3 *db = apc__db_get(ctx->store);
-    if (!db)
-        return APC_ESTORE;
     /* Rows first: once they are gone no reader can reach the files, so a failure removing
      * files leaves only unreferenced bytes, never a capture with missing packets. */
-    r = apc__sql_exec(db, "deleting a capture", "DELETE FROM captures WHERE id=?", "i", id);
-    if (r == 0)
-        r = apc__sql_exec(db, "deleting a capture's processes",
-                          "DELETE FROM processes WHERE origin_capture=? AND source='file'", "i",
-                          id);
-    apc__db_put(ctx->store, db);
+    r = apc__captures_remove(ctx->store, id);
     if (r < 0)
         return r;
     char dir[4096];
@@ -296,22 +186,5 @@ APC_API int apc_capture_set_notes(apc_ctx_t *ctx, int64_t capture_id, int64_t pa
     if (packet_id < 0 || (packet_id > 0 && (uint64_t)packet_id > packets))
         return apc__err(APC_ENOTFOUND, "packet %lld not found in capture %lld",
                         (long long)packet_id, (long long)capture_id);
-    sqlite3 *db = apc__db_get(ctx->store);
-    if (!db)
-        return APC_ESTORE;
-    int clear = !notes || !*notes;
-    if (packet_id == 0)
-        r = apc__sql_exec(db, "saving capture notes", "UPDATE captures SET notes=? WHERE id=?",
-                          "ti", clear ? "" : notes, capture_id);
-    else if (clear)
-        r = apc__sql_exec(db, "clearing packet notes",
-                          "DELETE FROM packet_notes WHERE capture_id=? AND packet_id=?", "ii",
-                          capture_id, packet_id);
-    else
-        r = apc__sql_exec(db, "saving packet notes",
-                          "INSERT INTO packet_notes(capture_id, packet_id, notes) VALUES(?,?,?) "
-                          "ON CONFLICT(capture_id, packet_id) DO UPDATE SET notes=excluded.notes",
-                          "iit", capture_id, packet_id, notes);
-    apc__db_put(ctx->store, db);
-    return r;
+    return apc__captures_set_notes(ctx->store, capture_id, packet_id, notes ? notes : "");
 }

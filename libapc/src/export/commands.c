@@ -15,8 +15,7 @@
 #include "core/ctx.h"
 #include "core/error.h"
 #include "export/export_int.h"
-#include "store/sql.h"
-#include "store/store.h"
+#include "store/commands.h"
 #include "util/clock.h"
 
 typedef struct apc__cmd_live {
@@ -109,15 +108,6 @@ int apc__cmd_new_uid(char out[APC_CMD_UID_LEN + 1])
     return 0;
 }
 
-/* apc__sql_exec on a pooled connection (v: the caller's variadic arguments). */
-#define EXEC_SQL(ctx, r, ...)                                                                      \
-    do {                                                                                           \
-        sqlite3 *db_ = apc__db_get((ctx)->store);                                                  \
-        (r) = db_ ? apc__sql_exec(db_, __VA_ARGS__) : APC_ESTORE;                                  \
-        if (db_)                                                                                   \
-            apc__db_put((ctx)->store, db_);                                                        \
-    } while (0)
-
 int apc__cmd_start(apc_ctx_t *ctx, const apc__cmd_new_t *what, const char *uid, apc__job_fn fn,
                    void *arg)
 {
@@ -137,18 +127,17 @@ int apc__cmd_start(apc_ctx_t *ctx, const apc__cmd_new_t *what, const char *uid, 
     l->next = ctx->cmds_live;
     ctx->cmds_live = l;
     pthread_mutex_unlock(&ctx->cmd_lock);
-    sqlite3 *db = apc__db_get(ctx->store);
-    if (!db) {
-        forget_live(ctx, uid);
-        return APC_ESTORE;
-    }
-    r = apc__sql_exec(db, "recording a command",
-                      "INSERT INTO commands(uid, type, state, created, capture_id, search_id, "
-                      "path, filter) VALUES(?,?,?,?,?,?,?,?)",
-                      "ttiiiitt", uid, what->type, (int64_t)APC_CMD_QUEUED, apc__real_ns(),
-                      what->capture_id, what->search_id, what->path ? what->path : "",
-                      what->filter ? what->filter : "");
-    apc__db_put(ctx->store, db);
+    apc__st_command_t row = {
+        .uid = uid,
+        .type = what->type,
+        .state = APC_CMD_QUEUED,
+        .created = apc__real_ns(),
+        .capture_id = what->capture_id,
+        .search_id = what->search_id,
+        .path = what->path,
+        .filter = what->filter,
+    };
+    r = apc__commands_add(ctx->store, &row);
     if (r < 0) {
         forget_live(ctx, uid);
         return r;
@@ -158,9 +147,8 @@ int apc__cmd_start(apc_ctx_t *ctx, const apc__cmd_new_t *what, const char *uid, 
     if (r < 0) {
         char msg[512];
         apc__err_copy(msg, sizeof msg);
-        int r2;
-        EXEC_SQL(ctx, r2, "removing a command", "DELETE FROM commands WHERE uid=?", "t", uid);
-        (void)r2;
+        if (apc__commands_remove(ctx->store, uid) < 0)
+            apc__log(ctx, APC_LOG_WARN, "command %s: %s", uid, apc_last_error_message());
         forget_live(ctx, uid);
         return apc__err(r, "%s", msg);
     }
@@ -179,33 +167,29 @@ int apc__cmd_start(apc_ctx_t *ctx, const apc__cmd_new_t *what, const char *uid, 
 
 void apc__cmd_running(apc_ctx_t *ctx, const char *uid)
 {
-    int r;
-    EXEC_SQL(ctx, r, "starting a command", "UPDATE commands SET state=?, started=? WHERE uid=?",
-             "iit", (int64_t)APC_CMD_RUNNING, apc__real_ns(), uid);
-    if (r < 0)
+    if (apc__commands_running(ctx->store, uid, APC_CMD_RUNNING, apc__real_ns()) < 0)
         apc__log(ctx, APC_LOG_WARN, "command %s: %s", uid, apc_last_error_message());
 }
 
 void apc__cmd_progress(apc_ctx_t *ctx, const char *uid, int progress, uint64_t packets)
 {
-    int r;
-    EXEC_SQL(ctx, r, "updating a command", "UPDATE commands SET progress=?, packets=? WHERE uid=?",
-             "iit", (int64_t)progress, (int64_t)packets, uid);
-    if (r < 0)
+    if (apc__commands_progress(ctx->store, uid, progress, packets) < 0)
         apc__log(ctx, APC_LOG_WARN, "command %s: %s", uid, apc_last_error_message());
 }
 
 void apc__cmd_finish(apc_ctx_t *ctx, const char *uid, int state, const char *result,
                      const char *error, uint64_t packets)
 {
-    int64_t progress = state == APC_CMD_COMPLETED ? 100 : -1;
-    int r;
-    EXEC_SQL(ctx, r, "ending a command",
-             "UPDATE commands SET state=?, finished=?, packets=?, "
-             "progress=CASE WHEN ?>=0 THEN ? ELSE progress END, result=?, error=? WHERE uid=?",
-             "iiiiittt", (int64_t)state, apc__real_ns(), (int64_t)packets, progress, progress,
-             result ? result : "", error ? error : "", uid);
-    if (r < 0)
+    apc__st_command_end_t end = {
+        .uid = uid,
+        .state = state,
+        .finished = apc__real_ns(),
+        .packets = packets,
+        .progress = state == APC_CMD_COMPLETED ? 100 : -1,
+        .result = result,
+        .error = error,
+    };
+    if (apc__commands_finish(ctx->store, &end) < 0)
         apc__log(ctx, APC_LOG_ERROR, "command %s: %s", uid, apc_last_error_message());
     forget_live(ctx, uid);
     apc__ctx_broadcast(ctx);

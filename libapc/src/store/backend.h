@@ -19,6 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <apc/capture.h>
+#include <apc/export.h>
+
 #include "store/capture_batch.h"
 
 /* A capture's row as created. */
@@ -55,6 +58,19 @@ typedef struct apc__captures_ops {
     int (*commit)(void *impl, const apc__cbatch_t *b);
     /* Marks a capture failed with `error` at `end_time` (after its files were cut back). */
     int (*fail)(void *impl, int64_t capture_id, const char *error, int64_t end_time);
+    /* 1 and a new capture in *out (apc_capture_free), 0 when there is no such capture. */
+    int (*get)(void *impl, int64_t id, apc_capture_t **out);
+    /* The captures selected by `which` (enum apc_capture_list_which), by id, appended to
+     * l->items. */
+    int (*list)(void *impl, int which, apc_capture_list_t *l);
+    /* Deletes the capture's rows (its files are the caller's), and the processes that came
+     * from its file, in one transaction. */
+    int (*remove)(void *impl, int64_t id);
+    /* Notes of the capture (packet_id 0) or of one packet; "" clears them. */
+    int (*set_notes)(void *impl, int64_t capture_id, int64_t packet_id, const char *notes);
+    /* capture meta: fills m's first/last time, interfaces and protocol counts for the capture
+     * m->capture (already read). */
+    int (*meta)(void *impl, apc_capture_meta_t *m);
     /* Live captures: the kernel's and our own drop counts, now. */
     int (*set_drops)(void *impl, int64_t capture_id, uint64_t kernel_drops, uint64_t drops);
 } apc__captures_ops_t;
@@ -66,14 +82,85 @@ typedef struct apc__processes_ops {
     int (*update)(void *impl, int64_t id, const apc__st_process_t *p);
     /* The pid of process `id` into *pid; APC_ENOTFOUND when there is no such row. */
     int (*pid_of)(void *impl, int64_t id, int64_t *pid);
+    /* One page of the processes of capture_id with id > last_id, into pg (pg->procs has room
+     * for max; sets count, more, last_id). APC_ENOTFOUND when there is no such capture. */
+    int (*capture_page)(void *impl, int64_t capture_id, int64_t last_id, unsigned max,
+                        apc_process_page_t *pg);
     /* Records a thread of a process (once; repeats are ignored). name may be "". */
     int (*thread_add)(void *impl, int64_t process_id, int64_t tid, const char *name);
 } apc__processes_ops_t;
+
+typedef struct apc__conns_ops {
+    /* One page of the connections of capture_id with id > last_id, into pg (pg->conns has room
+     * for max; sets count, more, last_id). APC_ENOTFOUND when there is no such capture. */
+    int (*page)(void *impl, int64_t capture_id, int64_t last_id, unsigned max, apc_conn_page_t *pg);
+} apc__conns_ops_t;
+
+/* Geolocation of an address (apc_ip_set_geo): NULL text fields keep what is stored. */
+typedef struct apc__st_geo {
+    const char *hostname, *country, *city;
+    double lat, lng;
+} apc__st_geo_t;
+
+/* The IP table: `ver` 4 or 6, `addr` 4 or 16 bytes; capture_id 0 = over all captures. Writes
+ * create the address's rows when needed, and each is one transaction. APC_ENOTFOUND for an
+ * unknown capture (where one is named). */
+typedef struct apc__ips_ops {
+    /* One page of addresses with id > last_id into pg (room for max; count, more, last_id). */
+    int (*page)(void *impl, int64_t capture_id, int64_t last_id, unsigned max, apc_ip_page_t *pg);
+    /* The address's row into *out (strings owned by out): 1, or 0 when it was not seen. */
+    int (*get)(void *impl, int64_t capture_id, int ver, const uint8_t *addr, apc_ip_t *out);
+    int (*set_data)(void *impl, int64_t capture_id, int ver, const uint8_t *addr, const char *data);
+    int (*set_geo)(void *impl, int64_t capture_id, int ver, const uint8_t *addr,
+                   const apc__st_geo_t *g);
+    /* 1 when a name is known (overall or in the capture), 0 when not. */
+    int (*has_name)(void *impl, int64_t capture_id, int ver, const uint8_t *addr);
+    /* A reverse lookup's name, stored only where no name is known yet. */
+    int (*set_resolved)(void *impl, int64_t capture_id, int ver, const uint8_t *addr,
+                        const char *name);
+} apc__ips_ops_t;
+
+/* A new command (queued). */
+typedef struct apc__st_command {
+    const char *uid, *type; /* type: "export", ... */
+    int state;              /* enum apc_command_state */
+    int64_t created;
+    int64_t capture_id, search_id;
+    const char *path, *filter; /* NULL = "" */
+} apc__st_command_t;
+
+/* A command's end. progress < 0 keeps the stored progress. */
+typedef struct apc__st_command_end {
+    const char *uid;
+    int state;
+    int64_t finished;
+    uint64_t packets;
+    int progress;
+    const char *result, *error; /* NULL = "" */
+} apc__st_command_end_t;
+
+typedef struct apc__commands_ops {
+    int (*add)(void *impl, const apc__st_command_t *c);
+    int (*remove)(void *impl, const char *uid);
+    int (*running)(void *impl, const char *uid, int state, int64_t started);
+    int (*progress)(void *impl, const char *uid, int progress, uint64_t packets);
+    int (*finish)(void *impl, const apc__st_command_end_t *e);
+    /* Ends a command still queued or running in the store (its process ended): 1 if it was,
+     * 0 if it had ended already. */
+    int (*interrupted)(void *impl, const char *uid, int state, int64_t finished, const char *error);
+    /* 1 and a new command in *out (the caller frees it with apc_command_free), 0 if none. */
+    int (*get)(void *impl, const char *uid, apc_command_t **out);
+    /* Every command, newest first, appended to l->items (l->count). */
+    int (*list)(void *impl, apc_command_list_t *l);
+} apc__commands_ops_t;
 
 typedef struct apc__store_backend {
     const char *name; /* "sqlite" */
     const apc__captures_ops_t *captures;
     const apc__processes_ops_t *processes;
+    const apc__conns_ops_t *conns;
+    const apc__ips_ops_t *ips;
+    const apc__commands_ops_t *commands;
 } apc__store_backend_t;
 
 /* The SQLite backend (store/sqlite/); its impl is the apc__store_t itself. */

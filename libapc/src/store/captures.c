@@ -28,6 +28,32 @@ int apc__captures_fail(apc__store_t *s, int64_t capture_id, const char *error, i
     return s->be->captures->fail(s->impl, capture_id, error, end_time);
 }
 
+int apc__captures_get(apc__store_t *s, int64_t id, apc_capture_t **out)
+{
+    return s->be->captures->get(s->impl, id, out);
+}
+
+int apc__captures_list(apc__store_t *s, int which, apc_capture_list_t *l)
+{
+    return s->be->captures->list(s->impl, which, l);
+}
+
+int apc__captures_remove(apc__store_t *s, int64_t id)
+{
+    return s->be->captures->remove(s->impl, id);
+}
+
+int apc__captures_set_notes(apc__store_t *s, int64_t capture_id, int64_t packet_id,
+                            const char *notes)
+{
+    return s->be->captures->set_notes(s->impl, capture_id, packet_id, notes);
+}
+
+int apc__captures_meta(apc__store_t *s, apc_capture_meta_t *m)
+{
+    return s->be->captures->meta(s->impl, m);
+}
+
 int apc__captures_set_drops(apc__store_t *s, int64_t capture_id, uint64_t kernel_drops,
                             uint64_t drops)
 {
@@ -47,6 +73,18 @@ int apc__processes_update(apc__store_t *s, int64_t id, const apc__st_process_t *
 int apc__processes_pid_of(apc__store_t *s, int64_t id, int64_t *pid)
 {
     return s->be->processes->pid_of(s->impl, id, pid);
+}
+
+int apc__processes_capture_page(apc__store_t *s, int64_t capture_id, int64_t last_id, unsigned max,
+                                apc_process_page_t *pg)
+{
+    return s->be->processes->capture_page(s->impl, capture_id, last_id, max, pg);
+}
+
+int apc__conns_page(apc__store_t *s, int64_t capture_id, int64_t last_id, unsigned max,
+                    apc_conn_page_t *pg)
+{
+    return s->be->conns->page(s->impl, capture_id, last_id, max, pg);
 }
 
 int apc__processes_thread_add(apc__store_t *s, int64_t process_id, int64_t tid, const char *name)

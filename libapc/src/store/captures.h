@@ -16,12 +16,22 @@ int apc__captures_add_iface(apc__store_t *s, int64_t capture_id, const apc__st_i
  * memory while it was filled (b->oom). */
 int apc__captures_commit(apc__store_t *s, const apc__cbatch_t *b);
 int apc__captures_fail(apc__store_t *s, int64_t capture_id, const char *error, int64_t end_time);
+int apc__captures_get(apc__store_t *s, int64_t id, apc_capture_t **out);
+int apc__captures_list(apc__store_t *s, int which, apc_capture_list_t *l);
+int apc__captures_remove(apc__store_t *s, int64_t id);
+int apc__captures_set_notes(apc__store_t *s, int64_t capture_id, int64_t packet_id,
+                            const char *notes);
+int apc__captures_meta(apc__store_t *s, apc_capture_meta_t *m);
 int apc__captures_set_drops(apc__store_t *s, int64_t capture_id, uint64_t kernel_drops,
                             uint64_t drops);
 
 int apc__processes_add(apc__store_t *s, const apc__st_process_t *p, int64_t *out_id);
 int apc__processes_update(apc__store_t *s, int64_t id, const apc__st_process_t *p);
 int apc__processes_pid_of(apc__store_t *s, int64_t id, int64_t *pid);
+int apc__processes_capture_page(apc__store_t *s, int64_t capture_id, int64_t last_id, unsigned max,
+                                apc_process_page_t *pg);
+int apc__conns_page(apc__store_t *s, int64_t capture_id, int64_t last_id, unsigned max,
+                    apc_conn_page_t *pg);
 int apc__processes_thread_add(apc__store_t *s, int64_t process_id, int64_t tid, const char *name);
 
 #endif

@@ -129,11 +129,16 @@ static int f_thread_add(void *impl, int64_t process_id, int64_t tid, const char 
     return 0;
 }
 
-static const apc__captures_ops_t fake_captures = {f_create, f_add_iface, f_commit, f_fail,
-                                                  f_set_drops};
-static const apc__processes_ops_t fake_processes = {f_proc_add, f_proc_update, f_pid_of,
-                                                    f_thread_add};
-static const apc__store_backend_t fake_backend = {"fake", &fake_captures, &fake_processes};
+static const apc__captures_ops_t fake_captures = {.create = f_create,
+                                                  .add_iface = f_add_iface,
+                                                  .commit = f_commit,
+                                                  .fail = f_fail,
+                                                  .set_drops = f_set_drops};
+/* The writer reads nothing back: the page calls are left NULL in the fake. */
+static const apc__processes_ops_t fake_processes = {
+    .add = f_proc_add, .update = f_proc_update, .pid_of = f_pid_of, .thread_add = f_thread_add};
+static const apc__store_backend_t fake_backend = {
+    .name = "fake", .captures = &fake_captures, .processes = &fake_processes};
 
 /* Ethernet + IPv4 + UDP (or TCP with `flags`) from 10.0.0.a:sport to 10.0.0.b:dport. */
 static size_t frame(uint8_t *p, int tcp, uint8_t a, uint8_t b, uint16_t sport, uint16_t dport,

@@ -117,6 +117,11 @@ static const apc__captures_ops_t captures_ops = {
     .add_iface = cap_add_iface,
     .commit = apc__sqlite_capture_commit,
     .fail = cap_fail,
+    .get = apc__sqlite_capture_get,
+    .list = apc__sqlite_capture_list,
+    .remove = apc__sqlite_capture_remove,
+    .set_notes = apc__sqlite_capture_set_notes,
+    .meta = apc__sqlite_capture_meta,
     .set_drops = cap_set_drops,
 };
 
@@ -124,11 +129,19 @@ static const apc__processes_ops_t processes_ops = {
     .add = proc_add,
     .update = proc_update,
     .pid_of = proc_pid_of,
+    .capture_page = apc__sqlite_process_page,
     .thread_add = proc_thread_add,
+};
+
+static const apc__conns_ops_t conns_ops = {
+    .page = apc__sqlite_conn_page,
 };
 
 const apc__store_backend_t apc__sqlite_backend = {
     .name = "sqlite",
     .captures = &captures_ops,
     .processes = &processes_ops,
+    .conns = &conns_ops,
+    .ips = &apc__sqlite_ips_ops,
+    .commands = &apc__sqlite_commands_ops,
 };

@@ -21,4 +21,23 @@ int apc__sqlite_insert(apc__store_t *s, int64_t *out_id, const char *what, const
 /* captures ops: applies a writer's commit batch in one transaction (commit.c). */
 int apc__sqlite_capture_commit(void *impl, const apc__cbatch_t *b);
 
+/* capture_rows.c */
+int apc__sqlite_capture_get(void *impl, int64_t id, apc_capture_t **out);
+int apc__sqlite_capture_list(void *impl, int which, apc_capture_list_t *l);
+int apc__sqlite_capture_remove(void *impl, int64_t id);
+int apc__sqlite_capture_set_notes(void *impl, int64_t capture_id, int64_t packet_id,
+                                  const char *notes);
+/* meta.c */
+int apc__sqlite_capture_meta(void *impl, apc_capture_meta_t *m);
+/* conns.c: pages of connections and of a capture's processes. */
+int apc__sqlite_conn_page(void *impl, int64_t capture_id, int64_t last_id, unsigned max,
+                          apc_conn_page_t *pg);
+int apc__sqlite_process_page(void *impl, int64_t capture_id, int64_t last_id, unsigned max,
+                             apc_process_page_t *pg);
+
+/* commands.c */
+extern const apc__commands_ops_t apc__sqlite_commands_ops;
+/* ips.c */
+extern const apc__ips_ops_t apc__sqlite_ips_ops;
+
 #endif
