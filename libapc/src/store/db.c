@@ -21,7 +21,7 @@
 struct apc__sqlc {
     sqlite3 *db;
     struct {
-        const char *sql; /* the caller's text: compared by address, then by content */
+        char *sql; /* a copy of the caller's text, the key */
         sqlite3_stmt *st;
     } * stmts;
     size_t n_stmts, cap_stmts;
@@ -71,8 +71,10 @@ static void sqlc_close(apc__sqlc_t *c)
 {
     if (!c)
         return;
-    for (size_t i = 0; i < c->n_stmts; i++)
+    for (size_t i = 0; i < c->n_stmts; i++) {
         sqlite3_finalize(c->stmts[i].st);
+        free(c->stmts[i].sql);
+    }
     free(c->stmts);
     sqlite3_close(c->db);
     free(c);
@@ -142,7 +144,7 @@ sqlite3 *apc__sqlc_db(apc__sqlc_t *c)
 sqlite3_stmt *apc__sqlc_stmt(apc__sqlc_t *c, const char *what, const char *sql)
 {
     for (size_t i = 0; i < c->n_stmts; i++)
-        if (c->stmts[i].sql == sql || strcmp(c->stmts[i].sql, sql) == 0) {
+        if (strcmp(c->stmts[i].sql, sql) == 0) {
             sqlite3_stmt *st = c->stmts[i].st;
             sqlite3_reset(st);
             sqlite3_clear_bindings(st);
@@ -152,13 +154,20 @@ sqlite3_stmt *apc__sqlc_stmt(apc__sqlc_t *c, const char *what, const char *sql)
         apc__err(APC_ENOMEM, "%s: out of memory", what);
         return NULL;
     }
+    /* Keyed by a copy: a caller may build its text in a buffer it reuses. */
+    char *key = strdup(sql);
+    if (!key) {
+        apc__err(APC_ENOMEM, "%s: out of memory", what);
+        return NULL;
+    }
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
     if (rc != SQLITE_OK) {
+        free(key);
         apc__db_err(c->db, rc, what);
         return NULL;
     }
-    c->stmts[c->n_stmts].sql = sql;
+    c->stmts[c->n_stmts].sql = key;
     c->stmts[c->n_stmts].st = st;
     c->n_stmts++;
     return st;
