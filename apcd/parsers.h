@@ -26,6 +26,10 @@ enum {
     APCD_PARSE_REFUSED = -4, /* a callback refused (its own message) */
 };
 
+/* The length of a parameter name without jQuery's array suffix: "adapter[]" (what
+ * $.param sends for an array) names the list parameter "adapter", repeated once per item. */
+size_t apcd_param_name_len(const char *name, size_t len);
+
 /* application/x-www-form-urlencoded (WHATWG URL standard, "application/x-www-form-urlencoded
  * parsing"; also the query string). Adds every pair to out. */
 int apcd_form_parse(const char *buf, size_t len, const apcd_limits_t *lim, apc_params_t *out,
