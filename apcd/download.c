@@ -156,6 +156,26 @@ static cJSON *call_as(apcd_job_t *j, const apc_session_t *s, const char *action,
     return r;
 }
 
+/* call_as with the parameters the resolvers pass: capture_id when > 0, wait=1 when asked. */
+static cJSON *run_as(apcd_job_t *j, const apc_session_t *s, const char *action,
+                     long long capture_id, int wait)
+{
+    apc_params_t *p = NULL;
+    char id[24];
+    snprintf(id, sizeof id, "%lld", capture_id);
+    cJSON *r = NULL;
+    if (apc_params_new(&p) == 0 && (capture_id <= 0 || apc_params_add(p, "capture_id", id) == 0) &&
+        (!wait || apc_params_add(p, "wait", "1") == 0))
+        r = call_as(j, s, action, p);
+    else {
+        j->code = APC_SERVE_GENERIC_ERROR;
+        j->body = apcd_error_json(j->code, "out of memory");
+        j->blen = j->body ? strlen(j->body) : 0;
+    }
+    apc_params_free(p);
+    return r;
+}
+
 static int refuse(apcd_job_t *j, int status, int code, const char *msg)
 {
     dl_t *d = j->data;
@@ -170,11 +190,7 @@ static int refuse(apcd_job_t *j, int status, int code, const char *msg)
 static int resolve_export(apcd_job_t *j, const apc_session_t *s)
 {
     dl_t *d = j->data;
-    apc_params_t *p = NULL;
-    if (apc_params_new(&p) < 0)
-        return refuse(j, 500, APC_SERVE_GENERIC_ERROR, "out of memory");
-    cJSON *r = call_as(j, s, "export_list", p);
-    apc_params_free(p);
+    cJSON *r = run_as(j, s, "export_list", 0, 0);
     if (!r)
         return -1;
     const cJSON *f, *list = cJSON_GetObjectItemCaseSensitive(r, "ReturnValue");
@@ -196,16 +212,7 @@ static int resolve_export(apcd_job_t *j, const apc_session_t *s)
 static int resolve_capture(apcd_job_t *j, const apc_session_t *s)
 {
     dl_t *d = j->data;
-    apc_params_t *p = NULL;
-    char id[24];
-    snprintf(id, sizeof id, "%lld", d->what.capture_id);
-    if (apc_params_new(&p) < 0 || apc_params_add(p, "capture_id", id) < 0 ||
-        apc_params_add(p, "wait", "1") < 0) {
-        apc_params_free(p);
-        return refuse(j, 500, APC_SERVE_GENERIC_ERROR, "out of memory");
-    }
-    cJSON *r = call_as(j, s, "capture_export", p);
-    apc_params_free(p);
+    cJSON *r = run_as(j, s, "capture_export", d->what.capture_id, 1);
     if (!r)
         return -1;
     const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(r, "ReturnValue");
@@ -235,15 +242,7 @@ static int resolve_capture(apcd_job_t *j, const apc_session_t *s)
 static int resolve_extracted(apcd_job_t *j, const apc_session_t *s)
 {
     dl_t *d = j->data;
-    apc_params_t *p = NULL;
-    char id[24];
-    snprintf(id, sizeof id, "%lld", d->what.capture_id);
-    if (apc_params_new(&p) < 0 || apc_params_add(p, "capture_id", id) < 0) {
-        apc_params_free(p);
-        return refuse(j, 500, APC_SERVE_GENERIC_ERROR, "out of memory");
-    }
-    cJSON *r = call_as(j, s, "extract_file_list", p);
-    apc_params_free(p);
+    cJSON *r = run_as(j, s, "extract_file_list", d->what.capture_id, 0);
     if (!r)
         return -1;
     const cJSON *f, *list = cJSON_GetObjectItemCaseSensitive(r, "ReturnValue");

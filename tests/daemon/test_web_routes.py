@@ -37,14 +37,7 @@ def make_pcap(path, packets, payload=1000):
 
 
 def get(d, path, headers=None, method="GET", body=None):
-    c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=120)
-    h = {"Host": d.host}
-    h.update(headers or {})
-    c.request(method, path, body=body, headers=h)
-    r = c.getresponse()
-    data = r.read()
-    c.close()
-    return r.status, data, r
+    return d.request(method, path, body or b"", headers)
 
 
 def capinfos_count(path):

@@ -128,6 +128,15 @@ export async function download(params) {
   a.remove();
 }
 
+// Runs an export action (capture_export, search_export) to its end and downloads the file;
+// resolves to the final COMMAND.
+export async function exportAndDownload(action, params) {
+  const cmd = await call(action, { ...params, wait: 1 });
+  if (cmd.State !== "completed") throw new ApiError(-1, `the export ${cmd.State}: ${cmd.Error}`, action);
+  await download({ kind: "export", name: String(cmd.Result).split("/").pop() });
+  return cmd;
+}
+
 // pcap_ingest_post with progress: XMLHttpRequest reports upload progress, fetch does not.
 // The token goes in a header so apcd checks the session before writing a byte.
 export function upload(file, name, onprogress) {

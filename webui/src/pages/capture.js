@@ -2,14 +2,14 @@
 // One capture, Wireshark-style: the packet list (virtual, over last_id pages) with a filter
 // bar, the selected packet's tree and bytes; connections with "follow stream"; processes as
 // a tree; IP addresses with names, places and notes.
-import { h, clear, table, message } from "../dom.js";
+import { h, clear, table } from "../dom.js";
 import { call, readAll, E } from "../api.js";
 import * as fmt from "../fmt.js";
 import { frame, errorNote, busy } from "../ui.js";
 import { packetList, packetDetail } from "../packets.js";
 import { filterBar } from "../filterbar.js";
 import { startSearch } from "../searching.js";
-import { exportAndDownload } from "./captures.js";
+import { exportTo } from "./captures.js";
 import { followStream } from "./follow.js";
 
 const TABS = [["packets", "Packets"], ["connections", "Connections"], ["processes", "Processes"], ["ips", "IP addresses"]];
@@ -43,7 +43,7 @@ export async function capture(main, id, tab = "packets") {
         h("a", { href: `#/capture/${id}/${k}`, "aria-current": k === tab ? "page" : null }, t))),
       h("span", { class: "spacer" }),
       h("a", { href: `#/stats/${id}`, class: "button" }, "Statistics"),
-      h("button", { type: "button", onclick: () => exportAndDownload(id, status).catch((e) => clear(status, errorNote(e))) }, "Download pcapng")),
+      h("button", { type: "button", onclick: () => exportTo(status, "capture_export", { capture_id: id }) }, "Download pcapng")),
     status, body);
   if (tab === "connections") return connections(body, id, meta);
   if (tab === "processes") return processes(body, id);
@@ -57,23 +57,10 @@ function packets(body, id, meta, initial) {
   const count = h("p", { class: "count", "aria-live": "polite" });
   let search = null;
   const cancel = h("button", { type: "button", hidden: true, onclick: () => search && search.cancel() }, "Cancel");
-  const exp = h("button", { type: "button", hidden: true, onclick: () => exportSearch() }, "Export matches");
+  const exp = h("button", { type: "button", hidden: true, onclick: () => exportTo(note, "search_export", { search_id: search.id }) }, "Export matches");
   const note = h("div");
   const bar = filterBar({ value: initial, onapply: (f) => show(f), buttons: [cancel, exp] });
   clear(body, bar.el, note, count, listBox, detail.el);
-  async function exportSearch() {
-    try {
-      clear(note, message("info", "Exporting the matches…"));
-      const cmd = await call("search_export", { search_id: search.id, wait: 1 });
-      if (cmd.State !== "completed") throw new Error(`the export ${cmd.State}: ${cmd.Error}`);
-      const name = String(cmd.Result).split("/").pop();
-      const { download } = await import("../api.js");
-      await download({ kind: "export", name });
-      clear(note, message("info", `Exported ${fmt.count(cmd.Packets)} packets to ${name}; the download has started.`));
-    } catch (e) {
-      clear(note, errorNote(e, "Export"));
-    }
-  }
   async function show(filter) {
     history.replaceState(null, "", `#/capture/${id}/packets${filter ? `?f=${encodeURIComponent(filter)}` : ""}`);
     if (search) search.done();

@@ -2,7 +2,7 @@
 // Captures: the completed, system and active lists; notes; delete; export and download; and
 // uploading a capture file with a progress bar.
 import { h, clear, table, field, message } from "../dom.js";
-import { call, upload, download } from "../api.js";
+import { call, upload, exportAndDownload } from "../api.js";
 import * as fmt from "../fmt.js";
 import { frame, section, errorNote, progress, poll } from "../ui.js";
 
@@ -22,13 +22,15 @@ export function captureColumns({ live, actions } = {}) {
   return cols;
 }
 
-export async function exportAndDownload(captureId, status, filter) {
+// Exports a capture (or a search's matches) and downloads the file, saying so in `status`.
+export async function exportTo(status, action, params) {
   clear(status, message("info", "Exporting…"));
-  const cmd = await call("capture_export", { capture_id: captureId, filter, wait: 1 });
-  if (cmd.State !== "completed") throw new Error(`the export ${cmd.State}: ${cmd.Error}`);
-  const name = String(cmd.Result).split("/").pop();
-  await download({ kind: "export", name });
-  clear(status, message("info", `Exported ${fmt.count(cmd.Packets)} packets to ${name}; the download has started.`));
+  try {
+    const cmd = await exportAndDownload(action, params);
+    clear(status, message("info", `Exported ${fmt.count(cmd.Packets)} packets to ${String(cmd.Result).split("/").pop()}; the download has started.`));
+  } catch (e) {
+    clear(status, errorNote(e, "Export"));
+  }
 }
 
 export async function captures(main) {
@@ -44,7 +46,7 @@ export async function captures(main) {
   const actions = (c) => h("span", { class: "actions" },
     h("a", { href: `#/capture/${c.CaptureId}` }, "Open"),
     h("button", { type: "button", onclick: (e) => { e.stopPropagation(); notes(c); } }, "Notes"),
-    c.State !== "active" ? h("button", { type: "button", onclick: (e) => { e.stopPropagation(); exportAndDownload(c.CaptureId, status).catch((x) => clear(status, errorNote(x))); } }, "Download pcapng") : null,
+    c.State !== "active" ? h("button", { type: "button", onclick: (e) => { e.stopPropagation(); exportTo(status, "capture_export", { capture_id: c.CaptureId }); } }, "Download pcapng") : null,
     c.State !== "active" ? h("button", { type: "button", class: "danger", onclick: (e) => { e.stopPropagation(); del(c); } }, "Delete") : null);
   async function load() {
     const list = await call(which.value);

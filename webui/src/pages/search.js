@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Search over every capture (or one): the filter bar, the matches as a packet list, cancel,
 // export and download; earlier searches below.
-import { h, clear, table, message } from "../dom.js";
-import { call, download } from "../api.js";
+import { h, clear, table } from "../dom.js";
+import { call } from "../api.js";
+import { exportTo } from "./captures.js";
 import * as fmt from "../fmt.js";
 import { frame, errorNote, section } from "../ui.js";
 import { packetList, packetDetail } from "../packets.js";
@@ -17,7 +18,7 @@ export async function search(main, initial) {
   const scope = h("select", { id: "search-scope", "aria-label": "Captures to search" }, h("option", { value: "0" }, "every capture"));
   let s = null;
   const cancel = h("button", { type: "button", hidden: true, onclick: () => s && s.cancel() }, "Cancel");
-  const exp = h("button", { type: "button", hidden: true, onclick: () => exportMatches() }, "Export and download");
+  const exp = h("button", { type: "button", hidden: true, onclick: () => exportTo(note, "search_export", { search_id: s.id }) }, "Export and download");
   const bar = filterBar({ value: initial || "", onapply: (f) => run(f), buttons: [h("label", { for: "search-scope", class: "inline" }, "in "), scope, cancel, exp] });
   const earlier = h("div");
   frame(main, "Search", bar.el, note, count, listBox, detail.el, section("Earlier searches", earlier));
@@ -31,18 +32,6 @@ export async function search(main, initial) {
     { title: "Started", get: (m) => fmt.time(m.StartTime, 0) },
   ], l.slice(-20).reverse(), { onrow: (m) => bar.set(m.Filter), rowLabel: (m) => `Use filter ${m.Filter}` })), (e) => clear(earlier, errorNote(e)));
   listEarlier();
-  async function exportMatches() {
-    try {
-      clear(note, message("info", "Exporting the matches…"));
-      const cmd = await call("search_export", { search_id: s.id, wait: 1 });
-      if (cmd.State !== "completed") throw new Error(`the export ${cmd.State}: ${cmd.Error}`);
-      const name = String(cmd.Result).split("/").pop();
-      await download({ kind: "export", name });
-      clear(note, message("info", `Exported ${fmt.count(cmd.Packets)} packets to ${name}; the download has started.`));
-    } catch (e) {
-      clear(note, errorNote(e, "Export"));
-    }
-  }
   async function run(filter) {
     history.replaceState(null, "", `#/search/${encodeURIComponent(filter)}`);
     if (s) s.done();
