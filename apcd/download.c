@@ -366,64 +366,6 @@ static void sender_dispose(void *p)
         close(f->fd);
 }
 
-/* A single "bytes=A-B", "bytes=A-" or "bytes=-N" range of a file of `size` bytes: 1 with
- * [*from, *from + *len) set, 0 to send the whole file (no range, or several), -1 when the
- * range cannot be satisfied (416). */
-static int parse_range(const char *r, unsigned long long size, unsigned long long *from,
-                       unsigned long long *len)
-{
-    if (strncmp(r, "bytes=", 6) != 0 || strchr(r, ','))
-        return 0;
-    const char *p = r + 6;
-    char *end;
-    if (*p == '-') {
-        unsigned long long n = strtoull(p + 1, &end, 10);
-        if (*end || end == p + 1)
-            return 0;
-        if (n == 0 || size == 0)
-            return -1;
-        *len = n < size ? n : size;
-        *from = size - *len;
-        return 1;
-    }
-    unsigned long long a = strtoull(p, &end, 10), b = size ? size - 1 : 0;
-    if (end == p || *end != '-')
-        return 0;
-    p = end + 1;
-    if (*p) {
-        b = strtoull(p, &end, 10);
-        if (*end || b < a)
-            return 0;
-        if (b >= size)
-            b = size - 1;
-    }
-    if (a >= size)
-        return -1;
-    *from = a;
-    *len = b - a + 1;
-    return 1;
-}
-
-/* filename="<ASCII, unsafe bytes as _>"; filename*=UTF-8''<percent-encoded> (RFC 6266). */
-static void disposition(const char *name, char *out, size_t n)
-{
-    char ascii[256], pct[800];
-    size_t a = 0, q = 0;
-    for (const unsigned char *c = (const unsigned char *)name; *c && a < 200; c++) {
-        int safe = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-                   (*c >= '0' && *c <= '9') || *c == '.' || *c == '-' || *c == '_';
-        ascii[a] = safe && !(a == 0 && *c == '.') ? (char)*c : '_';
-        a++;
-        if (safe)
-            pct[q++] = (char)*c;
-        else
-            q += (size_t)snprintf(pct + q, 4, "%%%02X", *c);
-    }
-    ascii[a] = pct[q] = '\0';
-    snprintf(out, n, "attachment; filename=\"%s\"; filename*=UTF-8''%s", a ? ascii : "download",
-             q ? pct : "download");
-}
-
 static void dl_send(apcd_job_t *j, h2o_req_t *req)
 {
     dl_t *d = j->data;
@@ -458,9 +400,9 @@ static void dl_send(apcd_job_t *j, h2o_req_t *req)
     f->super.proceed = sender_proceed;
     f->super.stop = sender_stop;
     unsigned long long size = (unsigned long long)st.st_size, from = 0, len = size;
-    int ranged = d->range[0] ? parse_range(d->range, size, &from, &len) : 0;
-    char *cd = h2o_mem_alloc_pool(&req->pool, 1100);
-    disposition(d->fname, cd, 1100);
+    int ranged = d->range[0] ? apcd_range_parse(d->range, size, &from, &len) : 0;
+    char *cd = h2o_mem_alloc_pool(&req->pool, APCD_DISPOSITION_MAX);
+    apcd_disposition(d->fname, cd, APCD_DISPOSITION_MAX);
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("content-disposition"), 0, NULL,
                           cd, strlen(cd));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ACCEPT_RANGES, NULL,

@@ -343,7 +343,12 @@ function liveSetup() {
   return { ok: true, name, dev, hostIp, peerIp, cleanup };
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.env.APC_SANITIZED === "1") {
+  // The sanitizer build's apcd is the same code: its HTTP routes are covered there by
+  // tests/daemon; a browser run of minutes more would add nothing the plain build's does not.
+  console.log("SKIP: the browser suite runs in the plain build (APC_SANITIZED=1)");
+  process.exit(77);
+} else if (process.argv[1] === fileURLToPath(import.meta.url)) {
   main().catch((e) => {
     console.error("FAIL:", e.stack || e.message);
     process.exit(1);
