@@ -21,6 +21,11 @@ static int hexval(char c)
     return -1;
 }
 
+size_t apcd_param_name_len(const char *name, size_t len)
+{
+    return len > 2 && name[len - 2] == '[' && name[len - 1] == ']' ? len - 2 : len;
+}
+
 long apcd_pct_decode(char *s, size_t len, int plus)
 {
     size_t o = 0;
@@ -73,6 +78,7 @@ int apcd_form_parse(const char *buf, size_t len, const apcd_limits_t *lim, apc_p
                 memcpy(val, eq + 1, vlen);
             long dn = apcd_pct_decode(name, nlen, 1);
             long dv = apcd_pct_decode(val, vlen, 1);
+            dn = (long)apcd_param_name_len(name, (size_t)dn);
             name[dn] = '\0';
             val[dv] = '\0';
             int rc = 0;

@@ -76,7 +76,10 @@ static void job_done(uv_work_t *w, int status)
         apcd_metrics_request(j->status == 200 ? "(page)" : "(page-error)", j->status,
                              apcd_now() - j->t0);
     h2o_req_t *req = j->req;
-    if (req) {
+    if (req && j->send) {
+        ((req_link_t *)j->link)->job = NULL;
+        j->send(j, req);
+    } else if (req) {
         ((req_link_t *)j->link)->job = NULL; /* the request outlives the job */
         req->res.status = j->status ? j->status : 500;
         req->res.reason = j->status == 200   ? "OK"
@@ -127,8 +130,17 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     /* The path without the query. */
     h2o_iovec_t path =
         h2o_iovec_init(req->path.base, req->query_at != SIZE_MAX ? req->query_at : req->path.len);
+    /* h2o 2.2 buffers a request body whole (at most max_body) before calling us, so a large
+     * upload must be the first request of its connection, where upload.c streams it. Plain
+     * HTTP connections therefore serve one request each: the reply says "Connection: close"
+     * and the client's next request (an upload, say) comes on a new connection that upload.c
+     * reads. A client that keeps its connection alive notices nothing but the reconnect. */
+    if (!accept_ctx.ssl_ctx)
+        req->http1_is_persistent = 0;
     if (ends_with(path, "/ajax"))
         return apcd_ajax_on_req(req);
+    if (ends_with(path, "/download"))
+        return apcd_download_on_req(req);
     int get = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ||
               h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
     if (!get) {
@@ -249,6 +261,9 @@ int apcd_http_start(void)
     /* h2o buffers a body before calling us; bound it by our body limit. Large uploads are
      * streamed by upload.c instead. */
     config.max_request_entity_size = apcd.cfg.lim.max_body;
+    /* Downloads are files that change (a new export may reuse nothing, but a file can be
+     * replaced in place): no open file is kept between requests. */
+    config.filecache.capacity = 0;
     /* What h2o reads (heads of later requests on a connection, TLS handshakes) has the same
      * deadline as the first head that upload.c reads. */
     config.handshake_timeout = (uint64_t)apcd.cfg.header_timeout * 1000;

@@ -24,6 +24,9 @@ typedef struct apcd_job {
     void *data; /* the job kind's own */
     void (*free_data)(void *data);
     void *link; /* the request-pool link that clears req (http.c) */
+    /* When set, called on the loop thread (instead of sending status/ctype/body) with the
+     * request that still exists: download.c sends a file this way. */
+    void (*send)(struct apcd_job *j, h2o_req_t *req);
 } apcd_job_t;
 
 double apcd_now(void);
@@ -40,6 +43,8 @@ void apcd_peer(h2o_req_t *req, char *out, size_t n);
 int apcd_ajax_on_req(h2o_req_t *req);
 int apcd_static_on_req(h2o_req_t *req);
 int apcd_metrics_on_req(h2o_req_t *req);
+/* download.c: GET/POST .../download (docs/apcd.md "Downloads"). */
+int apcd_download_on_req(h2o_req_t *req);
 
 /* The wire RESPONSE for an error, malloc'd. */
 char *apcd_error_json(int code, const char *msg);

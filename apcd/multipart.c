@@ -249,6 +249,7 @@ static int part_end(apcd_mp_t *m)
     }
     if (m->val)
         m->val[m->vlen] = '\0';
+    m->name[apcd_param_name_len(m->name, strlen(m->name))] = '\0';
     if (m->cb.on_field && m->cb.on_field(m->u, m->name, m->val ? m->val : "", m->vlen))
         return fail(m, APCD_PARSE_REFUSED, "refused");
     return 0;

@@ -26,6 +26,10 @@ enum {
     APCD_PARSE_REFUSED = -4, /* a callback refused (its own message) */
 };
 
+/* The length of a parameter name without jQuery's array suffix: "adapter[]" (what
+ * $.param sends for an array) names the list parameter "adapter", repeated once per item. */
+size_t apcd_param_name_len(const char *name, size_t len);
+
 /* application/x-www-form-urlencoded (WHATWG URL standard, "application/x-www-form-urlencoded
  * parsing"; also the query string). Adds every pair to out. */
 int apcd_form_parse(const char *buf, size_t len, const apcd_limits_t *lim, apc_params_t *out,
@@ -64,4 +68,16 @@ void apcd_mp_free(apcd_mp_t *m);
  * length, or -1 on a malformed escape. */
 long apcd_pct_decode(char *s, size_t len, int plus);
 
+/* Downloads (apcd/range.c). The Range header value r (NUL-terminated) of a file of `size`
+ * bytes: 1 with [*from, *from + *len) set for one satisfiable range ("bytes=A-B", "bytes=A-",
+ * "bytes=-N"), 0 to send the whole file (no range, several, or not understood), -1 when the
+ * range lies past the end (416). */
+int apcd_range_parse(const char *r, unsigned long long size, unsigned long long *from,
+                     unsigned long long *len);
+/* The Content-Disposition of an attachment named `name` (its first APCD_NAME_MAX bytes) into
+ * out: `attachment; filename="<ASCII, other bytes as _>"; filename*=UTF-8''<percent-encoded>`
+ * (RFC 6266). n = APCD_DISPOSITION_MAX always fits. */
+#define APCD_NAME_MAX 200
+#define APCD_DISPOSITION_MAX (60 + 4 * APCD_NAME_MAX)
+void apcd_disposition(const char *name, char *out, size_t n);
 #endif

@@ -4,11 +4,14 @@
  * would sit in memory (or in h2o's temporary file) before anyone checked the caller. Instead
  * the FIRST request of each plain-HTTP connection is read here: when it is a multipart POST to
  * .../ajax with a Content-Length, it is parsed as it arrives (multipart.c) and the part `file`
- * goes straight to <data>/uploads/<generated name>, but only after the session has been
- * checked: the token must come in the query string, in the X-Apc-Token header, or in a field
- * placed before the file. Any other request is handed to h2o with the bytes already read.
- * Such a connection is closed after the reply. (Uploads over TLS or later on a kept-alive
- * connection go through h2o and are limited to max_body: docs/apcd.md.)
+ * goes straight to <data>/uploads/<generated name>. When the token is known before the file
+ * (query string, X-Apc-Token header, or a field placed before it) the session is checked
+ * before one byte is written; when it comes after the file (fields in any order, as some
+ * browsers' FormData send them), the file is spooled and the session checked when the body
+ * has ended, the file removed if refused. Any other request is handed to h2o with the bytes
+ * already read. Every plain-HTTP connection serves one request (http.c), so each upload is
+ * the first request of its connection. (Uploads over TLS go through h2o and are limited to
+ * max_body: docs/apcd.md.)
  * A client must send the whole head within header_timeout seconds of connecting (a deadline,
  * not reset by each byte, so a trickle of bytes cannot keep the connection), and may pause an
  * upload's body for at most upload_idle_timeout seconds; otherwise it gets a 408 and is
@@ -129,39 +132,45 @@ static int cb_field(void *p, const char *name, const char *value, size_t len)
     return apc_params_addn(u->params, name, value, len) < 0;
 }
 
-static int cb_file_begin(void *p, const char *name, const char *filename)
+/* The session, before one byte of the file is written, when the token is already known (query
+ * string, X-Apc-Token, or a field before the file): a single indexed read of the store, done
+ * here so the parser needs no suspension. 0 when the file may be written. */
+static int check_early(up_t *u)
 {
-    up_t *u = p;
-    if (strcmp(name, "file") != 0 || u->has_file)
-        return 0;
-    /* The session, before one byte of the file is written. A single indexed read of the
-     * store; done here so the parser needs no suspension. */
     const char *tok = apc_params_get(u->params, "token");
     const char *action = apc_params_get(u->params, "action");
+    if (!(tok && *tok) && !u->token_hdr[0] && !apcd.cfg.no_auth)
+        return 0; /* the token comes after the file: checked when the body has ended */
     apc_session_t s;
     char *user = NULL, *json = NULL;
     int code = apcd_session_for("pcap_ingest_post", tok && *tok ? tok : u->token_hdr, u->peer, &s,
                                 &user, &json);
     free(user);
+    free(json);
     if (code == 0 && !apcd.cfg.no_auth && s.role < APC_ROLE_ADMIN)
         code = APC_SERVE_INVALID_PERMISSIONS;
-    if (code == 0 && (!action || strcmp(action, "pcap_ingest_post") != 0))
+    if (code == 0 && action && strcmp(action, "pcap_ingest_post") != 0)
         code = APC_SERVE_MALFORMED_REQUEST;
     if (code) {
         u->fail_status = 200;
         u->fail_code = code;
-        if (json) {
-            free(json);
-            json = NULL;
-        }
         snprintf(u->fail_msg, sizeof u->fail_msg, "%s",
                  code == APC_SERVE_MALFORMED_REQUEST
-                     ? "a file may only be sent with action=pcap_ingest_post, given before it"
+                     ? "a file may only be sent with action=pcap_ingest_post"
                  : code == APC_SERVE_INVALID_PERMISSIONS
                      ? "permission denied: pcap_ingest_post needs the admin role"
                      : apc_last_error_message());
-        return 1;
     }
+    return code;
+}
+
+static int cb_file_begin(void *p, const char *name, const char *filename)
+{
+    up_t *u = p;
+    if (strcmp(name, "file") != 0 || u->has_file)
+        return 0;
+    if (check_early(u))
+        return 1;
     if (filename && *filename && !apc_params_get(u->params, "name"))
         apc_params_add(u->params, "name", filename);
     char dir[4096];
@@ -216,7 +225,11 @@ static const apcd_mp_cb_t cbs = {cb_field, cb_file_begin, cb_file_data, cb_file_
 static void work(uv_work_t *w)
 {
     up_t *u = w->data;
-    apcd_run_action(u->job, u->params, u->token_hdr, u->peer, u->has_file);
+    /* Fields may come in any order: the action and the session are checked (again) here, and
+     * a file sent with another action is only removed (up_free). */
+    const char *action = apc_params_get(u->params, "action");
+    int upload = u->has_file && action && strcmp(action, "pcap_ingest_post") == 0;
+    apcd_run_action(u->job, u->params, u->token_hdr, u->peer, upload);
 }
 
 static void work_done(uv_work_t *w, int status)
@@ -225,6 +238,10 @@ static void work_done(uv_work_t *w, int status)
     up_t *u = w->data;
     apcd_jobs_inflight--;
     apcd_metrics_request(u->job->action, u->job->code, apcd_now() - u->job->t0);
+    if (u->path[0]) { /* a refused upload is gone before the reply says so */
+        unlink(u->path);
+        u->path[0] = '\0';
+    }
     respond(u, 200, u->job->body);
     free(u->job->body);
     free(u->job);

@@ -8,6 +8,7 @@ APC_DEPS=(
     libbpf-dev libsodium-dev libargon2-dev libpcre2-dev
     tshark tcpdump wireshark-common python3 iproute2 curl time openssl
     bpftool clang-format sqlite3
+    nodejs chromium
 )
 
 # Prints the packages of APC_DEPS that dpkg does not report as installed.

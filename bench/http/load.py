@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Load test of apcd: N concurrent keep-alive connections for T seconds, each sending the same
+"""Load test of apcd: N concurrent keep-alive connections for T seconds (reconnecting when apcd
+answers "Connection: close", as it does over plain HTTP: docs/apcd.md), each sending the same
 request back to back; reports requests/s, latency percentiles, errors, and apcd's memory.
 A bounded client (asyncio, standard library only) because wrk is not packaged on every
 machine we run on; the client itself uses one core, so it is the ceiling it reports.
@@ -50,6 +51,13 @@ async def worker(host, port, req, stop, lat, errs):
             return
         if status != 200 or (b'"ErrorCode":0' not in body and b"ErrorCode" in body):
             errs[0] += 1
+        if b"connection: close" in hl:
+            w.close()
+            try:
+                r, w = await asyncio.open_connection(host, port)
+            except OSError:
+                errs[0] += 1
+                return
         lat.append(time.monotonic() - t0)
     w.close()
 

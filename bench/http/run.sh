@@ -20,5 +20,5 @@ curl -s "http://127.0.0.1:$PORT/ajax" -d "action=pcap_ingest_file&token=$TOK&wai
 echo "capture_read (count=100), 100 connections, 30 s:"
 python3 bench/http/load.py --port "$PORT" --pid "$PID" --conns 100 --seconds 30 \
     --ajax "action=capture_read&capture_id=1&count=100&token=$TOK"
-echo "static page /style.css, 100 connections, 30 s:"
-python3 bench/http/load.py --port "$PORT" --pid "$PID" --conns 100 --seconds 30 --get /style.css
+echo "static page /app.css, 100 connections, 30 s:"
+python3 bench/http/load.py --port "$PORT" --pid "$PID" --conns 100 --seconds 30 --get /app.css
