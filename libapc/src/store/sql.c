@@ -207,3 +207,18 @@ int apc__sqlite_insert(apc__store_t *s, int64_t *out_id, const char *what, const
     apc__sqlc_put(s, c);
     return r;
 }
+
+int apc__sqlite_capture_page(apc__store_t *s, const char *what, const char *sql, int64_t capture_id,
+                             int64_t last_id, unsigned max, apc__sql_row_fn row, void *payload,
+                             size_t *count, int *more)
+{
+    apc__sqlc_t *c = apc__sqlc_get(s);
+    if (!c)
+        return APC_ESTORE;
+    sqlite3 *db = apc__sqlc_db(c);
+    int r = capture_id ? apc__sql_capture_exists(db, capture_id) : 0;
+    if (r == 0)
+        r = apc__sql_page(db, what, sql, capture_id, last_id, max, row, payload, count, more);
+    apc__sqlc_put(s, c);
+    return r;
+}

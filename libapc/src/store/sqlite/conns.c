@@ -48,26 +48,17 @@ static int conn_row(sqlite3_stmt *st, size_t i, void *payload)
 int apc__sqlite_conn_page(void *impl, int64_t capture_id, int64_t last_id, unsigned max,
                           apc_conn_page_t *pg)
 {
-    apc__store_t *s = impl;
-    apc__sqlc_t *c = apc__sqlc_get(s);
-    if (!c)
-        return APC_ESTORE;
-    sqlite3 *db = apc__sqlc_db(c);
-    int r = apc__sql_capture_exists(db, capture_id);
-    if (r == 0)
-        r = apc__sql_page(
-            db, "listing connections",
-            "SELECT c.id, c.proto, c.ip_ver, c.src, c.dst, c.sport, c.dport, c.first_time, "
-            "c.last_time, c.pkts_out, c.bytes_out, c.pkts_in, c.bytes_in, c.state, c.pid, "
-            "c.process_id, coalesce(p.name, ''), coalesce(ci.host_name, i.host_name, '') "
-            "FROM connections c LEFT JOIN processes p ON p.id = c.process_id "
-            "LEFT JOIN ips i ON i.addr = c.dst "
-            "LEFT JOIN capture_ips ci ON ci.capture_id = c.capture_id AND ci.ip_id = i.id "
-            "AND ci.host_name <> '' "
-            "WHERE c.capture_id=?1 AND c.id>?2 ORDER BY c.id LIMIT ?3",
-            capture_id, last_id, max, conn_row, pg, &pg->count, &pg->more);
-    apc__sqlc_put(s, c);
-    return r;
+    return apc__sqlite_capture_page(
+        impl, "listing connections",
+        "SELECT c.id, c.proto, c.ip_ver, c.src, c.dst, c.sport, c.dport, c.first_time, "
+        "c.last_time, c.pkts_out, c.bytes_out, c.pkts_in, c.bytes_in, c.state, c.pid, "
+        "c.process_id, coalesce(p.name, ''), coalesce(ci.host_name, i.host_name, '') "
+        "FROM connections c LEFT JOIN processes p ON p.id = c.process_id "
+        "LEFT JOIN ips i ON i.addr = c.dst "
+        "LEFT JOIN capture_ips ci ON ci.capture_id = c.capture_id AND ci.ip_id = i.id "
+        "AND ci.host_name <> '' "
+        "WHERE c.capture_id=?1 AND c.id>?2 ORDER BY c.id LIMIT ?3",
+        capture_id, last_id, max, conn_row, pg, &pg->count, &pg->more);
 }
 
 static int process_row(sqlite3_stmt *st, size_t i, void *payload)
@@ -94,19 +85,11 @@ static int process_row(sqlite3_stmt *st, size_t i, void *payload)
 int apc__sqlite_process_page(void *impl, int64_t capture_id, int64_t last_id, unsigned max,
                              apc_process_page_t *pg)
 {
-    apc__store_t *s = impl;
-    apc__sqlc_t *c = apc__sqlc_get(s);
-    if (!c)
-        return APC_ESTORE;
-    sqlite3 *db = apc__sqlc_db(c);
-    int r = apc__sql_capture_exists(db, capture_id);
-    if (r == 0)
-        r = apc__sql_page(db, "listing processes",
-                          "SELECT p.id, p.pid, p.ppid, p.name, p.path, p.cmdline, p.user, "
-                          "p.start_time, p.exit_time, p.running, cp.packets, cp.bytes "
-                          "FROM capture_processes cp JOIN processes p ON p.id = cp.process_id "
-                          "WHERE cp.capture_id=?1 AND p.id>?2 ORDER BY p.id LIMIT ?3",
-                          capture_id, last_id, max, process_row, pg, &pg->count, &pg->more);
-    apc__sqlc_put(s, c);
-    return r;
+    return apc__sqlite_capture_page(
+        impl, "listing processes",
+        "SELECT p.id, p.pid, p.ppid, p.name, p.path, p.cmdline, p.user, "
+        "p.start_time, p.exit_time, p.running, cp.packets, cp.bytes "
+        "FROM capture_processes cp JOIN processes p ON p.id = cp.process_id "
+        "WHERE cp.capture_id=?1 AND p.id>?2 ORDER BY p.id LIMIT ?3",
+        capture_id, last_id, max, process_row, pg, &pg->count, &pg->more);
 }

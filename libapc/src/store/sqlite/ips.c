@@ -64,20 +64,11 @@ static int ip_row(sqlite3_stmt *st, size_t i, void *payload)
 
 static int ip_page(void *impl, int64_t capture_id, int64_t last_id, unsigned max, apc_ip_page_t *pg)
 {
-    apc__store_t *s = impl;
-    apc__sqlc_t *c = apc__sqlc_get(s);
-    if (!c)
-        return APC_ESTORE;
-    sqlite3 *db = apc__sqlc_db(c);
-    int r = check_capture(db, capture_id);
-    if (r == 0)
-        r = apc__sql_page(
-            db, "listing IPs",
-            capture_id ? CAPTURE_SELECT "WHERE c.capture_id=?1 AND i.id>?2 ORDER BY i.id LIMIT ?3"
-                       : GLOBAL_SELECT "WHERE ?1=0 AND i.id>?2 ORDER BY i.id LIMIT ?3",
-            capture_id, last_id, max, ip_row, pg, &pg->count, &pg->more);
-    apc__sqlc_put(s, c);
-    return r;
+    return apc__sqlite_capture_page(
+        impl, "listing IPs",
+        capture_id ? CAPTURE_SELECT "WHERE c.capture_id=?1 AND i.id>?2 ORDER BY i.id LIMIT ?3"
+                   : GLOBAL_SELECT "WHERE ?1=0 AND i.id>?2 ORDER BY i.id LIMIT ?3",
+        capture_id, last_id, max, ip_row, pg, &pg->count, &pg->more);
 }
 
 static int ip_get(void *impl, int64_t capture_id, int ver, const uint8_t *addr, apc_ip_t *out)

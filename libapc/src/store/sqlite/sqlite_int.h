@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 
+#include "store/sql.h"
 #include "store/store_int.h"
 
 /* Runs one statement on connection c with binds described by fmt (as apc__sql_exec), the
@@ -17,6 +18,12 @@ int apc__sqlite_exec(apc__store_t *s, const char *what, const char *sql, const c
 /* The same for an INSERT: *out_id gets the new row's id on success. */
 int apc__sqlite_insert(apc__store_t *s, int64_t *out_id, const char *what, const char *sql,
                        const char *fmt, ...);
+
+/* One page of a list by last_id cursor (apc__sql_page, store/sql.h) on a pooled connection,
+ * after checking that capture_id exists (0: a list over all captures, not checked). */
+int apc__sqlite_capture_page(apc__store_t *s, const char *what, const char *sql, int64_t capture_id,
+                             int64_t last_id, unsigned max, apc__sql_row_fn row, void *payload,
+                             size_t *count, int *more);
 
 /* captures ops: applies a writer's commit batch in one transaction (commit.c). */
 int apc__sqlite_capture_commit(void *impl, const apc__cbatch_t *b);
