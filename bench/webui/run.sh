@@ -8,6 +8,7 @@
 # whole file (what Wireshark does before it shows any).
 #
 # Usage: bench/webui/run.sh [-b BUILD_DIR] [-n PACKETS] [-o WORK_DIR]
+# APC_BENCH_QUICK=1 leaves out tshark's whole-file read (minutes on a million packets).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=$ROOT/build
