@@ -32,4 +32,4 @@ IN=$WORK/webui-$PACKETS.pcap
 trap 'rm -f "$IN"' EXIT
 "$BUILD/bench/gen_pcap" -n "$PACKETS" -o "$IN"
 cat "$IN" >/dev/null
-exec "$ROOT/tests/browser/npm_env.sh" "$ROOT" node "$ROOT/bench/webui/bench.mjs" "$BUILD/apcd/apcd" "$IN"
+"$ROOT/tests/browser/npm_env.sh" "$ROOT" node "$ROOT/bench/webui/bench.mjs" "$BUILD/apcd/apcd" "$IN"
