@@ -43,6 +43,21 @@ async function main() {
       }), id));
     }
     const total = await page.evaluate(() => window.apcList.total);
+    // A jump to the end (End on the scroll bar, or a drag released there): the pages read.
+    const jump = await page.evaluate(() => new Promise((res) => {
+      const l = window.apcList, before = l.stats.pagesLoaded;
+      const wait = () => {
+        const rows = [...document.querySelectorAll(".vlist .vport .vrow:not([hidden])")];
+        if (rows.length && rows.every((r) => r.dataset.loaded)) res({ pages: l.stats.pagesLoaded - before, last: rows[rows.length - 1].firstChild.textContent });
+        else setTimeout(wait, 20);
+      };
+      l.el.addEventListener("scroll", () => requestAnimationFrame(wait), { once: true });
+      l.el.scrollTop = l.el.scrollHeight;
+    }));
+    await page.evaluate(() => (location.hash = "#/exports"));
+    await page.waitForSelector("h1:text('Exports')");
+    await page.evaluate((cid) => (location.hash = `#/capture/${cid}`), id);
+    await page.waitForSelector(".vlist .vrow[data-loaded]");
     // Drag to the end: 40 scroll steps in about a second, as a hand on the scroll bar would.
     const scrolled = await page.evaluate(() => new Promise((res) => {
       const el = document.querySelector(".vlist");
@@ -65,13 +80,14 @@ async function main() {
       step();
     }));
     const tFirst = median([0, 1, 2].map(() => timed("tshark", ["-n", "-r", IN, "-c", "200"])));
-    const tAll = timed("tshark", ["-n", "-r", IN, "-T", "fields", "-e", "frame.number"]);
+    const tAll = process.env.APC_BENCH_QUICK ? NaN : timed("tshark", ["-n", "-r", IN, "-T", "fields", "-e", "frame.number"]);
     const ours = median(times);
     console.log(`packets in the capture: ${total}`);
     console.log(`first packet page drawn: median ${ours.toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms over ${RUNS} opens (target < 300 ms): ${ours < 300 ? "met" : "MISSED"}`);
-    console.log(`scrolled to the end (row ${scrolled.last}): ${scrolled.pages} pages read in all, ${scrolled.shownPages} shown at the end; the first page was read when the capture opened (target: only pages shown)`);
+    console.log(`jumped to the end (row ${jump.last}): ${jump.pages} page(s) read (target: only pages shown)`);
+    console.log(`dragged to the end (row ${scrolled.last}): ${scrolled.pages} pages read in all, ${scrolled.shownPages} shown at the end; the first page was read when the capture opened (target: only pages shown)`);
     console.log(`tshark, first 200 packets: ${tFirst.toFixed(1)} ms; ratio ours/tshark ${(ours / tFirst).toFixed(2)}`);
-    console.log(`tshark, whole file (what Wireshark reads before showing the list): ${tAll.toFixed(0)} ms; ratio ours/that ${(ours / tAll).toFixed(4)}`);
+    if (!Number.isNaN(tAll)) console.log(`tshark, whole file (what Wireshark reads before showing the list): ${tAll.toFixed(0)} ms; ratio ours/that ${(ours / tAll).toFixed(4)}`);
   } finally {
     await close();
     await d.stop();

@@ -8,6 +8,7 @@
 # whole file (what Wireshark does before it shows any).
 #
 # Usage: bench/webui/run.sh [-b BUILD_DIR] [-n PACKETS] [-o WORK_DIR]
+# APC_BENCH_QUICK=1 leaves out tshark's whole-file read (minutes on a million packets).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=$ROOT/build
@@ -31,4 +32,4 @@ IN=$WORK/webui-$PACKETS.pcap
 trap 'rm -f "$IN"' EXIT
 "$BUILD/bench/gen_pcap" -n "$PACKETS" -o "$IN"
 cat "$IN" >/dev/null
-exec "$ROOT/tests/browser/npm_env.sh" "$ROOT" node "$ROOT/bench/webui/bench.mjs" "$BUILD/apcd/apcd" "$IN"
+"$ROOT/tests/browser/npm_env.sh" "$ROOT" node "$ROOT/bench/webui/bench.mjs" "$BUILD/apcd/apcd" "$IN"
