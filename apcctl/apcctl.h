@@ -107,6 +107,15 @@ const apcctl_alias_t *apcctl_alias_at(size_t i);
 /* Set by SIGINT so waiting loops can stop and close the context cleanly. */
 extern volatile int apcctl_interrupted;
 
+/* main.c: opens the data directory (or the apcd session) the options name; 0, or an exit code
+ * after printing why not. Close with t->close(t). */
+int apcctl_open_transport(const apcctl_opts_t *o, apcctl_transport_t **t);
+/* Runs argv[0] (a command or an action) with the words after it on `t`; returns an exit
+ * code. argc >= 1. */
+int apcctl_dispatch(apcctl_transport_t *t, const apcctl_opts_t *o, int argc, char **argv);
+/* batch.c: apcctl batch [--status] [FILE|-]: one command per line on one open transport. */
+int apcctl_batch(const apcctl_opts_t *o, int argc, char **argv);
+
 /* user.c: apcctl user add|del|passwd|list (local, over the auth API). */
 int apcctl_user(const apcctl_opts_t *o, int argc, char **argv);
 

@@ -10,6 +10,7 @@ void apcctl_usage(FILE *f)
 {
     fprintf(f, "Usage: apcctl [OPTIONS] ACTION [name=value ...]\n"
                "       apcctl [OPTIONS] COMMAND [ARGS ...]\n"
+               "       apcctl batch [--status] [FILE|-]   (one command per line)\n"
                "       apcctl help [ACTION|COMMAND]\n"
                "       apcctl gen-docs DIR\n"
                "\n"

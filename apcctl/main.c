@@ -129,7 +129,19 @@ static int run_action(apcctl_transport_t *t, const apcctl_opts_t *o, const apc_o
     return rc;
 }
 
-static int open_transport(const apcctl_opts_t *o, apcctl_transport_t **t)
+int apcctl_dispatch(apcctl_transport_t *t, const apcctl_opts_t *o, int argc, char **argv)
+{
+    const apcctl_alias_t *alias = apcctl_alias_find(argv[0]);
+    const apc_op_info_t *op = alias ? NULL : apc_op_find(argv[0]);
+    if (alias)
+        return alias->run(t, o, argc - 1, argv + 1);
+    if (op)
+        return run_action(t, o, op, argc - 1, argv + 1);
+    apcctl_errorf("unknown action '%s' (list: apcctl help)", argv[0]);
+    return APCCTL_EXIT_USAGE;
+}
+
+int apcctl_open_transport(const apcctl_opts_t *o, apcctl_transport_t **t)
 {
     char err[512] = "";
     if (o->url) {
@@ -208,26 +220,27 @@ int main(int argc, char **argv)
         } else {
             rc = apcctl_gen_docs(rest[1]);
         }
+    } else if (strcmp(cmd, "batch") == 0) {
+        struct sigaction sa = {0};
+        sa.sa_handler = on_sigint;
+        sigaction(SIGINT, &sa, NULL);
+        rc = apcctl_batch(&o, nrest - 1, rest + 1);
     } else {
         /* "apcctl -- ACTION ...": the "--" before the action only ends the options. */
         int first = strcmp(cmd, "--") == 0 ? 1 : 0;
         cmd = first < nrest ? rest[first] : NULL;
-        const apcctl_alias_t *alias = cmd ? apcctl_alias_find(cmd) : NULL;
-        const apc_op_info_t *op = cmd ? apc_op_find(cmd) : NULL;
         apcctl_transport_t *t = NULL;
         if (!cmd) {
             apcctl_errorf("no action given (see: apcctl help)");
             rc = APCCTL_EXIT_USAGE;
-        } else if (!alias && !op) {
+        } else if (!apcctl_alias_find(cmd) && !apc_op_find(cmd)) {
             apcctl_errorf("unknown action '%s' (list: apcctl help)", cmd);
             rc = APCCTL_EXIT_USAGE;
-        } else if ((rc = open_transport(&o, &t)) == 0) {
+        } else if ((rc = apcctl_open_transport(&o, &t)) == 0) {
             struct sigaction sa = {0};
             sa.sa_handler = on_sigint;
             sigaction(SIGINT, &sa, NULL);
-            int wargc = nrest - first - 1;
-            char **wargv = rest + first + 1;
-            rc = alias ? alias->run(t, &o, wargc, wargv) : run_action(t, &o, op, wargc, wargv);
+            rc = apcctl_dispatch(t, &o, nrest - first, rest + first);
             t->close(t);
         }
     }
