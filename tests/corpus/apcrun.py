@@ -6,8 +6,11 @@ check what a user of apcctl gets, end to end.
 """
 import json
 import os
+import shlex
 import subprocess
 import sys
+import tempfile
+import threading
 
 # What sanitizer runtimes print when they stop a program: a report means a crash even when the
 # exit status is an ordinary 1 (ASAN_OPTIONS abort_on_error=0).
@@ -58,13 +61,128 @@ def call(apcctl, data_dir, action, params, timeout):
     if p.returncode < 0:
         r.crashed = f"killed by signal {-p.returncode}"
     else:
-        for mark in SANITIZER_MARKS:
-            if mark in p.stderr:
-                line = next((l for l in p.stderr.splitlines() if mark in l), mark)
-                r.crashed = f"sanitizer: {line.strip()[:200]}"
-                break
+        r.crashed = sanitizer_report(p.stderr)
     r.response = parse_response(p.stdout)
     return r
+
+
+def sanitizer_report(stderr):
+    """The first line of a sanitizer report in `stderr`, or ""."""
+    for mark in SANITIZER_MARKS:
+        if mark in stderr:
+            line = next((l for l in stderr.splitlines() if mark in l), mark)
+            return f"sanitizer: {line.strip()[:200]}"
+    return ""
+
+
+class Batch:
+    """One `apcctl --data-dir D --json batch --status` kept open: many calls, one store opening.
+
+    call() has the same meaning as the module's call(); a call that does not answer within its
+    timeout kills the process (timed_out), and a process that died (a crash, a sanitizer
+    report) is started again for the next call. close() ends it and returns what the sanitizers
+    reported at exit (LeakSanitizer reports only then), or "".
+    """
+
+    def __init__(self, apcctl, data_dir):
+        self.argv = [apcctl, "--data-dir", data_dir, "--json", "batch", "--status"]
+        self.proc = None
+        self.err = None
+        self.lock = threading.Lock()
+
+    def _start(self):
+        # stderr to a file: a pipe nobody reads would fill and stall apcctl.
+        self.err = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")
+        self.err_pos = 0
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self.err, text=True, errors="replace")
+
+    def _new_stderr(self):
+        self.err.flush()
+        self.err.seek(self.err_pos)
+        text = self.err.read()
+        self.err_pos = self.err.tell()
+        return text
+
+    def _end(self):
+        """Waits for the process to exit (stdin closed or killed); returns its stderr tail."""
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=300)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        rc = self.proc.returncode
+        tail = self._new_stderr()
+        self.err.close()
+        self.proc = None
+        return rc, tail
+
+    def run(self, words, timeout):
+        """Runs one line; returns (Result, stdout lines of that command)."""
+        with self.lock:
+            if self.proc is None:
+                self._start()
+            r = Result()
+            line = " ".join(shlex.quote(str(w)) for w in words) + "\n"
+            killed = []
+
+            def kill():
+                killed.append(True)
+                self.proc.kill()
+
+            watchdog = threading.Timer(timeout, kill)
+            watchdog.start()
+            out = []
+            status = None
+            try:
+                self.proc.stdin.write(line)
+                self.proc.stdin.flush()
+                while True:
+                    l = self.proc.stdout.readline()
+                    if not l:
+                        break
+                    if l.startswith("#apcctl-status "):
+                        status = int(l.split()[2])
+                        break
+                    out.append(l)
+            except (BrokenPipeError, OSError):
+                pass
+            finally:
+                watchdog.cancel()
+            r.stdout = "".join(out)
+            if status is None:
+                rc, r.stderr = self._end()
+                r.rc = rc
+                if killed:
+                    r.timed_out = True
+                elif rc is not None and rc < 0:
+                    r.crashed = f"killed by signal {-rc}"
+                else:
+                    r.crashed = sanitizer_report(r.stderr) or f"apcctl batch ended (exit {rc})"
+            else:
+                r.rc = status
+                r.stderr = self._new_stderr()
+                r.crashed = sanitizer_report(r.stderr)
+            r.response = parse_response(r.stdout)
+            return r, out
+
+    def call(self, action, params, timeout):
+        """As the module's call(): one action, its RESPONSE parsed."""
+        words = [action] + [f"{k}={v}" for k, v in params.items()]
+        return self.run(words, timeout)[0]
+
+    def close(self):
+        """Ends apcctl; returns a sanitizer report printed at exit (leaks), or ""."""
+        with self.lock:
+            if self.proc is None:
+                return ""
+            rc, tail = self._end()
+            return sanitizer_report(tail) or (f"apcctl batch exit {rc}" if rc not in (0, 1, 2)
+                                              else "")
 
 
 def parse_response(text):

@@ -39,12 +39,12 @@ SANITIZED = bool(os.environ.get("APC_SANITIZED"))
 TSHARK_NOISE = ("Running as user",)
 
 
-def packets(apcctl, data, cid):
-    argv = [apcctl, "--data-dir", data, "--json", "read", str(cid), "--all", "flags=1",
-            "count=1000"]
-    p = subprocess.run(argv, capture_output=True, text=True, errors="replace", timeout=600)
+def packets(batch, cid):
+    r, lines = batch.run(["read", cid, "--all", "flags=1", "count=1000"], 600)
+    if r.crashed or r.timed_out:
+        raise RuntimeError(f"read {cid}: crashed or timed out: {r.crashed}")
     out = []
-    for line in p.stdout.splitlines():
+    for line in lines:
         r = json.loads(line)
         if r.get("ErrorCode") != 0:
             raise RuntimeError(f"read {cid}: {r.get('ReturnValue')}")
@@ -52,9 +52,8 @@ def packets(apcctl, data, cid):
     return out
 
 
-def processes(apcctl, data, cid):
-    r = apcrun.call(apcctl, data, "capture_get_processes",
-                    {"capture_id": cid, "count": 1000}, 120)
+def processes(batch, cid):
+    r = batch.call("capture_get_processes", {"capture_id": cid, "count": 1000}, 120)
     if not r.ok:
         raise RuntimeError(f"processes {cid}: {r.message()}")
     return sorted(tuple(p.get(f) for f in PROCESS_FIELDS) for p in r.response["ReturnValue"])
@@ -71,55 +70,66 @@ def tshark_comments(path):
 def check(apcctl, corpus, rel, workdir):
     """Returns (status, problems): status 'skipped' (not ingested) or 'ok'/'bad'."""
     data = tempfile.mkdtemp(dir=workdir)
+    # One apcctl per file (apcctl batch): the store is opened once, not once per call.
+    batch = apcrun.Batch(apcctl, data)
     try:
-        src = os.path.join(corpus, rel)
-        r = apcrun.call(apcctl, data, "pcap_ingest_file", {"path": src, "wait": 1}, 300)
-        if r.crashed or r.timed_out:
-            return "bad", [f"{rel}: ingest crashed or timed out: {r.crashed}"]
-        if not r.ok:
-            return "skipped", []
-        cid = apcrun.capture_id_of(r.response)
-        d = apcrun.call(apcctl, data, "capture_get_details", {"capture_id": cid}, 60)
-        want = d.response["ReturnValue"]["Packets"]
-        e = apcrun.call(apcctl, data, "capture_export", {"capture_id": cid, "wait": 1}, 600)
-        if not e.ok or e.response["ReturnValue"]["State"] != "completed":
-            return "bad", [f"{rel}: export failed: {e.message() or e.response}"]
-        cmd = e.response["ReturnValue"]
-        problems = []
-        if cmd["Packets"] != want:
-            problems.append(f"{rel}: export wrote {cmd['Packets']} packets of {want}")
-        path = cmd["Result"]
-        rc, comments, err = (0, [], "") if SANITIZED else tshark_comments(path)
-        if rc != 0 or err:
-            problems.append(f"{rel}: tshark -r export: exit {rc}: {err[:300]}")
-        if rel.startswith("ptcpdump/") and not SANITIZED:
-            orc, ocomments, _ = tshark_comments(src)
-            if orc == 0 and ocomments[:want] != comments:
-                problems.append(f"{rel}: comments differ from the original's "
-                                f"(first: {ocomments[:1]} vs {comments[:1]})")
-        r2 = apcrun.call(apcctl, data, "pcap_ingest_file", {"path": path, "wait": 1}, 300)
-        if not r2.ok:
-            return "bad", problems + [f"{rel}: ingest of the export failed: {r2.message()}"]
-        cid2 = apcrun.capture_id_of(r2.response)
-        d2 = apcrun.call(apcctl, data, "capture_get_details", {"capture_id": cid2}, 60)
-        if d2.response["ReturnValue"]["State"] != "completed":
-            problems.append(f"{rel}: export re-ingested {d2.response['ReturnValue']['State']}: "
-                            f"{d2.response['ReturnValue']['Error']}")
-        a, b = packets(apcctl, data, cid), packets(apcctl, data, cid2)
-        if len(a) != len(b):
-            problems.append(f"{rel}: {len(a)} packets, export has {len(b)}")
-        for i, (x, y) in enumerate(zip(a, b)):
-            if x != y:
-                diff = [f"{f}: {u!r:.60} != {v!r:.60}"
-                        for f, u, v in zip(PACKET_FIELDS, x, y) if u != v]
-                problems.append(f"{rel}: packet {i + 1}: {'; '.join(diff)}")
-                break
-        pa, pb = processes(apcctl, data, cid), processes(apcctl, data, cid2)
-        if pa != pb:
-            problems.append(f"{rel}: processes differ: {pa[:2]} vs {pb[:2]}")
-        return ("bad" if problems else "ok"), problems
+        status, problems = check_in(batch, corpus, rel)
     finally:
+        leak = batch.close()
         shutil.rmtree(data, ignore_errors=True)
+    if leak:
+        return "bad", problems + [f"{rel}: apcctl at exit: {leak}"]
+    return status, problems
+
+
+def check_in(batch, corpus, rel):
+    src = os.path.join(corpus, rel)
+    r = batch.call("pcap_ingest_file", {"path": src, "wait": 1}, 300)
+    if r.crashed or r.timed_out:
+        return "bad", [f"{rel}: ingest crashed or timed out: {r.crashed}"]
+    if not r.ok:
+        return "skipped", []
+    cid = apcrun.capture_id_of(r.response)
+    d = batch.call("capture_get_details", {"capture_id": cid}, 60)
+    want = d.response["ReturnValue"]["Packets"]
+    e = batch.call("capture_export", {"capture_id": cid, "wait": 1}, 600)
+    if not e.ok or e.response["ReturnValue"]["State"] != "completed":
+        return "bad", [f"{rel}: export failed: {e.crashed or e.message() or e.response}"]
+    cmd = e.response["ReturnValue"]
+    problems = []
+    if cmd["Packets"] != want:
+        problems.append(f"{rel}: export wrote {cmd['Packets']} packets of {want}")
+    path = cmd["Result"]
+    rc, comments, err = (0, [], "") if SANITIZED else tshark_comments(path)
+    if rc != 0 or err:
+        problems.append(f"{rel}: tshark -r export: exit {rc}: {err[:300]}")
+    if rel.startswith("ptcpdump/") and not SANITIZED:
+        orc, ocomments, _ = tshark_comments(src)
+        if orc == 0 and ocomments[:want] != comments:
+            problems.append(f"{rel}: comments differ from the original's "
+                            f"(first: {ocomments[:1]} vs {comments[:1]})")
+    r2 = batch.call("pcap_ingest_file", {"path": path, "wait": 1}, 300)
+    if not r2.ok:
+        return "bad", problems + [f"{rel}: ingest of the export failed: "
+                                  f"{r2.crashed or r2.message()}"]
+    cid2 = apcrun.capture_id_of(r2.response)
+    d2 = batch.call("capture_get_details", {"capture_id": cid2}, 60)
+    if d2.response["ReturnValue"]["State"] != "completed":
+        problems.append(f"{rel}: export re-ingested {d2.response['ReturnValue']['State']}: "
+                        f"{d2.response['ReturnValue']['Error']}")
+    a, b = packets(batch, cid), packets(batch, cid2)
+    if len(a) != len(b):
+        problems.append(f"{rel}: {len(a)} packets, export has {len(b)}")
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            diff = [f"{f}: {u!r:.60} != {v!r:.60}"
+                    for f, u, v in zip(PACKET_FIELDS, x, y) if u != v]
+            problems.append(f"{rel}: packet {i + 1}: {'; '.join(diff)}")
+            break
+    pa, pb = processes(batch, cid), processes(batch, cid2)
+    if pa != pb:
+        problems.append(f"{rel}: processes differ: {pa[:2]} vs {pb[:2]}")
+    return ("bad" if problems else "ok"), problems
 
 
 def main():

@@ -70,11 +70,11 @@ class Outcome:
         self.note = ""
 
 
-def ingest_one(apcctl, data_dir, path, rel, expect_capture):
+def ingest_one(batch, path, rel, expect_capture):
     out = Outcome(rel)
     size_mb = os.path.getsize(path) / 1e6
     timeout = 60 + 30 * size_mb   # generous: the ASan build is several times slower
-    r = apcrun.call(apcctl, data_dir, "pcap_ingest_file", {"path": path, "wait": 1}, timeout)
+    r = batch.call("pcap_ingest_file", {"path": path, "wait": 1}, timeout)
     if r.crashed:
         out.problems.append(f"crash during ingest: {r.crashed}")
         return out
@@ -95,7 +95,7 @@ def ingest_one(apcctl, data_dir, path, rel, expect_capture):
     if cid is None:
         out.problems.append(f"ingest succeeded without a capture id: {r.stdout.strip()[:200]}")
         return out
-    d = apcrun.call(apcctl, data_dir, "capture_get_details", {"capture_id": cid}, 60)
+    d = batch.call("capture_get_details", {"capture_id": cid}, 60)
     if d.crashed or d.timed_out or not d.ok or not isinstance(
             d.response.get("ReturnValue"), dict):
         why = d.crashed or ("hang" if d.timed_out else d.message() or d.stdout.strip()[:200])
@@ -190,21 +190,24 @@ def main():
             work += [(p, r, "defect") for p, r in make_truncated(tmp, corpus)]
 
         # One data directory per worker: no test depends on SQLite's locking between processes.
+        # Each worker keeps one apcctl batch open on it (a store opening per call would cost
+        # more than most ingests, many times over under the sanitizers).
         local = threading.local()
-        dirs = []
+        batches = []
         lock = threading.Lock()
 
-        def data_dir():
-            if not hasattr(local, "dir"):
+        def batch():
+            if not hasattr(local, "batch"):
                 with lock:
-                    local.dir = os.path.join(tmp, f"data{len(dirs)}")
-                    dirs.append(local.dir)
-                os.mkdir(local.dir)
-            return local.dir
+                    d = os.path.join(tmp, f"data{len(batches)}")
+                    os.mkdir(d)
+                    local.batch = apcrun.Batch(args.apcctl, d)
+                    batches.append(local.batch)
+            return local.batch
 
         def run(item):
             path, rel, expect = item
-            out = ingest_one(args.apcctl, data_dir(), path, rel, expect != "refuse")
+            out = ingest_one(batch(), path, rel, expect != "refuse")
             if expect == "defect" and not out.problems:
                 count, _ = capinfos_count(path)
                 mine = getattr(out, "packets", None)
@@ -239,9 +242,15 @@ def main():
 
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as ex:
             outcomes = list(ex.map(run, work))
+        at_exit = [b.close() for b in batches]
+
+    problems = 0
+    for report in at_exit:
+        if report:
+            print(f"FAIL apcctl batch at exit: {report}")
+            problems += 1
 
     kinds = {"stored": 0, "defect": 0, "refused": 0}
-    problems = 0
     disagree = []
     for o in outcomes:
         if o.kind:

@@ -19,6 +19,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "corpus"))
+import apcrun  # noqa: E402
+
 CORPUS = os.environ.get("APC_CORPUS", os.path.join(os.path.dirname(__file__), "../../../shared/corpus"))
 
 # (file, our filter, tshark filter or None when it is the same text)
@@ -84,16 +87,30 @@ BPF = [
 ]
 
 
+BATCHES = {}
+
+
 def apcctl(tool, data, *args):
-    out = subprocess.run([tool, "--data-dir", data, "--json", *args], capture_output=True,
-                         text=True, check=False)
-    try:
-        r = json.loads(out.stdout)
-    except ValueError:
-        raise SystemExit("apcctl %s: %s %s" % (args, out.stdout, out.stderr))
-    if r["ErrorCode"] != 0:
-        raise SystemExit("apcctl %s: %s" % (args, r["ReturnValue"]))
-    return r["ReturnValue"]
+    """One action through an apcctl batch kept open on `data` (one store opening in all)."""
+    if data not in BATCHES:
+        BATCHES[data] = apcrun.Batch(tool, data)
+    r, _ = BATCHES[data].run(list(args), 600)
+    if r.crashed or r.timed_out:
+        raise SystemExit("apcctl %s: %s" % (args, r.crashed or "timed out"))
+    if r.response is None:
+        raise SystemExit("apcctl %s: %s %s" % (args, r.stdout, r.stderr))
+    if r.response["ErrorCode"] != 0:
+        raise SystemExit("apcctl %s: %s" % (args, r.response["ReturnValue"]))
+    return r.response["ReturnValue"]
+
+
+def close_batches():
+    """Ends every batch; a sanitizer report at exit (a leak) fails the test."""
+    reports = [b.close() for b in BATCHES.values()]
+    BATCHES.clear()
+    for rep in reports:
+        if rep:
+            raise SystemExit("apcctl batch at exit: %s" % rep)
 
 
 def ours(tool, data, cap, flt):
@@ -177,6 +194,7 @@ def main():
                 print("   only ours:", sorted(set(got) - set(want))[:20],
                       " only tcpdump:", sorted(set(want) - set(got))[:20])
     finally:
+        close_batches()
         shutil.rmtree(data, ignore_errors=True)
     print("%d of %d filters agree" % (total - failed, total))
     return 1 if failed else 0
