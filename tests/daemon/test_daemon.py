@@ -343,6 +343,28 @@ def case_auth_walk(d):
     check(r["ErrorCode"] == PERM, "upload as viewer refused")
     check(snapshot(d, admin) == before, "viewer: nothing changed")
     check(d.call("capture_list_completed", token=viewer)[1]["ErrorCode"] == OK, "viewer reads")
+    # A viewer cancels and deletes its own searches, never another account's.
+    st, r = d.call("search_start", token=admin, filter="tcp", wait=1)
+    admins = r["ReturnValue"]["SearchId"]
+    check(r["ReturnValue"].get("Owner") == "admin", "search owner recorded: %r" % r)
+    st, r = d.call("search_start", token=viewer, filter="udp", wait=1)
+    mine = r["ReturnValue"]["SearchId"]
+    check(r["ErrorCode"] == OK and r["ReturnValue"].get("Owner") == "viewer",
+          "viewer starts a search: %r" % r)
+    for a in ("search_cancel", "search_delete"):
+        st, r = d.call(a, token=viewer, search_id=admins)
+        check(r["ErrorCode"] == PERM and "only its own" in r["ReturnValue"],
+              "%s of the admin's search as viewer: %r" % (a, r))
+    check(d.call("search_open", token=admin, search_id=admins)[1]["ErrorCode"] == OK,
+          "the admin's search is still there")
+    check(d.call("search_cancel", token=viewer, search_id=mine)[1]["ErrorCode"] == OK,
+          "viewer cancels its own search")
+    check(d.call("search_delete", token=viewer, search_id=mine)[1]["ErrorCode"] == OK,
+          "viewer deletes its own search")
+    check(d.call("search_open", token=admin, search_id=mine)[1]["ErrorCode"] != OK,
+          "the viewer's search is gone")
+    check(d.call("search_delete", token=admin, search_id=admins)[1]["ErrorCode"] == OK,
+          "the admin deletes its own")
     # Expired: idle time 1 s, wait, every action -> SESSION_TIMEOUT.
     d.call("settings_set", token=admin, key_name="session_idle_seconds", value="1800")
     before = snapshot(d, admin)

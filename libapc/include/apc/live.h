@@ -79,7 +79,10 @@ APC_API int apc_capture_is_live(apc_ctx_t *ctx, int64_t id);
 /* Packets of an active live capture after last_id (APC_ENOTFOUND when not active). */
 APC_API int apc_capture_stream(apc_ctx_t *ctx, int64_t id, int64_t last_id, unsigned max,
                                unsigned flags, apc_packet_page_t **out);
-/* Same, only packets of pid (and thread tid when nonzero). */
+/* Packets of pid (and of thread tid when nonzero) after last_id, of an active or a stored
+ * capture; at most `max` (0 = 100). A call reads at most 50 pages of other packets: a page may
+ * then hold fewer than `max` (even none) with more = 1 and last_id advanced; call again from
+ * last_id. */
 APC_API int apc_capture_thread_stream(apc_ctx_t *ctx, int64_t id, int64_t pid, int64_t tid,
                                       int64_t last_id, unsigned max, unsigned flags,
                                       apc_packet_page_t **out);

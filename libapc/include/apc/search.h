@@ -39,12 +39,15 @@ enum apc_search_state {
 };
 APC_API const char *apc_search_state_name(int state); /* "queued", ... ; static */
 
-#define APC_SEARCH_OPTIONS_VERSION 1
+#define APC_SEARCH_OPTIONS_VERSION 2
 typedef struct apc_search_options {
     unsigned version;
     int64_t capture_id;    /* 0: every capture */
     apc_time_t start_time; /* 0: no lower bound (ns since the Unix epoch) */
     apc_time_t end_time;   /* 0: no upper bound; inclusive */
+    /* Version 2: the account that starts the search (copied; NULL or "" = no account, as for
+     * local callers). A viewer may cancel and delete only the searches it owns. */
+    const char *owner;
 } apc_search_options_t;
 APC_API int apc_search_options_init(apc_search_options_t *o, unsigned version);
 
@@ -67,6 +70,7 @@ typedef struct apc_search_meta {
     apc_time_t created, start_time, end_time; /* end_time 0 while running */
     char *error;
     int64_t capture_id; /* 0 = every capture */
+    char *owner;        /* account that started it; "" when none */
 } apc_search_meta_t;
 
 APC_API int apc_search_get(apc_ctx_t *ctx, int64_t id, apc_search_meta_t **out);

@@ -570,8 +570,7 @@ APC_API int apc_capture_thread_stream(apc_ctx_t *ctx, int64_t id, int64_t pid, i
                                       int64_t last_id, unsigned max, unsigned flags,
                                       apc_packet_page_t **out)
 {
-    if (!apc_capture_is_live(ctx, id))
-        return apc__err(APC_ENOTFOUND, "capture %lld is not active", (long long)id);
+    /* Active or stored alike: apc_capture_read answers for both, and not found for neither. */
     if (!max || max > APC_PAGE_MAX)
         max = max ? APC_PAGE_MAX : 100;
     apc_packet_page_t *res = calloc(1, sizeof *res);

@@ -162,8 +162,9 @@ int apc__op_capture_stream(apc__op_req_t *req, apc__op_res_t *res)
 {
     unsigned flags = apc__arg_int(req, "flags") ? APC_READ_BYTES : 0;
     apc_packet_page_t *pg = NULL;
-    int rc = apc_capture_stream(req->ctx, apc__arg_int(req, "capture_id"),
-                                apc__arg_int(req, "last_id"), 0, flags, &pg);
+    int rc =
+        apc_capture_stream(req->ctx, apc__arg_int(req, "capture_id"), apc__arg_int(req, "last_id"),
+                           (unsigned)apc__arg_int(req, "count"), flags, &pg);
     if (rc < 0)
         return rc;
     cJSON *o = apc__json_packet_page(pg, (int)flags);
@@ -177,7 +178,8 @@ int apc__op_capture_thread_stream(apc__op_req_t *req, apc__op_res_t *res)
     apc_packet_page_t *pg = NULL;
     int rc = apc_capture_thread_stream(req->ctx, apc__arg_int(req, "capture_id"),
                                        apc__arg_int(req, "pid"), apc__arg_int(req, "thread_id"),
-                                       apc__arg_int(req, "last_id"), 0, flags, &pg);
+                                       apc__arg_int(req, "last_id"),
+                                       (unsigned)apc__arg_int(req, "count"), flags, &pg);
     if (rc < 0)
         return rc;
     cJSON *o = apc__json_packet_page(pg, (int)flags);

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Search actions: SEARCHSYNTAX, SEARCHMETA and SEARCHLIST over apc/search.h (docs/api.md). */
+#include <string.h>
+
 #include <apc/export.h>
 #include <apc/search.h>
 
@@ -25,6 +27,7 @@ static cJSON *json_meta(const apc_search_meta_t *m)
     /* ours, after the known fields */
     rc |= apc__json_add_i64(o, "CaptureId", m->capture_id);
     rc |= apc__json_add_time(o, "Created", m->created);
+    rc |= apc__json_add_str(o, "Owner", m->owner);
     if (rc) {
         cJSON_Delete(o);
         return NULL;
@@ -82,6 +85,7 @@ int apc__op_search_start(apc__op_req_t *req, apc__op_res_t *res)
     int64_t from = apc__arg_int(req, "start_dtg"), to = apc__arg_int(req, "end_dtg");
     o.start_time = from ? apc_time_from_filetime(from) : 0;
     o.end_time = to ? apc_time_from_filetime(to) : 0;
+    o.owner = req->session ? req->session->username : NULL;
     int64_t id = 0;
     if ((rc = apc_search_start(req->ctx, filter, &o, &id)) < 0)
         return rc;
@@ -142,15 +146,42 @@ int apc__op_search_read(apc__op_req_t *req, apc__op_res_t *res)
     return apc__res_json(res, o);
 }
 
+/* An admin may change any search; a viewer only those its own account started (a search
+ * without an owner was started by a local caller or before owners were recorded). */
+static int may_change(const apc__op_req_t *req, int64_t id, const char *what)
+{
+    if (!req->session || req->session->role >= APC_ROLE_ADMIN)
+        return 0;
+    apc_search_meta_t *m = NULL;
+    int rc = apc_search_get(req->ctx, id, &m);
+    if (rc < 0)
+        return rc;
+    const char *me = req->session->username;
+    int mine = me && *me && strcmp(m->owner, me) == 0;
+    if (!mine)
+        rc = apc__err(APC_EPERM,
+                      "permission denied: search %lld was started by %s; a viewer can %s only "
+                      "its own searches",
+                      (long long)id, *m->owner ? "another account" : "no account", what);
+    apc_search_meta_free(m);
+    return rc;
+}
+
 int apc__op_search_cancel(apc__op_req_t *req, apc__op_res_t *res)
 {
-    int rc = apc_search_cancel(req->ctx, apc__arg_int(req, "search_id"));
+    int64_t id = apc__arg_int(req, "search_id");
+    int rc = may_change(req, id, "cancel");
+    if (rc == 0)
+        rc = apc_search_cancel(req->ctx, id);
     return rc < 0 ? rc : apc__res_int(res, 0);
 }
 
 int apc__op_search_delete(apc__op_req_t *req, apc__op_res_t *res)
 {
-    int rc = apc_search_delete(req->ctx, apc__arg_int(req, "search_id"));
+    int64_t id = apc__arg_int(req, "search_id");
+    int rc = may_change(req, id, "delete");
+    if (rc == 0)
+        rc = apc_search_delete(req->ctx, id);
     return rc < 0 ? rc : apc__res_int(res, 0);
 }
 

@@ -107,10 +107,15 @@ static const apc_param_spec_t p_start_process[] = {
      "Adapter names to capture from; empty captures from all adapters."},
     END_P};
 static const apc_param_spec_t p_capture_stream[] = {CAPTURE_ID, LAST_ID("packet"), FLAGS_BYTES,
-                                                    END_P};
+                                                    COUNT_P, END_P};
 static const apc_param_spec_t p_thread_stream[] = {
-    CAPTURE_ID, INT_P("pid", 1, NULL, 1, INT32_MAX, "System process id."),
-    INT_P("thread_id", 1, NULL, 1, INT32_MAX, "System thread id (tid)."), FLAGS_BYTES, END_P};
+    CAPTURE_ID,
+    INT_P("pid", 1, NULL, 1, INT32_MAX, "System process id."),
+    INT_P("thread_id", 1, NULL, 0, INT32_MAX, "System thread id (tid); 0 = every thread (ours)."),
+    LAST_ID("packet"),
+    FLAGS_BYTES,
+    COUNT_P,
+    END_P};
 
 /* --- ingest -------------------------------------------------------------------------------- */
 
@@ -349,8 +354,9 @@ static const apc__op_def_t table[] = {
        p_capture_id, apc__op_capture_stop_process),
     OP("capture_stream", "Reads the packets of an active capture as they arrive, by pages.", VIEWER,
        1, J_, "PACKETSTREAM", p_capture_stream, apc__op_capture_stream),
-    OP("capture_thread_stream", "Reads the packets of one process and thread of a capture.", VIEWER,
-       1, J_, "PACKETSTREAM", p_thread_stream, apc__op_capture_thread_stream),
+    OP("capture_thread_stream",
+       "Reads the packets of one process and thread of a capture (active or stored), by pages.",
+       VIEWER, 1, J_, "PACKETSTREAM", p_thread_stream, apc__op_capture_thread_stream),
     OP("command_delete", "Deletes a command; a running one is cancelled first.", ADMIN, 1, I_,
        "ERROR_SUCCESS", p_command_uid, apc__op_command_delete),
     OP("command_list", "Lists all commands.", VIEWER, 1, J_, "listOf COMMAND", p_none,
@@ -395,10 +401,12 @@ static const apc__op_def_t table[] = {
        p_none, apc__op_process_list_running),
     OP("process_list_threads", "Lists the threads of a process.", VIEWER, 1, J_, "listOf THREAD",
        p_threads, apc__op_process_list_threads),
-    OP("search_cancel", "Cancels a running search.", ADMIN, 0, I_, "ERROR_SUCCESS", p_search_id,
-       apc__op_search_cancel),
-    OP("search_delete", "Cancels a search if it runs and deletes its results.", ADMIN, 1, I_,
-       "ERROR_SUCCESS", p_search_id, apc__op_search_delete),
+    OP("search_cancel",
+       "Cancels a running search (a viewer: only the searches its account started).", VIEWER, 0, I_,
+       "ERROR_SUCCESS", p_search_id, apc__op_search_cancel),
+    OP("search_delete",
+       "Cancels a search if it runs and deletes its results (a viewer: only its own).", VIEWER, 1,
+       I_, "ERROR_SUCCESS", p_search_id, apc__op_search_delete),
     OP("search_export", "Starts exporting a search's matches to a pcapng file (a command).", ADMIN,
        0, J_, "COMMAND", p_search_export, apc__op_search_export),
     OP("search_list", "Lists running and completed searches.", VIEWER, 0, J_, "listOf SEARCHMETA",

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The public search API (apc/search.h) over the searches tables and the job registry. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,10 +24,11 @@ APC_API int apc_search_options_init(apc_search_options_t *o, unsigned version)
 {
     if (!o)
         return apc__err(APC_EINVAL, "NULL options");
-    if (version != APC_SEARCH_OPTIONS_VERSION)
-        return apc__err(APC_EINVAL, "search options version %u is not %d", version,
+    if (version < 1 || version > APC_SEARCH_OPTIONS_VERSION)
+        return apc__err(APC_EINVAL, "search options version %u is not 1 to %d", version,
                         APC_SEARCH_OPTIONS_VERSION);
-    memset(o, 0, sizeof *o);
+    /* A version 1 caller's struct ends before `owner`: clear only what it has. */
+    memset(o, 0, version == 1 ? offsetof(apc_search_options_t, owner) : sizeof *o);
     o->version = version;
     return 0;
 }
@@ -73,12 +75,12 @@ APC_API int apc_search_start(apc_ctx_t *ctx, const char *filter, const apc_searc
 {
     if (!ctx || !filter || !out_id)
         return apc__err(APC_EINVAL, "NULL argument");
-    if (opts && opts->version != APC_SEARCH_OPTIONS_VERSION)
-        return apc__err(APC_EINVAL, "search options version %u is not %d", opts->version,
+    if (opts && (opts->version < 1 || opts->version > APC_SEARCH_OPTIONS_VERSION))
+        return apc__err(APC_EINVAL, "search options version %u is not 1 to %d", opts->version,
                         APC_SEARCH_OPTIONS_VERSION);
     apc_search_options_t o = {0};
     if (opts)
-        o = *opts;
+        memcpy(&o, opts, opts->version == 1 ? offsetof(apc_search_options_t, owner) : sizeof o);
     if (o.capture_id < 0 || o.start_time < 0 || o.end_time < 0 ||
         (o.end_time && o.start_time > o.end_time))
         return apc__err(APC_EINVAL, "bad search scope: capture %lld, time %lld to %lld",
@@ -101,9 +103,9 @@ APC_API int apc_search_start(apc_ctx_t *ctx, const char *filter, const apc_searc
     if (rc >= 0)
         rc = apc__sql_exec(db, "recording a search",
                            "INSERT INTO searches(filter, normalized, capture_id, time_from, "
-                           "time_to, state, created) VALUES(?,?,?,?,?,0,?)",
-                           "ttiiii", filter, f->normalized, o.capture_id, o.start_time, o.end_time,
-                           apc__real_ns());
+                           "time_to, state, created, owner) VALUES(?,?,?,?,?,0,?,?)",
+                           "ttiiiit", filter, f->normalized, o.capture_id, o.start_time, o.end_time,
+                           apc__real_ns(), o.owner ? o.owner : "");
     int64_t id = rc >= 0 ? sqlite3_last_insert_rowid(db) : 0;
     apc__db_put(ctx->store, db);
     if (rc >= 0)
@@ -147,6 +149,7 @@ APC_API void apc_search_meta_free(apc_search_meta_t *m)
         return;
     free(m->filter);
     free(m->error);
+    free(m->owner);
     free(m);
 }
 
@@ -162,7 +165,7 @@ APC_API void apc_search_list_free(apc_search_list_t *l)
 
 #define META_COLS                                                                                  \
     "SELECT id, normalized, state, progress, scanned, matches, created, started, finished, "       \
-    "error, capture_id FROM searches"
+    "error, capture_id, owner FROM searches"
 
 static apc_search_meta_t *meta_row(sqlite3_stmt *q)
 {
@@ -180,7 +183,8 @@ static apc_search_meta_t *meta_row(sqlite3_stmt *q)
     m->end_time = sqlite3_column_int64(q, 8);
     m->error = apc__sql_text(q, 9);
     m->capture_id = sqlite3_column_int64(q, 10);
-    if (!m->filter || !m->error) {
+    m->owner = apc__sql_text(q, 11);
+    if (!m->filter || !m->error || !m->owner) {
         apc_search_meta_free(m);
         return NULL;
     }

@@ -40,6 +40,8 @@ static const char *const steps[] = {
     " capture_id INTEGER NOT NULL REFERENCES captures(id) ON DELETE CASCADE,"
     " key BLOB NOT NULL, conn_id INTEGER NOT NULL,"
     " PRIMARY KEY(capture_id, key, conn_id)) WITHOUT ROWID;",
+    /* 3: who started a search, so a viewer can cancel and delete its own ('' = no account) */
+    "ALTER TABLE searches ADD COLUMN owner TEXT NOT NULL DEFAULT '';",
 };
 
 const apc__schema_part_t apc__schema_search = {"search", steps, sizeof steps / sizeof steps[0]};
