@@ -78,6 +78,9 @@ int apcd_session_for(const char *action, const char *token, const char *peer, ap
     *user = NULL;
     s->peer = peer;
     s->token = token;
+    /* A worker thread held by wait=1 serves nobody else: past max_wait the action answers the
+     * state as it is and the client polls (docs/apcd.md). */
+    s->wait_limit_ms = apcd.cfg.max_wait * 1000;
     if (apcd.cfg.no_auth) {
         s->role = APC_ROLE_ADMIN;
         s->username = "(no-auth)";

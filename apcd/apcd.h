@@ -25,6 +25,7 @@ typedef struct apcd_config {
      * pause within a streamed upload's body. A client slower than that is disconnected. */
     int header_timeout;
     int upload_idle_timeout;
+    int max_wait; /* seconds a wait=1 call may hold a worker thread; 0 = no limit */
 } apcd_config_t;
 
 void apcd_config_defaults(apcd_config_t *c);

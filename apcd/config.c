@@ -25,6 +25,7 @@ void apcd_config_defaults(apcd_config_t *c)
     c->workers = 8;
     c->header_timeout = 10;
     c->upload_idle_timeout = 60;
+    c->max_wait = 60;
 }
 
 void apcd_config_free(apcd_config_t *c)
@@ -126,6 +127,12 @@ int apcd_config_set(apcd_config_t *c, const char *key, const char *v, char *err,
         if (num(key, v, 1, 3600, &n, err, errlen))
             return -1;
         c->header_timeout = (int)n;
+        return 0;
+    }
+    if (!strcmp(key, "max_wait")) {
+        if (num(key, v, 0, 86400, &n, err, errlen))
+            return -1;
+        c->max_wait = (int)n;
         return 0;
     }
     if (!strcmp(key, "upload_idle_timeout")) {

@@ -106,6 +106,10 @@ typedef struct apc_session {
     /* Added with apcd (read by login/logout; NULL for local callers): */
     const char *peer;  /* the caller's address, for the per-address login limit */
     const char *token; /* the token the caller passed; logout ends its session */
+    /* The longest a wait=1 call may block the caller's thread, in ms; 0 = no limit (local
+     * callers). Past it the action answers the state as it is then (a running capture,
+     * command or search), and the caller polls: a server keeps its threads free this way. */
+    int wait_limit_ms;
 } apc_session_t;
 
 /*

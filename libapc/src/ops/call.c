@@ -145,3 +145,17 @@ APC_API int apc_op_call(apc_ctx_t *ctx, const apc_session_t *session, const char
     *out_json = encode(APC_SERVE_SUCCESS, res.data_type, res.value);
     return *out_json ? APC_SERVE_SUCCESS : apc__err(APC_ENOMEM, "out of memory for the reply");
 }
+
+int apc__op_wait_ms(const apc__op_req_t *req)
+{
+    return req->session && req->session->wait_limit_ms > 0 ? req->session->wait_limit_ms : -1;
+}
+
+int apc__op_waited(int rc)
+{
+    if (rc == APC_EBUSY) {
+        apc__err_clear();
+        return 0;
+    }
+    return rc;
+}

@@ -20,7 +20,8 @@ int apc__op_pcap_ingest_file(apc__op_req_t *req, apc__op_res_t *res)
         return rc;
     /* The original answered ERROR_SUCCESS; we answer the new capture's id. Whether the ingest
      * went well is the capture's State/Error (capture_get_details), also with wait=1. */
-    if (apc__arg_int(req, "wait") && (rc = apc_capture_wait(req->ctx, id, -1)) < 0)
+    if (apc__arg_int(req, "wait") &&
+        (rc = apc__op_waited(apc_capture_wait(req->ctx, id, apc__op_wait_ms(req)))) < 0)
         return rc;
     return apc__res_int(res, id);
 }

@@ -51,7 +51,7 @@ int apc__op_capture_export(apc__op_req_t *req, apc__op_res_t *res)
     /* wait=1 (ours) answers the ended command: a one-shot caller like apcctl would otherwise
      * end, and its jobs with it, before the export is written. */
     if (apc__arg_int(req, "wait"))
-        rc = apc_command_wait(req->ctx, uid, -1);
+        rc = apc__op_waited(apc_command_wait(req->ctx, uid, apc__op_wait_ms(req)));
     if (rc == 0)
         rc = reply_command(req, res, uid);
     apc_free(uid);

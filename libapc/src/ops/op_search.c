@@ -90,7 +90,8 @@ int apc__op_search_start(apc__op_req_t *req, apc__op_res_t *res)
     if ((rc = apc_search_start(req->ctx, filter, &o, &id)) < 0)
         return rc;
     /* ours: a caller that exits when the call returns (apcctl) needs the search finished */
-    if (apc__arg_int(req, "wait") && (rc = apc_search_wait(req->ctx, id, -1)) < 0)
+    if (apc__arg_int(req, "wait") &&
+        (rc = apc__op_waited(apc_search_wait(req->ctx, id, apc__op_wait_ms(req)))) < 0)
         return rc;
     return reply_meta(req, res, id);
 }
@@ -193,7 +194,7 @@ int apc__op_search_export(apc__op_req_t *req, apc__op_res_t *res)
     if (rc < 0)
         return rc;
     if (apc__arg_int(req, "wait"))
-        rc = apc_command_wait(req->ctx, uid, -1);
+        rc = apc__op_waited(apc_command_wait(req->ctx, uid, apc__op_wait_ms(req)));
     apc_command_t *c = NULL;
     if (rc == 0)
         rc = apc_command_get(req->ctx, uid, &c);

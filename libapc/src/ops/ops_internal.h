@@ -36,6 +36,12 @@ typedef struct apc__op_res {
     cJSON *value;  /* ReturnValue; owned by the result until encoded */
 } apc__op_res_t;
 
+/* The timeout for a wait=1 call: the session's wait limit, or -1 (forever) without one. */
+int apc__op_wait_ms(const apc__op_req_t *req);
+/* What a wait ending in `rc` means for the answer: a timeout (APC_EBUSY, the session's wait
+ * limit passed) is not an error, the caller gets the state as it is; anything else stays. */
+int apc__op_waited(int rc);
+
 /* A handler: 0 with res filled, or a negative APC_E* with the message set (apc__err). */
 typedef int (*apc__op_fn)(apc__op_req_t *req, apc__op_res_t *res);
 
