@@ -103,7 +103,7 @@ def check_in(batch, corpus, rel):
     rc, comments, err = (0, [], "") if SANITIZED else tshark_comments(path)
     if rc != 0 or err:
         problems.append(f"{rel}: tshark -r export: exit {rc}: {err[:300]}")
-    if rel.startswith("ptcpdump/") and not SANITIZED:
+    if "ptcpdump" in rel and not SANITIZED:
         orc, ocomments, _ = tshark_comments(src)
         if orc == 0 and ocomments[:want] != comments:
             problems.append(f"{rel}: comments differ from the original's "
@@ -142,7 +142,7 @@ def main():
     files = []
     for root, _, names in os.walk(corpus):
         for n in sorted(names):
-            if n.endswith((".txt", ".md")):
+            if n.endswith((".txt", ".md", ".json")):
                 continue
             rel = os.path.relpath(os.path.join(root, n), corpus)
             if args.only in rel:

@@ -180,7 +180,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="apc-corpus-") as tmp:
         work = []   # (path, rel, expect): "capture", "refuse" or "defect"
         for path, rel in corpus_files(corpus, args.only):
-            if rel.endswith(DOC_SUFFIXES):
+            if rel.endswith(DOC_SUFFIXES) or rel == "manifest.json":
                 continue
             work.append((path, rel, "capture" if magic_kind(path) else "refuse"))
         if not args.only:

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Golden test driver: `golden_dump CORPUS-RELATIVE-FILE EXPECTED.json`. Ingests the file into a
+ * Golden test driver: `golden_dump ROOTVAR RELATIVE-FILE EXPECTED.json`, the file taken under the
+ * directory named by environment variable ROOTVAR (APC_CORPUS: the shared corpus, skipped with
+ * exit 77 when it is not beside the checkout; APC_TEST_CAPTURES: the captures the build makes,
+ * tests/captures/). Ingests the file into a
  * fresh data directory through apc_op_call, gathers the replies of capture_get_details (minus
  * the fields that change from run to run), capture_read (all packets, metadata),
  * capture_list_conns and capture_get_processes (all pages), and compares the
@@ -14,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -156,13 +160,10 @@ static void all_pages(cJSON *into, const char *action, const char *ids, const ch
     }
 }
 
-static char *dump(const char *rel)
+static char *dump(const char *root, const char *rel)
 {
-    const char *corpus = getenv("APC_CORPUS");
-    if (!corpus)
-        die("environment", "APC_CORPUS is not set");
     char *path = NULL;
-    if (asprintf(&path, "%s/%s", corpus, rel) < 0)
+    if (asprintf(&path, "%s/%s", root, rel) < 0)
         die("path", "out of memory");
 
     cJSON *idv = op("pcap_ingest_file", "path", path, "wait", "1", NULL);
@@ -241,10 +242,22 @@ static int write_file(const char *path, const char *text)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: golden_dump CORPUS-RELATIVE-FILE EXPECTED.json\n");
+    if (argc != 4) {
+        fprintf(stderr, "usage: golden_dump ROOTVAR RELATIVE-FILE EXPECTED.json\n");
         return 2;
     }
+    const char *root = getenv(argv[1]);
+    struct stat st;
+    if (!root || stat(root, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        if (strcmp(argv[1], "APC_CORPUS") == 0) {
+            printf("SKIP: %s (%s) is not a directory: the shared corpus is not beside this "
+                   "checkout; the golden tests of tests/captures/ run instead\n",
+                   argv[1], root ? root : "unset");
+            return 77;
+        }
+        die(argv[1], "not set or not a directory");
+    }
+    argv++; /* argv[1] is now the relative file, argv[2] the expected JSON */
     char dir[] = "/tmp/apc-golden-XXXXXX";
     if (!mkdtemp(dir))
         die("mkdtemp", "failed");
@@ -253,7 +266,7 @@ int main(int argc, char **argv)
     o.data_dir = dir;
     if (apc_ctx_open(&ctx, &o) < 0)
         die("apc_ctx_open", apc_last_error_message());
-    char *actual = dump(argv[1]);
+    char *actual = dump(root, argv[1]);
     apc_ctx_close(ctx);
     nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 

@@ -20,6 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include <apc/apc.h>
+#include "../unit/corpus_skip.h"
 
 extern const int64_t apc__ops_build_time;
 
@@ -57,9 +58,8 @@ static int teardown_ctx(void **state)
 
 static char *corpus(const char *rel)
 {
-    const char *dir = getenv("APC_CORPUS");
+    const char *dir = apc_test_corpus_or_skip();
     char *p = NULL;
-    assert_non_null(dir);
     assert_true(asprintf(&p, "%s/%s", dir, rel) > 0);
     return p;
 }

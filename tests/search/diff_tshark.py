@@ -87,6 +87,56 @@ BPF = [
 ]
 
 
+# Without the corpus (a plain clone): the same kinds of filter on the captures the build makes
+# (tests/captures/gen_captures.py), still against tshark and tcpdump.
+MADE_CASES = [
+    ("web.pcap", "tcp.port == 80", None),
+    ("web.pcap", "tcp.srcport == 80 && tcp.len > 0", None),
+    ("web.pcap", "ip.addr == 10.0.1.81", None),
+    ("web.pcap", "ip.dst == 10.0.1.0/24", None),
+    ("web.pcap", "!(ip.addr == 10.0.1.80)", None),
+    ("web.pcap", "tcp.flags.syn == 1 && tcp.flags.ack == 0", None),
+    ("web.pcap", "tcp.flags.fin == 1 || tcp.flags.reset == 1", None),
+    ("web.pcap", "tcp.flags == 0x18", None),
+    ("web.pcap", "frame.len > 1000", None),
+    ("web.pcap", "frame.number in {1, 5, 10..20}", None),
+    ("web.pcap", "frame contains \"GET\"", None),
+    ("web.pcap", "frame matches \"get /file1[0-9]\\\\.bin\"", None),
+    ("web.pcap", "http.request.method == \"GET\"", None),
+    ("web.pcap", "http.host == \"example.test\"", None),
+    ("web.pcap", "http.request.uri contains \"file1\"", None),
+    ("web.pcap", "ipv6", None),
+    ("web.pcap", "ipv6.addr == fd00::80", None),
+    ("web.pcap", "dns", None),
+    ("web.pcap", "dns.qry.name contains \"host\"", None),
+    ("web.pcap", "dns.qry.name == \"v6.example.test\"", None),
+    ("web.pcap", "icmp.type == 8", None),
+    ("web.pcap", "icmp", None),
+    ("web.pcap", "udp", None),
+    ("web.pcap", "eth.src == 02:00:00:00:00:01", None),
+    ("vlan.pcap", "vlan.id == 10", None),
+    ("vlan.pcap", "vlan", None),
+    ("vlan.pcap", "udp.dstport == 7001", None),
+    ("ptcpdump.pcapng", "udp.port == 53", None),
+    ("ptcpdump.pcapng", "tcp.flags.syn == 1", None),
+    ("many.pcap", "tcp.srcport >= 20500 && tcp.srcport < 21000", None),
+    ("many.pcap", "dns && ip.src == 10.1.2.0/24", None),
+]
+
+MADE_BPF = [
+    ("web.pcap", "tcp port 80 and tcp[tcpflags] & tcp-syn != 0"),
+    ("web.pcap", "host 10.0.1.81 and greater 1000"),
+    ("web.pcap", "udp and port 53"),
+    ("vlan.pcap", "vlan 10"),
+    ("web.pcap", "icmp[icmptype] == icmp-echo"),
+]
+
+if not os.path.isdir(CORPUS) and os.path.isdir(os.environ.get("APC_TEST_CAPTURES", "")):
+    print("APC_CORPUS (%s) is not a directory: the shared corpus is not beside this checkout; "
+          "comparing on the captures the build made" % CORPUS)
+    CORPUS, CASES, BPF = os.environ["APC_TEST_CAPTURES"], MADE_CASES, MADE_BPF
+
+
 BATCHES = {}
 
 

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
 """Tests of the Python bindings against the built libapc (APC_LIBRARY) and the shared corpus."""
+import json
 import os
 import shutil
 import subprocess
@@ -41,6 +42,9 @@ class BindingsTest(unittest.TestCase):
         self.assertEqual(info["AppPacCap"], apppaccap.Context.version())
 
     def test_ingest_and_read(self):
+        if not os.path.isdir(CORPUS):
+            self.skipTest(f"APC_CORPUS ({CORPUS}) is not a directory: the shared corpus is not "
+                          "beside this checkout (test_ingest_and_read_made runs instead)")
         path = os.path.join(CORPUS, "ptcpdump", "tcp.pcapng")
         cid = self.ctx.call("pcap_ingest_file", path=path, wait=1)
         cap = self.ctx.call("capture_get_details", capture_id=cid)
@@ -51,6 +55,25 @@ class BindingsTest(unittest.TestCase):
             self.assertEqual(len(pkts), expected)
         self.assertEqual([p["PacketId"] for p in pkts], list(range(1, len(pkts) + 1)))
         self.assertTrue(all(p["Pid"] == 345650 and p["ProcessName"] == "curl" for p in pkts))
+
+    def test_ingest_and_read_made(self):
+        """The same on the pcapng with ptcpdump comments the build made (tests/captures/)."""
+        made = os.environ.get("APC_TEST_CAPTURES")
+        self.assertTrue(made, "APC_TEST_CAPTURES is set by meson")
+        path = os.path.join(made, "ptcpdump.pcapng")
+        with open(os.path.join(made, "manifest.json")) as f:
+            manifest = json.load(f)["ptcpdump.pcapng"]
+        cid = self.ctx.call("pcap_ingest_file", path=path, wait=1)
+        cap = self.ctx.call("capture_get_details", capture_id=cid)
+        self.assertEqual(cap["State"], "completed")
+        pkts = list(self.ctx.packets(cid, count=4))
+        self.assertEqual(len(pkts), manifest["packets"])
+        self.assertEqual([p["PacketId"] for p in pkts], list(range(1, len(pkts) + 1)))
+        for proc in manifest["processes"]:
+            mine = [p for p in pkts if p["Pid"] == proc["PID"]]
+            self.assertEqual(len(mine), proc["Packets"])
+            self.assertTrue(all(p["ProcessName"] == os.path.basename(proc["Cmd"]) for p in mine))
+            self.assertEqual(sorted({p["Tid"] for p in mine}), sorted(proc["Threads"]))
 
     def test_errors(self):
         with self.assertRaises(apppaccap.ApcError) as e:

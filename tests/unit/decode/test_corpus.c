@@ -11,11 +11,11 @@
 #include <time.h>
 
 #include "tests.h"
+#include "../corpus_skip.h"
 
 static const char *corpus(void)
 {
-    const char *c = getenv("APC_CORPUS");
-    return c && *c ? c : NULL;
+    return apc_test_corpus_or_skip();
 }
 
 typedef void (*pkt_fn)(int idx, const apc__pkt_t *p, const uint8_t *d, uint32_t caplen,

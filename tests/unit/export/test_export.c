@@ -24,6 +24,7 @@
 #include "export/pcapng_out.h"
 #include "source/reader.h"
 #include "test_export.h"
+#include "../corpus_skip.h"
 
 apc_ctx_t *ctx;
 char tmpdir[64];
@@ -31,8 +32,7 @@ char tmpdir[64];
 const char *corpus(const char *rel)
 {
     static char buf[4096];
-    const char *root = getenv("APC_CORPUS");
-    snprintf(buf, sizeof buf, "%s/%s", root ? root : "../shared/corpus", rel);
+    snprintf(buf, sizeof buf, "%s/%s", apc_test_corpus_or_skip(), rel);
     return buf;
 }
 

@@ -18,6 +18,7 @@
 
 #include "flow/flow.h"
 #include "flow_corpus.h"
+#include "../corpus_skip.h"
 
 typedef struct expected_diff {
     const char *file; /* relative to the corpus */
@@ -136,11 +137,7 @@ static int check(const char *rel, int proto, long o, long w, int *used)
 void test_flow_corpus_vs_tshark(void **state)
 {
     (void)state;
-    const char *corpus = getenv("APC_CORPUS");
-    if (!corpus) {
-        printf("# skipped: APC_CORPUS is not set\n");
-        skip();
-    }
+    const char *corpus = apc_test_corpus_or_skip();
     if (system("tshark --version >/dev/null 2>&1") != 0) {
         printf("# skipped: tshark is not installed (Debian package tshark)\n");
         skip();

@@ -23,6 +23,7 @@
 #include "search/search.h"
 #include "store/sql.h"
 #include "store/store.h"
+#include "../corpus_skip.h"
 
 static apc_ctx_t *ctx;
 static char tmpdir[64];
@@ -30,8 +31,7 @@ static char tmpdir[64];
 static const char *corpus(const char *rel)
 {
     static char buf[4096];
-    const char *root = getenv("APC_CORPUS");
-    snprintf(buf, sizeof buf, "%s/%s", root ? root : "../shared/corpus", rel);
+    snprintf(buf, sizeof buf, "%s/%s", apc_test_corpus_or_skip(), rel);
     return buf;
 }
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <apc/common.h>
+#include "../corpus_skip.h"
 
 /* Files where we and capinfos (Wireshark's wiretap) knowingly differ in count. Files capinfos
  * refuses whole while we (and libpcap) read them are only listed, not failed: on this corpus they
@@ -40,8 +41,7 @@ static const char *known_reason(const char *path)
 
 static const char *corpus_dir(void)
 {
-    const char *d = getenv("APC_CORPUS");
-    return d && *d ? d : NULL;
+    return apc_test_corpus_or_skip();
 }
 
 struct paths {

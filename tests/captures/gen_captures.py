@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Write the captures the tests use when the shared corpus is not beside the checkout.
+
+usage: gen_captures.py OUTDIR
+
+Deterministic (no clock, no randomness): the same files on every run, so golden outputs can be
+committed. Python standard library only. Every checksum is right (RFC 791, RFC 793, RFC 768,
+RFC 8200's pseudo-header for IPv6, RFC 792 for ICMP), so tshark and tcpdump see valid packets.
+
+  web.pcap        Ethernet: DNS over UDP (queries and answers, IPv4 and IPv6), 12 HTTP/1.1
+                  exchanges over TCP (3 over IPv6: handshake, request, a response in segments,
+                  close), ICMP echo request and reply.
+  ptcpdump.pcapng pcapng with the process comments ptcpdump writes (PID, Cmd, Args, ThreadId,
+                  ParentPID, ...): curl (pid 4242, threads 4242 and 4243) resolving a name and
+                  fetching a page, and python3 (pid 5151) sending UDP; one packet has no comment.
+  vlan.pcap       UDP inside one 802.1Q tag (VLAN 10) and inside QinQ (802.1ad 100, 802.1Q 20).
+  many.pcap       2,000 short TCP connections and 1,000 DNS exchanges: paging and connection
+                  counts over more than one page.
+  manifest.json   what the generator knows: packets per file, the processes and their packets.
+"""
+import json
+import os
+import struct
+import sys
+
+T0 = 1_700_000_000  # seconds; every file starts here
+
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def ip4(a):
+    return bytes(int(x) for x in a.split("."))
+
+
+def ip6(a):
+    # Only the forms used here: "fd00::N".
+    head, tail = a.split("::")
+    out = bytearray(16)
+    out[0:2] = struct.pack("!H", int(head, 16))
+    out[14:16] = struct.pack("!H", int(tail, 16))
+    return bytes(out)
+
+
+class Flow:
+    """One TCP or UDP conversation; builds Ethernet frames with correct checksums."""
+
+    def __init__(self, src, dst, sport, dport, proto, v6=False):
+        self.src, self.dst, self.sport, self.dport = src, dst, sport, dport
+        self.proto, self.v6 = proto, v6
+        self.seq = {0: 1000 + sport * 7, 1: 5000 + dport * 11}
+        self.ident = sport
+
+    def _ip(self, d, l4, proto):
+        s, t = (self.src, self.dst) if d == 0 else (self.dst, self.src)
+        if self.v6:
+            sa, ta = ip6(s), ip6(t)
+            pseudo = sa + ta + struct.pack("!IxxxB", len(l4), proto)
+            l4 = fix_l4(l4, proto, pseudo)
+            hdr = struct.pack("!IHBB", 0x60000000, len(l4), proto, 64) + sa + ta
+            return b"\x86\xdd", hdr + l4
+        sa, ta = ip4(s), ip4(t)
+        pseudo = sa + ta + struct.pack("!xBH", proto, len(l4))
+        l4 = fix_l4(l4, proto, pseudo)
+        self.ident = (self.ident + 1) & 0xFFFF
+        hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), self.ident, 0x4000, 64, proto,
+                          0, sa, ta)
+        hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
+        return b"\x08\x00", hdr + l4
+
+    def frame(self, d, l4, proto):
+        etype, ip = self._ip(d, l4, proto)
+        macs = (b"\x02\x00\x00\x00\x00\x01", b"\x02\x00\x00\x00\x00\x02")
+        return macs[1 - d] + macs[d] + etype + ip
+
+    def tcp(self, d, flags, payload=b""):
+        sp, dp = (self.sport, self.dport) if d == 0 else (self.dport, self.sport)
+        ack = self.seq[1 - d] if flags & 0x10 else 0
+        hdr = struct.pack("!HHIIBBHHH", sp, dp, self.seq[d], ack, 5 << 4, flags, 64240, 0, 0)
+        self.seq[d] = (self.seq[d] + len(payload) + (1 if flags & 0x03 else 0)) & 0xFFFFFFFF
+        return self.frame(d, hdr + payload, 6)
+
+    def udp(self, d, payload):
+        sp, dp = (self.sport, self.dport) if d == 0 else (self.dport, self.sport)
+        return self.frame(d, struct.pack("!HHHH", sp, dp, 8 + len(payload), 0) + payload, 17)
+
+
+def fix_l4(l4, proto, pseudo):
+    """Fills the checksum of a TCP (offset 16), UDP (offset 6) or ICMP (offset 2) header."""
+    if proto == 6:
+        off = 16
+    elif proto == 17:
+        off = 6
+    elif proto == 1:
+        c = csum(l4)
+        return l4[:2] + struct.pack("!H", c) + l4[4:]
+    else:
+        return l4
+    c = csum(pseudo + l4)
+    if proto == 17 and c == 0:
+        c = 0xFFFF
+    return l4[:off] + struct.pack("!H", c) + l4[off + 2:]
+
+
+def dns_query(qid, name, qtype):
+    q = b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0"
+    return struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0) + q + struct.pack("!HH", qtype, 1)
+
+
+def dns_answer(qid, name, qtype, rdata):
+    q = b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0"
+    ans = b"\xc0\x0c" + struct.pack("!HHIH", qtype, 1, 300, len(rdata)) + rdata
+    return struct.pack("!HHHHHH", qid, 0x8180, 1, 1, 0, 0) + q + struct.pack("!HH", qtype,
+                                                                             1) + ans
+
+
+def http_exchange(f, path, body_len, out):
+    """Handshake, GET, a response of body_len bytes in 1000-byte segments, FIN both ways."""
+    out.append(f.tcp(0, 0x02))
+    out.append(f.tcp(1, 0x12))
+    out.append(f.tcp(0, 0x10))
+    req = (f"GET {path} HTTP/1.1\r\nHost: example.test\r\nUser-Agent: gen/1\r\n"
+           f"Accept: */*\r\n\r\n").encode()
+    out.append(f.tcp(0, 0x18, req))
+    out.append(f.tcp(1, 0x10))
+    body = bytes((i * 7 + len(path)) % 251 for i in range(body_len))
+    resp = (f"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+            f"Content-Length: {body_len}\r\n\r\n").encode() + body
+    for i in range(0, len(resp), 1000):
+        out.append(f.tcp(1, 0x18 if i + 1000 >= len(resp) else 0x10, resp[i:i + 1000]))
+    out.append(f.tcp(0, 0x10))
+    out.append(f.tcp(0, 0x11))
+    out.append(f.tcp(1, 0x11))
+    out.append(f.tcp(0, 0x10))
+
+
+def write_pcap(path, frames, linktype=1):
+    with open(path, "wb") as fp:
+        fp.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, linktype))
+        for i, fr in enumerate(frames):
+            ts_us = i * 1500  # 1.5 ms apart
+            fp.write(struct.pack("<IIII", T0 + ts_us // 1_000_000, ts_us % 1_000_000, len(fr),
+                                 len(fr)))
+            fp.write(fr)
+    return len(frames)
+
+
+def gen_web(out_dir):
+    frames = []
+    dns = Flow("10.0.0.5", "10.0.0.53", 40000, 53, 17)
+    for i in range(4):
+        name = f"host{i}.example.test"
+        dns.sport = 40000 + i
+        frames.append(dns.udp(0, dns_query(0x1000 + i, name, 1)))
+        frames.append(dns.udp(1, dns_answer(0x1000 + i, name, 1, ip4(f"10.0.1.{80 + i}"))))
+    dns6 = Flow("fd00::5", "fd00::53", 41000, 53, 17, v6=True)
+    frames.append(dns6.udp(0, dns_query(0x2000, "v6.example.test", 28)))
+    frames.append(dns6.udp(1, dns_answer(0x2000, "v6.example.test", 28, ip6("fd00::80"))))
+    for i in range(12):
+        v6 = i >= 9
+        f = Flow("fd00::5" if v6 else "10.0.0.5", "fd00::80" if v6 else f"10.0.1.{80 + i % 4}",
+                 50000 + i, 80, 6, v6=v6)
+        http_exchange(f, f"/file{i}.bin", 700 + i * 450, frames)
+    icmp = Flow("10.0.0.5", "10.0.0.1", 0, 0, 1)
+    for d in (0, 1):
+        body = struct.pack("!BBHHH", 8 if d == 0 else 0, 0, 0, 0x77, 1) + b"ping-payload-gen"
+        frames.append(icmp.frame(d, body, 1))
+    return write_pcap(os.path.join(out_dir, "web.pcap"), frames)
+
+
+def gen_vlan(out_dir):
+    frames = []
+    f = Flow("192.168.10.2", "192.168.10.3", 7000, 7001, 17)
+    for i in range(6):
+        inner = f.udp(i % 2, b"vlan-payload-%02d" % i)
+        dst, src, rest = inner[:6], inner[6:12], inner[12:]
+        if i < 3:
+            frames.append(dst + src + struct.pack("!HH", 0x8100, 10) + rest)
+        else:
+            frames.append(dst + src + struct.pack("!HHHH", 0x88A8, 100, 0x8100, 20) + rest)
+    return write_pcap(os.path.join(out_dir, "vlan.pcap"), frames)
+
+
+def gen_many(out_dir):
+    frames = []
+    for i in range(2000):
+        f = Flow(f"10.1.{i // 250}.{i % 250 + 1}", "10.2.0.1", 20000 + i % 40000, 443, 6)
+        frames += [f.tcp(0, 0x02), f.tcp(1, 0x12), f.tcp(0, 0x10), f.tcp(0, 0x18, b"hello"),
+                   f.tcp(1, 0x18, b"world!"), f.tcp(0, 0x11), f.tcp(1, 0x11)]
+        if i % 2 == 0:
+            d = Flow(f"10.1.{i // 250}.{i % 250 + 1}", "10.2.0.53", 30000 + i, 53, 17)
+            frames.append(d.udp(0, dns_query(i & 0xFFFF, f"n{i}.example.test", 1)))
+            frames.append(d.udp(1, dns_answer(i & 0xFFFF, f"n{i}.example.test", 1,
+                                              ip4("10.9.9.9"))))
+    return write_pcap(os.path.join(out_dir, "many.pcap"), frames)
+
+
+def pcapng_block(btype, body):
+    body += b"\0" * (-len(body) % 4)
+    n = 12 + len(body)
+    return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
+
+
+def pcapng_option(code, value):
+    return struct.pack("<HH", code, len(value)) + value + b"\0" * (-len(value) % 4)
+
+
+CURL = {"PID": 4242, "Cmd": "/usr/bin/curl", "Args": "curl -s http://example.test/index.html",
+        "ParentPID": 4200, "ParentCmd": "/usr/bin/bash", "ParentArgs": "-bash",
+        "ThreadName": "curl"}
+PY = {"PID": 5151, "Cmd": "/usr/bin/python3", "Args": "python3 sender.py", "ParentPID": 4200,
+      "ParentCmd": "/usr/bin/bash", "ParentArgs": "-bash", "ThreadName": "python3"}
+
+
+def comment(proc, tid):
+    """The comments ptcpdump writes on a packet, as it writes them: one for the process, one for
+    the thread, one for the parent (three opt_comment options)."""
+    return ["\n".join(f"{k}: {proc[k]}" for k in ("PID", "Cmd", "Args")),
+            f"ThreadId: {tid}\nThreadName: {proc['ThreadName']}",
+            "\n".join(f"{k}: {proc[k]}" for k in ("ParentPID", "ParentCmd", "ParentArgs"))]
+
+
+def gen_ptcpdump(out_dir):
+    packets = []  # (frame, comment or None)
+    dns = Flow("10.0.0.7", "10.0.0.53", 45000, 53, 17)
+    packets.append((dns.udp(0, dns_query(0x3333, "example.test", 1)), comment(CURL, 4243)))
+    packets.append((dns.udp(1, dns_answer(0x3333, "example.test", 1, ip4("10.0.1.80"))),
+                    comment(CURL, 4243)))
+    f = Flow("10.0.0.7", "10.0.1.80", 51000, 80, 6)
+    frames = []
+    http_exchange(f, "/index.html", 1800, frames)
+    packets += [(fr, comment(CURL, 4242)) for fr in frames]
+    py = Flow("10.0.0.7", "10.0.0.99", 46000, 9999, 17)
+    for i in range(5):
+        packets.append((py.udp(0, b"datagram-%d" % i), comment(PY, 5151)))
+    other = Flow("10.0.0.8", "10.0.0.7", 47000, 22, 6)
+    packets.append((other.tcp(0, 0x02), None))
+    out = pcapng_block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    out += pcapng_block(1, struct.pack("<HHI", 1, 0, 65535) +
+                        pcapng_option(2, b"eth0") + pcapng_option(0, b""))
+    for i, (fr, com) in enumerate(packets):
+        ts = T0 * 1_000_000 + i * 2500
+        body = struct.pack("<IIIII", 0, ts >> 32, ts & 0xFFFFFFFF, len(fr), len(fr))
+        body += fr + b"\0" * (-len(fr) % 4)
+        if com:
+            body += b"".join(pcapng_option(1, c.encode()) for c in com) + pcapng_option(0, b"")
+        out += pcapng_block(6, body)
+    with open(os.path.join(out_dir, "ptcpdump.pcapng"), "wb") as fp:
+        fp.write(out)
+    n_curl = sum(1 for _, c in packets if c and "PID: 4242" in c[0])
+    n_py = sum(1 for _, c in packets if c and "PID: 5151" in c[0])
+    return len(packets), n_curl, n_py
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    out_dir = sys.argv[1]
+    os.makedirs(out_dir, exist_ok=True)
+    n_pt, n_curl, n_py = gen_ptcpdump(out_dir)
+    manifest = {
+        "web.pcap": {"packets": gen_web(out_dir)},
+        "vlan.pcap": {"packets": gen_vlan(out_dir)},
+        "many.pcap": {"packets": gen_many(out_dir)},
+        "ptcpdump.pcapng": {
+            "packets": n_pt,
+            "processes": [
+                dict(CURL, Packets=n_curl, Threads=[4242, 4243]),
+                dict(PY, Packets=n_py, Threads=[5151]),
+            ],
+        },
+    }
+    with open(os.path.join(out_dir, "manifest.json"), "w") as fp:
+        json.dump(manifest, fp, indent=1, sort_keys=True)
+        fp.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
