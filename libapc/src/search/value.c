@@ -144,7 +144,12 @@ int apc__time_parse(const char *s, size_t n, int64_t *ns)
     tm.tm_min = m;
     tm.tm_sec = sec;
     time_t t = timegm(&tm);
-    *ns = (int64_t)t * 1000000000LL + frac;
+    /* Nanoseconds since 1970 fit an int64 from 1677 to 2262: a year outside is refused, not
+     * wrapped (signed overflow is undefined behaviour). */
+    int64_t whole;
+    if (__builtin_mul_overflow((int64_t)t, 1000000000LL, &whole) ||
+        __builtin_add_overflow(whole, frac, ns))
+        return -1;
     return 0;
 }
 
