@@ -117,7 +117,22 @@ void apcd_run_action(apcd_job_t *j, apc_params_t *params, const char *hdr_token,
     j->status = 200;
     apc_session_t s;
     char *user = NULL, *json = NULL;
-    int code = apcd_session_for(action ? action : "", token, peer, &s, &user, &json);
+    /* Before the session: "token=<valid>%00junk" must not pass as <valid>, nor
+     * "action=settings_set%00" run settings_set. */
+    const char *nul = apc_params_nul(params);
+    int code = 0;
+    if (nul) {
+        snprintf(j->action, sizeof j->action, "%s", "(refused)");
+        char msg[256];
+        snprintf(msg, sizeof msg,
+                 "parameter '%.64s' contains a NUL byte (%%00 or \\u0000): the request is "
+                 "refused",
+                 nul);
+        code = APC_SERVE_MALFORMED_REQUEST;
+        json = apcd_error_json(code, msg);
+    } else {
+        code = apcd_session_for(action ? action : "", token, peer, &s, &user, &json);
+    }
     if (code == 0 && action && strcmp(action, "pcap_ingest_post") == 0 && !has_upload &&
         s.role >= APC_ROLE_ADMIN) {
         code = APC_SERVE_MALFORMED_REQUEST;

@@ -59,6 +59,17 @@ int apcd_json_parse(const char *buf, size_t len, const apcd_limits_t *lim, apc_p
         snprintf(err, errlen, "body of %zu bytes is over the limit of %zu", len, lim->max_body);
         return APCD_PARSE_LIMIT;
     }
+    /* cJSON turns \u0000 into a NUL that silently ends the string: refuse it instead. In valid
+     * JSON a backslash appears only inside strings, each escaping the next character. */
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (buf[i] != '\\')
+            continue;
+        if (buf[i + 1] == 'u' && i + 5 < len && memcmp(buf + i + 2, "0000", 4) == 0) {
+            snprintf(err, errlen, "a string holds \\u0000 (a NUL character): refused");
+            return APCD_PARSE_FORMAT;
+        }
+        i++; /* the escaped character */
+    }
     cJSON *root = cJSON_ParseWithLength(buf, len);
     if (!root) {
         snprintf(err, errlen, "the body is not valid JSON");

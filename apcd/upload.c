@@ -139,6 +139,14 @@ static int check_early(up_t *u)
 {
     const char *tok = apc_params_get(u->params, "token");
     const char *action = apc_params_get(u->params, "action");
+    if (apc_params_nul(u->params)) {
+        u->fail_status = 200;
+        u->fail_code = APC_SERVE_MALFORMED_REQUEST;
+        snprintf(u->fail_msg, sizeof u->fail_msg,
+                 "parameter '%.64s' contains a NUL byte: the request is refused",
+                 apc_params_nul(u->params));
+        return u->fail_code;
+    }
     if (!(tok && *tok) && !u->token_hdr[0] && !apcd.cfg.no_auth)
         return 0; /* the token comes after the file: checked when the body has ended */
     apc_session_t s;

@@ -380,6 +380,48 @@ def case_auth_walk(d):
     check(snapshot(d, admin) == before, "expired: nothing changed")
 
 
+def case_nul(d):
+    """Issue 16 item 10: a NUL byte in any parameter refuses the request whole, in every body
+    format, before the session is looked at; nothing changes."""
+    tok = d.login()
+    d.call("settings_set", token=tok, key_name="nul_probe", value="before")
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    cases = [
+        ("form action", b"action=settings_set%00&token=" + tok.encode() +
+         b"&key_name=nul_probe&value=form", form),
+        ("form token", b"action=settings_set&token=" + tok.encode() +
+         b"%00junk&key_name=nul_probe&value=token", form),
+        ("form value", b"action=settings_set&token=" + tok.encode() +
+         b"&key_name=nul_probe&value=a%00b", form),
+        ("json value", json.dumps({"action": "settings_set", "token": tok,
+                                   "key_name": "nul_probe", "value": "a\u0000b"}).encode(),
+         {"Content-Type": "application/json"}),
+        ("json action", json.dumps({"action": "settings_set\u0000", "token": tok,
+                                    "key_name": "nul_probe", "value": "json"}).encode(),
+         {"Content-Type": "application/json"}),
+    ]
+    for what, body, hdr in cases:
+        st, data, _ = d.request("POST", "/ajax", body, hdr)
+        r = json.loads(data)
+        check(r["ErrorCode"] == MALFORMED and "NUL" in r["ReturnValue"],
+              "%s with a NUL refused: %r" % (what, r))
+    body, ctype = multipart({"action": "settings_set", "token": tok, "key_name": "nul_probe",
+                             "value": "multi\x00part"})
+    st, data, _ = d.request("POST", "/ajax", body, {"Content-Type": ctype})
+    r = json.loads(data)
+    check(r["ErrorCode"] == MALFORMED and "NUL" in r["ReturnValue"],
+          "multipart value with a NUL refused: %r" % r)
+    st, r = d.call("settings_get_all", token=tok)
+    check(r["ReturnValue"].get("nul_probe") == "before", "nothing changed: %r" % r)
+    # A JSON escape that only looks like one is not refused: "\\u0000" is a backslash and text.
+    st, data, _ = d.request("POST", "/ajax", json.dumps(
+        {"action": "settings_set", "token": tok, "key_name": "nul_probe",
+         "value": "\\u0000"}).encode(), {"Content-Type": "application/json"})
+    check(json.loads(data)["ErrorCode"] == OK, "an escaped backslash before u0000 is text")
+    st, r = d.call("settings_get_all", token=tok)
+    check(r["ReturnValue"].get("nul_probe") == "\\u0000", "stored as text: %r" % r)
+
+
 def case_pages(d):
     tok = d.login()
     st, data, r = d.request("GET", "/")
@@ -557,6 +599,7 @@ def main():
         d.password = "admin-pass"
     try:
         {"bodies": case_bodies, "errors": case_errors, "auth-walk": case_auth_walk,
+         "nul": case_nul,
          "pages": case_pages, "upload-200mb": case_upload, "apcctl-url": case_apcctl_url,
          "sigterm": case_sigterm}[CASE](d)
     finally:

@@ -95,6 +95,11 @@ APC_API int apc_params_new(apc_params_t **out);
 APC_API int apc_params_add(apc_params_t *p, const char *name, const char *value);
 /* Adds name=value with an explicit length (value may hold any bytes but NUL ends it for use). */
 APC_API int apc_params_addn(apc_params_t *p, const char *name, const char *value, size_t len);
+/* The name of the first parameter whose value holds a NUL byte before its end, or NULL when
+ * none does. A server refuses such a request whole: a C string ends at the NUL, so
+ * "settings_set\0x" would otherwise run settings_set and "TOKEN\0junk" pass as TOKEN. The
+ * name is owned by p. Thread-safe for a p no one modifies. */
+APC_API const char *apc_params_nul(const apc_params_t *p);
 /* First value of `name`, or NULL. Owned by p. */
 APC_API const char *apc_params_get(const apc_params_t *p, const char *name);
 APC_API void apc_params_free(apc_params_t *p);

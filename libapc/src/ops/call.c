@@ -104,6 +104,14 @@ APC_API int apc_op_call(apc_ctx_t *ctx, const apc_session_t *session, const char
             snprintf(buf, sizeof buf, "unknown action '%.128s'", action);
         return error_reply(APC_SERVE_UNKNOWN_ACTION, buf, out_json);
     }
+    const char *nul = apc_params_nul(params);
+    if (nul) {
+        snprintf(buf, sizeof buf,
+                 "parameter '%.64s' contains a NUL byte: a value is text up to its end, so the "
+                 "request is refused whole",
+                 nul);
+        return error_reply(APC_SERVE_MALFORMED_REQUEST, buf, out_json);
+    }
     const apc_op_info_t *info = &def->info;
     int role = session ? session->role : APC_ROLE_ADMIN;
     if (role < info->role) {

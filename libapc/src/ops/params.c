@@ -49,6 +49,14 @@ APC_API int apc_params_addn(apc_params_t *p, const char *name, const char *value
     return 0;
 }
 
+APC_API const char *apc_params_nul(const apc_params_t *p)
+{
+    for (size_t i = 0; p && i < p->count; i++)
+        if (strlen(p->items[i].value) != p->items[i].len)
+            return p->items[i].name;
+    return NULL;
+}
+
 APC_API int apc_params_add(apc_params_t *p, const char *name, const char *value)
 {
     return apc_params_addn(p, name, value ? value : "", value ? strlen(value) : 0);
