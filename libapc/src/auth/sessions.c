@@ -131,9 +131,9 @@ APC_API int apc_login(apc_ctx_t *ctx, const char *user, const char *password, co
                        now - idle * NS - KEEP_EXPIRED_NS);
     if (rc == 0)
         rc = apc__sql_exec(db, "opening a session",
-                           "INSERT INTO sessions(token_hash, user, role, created, last_used) "
-                           "VALUES(?,?,?,?,?)",
-                           "ttiii", th, user, urole, now, now);
+                           "INSERT INTO sessions(token_hash, user, role, created, last_used, "
+                           "expires) VALUES(?,?,?,?,?,?)",
+                           "ttiiii", th, user, urole, now, now, now + idle * NS);
     apc__db_put(ctx->store, db);
     if (rc < 0)
         return rc;
@@ -165,11 +165,11 @@ APC_API int apc_session_check(apc_ctx_t *ctx, const char *token, int *role, char
     sqlite3_stmt *st = NULL;
     rc = apc__sql_prepare(db, "checking a session",
                           "SELECT user, role, last_used, (SELECT CAST(value AS INTEGER) FROM "
-                          "settings WHERE key='session_idle_seconds') FROM sessions "
+                          "settings WHERE key='session_idle_seconds'), expires FROM sessions "
                           "WHERE token_hash=?",
                           &st);
     int found = 0;
-    int64_t last = 0, idle = APC_SESSION_IDLE_DEFAULT;
+    int64_t last = 0, idle = APC_SESSION_IDLE_DEFAULT, expires = 0;
     if (rc == 0) {
         sqlite3_bind_text(st, 1, th, -1, SQLITE_STATIC);
         int s = sqlite3_step(st);
@@ -179,6 +179,7 @@ APC_API int apc_session_check(apc_ctx_t *ctx, const char *token, int *role, char
             last = sqlite3_column_int64(st, 2);
             if (sqlite3_column_type(st, 3) != SQLITE_NULL && sqlite3_column_int64(st, 3) > 0)
                 idle = sqlite3_column_int64(st, 3);
+            expires = sqlite3_column_int64(st, 4);
             if (username && !(*username = apc__sql_text(st, 0)))
                 rc = apc__err(APC_ENOMEM, "out of memory");
         } else if (s != SQLITE_DONE) {
@@ -189,12 +190,15 @@ APC_API int apc_session_check(apc_ctx_t *ctx, const char *token, int *role, char
     int64_t now = apc__real_ns();
     if (rc == 0 && !found)
         rc = apc__err(APC_ENOTOKEN, "the token is not a session of this server: log in");
-    else if (rc == 0 && now - last > idle * NS)
+    /* Expired when its fixed expiry passed (a later, longer idle setting does not revive it)
+     * or when it has been idle longer than the setting now (a shorter one applies at once). */
+    else if (rc == 0 && ((expires && now > expires) || now - last > idle * NS))
         rc = apc__err(APC_ESESSION, "the session expired after %lld s idle: log in again",
-                      (long long)idle);
+                      (long long)((expires && now > expires ? expires - last : idle * NS) / NS));
     else if (rc == 0 && now - last > TOUCH_NS)
         rc = apc__sql_exec(db, "refreshing a session",
-                           "UPDATE sessions SET last_used=? WHERE token_hash=?", "it", now, th);
+                           "UPDATE sessions SET last_used=?, expires=? WHERE token_hash=?", "iit",
+                           now, now + idle * NS, th);
     apc__db_put(ctx->store, db);
     if (rc < 0) {
         *role = 0;

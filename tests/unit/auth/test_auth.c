@@ -97,9 +97,11 @@ static void age_sessions(apc_ctx_t *ctx, int64_t secs)
 {
     sqlite3 *db = apc__db_get(ctx->store);
     assert_non_null(db);
-    assert_int_equal(
-        apc__sql_exec(db, "test", "UPDATE sessions SET last_used = last_used - ?", "i", secs * NS),
-        0);
+    assert_int_equal(apc__sql_exec(db, "test",
+                                   "UPDATE sessions SET last_used = last_used - ?1, "
+                                   "expires = CASE WHEN expires > 0 THEN expires - ?1 ELSE 0 END",
+                                   "i", secs * NS),
+                     0);
     apc__db_put(ctx->store, db);
 }
 
@@ -481,9 +483,23 @@ static void test_idle_expiry(void **state)
     assert_int_equal(apc_session_check(f->ctx, tok, &role, NULL), APC_ESESSION);
     assert_int_equal(apc_logout(f->ctx, tok), APC_ESESSION);
 
-    /* A longer setting applies to existing sessions at once. */
+    /* A longer setting does not bring an expired session back (issue 16 item 9): its expiry
+     * was fixed at its last use. */
     assert_int_equal(apc_settings_set(f->ctx, "session_idle_seconds", "1000"), 0);
+    assert_int_equal(apc_session_check(f->ctx, tok, &role, NULL), APC_ESESSION);
+    assert_string_equal(apc_last_error_message(),
+                        "the session expired after 100 s idle: log in again");
+    apc_free(tok);
+    /* A live session takes the longer setting from its next use on. */
+    assert_int_equal(apc_login(f->ctx, "ivan", "pw-ivan", NULL, &tok, &role), 0);
+    age_sessions(f->ctx, 10);
+    assert_int_equal(apc_session_check(f->ctx, tok, &role, NULL), 0); /* refreshed: 1000 s */
+    age_sessions(f->ctx, 500);
     assert_int_equal(apc_session_check(f->ctx, tok, &role, NULL), 0);
+    /* A shorter setting applies at once. */
+    assert_int_equal(apc_settings_set(f->ctx, "session_idle_seconds", "100"), 0);
+    age_sessions(f->ctx, 200);
+    assert_int_equal(apc_session_check(f->ctx, tok, &role, NULL), APC_ESESSION);
     apc_free(tok);
 
     /* Real time, with the smallest setting: 1 s. */
@@ -498,7 +514,7 @@ static void test_idle_expiry(void **state)
     assert_int_equal(apc_settings_set(f->ctx, "session_idle_seconds", "100"), 0);
     age_sessions(f->ctx, 100 + 86400 + 10);
     int64_t n_old = sql_count(f->ctx, "SELECT count(*) FROM sessions");
-    assert_int_equal(n_old, 2);
+    assert_int_equal(n_old, 3);
     assert_int_equal(apc_login(f->ctx, "ivan", "pw-ivan", NULL, &tok, &role), 0);
     assert_int_equal(sql_count(f->ctx, "SELECT count(*) FROM sessions"), 1);
     apc_free(tok);

@@ -18,6 +18,10 @@ static const char *const steps[] = {
     " role INTEGER NOT NULL,"
     " created INTEGER NOT NULL, last_used INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE INDEX sessions_user ON sessions(user);",
+    /* 2: when a session expires, fixed at its last use (last use + the idle time then), so
+     * raising session_idle_seconds later does not bring an expired session back; 0 = a row
+     * from before this step, judged by the idle time alone */
+    "ALTER TABLE sessions ADD COLUMN expires INTEGER NOT NULL DEFAULT 0;",
 };
 
 const apc__schema_part_t apc__schema_auth = {"auth", steps, sizeof steps / sizeof steps[0]};
