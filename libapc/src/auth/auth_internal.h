@@ -15,11 +15,16 @@ int apc__auth_random(void *buf, size_t n);
 /* Lowercase hex of n bytes into out (2n+1 bytes). */
 void apc__auth_hex(const uint8_t *in, size_t n, char *out);
 
-/* ratelimit.c: nonzero when `peer` has reached `max` failures within the window, with the
- * seconds to wait in *retry. */
-int apc__auth_rl_blocked(const char *peer, int max, int *retry);
-void apc__auth_rl_fail(const char *peer);
-void apc__auth_rl_clear(const char *peer);
+/* ratelimit.c, the failed-login limit of a context (per address and per account name).
+ * begin: 1 when the address or the account has reached `max` failures within the window (the
+ * seconds to wait in *retry, "address" or "account" in *which), -1 out of memory, 0 when the
+ * try is reserved: then end() must follow with its outcome. Thread-safe. */
+int apc__auth_rl_begin(apc_ctx_t *ctx, const char *peer, const char *user, int max, int *retry,
+                       const char **which);
+/* outcome: 1 the right password, 0 a failure, -1 not decided (an error before the check). */
+void apc__auth_rl_end(apc_ctx_t *ctx, const char *peer, const char *user, int outcome);
+/* Frees the table (apc_ctx_close). */
+void apc__auth_rl_free(apc_ctx_t *ctx);
 
 /* An argon2id hash (same cost as real ones) of a random password nobody knows: a login with an
  * unknown name is verified against it, so it takes as long as a wrong password (no account

@@ -1,27 +1,40 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Per-address limit on failed logins, in memory (process-wide): an address that failed `max`
- * times within WINDOW seconds is refused without a password check until the window ends. A
- * fixed table; when full, the oldest entry is reused, so a flood of addresses cannot grow it.
+ * The limit on failed logins, per context, in memory. Two counters meet at every login: one for
+ * the caller's address and one for the account name tried. Either one at `max` failures within
+ * WINDOW seconds refuses the login without a password check until its window ends.
+ *
+ * - A login reserves its try on both counters before the (slow, argon2id) check, under one
+ *   lock: N parallel wrong logins cannot all pass a check made before any of them failed.
+ * - A failure adds to both counters; a success clears only its own account's counter. Another
+ *   account's success (a viewer logging in from the same address) never resets the address,
+ *   so interleaving good logins buys no more guesses.
+ * - A fixed table: when full, the oldest entry is reused, so a flood of addresses or names
+ *   cannot grow it. Entries expire with their window.
  */
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "auth/auth_internal.h"
+#include "core/ctx.h"
 
 #define SLOTS 1024
 #define WINDOW 60
-#define ADDR_MAX 64
+#define KEY_MAX 96
 
 typedef struct slot {
-    char addr[ADDR_MAX];
-    time_t start; /* first failure of the window; 0 = free */
+    char key[KEY_MAX]; /* "a:<address>" or "u:<account name>" */
+    time_t start;      /* first failure or reservation of the window; 0 = free */
     int fails;
+    int pending; /* logins reserved and not yet decided */
 } slot_t;
 
-static slot_t slots[SLOTS];
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+struct apc__login_limit {
+    slot_t slots[SLOTS];
+};
 
 static time_t mono(void)
 {
@@ -30,53 +43,93 @@ static time_t mono(void)
     return ts.tv_sec + 1; /* never 0, which marks a free slot */
 }
 
-/* Slot of addr (creating it when `create`), or NULL. Caller holds lock. */
-static slot_t *find(const char *addr, int create, time_t now)
+/* Slot of key (creating it when `create`), or NULL. Caller holds ctx->login_lock. */
+static slot_t *find(struct apc__login_limit *l, const char *key, int create, time_t now)
 {
-    slot_t *oldest = &slots[0];
+    slot_t *oldest = &l->slots[0];
     for (size_t i = 0; i < SLOTS; i++) {
-        slot_t *s = &slots[i];
-        if (s->start && now - s->start >= WINDOW)
+        slot_t *s = &l->slots[i];
+        if (s->start && !s->pending && now - s->start >= WINDOW)
             s->start = 0, s->fails = 0;
-        if (s->start && strncmp(s->addr, addr, ADDR_MAX - 1) == 0)
+        if (s->start && strncmp(s->key, key, KEY_MAX) == 0)
             return s;
-        if (!s->start || (oldest->start && s->start < oldest->start))
+        if (!s->start || (oldest->start && !s->pending && s->start < oldest->start))
             oldest = s;
     }
     if (!create)
         return NULL;
     memset(oldest, 0, sizeof *oldest);
-    strncpy(oldest->addr, addr, ADDR_MAX - 1);
+    snprintf(oldest->key, sizeof oldest->key, "%s", key);
     oldest->start = now;
     return oldest;
 }
 
-int apc__auth_rl_blocked(const char *peer, int max, int *retry)
+static void keys(const char *peer, const char *user, char *a, char *u)
 {
-    time_t now = mono();
-    pthread_mutex_lock(&lock);
-    slot_t *s = find(peer, 0, now);
-    int blocked = s && s->fails >= max;
-    if (blocked)
-        *retry = (int)(WINDOW - (now - s->start));
-    pthread_mutex_unlock(&lock);
-    return blocked;
+    snprintf(a, KEY_MAX, "a:%s", peer ? peer : "local");
+    snprintf(u, KEY_MAX, "u:%s", user ? user : "");
 }
 
-void apc__auth_rl_fail(const char *peer)
+int apc__auth_rl_begin(apc_ctx_t *ctx, const char *peer, const char *user, int max, int *retry,
+                       const char **which)
 {
+    char ka[KEY_MAX], ku[KEY_MAX];
+    keys(peer, user, ka, ku);
     time_t now = mono();
-    pthread_mutex_lock(&lock);
-    slot_t *s = find(peer, 1, now);
-    s->fails++;
-    pthread_mutex_unlock(&lock);
+    int rc = 0;
+    pthread_mutex_lock(&ctx->login_lock);
+    if (!ctx->login_limit)
+        ctx->login_limit = calloc(1, sizeof *ctx->login_limit);
+    if (!ctx->login_limit) {
+        pthread_mutex_unlock(&ctx->login_lock);
+        return -1;
+    }
+    slot_t *sa = find(ctx->login_limit, ka, 1, now);
+    slot_t *su = find(ctx->login_limit, ku, 1, now);
+    /* Tries still being checked count as failures: the worst case until they are decided. */
+    if (sa->fails + sa->pending >= max) {
+        *retry = (int)(WINDOW - (now - sa->start));
+        *which = "address";
+        rc = 1;
+    } else if (su->fails + su->pending >= max) {
+        *retry = (int)(WINDOW - (now - su->start));
+        *which = "account";
+        rc = 1;
+    } else {
+        sa->pending++;
+        su->pending++;
+    }
+    if (rc && *retry < 1)
+        *retry = 1;
+    pthread_mutex_unlock(&ctx->login_lock);
+    return rc;
 }
 
-void apc__auth_rl_clear(const char *peer)
+void apc__auth_rl_end(apc_ctx_t *ctx, const char *peer, const char *user, int outcome)
 {
-    pthread_mutex_lock(&lock);
-    slot_t *s = find(peer, 0, mono());
-    if (s)
-        s->start = 0, s->fails = 0;
-    pthread_mutex_unlock(&lock);
+    char ka[KEY_MAX], ku[KEY_MAX];
+    keys(peer, user, ka, ku);
+    time_t now = mono();
+    pthread_mutex_lock(&ctx->login_lock);
+    if (ctx->login_limit) {
+        slot_t *sa = find(ctx->login_limit, ka, 1, now);
+        slot_t *su = find(ctx->login_limit, ku, 1, now);
+        if (sa->pending)
+            sa->pending--;
+        if (su->pending)
+            su->pending--;
+        if (outcome > 0) {
+            su->fails = 0; /* the account's own right password; the address keeps its count */
+        } else if (outcome == 0) {
+            sa->fails++;
+            su->fails++;
+        }
+    }
+    pthread_mutex_unlock(&ctx->login_lock);
+}
+
+void apc__auth_rl_free(apc_ctx_t *ctx)
+{
+    free(ctx->login_limit);
+    ctx->login_limit = NULL;
 }

@@ -69,10 +69,17 @@ APC_API int apc_login(apc_ctx_t *ctx, const char *user, const char *password, co
     if (!db)
         return APC_ESTORE;
     int retry = 0;
+    const char *which = "";
     int max = (int)setting_int(db, "login_max_failures", 10, 1, 1000000);
-    if (apc__auth_rl_blocked(peer, max, &retry)) {
+    int blocked = apc__auth_rl_begin(ctx, peer, user, max, &retry, &which);
+    if (blocked) {
         apc__db_put(ctx->store, db);
-        return apc__err(APC_ELIMIT, "too many failed logins from %.64s; try again in %d s", peer,
+        if (blocked < 0)
+            return apc__err(APC_ENOMEM, "out of memory");
+        if (strcmp(which, "address") == 0)
+            return apc__err(APC_ELIMIT, "too many failed logins from %.64s; try again in %d s",
+                            peer, retry);
+        return apc__err(APC_ELIMIT, "too many failed logins for this account; try again in %d s",
                         retry);
     }
     char *hash = NULL;
@@ -94,6 +101,7 @@ APC_API int apc_login(apc_ctx_t *ctx, const char *user, const char *password, co
         sqlite3_finalize(st);
     }
     if (rc < 0) {
+        apc__auth_rl_end(ctx, peer, user, -1);
         apc__db_put(ctx->store, db);
         return rc;
     }
@@ -108,13 +116,12 @@ APC_API int apc_login(apc_ctx_t *ctx, const char *user, const char *password, co
             good = 0; /* cannot match: nobody knows the dummy's password */
     }
     free(hash);
+    apc__auth_rl_end(ctx, peer, user, good);
     if (!good) {
-        apc__auth_rl_fail(peer);
         apc__db_put(ctx->store, db);
         /* One message for an unknown name and a wrong password: no account enumeration. */
         return apc__err(APC_EAUTH, "wrong user name or password");
     }
-    apc__auth_rl_clear(peer);
 
     uint8_t raw[32];
     char tok[APC_TOKEN_HEX_LEN + 1], th[65];

@@ -42,6 +42,8 @@ struct apc_ctx {
     pthread_mutex_t search_lock;          /* search/job.c, with search_cond */
     pthread_cond_t search_cond;           /* a search job ended */
     struct apc__search_active *searches;  /* search jobs queued or running */
+    pthread_mutex_t login_lock;           /* auth/ratelimit.c */
+    struct apc__login_limit *login_limit; /* failed logins per address and account */
 };
 
 /* Logs through the context's hook (or stderr). Thread-safe. */

@@ -12,6 +12,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "auth/auth_internal.h"
 #include "capture/live.h"
 #include "core/ctx.h"
 #include "core/error.h"
@@ -75,6 +76,7 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
     pthread_mutex_init(&ctx->cmd_lock, NULL);
     pthread_mutex_init(&ctx->search_lock, NULL);
     pthread_cond_init(&ctx->search_cond, NULL);
+    pthread_mutex_init(&ctx->login_lock, NULL);
     int rc;
     if (!ctx->data_dir) {
         rc = apc__err(APC_ENOMEM, "out of memory");
@@ -122,6 +124,8 @@ APC_API void apc_ctx_close(apc_ctx_t *ctx)
     pthread_mutex_destroy(&ctx->cmd_lock);
     pthread_mutex_destroy(&ctx->search_lock);
     pthread_cond_destroy(&ctx->search_cond);
+    apc__auth_rl_free(ctx);
+    pthread_mutex_destroy(&ctx->login_lock);
     free(ctx->data_dir);
     free(ctx);
 }
