@@ -375,9 +375,8 @@ int apcd_ajax_on_req(h2o_req_t *req)
         apcd_metrics_request("(refused)", 405, 0);
         return 0;
     }
-    size_t hl = 0, ol = 0, cl = 0, tl = 0;
-    const char *origin = apcd_header(req, "origin", &ol);
-    const char *why = apcd_check_origin(req->authority.base, req->authority.len, origin, ol);
+    size_t hl = 0, cl = 0, tl = 0;
+    const char *why = apcd_check_request(req);
     if (why)
         return reply_now(req, 403, "Forbidden", APC_SERVE_INVALID_PERMISSIONS, why);
     (void)hl;

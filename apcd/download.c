@@ -453,7 +453,7 @@ int apcd_download_on_req(h2o_req_t *req)
     int post = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST"));
     char err[300] = "";
     const char *why = NULL;
-    size_t ol = 0, tl = 0, rl = 0, cl = 0;
+    size_t tl = 0, rl = 0, cl = 0;
     if (!get && !head && !post) {
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL,
                        H2O_STRLIT("GET, HEAD, POST"));
@@ -461,8 +461,7 @@ int apcd_download_on_req(h2o_req_t *req)
                            H2O_SEND_ERROR_KEEP_HEADERS);
         return 0;
     }
-    const char *origin = apcd_header(req, "origin", &ol);
-    why = apcd_check_origin(req->authority.base, req->authority.len, origin, ol);
+    why = apcd_check_request(req);
     dl_t *d = calloc(1, sizeof *d);
     apcd_job_t *j = calloc(1, sizeof *j);
     apc_params_t *p = NULL;

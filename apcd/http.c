@@ -27,6 +27,26 @@ double apcd_now(void)
     return (double)apc__mono_ns() / 1e9;
 }
 
+/* How many headers named `name` the request carries. */
+static int header_count(h2o_req_t *req, const char *name)
+{
+    int n = 0;
+    for (ssize_t i = -1; (i = h2o_find_header_by_str(&req->headers, name, strlen(name), i)) >= 0;)
+        n++;
+    return n;
+}
+
+const char *apcd_check_request(h2o_req_t *req)
+{
+    /* Two Origin headers leave it to each reader which one counts: refuse. (h2o keeps only the
+     * last Host header; upload.c, which reads every plain-HTTP head first, refuses two.) */
+    if (header_count(req, "origin") > 1)
+        return "the request has more than one Origin header";
+    size_t ol = 0;
+    const char *origin = apcd_header(req, "origin", &ol);
+    return apcd_check_origin(req->authority.base, req->authority.len, origin, ol);
+}
+
 const char *apcd_header(h2o_req_t *req, const char *name, size_t *len)
 {
     ssize_t i = h2o_find_header_by_str(&req->headers, name, strlen(name), -1);
@@ -141,6 +161,13 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         return apcd_ajax_on_req(req);
     if (ends_with(path, "/download"))
         return apcd_download_on_req(req);
+    /* Every route, not only /ajax: a DNS-rebinding page must not read /metrics or pages. */
+    const char *why = apcd_check_request(req);
+    if (why) {
+        h2o_send_error_403(req, "Forbidden", why, 0);
+        apcd_metrics_request("(refused)", 403, 0);
+        return 0;
+    }
     int get = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ||
               h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
     if (!get) {

@@ -37,6 +37,10 @@ extern int apcd_jobs_inflight;
 
 /* The value of header `name` (lowercase) or NULL; *len set. */
 const char *apcd_header(h2o_req_t *req, const char *name, size_t *len);
+/* Why the request must be refused for where it claims to come from and go to (one Host and at
+ * most one Origin header, both naming this server: apcd_check_origin), or NULL. Every route
+ * asks it. */
+const char *apcd_check_request(h2o_req_t *req);
 /* The peer address as text. */
 void apcd_peer(h2o_req_t *req, char *out, size_t n);
 

@@ -333,10 +333,35 @@ static const char *hval(const char *head, size_t hl, const char *name, size_t *l
     return NULL;
 }
 
+/* How many header lines named `name` the head holds. */
+static int hcount(const char *head, size_t hl, const char *name)
+{
+    int n = 0;
+    size_t nl = strlen(name);
+    for (const char *p = memchr(head, '\n', hl); p && (size_t)(p - head) + 1 < hl;
+         p = memchr(p + 1, '\n', hl - (size_t)(p + 1 - head))) {
+        const char *line = p + 1;
+        if (hl - (size_t)(line - head) > nl && strncasecmp(line, name, nl) == 0 && line[nl] == ':')
+            n++;
+    }
+    return n;
+}
+
 /* 1 when the head is an upload we stream, 0 to hand the connection to h2o. */
 static int start_upload(up_t *u, size_t head_end)
 {
     const char *h = u->head;
+    /* Every plain-HTTP request's head passes here first (one request per connection), and
+     * only here are repeated Host headers visible: h2o keeps the last one. Two Host or Origin
+     * headers leave it to each reader which one counts: refuse, on every route. */
+    const char *dup = hcount(h, head_end, "host") > 1 ? "the request has more than one Host header"
+                      : hcount(h, head_end, "origin") > 1
+                          ? "the request has more than one Origin header"
+                          : NULL;
+    if (dup) {
+        fail(u, 400, APC_SERVE_MALFORMED_REQUEST, dup);
+        return 1;
+    }
     if (head_end < 5 || strncmp(h, "POST ", 5) != 0)
         return 0;
     const char *t = h + 5;

@@ -422,6 +422,51 @@ def case_nul(d):
     check(r["ReturnValue"].get("nul_probe") == "\\u0000", "stored as text: %r" % r)
 
 
+def case_hosts(d):
+    """Issue 16 item 11: the Host/Origin check covers every route (a DNS-rebinding page must
+    not read /metrics, /healthz or pages), and two Host or Origin headers are refused."""
+    evil = "rebind.example:%d" % d.port
+    for path in ("/metrics", "/healthz", "/", "/index.html"):
+        st, data, _ = d.request("GET", path, headers={"Host": evil})
+        check(st == 403, "GET %s with Host %s: %d" % (path, evil, st))
+        st, data, _ = d.request("GET", path)
+        check(st == 200, "GET %s with our Host: %d" % (path, st))
+    st, data, _ = d.request("GET", "/metrics", headers={"Origin": "http://" + evil})
+    check(st == 403, "GET /metrics with a foreign Origin: %d" % st)
+
+    def raw_status(head):
+        s = socket.create_connection(("127.0.0.1", d.port), 30)
+        s.sendall(head)
+        data = b""
+        while b"\r\n" not in data:
+            k = s.recv(4096)
+            if not k:
+                break
+            data += k
+        s.close()
+        return int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/") else 0
+
+    host = d.host.encode()
+    for path in (b"/metrics", b"/healthz", b"/"):
+        st = raw_status(b"GET " + path + b" HTTP/1.1\r\nHost: " + host + b"\r\nHost: " +
+                        host + b"\r\n\r\n")
+        check(st in (400, 403), "GET %s with two Host headers: %d" % (path.decode(), st))
+        st = raw_status(b"GET " + path + b" HTTP/1.1\r\nHost: " + host + b"\r\nOrigin: http://" +
+                        host + b"\r\nOrigin: http://" + evil.encode() + b"\r\n\r\n")
+        check(st in (400, 403), "GET %s with two Origin headers: %d" % (path.decode(), st))
+    body = b"action=apppaccap"
+    st = raw_status(b"POST /ajax HTTP/1.1\r\nHost: " + host + b"\r\nHost: " + evil.encode() +
+                    b"\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: " +
+                    str(len(body)).encode() + b"\r\n\r\n" + body)
+    check(st in (400, 403), "POST /ajax with two Host headers: %d" % st)
+    mp, ctype = multipart({"action": "pcap_ingest_post"}, ("file", "x.pcap", b"0123"))
+    st = raw_status(b"POST /ajax HTTP/1.1\r\nHost: " + host + b"\r\nOrigin: http://" + host +
+                    b"\r\nOrigin: http://" + evil.encode() + b"\r\nContent-Type: " +
+                    ctype.encode() + b"\r\nContent-Length: " + str(len(mp)).encode() +
+                    b"\r\n\r\n" + mp)
+    check(st in (400, 403), "an upload with two Origin headers: %d" % st)
+
+
 def case_pages(d):
     tok = d.login()
     st, data, r = d.request("GET", "/")
@@ -599,7 +644,7 @@ def main():
         d.password = "admin-pass"
     try:
         {"bodies": case_bodies, "errors": case_errors, "auth-walk": case_auth_walk,
-         "nul": case_nul,
+         "nul": case_nul, "hosts": case_hosts,
          "pages": case_pages, "upload-200mb": case_upload, "apcctl-url": case_apcctl_url,
          "sigterm": case_sigterm}[CASE](d)
     finally:
