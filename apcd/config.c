@@ -35,6 +35,8 @@ void apcd_config_free(apcd_config_t *c)
     free(c->tls_cert);
     free(c->tls_key);
     free(c->log_file);
+    free(c->export_roots);
+    free(c->ingest_roots);
 }
 
 static int num(const char *key, const char *v, long long lo, long long hi, long long *out,
@@ -128,6 +130,21 @@ int apcd_config_set(apcd_config_t *c, const char *key, const char *v, char *err,
             return -1;
         c->header_timeout = (int)n;
         return 0;
+    }
+    if (!strcmp(key, "export_roots") || !strcmp(key, "ingest_roots")) {
+        /* Absolute directories only: a relative one would depend on where apcd started. */
+        char *copy = strdup(v), *save = NULL;
+        int bad = !copy || !*v;
+        for (char *t = copy ? strtok_r(copy, ":", &save) : NULL; t && !bad;
+             t = strtok_r(NULL, ":", &save))
+            bad = t[0] != '/';
+        free(copy);
+        if (bad) {
+            snprintf(err, errlen, "%s: '%s' is not a list of absolute directories separated by ':'",
+                     key, v);
+            return -1;
+        }
+        return str(!strcmp(key, "export_roots") ? &c->export_roots : &c->ingest_roots, v);
     }
     if (!strcmp(key, "max_wait")) {
         if (num(key, v, 0, 86400, &n, err, errlen))

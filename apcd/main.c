@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -63,11 +64,26 @@ static void lib_log(int level, const char *msg, void *payload)
     apcd_log(level, "libapc: %s", msg);
 }
 
+/* mkdir -p, quietly: apc_ctx_open reports what could not be made. */
+static void mkdirs(const char *path)
+{
+    char *p = strdup(path);
+    for (char *s = p ? strchr(p + 1, '/') : NULL; s; s = strchr(s + 1, '/')) {
+        *s = '\0';
+        mkdir(p, 0750);
+        *s = '/';
+    }
+    if (p)
+        mkdir(p, 0750);
+    free(p);
+}
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: apcd [--data-dir DIR] [--address ADDR] [--port N] [--config FILE]\n"
                "            [--no-auth] [--log-level error|warn|info|debug] [--log-file FILE]\n"
-               "            [--header-timeout SECONDS]\n"
+               "            [--header-timeout SECONDS] [--export-roots DIR[:DIR...]]\n"
+               "            [--ingest-roots DIR[:DIR...]]\n"
                "Serves the AppPacCap API (POST /ajax) and web pages. docs/apcd.md.\n");
 }
 
@@ -113,12 +129,18 @@ static void on_signal(uv_signal_t *s, int signum)
 int main(int argc, char **argv)
 {
     apcd_config_defaults(&apcd.cfg);
-    static const struct option opts[] = {
-        {"data-dir", required_argument, 0, 'd'}, {"address", required_argument, 0, 'a'},
-        {"port", required_argument, 0, 'p'},     {"config", required_argument, 0, 'c'},
-        {"no-auth", no_argument, 0, 'n'},        {"log-level", required_argument, 0, 'l'},
-        {"log-file", required_argument, 0, 'f'}, {"header-timeout", required_argument, 0, 't'},
-        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+    static const struct option opts[] = {{"data-dir", required_argument, 0, 'd'},
+                                         {"address", required_argument, 0, 'a'},
+                                         {"port", required_argument, 0, 'p'},
+                                         {"config", required_argument, 0, 'c'},
+                                         {"no-auth", no_argument, 0, 'n'},
+                                         {"log-level", required_argument, 0, 'l'},
+                                         {"log-file", required_argument, 0, 'f'},
+                                         {"header-timeout", required_argument, 0, 't'},
+                                         {"export-roots", required_argument, 0, 'E'},
+                                         {"ingest-roots", required_argument, 0, 'I'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     char err[600];
     /* The config file first, so flags override it whatever their order. */
     for (int i = 1; i + 1 < argc; i++)
@@ -148,6 +170,12 @@ int main(int argc, char **argv)
             break;
         case 't':
             key = "header_timeout";
+            break;
+        case 'E':
+            key = "export_roots";
+            break;
+        case 'I':
+            key = "ingest_roots";
             break;
         case 'n':
             apcd.cfg.no_auth = 1;
@@ -187,7 +215,25 @@ int main(int argc, char **argv)
     o.data_dir = apcd.cfg.data_dir;
     o.log_cb = lib_log;
     o.log_level = apcd.cfg.log_level;
+    /* The roots are the operator's (issue 16): from here only, never from the API. By default
+     * a client may ingest what was uploaded or dropped into <data>/ingest, nothing else. */
+    char *ingest_default = NULL;
+    if (!apcd.cfg.ingest_roots) {
+        /* Absolute, since a root is compared after realpath(): made before the context. */
+        mkdirs(apcd.cfg.data_dir);
+        char *abs = realpath(apcd.cfg.data_dir, NULL);
+        if (abs && asprintf(&ingest_default, "%s/ingest", abs) > 0)
+            mkdir(ingest_default, 0750);
+        free(abs);
+        if (!ingest_default) {
+            fprintf(stderr, "apcd: %s: cannot make the data directory\n", apcd.cfg.data_dir);
+            return 1;
+        }
+    }
+    o.export_roots = apcd.cfg.export_roots;
+    o.ingest_roots = apcd.cfg.ingest_roots ? apcd.cfg.ingest_roots : ingest_default;
     int rc = apc_ctx_open(&apcd.ctx, &o);
+    free(ingest_default);
     if (rc < 0) {
         fprintf(stderr, "apcd: %s: %s\n", apcd.cfg.data_dir, apc_last_error_message());
         return 1;

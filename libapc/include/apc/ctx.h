@@ -26,7 +26,7 @@ enum apc_log_level {
  */
 typedef void (*apc_log_cb)(int level, const char *msg, void *payload);
 
-#define APC_CTX_OPTIONS_VERSION 1
+#define APC_CTX_OPTIONS_VERSION 2
 
 typedef struct apc_ctx_options {
     unsigned version;     /* APC_CTX_OPTIONS_VERSION */
@@ -36,6 +36,14 @@ typedef struct apc_ctx_options {
     int log_level; /* enum apc_log_level; default APC_LOG_WARN */
     unsigned jobs; /* worker threads for long jobs; 0 = default (2) */
     int read_only; /* nonzero: open the store read-only, start no jobs */
+    /* Version 2. Where files may be written and read, set by the operator (apcd's config file
+     * or command line), never through the API (settings_set refuses these keys; settings_get
+     * reads them). Each is a list of absolute directories separated by ':' (copied).
+     * export_roots: NULL = <data>/exports. ingest_roots: NULL = anywhere the process can
+     * read (a local caller is the operator); when set, pcap_ingest_file reads only files under
+     * one of them, and under <data>/uploads (apcd's uploads). docs/security.md. */
+    const char *export_roots;
+    const char *ingest_roots;
 } apc_ctx_options_t;
 
 /* Fills `opts` with defaults. Returns APC_EINVAL if `version` is unknown. */

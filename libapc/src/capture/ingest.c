@@ -19,6 +19,7 @@
 #include "capture/capwriter.h"
 #include "core/ctx.h"
 #include "core/error.h"
+#include "core/roots.h"
 #include "decode/decode.h"
 #include "source/reader.h"
 
@@ -179,6 +180,10 @@ APC_API int apc_ingest_file(apc_ctx_t *ctx, const char *path, const apc_ingest_o
         return apc__err(APC_ENOTSUP, "the context is read-only");
     if (opts && opts->version != APC_INGEST_OPTIONS_VERSION)
         return apc__err(APC_EINVAL, "unknown apc_ingest_options_t version %u", opts->version);
+    /* The operator's ingest roots, when set (issue 16: root could be made to read any file). */
+    int root_rc = apc__roots_ingest_check(ctx, path);
+    if (root_rc < 0)
+        return root_rc;
     struct stat st;
     if (stat(path, &st) != 0) {
         if (errno == ENOENT)

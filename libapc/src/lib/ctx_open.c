@@ -57,8 +57,10 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
         apc_ctx_options_init(&defaults, APC_CTX_OPTIONS_VERSION);
         opts = &defaults;
     }
-    if (opts->version != APC_CTX_OPTIONS_VERSION)
+    if (opts->version < 1 || opts->version > APC_CTX_OPTIONS_VERSION)
         return apc__err(APC_EINVAL, "unknown apc_ctx_options_t version %u", opts->version);
+    const char *xroots = opts->version >= 2 ? opts->export_roots : NULL;
+    const char *iroots = opts->version >= 2 ? opts->ingest_roots : NULL;
     apc_ctx_t *ctx = calloc(1, sizeof *ctx);
     if (!ctx)
         return apc__err(APC_ENOMEM, "out of memory");
@@ -67,6 +69,8 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
     ctx->log_payload = opts->log_payload;
     ctx->log_level = opts->log_level;
     ctx->read_only = opts->read_only;
+    ctx->export_roots = xroots && *xroots ? strdup(xroots) : NULL;
+    ctx->ingest_roots = iroots && *iroots ? strdup(iroots) : NULL;
     ctx->lock_fd = -1;
     pthread_mutex_init(&ctx->lock, NULL);
     pthread_cond_init(&ctx->cond, NULL);
@@ -78,7 +82,8 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
     pthread_cond_init(&ctx->search_cond, NULL);
     pthread_mutex_init(&ctx->login_lock, NULL);
     int rc;
-    if (!ctx->data_dir) {
+    if (!ctx->data_dir || (xroots && *xroots && !ctx->export_roots) ||
+        (iroots && *iroots && !ctx->ingest_roots)) {
         rc = apc__err(APC_ENOMEM, "out of memory");
         goto fail;
     }
@@ -127,5 +132,7 @@ APC_API void apc_ctx_close(apc_ctx_t *ctx)
     apc__auth_rl_free(ctx);
     pthread_mutex_destroy(&ctx->login_lock);
     free(ctx->data_dir);
+    free(ctx->export_roots);
+    free(ctx->ingest_roots);
     free(ctx);
 }
