@@ -68,6 +68,10 @@ uint32_t apc__reader_max_caplen(uint32_t linktype)
 
 const uint8_t *apc__reader_fetch(apc__reader_t *r, size_t off, size_t n)
 {
+    if (r->fd < 0) { /* a memory input without bytes (open_mem with NULL): nothing to read */
+        apc__reader_fail(r, APC_EINVAL, off, "no input bytes");
+        return NULL;
+    }
     if (n > WINDOW_MAX) {
         apc__reader_fail(r, APC_EFORMAT, off, "block of %zu bytes is too large to read (max %u)", n,
                          WINDOW_MAX);
