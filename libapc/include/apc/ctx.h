@@ -30,7 +30,8 @@ typedef void (*apc_log_cb)(int level, const char *msg, void *payload);
 
 typedef struct apc_ctx_options {
     unsigned version;     /* APC_CTX_OPTIONS_VERSION */
-    const char *data_dir; /* created if missing; NULL means "./apc-data" */
+    const char *data_dir; /* created if missing; NULL means "./apc-data". A relative path is
+                           * resolved once, at open, against the working directory then */
     apc_log_cb log_cb;    /* NULL: messages at or below log_level go to stderr */
     void *log_payload;
     int log_level; /* enum apc_log_level; default APC_LOG_WARN */
@@ -62,7 +63,8 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts);
  */
 APC_API void apc_ctx_close(apc_ctx_t *ctx);
 
-/* The data directory in use. Owned by ctx. */
+/* The data directory in use, absolute (resolved at open; as given for a read-only context on a
+ * directory that could not be resolved). Owned by ctx. */
 APC_API const char *apc_ctx_data_dir(const apc_ctx_t *ctx);
 
 #ifdef __cplusplus

@@ -101,14 +101,10 @@ int apc__roots_open_dir(const char *root, const char *rel)
     return fd;
 }
 
-int apc__roots_ingest_check(apc_ctx_t *ctx, const char *path)
+int apc__roots_ingest_check(apc_ctx_t *ctx, const char *path, const char *real)
 {
     if (!ctx->ingest_roots)
         return 0;
-    char *real = realpath(path, NULL);
-    if (!real)
-        return errno == ENOENT ? apc__err(APC_ENOTFOUND, "file '%s' not found", path)
-                               : apc__err_errno(errno, "cannot resolve '%s'", path);
     char *uploads = apc__ctx_path(ctx, "uploads");
     char *match = NULL;
     int r = uploads ? apc__roots_find(ctx->ingest_roots, real, &match) : -1;
@@ -117,7 +113,6 @@ int apc__roots_ingest_check(apc_ctx_t *ctx, const char *path)
         r = apc__roots_find(uploads, real, &match);
         free(match);
     }
-    free(real);
     free(uploads);
     if (r < 0)
         return apc__err(APC_ENOMEM, "out of memory");

@@ -23,9 +23,10 @@ char *apc__roots_export(apc_ctx_t *ctx);
  * (-EXDEV or -ELOOP when something on the way left the root or was a link). */
 int apc__roots_open_dir(const char *root, const char *rel);
 
-/* 0 when pcap_ingest_file may read `path` (ctx's ingest roots, plus <data>/uploads, when the
- * operator set ingest roots), else APC_EPERM with a message naming the roots but nothing of
- * the file's contents. */
-int apc__roots_ingest_check(apc_ctx_t *ctx, const char *path);
+/* 0 when pcap_ingest_file may read the file opened as `real` (its path from the open
+ * descriptor; `path` as the caller gave it, for messages): under ctx's ingest roots or
+ * <data>/uploads when the operator set ingest roots. Else APC_EPERM with a message naming the
+ * roots but nothing of the file's contents. */
+int apc__roots_ingest_check(apc_ctx_t *ctx, const char *path, const char *real);
 
 #endif

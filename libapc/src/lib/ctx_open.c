@@ -91,6 +91,19 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
         rc = apc__mkdir_p(ctx->data_dir, 0750);
         if (rc < 0)
             goto fail;
+    }
+    /* Resolved once, to an absolute path: a relative one (./apc-data) would make paths derived
+     * from it (the default export root, files of captures) depend on the working directory and
+     * fail the export roots check, which compares absolute paths. */
+    char *abs = realpath(ctx->data_dir, NULL);
+    if (abs) {
+        free(ctx->data_dir);
+        ctx->data_dir = abs;
+    } else if (!ctx->read_only) {
+        rc = apc__err_errno(errno, "cannot resolve data directory '%s'", ctx->data_dir);
+        goto fail;
+    }
+    if (!ctx->read_only) {
         rc = lock_data_dir(ctx);
         if (rc < 0)
             goto fail;
