@@ -67,7 +67,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: apcd [--data-dir DIR] [--address ADDR] [--port N] [--config FILE]\n"
                "            [--no-auth] [--log-level error|warn|info|debug] [--log-file FILE]\n"
-               "            [--header-timeout SECONDS]\n"
+               "            [--header-timeout SECONDS] [--max-connections N]\n"
                "Serves the AppPacCap API (POST /ajax) and web pages. docs/apcd.md.\n");
 }
 
@@ -113,12 +113,17 @@ static void on_signal(uv_signal_t *s, int signum)
 int main(int argc, char **argv)
 {
     apcd_config_defaults(&apcd.cfg);
-    static const struct option opts[] = {
-        {"data-dir", required_argument, 0, 'd'}, {"address", required_argument, 0, 'a'},
-        {"port", required_argument, 0, 'p'},     {"config", required_argument, 0, 'c'},
-        {"no-auth", no_argument, 0, 'n'},        {"log-level", required_argument, 0, 'l'},
-        {"log-file", required_argument, 0, 'f'}, {"header-timeout", required_argument, 0, 't'},
-        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+    static const struct option opts[] = {{"data-dir", required_argument, 0, 'd'},
+                                         {"address", required_argument, 0, 'a'},
+                                         {"port", required_argument, 0, 'p'},
+                                         {"config", required_argument, 0, 'c'},
+                                         {"no-auth", no_argument, 0, 'n'},
+                                         {"log-level", required_argument, 0, 'l'},
+                                         {"log-file", required_argument, 0, 'f'},
+                                         {"header-timeout", required_argument, 0, 't'},
+                                         {"max-connections", required_argument, 0, 'm'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     char err[600];
     /* The config file first, so flags override it whatever their order. */
     for (int i = 1; i + 1 < argc; i++)
@@ -148,6 +153,9 @@ int main(int argc, char **argv)
             break;
         case 't':
             key = "header_timeout";
+            break;
+        case 'm':
+            key = "max_connections";
             break;
         case 'n':
             apcd.cfg.no_auth = 1;
