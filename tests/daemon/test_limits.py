@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: MIT
 """apcd's cap on open connections (max_connections): a real daemon on a free loopback port.
 
-usage: test_limits.py APCD APCCTL CASE    (CASE: max-connections)
+usage: test_limits.py APCD APCCTL CASE    (CASE: max-connections, conn-memory)
 """
 import os
 import re
+import resource
 import socket
 import subprocess
 import sys
@@ -74,6 +75,8 @@ def case_max_connections(tmp):
         tok = d.login()
         st, r = d.call("capture_list_completed", token=tok)
         check(r["ErrorCode"] == td.OK, "a listing before: %r" % r)
+        for _ in range(16):  # each worker thread of the pool has run once (its stack touched)
+            metric(d, "apcd_connections_open")
         # The connections of the start-up probe and of these requests are closed: only the
         # /metrics request itself is open.
         wait_for("apcd_connections_open 1 before", lambda: metric(d, "apcd_connections_open") == 1,
@@ -130,10 +133,64 @@ def case_max_connections(tmp):
         check(d.stop() == 0, "apcd stops with 0")
 
 
+def under_asan(pid):
+    """ASan keeps freed memory in its quarantine: VmRSS cannot come back there."""
+    with open("/proc/%d/maps" % pid) as f:
+        return "libasan" in f.read()
+
+
+def case_conn_memory(tmp):
+    # 600 idle connections (under the cap) hold tens of MB; once they close, apcd gives the
+    # memory back to the system (malloc_trim after a burst), not only to its own heap.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 700:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
+    n = 600 if resource.getrlimit(resource.RLIMIT_NOFILE)[0] >= 700 else 300
+    d = td.Daemon(config="max_connections = 2000\nheader_timeout = 600\n")
+    socks = []
+    try:
+        tok = d.login()
+        st, r = d.call("capture_list_completed", token=tok)
+        check(r["ErrorCode"] == td.OK, "a listing before: %r" % r)
+        for _ in range(16):
+            metric(d, "apcd_connections_open")
+        wait_for("apcd_connections_open 1 before", lambda: metric(d, "apcd_connections_open") == 1,
+                 60)
+        rss_before = vmrss_kb(d.proc.pid)
+        for _ in range(n):
+            s = socket.create_connection(("127.0.0.1", d.port), 30)
+            s.sendall(("GET /healthz HTTP/1.1\r\nHost: %s\r\n" % d.host).encode())
+            socks.append(s)
+        wait_for("%d connections open" % n,
+                 lambda: (metric(d, "apcd_connections_open") or 0) >= n + 1, 60)
+        rss_peak = vmrss_kb(d.proc.pid)
+        for s in socks:
+            s.close()
+        socks = []
+        wait_for("apcd_connections_open 1 after",
+                 lambda: metric(d, "apcd_connections_open") == 1, 60)
+        check(metric(d, "apcd_connections_refused_total") == 0, "nothing refused under the cap")
+        st, r = d.call("capture_list_completed", token=tok)
+        check(st == 200 and r["ErrorCode"] == td.OK, "a listing after: %r" % r)
+        print("%d idle connections: VmRSS before %d kB, with them %d kB"
+              % (n, rss_before, rss_peak))
+        if under_asan(d.proc.pid):
+            print("memory check skipped: apcd runs under ASan (its quarantine keeps freed memory)")
+            return
+        limit = rss_before * 1.2 + 5 * 1024
+        rss = wait_for("VmRSS to drop to %d kB" % limit,
+                       lambda: (lambda v: v if v <= limit else None)(vmrss_kb(d.proc.pid)), 30)
+        print("VmRSS after they closed: %s kB" % rss)
+    finally:
+        for s in socks:
+            s.close()
+        check(d.stop() == 0, "apcd stops with 0")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="apcd-limits-")
     try:
-        {"max-connections": case_max_connections}[CASE](tmp)
+        {"max-connections": case_max_connections, "conn-memory": case_conn_memory}[CASE](tmp)
     finally:
         subprocess.run(["rm", "-rf", tmp])
     if td.failures:
