@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -185,6 +186,20 @@ int main(int argc, char **argv)
         return 2;
     }
     apcd_log_reopen();
+    /* Room for max_connections sockets besides the store's and captures' files: the soft
+     * limit (often 1024) is raised toward the hard one, and a cap the hard limit cannot hold
+     * is said in the log (past it, accept fails and libuv drops the connection). */
+    struct rlimit nofile;
+    rlim_t want = (rlim_t)apcd.cfg.max_connections + 256;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < want) {
+        nofile.rlim_cur =
+            nofile.rlim_max == RLIM_INFINITY || nofile.rlim_max > want ? want : nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+        if (nofile.rlim_cur < want)
+            apcd_log(APC_LOG_WARN,
+                     "max_connections %lu: only %llu file descriptors may be open (RLIMIT_NOFILE)",
+                     apcd.cfg.max_connections, (unsigned long long)nofile.rlim_cur);
+    }
     char pool[16];
     snprintf(pool, sizeof pool, "%u", apcd.cfg.workers);
     setenv("UV_THREADPOOL_SIZE", pool, 1); /* before the pool's first use */
