@@ -28,6 +28,9 @@ typedef struct apcd_config {
     int header_timeout;
     int upload_idle_timeout;
     int max_wait; /* seconds a wait=1 call may hold a worker thread; 0 = no limit */
+    /* Connections open at once (each costs memory before it says who it is); a new one past
+     * it is answered 503 and closed. */
+    unsigned long max_connections;
 } apcd_config_t;
 
 void apcd_config_defaults(apcd_config_t *c);

@@ -26,6 +26,7 @@ void apcd_config_defaults(apcd_config_t *c)
     c->header_timeout = 10;
     c->upload_idle_timeout = 60;
     c->max_wait = 60;
+    c->max_connections = 1024;
 }
 
 void apcd_config_free(apcd_config_t *c)
@@ -156,6 +157,12 @@ int apcd_config_set(apcd_config_t *c, const char *key, const char *v, char *err,
         if (num(key, v, 1, 86400, &n, err, errlen))
             return -1;
         c->upload_idle_timeout = (int)n;
+        return 0;
+    }
+    if (!strcmp(key, "max_connections")) {
+        if (num(key, v, 1, 1000000, &n, err, errlen))
+            return -1;
+        c->max_connections = (unsigned long)n;
         return 0;
     }
     if (!strcmp(key, "workers")) {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -82,8 +83,8 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: apcd [--data-dir DIR] [--address ADDR] [--port N] [--config FILE]\n"
                "            [--no-auth] [--log-level error|warn|info|debug] [--log-file FILE]\n"
-               "            [--header-timeout SECONDS] [--export-roots DIR[:DIR...]]\n"
-               "            [--ingest-roots DIR[:DIR...]]\n"
+               "            [--header-timeout SECONDS] [--max-connections N]\n"
+               "            [--export-roots DIR[:DIR...]] [--ingest-roots DIR[:DIR...]]\n"
                "Serves the AppPacCap API (POST /ajax) and web pages. docs/apcd.md.\n");
 }
 
@@ -139,6 +140,7 @@ int main(int argc, char **argv)
                                          {"header-timeout", required_argument, 0, 't'},
                                          {"export-roots", required_argument, 0, 'E'},
                                          {"ingest-roots", required_argument, 0, 'I'},
+                                         {"max-connections", required_argument, 0, 'm'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     char err[600];
@@ -177,6 +179,9 @@ int main(int argc, char **argv)
         case 'I':
             key = "ingest_roots";
             break;
+        case 'm':
+            key = "max_connections";
+            break;
         case 'n':
             apcd.cfg.no_auth = 1;
             break;
@@ -205,6 +210,20 @@ int main(int argc, char **argv)
         return 2;
     }
     apcd_log_reopen();
+    /* Room for max_connections sockets besides the store's and captures' files: the soft
+     * limit (often 1024) is raised toward the hard one, and a cap the hard limit cannot hold
+     * is said in the log (past it, accept fails and libuv drops the connection). */
+    struct rlimit nofile;
+    rlim_t want = (rlim_t)apcd.cfg.max_connections + 256;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < want) {
+        nofile.rlim_cur =
+            nofile.rlim_max == RLIM_INFINITY || nofile.rlim_max > want ? want : nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+        if (nofile.rlim_cur < want)
+            apcd_log(APC_LOG_WARN,
+                     "max_connections %lu: only %llu file descriptors may be open (RLIMIT_NOFILE)",
+                     apcd.cfg.max_connections, (unsigned long long)nofile.rlim_cur);
+    }
     char pool[16];
     snprintf(pool, sizeof pool, "%u", apcd.cfg.workers);
     setenv("UV_THREADPOOL_SIZE", pool, 1); /* before the pool's first use */
