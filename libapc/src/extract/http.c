@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 enum st {
     ST_HEAD,       /* reading a start line and headers into head[] */
     ST_LEN,        /* Content-Length body: left bytes */
@@ -37,6 +39,9 @@ struct apc__http {
     int has_name, has_ctype;
     int64_t length;
     const char *failed;
+    /* Content-Encoding gzip or deflate: the body is stored decoded. */
+    int coded, z_ready, z_done;
+    z_stream z;
 };
 
 apc__http_t *apc__http_new(int is_request, uint64_t max_file, const apc__http_sink_t *sink)
@@ -52,8 +57,19 @@ apc__http_t *apc__http_new(int is_request, uint64_t max_file, const apc__http_si
     return h;
 }
 
+static void z_reset(apc__http_t *h)
+{
+    if (h->z_ready)
+        inflateEnd(&h->z);
+    h->z_ready = 0;
+    h->z_done = 0;
+}
+
 void apc__http_free(apc__http_t *h)
 {
+    if (!h)
+        return;
+    z_reset(h);
     free(h);
 }
 
@@ -62,17 +78,67 @@ const char *apc__http_failed(const apc__http_t *h)
     return h->failed;
 }
 
+static void emit(apc__http_t *h, const uint8_t *d, size_t n);
+
+/* The file starts at the message's first body byte as carried (so a coded body that does not
+ * decode still gives a file, partial with the reason). */
+static void start_file(apc__http_t *h)
+{
+    if (h->begun)
+        return;
+    h->begun = 1;
+    h->written = 0;
+    if (h->sink.begin)
+        h->sink.begin(h->sink.payload, h->has_name ? h->name : NULL, h->has_ctype ? h->ctype : NULL,
+                      h->length);
+}
+
+/* Body bytes as carried: decoded first when the message has a content coding. Decoding stops
+ * at the file cap (a gzip bomb costs no more than the cap) and at the first error, which cuts
+ * the file ("bad compressed data"); the message is still framed. */
 static void body(apc__http_t *h, const uint8_t *d, size_t n)
 {
     if (n == 0)
         return;
-    if (!h->begun) {
-        h->begun = 1;
-        h->written = 0;
-        if (h->sink.begin)
-            h->sink.begin(h->sink.payload, h->has_name ? h->name : NULL,
-                          h->has_ctype ? h->ctype : NULL, h->length);
+    if (!h->coded) {
+        emit(h, d, n);
+        return;
     }
+    start_file(h);
+    if (h->z_done || h->cut)
+        return;
+    if (!h->z_ready) {
+        memset(&h->z, 0, sizeof(h->z));
+        /* 15 + 32: a zlib or gzip header, detected (deflate is zlib-wrapped, RFC 9110 8.4.1.2). */
+        if (inflateInit2(&h->z, 15 + 32) != Z_OK) {
+            h->cut = "out of memory";
+            return;
+        }
+        h->z_ready = 1;
+    }
+    uint8_t out[16384];
+    h->z.next_in = (Bytef *)(uintptr_t)d;
+    h->z.avail_in = (uInt)n; /* n <= a feed's piece; callers feed at most 1 GiB at once */
+    while (h->z.avail_in > 0 && !h->z_done && !h->cut) {
+        h->z.next_out = out;
+        h->z.avail_out = sizeof(out);
+        int rc = inflate(&h->z, Z_NO_FLUSH);
+        size_t got = sizeof(out) - h->z.avail_out;
+        if (got)
+            emit(h, out, got);
+        if (rc == Z_STREAM_END) {
+            h->z_done = 1; /* bytes after the end of the compressed data are ignored */
+        } else if (rc != Z_OK && !(rc == Z_BUF_ERROR && got)) {
+            h->cut = "bad compressed data";
+        }
+    }
+}
+
+static void emit(apc__http_t *h, const uint8_t *d, size_t n)
+{
+    if (n == 0)
+        return;
+    start_file(h);
     if (h->max_file && h->written + n > h->max_file) {
         n = (size_t)(h->max_file - h->written);
         h->cut = "file size cap";
@@ -85,6 +151,9 @@ static void body(apc__http_t *h, const uint8_t *d, size_t n)
 /* Ends the current message's file (if it had a body) and goes back to reading a head. */
 static void end_msg(apc__http_t *h, const char *reason)
 {
+    if (h->coded && h->z_ready && !h->z_done && !h->cut && !reason)
+        h->cut = "compressed data cut short";
+    z_reset(h);
     if (h->begun && h->sink.end)
         h->sink.end(h->sink.payload, reason ? reason : h->cut);
     h->begun = 0;
@@ -95,6 +164,7 @@ static void end_msg(apc__http_t *h, const char *reason)
 
 static void fail(apc__http_t *h, const char *why)
 {
+    z_reset(h);
     if (h->begun && h->sink.end)
         h->sink.end(h->sink.payload, why);
     h->begun = 0;
@@ -212,7 +282,7 @@ static void parse_head(apc__http_t *h)
         }
         status = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
     }
-    int chunked = 0;
+    int chunked = 0, coded = 0;
     int64_t len = -1;
     for (size_t p = eol + 1; p < n;) {
         size_t e = p;
@@ -251,6 +321,16 @@ static void parse_head(apc__http_t *h)
                 fail(h, "unsupported Transfer-Encoding");
                 return;
             }
+        } else if (colon == 16 && ieq_prefix(line, colon, "content-encoding")) {
+            char enc[64];
+            copy_value(enc, sizeof(enc), v, vn);
+            size_t el = strlen(enc);
+            if ((el == 4 && ieq_prefix(enc, el, "gzip")) ||
+                (el == 6 && ieq_prefix(enc, el, "x-gzip")) ||
+                (el == 7 && ieq_prefix(enc, el, "deflate")))
+                coded = 1;
+            else if (!(el == 8 && ieq_prefix(enc, el, "identity")))
+                coded = -1; /* another coding, or several: stored as carried */
         } else if (colon == 12 && ieq_prefix(line, colon, "content-type")) {
             copy_value(h->ctype, sizeof(h->ctype), v, vn);
             h->has_ctype = h->ctype[0] != '\0';
@@ -259,7 +339,10 @@ static void parse_head(apc__http_t *h)
                 h->has_name = 1;
         }
     }
-    h->length = chunked ? -1 : len;
+    h->coded = coded == 1;
+    h->z_done = 0;
+    /* The length announced is that of the body as carried; decoded, it is unknown. */
+    h->length = chunked || h->coded ? -1 : len;
     h->head_len = 0;
     if (!h->is_request && (status < 200 || status == 204 || status == 304)) {
         h->st = ST_HEAD; /* no body */

@@ -4,7 +4,9 @@
  * a reassembled TCP stream (flow/reasm.h) and reports the body of each message as a file.
  *
  * Phase 1: Content-Length, chunked (trailers skipped), responses delimited by the connection's
- * close; pipelined and kept-alive messages one after another. Not yet: gzip/deflate decoding,
+ * close; pipelined and kept-alive messages one after another; Content-Encoding gzip, x-gzip
+ * and deflate decoded with zlib (the file is the decoded body; decoding stops at the file cap,
+ * so a gzip bomb costs no more than the cap; other codings are stored as carried). Not yet:
  * HEAD responses (the response parser does not see the request; a HEAD answer with a
  * Content-Length would be misread, and parsing of that direction then fails cleanly), 206
  * ranges, multipart. docs/extraction.md "HTTP".
@@ -25,9 +27,10 @@
 
 /* Events of one direction. Strings are valid only during the call. */
 typedef struct apc__http_sink {
-    /* A message with a non-empty body starts (called at its first body byte). name: the
-     * filename of Content-Disposition, else for a request its URI, else NULL (metadata only);
-     * ctype: Content-Type or NULL; length: Content-Length, -1 when not given. */
+    /* A message with a non-empty body starts (called at its first body byte as carried).
+     * name: the filename of Content-Disposition, else for a request its URI, else NULL
+     * (metadata only); ctype: Content-Type or NULL; length: Content-Length, -1 when not given
+     * or when the body is decoded. */
     void (*begin)(void *payload, const char *name, const char *ctype, int64_t length);
     void (*body)(void *payload, const uint8_t *data, size_t len);
     /* The body ends: reason NULL when complete, else why it is partial. */

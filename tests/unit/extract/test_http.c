@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <zlib.h>
 
 #include "extract/http.h"
 
@@ -251,6 +252,98 @@ static void test_malformed(void **state)
     assert_int_equal(got[0].n, 0);
 }
 
+/* Compresses src with zlib (window_bits 31: gzip, 15: zlib-wrapped deflate) into dst. */
+static size_t compress_to(uint8_t *dst, size_t cap, const uint8_t *src, size_t n, int window_bits)
+{
+    z_stream z;
+    memset(&z, 0, sizeof(z));
+    assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    z.next_in = (Bytef *)(uintptr_t)src;
+    z.avail_in = (uInt)n;
+    z.next_out = dst;
+    z.avail_out = (uInt)cap;
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    size_t out = cap - z.avail_out;
+    deflateEnd(&z);
+    return out;
+}
+
+static char msg[200000];
+
+/* gzip in a chunked body, zlib-wrapped deflate with a Content-Length, a gzip bomb stopped at
+ * the file cap, corrupt data (partial, the next message still read), and a coding we do not
+ * decode (stored as carried). */
+static void test_content_coding(void **state)
+{
+    (void)state;
+    static uint8_t plain[50000], z1[60000], z2[60000];
+    for (size_t i = 0; i < sizeof(plain); i++)
+        plain[i] = (uint8_t)("the quick brown fox "[i % 20] + (i / 1000) % 3);
+    size_t n1 = compress_to(z1, sizeof(z1), plain, sizeof(plain), 31);
+    size_t n2 = compress_to(z2, sizeof(z2), plain, 1000, 15);
+    size_t m = (size_t)snprintf(msg, sizeof(msg),
+                                "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n"
+                                "Transfer-Encoding: chunked\r\n\r\n%zx\r\n",
+                                n1 - 10);
+    memcpy(msg + m, z1, n1 - 10);
+    m += n1 - 10;
+    m += (size_t)snprintf(msg + m, sizeof(msg) - m, "\r\na\r\n");
+    memcpy(msg + m, z1 + n1 - 10, 10);
+    m += 10;
+    m += (size_t)snprintf(msg + m, sizeof(msg) - m,
+                          "\r\n0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\n"
+                          "Content-Length: %zu\r\n\r\n",
+                          n2);
+    memcpy(msg + m, z2, n2);
+    m += n2;
+    /* Corrupt: a gzip header, then junk. */
+    static const char bad[] =
+        "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 14\r\n\r\n"
+        "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xff\xff\xff\xff"
+        "HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Length: 3\r\n\r\nxyz";
+    memcpy(msg + m, bad, sizeof(bad) - 1); /* holds NUL bytes */
+    m += sizeof(bad) - 1;
+    assert_null(run(0, 0, msg, m, 1));
+    assert_int_equal(got[0].n, 4);
+    assert_int_equal(got[0].f[0].len, sizeof(plain));
+    assert_memory_equal(got[0].f[0].body, plain, sizeof(plain));
+    assert_string_equal(got[0].f[0].reason, "");
+    assert_int_equal(got[0].f[0].length, -1);
+    assert_int_equal(got[0].f[1].len, 1000);
+    assert_memory_equal(got[0].f[1].body, plain, 1000);
+    assert_string_equal(got[0].f[1].reason, "");
+    assert_string_equal(got[0].f[2].reason, "bad compressed data");
+    assert_int_equal(got[0].f[3].len, 3);
+    assert_memory_equal(got[0].f[3].body, "xyz", 3);
+    assert_string_equal(got[0].f[3].reason, "");
+
+    /* A gzip bomb: 64 MiB of zeros (about 64 KiB compressed) stops at a 4096-byte cap. */
+    size_t big = 64u << 20;
+    uint8_t *zeros = calloc(1, big);
+    uint8_t *zb = malloc(big / 100);
+    assert_non_null(zeros);
+    assert_non_null(zb);
+    size_t nb = compress_to(zb, big / 100, zeros, big, 31);
+    free(zeros);
+    m = (size_t)snprintf(msg, sizeof(msg),
+                         "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n",
+                         nb);
+    assert_true(m + nb < sizeof(msg));
+    memcpy(msg + m, zb, nb);
+    m += nb;
+    free(zb);
+    assert_null(run(0, 4096, msg, m, 1));
+    assert_int_equal(got[0].n, 1);
+    assert_int_equal(got[0].f[0].len, 4096);
+    assert_string_equal(got[0].f[0].reason, "file size cap");
+
+    m = (size_t)snprintf(msg, sizeof(msg), "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n");
+    memcpy(msg + m, z1, 100);
+    assert_null(run(0, 0, msg, m + 100, 1));
+    assert_int_equal(got[0].n, 1);
+    assert_string_equal(got[0].f[0].reason, "compressed data cut short");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -259,6 +352,7 @@ int main(void)
         cmocka_unit_test(test_file_cap),
         cmocka_unit_test(test_close_and_gap),
         cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_content_coding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
