@@ -13,6 +13,7 @@ tests/search/diff_tshark.py.
 import ast
 import os
 import struct
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..", "..")
@@ -89,6 +90,27 @@ def main():
               "bytes=0-99,200-299", "items=0-5", "bytes= 1 - 2"]
     write("range", [struct.pack("<Q", (1000 << 8)) + r.encode() for r in ranges] +
           [struct.pack("<Q", 0) + b"bytes=0-"])
+    # fuzz_http: byte 0 = mode (bit 0 request, bits 1-3 file cap, bit 4 reorder), byte 1 =
+    # piece size (bit 1 drops a piece); then one direction of an HTTP/1.x stream.
+    responses = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello"
+                 b"HTTP/1.1 100 Continue\r\n\r\n"
+                 b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                 b"Content-Disposition: attachment; filename=\"a.bin\"\r\n\r\n"
+                 b"4;x=1\r\nabcd\r\nA\r\n0123456789\r\n0\r\nT: y\r\n\r\n"
+                 b"HTTP/1.1 304 Not Modified\r\n\r\n"
+                 b"HTTP/1.0 200 OK\r\n\r\nuntil the close")
+    requests = (b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n"
+                b"POST /up?x=1 HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
+                b"POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nxyz\r\n0\r\n\r\n")
+    gz = zlib.compressobj(9, zlib.DEFLATED, 31)
+    gzbody = gz.compress(b"the quick brown fox " * 50) + gz.flush()
+    coded = (b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(gzbody)
+             + gzbody + b"HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\nTransfer-Encoding: chunked"
+             b"\r\n\r\n%x\r\n" % len(zlib.compress(b"abc" * 100)) + zlib.compress(b"abc" * 100)
+             + b"\r\n0\r\n\r\n")
+    write("http", [b"\x00\xff" + coded, b"\x16\x2f" + coded,b"\x00\xff" + responses, b"\x10\x07" + responses, b"\x06\x03" + responses,
+                   b"\x01\xff" + requests, b"\x11\x0b" + requests, b"\x08\xff" + responses,
+                   b"\x00\xff" + b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n01234"])
     return 0
 
 
