@@ -40,6 +40,18 @@ def check(cond, what):
         print("FAIL:", what, file=sys.stderr)
 
 
+def vmrss_kb(pid):
+    """A process's resident memory in kB (VmRSS of /proc/PID/status); 0 when gone."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))

@@ -44,12 +44,7 @@ def wait_for(what, cond, limit):
     return None
 
 
-def vmrss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+vmrss_kb = td.vmrss_kb
 
 
 def is_closed(s):

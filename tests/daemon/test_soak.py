@@ -32,12 +32,7 @@ READERS = 10 if SANITIZED else 50
 IDLE = 100 if SANITIZED else 500
 
 
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+rss_kb = td.vmrss_kb
 
 
 class Tally:
@@ -121,16 +116,18 @@ def main():
                 with open(moving, "r+b") as f:
                     f.truncate(len(pcap) // 2)
 
-        def truncated_ingests():
+        def changing_ingests(path, what):
+            """Ingests `path` while another thread changes it: any answer will do, but an
+            answer there must be (and a capture that came of it is deleted again)."""
             while not stop.is_set():
                 try:
-                    st, r = d.call("pcap_ingest_file", token=tok, path=moving, wait=1)
+                    st, r = d.call("pcap_ingest_file", token=tok, path=path, wait=1)
                     with tally.lock:
                         tally.answered_refusals += 1
                     if r.get("ErrorCode") == td.OK:
                         d.call("capture_delete", token=tok, capture_id=r["ReturnValue"])
                 except Exception as e:
-                    tally.fail("ingest of a file being truncated: %s" % e)
+                    tally.fail("ingest of %s: %s" % (what, e))
 
         swap = os.path.join(work, "swap.pcap")
         fifo = os.path.join(work, "fifo")
@@ -149,17 +146,6 @@ def main():
                     pass
                 k += 1
 
-        def swapped_ingests():
-            while not stop.is_set():
-                try:
-                    st, r = d.call("pcap_ingest_file", token=tok, path=swap, wait=1)
-                    with tally.lock:
-                        tally.answered_refusals += 1
-                    if r.get("ErrorCode") == td.OK:
-                        d.call("capture_delete", token=tok, capture_id=r["ReturnValue"])
-                except Exception as e:
-                    tally.fail("ingest of a path swapped with a FIFO: %s" % e)
-
         idle = []
 
         def idler():
@@ -176,7 +162,9 @@ def main():
             stop.clear()
             ts = [threading.Thread(target=reader, args=(i,)) for i in range(readers)]
             ts += [threading.Thread(target=f) for f in
-                   (searcher, ingester, truncator, truncated_ingests, swapper, swapped_ingests)]
+                   (searcher, ingester, truncator, swapper)]
+            ts += [threading.Thread(target=changing_ingests, args=a) for a in
+                   ((moving, "a file being truncated"), (swap, "a path swapped with a FIFO"))]
             if with_idle:
                 ts.append(threading.Thread(target=idler))
             for t in ts:

@@ -103,6 +103,13 @@ static const char *const migrations[] = {
     "ALTER TABLE captures ADD COLUMN nc_first_packet INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE captures ADD COLUMN nc_last_packet INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE captures ADD COLUMN packet_spans INTEGER NOT NULL DEFAULT 0;",
+    /* 3: capture ids are never reused. A reused id named the directory captures/<id> that a
+     * capture_delete was still removing: the new capture's files went with it (found by the
+     * soak test). The highest id ever given, bumped by every insert in the same statement. */
+    "CREATE TABLE capture_seq(id INTEGER NOT NULL);"
+    "INSERT INTO capture_seq SELECT coalesce(max(id), 0) FROM captures;"
+    "CREATE TRIGGER capture_seq_bump AFTER INSERT ON captures BEGIN"
+    " UPDATE capture_seq SET id = NEW.id WHERE NEW.id > id; END;",
 };
 
 static const apc__schema_part_t core_part = {"core", migrations,

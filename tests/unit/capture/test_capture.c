@@ -76,6 +76,24 @@ static int64_t ingest(const char *path, int expect_state)
     return id;
 }
 
+/* Capture ids are never reused: a new capture must not be given the id (and the directory) of
+ * one just deleted, whose files may still be being removed. */
+static void test_ids_not_reused(void **state)
+{
+    (void)state;
+    char path[4200];
+    apc_test_capture(path, sizeof path, "vlan.pcap");
+    int64_t a = ingest(path, APC_STATE_COMPLETED);
+    int64_t b = ingest(path, APC_STATE_COMPLETED);
+    assert_int_equal(apc_capture_delete(ctx, b), 0);
+    int64_t c = ingest(path, APC_STATE_COMPLETED);
+    assert_true(c > b);
+    assert_int_equal(apc_capture_delete(ctx, c), 0);
+    assert_int_equal(apc_capture_delete(ctx, a), 0);
+    int64_t d = ingest(path, APC_STATE_COMPLETED);
+    assert_true(d > c);
+}
+
 static void test_ptcpdump_attribution(void **state)
 {
     (void)state;
@@ -461,6 +479,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_ptcpdump_attribution, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ids_not_reused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paging_every_packet_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_inputs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notes_delete, setup, teardown),

@@ -18,8 +18,9 @@
 static int cap_create(void *impl, const apc__st_capture_new_t *c, int64_t *out_id)
 {
     return apc__sqlite_insert(impl, out_id, "creating a capture",
-                              "INSERT INTO captures(type, state, name, source_file, start_time, "
-                              "total_bytes) VALUES(?,?,?,?,?,?)",
+                              "INSERT INTO captures(id, type, state, name, source_file, "
+                              "start_time, total_bytes) "
+                              "VALUES((SELECT id + 1 FROM capture_seq),?,?,?,?,?,?)",
                               "iittii", (int64_t)c->type, (int64_t)APC_STATE_ACTIVE, c->name,
                               c->source_file, c->start_time, (int64_t)c->total_bytes);
 }
