@@ -90,9 +90,10 @@ void apcd_access_log(const char *peer, const char *user, const char *action, int
 }
 
 /* Parameters that say what a change was about. Never passwords or tokens. */
-static const char *const what_params[] = {
-    "capture_id", "search_id", "command_id", "export_id", "key",  "adapter_name", "adapter", "pid",
-    "username",   "role",      "name",       "file_path", "path", "flags",        "ip",      NULL};
+static const char *const what_params[] = {"capture_id", "search_id",    "command_id", "export_id",
+                                          "key_name",   "adapter_name", "adapter",    "pid",
+                                          "username",   "role",         "name",       "file_path",
+                                          "path",       "flags",        "ip",         NULL};
 
 void apcd_audit_log(const char *peer, const char *user, const char *action,
                     const apc_params_t *params, int code)
