@@ -18,6 +18,8 @@ typedef struct apcd_config {
     char *tls_cert, *tls_key;
     int log_level;        /* enum apc_log_level */
     char *log_file;       /* NULL: stderr */
+    char *export_roots;   /* ':'-separated; NULL: <data>/exports (the library's default) */
+    char *ingest_roots;   /* ':'-separated; NULL: <data>/ingest; "/" reads anywhere */
     int64_t session_idle; /* seconds; 0 = leave the setting alone */
     apcd_limits_t lim;
     unsigned workers; /* libuv thread pool size */
@@ -26,6 +28,9 @@ typedef struct apcd_config {
     int header_timeout;
     int upload_idle_timeout;
     int max_wait; /* seconds a wait=1 call may hold a worker thread; 0 = no limit */
+    /* Connections open at once (each costs memory before it says who it is); a new one past
+     * it is answered 503 and closed. */
+    unsigned long max_connections;
 } apcd_config_t;
 
 void apcd_config_defaults(apcd_config_t *c);

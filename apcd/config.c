@@ -26,6 +26,7 @@ void apcd_config_defaults(apcd_config_t *c)
     c->header_timeout = 10;
     c->upload_idle_timeout = 60;
     c->max_wait = 60;
+    c->max_connections = 1024;
 }
 
 void apcd_config_free(apcd_config_t *c)
@@ -35,6 +36,8 @@ void apcd_config_free(apcd_config_t *c)
     free(c->tls_cert);
     free(c->tls_key);
     free(c->log_file);
+    free(c->export_roots);
+    free(c->ingest_roots);
 }
 
 static int num(const char *key, const char *v, long long lo, long long hi, long long *out,
@@ -129,6 +132,21 @@ int apcd_config_set(apcd_config_t *c, const char *key, const char *v, char *err,
         c->header_timeout = (int)n;
         return 0;
     }
+    if (!strcmp(key, "export_roots") || !strcmp(key, "ingest_roots")) {
+        /* Absolute directories only: a relative one would depend on where apcd started. */
+        char *copy = strdup(v), *save = NULL;
+        int bad = !copy || !*v;
+        for (char *t = copy ? strtok_r(copy, ":", &save) : NULL; t && !bad;
+             t = strtok_r(NULL, ":", &save))
+            bad = t[0] != '/';
+        free(copy);
+        if (bad) {
+            snprintf(err, errlen, "%s: '%s' is not a list of absolute directories separated by ':'",
+                     key, v);
+            return -1;
+        }
+        return str(!strcmp(key, "export_roots") ? &c->export_roots : &c->ingest_roots, v);
+    }
     if (!strcmp(key, "max_wait")) {
         if (num(key, v, 0, 86400, &n, err, errlen))
             return -1;
@@ -139,6 +157,12 @@ int apcd_config_set(apcd_config_t *c, const char *key, const char *v, char *err,
         if (num(key, v, 1, 86400, &n, err, errlen))
             return -1;
         c->upload_idle_timeout = (int)n;
+        return 0;
+    }
+    if (!strcmp(key, "max_connections")) {
+        if (num(key, v, 1, 1000000, &n, err, errlen))
+            return -1;
+        c->max_connections = (unsigned long)n;
         return 0;
     }
     if (!strcmp(key, "workers")) {

@@ -5,6 +5,7 @@
  * when a certificate and key are configured, and the thread-pool dispatch of jobs.
  */
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -186,14 +187,61 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 
 /* --- accept ------------------------------------------------------------------------------ */
 
+/* Open connections (accepted, not yet closed) and those refused past max_connections. Changed
+ * on the loop thread only; read by /metrics on a worker thread, hence atomics. */
+static unsigned long conns_open, conns_refused;
+/* The most connections open since memory was last given back (loop thread only). */
+static unsigned long conns_peak;
+
+unsigned long apcd_connections_open(void)
+{
+    return __atomic_load_n(&conns_open, __ATOMIC_RELAXED);
+}
+
+unsigned long apcd_connections_refused(void)
+{
+    return __atomic_load_n(&conns_refused, __ATOMIC_RELAXED);
+}
+
+static uv_timer_t trim_timer;
+
+static void trim_now(uv_timer_t *t)
+{
+    (void)t;
+    malloc_trim(0);
+}
+
+void apcd_conn_closed(void)
+{
+    unsigned long now = __atomic_sub_fetch(&conns_open, 1, __ATOMIC_RELAXED);
+    /* Each idle connection holds ~80 KB (upload.c's buffers, h2o's) scattered over the heap:
+     * once a burst has mostly closed, glibc keeps those pages unless asked. Ask when the count
+     * has halved since its peak, so a burst of N costs O(log N) trims, on this (loop) thread.
+     * Not at once: a connection's memory is freed by close callbacks that run in a later loop
+     * iteration (upload.c frees its state when its timer has closed), so the trim waits a
+     * little, and one pending trim covers every connection closed meanwhile. */
+    if (conns_peak >= 16 && now <= conns_peak / 2) {
+        conns_peak = now;
+        if (!uv_is_active((uv_handle_t *)&trim_timer))
+            uv_timer_start(&trim_timer, trim_now, 200, 0);
+    }
+}
+
 static void free_handle(uv_handle_t *h)
 {
     free(h);
 }
 
+/* The close callback of an accepted connection: it is no longer counted. */
+static void free_conn(uv_handle_t *h)
+{
+    free(h);
+    apcd_conn_closed();
+}
+
 void apcd_http_handoff(uv_tcp_t *conn, const char *bytes, size_t n)
 {
-    h2o_socket_t *sock = h2o_uv_socket_create((uv_stream_t *)conn, free_handle);
+    h2o_socket_t *sock = h2o_uv_socket_create((uv_stream_t *)conn, free_conn);
     if (n > 0) {
         h2o_iovec_t b = h2o_buffer_reserve(&sock->input, n);
         memcpy(b.base, bytes, n);
@@ -214,6 +262,21 @@ static void on_accept(uv_stream_t *l, int status)
         uv_close((uv_handle_t *)conn, free_handle);
         return;
     }
+    if (conns_open >= apcd.cfg.max_connections) {
+        /* Past the cap: a short answer (when the socket takes it at once) and the end of the
+         * connection, before anything is allocated for it. */
+        static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
+                                   "Content-Type: text/plain\r\nContent-Length: 21\r\n"
+                                   "Connection: close\r\n\r\ntoo many connections\n";
+        uv_buf_t b = uv_buf_init((char *)busy, sizeof busy - 1);
+        uv_try_write((uv_stream_t *)conn, &b, 1);
+        __atomic_add_fetch(&conns_refused, 1, __ATOMIC_RELAXED);
+        uv_close((uv_handle_t *)conn, free_handle);
+        return;
+    }
+    __atomic_add_fetch(&conns_open, 1, __ATOMIC_RELAXED);
+    if (conns_open > conns_peak)
+        conns_peak = conns_open;
     uv_tcp_nodelay(conn, 1);
     if (accept_ctx.ssl_ctx)
         apcd_http_handoff(conn, NULL, 0); /* uploads over TLS go through h2o: docs/apcd.md */
@@ -314,6 +377,8 @@ int apcd_http_start(void)
         apcd_log(APC_LOG_ERROR, "address '%s' is not an IP address", apcd.cfg.address);
         return -1;
     }
+    uv_timer_init(apcd.loop, &trim_timer);
+    uv_unref((uv_handle_t *)&trim_timer); /* a pending trim does not keep apcd running */
     uv_tcp_init(apcd.loop, &listener);
     if ((r = uv_tcp_bind(&listener, (struct sockaddr *)&addr, 0)) != 0 ||
         (r = uv_listen((uv_stream_t *)&listener, 512, on_accept)) != 0) {

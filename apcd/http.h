@@ -55,6 +55,12 @@ int apcd_download_on_req(h2o_req_t *req);
 /* The wire RESPONSE for an error, malloc'd. */
 char *apcd_error_json(int code, const char *msg);
 
+/* Connections: the close callback of an accepted connection calls apcd_conn_closed (it may
+ * give memory back after a burst). Counts for /metrics (any thread). */
+void apcd_conn_closed(void);
+unsigned long apcd_connections_open(void);
+unsigned long apcd_connections_refused(void);
+
 /* upload.c: the first request of a plain connection is read here; uploads are streamed, and
  * everything else is handed to h2o with the bytes already read. */
 void apcd_upload_sniff(uv_tcp_t *conn);

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -60,11 +62,27 @@ static void lib_log(int level, const char *msg, void *payload)
     apcd_log(level, "libapc: %s", msg);
 }
 
+/* mkdir -p, quietly: apc_ctx_open reports what could not be made. */
+static void mkdirs(const char *path)
+{
+    char *p = strdup(path);
+    for (char *s = p ? strchr(p + 1, '/') : NULL; s; s = strchr(s + 1, '/')) {
+        *s = '\0';
+        mkdir(p, 0750);
+        *s = '/';
+    }
+    if (p)
+        mkdir(p, 0750);
+    free(p);
+}
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: apcd [--data-dir DIR] [--address ADDR] [--port N] [--config FILE]\n"
                "            [--no-auth] [--log-level error|warn|info|debug] [--log-file FILE]\n"
-               "            [--header-timeout SECONDS] [--version]\n"
+               "            [--header-timeout SECONDS] [--max-connections N]\n"
+               "            [--export-roots DIR[:DIR...]] [--ingest-roots DIR[:DIR...]]\n"
+               "            [--version]\n"
                "Serves the AppPacCap API (POST /ajax) and web pages. docs/apcd.md.\n");
     char themes[4200];
     apcd_default_themes(themes, sizeof themes);
@@ -125,6 +143,9 @@ int main(int argc, char **argv)
                                          {"log-level", required_argument, 0, 'l'},
                                          {"log-file", required_argument, 0, 'f'},
                                          {"header-timeout", required_argument, 0, 't'},
+                                         {"export-roots", required_argument, 0, 'E'},
+                                         {"ingest-roots", required_argument, 0, 'I'},
+                                         {"max-connections", required_argument, 0, 'm'},
                                          {"help", no_argument, 0, 'h'},
                                          {"version", no_argument, 0, 'V'},
                                          {0, 0, 0, 0}};
@@ -157,6 +178,15 @@ int main(int argc, char **argv)
         case 't':
             key = "header_timeout";
             break;
+        case 'E':
+            key = "export_roots";
+            break;
+        case 'I':
+            key = "ingest_roots";
+            break;
+        case 'm':
+            key = "max_connections";
+            break;
         case 'n':
             apcd.cfg.no_auth = 1;
             break;
@@ -188,6 +218,20 @@ int main(int argc, char **argv)
         return 2;
     }
     apcd_log_reopen();
+    /* Room for max_connections sockets besides the store's and captures' files: the soft
+     * limit (often 1024) is raised toward the hard one, and a cap the hard limit cannot hold
+     * is said in the log (past it, accept fails and libuv drops the connection). */
+    struct rlimit nofile;
+    rlim_t want = (rlim_t)apcd.cfg.max_connections + 256;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < want) {
+        nofile.rlim_cur =
+            nofile.rlim_max == RLIM_INFINITY || nofile.rlim_max > want ? want : nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+        if (nofile.rlim_cur < want)
+            apcd_log(APC_LOG_WARN,
+                     "max_connections %lu: only %llu file descriptors may be open (RLIMIT_NOFILE)",
+                     apcd.cfg.max_connections, (unsigned long long)nofile.rlim_cur);
+    }
     char pool[16];
     snprintf(pool, sizeof pool, "%u", apcd.cfg.workers);
     setenv("UV_THREADPOOL_SIZE", pool, 1); /* before the pool's first use */
@@ -198,7 +242,25 @@ int main(int argc, char **argv)
     o.data_dir = apcd.cfg.data_dir;
     o.log_cb = lib_log;
     o.log_level = apcd.cfg.log_level;
+    /* The roots are the operator's (issue 16): from here only, never from the API. By default
+     * a client may ingest what was uploaded or dropped into <data>/ingest, nothing else. */
+    char *ingest_default = NULL;
+    if (!apcd.cfg.ingest_roots) {
+        /* Absolute, since a root is compared after realpath(): made before the context. */
+        mkdirs(apcd.cfg.data_dir);
+        char *abs = realpath(apcd.cfg.data_dir, NULL);
+        if (abs && asprintf(&ingest_default, "%s/ingest", abs) > 0)
+            mkdir(ingest_default, 0750);
+        free(abs);
+        if (!ingest_default) {
+            fprintf(stderr, "apcd: %s: cannot make the data directory\n", apcd.cfg.data_dir);
+            return 1;
+        }
+    }
+    o.export_roots = apcd.cfg.export_roots;
+    o.ingest_roots = apcd.cfg.ingest_roots ? apcd.cfg.ingest_roots : ingest_default;
     int rc = apc_ctx_open(&apcd.ctx, &o);
+    free(ingest_default);
     if (rc < 0) {
         fprintf(stderr, "apcd: %s: %s\n", apcd.cfg.data_dir, apc_last_error_message());
         return 1;

@@ -151,6 +151,12 @@ char *apcd_metrics_text(void)
         "10 s).\n"
         "# TYPE apcd_store_bytes gauge\napcd_store_bytes %llu\n",
         active, pk, by, drops, kdrops, du);
+    app(&o, &n, &cap,
+        "# HELP apcd_connections_open Client connections open now.\n"
+        "# TYPE apcd_connections_open gauge\napcd_connections_open %lu\n"
+        "# HELP apcd_connections_refused_total Connections refused past max_connections.\n"
+        "# TYPE apcd_connections_refused_total counter\napcd_connections_refused_total %lu\n",
+        apcd_connections_open(), apcd_connections_refused());
     return o;
 }
 

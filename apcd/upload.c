@@ -66,6 +66,7 @@ static void up_free(uv_handle_t *h)
 {
     up_t *u = h->data;
     free(h);
+    apcd_conn_closed();
     if (!u)
         return;
     if (u->fd >= 0)

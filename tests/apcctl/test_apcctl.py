@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -232,6 +233,37 @@ def case_ingest_missing(tmp):
     expect("ERROR_SERVE_" in p.stderr, p.stderr)
 
 
+def write_pcap(path, n):
+    """A pcap (µs, little-endian, Ethernet) with n records of 60 zero bytes."""
+    b = struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)
+    for k in range(n):
+        b += struct.pack("<IIII", 1700000000 + k, 0, 60, 60) + bytes(60)
+    with open(path, "wb") as f:
+        f.write(b)
+
+
+def case_relative_data_dir(tmp):
+    """Issue 16 item 7: a relative --data-dir (./apc-data, as scripts/run and the README use)
+    made every blank-path export fail with "outside the export roots"."""
+    write_pcap(os.path.join(tmp, "t.pcap"), 3)
+
+    def rel(*args):
+        cmd = [APCCTL, "--data-dir", "./apc-data", "--json"] + list(args)
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=tmp)
+        expect(p.returncode == 0, f"{cmd}: exit {p.returncode}\n{p.stdout}\n{p.stderr}")
+        return json.loads(p.stdout.splitlines()[-1])["ReturnValue"]
+
+    cap = rel("ingest", "t.pcap")
+    expect(cap["State"] == "completed" and cap["Packets"] == 3, cap)
+    data = os.path.realpath(os.path.join(tmp, "apc-data"))
+    r = rel("capture_export", f"capture_id={cap['CaptureId']}", "wait=1")
+    expect(r["State"] == "completed", f"blank-path export: {r}")
+    expect(r["Result"].startswith(os.path.join(data, "exports") + "/"), r["Result"])
+    expect(os.path.getsize(r["Result"]) > 0, r["Result"])
+    info = rel("apppaccap")
+    expect(info["DataDir"] == data, f"DataDir {info['DataDir']!r}, expected {data!r}")
+
+
 def case_docs_up_to_date(tmp):
     src = os.environ.get("APC_SOURCE_ROOT")
     if not src:
@@ -264,6 +296,7 @@ CASES = {
     "ingest": case_ingest,
     "ingest-failed": case_ingest_failed,
     "ingest-missing": case_ingest_missing,
+    "relative-data-dir": case_relative_data_dir,
     "docs-up-to-date": case_docs_up_to_date,
 }
 

@@ -21,9 +21,11 @@ import uuid
 APCD, APCCTL, CASE = sys.argv[1], sys.argv[2], sys.argv[3]
 SRC = os.environ.get("APC_SOURCE_ROOT", os.path.join(os.path.dirname(__file__), "..", ".."))
 CORPUS = os.environ.get("APC_CORPUS", "")
-if not os.path.isdir(CORPUS):
-    CORPUS = "/work/shared/corpus"
+# A capture to ingest: a corpus file when the corpus is beside the checkout, else one the build
+# made (tests/captures/); the checks below do not depend on which.
 PCAP = os.path.join(CORPUS, "tcpdump", "pim-packet-assortment.pcap")
+if not os.path.isfile(PCAP):
+    PCAP = os.path.join(os.environ.get("APC_TEST_CAPTURES", ""), "web.pcap")
 
 # Wire codes (spec/wire.md).
 OK, NO_TOKEN, NO_PAGE, MALFORMED, TIMEOUT, PERM, CREDS = 0, 2, 3, 4, 5, 8, 9
@@ -47,12 +49,17 @@ def free_port():
 
 
 class Daemon:
-    def __init__(self, extra=(), config=None):
+    def __init__(self, extra=(), config=None, confine=False):
         self.dir = tempfile.mkdtemp(prefix="apcd-test-")
         self.data = os.path.join(self.dir, "data")
         self.port = free_port()
         args = [APCD, "--data-dir", self.data, "--address", "127.0.0.1", "--port", str(self.port),
                 "--log-level", "warn"]
+        # The tests ingest files from where they are (a temporary folder, the corpus); the
+        # default confinement to <data>/ingest has its own test (case ingest-roots).
+        if not confine and not any(a == "--ingest-roots" for a in extra) and \
+                "ingest_roots" not in (config or ""):
+            args += ["--ingest-roots", "/"]
         if config:
             path = os.path.join(self.dir, "apcd.conf")
             with open(path, "w") as f:
@@ -467,6 +474,37 @@ def case_hosts(d):
     check(st in (400, 403), "an upload with two Origin headers: %d" % st)
 
 
+def case_ingest_roots(d):
+    """Issue 16 items 4 and 6: by default apcd reads only what was uploaded or dropped into
+    <data>/ingest; the roots are the operator's (config, command line), never the API's; a
+    refusal names the roots, never the file's contents."""
+    d.stop()
+    d = Daemon(confine=True)
+    try:
+        tok = d.login()
+        for path in ("/etc/passwd", PCAP):
+            st, r = d.call("pcap_ingest_file", token=tok, path=path, wait=1)
+            check(r["ErrorCode"] == PERM and "outside the ingest roots" in r["ReturnValue"]
+                  and "root:" not in r["ReturnValue"], "ingest of %s refused: %r" % (path, r))
+        inside = os.path.join(d.data, "ingest", "dropped.pcap")
+        shutil.copy(PCAP, inside)
+        st, r = d.call("pcap_ingest_file", token=tok, path=inside, wait=1)
+        check(r["ErrorCode"] == OK, "ingest from <data>/ingest: %r" % r)
+        for key in ("export_roots", "ingest_roots"):
+            st, r = d.call("settings_set", token=tok, key_name=key, value="/")
+            check(r["ErrorCode"] == PERM and "set by the operator" in r["ReturnValue"],
+                  "settings_set %s refused: %r" % (key, r))
+        st, r = d.call("settings_get_by_key", token=tok, key_name="ingest_roots")
+        check(r["ErrorCode"] == OK and r["ReturnValue"].endswith("/ingest"),
+              "settings_get ingest_roots reads it: %r" % r)
+        # An export path outside the export roots, even for an admin.
+        st, r = d.call("capture_export", token=tok, capture_id=1, path="/tmp/out.pcapng", wait=1)
+        check(r["ErrorCode"] == PERM and "outside the export roots" in r["ReturnValue"],
+              "export outside the roots refused: %r" % r)
+    finally:
+        d.stop()
+
+
 def case_pages(d):
     tok = d.login()
     st, data, r = d.request("GET", "/")
@@ -573,7 +611,7 @@ def case_apcctl_url(d):
     r = subprocess.run([APCCTL, "--url", url, "capture_list_completed"], env=env,
                        capture_output=True, text=True, timeout=120)
     # The local printer's output format, the same over HTTP.
-    check(r.returncode == 0 and "pim-packet-assortment.pcap" in r.stdout or True, "list")
+    check(r.returncode == 0 and os.path.basename(PCAP) in r.stdout or True, "list")
     for _ in range(100):
         r = subprocess.run([APCCTL, "--url", url, "--json", "capture_get_details", "capture_id=1"],
                            env=env, capture_output=True, text=True, timeout=120)
@@ -583,7 +621,7 @@ def case_apcctl_url(d):
     check('"completed"' in r.stdout, "capture 1 completed over --url: %s" % r.stdout)
     r = subprocess.run([APCCTL, "--url", url, "capture_list_completed"], env=env,
                        capture_output=True, text=True, timeout=120)
-    check(r.returncode == 0 and "pim-packet-assortment.pcap" in r.stdout, "list over --url: %s" % r.stdout)
+    check(r.returncode == 0 and os.path.basename(PCAP) in r.stdout, "list over --url: %s" % r.stdout)
     bad = dict(env, APC_PASSWORD="wrong")
     r = subprocess.run([APCCTL, "--url", url, "apppaccap"], env=bad, capture_output=True,
                        text=True, timeout=120)
@@ -630,7 +668,7 @@ def main():
         d.data = data
         d.port = free_port()
         d.proc = subprocess.Popen([APCD, "--data-dir", data, "--port", str(d.port),
-                                   "--log-level", "warn"], stdout=subprocess.PIPE,
+                                   "--log-level", "warn", "--ingest-roots", "/"], stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True)
         for _ in range(200):
             try:
@@ -644,7 +682,7 @@ def main():
         d.password = "admin-pass"
     try:
         {"bodies": case_bodies, "errors": case_errors, "auth-walk": case_auth_walk,
-         "nul": case_nul, "hosts": case_hosts,
+         "nul": case_nul, "hosts": case_hosts, "ingest-roots": case_ingest_roots,
          "pages": case_pages, "upload-200mb": case_upload, "apcctl-url": case_apcctl_url,
          "sigterm": case_sigterm}[CASE](d)
     finally:

@@ -115,9 +115,12 @@ APC_API int apc_ingest_options_init(apc_ingest_options_t *o, unsigned version);
 
 /*
  * Starts ingesting a pcap or pcapng file as a new capture of type ingest and returns its id at
- * once in *out_id; the capture is "active" until the job ends "completed" or "failed". The file
- * is checked to exist and be readable before this returns (APC_ENOTFOUND / -EACCES / APC_EFORMAT
- * for an unknown magic).
+ * once in *out_id; the capture is "active" until the job ends "completed" or "failed". The path
+ * is opened once (symlinks followed, O_NONBLOCK so a FIFO cannot block) and only that descriptor
+ * is read from then on. Refused before this returns: a missing file (APC_ENOTFOUND), an
+ * unreadable one (-EACCES), anything but a regular file (APC_EINVAL "not a regular file: a
+ * FIFO", a directory, a device...), an unknown magic (APC_EFORMAT; the message never shows the
+ * file's bytes). A file that shrinks while read ends the capture "failed".
  */
 APC_API int apc_ingest_file(apc_ctx_t *ctx, const char *path, const apc_ingest_options_t *opts,
                             int64_t *out_id);

@@ -26,16 +26,25 @@ enum apc_log_level {
  */
 typedef void (*apc_log_cb)(int level, const char *msg, void *payload);
 
-#define APC_CTX_OPTIONS_VERSION 1
+#define APC_CTX_OPTIONS_VERSION 2
 
 typedef struct apc_ctx_options {
     unsigned version;     /* APC_CTX_OPTIONS_VERSION */
-    const char *data_dir; /* created if missing; NULL means "./apc-data" */
+    const char *data_dir; /* created if missing; NULL means "./apc-data". A relative path is
+                           * resolved once, at open, against the working directory then */
     apc_log_cb log_cb;    /* NULL: messages at or below log_level go to stderr */
     void *log_payload;
     int log_level; /* enum apc_log_level; default APC_LOG_WARN */
     unsigned jobs; /* worker threads for long jobs; 0 = default (2) */
     int read_only; /* nonzero: open the store read-only, start no jobs */
+    /* Version 2. Where files may be written and read, set by the operator (apcd's config file
+     * or command line), never through the API (settings_set refuses these keys; settings_get
+     * reads them). Each is a list of absolute directories separated by ':' (copied).
+     * export_roots: NULL = <data>/exports. ingest_roots: NULL = anywhere the process can
+     * read (a local caller is the operator); when set, pcap_ingest_file reads only files under
+     * one of them, and under <data>/uploads (apcd's uploads). docs/security.md. */
+    const char *export_roots;
+    const char *ingest_roots;
 } apc_ctx_options_t;
 
 /* Fills `opts` with defaults. Returns APC_EINVAL if `version` is unknown. */
@@ -54,7 +63,8 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts);
  */
 APC_API void apc_ctx_close(apc_ctx_t *ctx);
 
-/* The data directory in use. Owned by ctx. */
+/* The data directory in use, absolute (resolved at open; as given for a read-only context on a
+ * directory that could not be resolved). Owned by ctx. */
 APC_API const char *apc_ctx_data_dir(const apc_ctx_t *ctx);
 
 #ifdef __cplusplus

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -154,6 +155,19 @@ APC_API int apc_user_add(apc_ctx_t *ctx, const char *name, const char *password,
     return rc;
 }
 
+/* <data>/initial-admin-password (auth/bootstrap.c) holds the first password of "admin": once
+ * that password is no longer the account's (changed, or the account deleted) the file only
+ * leaks what it was, so it goes. */
+static void forget_initial_password(apc_ctx_t *ctx, const char *name)
+{
+    if (strcmp(name, "admin") != 0)
+        return;
+    char *path = apc__ctx_path(ctx, "initial-admin-password");
+    if (path && unlink(path) != 0 && errno != ENOENT)
+        apc__log(ctx, APC_LOG_WARN, "cannot remove %s: %s", path, strerror(errno));
+    free(path);
+}
+
 APC_API int apc_user_del(apc_ctx_t *ctx, const char *name)
 {
     if (!ctx || !name)
@@ -167,6 +181,8 @@ APC_API int apc_user_del(apc_ctx_t *ctx, const char *name)
     if (rc == 0) /* also without foreign keys enforced by an older connection */
         rc = apc__sql_exec(db, "ending sessions", "DELETE FROM sessions WHERE user=?", "t", name);
     apc__db_put(ctx->store, db);
+    if (rc == 0)
+        forget_initial_password(ctx, name);
     return rc;
 }
 
@@ -189,6 +205,8 @@ APC_API int apc_user_passwd(apc_ctx_t *ctx, const char *name, const char *passwo
         rc = apc__sql_exec(db, "ending sessions", "DELETE FROM sessions WHERE user=?", "t", name);
     apc__db_put(ctx->store, db);
     sodium_memzero(hash, sizeof hash);
+    if (rc == 0)
+        forget_initial_password(ctx, name);
     return rc;
 }
 

@@ -61,6 +61,10 @@ struct apc__capw {
     int64_t commit_ns;      /* commit at least this often (apc__capw_set_commit_every) */
     uint64_t commit_bytes;  /* ... and after this many packet bytes */
     int broken;
+    /* The free space fell below MIN_FREE_BYTES: no more packets are taken, but what was written
+     * is whole, and the final commit (apc__capw_finish) records it using the space kept free
+     * for exactly that. Unlike `broken`, nothing is cut back. */
+    int low_space;
     apc__capw_new_ip_fn new_ip; /* apc__capw_on_new_ip */
     void *new_ip_arg;
 };
@@ -250,30 +254,35 @@ static procent_t *find_proc(apc__capw_t *w, int64_t process_id)
     return NULL;
 }
 
-/* Stop while the filesystem still has room for the store's own last writes (marking the
- * capture failed, WAL checkpoints), rather than filling it to the last byte. */
+/* Stop taking packets while the filesystem still has room for the store's own last writes
+ * (the commit of the packets written so far, marking the capture failed, WAL checkpoints),
+ * rather than filling it to the last byte. docs/storage.md states this value. */
 #define MIN_FREE_BYTES (32ULL << 20)
 /* Packet bytes stored between two looks at the free space. */
 #define SPACE_CHECK_BYTES (4ULL << 20)
 
+/* 0, or -ENOSPC (w->low_space set) when less than MIN_FREE_BYTES are left. */
 static int check_free_space(apc__capw_t *w)
 {
     struct statvfs sv;
     if (statvfs(w->dir, &sv) != 0)
         return 0; /* cannot tell: the writes themselves will report a full disk */
     unsigned long long avail = (unsigned long long)sv.f_bavail * sv.f_frsize;
-    if (avail < MIN_FREE_BYTES)
-        return apc__err(-ENOSPC,
-                        "disk full: %llu KiB left on the filesystem of '%s' (the capture stops "
-                        "below %llu MiB); packets up to the last commit are kept",
-                        avail >> 10, w->dir, MIN_FREE_BYTES >> 20);
-    return 0;
+    if (avail >= MIN_FREE_BYTES)
+        return 0;
+    w->low_space = 1;
+    return apc__err(-ENOSPC,
+                    "disk full: %llu KiB left on the filesystem of '%s' (a capture stops below "
+                    "%llu MiB free); the packets stored before the stop are kept",
+                    avail >> 10, w->dir, MIN_FREE_BYTES >> 20);
 }
 
 int apc__capw_add(apc__capw_t *w, const apc__cappkt_t *p, const apc__pkt_t *d)
 {
     if (p->iface >= w->n_ifaces)
         return apc__err(APC_EINVAL, "packet on undeclared interface %u", p->iface);
+    if (w->low_space)
+        return apc__err(-ENOSPC, "disk full: the capture has stopped taking packets");
     int dir = 0;
     apc__conn_t *c = d->ip_ver ? apc__flow_track(w->flows, d, p->ts_ns, p->wirelen, &dir) : NULL;
     apc__statsagg_packet(w->stats, d, p->ts_ns, p->wirelen, p->process_id,
@@ -317,7 +326,10 @@ int apc__capw_add(apc__capw_t *w, const apc__cappkt_t *p, const apc__pkt_t *d)
         r = check_free_space(w);
     }
     if (r < 0) {
-        w->broken = 1;
+        /* Too little space left is not a failed write: this packet and those before it are
+         * whole, and the caller's apc__capw_finish commits them. */
+        if (!w->low_space)
+            w->broken = 1;
         return r;
     }
     if (p->process_id) {
@@ -492,12 +504,17 @@ static int commit(apc__capw_t *w, uint64_t progress_bytes, int final_state, cons
     int r = apc__segw_flush(w->seg);
     if (r == 0)
         r = apc__idxw_flush(w->idx);
-    if (r == 0)
-        r = check_free_space(w);
     if (r < 0) {
         w->broken = 1;
         return r;
     }
+    /* Too little space: this commit still goes through (the space kept free is for it), and
+     * then the caller is told to stop. The final commit does not look: it is what the reserve
+     * is for. */
+    int space = final_state || w->low_space ? 0 : check_free_space(w);
+    char space_msg[600] = "";
+    if (space < 0)
+        apc__err_copy(space_msg, sizeof space_msg);
     apc__cbatch_t *b = &w->batch;
     apc__flow_foreach(w->flows, batch_dirty, w);
     if (w->oom)
@@ -537,7 +554,7 @@ static int commit(apc__capw_t *w, uint64_t progress_bytes, int final_state, cons
     w->c_packets = w->packets;
     w->c_seg_count = apc__segw_seg_no(w->seg) + 1;
     w->c_seg_bytes = apc__segw_seg_bytes(w->seg);
-    return 0;
+    return space < 0 ? apc__err(space, "%s", space_msg) : 0;
 }
 
 int apc__capw_commit(apc__capw_t *w, uint64_t progress_bytes)

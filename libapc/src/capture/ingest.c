@@ -6,6 +6,8 @@
  * the capture "failed" with the offset and reason; packets before it stay stored.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,7 @@
 #include "capture/capwriter.h"
 #include "core/ctx.h"
 #include "core/error.h"
+#include "core/roots.h"
 #include "decode/decode.h"
 #include "source/reader.h"
 
@@ -162,6 +165,32 @@ out:
     apc__ctx_broadcast(ctx);
 }
 
+static const char *file_kind(mode_t m)
+{
+    return S_ISFIFO(m)   ? "a FIFO"
+           : S_ISDIR(m)  ? "a directory"
+           : S_ISCHR(m)  ? "a character device"
+           : S_ISBLK(m)  ? "a block device"
+           : S_ISSOCK(m) ? "a socket"
+                         : "not a plain file";
+}
+
+/* Absolute path of what fd has open (stored as the capture's source); the kernel's name of the
+ * descriptor, so a path swapped since the open cannot misname it. Falls back to realpath()
+ * where /proc is not mounted. NULL only when out of memory. */
+static char *opened_path(int fd, const char *path)
+{
+    char link[64], buf[PATH_MAX];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, buf, sizeof buf - 1);
+    if (n > 0 && buf[0] == '/') {
+        buf[n] = 0;
+        return strdup(buf);
+    }
+    char *abs = realpath(path, NULL);
+    return abs ? abs : strdup(path);
+}
+
 static const char *base_name(const char *path)
 {
     const char *s = strrchr(path, '/');
@@ -179,22 +208,48 @@ APC_API int apc_ingest_file(apc_ctx_t *ctx, const char *path, const apc_ingest_o
         return apc__err(APC_ENOTSUP, "the context is read-only");
     if (opts && opts->version != APC_INGEST_OPTIONS_VERSION)
         return apc__err(APC_EINVAL, "unknown apc_ingest_options_t version %u", opts->version);
-    struct stat st;
-    if (stat(path, &st) != 0) {
+    /* The path is opened once and only the descriptor is used from then on: checking the path
+     * and opening it again would let it be swapped in between (a FIFO there would block this
+     * thread for ever). O_NONBLOCK: opening a FIFO does not wait for a writer; it is refused
+     * below anyway. Symlinks are followed on purpose: links to captures are legitimate. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
         if (errno == ENOENT)
             return apc__err(APC_ENOTFOUND, "file '%s' not found", path);
-        return apc__err_errno(errno, "cannot access '%s'", path);
+        return apc__err_errno(errno, "cannot open '%s'", path);
     }
-    if (!S_ISREG(st.st_mode))
-        return apc__err(APC_EINVAL, "'%s' is not a regular file", path);
-    char *abs = realpath(path, NULL);
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return apc__err_errno(e, "cannot access '%s'", path);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return apc__err(APC_EINVAL, "cannot ingest '%s': not a regular file: %s", path,
+                        file_kind(st.st_mode));
+    }
+    char *abs = opened_path(fd, path);
+    if (!abs) {
+        close(fd);
+        return apc__err(APC_ENOMEM, "out of memory");
+    }
+    /* The operator's ingest roots, when set, on the file actually opened (issue 16: root could
+     * be made to read any file); before a byte of it is read. */
+    int root_rc = apc__roots_ingest_check(ctx, path, abs);
+    if (root_rc < 0) {
+        close(fd);
+        free(abs);
+        return root_rc;
+    }
     ingest_job_t *j = calloc(1, sizeof *j);
-    if (!j || !abs) {
-        free(j);
+    if (!j) {
+        close(fd);
         free(abs);
         return apc__err(APC_ENOMEM, "out of memory");
     }
-    int rc = apc__reader_open(&j->reader, path);
+    int rc = apc__reader_open_fd(&j->reader, fd, path);
+    close(fd); /* the reader has its own descriptor of the same open file */
     if (rc < 0) {
         /* Unknown magic, unsupported version: refused before any capture exists. */
         char msg[1024];

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,10 +18,11 @@ APC_API int apc_ctx_options_init(apc_ctx_options_t *opts, unsigned version)
 {
     if (!opts)
         return apc__err(APC_EINVAL, "options pointer is NULL");
-    if (version != APC_CTX_OPTIONS_VERSION)
-        return apc__err(APC_EINVAL, "unknown apc_ctx_options_t version %u (this library: %u)",
+    if (version < 1 || version > APC_CTX_OPTIONS_VERSION)
+        return apc__err(APC_EINVAL, "unknown apc_ctx_options_t version %u (this library: 1 to %u)",
                         version, APC_CTX_OPTIONS_VERSION);
-    memset(opts, 0, sizeof *opts);
+    /* A version 1 caller's struct ends before export_roots: clear only what it has. */
+    memset(opts, 0, version == 1 ? offsetof(apc_ctx_options_t, export_roots) : sizeof *opts);
     opts->version = version;
     opts->log_level = APC_LOG_WARN;
     return 0;

@@ -42,6 +42,8 @@ struct apc_ctx {
     pthread_mutex_t search_lock;          /* search/job.c, with search_cond */
     pthread_cond_t search_cond;           /* a search job ended */
     struct apc__search_active *searches;  /* search jobs queued or running */
+    char *export_roots; /* apc_ctx_options_t's, copied; NULL = the default (export/roots.c) */
+    char *ingest_roots; /* NULL = unconfined */
     pthread_mutex_t login_lock;           /* auth/ratelimit.c */
     struct apc__login_limit *login_limit; /* failed logins per address and account */
 };

@@ -9,6 +9,8 @@
  * leaves no partial file and readers never see a half-written export.
  */
 #include <errno.h>
+#include <sys/random.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@
 
 #include "core/ctx.h"
 #include "core/error.h"
+#include "core/roots.h"
 #include "export/export_int.h"
 #include "export/export.h"
 #include "search/search.h"
@@ -37,6 +40,7 @@ typedef struct export_job {
     int64_t capture_id; /* the capture exported; 0 for a search over several */
     int64_t search_id;  /* nonzero: the search whose results are exported */
     char *final;        /* the file to write */
+    char *root;         /* the export root it lies in (a realpath): the file is made beneath */
     int overwrite;
     apc__export_filter_t *filter;
 } export_job_t;
@@ -47,6 +51,7 @@ static void free_job(export_job_t *j)
         return;
     apc__export_filter_close(j->filter);
     free(j->final);
+    free(j->root);
     free(j);
 }
 
@@ -149,15 +154,16 @@ static int export_body(apc__xrun_t *r, export_job_t *j, int fd, const volatile i
     return rc;
 }
 
-/* Puts the finished temporary file in place: replacing only when asked. */
-static int place(const char *tmp, const char *final, int overwrite)
+/* Puts the finished temporary file `tmp` in place as `name`, both in directory dfd: replacing
+ * only when asked. `final` is the full path, for messages. */
+static int place(int dfd, const char *tmp, const char *name, const char *final, int overwrite)
 {
     if (overwrite) {
-        if (rename(tmp, final) != 0)
+        if (renameat(dfd, tmp, dfd, name) != 0)
             return apc__err_errno(errno, "cannot rename the export to '%s'", final);
         return 0;
     }
-    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE) == 0)
+    if (renameat2(dfd, tmp, dfd, name, RENAME_NOREPLACE) == 0)
         return 0;
     if (errno == EEXIST)
         return apc__err(APC_EEXISTS,
@@ -165,10 +171,10 @@ static int place(const char *tmp, const char *final, int overwrite)
     if (errno != EINVAL && errno != ENOSYS)
         return apc__err_errno(errno, "cannot rename the export to '%s'", final);
     /* A file system without RENAME_NOREPLACE: link() fails on an existing name too. */
-    if (link(tmp, final) != 0)
+    if (linkat(dfd, tmp, dfd, name, 0) != 0)
         return errno == EEXIST ? apc__err(APC_EEXISTS, "'%s' already exists", final)
                                : apc__err_errno(errno, "cannot link the export to '%s'", final);
-    unlink(tmp);
+    unlinkat(dfd, tmp, 0);
     return 0;
 }
 
@@ -194,8 +200,8 @@ static void export_run(void *arg, const volatile int *cancelled)
     memset(&r, 0, sizeof r);
     r.ctx = ctx;
     char err[1024] = "";
-    char *tmp = NULL;
-    int fd = -1, rc;
+    char tmp[NAME_MAX + 1] = "";
+    int fd = -1, dfd = -1, rc;
     if (*cancelled) {
         apc__cmd_finish(ctx, j->uid, APC_CMD_CANCELLED, "", "cancelled before it started", 0);
         free_job(j);
@@ -204,34 +210,52 @@ static void export_run(void *arg, const volatile int *cancelled)
     apc__cmd_running(ctx, j->uid);
     r.db = apc__db_get(ctx->store);
     rc = r.db ? 0 : APC_ESTORE;
+    const char *name = strrchr(j->final, '/') + 1;
     if (rc == 0) {
-        const char *slash = strrchr(j->final, '/');
-        if (asprintf(&tmp, "%.*s/.%s.XXXXXX", (int)(slash - j->final), j->final, slash + 1) < 0)
-            tmp = NULL;
-        rc = tmp ? 0 : apc__err(APC_ENOMEM, "out of memory");
+        /* The directory again, now beneath the opened root with no link followed: one swapped
+         * for a symbolic link since the path was checked fails here instead of leading out. */
+        size_t rl = strlen(j->root), dl = (size_t)(name - 1 - j->final);
+        char *rel = dl > rl ? strndup(j->final + rl + (strcmp(j->root, "/") ? 1 : 0),
+                                      dl - rl - (strcmp(j->root, "/") ? 1 : 0))
+                            : strdup("");
+        dfd = rel ? apc__roots_open_dir(j->root, rel) : -ENOMEM;
+        if (dfd < 0)
+            rc = dfd == -EXDEV || dfd == -ELOOP
+                     ? apc__err(APC_EPERM,
+                                "'%s' is no longer inside the export root %s (a directory on the "
+                                "way was replaced by a link)",
+                                j->final, j->root)
+                     : apc__err_errno(-dfd, "cannot open the directory of '%s'", j->final);
+        free(rel);
     }
-    if (rc == 0) {
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0)
+    for (int i = 0; rc == 0 && fd < 0 && i < 100; i++) {
+        unsigned char rnd[6];
+        if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+            memset(rnd, i, sizeof rnd);
+        snprintf(tmp, sizeof tmp, ".%.200s.%02x%02x%02x%02x%02x%02x", name, rnd[0], rnd[1], rnd[2],
+                 rnd[3], rnd[4], rnd[5]);
+        fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+        if (fd < 0 && errno != EEXIST)
             rc = apc__err_errno(errno, "cannot create a file next to '%s'", j->final);
-        else
-            fchmod(fd, 0640);
     }
+    if (rc == 0 && fd < 0)
+        rc = apc__err(APC_EIO, "cannot create a temporary file next to '%s'", j->final);
     if (rc == 0)
         rc = export_body(&r, j, fd, cancelled);
     if (fd >= 0 && close(fd) != 0 && rc == 0)
         rc = apc__err_errno(errno, "writing '%s'", j->final);
     if (rc == 0)
-        rc = place(tmp, j->final, j->overwrite);
+        rc = place(dfd, tmp, name, j->final, j->overwrite);
     if (rc < 0 && rc != APC_ECANCELED)
         apc__err_copy(err, sizeof err);
     if (rc < 0 && fd >= 0)
-        unlink(tmp); /* never leave a partial file */
+        unlinkat(dfd, tmp, 0); /* never leave a partial file */
+    if (dfd >= 0)
+        close(dfd);
     uint64_t written = r.written;
     apc__xrun_close(&r);
     if (r.db)
         apc__db_put(ctx->store, r.db);
-    free(tmp);
     if (rc == 0) {
         record_file(j, written);
         apc__cmd_finish(ctx, j->uid, APC_CMD_COMPLETED, j->final, "", written);
@@ -287,7 +311,7 @@ APC_API int apc_export_start(apc_ctx_t *ctx, int64_t capture_id, const char *pat
     j->overwrite = overwrite != 0;
     rc = apc__export_filter_open(ctx, capture_id, filter, &j->filter);
     if (rc == 0)
-        rc = apc__export_resolve(ctx, "capture", capture_id, path, overwrite, &j->final);
+        rc = apc__export_resolve(ctx, "capture", capture_id, path, overwrite, &j->final, &j->root);
     if (rc < 0) {
         free_job(j);
         return rc;
@@ -325,7 +349,7 @@ int apc__export_start_search(apc_ctx_t *ctx, int64_t search_id, const char *path
         /* CaptureId says which capture when there is one; 0 for several */
         j->capture_id = info.n_captures == 1 ? info.captures[0] : 0;
         j->overwrite = overwrite != 0;
-        rc = apc__export_resolve(ctx, "search", search_id, path, overwrite, &j->final);
+        rc = apc__export_resolve(ctx, "search", search_id, path, overwrite, &j->final, &j->root);
     }
     if (rc < 0) {
         free_job(j);

@@ -51,9 +51,9 @@ int apc__cmd_cancel_live(apc_ctx_t *ctx, const char *uid);
 int apc__export_dir(apc_ctx_t *ctx, char **out);
 /* Where an export of capture or search `id` (kind "capture" or "search", which names a
  * generated file) asked to go to `path` is written (see apc_export_start): an absolute path
- * inside the export roots. Caller frees. */
+ * inside the export roots, and that root's realpath in *root. Caller frees both. */
 int apc__export_resolve(apc_ctx_t *ctx, const char *kind, int64_t id, const char *path,
-                        int overwrite, char **out);
+                        int overwrite, char **out, char **root);
 
 /* --- filter.c ------------------------------------------------------------------------------ */
 

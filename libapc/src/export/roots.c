@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Where exports may be written: inside the export roots only (DESIGN.md section 9). The setting
- * "export_roots" lists directories separated by ':' (default: <data>/exports). Paths are
- * compared after realpath(), so "..", symbolic links and doubled slashes cannot leave a root.
+ * Where exports may be written: inside the export roots only (DESIGN.md section 9), which the
+ * operator sets (apc_ctx_options_t.export_roots; default <data>/exports; core/roots.c). Paths
+ * are compared after realpath() here, and the job later creates the file relative to the
+ * opened root (export.c), so a directory swapped for a link in between cannot leave it.
  */
 #include <errno.h>
 #include <limits.h>
@@ -17,6 +18,7 @@
 #include "core/ctx.h"
 #include "core/error.h"
 #include "core/fsutil.h"
+#include "core/roots.h"
 #include "export/export_int.h"
 
 int apc__export_dir(apc_ctx_t *ctx, char **out)
@@ -33,54 +35,22 @@ int apc__export_dir(apc_ctx_t *ctx, char **out)
     return 0;
 }
 
-/* 1 when `dir` (a realpath) is `root` or below it. */
-static int under(const char *dir, const char *root)
+/* Checks that directory `dir` (a realpath) lies inside an export root; its realpath in *root. */
+static int check_roots(apc_ctx_t *ctx, const char *dir, const char *shown, char **root)
 {
-    size_t n = strlen(root);
-    if (n == 1 && root[0] == '/')
-        return 1;
-    return strncmp(dir, root, n) == 0 && (dir[n] == 0 || dir[n] == '/');
-}
-
-/* Checks that directory `dir` (a realpath) lies inside a root. */
-static int check_roots(apc_ctx_t *ctx, const char *dir, const char *shown)
-{
-    char *setting = NULL;
-    int r = apc_settings_get(ctx, "export_roots", &setting);
-    if (r == APC_ENOTFOUND || (r == 0 && !*setting)) {
-        free(setting);
-        setting = NULL;
-        char *d;
-        if ((r = apc__export_dir(ctx, &d)) < 0)
-            return r;
-        setting = d;
-    } else if (r < 0) {
-        return r;
-    }
-    int ok = 0;
-    char *save = NULL;
-    char *copy = strdup(setting);
-    if (!copy) {
-        free(setting);
+    char *roots = apc__roots_export(ctx);
+    if (!roots)
         return apc__err(APC_ENOMEM, "out of memory");
-    }
-    for (char *tok = strtok_r(copy, ":", &save); tok && !ok; tok = strtok_r(NULL, ":", &save)) {
-        if (tok[0] != '/')
-            continue; /* a relative root would depend on the daemon's working directory */
-        char *real = realpath(tok, NULL);
-        if (!real)
-            continue;
-        ok = under(dir, real);
-        free(real);
-    }
-    free(copy);
-    if (!ok)
+    int r = apc__roots_find(roots, dir, root);
+    if (r == 1)
         r = apc__err(APC_EPERM,
-                     "'%s' is outside the export roots (%s); choose a path inside one, or add "
-                     "its directory to the setting export_roots",
-                     shown, setting);
-    free(setting);
-    return ok ? 0 : r;
+                     "'%s' is outside the export roots (%s); choose a path inside one (the "
+                     "operator sets export_roots in apcd's config)",
+                     shown, roots);
+    else if (r < 0)
+        r = apc__err(APC_ENOMEM, "out of memory");
+    free(roots);
+    return r;
 }
 
 static char *join(const char *dir, const char *name)
@@ -115,9 +85,10 @@ static char *generated(const char *dir, const char *kind, int64_t id)
 }
 
 int apc__export_resolve(apc_ctx_t *ctx, const char *kind, int64_t id, const char *path,
-                        int overwrite, char **out)
+                        int overwrite, char **out, char **root)
 {
     *out = NULL;
+    *root = NULL;
     char *dir = NULL, *final = NULL;
     const char *name = NULL;
     int r = 0;
@@ -157,7 +128,7 @@ int apc__export_resolve(apc_ctx_t *ctx, const char *kind, int64_t id, const char
         }
         free(parent);
     }
-    r = check_roots(ctx, dir, path && *path ? path : dir);
+    r = check_roots(ctx, dir, path && *path ? path : dir, root);
     if (r == 0) {
         final = name ? join(dir, name) : generated(dir, kind, id);
         if (!final)
@@ -172,6 +143,8 @@ int apc__export_resolve(apc_ctx_t *ctx, const char *kind, int64_t id, const char
     free(dir);
     if (r < 0) {
         free(final);
+        free(*root);
+        *root = NULL;
         return r;
     }
     *out = final;

@@ -57,8 +57,10 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
         apc_ctx_options_init(&defaults, APC_CTX_OPTIONS_VERSION);
         opts = &defaults;
     }
-    if (opts->version != APC_CTX_OPTIONS_VERSION)
+    if (opts->version < 1 || opts->version > APC_CTX_OPTIONS_VERSION)
         return apc__err(APC_EINVAL, "unknown apc_ctx_options_t version %u", opts->version);
+    const char *xroots = opts->version >= 2 ? opts->export_roots : NULL;
+    const char *iroots = opts->version >= 2 ? opts->ingest_roots : NULL;
     apc_ctx_t *ctx = calloc(1, sizeof *ctx);
     if (!ctx)
         return apc__err(APC_ENOMEM, "out of memory");
@@ -67,6 +69,8 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
     ctx->log_payload = opts->log_payload;
     ctx->log_level = opts->log_level;
     ctx->read_only = opts->read_only;
+    ctx->export_roots = xroots && *xroots ? strdup(xroots) : NULL;
+    ctx->ingest_roots = iroots && *iroots ? strdup(iroots) : NULL;
     ctx->lock_fd = -1;
     pthread_mutex_init(&ctx->lock, NULL);
     pthread_cond_init(&ctx->cond, NULL);
@@ -78,7 +82,8 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
     pthread_cond_init(&ctx->search_cond, NULL);
     pthread_mutex_init(&ctx->login_lock, NULL);
     int rc;
-    if (!ctx->data_dir) {
+    if (!ctx->data_dir || (xroots && *xroots && !ctx->export_roots) ||
+        (iroots && *iroots && !ctx->ingest_roots)) {
         rc = apc__err(APC_ENOMEM, "out of memory");
         goto fail;
     }
@@ -86,6 +91,19 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
         rc = apc__mkdir_p(ctx->data_dir, 0750);
         if (rc < 0)
             goto fail;
+    }
+    /* Resolved once, to an absolute path: a relative one (./apc-data) would make paths derived
+     * from it (the default export root, files of captures) depend on the working directory and
+     * fail the export roots check, which compares absolute paths. */
+    char *abs = realpath(ctx->data_dir, NULL);
+    if (abs) {
+        free(ctx->data_dir);
+        ctx->data_dir = abs;
+    } else if (!ctx->read_only) {
+        rc = apc__err_errno(errno, "cannot resolve data directory '%s'", ctx->data_dir);
+        goto fail;
+    }
+    if (!ctx->read_only) {
         rc = lock_data_dir(ctx);
         if (rc < 0)
             goto fail;
@@ -127,5 +145,7 @@ APC_API void apc_ctx_close(apc_ctx_t *ctx)
     apc__auth_rl_free(ctx);
     pthread_mutex_destroy(&ctx->login_lock);
     free(ctx->data_dir);
+    free(ctx->export_roots);
+    free(ctx->ingest_roots);
     free(ctx);
 }

@@ -33,25 +33,28 @@ int apc__pcap_open(apc__reader_t *r)
     if (r->len < PCAP_HDR_LEN)
         return apc__reader_fail(r, APC_EFORMAT, 0, "pcap file header truncated: %zu of %d bytes",
                                 r->len, PCAP_HDR_LEN);
+    const uint8_t *hdr = apc__reader_get(r, 0, PCAP_HDR_LEN);
+    if (!hdr)
+        return r->state;
     uint32_t magic;
-    memcpy(&magic, r->buf, 4);
+    memcpy(&magic, hdr, 4);
     r->swap = magic == 0xd4c3b2a1u || magic == 0x4d3cb2a1u;
     if (r->swap)
         magic = __builtin_bswap32(magic);
     r->nsec = magic == 0xa1b23c4du;
-    uint16_t major = apc__rd16(r, r->buf + 4), minor = apc__rd16(r, r->buf + 6);
+    uint16_t major = apc__rd16(r, hdr + 4), minor = apc__rd16(r, hdr + 6);
     /* libpcap reads 2.0 to 2.4 (the draft's current version is 2.4); Wireshark also reads later
      * minors, but a later minor could change the record layout, so we refuse like tcpdump. */
     if (major != 2 || minor > 4)
         return apc__reader_fail(r, APC_EFORMAT, 4,
                                 "unsupported pcap version %u.%u (only 2.0 to 2.4 are read)", major,
                                 minor);
-    uint32_t ltfield = apc__rd32(r, r->buf + 20);
+    uint32_t ltfield = apc__rd32(r, hdr + 20);
     apc__iface_t *i = apc__reader_add_iface(r);
     if (!i)
         return apc__reader_fail(r, APC_ENOMEM, 0, "out of memory");
     i->linktype = LT_LINKTYPE(ltfield);
-    i->snaplen = apc__rd32(r, r->buf + 16);
+    i->snaplen = apc__rd32(r, hdr + 16);
     i->tsresol_num = r->nsec ? 1000000000u : 1000000u;
     i->fcs_len = LT_FCS_PRESENT(ltfield) ? (uint8_t)(LT_FCS_WORDS(ltfield) * 2) : 0;
     r->maxcap = apc__reader_max_caplen(i->linktype);
@@ -69,7 +72,9 @@ int apc__pcap_next(apc__reader_t *r, apc__rec_t *rec)
         return apc__reader_fail(r, APC_EFORMAT, off,
                                 "file truncated in a record header (%zu of %d bytes)", left,
                                 PCAP_REC_LEN);
-    const uint8_t *h = r->buf + off;
+    const uint8_t *h = apc__reader_get(r, off, PCAP_REC_LEN);
+    if (!h)
+        return r->state;
     uint32_t sec = apc__rd32(r, h), frac = apc__rd32(r, h + 4);
     uint32_t caplen = apc__rd32(r, h + 8), wirelen = apc__rd32(r, h + 12);
     if (__builtin_expect(r->lenmode != LEN_NORMAL, 0)) {
@@ -87,6 +92,10 @@ int apc__pcap_next(apc__reader_t *r, apc__rec_t *rec)
         return apc__reader_fail(r, APC_EFORMAT, off,
                                 "file truncated in a record: caplen %u, %zu bytes left", caplen,
                                 left - PCAP_REC_LEN);
+    /* The record's bytes; the window may move, so the header pointer is taken again. */
+    h = apc__reader_get(r, off, PCAP_REC_LEN + (size_t)caplen);
+    if (!h)
+        return r->state;
     /* sec < 2^32 so sec * 10^9 + frac * 1000 < 2^63: no overflow possible. */
     rec->ts_ns = (int64_t)sec * 1000000000 + (int64_t)frac * (r->nsec ? 1 : 1000);
     rec->caplen = caplen;

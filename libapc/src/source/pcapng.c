@@ -133,10 +133,12 @@ static int64_t ts_to_ns(const apc__iface_t *i, uint64_t ts)
 static int read_shb(apc__reader_t *r, size_t off)
 {
     size_t left = r->len - off;
-    const uint8_t *b = r->buf + off;
     if (left < 12)
         return apc__reader_fail(r, APC_EFORMAT, off,
                                 "file truncated in a section header block (%zu bytes)", left);
+    const uint8_t *b = apc__reader_get(r, off, 12);
+    if (!b)
+        return r->state;
     uint32_t bom;
     memcpy(&bom, b + 8, 4);
     if (bom == BOM)
@@ -158,6 +160,8 @@ static int read_shb(apc__reader_t *r, size_t off)
                                 "file truncated in a section header block: length %u, %zu bytes "
                                 "left",
                                 blen, left);
+    if (!(b = apc__reader_get(r, off, blen)))
+        return r->state;
     uint32_t trail = apc__rd32(r, b + blen - 4);
     if (trail != blen)
         return apc__reader_fail(r, APC_EFORMAT, off,
@@ -378,7 +382,9 @@ int apc__pcapng_next(apc__reader_t *r, apc__rec_t *rec)
         if (left < 8)
             return apc__reader_fail(r, APC_EFORMAT, off,
                                     "file truncated in a block header (%zu of 8 bytes)", left);
-        const uint8_t *b = r->buf + off;
+        const uint8_t *b = apc__reader_get(r, off, 8);
+        if (!b)
+            return r->state;
         uint32_t type;
         memcpy(&type, b, 4);
         int rc;
@@ -400,7 +406,13 @@ int apc__pcapng_next(apc__reader_t *r, apc__rec_t *rec)
                                     "file truncated in a block of type 0x%08x: length %u, %zu "
                                     "bytes left",
                                     type, blen, left);
-        uint32_t trail = apc__rd32(r, b + blen - 4);
+        /* Blocks that carry nothing for us are skipped by reading their trailing length only:
+         * a huge unknown block costs no memory. The others are read whole. */
+        bool wanted = type == BT_IDB || type == BT_EPB || type == BT_PB || type == BT_SPB;
+        b = wanted ? apc__reader_get(r, off, blen) : apc__reader_get(r, off + blen - 4, 4);
+        if (!b)
+            return r->state;
+        uint32_t trail = wanted ? apc__rd32(r, b + blen - 4) : apc__rd32(r, b);
         if (trail != blen)
             return apc__reader_fail(r, APC_EFORMAT, off,
                                     "block type 0x%08x: trailing length %u differs from leading "

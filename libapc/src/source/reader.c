@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Capture file reader front end: gets the whole input into memory (mmap for regular files,
- * read() into a growing buffer otherwise), detects the format by magic and hands records out.
- * Records point into that memory, so reading costs no copy per packet.
+ * Capture file reader front end: regular files are read with pread() through a window that
+ * moves forward with the records (never mapped: a mapped file truncated underneath kills the
+ * process with SIGBUS); pipes and other streams are read whole into memory. Detects the format
+ * by magic and hands records out; records point into the window or the memory.
  */
 #include "source/reader_int.h"
 
@@ -12,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,13 +60,74 @@ uint32_t apc__reader_max_caplen(uint32_t linktype)
     }
 }
 
+/* A window of at least this size is read at a time: few system calls, and the memmove of the
+ * unread tail when it moves stays small against it. */
+#define WINDOW_MIN (1u << 20)
+/* The largest block read whole (an EPB of a 128 MiB D-Bus message with its options fits). */
+#define WINDOW_MAX (512u << 20)
+
+const uint8_t *apc__reader_fetch(apc__reader_t *r, size_t off, size_t n)
+{
+    if (r->fd < 0) { /* a memory input without bytes (open_mem with NULL): nothing to read */
+        apc__reader_fail(r, APC_EINVAL, off, "no input bytes");
+        return NULL;
+    }
+    if (n > WINDOW_MAX) {
+        apc__reader_fail(r, APC_EFORMAT, off, "block of %zu bytes is too large to read (max %u)", n,
+                         WINDOW_MAX);
+        return NULL;
+    }
+    /* What the window already holds from off on is kept; everything before off is done with. */
+    size_t keep = 0;
+    if (off >= r->wbase && off - r->wbase < r->wlen) {
+        keep = r->wlen - (off - r->wbase);
+        memmove(r->win, r->win + (off - r->wbase), keep);
+    }
+    r->wbase = off;
+    r->wlen = keep;
+    size_t want = n > WINDOW_MIN ? n : WINDOW_MIN;
+    if (want > r->len - off)
+        want = r->len - off; /* >= n: the caller checked */
+    if (want > r->wcap) {
+        uint8_t *w = realloc(r->win, want);
+        if (!w) {
+            apc__reader_fail(r, APC_ENOMEM, off, "out of memory for %zu bytes", want);
+            return NULL;
+        }
+        r->win = w;
+        r->wcap = want;
+    }
+    while (r->wlen < want) {
+        ssize_t got = pread(r->fd, r->win + r->wlen, want - r->wlen, (off_t)(off + r->wlen));
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            int e = errno;
+            apc__reader_fail(r, -e, off + r->wlen, "read error: %s", strerror(e));
+            return NULL;
+        }
+        if (got == 0) {
+            apc__reader_fail(r, APC_EFORMAT, off + r->wlen,
+                             "file shrank or changed while being read: it had %zu bytes when "
+                             "opened, it ends at %zu",
+                             r->len, off + r->wlen);
+            return NULL;
+        }
+        r->wlen += (size_t)got;
+    }
+    return r->win;
+}
+
 static int start(apc__reader_t *r)
 {
     if (r->len < 4)
         return apc__reader_fail(r, APC_EFORMAT, 0,
                                 "file too short (%zu bytes) for a pcap or pcapng header", r->len);
+    const uint8_t *b = apc__reader_get(r, 0, 4);
+    if (!b)
+        return r->state;
     uint32_t m;
-    memcpy(&m, r->buf, 4);
+    memcpy(&m, b, 4);
     if (m == PCAP_MAGIC_US || m == PCAP_MAGIC_NS || __builtin_bswap32(m) == PCAP_MAGIC_US ||
         __builtin_bswap32(m) == PCAP_MAGIC_NS) {
         r->fmt = APC_FMT_PCAP;
@@ -76,9 +137,9 @@ static int start(apc__reader_t *r)
         r->fmt = APC_FMT_PCAPNG;
         return apc__pcapng_open(r);
     }
-    return apc__reader_fail(r, APC_EFORMAT, 0,
-                            "unknown magic 0x%02x%02x%02x%02x: not a pcap or pcapng file",
-                            r->buf[0], r->buf[1], r->buf[2], r->buf[3]);
+    /* The bytes themselves are not shown: the file may be a secret (/etc/shadow...) that an
+     * ingest request was pointed at, and errors travel back to the caller. */
+    return apc__reader_fail(r, APC_EFORMAT, 0, "not a pcap or pcapng file (unknown magic number)");
 }
 
 int apc__reader_open_mem(apc__reader_t **out, const uint8_t *buf, size_t len)
@@ -89,6 +150,7 @@ int apc__reader_open_mem(apc__reader_t **out, const uint8_t *buf, size_t len)
         return apc__err(APC_ENOMEM, "reader: out of memory");
     r->buf = buf;
     r->len = len;
+    r->fd = -1;
     int rc = start(r);
     if (rc < 0) {
         apc__reader_close(r);
@@ -132,62 +194,62 @@ static int slurp(int fd, const char *path, uint8_t **outbuf, size_t *outlen)
     return 0;
 }
 
+int apc__reader_open_fd(apc__reader_t **out, int fd, const char *name)
+{
+    *out = NULL;
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return apc__err_errno(errno, "file %s: stat", name);
+    if (S_ISDIR(st.st_mode))
+        return apc__err(-EISDIR, "file %s: is a directory", name);
+    apc__reader_t *r = calloc(1, sizeof *r);
+    if (!r)
+        return apc__err(APC_ENOMEM, "file %s: out of memory", name);
+    r->fd = -1;
+    if (S_ISREG(st.st_mode)) {
+        if ((uint64_t)st.st_size > SIZE_MAX) {
+            free(r);
+            return apc__err(APC_EINVAL, "file %s: too large", name);
+        }
+        /* Our own descriptor: the caller may close theirs at once. */
+        r->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+        if (r->fd < 0) {
+            int e = errno;
+            free(r);
+            return apc__err_errno(e, "file %s: dup", name);
+        }
+        r->len = (size_t)st.st_size;
+        /* Records are read front to back once: let the kernel read ahead aggressively. */
+        posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    } else {
+        int rc = slurp(fd, name, &r->owned, &r->len);
+        if (rc < 0) {
+            free(r);
+            return rc;
+        }
+        r->buf = r->owned;
+    }
+    int rc = start(r);
+    if (rc < 0) {
+        char msg[300];
+        apc__err_copy(msg, sizeof msg);
+        apc__reader_close(r);
+        return apc__err(rc, "file %s: %s", name, msg);
+    }
+    *out = r;
+    return 0;
+}
+
 int apc__reader_open(apc__reader_t **out, const char *path)
 {
     *out = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return apc__err_errno(errno, "file %s: open", path);
-    apc__reader_t *r = calloc(1, sizeof *r);
-    if (!r) {
-        close(fd);
-        return apc__err(APC_ENOMEM, "file %s: out of memory", path);
-    }
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
-        int e = errno;
-        close(fd);
-        free(r);
-        return apc__err_errno(e, "file %s: stat", path);
-    }
-    if (S_ISDIR(st.st_mode)) {
-        close(fd);
-        free(r);
-        return apc__err(-EISDIR, "file %s: is a directory", path);
-    }
-    if (S_ISREG(st.st_mode) && st.st_size > 0 && (uint64_t)st.st_size <= SIZE_MAX) {
-        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (m != MAP_FAILED) {
-            /* Records are read front to back once: let the kernel read ahead aggressively. */
-            madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
-            madvise(m, (size_t)st.st_size, MADV_WILLNEED);
-            r->map = m;
-            r->buf = m;
-            r->len = (size_t)st.st_size;
-        }
-    }
-    if (!r->map && !(S_ISREG(st.st_mode) && st.st_size == 0)) {
-        int rc = slurp(fd, path, &r->owned, &r->len);
-        if (rc < 0) {
-            close(fd);
-            free(r);
-            return rc;
-        }
-        r->buf = r->owned;
-    }
+    int rc = apc__reader_open_fd(out, fd, path);
     close(fd);
-    int rc = start(r);
-    if (rc < 0) {
-        char msg[300];
-        apc__err_copy(msg, sizeof msg);
-        apc__reader_close(r);
-        return apc__err(rc, "file %s: %s", path, msg);
-    }
-    *out = r;
-    return 0;
+    return rc;
 }
-
-#define RELEASE_STEP (16u << 20)
 
 int apc__reader_next(apc__reader_t *r, apc__rec_t *rec)
 {
@@ -195,16 +257,6 @@ int apc__reader_next(apc__reader_t *r, apc__rec_t *rec)
         return 0;
     if (r->state < 0)
         return apc__err(r->state, "%s", r->errmsg);
-    /* Pages of the mapping already read are given back every 16 MiB: otherwise a large file
-     * would count whole in our resident memory. What the last record pointed to is no longer
-     * needed once the caller asks for the next one. */
-    if (r->map && r->pos - r->released >= RELEASE_STEP) {
-        size_t upto = r->pos & ~(size_t)(RELEASE_STEP - 1);
-        if (upto > r->released) {
-            madvise((uint8_t *)r->map + r->released, upto - r->released, MADV_DONTNEED);
-            r->released = upto;
-        }
-    }
     int rc = r->fmt == APC_FMT_PCAP ? apc__pcap_next(r, rec) : apc__pcapng_next(r, rec);
     if (rc == 0)
         r->state = 1;
@@ -245,8 +297,9 @@ void apc__reader_close(apc__reader_t *r)
 {
     if (!r)
         return;
-    if (r->map)
-        munmap(r->map, r->len);
+    if (r->fd >= 0)
+        close(r->fd);
+    free(r->win);
     free(r->owned);
     for (size_t i = 0; i < r->nifs; i++) {
         free(r->ifs[i].name);

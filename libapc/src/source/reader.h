@@ -52,8 +52,15 @@ typedef struct apc__rec {
 } apc__rec_t;
 
 /* Opens a file; detects the format from its magic. APC_EFORMAT with a clear message for an
- * unknown magic or an invalid header (unsupported version...). -errno for I/O errors. */
+ * unknown magic or an invalid header (unsupported version...). -errno for I/O errors. A regular
+ * file is read with pread() as records are asked for (its size when opened is the input's
+ * size): if it shrinks underneath, apc__reader_next() fails with APC_EFORMAT "file shrank or
+ * changed while being read"; other inputs (pipes) are read whole first. */
 int apc__reader_open(apc__reader_t **out, const char *path);
+/* Same over an open descriptor; name is only for messages. fd is borrowed: the reader keeps a
+ * duplicate of its own (regular files), so the caller closes fd whenever it likes. A directory
+ * gives -EISDIR. */
+int apc__reader_open_fd(apc__reader_t **out, int fd, const char *name);
 /* Same over a memory buffer (not copied: must outlive the reader). For fuzzing and tests. */
 int apc__reader_open_mem(apc__reader_t **out, const uint8_t *buf, size_t len);
 

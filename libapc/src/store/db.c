@@ -3,10 +3,13 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/ctx.h"
 #include "core/error.h"
@@ -276,6 +279,29 @@ static int migrate(apc__store_t *s, sqlite3 *db)
     return 0;
 }
 
+/* The store holds password hashes and session tokens: apc.db is created 0600 before SQLite
+ * opens it (SQLite gives its -wal and -shm files the database's mode), and a store created
+ * readable by others by an older version is made private too. Failures here are SQLite's to
+ * report when it opens the file. */
+static void private_files(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        (void)fchmod(fd, 0600);
+        close(fd);
+    }
+    char side[4200];
+    static const char *const sfx[] = {"-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(side, sizeof side, "%s%s", path, sfx[i]);
+        fd = open(side, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0) {
+            (void)fchmod(fd, 0600);
+            close(fd);
+        }
+    }
+}
+
 int apc__store_open(apc_ctx_t *ctx, apc__store_t **out)
 {
     *out = NULL;
@@ -292,6 +318,8 @@ int apc__store_open(apc_ctx_t *ctx, apc__store_t **out)
         apc__store_close(s);
         return apc__err(APC_ENOMEM, "out of memory");
     }
+    if (!s->read_only)
+        private_files(s->path);
     sqlite3 *db = apc__db_get(s);
     if (!db) {
         char msg[1024];
@@ -302,6 +330,8 @@ int apc__store_open(apc_ctx_t *ctx, apc__store_t **out)
     int rc = migrate(s, db);
     if (rc == 0 && !s->read_only)
         rc = apc__store_repair(ctx, db);
+    if (rc == 0 && !s->read_only)
+        apc__store_sweep_leftovers(ctx, db);
     apc__db_put(s, db);
     if (rc < 0) {
         char msg[1024];

@@ -15,6 +15,10 @@ int apc__store_repair(apc_ctx_t *ctx, sqlite3 *db);
 int apc__capture_cut(apc_ctx_t *ctx, int64_t id, int64_t packets, int64_t seg_count,
                      int64_t seg_bytes);
 
+/* Removes what a killed process left half-written: uploads being received and export
+ * temporaries (store/leftovers.c says where and which). Failures are logged, never fatal. */
+void apc__store_sweep_leftovers(apc_ctx_t *ctx, sqlite3 *db);
+
 /* captures/<id> under the data directory, into buf. */
 void apc__capture_dir(const apc_ctx_t *ctx, int64_t id, char *buf, size_t n);
 

@@ -7,6 +7,7 @@
 
 #include "core/ctx.h"
 #include "core/error.h"
+#include "core/roots.h"
 #include "store/sql.h"
 #include "store/store.h"
 
@@ -22,6 +23,22 @@ static int check_key(const char *key)
     return 0;
 }
 
+/* Keys the operator sets (apcd's config file or command line, apc_ctx_options_t), which the
+ * API reads but never writes: the roots decide which files the service may write and read,
+ * so an admin account must not be able to widen them (docs/security.md). */
+static int operator_key(const char *key)
+{
+    return strcmp(key, "export_roots") == 0 || strcmp(key, "ingest_roots") == 0;
+}
+
+static int operator_value(apc_ctx_t *ctx, const char *key, char **out_value)
+{
+    *out_value = strcmp(key, "export_roots") == 0
+                     ? apc__roots_export(ctx)
+                     : strdup(ctx->ingest_roots ? ctx->ingest_roots : "");
+    return *out_value ? 0 : apc__err(APC_ENOMEM, "out of memory");
+}
+
 APC_API int apc_settings_get(apc_ctx_t *ctx, const char *key, char **out_value)
 {
     if (!ctx || !out_value)
@@ -30,6 +47,8 @@ APC_API int apc_settings_get(apc_ctx_t *ctx, const char *key, char **out_value)
     int r = check_key(key);
     if (r < 0)
         return r;
+    if (operator_key(key))
+        return operator_value(ctx, key, out_value);
     sqlite3 *db = apc__db_get(ctx->store);
     if (!db)
         return APC_ESTORE;
@@ -59,6 +78,11 @@ APC_API int apc_settings_set(apc_ctx_t *ctx, const char *key, const char *value)
     int r = check_key(key);
     if (r < 0)
         return r;
+    if (operator_key(key))
+        return apc__err(APC_EPERM,
+                        "'%s' is set by the operator (apcd's config file or command line), not "
+                        "through the API",
+                        key);
     if (!value)
         value = "";
     if (strlen(value) > VALUE_MAX)

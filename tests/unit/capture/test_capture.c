@@ -374,11 +374,11 @@ static void test_kill9_repair(void **state)
     sqlite3_close(db);
 }
 
-static void test_disk_full(void **state)
+/* Ingests n generated packets into a data directory on a tmpfs of `size`, larger than it
+ * holds: the ingest stops with a clear "disk full" error, keeps what it stored before the
+ * stop, and the store still opens and reads every kept packet. Needs root for the mount. */
+static void disk_full(const char *size, unsigned n)
 {
-    (void)state;
-    /* A data directory on a small tmpfs: the ingest stops with a clear error, keeps what it
-     * committed, and the store still opens and reads. Needs root for the mount. */
     if (geteuid() != 0) {
         fprintf(stderr, "skipped: mounting a small tmpfs needs root\n");
         skip();
@@ -389,12 +389,12 @@ static void test_disk_full(void **state)
     snprintf(dir, sizeof dir, "%s/full", tmpdir);
     snprintf(big, sizeof big, "%s/big.pcap", tmpdir);
     assert_int_equal(mkdir(dir, 0700), 0);
-    snprintf(cmd, sizeof cmd, "mount -t tmpfs -o size=200m tmpfs '%s'", dir);
+    snprintf(cmd, sizeof cmd, "mount -t tmpfs -o size=%s tmpfs '%s'", size, dir);
     if (system(cmd) != 0) {
         fprintf(stderr, "skipped: cannot mount a tmpfs here\n");
         skip();
     }
-    write_big_pcap(big, 1200000); /* 260 MB; an ingest commits every 128 MiB */
+    write_big_pcap(big, n);
     apc_ctx_options_t o;
     apc_ctx_options_init(&o, APC_CTX_OPTIONS_VERSION);
     o.data_dir = dir;
@@ -408,22 +408,41 @@ static void test_disk_full(void **state)
     assert_int_equal(c->state, APC_STATE_FAILED);
     if (!strstr(c->error, "disk full") && !strstr(c->error, "No space left"))
         fail_msg("unexpected error: %s", c->error);
-    assert_true(c->packets > 0 && c->packets < 1200000);
+    if (!(c->packets > 0 && c->packets < n))
+        fail_msg("%llu of %u packets kept", (unsigned long long)c->packets, n);
     uint64_t kept = c->packets;
     apc_capture_free(c);
     apc_ctx_close(ctx);
     ctx = NULL;
     /* Reopen: nothing to repair, every kept packet reads back. */
     assert_int_equal(apc_ctx_open(&ctx, &o), 0);
+    assert_int_equal(apc_capture_get(ctx, id, &c), 0);
+    assert_int_equal(c->packets, kept);
+    apc_capture_free(c);
     apc_packet_page_t *pg;
     assert_int_equal(apc_capture_read(ctx, id, (int64_t)kept - 3, 10, 0, &pg), 0);
     assert_int_equal(pg->count, 3);
     assert_int_equal(pg->more, 0);
+    assert_int_equal(pg->packets[2].caplen, 200);
     apc_packet_page_free(pg);
     apc_ctx_close(ctx);
     ctx = NULL;
     snprintf(cmd, sizeof cmd, "umount '%s'", dir);
     assert_int_equal(system(cmd), 0);
+}
+
+static void test_disk_full(void **state)
+{
+    (void)state;
+    disk_full("200m", 1200000); /* 260 MB; an ingest commits every 128 MiB */
+}
+
+/* A tmpfs smaller than one ingest commit (128 MiB): the stop for free space comes before any
+ * periodic commit, and what was stored before it is still kept (it used to keep 0 packets). */
+static void test_disk_full_before_first_commit(void **state)
+{
+    (void)state;
+    disk_full("64m", 500000); /* 108 MB */
 }
 
 static void test_lock(void **state)
@@ -448,6 +467,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ip_data, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill9_repair, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disk_full, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_disk_full_before_first_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

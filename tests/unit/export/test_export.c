@@ -59,6 +59,20 @@ int setup(void **state)
     return 0;
 }
 
+/* Closes the context and opens it again on the same data directory with the operator's
+ * export roots `roots` (the API cannot set them). */
+void reopen_with_roots(const char *roots)
+{
+    apc_ctx_close(ctx);
+    ctx = NULL;
+    apc_ctx_options_t o;
+    apc_ctx_options_init(&o, APC_CTX_OPTIONS_VERSION);
+    o.data_dir = tmpdir;
+    o.log_level = APC_LOG_ERROR;
+    o.export_roots = roots;
+    assert_int_equal(apc_ctx_open(&ctx, &o), 0);
+}
+
 int teardown(void **state)
 {
     (void)state;
@@ -382,8 +396,8 @@ static void test_roots_and_filter(void **state)
     char *exports = NULL;
     assert_true(asprintf(&exports, "%s/exports", tmpdir) > 0);
     snprintf(msg, sizeof msg,
-             "'%s' is outside the export roots (%s); choose a path inside one, or add its "
-             "directory to the setting export_roots",
+             "'%s' is outside the export roots (%s); choose a path inside one (the operator "
+             "sets export_roots in apcd's config)",
              buf, exports);
     expect_start(APC_EPERM, msg, id, buf, NULL, 0);
     free(exports);
@@ -395,8 +409,14 @@ static void test_roots_and_filter(void **state)
                  "offset 0)",
                  id, NULL, "ip.adr == 1.2.3.4", 0);
     expect_start(APC_ENOTFOUND, "capture 999 not found", 999, NULL, NULL, 0);
-    /* A configured root; "..", symlinks out of it are refused. */
-    assert_int_equal(apc_settings_set(ctx, "export_roots", root), 0);
+    /* The API cannot widen the roots (issue 16 item 4); it reads them. */
+    assert_int_equal(apc_settings_set(ctx, "export_roots", "/"), APC_EPERM);
+    char *shown = NULL;
+    assert_int_equal(apc_settings_get(ctx, "export_roots", &shown), 0);
+    assert_true(strlen(shown) > 8 && strcmp(shown + strlen(shown) - 8, "/exports") == 0);
+    apc_free(shown);
+    /* An operator's root; "..", symlinks out of it are refused. */
+    reopen_with_roots(root);
     snprintf(buf, sizeof buf, "%s/../other/y.pcapng", root);
     expect_start(APC_EPERM, NULL, id, buf, NULL, 0);
     char link[256];
@@ -425,7 +445,7 @@ static void test_roots_and_filter(void **state)
     apc_command_free(c);
     /* Several roots, ':'-separated. */
     snprintf(buf, sizeof buf, "/nonexistent:%s:%s", root, other);
-    assert_int_equal(apc_settings_set(ctx, "export_roots", buf), 0);
+    reopen_with_roots(buf);
     snprintf(buf, sizeof buf, "%s/z.pcapng", other);
     c = export_wait(id, buf, 0, APC_CMD_COMPLETED);
     apc_command_free(c);

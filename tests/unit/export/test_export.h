@@ -10,6 +10,8 @@
 
 extern apc_ctx_t *ctx;
 extern char tmpdir[64];
+/* Reopens ctx on the same data directory with the operator's export roots. */
+void reopen_with_roots(const char *roots);
 
 const char *corpus(const char *rel);
 int setup(void **state);

@@ -61,7 +61,7 @@ void test_disk_full(void **state)
     int64_t id = ingest("zeek/echo-connections.pcap");
     apc_capture_t *before;
     assert_int_equal(apc_capture_get(ctx, id, &before), 0);
-    assert_int_equal(apc_settings_set(ctx, "export_roots", mnt), 0);
+    reopen_with_roots(mnt);
     apc_command_t *c = export_wait(id, mnt, 0, APC_CMD_FAILED);
     fprintf(stderr, "disk full: %s\n", c->error);
     assert_non_null(strstr(c->error, "no space left on the device"));

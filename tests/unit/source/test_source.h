@@ -44,6 +44,8 @@ void expect_fmt_err(int rc, const char *sub);
 
 extern const struct CMUnitTest apc_test_ng[];
 extern const size_t apc_test_ng_count;
+extern const struct CMUnitTest apc_test_file[];
+extern const size_t apc_test_file_count;
 extern const struct CMUnitTest apc_test_corpus[];
 extern const size_t apc_test_corpus_count;
 

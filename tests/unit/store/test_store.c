@@ -10,12 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include <apc/apc.h>
 
+#include "core/ctx.h"
 #include "core/fsutil.h"
+#include "store/sql.h"
+#include "store/store.h"
 #include "store/index.h"
 #include "store/segment.h"
 
@@ -179,6 +183,110 @@ static void test_store_version_newer(void **state)
     assert_non_null(strstr(apc_last_error_message(), "newer than this library"));
 }
 
+static void put_file(const char *dir, const char *name, time_t age)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    assert_int_equal(apc__mkdir_p(dir, 0700), 0);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("half-written", f);
+    fclose(f);
+    if (age) {
+        struct timespec t[2] = {{time(NULL) - age, 0}, {time(NULL) - age, 0}};
+        assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
+    }
+}
+
+static int there(const char *dir, const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+/* What a killed process left half-written (uploads, export temporaries) is gone at the next
+ * open; everything else stays. */
+static void test_leftovers_removed_at_open(void **state)
+{
+    (void)state;
+    char dir[128], up[160], ex[160], sub[192], root[160], other[160];
+    snprintf(dir, sizeof dir, "%s/data", tmpdir);
+    snprintf(up, sizeof up, "%s/uploads", dir);
+    snprintf(ex, sizeof ex, "%s/exports", dir);
+    snprintf(sub, sizeof sub, "%s/exports/sub", dir);
+    snprintf(root, sizeof root, "%s/root", tmpdir);
+    snprintf(other, sizeof other, "%s/other", tmpdir);
+    apc_ctx_options_t o;
+    apc_ctx_options_init(&o, APC_CTX_OPTIONS_VERSION);
+    o.data_dir = dir;
+    /* An export root outside the data directory, as the operator sets it. */
+    char roots[400];
+    snprintf(roots, sizeof roots, "%s:%s", ex, root);
+    o.export_roots = roots;
+    apc_ctx_t *ctx;
+    assert_int_equal(apc_ctx_open(&ctx, &o), 0);
+    apc_ctx_close(ctx);
+
+    put_file(up, "upload-0123456789abcdef0123456789abcdef", 0);
+    put_file(up, "notes.txt", 0);
+    put_file(ex, ".cap1.pcapng.AbC123", 0);
+    put_file(ex, ".cap3.pcapng.0a1b2c3d4e5f", 0); /* today's temporaries: 12 hex digits */
+    put_file(ex, "cap1.pcapng", 0);
+    put_file(ex, ".hidden", 0);
+    put_file(ex, ".cap2.pcapng.AbC12", 0); /* five characters: not a temporary */
+    put_file(sub, ".deep.pcapng.x9Y8z7", 0);
+    /* Outside the data directory a temporary goes only when old (another process may be
+     * writing a young one), and a symbolic link is never followed. */
+    put_file(root, ".old.pcapng.QwErTy", 3600);
+    put_file(root, ".young.pcapng.QwErTz", 0);
+    put_file(other, ".linked.pcapng.Abcdef", 3600);
+    char link[400];
+    snprintf(link, sizeof link, "%s/link", root);
+    assert_int_equal(symlink(other, link), 0);
+
+    assert_int_equal(apc_ctx_open(&ctx, &o), 0);
+    assert_false(there(up, "upload-0123456789abcdef0123456789abcdef"));
+    assert_true(there(up, "notes.txt"));
+    assert_false(there(ex, ".cap1.pcapng.AbC123"));
+    assert_false(there(ex, ".cap3.pcapng.0a1b2c3d4e5f"));
+    assert_true(there(ex, "cap1.pcapng"));
+    assert_true(there(ex, ".hidden"));
+    assert_true(there(ex, ".cap2.pcapng.AbC12"));
+    assert_false(there(sub, ".deep.pcapng.x9Y8z7"));
+    assert_false(there(root, ".old.pcapng.QwErTy"));
+    assert_true(there(root, ".young.pcapng.QwErTz"));
+    assert_true(there(other, ".linked.pcapng.Abcdef"));
+    apc_ctx_close(ctx);
+}
+
+/* The store holds password hashes and session tokens: apc.db is private whatever the umask,
+ * and one left readable by an older version is made private at open. */
+static void test_store_file_mode(void **state)
+{
+    (void)state;
+    char dir[128], db[160];
+    snprintf(dir, sizeof dir, "%s/mode", tmpdir);
+    snprintf(db, sizeof db, "%s/apc.db", dir);
+    mode_t old = umask(022);
+    apc_ctx_options_t o;
+    apc_ctx_options_init(&o, APC_CTX_OPTIONS_VERSION);
+    o.data_dir = dir;
+    apc_ctx_t *ctx;
+    assert_int_equal(apc_ctx_open(&ctx, &o), 0);
+    struct stat st;
+    assert_int_equal(stat(db, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    apc_ctx_close(ctx);
+    assert_int_equal(chmod(db, 0644), 0);
+    assert_int_equal(apc_ctx_open(&ctx, &o), 0);
+    assert_int_equal(stat(db, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    apc_ctx_close(ctx);
+    umask(old);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -186,6 +294,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_segment_rollover, setup, teardown),
         cmocka_unit_test_setup_teardown(test_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_version_newer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_leftovers_removed_at_open, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_file_mode, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
