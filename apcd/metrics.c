@@ -167,19 +167,33 @@ static void metrics_run(apcd_job_t *j)
     j->blen = j->body ? strlen(j->body) : 0;
     j->status = j->body ? 200 : 500;
     j->ctype = "text/plain; version=0.0.4";
+    /* j->data: the peer, taken on the loop thread (the worker never touches req). */
+    apcd_access_log(j->data, "-", "(metrics)", j->status, apcd_now() - j->t0);
+}
+
+/* A job of `run` for req, with the peer as its data for the access line. */
+static int start_job(h2o_req_t *req, void (*run)(apcd_job_t *j))
+{
+    apcd_job_t *j = calloc(1, sizeof *j);
+    char *peer = malloc(64);
+    if (!j || !peer) {
+        free(j);
+        free(peer);
+        h2o_send_error_503(req, "Service Unavailable", "out of memory\n", 0);
+        return 0;
+    }
+    apcd_peer(req, peer, 64);
+    j->data = peer;
+    j->free_data = free;
+    j->run = run;
+    j->t0 = apcd_now();
+    apcd_job_start(j, req);
+    return 0;
 }
 
 int apcd_metrics_on_req(h2o_req_t *req)
 {
-    apcd_job_t *j = calloc(1, sizeof *j);
-    if (!j) {
-        h2o_send_error_503(req, "Service Unavailable", "out of memory\n", 0);
-        return 0;
-    }
-    j->run = metrics_run;
-    j->t0 = apcd_now();
-    apcd_job_start(j, req);
-    return 0;
+    return start_job(req, metrics_run);
 }
 
 /* /healthz: the store answers a cheap query (one setting read). A missing setting is an
@@ -201,17 +215,10 @@ static void healthz_run(apcd_job_t *j)
     }
     j->body = strdup(buf);
     j->blen = j->body ? strlen(j->body) : 0;
+    apcd_access_log(j->data, "-", "(healthz)", j->status, apcd_now() - j->t0);
 }
 
 int apcd_healthz_on_req(h2o_req_t *req)
 {
-    apcd_job_t *j = calloc(1, sizeof *j);
-    if (!j) {
-        h2o_send_error_503(req, "Service Unavailable", "out of memory\n", 0);
-        return 0;
-    }
-    j->run = healthz_run;
-    j->t0 = apcd_now();
-    apcd_job_start(j, req);
-    return 0;
+    return start_job(req, healthz_run);
 }

@@ -5,7 +5,8 @@
               family, counters end in _total and never go down, histogram buckets cumulative)
               and, when promtool (Debian package prometheus) is installed, `promtool check
               metrics` accepts it
-  access-log  one access line per action call (peer, user, action, result, duration), one
+  access-log  one access line per action call and per /metrics or /healthz request (peer,
+              user, action, result, duration), one
               audit line per state change (who, what, result), none for reads; client text
               cannot forge a line
   healthz     200 "ok" while the store answers; 503 naming the store when it cannot
@@ -146,6 +147,8 @@ def case_access_log(d, log):
     d.call("settings_set", token=tok, key_name='evil"\nforged line', value="1")
     d.call("capture_list_active", token="not-a-token")
     d.call("settings_set", token="not-a-token", key_name="x", value="1")
+    d.request("GET", "/healthz")
+    d.request("GET", "/metrics")
     line_re = (r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ apcd info: access peer="127\.0\.0\.1" '
                r'user="%s" action="%s" result=%d ms=\d+\.\d$')
     want = [line_re % ("-", "login", 0),
@@ -153,6 +156,8 @@ def case_access_log(d, log):
             line_re % ("admin", "settings_set", 0),
             line_re % ("-", "capture_list_active", td.NO_TOKEN),
             line_re % ("-", "settings_set", td.NO_TOKEN),
+            line_re.replace('"%s" result=%d', '"\\(%s\\)" result=%d') % ("-", "healthz", 200),
+            line_re.replace('"%s" result=%d', '"\\(%s\\)" result=%d') % ("-", "metrics", 200),
             r'^\S+ apcd info: audit user="-" peer="127\.0\.0\.1" action="login" '
             r'username="admin" result=0 \(done\)$',
             r'^\S+ apcd info: audit user="admin" peer="127\.0\.0\.1" action="settings_set" .*'
