@@ -133,6 +133,7 @@ void apcd_run_action(apcd_job_t *j, apc_params_t *params, const char *hdr_token,
     } else {
         code = apcd_session_for(action ? action : "", token, peer, &s, &user, &json);
     }
+    const char *who = code == 0 && s.username ? s.username : "-";
     if (code == 0 && action && strcmp(action, "pcap_ingest_post") == 0 && !has_upload &&
         s.role >= APC_ROLE_ADMIN) {
         code = APC_SERVE_MALFORMED_REQUEST;
@@ -147,6 +148,9 @@ void apcd_run_action(apcd_job_t *j, apc_params_t *params, const char *hdr_token,
             code = APC_SERVE_GENERIC_ERROR;
         }
     }
+    /* Before free(user): who may point into it. */
+    apcd_access_log(peer, who, j->action, code, apcd_now() - j->t0);
+    apcd_audit_log(peer, who, j->action, params, code);
     free(user);
     j->code = code;
     j->body = json;

@@ -59,6 +59,11 @@ void apcd_log_reopen(void);
 int apcd_http_start(void);
 void apcd_http_stop(void);
 
+/* paths.c: defaults that differ between the build tree and an installed apcd. */
+int apcd_in_build_tree(void);
+void apcd_default_themes(char *out, size_t n);
+const char *apcd_default_data_dir(void); /* static */
+
 /* static.c */
 int apcd_themes_install(const char *src_dir);
 
@@ -66,6 +71,14 @@ int apcd_themes_install(const char *src_dir);
 void apcd_metrics_request(const char *action, int code, double seconds);
 /* Appends the Prometheus text to a malloc'd string. */
 char *apcd_metrics_text(void);
+
+/* accesslog.c: a line per action call, and an audit line when the action changes state
+ * (not a read-only action); peer, user and action may be NULL. Thread-safe. */
+void apcd_access_log(const char *peer, const char *user, const char *action, int code,
+                     double seconds);
+void apcd_audit_log(const char *peer, const char *user, const char *action,
+                    const apc_params_t *params, int code);
+int apcd_action_changes_state(const char *action);
 
 /* ajax.c: checks Origin/Host; NULL when accepted, else the reason. */
 const char *apcd_check_origin(const char *host, size_t hlen, const char *origin, size_t olen);

@@ -178,14 +178,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
                            H2O_SEND_ERROR_KEEP_HEADERS);
         return 0;
     }
-    if (h2o_memis(path.base, path.len, H2O_STRLIT("/healthz"))) {
-        req->res.status = 200;
-        req->res.reason = "OK";
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
-                       H2O_STRLIT("text/plain"));
-        h2o_send_inline(req, H2O_STRLIT("ok\n"));
-        return 0;
-    }
+    if (h2o_memis(path.base, path.len, H2O_STRLIT("/healthz")))
+        return apcd_healthz_on_req(req);
     if (h2o_memis(path.base, path.len, H2O_STRLIT("/metrics")))
         return apcd_metrics_on_req(req);
     return apcd_static_on_req(req);

@@ -47,6 +47,8 @@ void apcd_peer(h2o_req_t *req, char *out, size_t n);
 int apcd_ajax_on_req(h2o_req_t *req);
 int apcd_static_on_req(h2o_req_t *req);
 int apcd_metrics_on_req(h2o_req_t *req);
+/* metrics.c: GET /healthz asks the store; 503 naming what failed. */
+int apcd_healthz_on_req(h2o_req_t *req);
 /* download.c: GET/POST .../download (docs/apcd.md "Downloads"). */
 int apcd_download_on_req(h2o_req_t *req);
 

@@ -14,11 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "apc_config.h"
 #include "http.h"
-
-#ifndef APCD_THEMES_DIR
-#define APCD_THEMES_DIR "apcd/themes"
-#endif
 
 apcd_t apcd;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -85,7 +82,11 @@ static void usage(FILE *f)
                "            [--no-auth] [--log-level error|warn|info|debug] [--log-file FILE]\n"
                "            [--header-timeout SECONDS] [--max-connections N]\n"
                "            [--export-roots DIR[:DIR...]] [--ingest-roots DIR[:DIR...]]\n"
+               "            [--version]\n"
                "Serves the AppPacCap API (POST /ajax) and web pages. docs/apcd.md.\n");
+    char themes[4200];
+    apcd_default_themes(themes, sizeof themes);
+    fprintf(f, "Defaults here: data directory %s, themes %s.\n", apcd_default_data_dir(), themes);
 }
 
 static int is_loopback(const char *a)
@@ -130,6 +131,10 @@ static void on_signal(uv_signal_t *s, int signum)
 int main(int argc, char **argv)
 {
     apcd_config_defaults(&apcd.cfg);
+    /* Installed: /var/lib/apppaccap; from the build tree: ./apc-data (paths.c). */
+    char err[600];
+    if (apcd_config_set(&apcd.cfg, "data_dir", apcd_default_data_dir(), err, sizeof err) < 0)
+        return 1;
     static const struct option opts[] = {{"data-dir", required_argument, 0, 'd'},
                                          {"address", required_argument, 0, 'a'},
                                          {"port", required_argument, 0, 'p'},
@@ -142,8 +147,8 @@ int main(int argc, char **argv)
                                          {"ingest-roots", required_argument, 0, 'I'},
                                          {"max-connections", required_argument, 0, 'm'},
                                          {"help", no_argument, 0, 'h'},
+                                         {"version", no_argument, 0, 'V'},
                                          {0, 0, 0, 0}};
-    char err[600];
     /* The config file first, so flags override it whatever their order. */
     for (int i = 1; i + 1 < argc; i++)
         if (!strcmp(argv[i], "--config") &&
@@ -189,6 +194,9 @@ int main(int argc, char **argv)
             break;
         case 'h':
             usage(stdout);
+            return 0;
+        case 'V':
+            printf("apcd %s (libapc %s)\n", APC_VERSION, apc_version());
             return 0;
         default:
             usage(stderr);
@@ -277,7 +285,9 @@ int main(int argc, char **argv)
         free(pw);
     }
     const char *themes = getenv("APCD_THEMES_DIR");
-    apcd_themes_install(themes ? themes : APCD_THEMES_DIR);
+    char def_themes[4200];
+    apcd_default_themes(def_themes, sizeof def_themes);
+    apcd_themes_install(themes && *themes ? themes : def_themes);
 
     /* Host names accepted (DNS rebinding defence) when bound to one address. */
     if (strcmp(apcd.cfg.address, "0.0.0.0") && strcmp(apcd.cfg.address, "::")) {

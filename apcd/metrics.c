@@ -97,7 +97,7 @@ char *apcd_metrics_text(void)
         app(&o, &n, &cap, "apcd_requests_total{action=\"%s\",code=\"%d\"} %llu\n", series[i].action,
             series[i].code, series[i].n);
     app(&o, &n, &cap,
-        "# HELP apcd_request_seconds Time from request to reply.\n"
+        "# HELP apcd_request_seconds Time from request to reply, in seconds.\n"
         "# TYPE apcd_request_seconds histogram\n");
     unsigned long long cum = 0;
     for (size_t b = 0; b < NB; b++) {
@@ -134,12 +134,21 @@ char *apcd_metrics_text(void)
     }
     unsigned long long du = du_cached;
     pthread_mutex_unlock(&du_lock);
+    /* Sums over the captures in the store: gauges, not counters, since deleting a capture
+     * lowers them (a counter may only go up, or restart from 0 with the process). */
     app(&o, &n, &cap,
+        "# HELP apcd_captures_active Captures in state active.\n"
         "# TYPE apcd_captures_active gauge\napcd_captures_active %llu\n"
+        "# HELP apcd_packets_stored Packets stored, summed over all captures.\n"
         "# TYPE apcd_packets_stored gauge\napcd_packets_stored %llu\n"
+        "# HELP apcd_bytes_stored Packet bytes stored, summed over all captures.\n"
         "# TYPE apcd_bytes_stored gauge\napcd_bytes_stored %llu\n"
-        "# TYPE apcd_drops gauge\napcd_drops{source=\"apcd\"} %llu\n"
-        "apcd_drops{source=\"kernel\"} %llu\n"
+        "# HELP apcd_dropped_packets Packets dropped, summed over the captures stored, by "
+        "who dropped them.\n"
+        "# TYPE apcd_dropped_packets gauge\napcd_dropped_packets{source=\"apcd\"} %llu\n"
+        "apcd_dropped_packets{source=\"kernel\"} %llu\n"
+        "# HELP apcd_store_bytes Disk used by the data directory (refreshed at most every "
+        "10 s).\n"
         "# TYPE apcd_store_bytes gauge\napcd_store_bytes %llu\n",
         active, pk, by, drops, kdrops, du);
     app(&o, &n, &cap,
@@ -158,17 +167,58 @@ static void metrics_run(apcd_job_t *j)
     j->blen = j->body ? strlen(j->body) : 0;
     j->status = j->body ? 200 : 500;
     j->ctype = "text/plain; version=0.0.4";
+    /* j->data: the peer, taken on the loop thread (the worker never touches req). */
+    apcd_access_log(j->data, "-", "(metrics)", j->status, apcd_now() - j->t0);
+}
+
+/* A job of `run` for req, with the peer as its data for the access line. */
+static int start_job(h2o_req_t *req, void (*run)(apcd_job_t *j))
+{
+    apcd_job_t *j = calloc(1, sizeof *j);
+    char *peer = malloc(64);
+    if (!j || !peer) {
+        free(j);
+        free(peer);
+        h2o_send_error_503(req, "Service Unavailable", "out of memory\n", 0);
+        return 0;
+    }
+    apcd_peer(req, peer, 64);
+    j->data = peer;
+    j->free_data = free;
+    j->run = run;
+    j->t0 = apcd_now();
+    apcd_job_start(j, req);
+    return 0;
 }
 
 int apcd_metrics_on_req(h2o_req_t *req)
 {
-    apcd_job_t *j = calloc(1, sizeof *j);
-    if (!j) {
-        h2o_send_error_503(req, "Service Unavailable", "out of memory\n", 0);
-        return 0;
+    return start_job(req, metrics_run);
+}
+
+/* /healthz: the store answers a cheap query (one setting read). A missing setting is an
+ * answer too; any other error means the store cannot be read, and the reply names it. */
+static void healthz_run(apcd_job_t *j)
+{
+    j->code = -1;
+    j->ctype = "text/plain; charset=utf-8";
+    char *v = NULL;
+    int rc = apc_settings_get(apcd.ctx, "session_idle_seconds", &v);
+    apc_free(v);
+    char buf[600];
+    if (rc == 0 || rc == APC_ENOTFOUND) {
+        j->status = 200;
+        snprintf(buf, sizeof buf, "ok\n");
+    } else {
+        j->status = 503;
+        snprintf(buf, sizeof buf, "store: %s\n", apc_last_error_message());
     }
-    j->run = metrics_run;
-    j->t0 = apcd_now();
-    apcd_job_start(j, req);
-    return 0;
+    j->body = strdup(buf);
+    j->blen = j->body ? strlen(j->body) : 0;
+    apcd_access_log(j->data, "-", "(healthz)", j->status, apcd_now() - j->t0);
+}
+
+int apcd_healthz_on_req(h2o_req_t *req)
+{
+    return start_job(req, healthz_run);
 }
