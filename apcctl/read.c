@@ -25,6 +25,7 @@ typedef struct read_opts {
     enum out_mode out;
     const char **fields; /* -e, in order */
     size_t nfields;
+    size_t nids;     /* positional words seen; one is right */
     const char *sep; /* -E separator= */
     apcctl_args_t extra;
 } read_opts_t;
@@ -115,12 +116,14 @@ static int parse_read(int argc, char **argv, read_opts_t *r)
                 apcctl_errorf("out of memory");
                 return -1;
             }
-        } else if (r->id) {
-            apcctl_errorf("read: expected one CAPTURE_ID, got '%s' as well", a);
-            return -1;
         } else {
-            r->id = a;
+            r->nids++;
+            r->id = r->id ? r->id : a;
         }
+    }
+    if (r->nids != 1) {
+        apcctl_errorf("read: expected one CAPTURE_ID, got %zu arguments", r->nids);
+        return -1;
     }
     char *end;
     errno = 0;
