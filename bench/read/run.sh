@@ -6,7 +6,7 @@
 # Usage: bench/read/run.sh [-b BUILD_DIR] [-n PACKETS] [-o WORK_DIR] [-k]
 #   -b  build directory with apcctl and gen_pcap (default: build)
 #   -n  packets to generate (default 1000000)
-#   -o  where the capture and the data dir go (default: bench/out-read)
+#   -o  where the capture and the data dir go (default: bench/out/read)
 #   -k  keep the work files
 # Prints both times, their ratio (target <= 2.0), apcctl's peak RSS (target < 50 MB), the time
 # to apcctl's first line, and the load (`uptime`). See docs/benchmarks.md. Exit status 1 if
@@ -16,7 +16,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=$ROOT/build
 PACKETS=1000000
-WORK=$ROOT/bench/out-read
+WORK=$ROOT/bench/out/read
 KEEP=0
 while getopts "b:n:o:kh" opt; do
     case "$opt" in
