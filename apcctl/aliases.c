@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Friendly commands over actions: ingest (with a wait and a progress bar), captures, read
- * (through every page with --all), conns. Each is a few action calls; no action logic here.
+ * (read.c: streamed page by page), conns. Each is a few action calls; no action logic here.
  */
 #include <errno.h>
 #include <libgen.h>
@@ -277,90 +277,6 @@ static int one_id(const char *cmd, words_t *w, int64_t *id)
     return parse_id(cmd, w->pos[0], id);
 }
 
-/* capture_read through every page from last_id, as one table (or one RESPONSE per page). */
-static int read_all(apcctl_transport_t *t, const apcctl_opts_t *o, const char *id,
-                    const apcctl_args_t *extra)
-{
-    const char *start = apcctl_args_get(extra, "last_id");
-    int64_t last = start ? strtoll(start, NULL, 10) : 0;
-    cJSON *all = cJSON_CreateArray();
-    int rc = APCCTL_EXIT_OK;
-    for (;;) {
-        apcctl_args_t args = {0};
-        char lastbuf[24];
-        snprintf(lastbuf, sizeof lastbuf, "%lld", (long long)last);
-        int bad = apcctl_args_add(&args, "capture_id", id) < 0 ||
-                  apcctl_args_add(&args, "last_id", lastbuf) < 0;
-        /* Fewer round trips: the largest page, unless the caller chose a size. */
-        const apc_op_info_t *op = apc_op_find("capture_read");
-        if (!bad && op && apcctl_op_has_param(op, "count") && !apcctl_args_get(extra, "count")) {
-            char maxbuf[16];
-            snprintf(maxbuf, sizeof maxbuf, "%d", APC_PAGE_MAX);
-            bad = apcctl_args_add(&args, "count", maxbuf) < 0;
-        }
-        for (size_t i = 0; !bad && i < extra->count; i++)
-            if (strcmp(extra->items[i].name, "last_id") != 0)
-                bad = apcctl_args_add(&args, extra->items[i].name, extra->items[i].value) < 0;
-        apcctl_response_t r;
-        if (bad || !all || apcctl_call(t, "capture_read", &args, &r) < 0) {
-            apcctl_args_free(&args);
-            rc = APCCTL_EXIT_FAIL;
-            break;
-        }
-        apcctl_args_free(&args);
-        if (r.error_code != 0) {
-            rc = o->json ? (apcctl_print_response(stdout, o, &r), APCCTL_EXIT_FAIL)
-                         : apcctl_report_error(&r);
-            apcctl_response_free(&r);
-            break;
-        }
-        if (o->json)
-            apcctl_print_response(stdout, o, &r);
-        cJSON *pk = cJSON_GetObjectItemCaseSensitive((cJSON *)r.value, "Packets");
-        while (!o->json && cJSON_GetArraySize(pk) > 0)
-            cJSON_AddItemToArray(all, cJSON_DetachItemFromArray(pk, 0));
-        int64_t next = field_int(r.value, "LastId"), more = 0;
-        const cJSON *m = cJSON_GetObjectItemCaseSensitive(r.value, "More");
-        more = cJSON_IsTrue(m) || (apcctl_json_int(m, &more) && more);
-        apcctl_response_free(&r);
-        /* A page that does not move the cursor would loop forever. */
-        bool moved = next > last;
-        if (moved)
-            last = next;
-        if (!more || !moved)
-            break;
-        if (apcctl_interrupted) {
-            rc = APCCTL_EXIT_INTERRUPTED;
-            break;
-        }
-    }
-    if (rc == APCCTL_EXIT_OK && !o->json) {
-        if (cJSON_GetArraySize(all) == 0)
-            printf("(no packets)\n");
-        else
-            apcctl_print_table(stdout, all, 0);
-        printf("more: no, last_id: %lld\n", (long long)last);
-    }
-    cJSON_Delete(all);
-    return rc;
-}
-
-static int run_read(apcctl_transport_t *t, const apcctl_opts_t *o, int argc, char **argv)
-{
-    words_t w;
-    int64_t id;
-    int rc = APCCTL_EXIT_USAGE;
-    if (parse_words("read", "--all", argc, argv, &w) == 0 && one_id("read", &w, &id) == 0) {
-        const apc_op_info_t *op = apc_op_find("capture_read");
-        if (op)
-            apcctl_args_check(o, op, &w.extra);
-        rc = w.flag ? read_all(t, o, w.pos[0], &w.extra)
-                    : simple_call(t, o, "capture_read", w.pos[0], &w.extra);
-    }
-    words_free(&w);
-    return rc;
-}
-
 static int run_conns(apcctl_transport_t *t, const apcctl_opts_t *o, int argc, char **argv)
 {
     words_t w;
@@ -378,8 +294,10 @@ static const apcctl_alias_t aliases[] = {
      run_ingest},
     {"captures", "captures", "list captures that are not active", "capture_list_completed",
      run_captures},
-    {"read", "read CAPTURE_ID [--all]", "packets of a capture (--all: every page)", "capture_read",
-     run_read},
+    {"read",
+     "read CAPTURE_ID [-c N] [-x] [-t|-tt] [--utc] [-T fields|json] [-e FIELD]... "
+     "[-E separator=S] [-Y FILTER]",
+     "packets of a capture, streamed like tcpdump -r (read.c)", "capture_read", apcctl_read},
     {"conns", "conns CAPTURE_ID", "connections of a capture", "capture_list_conns", run_conns},
 };
 

@@ -103,6 +103,8 @@ typedef struct apcctl_alias {
 } apcctl_alias_t;
 const apcctl_alias_t *apcctl_alias_find(const char *name);
 const apcctl_alias_t *apcctl_alias_at(size_t i);
+/* read.c: apcctl read CAPTURE_ID [options]: streams the packets, one page at a time. */
+int apcctl_read(apcctl_transport_t *t, const apcctl_opts_t *o, int argc, char **argv);
 
 /* Set by SIGINT so waiting loops can stop and close the context cleanly. */
 extern volatile int apcctl_interrupted;
