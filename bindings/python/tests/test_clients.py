@@ -164,6 +164,30 @@ class BothModes(unittest.TestCase):
                                      datetime.datetime.now(datetime.timezone.utc))
         self.assertIsNone(apppaccap.filetime_to_datetime(0))
 
+    def test_search_results(self):
+        seen = {}
+        for name, c in self.clients():
+            with self.subTest(mode=name):
+                cid = self.cid[name]
+                pkts = list(c.packets(cid))
+                # wait=0: the iterator itself waits while the search runs (More=1).
+                sid = c.call("search_start", filter="", capture_id=cid, wait=0)["SearchId"]
+                hits = list(c.search_results(sid, count=3))
+                self.assertEqual(sorted(h["PacketId"] for h in hits),
+                                 [p["PacketId"] for p in pkts])
+                # A datetime parameter is sent as its FILETIME: after the last packet, no match.
+                after = apppaccap.filetime_to_datetime(max(p["Time"] for p in pkts))
+                after += datetime.timedelta(seconds=1)
+                sid = c.call("search_start", filter="", capture_id=cid, start_dtg=after,
+                             wait=1)["SearchId"]
+                self.assertEqual(list(c.search_results(sid)), [])
+                first = apppaccap.filetime_to_datetime(min(p["Time"] for p in pkts))
+                sid = c.call("search_start", filter="", capture_id=cid, start_dtg=first,
+                             wait=1)["SearchId"]
+                seen[name] = sorted(h["PacketId"] for h in c.search_results(sid))
+                self.assertEqual(len(seen[name]), len(pkts))
+        self.assertEqual(seen["local"], seen["http"])
+
     def test_errors_are_the_same(self):
         for name, c in self.clients():
             with self.subTest(mode=name):

@@ -92,6 +92,27 @@ class InstallTest(unittest.TestCase):
             self.assertEqual(got["packets"], json.load(f)["ptcpdump.pcapng"]["packets"])
         self.assertTrue(got["version"])
 
+    def test_checkout_finds_its_build(self):
+        """Run from the checkout (PYTHONPATH=bindings/python) with no APC_LIBRARY and no loader
+        path: the package loads a libapc of a meson build directory at the checkout's top."""
+        root = os.path.dirname(os.path.dirname(SRC))
+        build_lib = os.path.realpath(LIBRARY)
+        if os.path.dirname(os.path.dirname(os.path.dirname(build_lib))) != os.path.realpath(root):
+            self.skipTest("the build directory (%s) is not at the checkout's top" % build_lib)
+        env = dict(os.environ, PYTHONPATH=SRC)
+        for k in ("APC_LIBRARY", "LD_LIBRARY_PATH"):
+            env.pop(k, None)
+        out = self.run_ok([sys.executable, "-c", PROBE, os.path.join(CAPTURES,
+                                                                     "ptcpdump.pcapng")],
+                          env=env, cwd=self.tmp)
+        got = json.loads(out.strip().splitlines()[-1])
+        self.assertEqual(got["file"], os.path.join(SRC, "apppaccap", "__init__.py"))
+        self.assertEqual(len(got["mapped"]), 1, got)
+        mapped = got["mapped"][0]
+        self.assertEqual(os.path.basename(os.path.dirname(mapped)), "libapc")
+        self.assertEqual(os.path.dirname(os.path.dirname(os.path.dirname(mapped))),
+                         os.path.realpath(root))
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
