@@ -33,15 +33,28 @@ def free_port():
 class Apcd:
     """apcd on 127.0.0.1 with a temporary data directory (as tests/daemon/test_daemon.py)."""
 
-    def __init__(self):
+    def __init__(self, tls=False):
         self.dir = tempfile.mkdtemp(prefix="apc-py-apcd-")
         data = os.path.join(self.dir, "data")
         self.port = free_port()
         self.log = open(os.path.join(self.dir, "apcd.log"), "w+")
-        self.proc = subprocess.Popen([APCD, "--data-dir", data, "--address", "127.0.0.1",
-                                      "--port", str(self.port), "--log-level", "warn"],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        self.url = "http://127.0.0.1:%d" % self.port
+        args = [APCD, "--data-dir", data, "--address", "127.0.0.1", "--port", str(self.port),
+                "--log-level", "warn"]
+        scheme = "http"
+        if tls:
+            # A self-signed certificate for 127.0.0.1, trusted by the client through cafile.
+            self.cert, key = os.path.join(self.dir, "cert.pem"), os.path.join(self.dir, "key.pem")
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                            "-days", "1", "-keyout", key, "-out", self.cert],
+                           check=True, capture_output=True, timeout=120)
+            conf = os.path.join(self.dir, "apcd.conf")
+            with open(conf, "w") as f:
+                f.write("tls_cert = %s\ntls_key = %s\n" % (self.cert, key))
+            args += ["--config", conf]
+            scheme = "https"
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        self.url = "%s://127.0.0.1:%d" % (scheme, self.port)
         pw_file = os.path.join(data, "initial-admin-password")
         # Wait for the condition (listening, password written), up to 60 s: no timing guess.
         deadline = time.monotonic() + 60
@@ -51,7 +64,9 @@ class Apcd:
                 raise RuntimeError("apcd exited: " + self.log.read())
             try:
                 socket.create_connection(("127.0.0.1", self.port), 1).close()
-                if os.path.exists(pw_file):
+                with open(pw_file) as f:
+                    self.password = f.read().strip()
+                if self.password:
                     break
             except OSError:
                 pass
@@ -59,8 +74,6 @@ class Apcd:
                 self.stop()
                 raise RuntimeError("apcd did not listen within 60 s")
             time.sleep(0.05)
-        with open(pw_file) as f:
-            self.password = f.read().strip()
 
     def stop(self):
         if self.proc.poll() is None:
@@ -225,6 +238,19 @@ class BothModes(unittest.TestCase):
         self.assertNotEqual(e.exception.code, 0)
         with self.assertRaises(ValueError):
             apppaccap.Client("ftp://127.0.0.1/")
+
+    def test_https_with_cafile(self):
+        if not shutil.which("openssl"):
+            self.skipTest("no openssl to make a test certificate")
+        d = Apcd(tls=True)
+        try:
+            with apppaccap.connect(d.url, "admin", d.password, cafile=d.cert) as c:
+                self.assertEqual(c.call("apppaccap")["AppPacCap"], apppaccap.Context.version())
+            # Without the certificate trusted, the connection is refused, not made unverified.
+            with self.assertRaises(OSError):
+                apppaccap.connect(d.url, "admin", d.password)
+        finally:
+            d.stop()
 
 
 if __name__ == "__main__":
