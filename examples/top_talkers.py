@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """Example: ingest a capture and list the IP addresses that sent and received the most bytes,
-with the names DNS gave them. Usage: top_talkers.py DATA_DIR FILE [N]"""
+with the names DNS gave them.
+
+Usage: top_talkers.py DATA_DIR FILE [N]              (libapc in this process)
+       top_talkers.py --url URL USER PASSWORD FILE [N] (a running apcd; FILE is a path on its
+                                                        machine)"""
 import os
 import sys
 
@@ -9,20 +13,26 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "bindings", "py
 import apppaccap  # noqa: E402
 
 
+def open_client(argv):
+    """(client, remaining args): a Context, or a Client for --url; both have the same methods."""
+    if argv[:1] == ["--url"]:
+        if len(argv) < 5:
+            raise SystemExit(__doc__)
+        return apppaccap.connect(argv[1], argv[2], argv[3]), argv[4:]
+    if len(argv) < 2:
+        raise SystemExit(__doc__)
+    return apppaccap.Context(argv[0]), argv[1:]
+
+
 def main():
-    if len(sys.argv) < 3:
-        print(__doc__, file=sys.stderr)
-        return 2
-    n = int(sys.argv[3]) if len(sys.argv) > 3 else 10
-    with apppaccap.Context(sys.argv[1]) as ctx:
-        cid = ctx.call("pcap_ingest_file", path=sys.argv[2], wait=1)
-        ips, last = [], 0
-        while True:
-            page = ctx.call("capture_query_ip", capture_id=cid, last_id=last)
-            if not page:
-                break
-            ips.extend(page)
-            last = page[-1]["IpId"]
+    client, args = open_client(sys.argv[1:])
+    n = int(args[1]) if len(args) > 1 else 10
+    with client:
+        cid = client.call("pcap_ingest_file", path=os.path.abspath(args[0]), wait=1)
+        cap = client.call("capture_get_details", capture_id=cid)
+        start = apppaccap.filetime_to_datetime(cap["StartTime"])
+        print("capture %d (%s), ingested %s" % (cid, cap["Name"], start and start.isoformat()))
+        ips = list(client.ips(cid))  # pages through capture_query_ip to the end
         for ip in sorted(ips, key=lambda i: i["Bytes"], reverse=True)[:n]:
             print("%-40s %10d bytes %6d packets  %s" % (ip["Address"], ip["Bytes"], ip["Packets"],
                                                         ip["HostName"]))

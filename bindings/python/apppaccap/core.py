@@ -2,14 +2,21 @@
 """ctypes layer: loading libapc, the context, apc_op_call, errors."""
 import ctypes
 import ctypes.util
+import glob
 import json
 import os
+import sysconfig
+from typing import Any, Dict, List, Optional
+
+from . import base
+from .base import ApcError, BaseClient, param_items
 
 _APC_CTX_OPTIONS_VERSION = 1
-_error_names = None
+_SONAME = "libapc.so.0"
+_error_names: Optional[Dict[int, str]] = None
 
 
-def error_names():
+def error_names() -> Dict[int, str]:
     """{wire ErrorCode: "ERROR_SERVE_..."}, read once from the library (apc_serve_error_at), so
     the package keeps no copy of the list."""
     global _error_names
@@ -28,13 +35,7 @@ def error_names():
     return _error_names
 
 
-class ApcError(Exception):
-    """An action answered a non-zero ErrorCode, or the library failed before answering."""
-
-    def __init__(self, code, message):
-        self.code = code
-        self.name = error_names().get(code, "ERROR_%d" % code)
-        super().__init__("%s: %s" % (self.name, message))
+base._error_name_source = error_names
 
 
 class _CtxOptions(ctypes.Structure):
@@ -50,13 +51,51 @@ class _CtxOptions(ctypes.Structure):
     ]
 
 
-def library_path():
-    """Where libapc is loaded from: $APC_LIBRARY, else the system's libapc.so.0."""
+def _candidates() -> List[str]:
+    """Where libapc may be, best first (see library_path)."""
+    out: List[str] = []
+    found = ctypes.util.find_library("apc")
+    if found:
+        out.append(found)
+    try:
+        from . import _paths  # written when the package is built (setup.py)
+        if _paths.LIBDIR:
+            out.append(os.path.join(_paths.LIBDIR, _SONAME))
+    except ImportError:
+        pass
+    # The dynamic loader's own directories (ldconfig's configuration), for a library installed
+    # after the cache was last rebuilt: meson install does not run ldconfig.
+    dirs = []
+    for conf in glob.glob("/etc/ld.so.conf.d/*.conf") + ["/etc/ld.so.conf"]:
+        try:
+            with open(conf) as f:
+                dirs += [ln.strip() for ln in f if ln.strip().startswith("/")]
+        except OSError:
+            pass
+    multiarch = sysconfig.get_config_var("MULTIARCH") or ""
+    for prefix in ("/usr/local", "/usr"):
+        if multiarch:
+            dirs.append(os.path.join(prefix, "lib", multiarch))
+        dirs += [os.path.join(prefix, "lib64"), os.path.join(prefix, "lib")]
+    out += [os.path.join(d, _SONAME) for d in dirs]
+    # Run from the checkout (bindings/python/apppaccap): a meson build directory of it.
+    root = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+    out += sorted(glob.glob(os.path.join(root, "*", "libapc", "libapc.so")))
+    return out
+
+
+def library_path() -> str:
+    """Where libapc is loaded from: $APC_LIBRARY when set (a path); else the first that exists
+    of: the system's libapc (ctypes.util.find_library), the libdir recorded when the package
+    was built (_paths.py), the loader's library directories, a meson build directory beside
+    bindings/ when run from the checkout. Falls back to the bare soname."""
     env = os.environ.get("APC_LIBRARY")
     if env:
         return env
-    found = ctypes.util.find_library("apc")
-    return found or "libapc.so.0"
+    for c in _candidates():
+        if os.sep not in c or os.path.exists(c):
+            return c
+    return _SONAME
 
 
 _lib = None
@@ -94,16 +133,11 @@ def _load():
     return lib
 
 
-def _text(v):
-    if isinstance(v, bool):
-        return "1" if v else "0"
-    return str(v)
-
-
-class Context:
+class Context(BaseClient):
     """One data directory opened in this process (it takes the directory's lock)."""
 
-    def __init__(self, data_dir="./apc-data", jobs=0):
+    def __init__(self, data_dir: str = "./apc-data", jobs: int = 0):
+        self._ctx = None
         lib = _load()
         opts = _CtxOptions()
         rc = lib.apc_ctx_options_init(ctypes.byref(opts), _APC_CTX_OPTIONS_VERSION)
@@ -119,25 +153,19 @@ class Context:
         self._ctx = handle
         self._lib = lib
 
-    def close(self):
+    def close(self) -> None:
         if getattr(self, "_ctx", None):
             self._lib.apc_ctx_close(self._ctx)
             self._ctx = None
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
+    def __del__(self) -> None:
         self.close()
 
     @staticmethod
-    def version():
+    def version() -> str:
         return _load().apc_version().decode()
 
-    def response(self, action, **params):
+    def response(self, action: str, **params: Any) -> Dict[str, Any]:
         """The whole RESPONSE object ({"ErrorCode", "DataType", "ReturnValue"}) of an action.
         A list value becomes a repeated parameter."""
         if not self._ctx:
@@ -147,11 +175,9 @@ class Context:
         if lib.apc_params_new(ctypes.byref(p)) != 0:
             raise MemoryError("apc_params_new")
         try:
-            for name, value in params.items():
-                values = value if isinstance(value, (list, tuple)) else [value]
-                for v in values:
-                    if lib.apc_params_add(p, name.encode(), _text(v).encode()) != 0:
-                        raise MemoryError("apc_params_add")
+            for name, text in param_items(params):
+                if lib.apc_params_add(p, name.encode(), text.encode()) != 0:
+                    raise MemoryError("apc_params_add")
             out = ctypes.c_void_p()
             rc = lib.apc_op_call(self._ctx, None, action.encode(), p, ctypes.byref(out))
             if not out.value:
@@ -164,21 +190,3 @@ class Context:
             lib.apc_params_free(p)
         del rc
         return json.loads(text)
-
-    def call(self, action, **params):
-        """ReturnValue of an action; raises ApcError when ErrorCode is not 0."""
-        r = self.response(action, **params)
-        if r["ErrorCode"] != 0:
-            raise ApcError(r["ErrorCode"], r["ReturnValue"])
-        return r["ReturnValue"]
-
-    def packets(self, capture_id, flags=0, count=1000):
-        """Every packet of a capture, paging with last_id."""
-        last = 0
-        while True:
-            page = self.call("capture_read", capture_id=capture_id, last_id=last, flags=flags,
-                             count=count)
-            yield from page["Packets"]
-            if not page["More"] or not page["Packets"]:
-                return
-            last = page["LastId"]
