@@ -77,15 +77,20 @@ class Daemon:
             with open(path, "w") as f:
                 f.write(config)
             args += ["--config", path]
-        self.proc = subprocess.Popen(args + list(extra), stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
+        # apcd's output goes to a file: a pipe nobody reads fills up (64 KiB) under a long run
+        # of logged errors, and every thread that logs then blocks in write(2) (the soak hung
+        # so under ASan).
+        self.log = os.path.join(self.dir, "apcd.log")
+        with open(self.log, "w") as out:
+            self.proc = subprocess.Popen(args + list(extra), stdout=out,
+                                         stderr=subprocess.STDOUT, text=True)
         for _ in range(200):
             try:
                 socket.create_connection(("127.0.0.1", self.port), 0.2).close()
                 break
             except OSError:
                 if self.proc.poll() is not None:
-                    raise RuntimeError("apcd exited: " + self.proc.stderr.read())
+                    raise RuntimeError("apcd exited: " + self.output())
                 time.sleep(0.05)
         with open(os.path.join(self.data, "initial-admin-password")) as f:
             self.password = f.read().strip()
@@ -156,6 +161,11 @@ class Daemon:
                 if line.startswith("VmHWM:"):
                     return int(line.split()[1])
         return 0
+
+    def output(self):
+        """What apcd printed so far (its log)."""
+        with open(self.log, errors="replace") as f:
+            return f.read()
 
     def stop(self):
         if self.proc.poll() is None:
