@@ -38,8 +38,10 @@ class Apcd:
         data = os.path.join(self.dir, "data")
         self.port = free_port()
         self.log = open(os.path.join(self.dir, "apcd.log"), "w+")
+        # The captures the tests ingest are in the build tree: that folder is an ingest root
+        # (apcd confines ingest to <data>/ingest by default, docs/security.md).
         args = [APCD, "--data-dir", data, "--address", "127.0.0.1", "--port", str(self.port),
-                "--log-level", "warn"]
+                "--log-level", "warn", "--ingest-roots", CAPTURES]
         scheme = "http"
         if tls:
             # A self-signed certificate for 127.0.0.1, trusted by the client through cafile.
