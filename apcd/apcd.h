@@ -28,6 +28,9 @@ typedef struct apcd_config {
     int header_timeout;
     int upload_idle_timeout;
     int max_wait; /* seconds a wait=1 call may hold a worker thread; 0 = no limit */
+    /* /healthz answers 503 when every worker is busy and none has finished a request for this
+     * many seconds; 0 = max_wait + 60 (600 when max_wait is 0). */
+    int stuck_seconds;
     /* Connections open at once (each costs memory before it says who it is); a new one past
      * it is answered 503 and closed. */
     unsigned long max_connections;

@@ -153,6 +153,12 @@ int apcd_config_set(apcd_config_t *c, const char *key, const char *v, char *err,
         c->max_wait = (int)n;
         return 0;
     }
+    if (!strcmp(key, "stuck_seconds")) {
+        if (num(key, v, 0, 86400, &n, err, errlen))
+            return -1;
+        c->stuck_seconds = (int)n;
+        return 0;
+    }
     if (!strcmp(key, "upload_idle_timeout")) {
         if (num(key, v, 1, 86400, &n, err, errlen))
             return -1;

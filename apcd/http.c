@@ -21,7 +21,44 @@ static h2o_globalconf_t config;
 static h2o_context_t hctx;
 static h2o_accept_ctx_t accept_ctx;
 static uv_tcp_t listener;
-int apcd_jobs_inflight;
+/* Changed on the loop thread only; read by /metrics on a worker thread, hence atomics. */
+static int jobs_inflight;
+/* When a job last ended, or when the pool last went from idle to busy: the start of the span
+ * in which the busy workers have finished nothing. */
+static double last_progress;
+
+int apcd_jobs_in_flight(void)
+{
+    return __atomic_load_n(&jobs_inflight, __ATOMIC_RELAXED);
+}
+
+void apcd_job_queued(void)
+{
+    if (__atomic_fetch_add(&jobs_inflight, 1, __ATOMIC_RELAXED) == 0)
+        last_progress = apcd_now();
+}
+
+void apcd_job_ended(void)
+{
+    __atomic_fetch_sub(&jobs_inflight, 1, __ATOMIC_RELAXED);
+    last_progress = apcd_now();
+}
+
+int apcd_pool_stuck(char *why, size_t n)
+{
+    int limit = apcd.cfg.stuck_seconds ? apcd.cfg.stuck_seconds
+                : apcd.cfg.max_wait    ? apcd.cfg.max_wait + 60
+                                       : 600;
+    double idle = apcd_now() - last_progress;
+    int busy = apcd_jobs_in_flight();
+    if (busy < (int)apcd.cfg.workers || idle <= limit)
+        return 0;
+    snprintf(why, n,
+             "worker pool stuck: %d requests in flight on %u workers, none finished for %.0f s "
+             "(stuck_seconds %d)\n",
+             busy, apcd.cfg.workers, idle, limit);
+    return 1;
+}
 
 double apcd_now(void)
 {
@@ -90,7 +127,7 @@ static void job_work(uv_work_t *w)
 static void job_done(uv_work_t *w, int status)
 {
     apcd_job_t *j = w->data;
-    apcd_jobs_inflight--;
+    apcd_job_ended();
     if (j->code >= 0)
         apcd_metrics_request(j->action[0] ? j->action : "(none)", j->code, apcd_now() - j->t0);
     else
@@ -133,7 +170,7 @@ void apcd_job_start(apcd_job_t *j, h2o_req_t *req)
     l->job = j;
     j->link = l;
     j->w.data = j;
-    apcd_jobs_inflight++;
+    apcd_job_queued();
     uv_queue_work(apcd.loop, &j->w, job_work, job_done);
 }
 

@@ -32,8 +32,14 @@ typedef struct apcd_job {
 double apcd_now(void);
 /* Queues j (with j->req set); the reply goes out when it ends. */
 void apcd_job_start(apcd_job_t *j, h2o_req_t *req);
-/* Number of jobs queued or running (for the graceful stop). */
-extern int apcd_jobs_inflight;
+/* Number of jobs queued or running (the graceful stop, /metrics). Any thread. */
+int apcd_jobs_in_flight(void);
+/* Bookkeeping of the pool, on the loop thread: a job queued, a job ended. */
+void apcd_job_queued(void);
+void apcd_job_ended(void);
+/* Why the worker pool looks stuck (every worker busy, none finished a request for the
+ * configured stuck_seconds), written to why; 0 when it does not. Loop thread only. */
+int apcd_pool_stuck(char *why, size_t n);
 
 /* The value of header `name` (lowercase) or NULL; *len set. */
 const char *apcd_header(h2o_req_t *req, const char *name, size_t *len);

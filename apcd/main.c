@@ -107,7 +107,7 @@ static double stop_at;
 static void stop_tick(uv_timer_t *t)
 {
     /* Work in flight finishes (its replies go out), up to 10 s, then the loop ends. */
-    if (apcd_jobs_inflight == 0 || apcd_now() - stop_at > 10)
+    if (apcd_jobs_in_flight() == 0 || apcd_now() - stop_at > 10)
         uv_stop(t->loop);
 }
 
@@ -123,6 +123,10 @@ static void on_signal(uv_signal_t *s, int signum)
     apcd.stopping = 1;
     apcd_log(APC_LOG_INFO, "signal %d: stopping", signum);
     apcd_http_stop();
+    /* Calls waiting inside the library (wait=1) answer "interrupted" now instead of holding
+     * their worker until max_wait: the requests in flight end, and the close below does not
+     * race them. */
+    apc_ctx_interrupt(apcd.ctx);
     stop_at = apcd_now();
     uv_timer_init(s->loop, &stop_timer);
     uv_timer_start(&stop_timer, stop_tick, 0, 50);
@@ -316,6 +320,17 @@ int main(int argc, char **argv)
              apcd.cfg.tls_cert ? "https://" : "http://", apcd.cfg.address, apcd.cfg.port,
              apc_ctx_data_dir(apcd.ctx), apcd.cfg.no_auth ? "OFF" : "on");
     uv_run(apcd.loop, UV_RUN_DEFAULT);
+    if (apcd_jobs_in_flight() > 0) {
+        /* A worker still inside the library after 10 s is stuck (a store locked by another
+         * process...): closing the context under it would race it, so apcd leaves without
+         * the close. The store is crash-safe; the next start repairs what was left (captures
+         * left active become "interrupted", their stored packets kept). */
+        apcd_log(APC_LOG_ERROR,
+                 "%d requests still running 10 s after the signal: exiting without closing the "
+                 "store (the next start repairs it)",
+                 apcd_jobs_in_flight());
+        _exit(1);
+    }
     /* Closing the context stops active captures cleanly and cancels jobs, then the store. */
     apc_ctx_close(apcd.ctx);
     apcd_log(APC_LOG_INFO, "stopped");

@@ -155,8 +155,10 @@ char *apcd_metrics_text(void)
         "# HELP apcd_connections_open Client connections open now.\n"
         "# TYPE apcd_connections_open gauge\napcd_connections_open %lu\n"
         "# HELP apcd_connections_refused_total Connections refused past max_connections.\n"
-        "# TYPE apcd_connections_refused_total counter\napcd_connections_refused_total %lu\n",
-        apcd_connections_open(), apcd_connections_refused());
+        "# TYPE apcd_connections_refused_total counter\napcd_connections_refused_total %lu\n"
+        "# HELP apcd_requests_in_flight Requests queued for or running on the worker pool.\n"
+        "# TYPE apcd_requests_in_flight gauge\napcd_requests_in_flight %d\n",
+        apcd_connections_open(), apcd_connections_refused(), apcd_jobs_in_flight());
     return o;
 }
 
@@ -220,5 +222,21 @@ static void healthz_run(apcd_job_t *j)
 
 int apcd_healthz_on_req(h2o_req_t *req)
 {
+    /* Answered here, on the loop thread, when the pool is stuck: queued behind busy workers
+     * the check would never run and the health checker would only see a timeout. */
+    char why[256];
+    if (apcd_pool_stuck(why, sizeof why)) {
+        char peer[64];
+        apcd_peer(req, peer, sizeof peer);
+        apcd_access_log(peer, "-", "(healthz)", 503, 0);
+        req->res.status = 503;
+        req->res.reason = "Service Unavailable";
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+                       H2O_STRLIT("text/plain; charset=utf-8"));
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+                       H2O_STRLIT("no-store"));
+        h2o_send_inline(req, why, strlen(why));
+        return 0;
+    }
     return start_job(req, healthz_run);
 }

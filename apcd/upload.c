@@ -245,7 +245,7 @@ static void work_done(uv_work_t *w, int status)
 {
     (void)status;
     up_t *u = w->data;
-    apcd_jobs_inflight--;
+    apcd_job_ended();
     apcd_metrics_request(u->job->action, u->job->code, apcd_now() - u->job->t0);
     if (u->path[0]) { /* a refused upload is gone before the reply says so */
         unlink(u->path);
@@ -282,7 +282,7 @@ static void body_bytes(up_t *u, const char *d, size_t n)
     u->job->t0 = apcd_now();
     uv_work_t *w = &u->job->w;
     w->data = u;
-    apcd_jobs_inflight++;
+    apcd_job_queued();
     uv_queue_work(apcd.loop, w, work, work_done);
 }
 

@@ -10,6 +10,9 @@
               audit line per state change (who, what, result), none for reads; client text
               cannot forge a line
   healthz     200 "ok" while the store answers; 503 naming the store when it cannot
+  stuck-pool  /healthz answers 503 "worker pool stuck" at once (from the loop thread) while
+              every worker is held by a store another process has locked, and 200 again once
+              the lock is gone; SIGTERM then still exits 0
 Usage: test_service.py APCD APCCTL CASE"""
 import os
 import re
@@ -196,6 +199,63 @@ def case_healthz(d):
           "/healthz names what failed: %r" % body)
 
 
+def case_stuck_pool(d):
+    """workers = 1, stuck_seconds = 1 (the Daemon's config): another process holds the store's
+    write lock, so each settings_set holds the one worker for the store's busy timeout (10 s)
+    and a thread keeps sending them. No time is assumed: /healthz is asked until it says 503
+    (up to 120 s); it used to queue behind the worker and answer 200 when its turn came."""
+    import threading
+    tok = d.login()
+    db = sqlite3.connect(os.path.join(d.data, "apc.db"), timeout=60, isolation_level=None)
+    db.execute("BEGIN IMMEDIATE")  # the write lock: apcd's writers wait, its readers do not
+    stop = threading.Event()
+    since = [None]  # when the blocker's call in flight was sent (None between calls)
+
+    def blocker():
+        while not stop.is_set():
+            since[0] = time.monotonic()
+            try:
+                d.call("settings_set", token=tok, key_name="session_idle_seconds", value="1800")
+            except Exception:
+                pass
+            since[0] = None
+
+    t = threading.Thread(target=blocker)
+    t.start()
+    seen = None
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            # Asked once a call has held the worker past stuck_seconds (a /healthz that
+            # finds the pool moving queues like any request: its end is progress too).
+            began = since[0]
+            if began is None or time.monotonic() - began < 1.5:
+                time.sleep(0.1)
+                continue
+            st, body, _ = d.request("GET", "/healthz")
+            if st == 503:
+                seen = body
+                break
+    finally:
+        stop.set()
+        db.execute("ROLLBACK")
+        db.close()
+        t.join(120)
+    check(seen is not None, "/healthz said 503 while the only worker was stuck")
+    check(seen is not None and seen.startswith(b"worker pool stuck: ") and
+          b"on 1 workers" in seen, "/healthz names the stuck pool: %r" % seen)
+    ok = False
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not ok:
+        st, body, _ = d.request("GET", "/healthz")
+        ok = st == 200 and body == b"ok\n"
+        if not ok:
+            time.sleep(0.2)
+    check(ok, "/healthz says ok again once the lock is gone")
+    st, data, _ = d.request("GET", "/metrics")
+    check(st == 200 and b"\napcd_requests_in_flight " in data, "/metrics has the pool gauge")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="apcd-svc-")
     d = None
@@ -204,6 +264,9 @@ def main():
             log = os.path.join(tmp, "apcd.log")
             d = td.Daemon(extra=["--log-level", "info", "--log-file", log])
             case_access_log(d, log)
+        elif CASE == "stuck-pool":
+            d = td.Daemon(config="workers = 1\nstuck_seconds = 1\n")
+            case_stuck_pool(d)
         else:
             d = td.Daemon()
             {"metrics": case_metrics, "healthz": case_healthz}[CASE](d)

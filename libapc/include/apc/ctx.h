@@ -58,6 +58,16 @@ APC_API int apc_ctx_options_init(apc_ctx_options_t *opts, unsigned version);
 APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts);
 
 /*
+ * Interrupts every wait on ctx: calls blocked waiting for a capture, a search or a command to
+ * end (apc_capture_wait, apc_search_wait, apc_command_wait, and actions called with wait=1)
+ * return APC_ECANCELED now, and later waits return it at once. Jobs keep running until
+ * apc_ctx_close cancels them. For a process about to close the context from another thread
+ * than its callers (apcd on SIGTERM): the calls in flight end, so the close does not race
+ * them. Irreversible; thread-safe; NULL-safe.
+ */
+APC_API void apc_ctx_interrupt(apc_ctx_t *ctx);
+
+/*
  * Cancels running jobs, waits for them, closes the store and frees the context. NULL-safe.
  * No other call on ctx may run concurrently or afterwards.
  */

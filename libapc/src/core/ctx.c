@@ -66,6 +66,27 @@ static int ts_before(const struct timespec *a, const struct timespec *b)
     return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
+int apc__ctx_interrupted(apc_ctx_t *ctx)
+{
+    return __atomic_load_n(&ctx->interrupted, __ATOMIC_ACQUIRE);
+}
+
+APC_API void apc_ctx_interrupt(apc_ctx_t *ctx)
+{
+    if (!ctx)
+        return;
+    __atomic_store_n(&ctx->interrupted, 1, __ATOMIC_RELEASE);
+    /* Each waiter sleeps on one of these conditions. Search waits check the flag under
+     * search_lock, so one that saw it clear is asleep by the broadcast and is woken; the
+     * polling waits (apc__ctx_wait) see it within their poll period at worst. */
+    pthread_mutex_lock(&ctx->lock);
+    pthread_cond_broadcast(&ctx->cond);
+    pthread_mutex_unlock(&ctx->lock);
+    pthread_mutex_lock(&ctx->search_lock);
+    pthread_cond_broadcast(&ctx->search_cond);
+    pthread_mutex_unlock(&ctx->search_lock);
+}
+
 int apc__ctx_wait(apc_ctx_t *ctx, int timeout_ms, int poll_ms, int (*check)(void *payload),
                   void *payload)
 {
@@ -73,6 +94,8 @@ int apc__ctx_wait(apc_ctx_t *ctx, int timeout_ms, int poll_ms, int (*check)(void
     clock_gettime(CLOCK_REALTIME, &now);
     deadline = apc__ts_after_ms(now, timeout_ms);
     for (;;) {
+        if (apc__ctx_interrupted(ctx))
+            return apc__err(APC_ECANCELED, "interrupted: the context is closing");
         int r = check(payload);
         if (r != 0)
             return r < 0 ? r : 0;

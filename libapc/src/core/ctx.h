@@ -28,6 +28,7 @@ struct apc_ctx {
     struct apc__store *store;
     pthread_mutex_t lock; /* guards the two fields below */
     pthread_cond_t cond;  /* signalled when a capture ends (apc_capture_wait) */
+    int interrupted;      /* apc_ctx_interrupt was called: waits end (atomic) */
     /* The subsystems' own state: a lock and what it guards each, so two contexts in one
      * process share nothing. apc_ctx_open (lib/ctx_open.c) initialises the locks; the module
      * named defines the element type and keeps the list. */
@@ -57,6 +58,9 @@ char *apc__ctx_path(const apc_ctx_t *ctx, const char *rel);
 
 /* Wakes apc__ctx_wait() callers (capture and command waits) after something changed state. */
 void apc__ctx_broadcast(apc_ctx_t *ctx);
+
+/* 1 once apc_ctx_interrupt was called on ctx: a wait returns APC_ECANCELED. */
+int apc__ctx_interrupted(apc_ctx_t *ctx);
 
 /* Waits until check(payload) answers 1 (done) or < 0 (its error is returned), sleeping on the
  * context's condition between checks: woken by apc__ctx_broadcast, and at least every poll_ms

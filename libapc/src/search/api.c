@@ -138,7 +138,10 @@ APC_API int apc_search_wait(apc_ctx_t *ctx, int64_t id, int timeout_ms)
     int r = exists(ctx, id);
     if (r < 0)
         return r;
-    if (apc__search_wait_end(ctx, id, timeout_ms) < 0)
+    r = apc__search_wait_end(ctx, id, timeout_ms);
+    if (r == APC_ECANCELED)
+        return apc__err(r, "interrupted: the context is closing");
+    if (r < 0)
         return apc__err(APC_EBUSY, "search %lld still runs after %d ms", (long long)id, timeout_ms);
     return 0;
 }

@@ -130,6 +130,10 @@ int apc__search_wait_end(apc_ctx_t *ctx, int64_t id, int timeout_ms)
                 break;
         if (!a || a->ended)
             break;
+        if (apc__ctx_interrupted(ctx)) {
+            rc = APC_ECANCELED;
+            break;
+        }
         if (timeout_ms < 0) {
             pthread_cond_wait(&ctx->search_cond, &ctx->search_lock);
         } else if (pthread_cond_timedwait(&ctx->search_cond, &ctx->search_lock, &dl) != 0) {

@@ -25,7 +25,7 @@ int apc__search_is_active(apc_ctx_t *ctx, int64_t id);
 int apc__search_stop(apc_ctx_t *ctx, int64_t id, int wait);
 
 /* Blocks until search `id` is no longer queued or running here (timeout_ms < 0: forever).
- * 0, or APC_EBUSY on timeout. */
+ * 0, APC_EBUSY on timeout, APC_ECANCELED once the context is interrupted. */
 int apc__search_wait_end(apc_ctx_t *ctx, int64_t id, int timeout_ms);
 
 #endif

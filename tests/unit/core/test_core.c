@@ -2,6 +2,7 @@
 /* Unit tests of module core: error codes and messages, time conversion, jobs, context. */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -207,6 +208,49 @@ static void test_ctx_wait(void **state)
     assert_int_equal(apc__rm_rf(dir), 0);
 }
 
+static int never_counted(void *payload)
+{
+    (void)payload;
+    __atomic_add_fetch(&calls, 1, __ATOMIC_RELAXED);
+    return 0;
+}
+
+static void *wait_forever(void *arg)
+{
+    static int rc;
+    rc = apc__ctx_wait(arg, -1, 200, never_counted, NULL);
+    return &rc;
+}
+
+/* apc_ctx_interrupt ends a wait with no time limit (apcd's SIGTERM with wait=1 calls in
+ * flight), and every later wait at once. Without it the join below never returns. */
+static void test_ctx_interrupt(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/apc-core-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    apc_ctx_options_t o;
+    apc_ctx_options_init(&o, APC_CTX_OPTIONS_VERSION);
+    o.data_dir = dir;
+    apc_ctx_t *ctx = NULL;
+    assert_int_equal(apc_ctx_open(&ctx, &o), 0);
+    calls = 0;
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, wait_forever, ctx), 0);
+    while (__atomic_load_n(&calls, __ATOMIC_RELAXED) < 2) /* the waiter is polling */
+        sched_yield();
+    apc_ctx_interrupt(ctx);
+    void *res = NULL;
+    assert_int_equal(pthread_join(t, &res), 0);
+    assert_int_equal(*(int *)res, APC_ECANCELED);
+    assert_int_equal(apc_capture_wait(ctx, 1, -1), APC_ECANCELED);
+    assert_non_null(strstr(apc_last_error_message(), "interrupted"));
+    assert_int_equal(apc_command_wait(ctx, "no-such-command", -1), APC_ECANCELED);
+    apc_ctx_interrupt(NULL);
+    apc_ctx_close(ctx);
+    assert_int_equal(apc__rm_rf(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -214,7 +258,7 @@ int main(void)
         cmocka_unit_test(test_error_values),     cmocka_unit_test(test_error_wrap),
         cmocka_unit_test(test_filetime),         cmocka_unit_test(test_jobs),
         cmocka_unit_test(test_ctx_open_bad_dir), cmocka_unit_test(test_ctx_open_close),
-        cmocka_unit_test(test_ctx_wait),
+        cmocka_unit_test(test_ctx_wait),         cmocka_unit_test(test_ctx_interrupt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
