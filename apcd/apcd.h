@@ -18,6 +18,7 @@ typedef struct apcd_config {
     char *tls_cert, *tls_key;
     int log_level;        /* enum apc_log_level */
     char *log_file;       /* NULL: stderr */
+    char *user;           /* NULL: stay who started apcd; else become this user (privdrop.c) */
     char *export_roots;   /* ':'-separated; NULL: <data>/exports (the library's default) */
     char *ingest_roots;   /* ':'-separated; NULL: <data>/ingest; "/" reads anywhere */
     int64_t session_idle; /* seconds; 0 = leave the setting alone */
@@ -42,6 +43,11 @@ int apcd_config_load(apcd_config_t *c, const char *path, char *err, size_t errle
 /* Sets one setting by name (the same names as the file and the long flags). */
 int apcd_config_set(apcd_config_t *c, const char *key, const char *value, char *err, size_t errlen);
 void apcd_config_free(apcd_config_t *c);
+
+/* Started as root: gives data_dir (and all in it) to `user`, then becomes that user keeping only
+ * the capabilities live capture uses (privdrop.c, docs/security.md). Already that user: 0, no
+ * change. -1 with the reason in err (an unknown user, root, a failed step). */
+int apcd_drop_privileges(const char *user, const char *data_dir, int port, char *err, size_t n);
 
 typedef struct apcd {
     apcd_config_t cfg;

@@ -36,6 +36,7 @@ void apcd_config_free(apcd_config_t *c)
     free(c->tls_cert);
     free(c->tls_key);
     free(c->log_file);
+    free(c->user);
     free(c->export_roots);
     free(c->ingest_roots);
 }
@@ -74,6 +75,8 @@ int apcd_config_set(apcd_config_t *c, const char *key, const char *v, char *err,
         return str(&c->tls_key, v);
     if (!strcmp(key, "log_file"))
         return str(&c->log_file, v);
+    if (!strcmp(key, "user"))
+        return str(&c->user, v);
     if (!strcmp(key, "port")) {
         if (num(key, v, 0, 65535, &n, err, errlen))
             return -1;

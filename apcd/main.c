@@ -82,7 +82,7 @@ static void usage(FILE *f)
                "            [--no-auth] [--log-level error|warn|info|debug] [--log-file FILE]\n"
                "            [--header-timeout SECONDS] [--max-connections N]\n"
                "            [--export-roots DIR[:DIR...]] [--ingest-roots DIR[:DIR...]]\n"
-               "            [--version]\n"
+               "            [--user NAME] [--version]\n"
                "Serves the AppPacCap API (POST /ajax) and web pages. docs/apcd.md.\n");
     char themes[4200];
     apcd_default_themes(themes, sizeof themes);
@@ -150,6 +150,7 @@ int main(int argc, char **argv)
                                          {"export-roots", required_argument, 0, 'E'},
                                          {"ingest-roots", required_argument, 0, 'I'},
                                          {"max-connections", required_argument, 0, 'm'},
+                                         {"user", required_argument, 0, 'u'},
                                          {"help", no_argument, 0, 'h'},
                                          {"version", no_argument, 0, 'V'},
                                          {0, 0, 0, 0}};
@@ -191,6 +192,9 @@ int main(int argc, char **argv)
         case 'm':
             key = "max_connections";
             break;
+        case 'u':
+            key = "user";
+            break;
         case 'n':
             apcd.cfg.no_auth = 1;
             break;
@@ -220,6 +224,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "apcd: --no-auth is refused on %s: only on a loopback address\n",
                 apcd.cfg.address);
         return 2;
+    }
+    if (apcd.cfg.user) {
+        /* First of all: the log file, the store and everything in the data directory are
+         * then opened and created as that user. */
+        mkdirs(apcd.cfg.data_dir);
+        if (apcd_drop_privileges(apcd.cfg.user, apcd.cfg.data_dir, apcd.cfg.port, err, sizeof err) <
+            0) {
+            fprintf(stderr, "apcd: --user %s\n", err);
+            return 1;
+        }
     }
     apcd_log_reopen();
     /* Room for max_connections sockets besides the store's and captures' files: the soft

@@ -61,8 +61,11 @@ def free_port():
 
 
 class Daemon:
-    def __init__(self, extra=(), config=None, confine=False):
+    def __init__(self, extra=(), config=None, confine=False, user=None):
         self.dir = tempfile.mkdtemp(prefix="apcd-test-")
+        if user:  # apcd becomes `user` (--user): it must reach its data directory in here
+            os.chmod(self.dir, 0o755)
+            extra = list(extra) + ["--user", user]
         self.data = os.path.join(self.dir, "data")
         self.port = free_port()
         args = [APCD, "--data-dir", self.data, "--address", "127.0.0.1", "--port", str(self.port),

@@ -68,6 +68,11 @@ def main():
         check(lib is not None, "no libapc.so in the install")
         check(conf is not None, "no etc/apppaccap/apcd.conf in the install")
         check(unit is not None, "no lib/systemd/system/apcd.service in the install")
+        users = find(dest, lambda d, f: f == "apppaccap.conf" and d.endswith("/sysusers.d"))
+        check(users is not None, "no lib/sysusers.d/apppaccap.conf in the install")
+        if users:
+            with open(users) as f:
+                check(re.search(r"^u apppaccap ", f.read(), re.M), "sysusers.d makes no apppaccap")
         check(os.path.isfile(os.path.join(themes, "index.html")),
               "no share/apppaccap/themes/default/index.html in the install")
         if failures:
@@ -166,7 +171,9 @@ def main():
             for cap in ("CAP_NET_RAW", "CAP_BPF", "CAP_PERFMON"):
                 check(re.search(r"^AmbientCapabilities=.*\b%s\b" % cap, text, re.M),
                       "the unit does not grant %s" % cap)
-            for line in ("ProtectSystem=strict", "ReadWritePaths=/var/lib/apppaccap",
+            check(not re.search(r"^AmbientCapabilities=.*\bCAP_(SYS_ADMIN|DAC_OVERRIDE)\b", text,
+                                re.M), "the unit grants CAP_SYS_ADMIN or CAP_DAC_OVERRIDE")
+            for line in ("User=apppaccap", "ProtectSystem=strict", "ReadWritePaths=/var/lib/apppaccap",
                          "NoNewPrivileges=yes", "PrivateTmp=yes"):
                 check(re.search("^%s$" % re.escape(line), text, re.M), "the unit lacks " + line)
         else:
