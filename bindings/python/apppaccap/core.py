@@ -78,17 +78,45 @@ def _candidates() -> List[str]:
             dirs.append(os.path.join(prefix, "lib", multiarch))
         dirs += [os.path.join(prefix, "lib64"), os.path.join(prefix, "lib")]
     out += [os.path.join(d, _SONAME) for d in dirs]
-    # Run from the checkout (bindings/python/apppaccap): a meson build directory of it.
+    # Run from the checkout (bindings/python/apppaccap): a meson build directory of it. A
+    # sanitizer build (build-asan beside build) cannot be loaded into a process without the
+    # ASan runtime (the runtime aborts the process), so it is only a candidate when the runtime
+    # is already here (LD_PRELOAD).
     root = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-    out += sorted(glob.glob(os.path.join(root, "*", "libapc", "libapc.so")))
+    asan_here = _mapped("libasan.so")
+    for lib in sorted(glob.glob(os.path.join(root, "*", "libapc", "libapc.so"))):
+        if asan_here or not _needs_asan(lib):
+            out.append(lib)
     return out
+
+
+def _mapped(name: str) -> bool:
+    """Whether a library whose path contains name is loaded in this process."""
+    try:
+        with open("/proc/self/maps") as f:
+            return any(name in line for line in f)
+    except OSError:
+        return False
+
+
+def _needs_asan(path: str) -> bool:
+    """Whether a shared object was built with ASan: it calls the runtime's __asan_init (gcc
+    links libasan.so, clang leaves the symbol to the executable)."""
+    try:
+        with open(path, "rb") as f:
+            return b"__asan_init" in f.read()
+    except OSError:
+        return False
 
 
 def library_path() -> str:
     """Where libapc is loaded from: $APC_LIBRARY when set (a path); else the first that exists
     of: the system's libapc (ctypes.util.find_library), the libdir recorded when the package
     was built (_paths.py), the loader's library directories, a meson build directory beside
-    bindings/ when run from the checkout. Falls back to the bare soname."""
+    bindings/ when run from the checkout (not a sanitizer build unless its runtime is loaded).
+    Once the library is loaded: the one that was. Falls back to the bare soname."""
+    if _lib is not None:
+        return _lib_path
     env = os.environ.get("APC_LIBRARY")
     if env:
         return env
@@ -98,14 +126,35 @@ def library_path() -> str:
     return _SONAME
 
 
-_lib = None
+def _open_library() -> ctypes.CDLL:
+    """$APC_LIBRARY, else the first candidate that loads (one built for another toolchain,
+    e.g. a fuzzing build, fails to load with an OSError and the next is tried)."""
+    global _lib_path
+    env = os.environ.get("APC_LIBRARY")
+    tried = [env] if env else [c for c in _candidates()
+                               if os.sep not in c or os.path.exists(c)] or [_SONAME]
+    errors = []
+    for c in tried:
+        try:
+            lib = ctypes.CDLL(c)
+        except OSError as e:
+            errors.append(str(e))
+            continue
+        _lib_path = c
+        return lib
+    raise OSError("libapc not found or not loadable (set APC_LIBRARY to its path): "
+                  + "; ".join(errors))
+
+
+_lib: Optional[ctypes.CDLL] = None
+_lib_path = ""
 
 
 def _load():
     global _lib
     if _lib is not None:
         return _lib
-    lib = ctypes.CDLL(library_path())
+    lib = _open_library()
     lib.apc_ctx_options_init.argtypes = [ctypes.POINTER(_CtxOptions), ctypes.c_uint]
     lib.apc_ctx_options_init.restype = ctypes.c_int
     lib.apc_ctx_open.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(_CtxOptions)]
