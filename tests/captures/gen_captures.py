@@ -202,6 +202,29 @@ def gen_many(out_dir):
     return write_pcap(os.path.join(out_dir, "many.pcap"), frames)
 
 
+def gen_names(out_dir):
+    """The three DNS dialects tshark tells apart by port: DNS (UDP and TCP 53), mDNS (5353: a
+    query, and an announcement with no question), LLMNR (5355: a query and its answer)."""
+    frames = []
+    dns = Flow("10.0.0.5", "10.0.0.53", 42000, 53, 17)
+    frames.append(dns.udp(0, dns_query(0x3000, "www.example.test", 1)))
+    frames.append(dns.udp(1, dns_answer(0x3000, "www.example.test", 1, ip4("10.0.1.90"))))
+    mdns = Flow("10.0.0.5", "224.0.0.251", 5353, 5353, 17)
+    frames.append(mdns.udp(0, dns_query(0, "printer.local", 12)))
+    rr = (b"".join(bytes([len(p)]) + p.encode() for p in "printer.local".split(".")) + b"\0" +
+          struct.pack("!HHIH", 1, 0x8001, 120, 4) + ip4("10.0.0.7"))
+    frames.append(mdns.udp(0, struct.pack("!HHHHHH", 0, 0x8400, 0, 1, 0, 0) + rr))
+    llmnr = Flow("10.0.0.5", "224.0.0.252", 53000, 5355, 17)
+    frames.append(llmnr.udp(0, dns_query(0x4000, "fileserver", 1)))
+    frames.append(llmnr.udp(1, dns_answer(0x4000, "fileserver", 1, ip4("10.0.0.9"))))
+    tcp = Flow("10.0.0.5", "10.0.0.53", 43000, 53, 6)
+    q = dns_query(0x5000, "big.example.test", 16)
+    frames += [tcp.tcp(0, 0x02), tcp.tcp(1, 0x12), tcp.tcp(0, 0x10),
+               tcp.tcp(0, 0x18, struct.pack("!H", len(q)) + q), tcp.tcp(1, 0x10),
+               tcp.tcp(0, 0x11), tcp.tcp(1, 0x11), tcp.tcp(0, 0x10)]
+    return write_pcap(os.path.join(out_dir, "names.pcap"), frames)
+
+
 def pcapng_block(btype, body):
     body += b"\0" * (-len(body) % 4)
     n = 12 + len(body)
@@ -270,6 +293,7 @@ def main():
         "web.pcap": {"packets": gen_web(out_dir)},
         "vlan.pcap": {"packets": gen_vlan(out_dir)},
         "many.pcap": {"packets": gen_many(out_dir)},
+        "names.pcap": {"packets": gen_names(out_dir)},
         "ptcpdump.pcapng": {
             "packets": n_pt,
             "processes": [

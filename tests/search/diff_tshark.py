@@ -73,6 +73,13 @@ CASES = [
     ("ndpi/1kxun.pcap", "dns.qry.name matches \"^www\\\\.\"", None),
     ("ndpi/1kxun.pcap", "ip.addr == 192.168.2.126 && tcp.port == 80", None),
     ("ndpi/1kxun.pcap", "ipv6", None),
+    ("ndpi/1kxun.pcap", "dns", None),
+    ("ndpi/1kxun.pcap", "mdns", None),
+    ("ndpi/1kxun.pcap", "llmnr", None),
+    ("zeek/wikipedia.pcap", "dns", None),
+    ("zeek/wikipedia.pcap", "mdns", None),
+    ("zeek/wikipedia.pcap", "llmnr", None),
+    ("zeek/wikipedia.pcap", "dns.qry.name", None),
     ("ndpi/1kxun.pcap", "udp.dstport >= 5000 && udp.dstport <= 6000", None),
     ("ndpi/1kxun.pcap", "frame.time_epoch >= 1500000000 && frame.time_epoch < 1700000000", None),
 ]
@@ -121,6 +128,14 @@ MADE_CASES = [
     ("ptcpdump.pcapng", "tcp.flags.syn == 1", None),
     ("many.pcap", "tcp.srcport >= 20500 && tcp.srcport < 21000", None),
     ("many.pcap", "dns && ip.src == 10.1.2.0/24", None),
+    # DNS, mDNS and LLMNR are three protocol terms, as in tshark (issue 12).
+    ("names.pcap", "dns", None),
+    ("names.pcap", "mdns", None),
+    ("names.pcap", "llmnr", None),
+    ("names.pcap", "dns || mdns || llmnr", None),
+    ("names.pcap", "dns.qry.name contains \"local\"", None),
+    ("names.pcap", "dns.qry.name == \"fileserver\"", None),
+    ("names.pcap", "llmnr && dns.qry.name", None),
 ]
 
 MADE_BPF = [

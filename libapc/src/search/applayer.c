@@ -179,9 +179,17 @@ int apc__tls_sni(const uint8_t *p, size_t len, char *out, size_t n)
     return -1;
 }
 
-static int is_dns_port(unsigned port)
+/* The dialect of a UDP message by its ports, as tshark's dissector table decides: DNS on 53,
+ * mDNS on 5353 (RFC 6762), LLMNR on 5355 (RFC 4795); 53 first when both ends say something. */
+static int dns_kind(unsigned sport, unsigned dport)
 {
-    return port == 53 || port == 5353 || port == 5355;
+    if (sport == 53 || dport == 53)
+        return APC__DNS;
+    if (sport == 5353 || dport == 5353)
+        return APC__MDNS;
+    if (sport == 5355 || dport == 5355)
+        return APC__LLMNR;
+    return APC__DNS_NONE;
 }
 
 void apc__app_parse(apc__fapp_t *app, const apc__pkt_t *d, const uint8_t *data, uint32_t caplen)
@@ -196,7 +204,12 @@ void apc__app_parse(apc__fapp_t *app, const apc__pkt_t *d, const uint8_t *data, 
     size_t plen = d->payload_caplen;
     if (d->payload_off + plen > caplen)
         plen = caplen - d->payload_off;
-    if (d->ip_proto == 17 && (is_dns_port(d->sport) || is_dns_port(d->dport))) {
+    int kind = d->ip_proto == 17 ? dns_kind(d->sport, d->dport) : APC__DNS_NONE;
+    if (kind != APC__DNS_NONE) {
+        /* The protocol term holds for any message with a whole header (12 bytes, RFC 1035
+         * 4.1.1), with or without a question: an mDNS announcement has none. */
+        if (plen >= 12)
+            app->dns_kind = kind;
         int r = apc__dns_qname(pl, plen, app->dns_name, sizeof app->dns_name);
         if (r >= 0) {
             app->has_dns = 1;
@@ -211,6 +224,7 @@ void apc__app_parse(apc__fapp_t *app, const apc__pkt_t *d, const uint8_t *data, 
             int r = apc__dns_qname(pl + 2, plen - 2, app->dns_name, sizeof app->dns_name);
             if (r >= 0) {
                 app->has_dns = 1;
+                app->dns_kind = APC__DNS;
                 app->dns_len = (size_t)r;
             }
         }

@@ -228,7 +228,11 @@ static int byte_field(int id, apc__fpkt_t *p, fv_t *v)
     const apc__fapp_t *a = &p->app;
     switch (id) {
     case F_DNS:
-        return a->has_dns ? num1(v, 1) : 0;
+        return a->dns_kind == APC__DNS ? num1(v, 1) : 0;
+    case F_MDNS:
+        return a->dns_kind == APC__MDNS ? num1(v, 1) : 0;
+    case F_LLMNR:
+        return a->dns_kind == APC__LLMNR ? num1(v, 1) : 0;
     case F_DNS_QRY_NAME:
         return a->has_dns ? str1(v, a->dns_name, a->dns_len) : 0;
     case F_HTTP:

@@ -58,6 +58,8 @@ enum apc__fid {
     F_ARP,
     F_DNS,
     F_DNS_QRY_NAME,
+    F_MDNS,
+    F_LLMNR,
     F_HTTP,
     F_HTTP_HOST,
     F_HTTP_METHOD,

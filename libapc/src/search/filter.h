@@ -122,10 +122,15 @@ enum apc__tv { TV_FALSE = 0, TV_TRUE = 1, TV_UNKNOWN = 2 };
 /* Levels of knowledge about a packet. */
 enum apc__flevel { LV_CONN = 1, LV_REC = 2, LV_FULL = 3 };
 
+enum apc__dns_kind { APC__DNS_NONE = 0, APC__DNS = 1, APC__MDNS = 2, APC__LLMNR = 3 };
+
 /* Application-layer facts parsed on demand from the packet bytes (applayer.c). */
 typedef struct apc__fapp {
     int done;
     int has_dns, has_http_req, has_http_resp, has_tls, has_sni;
+    /* Which DNS dialect a message is, from its port as tshark decides (APC__DNS_*): the
+     * protocol terms dns, mdns and llmnr; dns.qry.name reads the question of all three. */
+    int dns_kind;
     char dns_name[256];
     size_t dns_len;
     char http_method[16], http_host[256], http_uri[2048];
