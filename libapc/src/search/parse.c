@@ -205,10 +205,12 @@ static int parse_set(parser_t *ps, apc__fnode_t *n)
             n->vals = nv;
         }
         memset(&n->vals[n->nvals], 0, sizeof n->vals[0]);
-        rc = parse_value(ps, n->field, OP_IN, &n->vals[n->nvals]);
+        /* The slot is the node's before it is parsed: a value parsed before the token after
+         * it fails to lex is freed with the node (the fuzzer found that leak). */
+        n->nvals++;
+        rc = parse_value(ps, n->field, OP_IN, &n->vals[n->nvals - 1]);
         if (rc < 0)
             return rc;
-        n->nvals++;
         if (ps->lx.tok.kind == T_COMMA)
             rc = next(ps);
     }
