@@ -89,6 +89,18 @@ void apcctl_progress_clear(void);
 int apcctl_help(FILE *f, int argc, char **argv);
 void apcctl_usage(FILE *f);
 int apcctl_gen_docs(const char *dir);
+/* genman.c: apcctl.1 (roff) into `path`, or stdout when NULL or "-". */
+int apcctl_gen_man(const char *path);
+/* completion.c: apcctl completion bash. */
+int apcctl_completion(FILE *f, int argc, char **argv);
+typedef struct apcctl_global_opt {
+    const char *shrt; /* "-d", or NULL */
+    const char *lng;  /* "--data-dir" */
+    const char *arg;  /* "DIR", or NULL for a flag */
+    const char *help;
+} apcctl_global_opt_t;
+/* The i-th global option (help.c); NULL past the end. */
+const apcctl_global_opt_t *apcctl_global_opt_at(size_t i);
 const char *apcctl_role_name(int role);
 const char *apcctl_param_type_name(int type);
 const char *apcctl_data_type_name(int type);

@@ -220,6 +220,15 @@ int main(int argc, char **argv)
         } else {
             rc = apcctl_gen_docs(rest[1]);
         }
+    } else if (strcmp(cmd, "gen-man") == 0) {
+        if (nrest > 2) {
+            apcctl_errorf("gen-man: expected at most one FILE (usage: apcctl gen-man [FILE])");
+            rc = APCCTL_EXIT_USAGE;
+        } else {
+            rc = apcctl_gen_man(nrest == 2 ? rest[1] : NULL);
+        }
+    } else if (strcmp(cmd, "completion") == 0) {
+        rc = apcctl_completion(stdout, nrest - 1, rest + 1);
     } else if (strcmp(cmd, "batch") == 0) {
         struct sigaction sa = {0};
         sa.sa_handler = on_sigint;
