@@ -125,6 +125,14 @@ int apcctl_open_transport(const apcctl_opts_t *o, apcctl_transport_t **t);
 /* Runs argv[0] (a command or an action) with the words after it on `t`; returns an exit
  * code. argc >= 1. */
 int apcctl_dispatch(apcctl_transport_t *t, const apcctl_opts_t *o, int argc, char **argv);
+/* paging.c: whether `op` reads a list by pages (it has last_id). */
+bool apcctl_op_pages(const apc_op_info_t *op);
+/* Calls `action` with `args` and prints the reply. When it is a page: with `all`, reads every
+ * following page and prints one list; else, when more remain, says on stderr how to read on
+ * ("apcctl CMD SHOWN... last_id=N, or --all"; not with --quiet). Returns an exit code. */
+int apcctl_run_paged(apcctl_transport_t *t, const apcctl_opts_t *o, const char *action,
+                     const char *cmd, const apcctl_args_t *args, const apcctl_args_t *shown,
+                     bool all);
 /* batch.c: apcctl batch [--status] [FILE|-]: one command per line on one open transport. */
 int apcctl_batch(const apcctl_opts_t *o, int argc, char **argv);
 

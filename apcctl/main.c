@@ -91,11 +91,15 @@ static int run_action(apcctl_transport_t *t, const apcctl_opts_t *o, const apc_o
                       int argc, char **argv)
 {
     apcctl_args_t args = {0};
-    bool opts = true;
+    bool opts = true, all = false;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (opts && strcmp(a, "--") == 0) {
             opts = false;
+            continue;
+        }
+        if (opts && strcmp(a, "--all") == 0 && apcctl_op_pages(op)) {
+            all = true;
             continue;
         }
         if (opts && a[0] == '-') {
@@ -111,8 +115,14 @@ static int run_action(apcctl_transport_t *t, const apcctl_opts_t *o, const apc_o
         }
     }
     apcctl_args_check(o, op, &args);
+    int rc;
+    if (apcctl_op_pages(op)) {
+        rc = apcctl_run_paged(t, o, op->name, op->name, &args, &args, all);
+        apcctl_args_free(&args);
+        return rc;
+    }
     apcctl_response_t r;
-    int rc = apcctl_call(t, op->name, &args, &r);
+    rc = apcctl_call(t, op->name, &args, &r);
     apcctl_args_free(&args);
     if (rc < 0)
         return APCCTL_EXIT_FAIL;
