@@ -164,6 +164,8 @@ static void actions(FILE *f)
             fprintf(f, " Not implemented yet: answers ERROR_SERVE_NOT_SUPPORTED.");
         fprintf(f, "\n");
         apcctl_op_usage(op, usage, sizeof usage);
+        if (apcctl_op_pages(op))
+            strncat(usage, " [--all]", sizeof usage - strlen(usage) - 1);
         fprintf(f, ".RS\n.nf\n");
         line(f, usage);
         fprintf(f, ".fi\n.RE\n");

@@ -127,6 +127,8 @@ static void show_op(FILE *f, const apc_op_info_t *op)
     char usage[1024];
     apcctl_op_usage(op, usage, sizeof usage);
     fprintf(f, "\nUsage: %s\n", usage);
+    if (apcctl_op_pages(op))
+        fprintf(f, "Pages: prints one page and says when more remain; --all reads every page.\n");
     for (p = op->params; p && p->name; p++)
         if (p->type == APC_PARAM_LIST) {
             fprintf(f, "Lists: repeat the name (%s=a %s=b) or separate values with commas.\n",
