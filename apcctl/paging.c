@@ -260,10 +260,25 @@ int apcctl_run_paged(apcctl_transport_t *t, const apcctl_opts_t *o, const char *
     const char *start = apcctl_args_get(args, "last_id");
     int64_t cursor = start ? strtoll(start, NULL, 10) : 0;
     int64_t count = page_count(op, args, all);
+    /* The first call takes the words as given, so the library judges a bad last_id= or
+     * count=; --all only adds the largest page size. */
+    apcctl_args_t a = {0};
+    char buf[24];
+    snprintf(buf, sizeof buf, "%d", APC_PAGE_MAX);
+    int bad = 0;
+    for (size_t i = 0; i < args->count && !bad; i++)
+        bad = apcctl_args_add(&a, args->items[i].name, args->items[i].value) < 0;
+    if (!bad && all && apcctl_op_has_param(op, "count") && !apcctl_args_get(args, "count"))
+        bad = apcctl_args_add(&a, "count", buf) < 0;
     apcctl_response_t r;
-    int rc = call_page(t, o, op, args, cursor, count, &r);
-    if (rc != 0)
-        return rc;
+    int rc = bad ? -1 : apcctl_call(t, op->name, &a, &r);
+    apcctl_args_free(&a);
+    if (bad)
+        apcctl_errorf("out of memory");
+    if (rc < 0)
+        return APCCTL_EXIT_FAIL;
+    if (r.error_code != 0)
+        return failed(o, &r);
     page_t pg;
     bool paged = as_page(r.value, count, cursor, &pg);
     if (all && paged) {

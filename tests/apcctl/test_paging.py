@@ -126,6 +126,11 @@ def main():
         expect("unknown option '--all'" in p.stderr, p.stderr)
         p = run("capture_list_conns", "capture_id=99", "--all", code=1)
         expect("ERROR_SERVE_" in p.stderr, f"missing capture: {p.stderr!r}")
+        # The library judges the words as given: a bad last_id= is its error, not a silent 0.
+        p = run("capture_list_conns", "capture_id=1", "last_id=abc", code=1)
+        expect("'last_id' must be an integer" in p.stderr, f"last_id=abc: {p.stderr!r}")
+        p = run("conns", "1", "count=0", "--all", code=1)
+        expect("'count' must be between" in p.stderr, f"count=0 --all: {p.stderr!r}")
         # In a batch too.
         p = run("batch", stdin="conns 1\nconns 1 --all\n")
         expect(more(p.stderr) == "apcctl conns 1 last_id=100, or --all",
