@@ -131,10 +131,18 @@ static void write_bash(FILE *f)
     fprintf(f, "\"\n");
     free(ops);
 
+    /* An option's value: "--url URL", or "--url=URL" which bash splits at '=' and a URL
+     * also at each ':' (both are in COMP_WORDBREAKS). */
     fprintf(f, "    COMPREPLY=()\n"
-               "    case \"$prev\" in\n"
+               "    local opt=\"$prev\" val=\"$cur\"\n"
+               "    if [[ $cur == = ]]; then\n"
+               "        val=\"\"\n"
+               "    elif [[ $prev == = ]] && ((COMP_CWORD >= 2)); then\n"
+               "        opt=\"${COMP_WORDS[COMP_CWORD - 2]}\"\n"
+               "    fi\n"
+               "    case \"$opt\" in\n"
                "    --data-dir | -d)\n"
-               "        COMPREPLY=($(compgen -d -- \"$cur\"))\n"
+               "        COMPREPLY=($(compgen -d -- \"$val\"))\n"
                "        return\n"
                "        ;;\n"
                "    ");
@@ -149,7 +157,14 @@ static void write_bash(FILE *f)
             "        case \"$w\" in\n"
             "        ");
     global_words(f, true, " | ");
-    fprintf(f, ") ((i++)) ;;\n");
+    fprintf(f, ")\n"
+               "            ((i++))\n"
+               "            [[ ${COMP_WORDS[i]} == = ]] && ((i++))\n"
+               "            while ((i + 1 < COMP_CWORD)) &&\n"
+               "                [[ ${COMP_WORDS[i + 1]} == : || ${COMP_WORDS[i]} == : ]]; do\n"
+               "                ((i++))\n"
+               "            done\n"
+               "            ;;\n");
     fprintf(f,
             "        -*) ;;\n"
             "        *)\n"

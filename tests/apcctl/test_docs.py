@@ -88,6 +88,10 @@ def case_completion(tmp, built):
         ["apcctl", "capture_read", "capture_id", "="],     # 11: a value: nothing to offer
         ["apcctl", "ingest", "--"],                        # 12: the alias's own flag
         ["apcctl", "apppaccap", "--"],                     # 13: no --all where nothing pages
+        # 14, 15: bash splits "--url=http://h:1" at '=' and ':'; the URL is not the command.
+        ["apcctl", "--url", "=", "http", ":", "//h", ":", "1", "capture_r"],
+        ["apcctl", "--url", "http", ":", "//h", ":", "1", "conns", "1", "la"],
+        ["apcctl", "--data-dir", "=", tmp + "/so"],        # 16
     ]
     r = complete(script, cases)
     missing = [n for n in list(names) + list(ALIASES) + ["help", "batch", "completion", "gen-man"]
@@ -108,6 +112,9 @@ def case_completion(tmp, built):
     expect(r[11] == [], f"capture_read capture_id= -> {r[11]}")
     expect("--no-wait" in r[12] and "--data-dir" in r[12], f"ingest -- -> {r[12]}")
     expect("--all" not in r[13] and "--json" in r[13], f"apppaccap -- -> {r[13]}")
+    expect(r[14] == ["capture_read"], f"--url=URL capture_r -> {r[14]}")
+    expect(r[15] == ["last_id="], f"--url URL conns 1 la -> {r[15]}")
+    expect(r[16] == [tmpdir], f"--data-dir={tmp}/so -> {r[16]}")
     # Every action completes to itself and offers its own parameters.
     for n in names:
         p = apcctl("help", n)
