@@ -54,13 +54,13 @@ static void alias_flags(FILE *f, const apcctl_alias_t *a)
     }
 }
 
-/* The global options (`with_value`: only those that take a value), joined by `sep`. */
-static void global_words(FILE *f, bool with_value, const char *sep)
+/* The global options (`with_value`: only those that take a value) but `skip`, joined by `sep`. */
+static void global_words(FILE *f, bool with_value, const char *sep, const char *skip)
 {
     const apcctl_global_opt_t *g;
     const char *s = "";
     for (size_t i = 0; (g = apcctl_global_opt_at(i)); i++) {
-        if (with_value && !g->arg)
+        if ((with_value && !g->arg) || (skip && strcmp(g->lng, skip) == 0))
             continue;
         fprintf(f, "%s%s", s, g->lng);
         s = sep;
@@ -117,7 +117,7 @@ static void write_bash(FILE *f)
                "    local prev=\"\"\n"
                "    ((COMP_CWORD > 0)) && prev=\"${COMP_WORDS[COMP_CWORD - 1]}\"\n"
                "    local globals=\"");
-    global_words(f, false, " ");
+    global_words(f, false, " ", NULL);
     fprintf(f, "\"\n");
     fprintf(f, "    local commands=\"");
     for (size_t i = 0; (a = apcctl_alias_at(i)); i++)
@@ -142,11 +142,11 @@ static void write_bash(FILE *f)
                "    fi\n"
                "    case \"$opt\" in\n"
                "    --data-dir | -d)\n"
-               "        COMPREPLY=($(compgen -d -- \"$val\"))\n"
+               "        mapfile -t COMPREPLY < <(compgen -d -- \"$val\")\n"
                "        return\n"
                "        ;;\n"
                "    ");
-    global_words(f, true, " | ");
+    global_words(f, true, " | ", "--data-dir");
     fprintf(f,
             ") return ;;\n"
             "    esac\n"
@@ -156,7 +156,7 @@ static void write_bash(FILE *f)
             "        w=\"${COMP_WORDS[i]}\"\n"
             "        case \"$w\" in\n"
             "        ");
-    global_words(f, true, " | ");
+    global_words(f, true, " | ", NULL);
     fprintf(f, ")\n"
                "            ((i++))\n"
                "            [[ ${COMP_WORDS[i]} == = ]] && ((i++))\n"
@@ -176,42 +176,43 @@ static void write_bash(FILE *f)
             "    done\n"
             "    if [[ -z $cmd ]]; then\n"
             "        if [[ $cur == -* ]]; then\n"
-            "            COMPREPLY=($(compgen -W \"$globals\" -- \"$cur\"))\n"
+            "            mapfile -t COMPREPLY < <(compgen -W \"$globals\" -- \"$cur\")\n"
             "        else\n"
-            "            COMPREPLY=($(compgen -W \"$commands\" -- \"$cur\"))\n"
+            "            mapfile -t COMPREPLY < <(compgen -W \"$commands\" -- \"$cur\")\n"
             "        fi\n"
             "        return\n"
             "    fi\n"
             "    if [[ $cur == -* ]]; then\n"
-            "        COMPREPLY=($(compgen -W \"$globals $(_apcctl_flags \"$cmd\")\" -- \"$cur\"))\n"
+            "        mapfile -t COMPREPLY < <(compgen -W \"$globals $(_apcctl_flags \"$cmd\")\" -- "
+            "\"$cur\")\n"
             "        return\n"
             "    fi\n"
             "    case \"$cmd\" in\n"
             "    help)\n"
-            "        ((COMP_CWORD == cmdi + 1)) && COMPREPLY=($(compgen -W \"$commands\" -- "
-            "\"$cur\"))\n"
+            "        ((COMP_CWORD == cmdi + 1)) &&\n"
+            "            mapfile -t COMPREPLY < <(compgen -W \"$commands\" -- \"$cur\")\n"
             "        return\n"
             "        ;;\n"
             "    completion)\n"
-            "        ((COMP_CWORD == cmdi + 1)) && COMPREPLY=($(compgen -W \"bash\" -- "
-            "\"$cur\"))\n"
+            "        ((COMP_CWORD == cmdi + 1)) &&\n"
+            "            mapfile -t COMPREPLY < <(compgen -W \"bash\" -- \"$cur\")\n"
             "        return\n"
             "        ;;\n"
             "    user)\n"
-            "        ((COMP_CWORD == cmdi + 1)) && COMPREPLY=($(compgen -W \"add del passwd "
-            "list\" -- \"$cur\"))\n"
+            "        ((COMP_CWORD == cmdi + 1)) &&\n"
+            "            mapfile -t COMPREPLY < <(compgen -W \"add del passwd list\" -- \"$cur\")\n"
             "        return\n"
             "        ;;\n"
             "    gen-docs)\n"
-            "        COMPREPLY=($(compgen -d -- \"$cur\"))\n"
+            "        mapfile -t COMPREPLY < <(compgen -d -- \"$cur\")\n"
             "        return\n"
             "        ;;\n"
             "    gen-man)\n"
-            "        COMPREPLY=($(compgen -f -- \"$cur\"))\n"
+            "        mapfile -t COMPREPLY < <(compgen -f -- \"$cur\")\n"
             "        return\n"
             "        ;;\n"
             "    batch)\n"
-            "        COMPREPLY=($(compgen -f -- \"$cur\"))\n"
+            "        mapfile -t COMPREPLY < <(compgen -f -- \"$cur\")\n"
             "        return\n"
             "        ;;\n"
             "    esac\n"
@@ -225,15 +226,16 @@ static void write_bash(FILE *f)
             "    fi\n"
             "    if [[ -n $name ]]; then\n"
             "        case \"$name\" in\n"
-            "        path | file | *_path | *_file | dir | *_dir) COMPREPLY=($(compgen -f -- "
-            "\"$cur\")) ;;\n"
+            "        path | file | *_path | *_file | dir | *_dir)\n"
+            "            mapfile -t COMPREPLY < <(compgen -f -- \"$cur\")\n"
+            "            ;;\n"
             "        esac\n"
             "        return\n"
             "    fi\n"
-            "    COMPREPLY=($(compgen -W \"$(_apcctl_params \"$cmd\")\" -- \"$cur\"))\n"
+            "    mapfile -t COMPREPLY < <(compgen -W \"$(_apcctl_params \"$cmd\")\" -- \"$cur\")\n"
             "    # A command that takes files (ingest FILE...) completes them too.\n"
             "    if [[ $cmd == ingest ]]; then\n"
-            "        COMPREPLY+=($(compgen -f -- \"$cur\"))\n"
+            "        mapfile -t -O \"${#COMPREPLY[@]}\" COMPREPLY < <(compgen -f -- \"$cur\")\n"
             "    fi\n"
             "    # \"name=\" waits for its value: no space after it.\n"
             "    if [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *= ]]; then\n"

@@ -46,7 +46,7 @@ def complete(script, cases):
         quoted = " ".join("'" + w.replace("'", "'\\''") + "'" for w in words)
         drv += [f"COMP_WORDS=({quoted})", f"COMP_CWORD={len(words) - 1}",
                 "COMP_LINE=\"${COMP_WORDS[*]}\"", "COMP_POINT=${#COMP_LINE}", "COMPREPLY=()",
-                "_apcctl", f"printf '%s' '#{i}:'", "printf ' %s' \"${COMPREPLY[@]}\"", "echo"]
+                "_apcctl", f"printf '%s' '#{i}:'", "printf '%s\\037' \"${COMPREPLY[@]}\"", "echo"]
     p = subprocess.run(["bash", "--norc", "--noprofile", "-c", "\n".join(drv)],
                        capture_output=True, text=True, timeout=60)
     expect(p.returncode == 0, f"bash exit {p.returncode}: {p.stderr}")
@@ -58,7 +58,7 @@ def complete(script, cases):
     for ln in lines[1:]:
         m = re.match(r"#(\d+):(.*)$", ln)
         if m:
-            out[int(m.group(1))] = m.group(2).split()
+            out[int(m.group(1))] = [w for w in m.group(2).split("\x1f") if w]
     return [out.get(i, []) for i in range(len(cases))]
 
 
@@ -73,6 +73,8 @@ def case_completion(tmp, built):
     names = table_actions()
     tmpdir = os.path.join(tmp, "somedir")
     os.mkdir(tmpdir)
+    spaced = os.path.join(tmp, "x y.pcap")
+    open(spaced, "w").close()
     cases = [
         ["apcctl", ""],                                    # 0: every command and action
         ["apcctl", "capture_r"],                           # 1
@@ -92,6 +94,7 @@ def case_completion(tmp, built):
         ["apcctl", "--url", "=", "http", ":", "//h", ":", "1", "capture_r"],
         ["apcctl", "--url", "http", ":", "//h", ":", "1", "conns", "1", "la"],
         ["apcctl", "--data-dir", "=", tmp + "/so"],        # 16
+        ["apcctl", "ingest", tmp + "/x"],                  # 17: a file name with a space
     ]
     r = complete(script, cases)
     missing = [n for n in list(names) + list(ALIASES) + ["help", "batch", "completion", "gen-man"]
@@ -115,6 +118,13 @@ def case_completion(tmp, built):
     expect(r[14] == ["capture_read"], f"--url=URL capture_r -> {r[14]}")
     expect(r[15] == ["last_id="], f"--url URL conns 1 la -> {r[15]}")
     expect(r[16] == [tmpdir], f"--data-dir={tmp}/so -> {r[16]}")
+    expect(r[17] == [spaced], f"ingest {tmp}/x -> {r[17]}")
+    if shutil.which("shellcheck"):
+        p = subprocess.run(["shellcheck", "-s", "bash", script], capture_output=True, text=True,
+                           timeout=120)
+        expect(p.returncode == 0, f"shellcheck:\n{p.stdout}{p.stderr}")
+    else:
+        print("shellcheck is not installed: the script is not linted")
     # Every action completes to itself and offers its own parameters.
     for n in names:
         p = apcctl("help", n)
