@@ -182,15 +182,18 @@ static void actions(FILE *f)
 static void trailer(FILE *f)
 {
     fprintf(f, ".SH PAGING\n"
-               "A list read by\n.B last_id\n"
-               "comes a page at a time, ending with a line\n"
-               ".RB \\(lq \"more: yes, last_id: \" \\fIN\\fR\\(rq.\n"
+               "An action with a\n.B last_id\nparameter returns a list a page at a time: "
+               "packets and search results as an object ending, printed, with\n"
+               ".RB \\(lq \"more: yes, last_id: \" \\fIN\\fR\\(rq;\n"
+               "connections, processes and IP addresses as a plain list of at most\n"
+               ".B count\nitems.\n"
                "When more remain, apcctl says on standard error how to read the next page\n"
                "(the same command with\n.BI last_id= N\\fR)\n"
-               "or all of them\n.RB ( \\-\\-all ).\n"
+               "or all of them\n.RB ( \\-\\-all );\n.B \\-\\-quiet\nleaves that out.\n"
                "With\n.BR \\-\\-all ,\n"
-               "apcctl reads every page with the largest page size and prints one list "
-               "(with\n.BR \\-\\-json ,\none RESPONSE per page).\n");
+               "apcctl reads every page with the largest page size (unless\n.B count=\n"
+               "is given) and prints one list (with\n.BR \\-\\-json ,\none RESPONSE per "
+               "page).\n");
     fprintf(f, ".SH EXIT STATUS\n"
                ".TP\n.B 0\nThe action succeeded.\n"
                ".TP\n.B 1\nThe action answered an ErrorCode other than 0, the work it started "
