@@ -5,15 +5,18 @@ remain, says on stderr how to read on; with --all it reads every page. Both kind
 object of capture_read (More, LastId) and the bare array of capture_list_conns and
 capture_query_ip (full page: one more item is asked for before saying more remain).
 
-usage: test_paging.py APCCTL     Exit 0 pass, 1 fail.
+usage: test_paging.py APCCTL [APCD]     Exit 0 pass, 1 fail.
+With APCD, the same store is then served by a real apcd and paged through --url.
 """
 import json
 import os
 import re
+import socket
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 FLOWS = 250
 FAILURES = []
@@ -62,6 +65,45 @@ def rows(out):
 def more(err):
     m = re.findall(r"^apcctl: more remain: (.*)$", err, re.M)
     return m[0] if len(m) == 1 else (None if not m else m)
+
+
+def over_url(apcd, tmp):
+    """The store served by apcd: the hint and --all are the same through --url."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    with open(os.path.join(tmp, "apcd.log"), "w") as log:
+        proc = subprocess.Popen([apcd, "--data-dir", DATA, "--address", "127.0.0.1", "--port",
+                                 str(port), "--log-level", "warn"], stdout=log,
+                                stderr=subprocess.STDOUT)
+    try:
+        # Wait for the listening socket (a condition; the limit is only for a hang).
+        for _ in range(1200):
+            try:
+                socket.create_connection(("127.0.0.1", port), 1).close()
+                break
+            except OSError:
+                expect(proc.poll() is None, "apcd exited at start")
+                if proc.poll() is not None:
+                    return
+                time.sleep(0.05)
+        with open(os.path.join(DATA, "initial-admin-password")) as f:
+            env = dict(os.environ, APC_PASSWORD=f.read().strip())
+        url = ["--url", f"http://127.0.0.1:{port}"]
+        p = subprocess.run([APCCTL, *url, "conns", "1"], capture_output=True, text=True,
+                           timeout=300, env=env)
+        expect(p.returncode == 0 and len(rows(p.stdout)) == 100, f"--url conns 1: exit "
+               f"{p.returncode}, {len(rows(p.stdout))} rows\n{p.stderr}")
+        expect(more(p.stderr) == "apcctl conns 1 last_id=100, or --all",
+               f"--url conns 1 hint: {p.stderr!r}")
+        p = subprocess.run([APCCTL, *url, "capture_read", "capture_id=1", "--all", "count=90"],
+                           capture_output=True, text=True, timeout=300, env=env)
+        expect(p.returncode == 0 and len(rows(p.stdout)) == FLOWS and more(p.stderr) is None,
+               f"--url capture_read --all: {len(rows(p.stdout))} rows\n{p.stderr}")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=120)
 
 
 def main():
@@ -136,6 +178,8 @@ def main():
         expect(more(p.stderr) == "apcctl conns 1 last_id=100, or --all",
                f"batch hint: {p.stderr!r}")
         expect(len(rows(p.stdout)) == 100 + FLOWS, f"batch rows: {len(rows(p.stdout))}")
+        if len(sys.argv) > 2:
+            over_url(os.path.abspath(sys.argv[2]), tmp)
     print(f"{len(FAILURES)} failures")
     return 1 if FAILURES else 0
 
