@@ -7,7 +7,7 @@ APC_DEPS=(
     libpcap-dev libsqlite3-dev libcjson-dev libuv1-dev libh2o-dev libcmocka-dev
     libbpf-dev libsodium-dev libargon2-dev libpcre2-dev zlib1g-dev
     tshark tcpdump wireshark-common python3 iproute2 curl time openssl
-    bpftool clang-format sqlite3
+    bpftool clang-format sqlite3 groff-base shellcheck
     nodejs chromium
 )
 
