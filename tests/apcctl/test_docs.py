@@ -62,7 +62,15 @@ def complete(script, cases):
     return [out.get(i, []) for i in range(len(cases))]
 
 
+def usage_error(args, want, code=2):
+    p = subprocess.run([APCCTL, *args], capture_output=True, text=True, timeout=60)
+    expect(p.returncode == code and want in p.stderr,
+           f"apcctl {' '.join(args)}: exit {p.returncode}, want {code} and {want!r}: {p.stderr}")
+
+
 def case_completion(tmp, built):
+    usage_error(["completion"], "usage: apcctl completion bash")
+    usage_error(["completion", "zsh"], "usage: apcctl completion bash")
     if not shutil.which("bash"):
         raise Skip("bash is not installed")
     text = apcctl("completion", "bash")
@@ -149,6 +157,9 @@ def render(path):
 
 
 def case_man(tmp, built):
+    usage_error(["gen-man", "a", "b"], "gen-man: expected at most one FILE")
+    usage_error(["gen-man", os.path.join(tmp, "no", "such", "dir.1")], "gen-man: cannot write",
+                code=1)
     page = os.path.join(tmp, "apcctl.1")
     apcctl("gen-man", page)
     with open(page, encoding="utf-8") as f:
