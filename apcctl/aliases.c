@@ -282,8 +282,21 @@ static int run_conns(apcctl_transport_t *t, const apcctl_opts_t *o, int argc, ch
     words_t w;
     int64_t id;
     int rc = APCCTL_EXIT_USAGE;
-    if (parse_words("conns", NULL, argc, argv, &w) == 0 && one_id("conns", &w, &id) == 0)
-        rc = simple_call(t, o, "capture_list_conns", w.pos[0], &w.extra);
+    if (parse_words("conns", "--all", argc, argv, &w) == 0 && one_id("conns", &w, &id) == 0) {
+        const apc_op_info_t *op = apc_op_find("capture_list_conns");
+        apcctl_args_t args = {0};
+        char cmd[40];
+        snprintf(cmd, sizeof cmd, "conns %lld", (long long)id);
+        if (op)
+            apcctl_args_check(o, op, &w.extra);
+        if (apcctl_args_add(&args, "capture_id", w.pos[0]) < 0 || copy_args(&args, &w.extra) < 0) {
+            apcctl_errorf("out of memory");
+            rc = APCCTL_EXIT_FAIL;
+        } else {
+            rc = apcctl_run_paged(t, o, "capture_list_conns", cmd, &args, &w.extra, w.flag);
+        }
+        apcctl_args_free(&args);
+    }
     words_free(&w);
     return rc;
 }
@@ -298,7 +311,8 @@ static const apcctl_alias_t aliases[] = {
      "read CAPTURE_ID [-c N] [-x] [-t|-tt] [--utc] [-T fields|json] [-e FIELD]... "
      "[-E separator=S] [-Y FILTER]",
      "packets of a capture, streamed like tcpdump -r (read.c)", "capture_read", apcctl_read},
-    {"conns", "conns CAPTURE_ID", "connections of a capture", "capture_list_conns", run_conns},
+    {"conns", "conns CAPTURE_ID [--all]", "connections of a capture (--all: every page)",
+     "capture_list_conns", run_conns},
 };
 
 const apcctl_alias_t *apcctl_alias_at(size_t i)

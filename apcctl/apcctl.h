@@ -89,6 +89,18 @@ void apcctl_progress_clear(void);
 int apcctl_help(FILE *f, int argc, char **argv);
 void apcctl_usage(FILE *f);
 int apcctl_gen_docs(const char *dir);
+/* genman.c: apcctl.1 (roff) into `path`, or stdout when NULL or "-". */
+int apcctl_gen_man(const char *path);
+/* completion.c: apcctl completion bash. */
+int apcctl_completion(FILE *f, int argc, char **argv);
+typedef struct apcctl_global_opt {
+    const char *shrt; /* "-d", or NULL */
+    const char *lng;  /* "--data-dir" */
+    const char *arg;  /* "DIR", or NULL for a flag */
+    const char *help;
+} apcctl_global_opt_t;
+/* The i-th global option (help.c); NULL past the end. */
+const apcctl_global_opt_t *apcctl_global_opt_at(size_t i);
 const char *apcctl_role_name(int role);
 const char *apcctl_param_type_name(int type);
 const char *apcctl_data_type_name(int type);
@@ -115,6 +127,14 @@ int apcctl_open_transport(const apcctl_opts_t *o, apcctl_transport_t **t);
 /* Runs argv[0] (a command or an action) with the words after it on `t`; returns an exit
  * code. argc >= 1. */
 int apcctl_dispatch(apcctl_transport_t *t, const apcctl_opts_t *o, int argc, char **argv);
+/* paging.c: whether `op` reads a list by pages (it has last_id). */
+bool apcctl_op_pages(const apc_op_info_t *op);
+/* Calls `action` with `args` and prints the reply. When it is a page: with `all`, reads every
+ * following page and prints one list; else, when more remain, says on stderr how to read on
+ * ("apcctl CMD SHOWN... last_id=N, or --all"; not with --quiet). Returns an exit code. */
+int apcctl_run_paged(apcctl_transport_t *t, const apcctl_opts_t *o, const char *action,
+                     const char *cmd, const apcctl_args_t *args, const apcctl_args_t *shown,
+                     bool all);
 /* batch.c: apcctl batch [--status] [FILE|-]: one command per line on one open transport. */
 int apcctl_batch(const apcctl_opts_t *o, int argc, char **argv);
 

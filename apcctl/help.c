@@ -6,22 +6,41 @@
 #include "apcctl.h"
 #include "opinfo.h"
 
+/* The global options: usage, the man page and the completion script are written from here. */
+static const apcctl_global_opt_t global_opts[] = {
+    {"-d", "--data-dir", "DIR", "data directory (default: $APC_DATA_DIR, else ./apc-data)"},
+    {NULL, "--url", "URL", "talk to apcd at URL (http://HOST:PORT) instead of a data directory"},
+    {NULL, "--user", "NAME", "account for --url (default: $APC_USER, else admin)"},
+    {"-j", "--json", NULL, "print each RESPONSE object as returned, one per line"},
+    {"-q", "--quiet", NULL, "no progress bar, no warnings, no \"more remain\" hint"},
+    {"-h", "--help", NULL, "this text"},
+    {"-V", "--version", NULL, "versions of apcctl and libapc"},
+};
+
+const apcctl_global_opt_t *apcctl_global_opt_at(size_t i)
+{
+    return i < sizeof global_opts / sizeof *global_opts ? &global_opts[i] : NULL;
+}
+
 void apcctl_usage(FILE *f)
 {
-    fprintf(f, "Usage: apcctl [OPTIONS] ACTION [name=value ...]\n"
+    fprintf(f, "Usage: apcctl [OPTIONS] ACTION [name=value ...] [--all]\n"
                "       apcctl [OPTIONS] COMMAND [ARGS ...]\n"
                "       apcctl batch [--status] [FILE|-]   (one command per line)\n"
                "       apcctl help [ACTION|COMMAND]\n"
-               "       apcctl gen-docs DIR\n"
+               "       apcctl gen-docs DIR | gen-man [FILE] | completion bash\n"
                "\n"
-               "Options (also accepted after the action, until --):\n"
-               "  -d, --data-dir DIR  data directory (default: $APC_DATA_DIR, else ./apc-data)\n"
-               "  -j, --json          print each RESPONSE object as returned, one per line\n"
-               "  -q, --quiet         no progress bar, no warnings\n"
-               "      --url URL       talk to apcd at URL (not available yet)\n"
-               "  -h, --help          this text\n"
-               "  -V, --version       versions of apcctl and libapc\n"
-               "  --                  end of options\n");
+               "Options (also accepted after the action, until --):\n");
+    const apcctl_global_opt_t *g;
+    for (size_t i = 0; (g = apcctl_global_opt_at(i)); i++) {
+        char left[40];
+        snprintf(left, sizeof left, "%s%s%s%s%s", g->shrt ? g->shrt : "  ", g->shrt ? ", " : "  ",
+                 g->lng, g->arg ? " " : "", g->arg ? g->arg : "");
+        fprintf(f, "  %-20s%s\n", left, g->help);
+    }
+    fprintf(f, "  %-20s%s\n", "--", "end of options");
+    fprintf(f,
+            "\nAn action that pages (it has last_id) also takes --all: every page, to the end.\n");
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -108,6 +127,8 @@ static void show_op(FILE *f, const apc_op_info_t *op)
     char usage[1024];
     apcctl_op_usage(op, usage, sizeof usage);
     fprintf(f, "\nUsage: %s\n", usage);
+    if (apcctl_op_pages(op))
+        fprintf(f, "Pages: prints one page and says when more remain; --all reads every page.\n");
     for (p = op->params; p && p->name; p++)
         if (p->type == APC_PARAM_LIST) {
             fprintf(f, "Lists: repeat the name (%s=a %s=b) or separate values with commas.\n",

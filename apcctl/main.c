@@ -91,11 +91,15 @@ static int run_action(apcctl_transport_t *t, const apcctl_opts_t *o, const apc_o
                       int argc, char **argv)
 {
     apcctl_args_t args = {0};
-    bool opts = true;
+    bool opts = true, all = false;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (opts && strcmp(a, "--") == 0) {
             opts = false;
+            continue;
+        }
+        if (opts && strcmp(a, "--all") == 0 && apcctl_op_pages(op)) {
+            all = true;
             continue;
         }
         if (opts && a[0] == '-') {
@@ -111,8 +115,14 @@ static int run_action(apcctl_transport_t *t, const apcctl_opts_t *o, const apc_o
         }
     }
     apcctl_args_check(o, op, &args);
+    int rc;
+    if (apcctl_op_pages(op)) {
+        rc = apcctl_run_paged(t, o, op->name, op->name, &args, &args, all);
+        apcctl_args_free(&args);
+        return rc;
+    }
     apcctl_response_t r;
-    int rc = apcctl_call(t, op->name, &args, &r);
+    rc = apcctl_call(t, op->name, &args, &r);
     apcctl_args_free(&args);
     if (rc < 0)
         return APCCTL_EXIT_FAIL;
@@ -220,6 +230,15 @@ int main(int argc, char **argv)
         } else {
             rc = apcctl_gen_docs(rest[1]);
         }
+    } else if (strcmp(cmd, "gen-man") == 0) {
+        if (nrest > 2) {
+            apcctl_errorf("gen-man: expected at most one FILE (usage: apcctl gen-man [FILE])");
+            rc = APCCTL_EXIT_USAGE;
+        } else {
+            rc = apcctl_gen_man(nrest == 2 ? rest[1] : NULL);
+        }
+    } else if (strcmp(cmd, "completion") == 0) {
+        rc = apcctl_completion(stdout, nrest - 1, rest + 1);
     } else if (strcmp(cmd, "batch") == 0) {
         struct sigaction sa = {0};
         sa.sa_handler = on_sigint;

@@ -8,7 +8,7 @@ APC_DEPS=(
     libbpf-dev libsodium-dev libargon2-dev libpcre2-dev zlib1g-dev libcap-dev
     tshark tcpdump wireshark-common python3 iproute2 curl time openssl
     python3-venv python3-setuptools python3-wheel python3-pip
-    bpftool clang-format sqlite3
+    bpftool clang-format sqlite3 groff-base shellcheck
     nodejs chromium
 )
 

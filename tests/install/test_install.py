@@ -5,7 +5,7 @@ temporary DESTDIR, then run the installed apcd (its libapc found with LD_LIBRARY
 installed sample config, on a free port and a temporary data directory: log in, call
 apppaccap, GET / serves the installed theme, --version and --help name the installed
 defaults; systemd-analyze verify accepts the installed unit (skipped, with a message, when
-systemd-analyze is absent).
+systemd-analyze is absent); apcctl's man page and bash completion script are installed.
 
 Usage: test_install.py BUILD_DIR BUILD_TREE_APCD"""
 import http.client
@@ -75,6 +75,16 @@ def main():
                 check(re.search(r"^u apppaccap ", f.read(), re.M), "sysusers.d makes no apppaccap")
         check(os.path.isfile(os.path.join(themes, "index.html")),
               "no share/apppaccap/themes/default/index.html in the install")
+        # apcctl's page and completion script, written at build time from the action table.
+        man1 = find(dest, lambda d, f: f == "apcctl.1" and d.endswith("/man/man1"))
+        compl = find(dest, lambda d, f: f == "apcctl" and d.endswith(
+            "/bash-completion/completions"))
+        check(man1 is not None, "no share/man/man1/apcctl.1 in the install")
+        check(compl is not None, "no share/bash-completion/completions/apcctl in the install")
+        if compl:
+            with open(compl, encoding="utf-8") as f:
+                check("complete -F _apcctl apcctl" in f.read(),
+                      "the installed completion script does not register _apcctl")
         if failures:
             return
         env = dict(os.environ, LD_LIBRARY_PATH=os.path.dirname(lib))
