@@ -114,18 +114,19 @@ static void child(const char *path, char **argv, int devnull, int out)
     _exit(127);
 }
 
-/* Keeps the last APC__EXEC_OUTPUT_MAX bytes read from fd in buf (len bytes so far). */
-static void keep_tail(char *buf, size_t *len, int fd)
+/* Keeps the last APC__EXEC_OUTPUT_MAX bytes read from fd in buf (len bytes so far). Returns
+ * read()'s result: 0 at the end of the output. */
+static ssize_t keep_tail(char *buf, size_t *len, int fd)
 {
     char chunk[4096];
     ssize_t n = read(fd, chunk, sizeof chunk);
     if (n <= 0)
-        return;
+        return n;
     size_t k = (size_t)n;
     if (k >= APC__EXEC_OUTPUT_MAX) {
         memcpy(buf, chunk + k - APC__EXEC_OUTPUT_MAX, APC__EXEC_OUTPUT_MAX);
         *len = APC__EXEC_OUTPUT_MAX;
-        return;
+        return n;
     }
     if (*len + k > APC__EXEC_OUTPUT_MAX) {
         size_t drop = *len + k - APC__EXEC_OUTPUT_MAX;
@@ -134,6 +135,7 @@ static void keep_tail(char *buf, size_t *len, int fd)
     }
     memcpy(buf + *len, chunk, k);
     *len += k;
+    return n;
 }
 
 static char *errno_msg(const char *what, int e)
@@ -164,22 +166,12 @@ static int reap(pid_t pid, int rd, int64_t deadline, char *out, size_t *outlen, 
         }
         struct pollfd p = {.fd = open_ ? rd : -1, .events = POLLIN};
         int r = poll(&p, 1, (int)(left < 50 ? left : 50));
-        if (r > 0 && (p.revents & (POLLIN | POLLHUP))) {
-            size_t before = *outlen;
-            keep_tail(out, outlen, rd);
-            if (*outlen == before && (p.revents & POLLHUP) && !(p.revents & POLLIN))
-                open_ = 0;
-        }
+        if (r > 0 && (p.revents & (POLLIN | POLLHUP)) && keep_tail(out, outlen, rd) == 0)
+            open_ = 0; /* every writer closed it */
     }
-    while (open_) { /* what is left in the pipe */
-        struct pollfd p = {.fd = rd, .events = POLLIN};
-        size_t before = *outlen;
-        if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN))
-            break;
-        keep_tail(out, outlen, rd);
-        if (*outlen == before)
-            break;
-    }
+    /* What is left in the pipe (non-blocking: a grandchild may still hold it open). */
+    for (int i = 0; open_ && i < 64 && keep_tail(out, outlen, rd) > 0; i++)
+        ;
     return status;
 }
 
