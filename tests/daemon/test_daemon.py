@@ -205,7 +205,7 @@ def actions():
 def snapshot(d, tok):
     """What an action could change, read as admin."""
     out = {}
-    for a in ("capture_list_completed", "settings_get_all"):
+    for a in ("capture_list_completed", "settings_get_all", "trigger_list", "action_list"):
         out[a] = d.call(a, token=tok)[1]
     out["ip"] = d.call("capture_query_ip", token=tok, capture_id=0)[1]
     return json.dumps(out, sort_keys=True)

@@ -79,8 +79,8 @@ APC_API int apc_trigger_add(apc_ctx_t *ctx, const char *name, int type, const ch
                             const char *filter, uint32_t flags, int64_t *out_id);
 /* Replaces a trigger's filter (NULL or "" clears it) and flags, for its next firings. */
 APC_API int apc_trigger_mod(apc_ctx_t *ctx, int64_t id, const char *filter, uint32_t flags);
-/* Deletes a trigger and its links to actions; a capture it started is stopped (its actions
- * still run). APC_ENOTFOUND for an unknown id. */
+/* Deletes a trigger and its links to actions; a capture it started is stopped and the
+ * system-wide actions run for it (its own went with it). APC_ENOTFOUND for an unknown id. */
 APC_API int apc_trigger_remove(apc_ctx_t *ctx, int64_t id);
 /* Every trigger; *out belongs to the caller (apc_trigger_list_free). */
 APC_API int apc_trigger_list(apc_ctx_t *ctx, apc_trigger_list_t **out);
