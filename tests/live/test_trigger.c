@@ -161,6 +161,7 @@ static void test_fires_and_acts(void **st)
            apc_capture_state_name(c->state), (long long)c->pid, (unsigned long long)c->packets);
     assert_string_equal(apc_capture_type_name(c->type), "process");
     assert_string_equal(apc_capture_state_name(c->state), "completed");
+    assert_true(c->packets > 0); /* 4 connections held 300 ms: later ones at least */
     char want[4096];
     snprintf(want, sizeof want, "%lld\n%s\n%lld\n%s\n%lld\n", (long long)cid, e->last_file,
              (long long)c->pid, prog, (long long)tid);
@@ -181,10 +182,16 @@ static void test_fires_and_acts(void **st)
     assert_string_equal(t->watcher, "armed");
     assert_int_equal(t->times_fired, 1); /* the original's run did not count */
     apc_trigger_free(t);
+    /* trigger_mod applies to the next firing: a filter that matches none of its packets. */
+    assert_int_equal(apc_trigger_mod(ctx, tid, "udp port 9", 0), 0);
     assert_int_equal(sh("%s tcp 127.0.0.1 %d 1 2 300 >/dev/null", prog, port), 0);
     int64_t cid2 = wait_fired(tid, 2);
     assert_true(cid2 > cid);
     apc_action_free(wait_ran(eid, cid2));
+    assert_int_equal(apc_capture_get(ctx, cid2, &c), 0);
+    assert_string_equal(c->filter, "udp port 9");
+    assert_int_equal(c->packets, 0);
+    apc_capture_free(c);
     /* Removed: fires no more (checked by the count after a run; the next firing would have
      * been recorded before the run's own exit is processed). */
     assert_int_equal(apc_trigger_remove(ctx, tid), 0);
