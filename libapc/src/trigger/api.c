@@ -55,6 +55,16 @@ static int check_filter(const char *filter)
     return r;
 }
 
+static int check_flags(uint32_t flags)
+{
+    if (flags & ~FLAGS_ALLOWED)
+        return apc__err(APC_EINVAL,
+                        "trigger flags 0x%x: only 0x1 (resolve IPs), 0x100 (descendants) and "
+                        "0x200 (procfs attribution) apply to triggered captures",
+                        (unsigned)flags);
+    return 0;
+}
+
 static int check_trigger(const char *name, int type, const char *path, const char *filter,
                          uint32_t flags)
 {
@@ -68,12 +78,8 @@ static int check_trigger(const char *name, int type, const char *path, const cha
     struct stat sb;
     if (stat(path, &sb) != 0)
         return apc__err_errno(errno, "trigger path '%s'", path);
-    if (flags & ~FLAGS_ALLOWED)
-        return apc__err(APC_EINVAL,
-                        "trigger flags 0x%x: only 0x1 (resolve IPs), 0x100 (descendants) and "
-                        "0x200 (procfs attribution) apply to triggered captures",
-                        (unsigned)flags);
-    return check_filter(filter);
+    r = check_flags(flags);
+    return r < 0 ? r : check_filter(filter);
 }
 
 APC_API int apc_trigger_add(apc_ctx_t *ctx, const char *name, int type, const char *path,
@@ -98,8 +104,8 @@ APC_API int apc_trigger_add(apc_ctx_t *ctx, const char *name, int type, const ch
 APC_API int apc_trigger_mod(apc_ctx_t *ctx, int64_t id, const char *filter, uint32_t flags)
 {
     int r = check_ctx(ctx);
-    if (r == 0 && (flags & ~FLAGS_ALLOWED))
-        r = check_trigger("x", 1, "/", NULL, flags);
+    if (r == 0)
+        r = check_flags(flags);
     if (r == 0)
         r = check_filter(filter);
     if (r == 0)
