@@ -18,6 +18,7 @@ typedef struct apcd_config {
     char *tls_cert, *tls_key;
     int log_level;        /* enum apc_log_level */
     char *log_file;       /* NULL: stderr */
+    char *execute_user;   /* NULL: EXECUTE actions run as apcd's user */
     char *execute_roots;  /* ':'-separated; NULL: EXECUTE actions of triggers are refused */
     char *export_roots;   /* ':'-separated; NULL: <data>/exports (the library's default) */
     char *ingest_roots;   /* ':'-separated; NULL: <data>/ingest; "/" reads anywhere */

@@ -38,6 +38,7 @@ void apcd_config_free(apcd_config_t *c)
     free(c->log_file);
     free(c->export_roots);
     free(c->execute_roots);
+    free(c->execute_user);
     free(c->ingest_roots);
 }
 
@@ -132,6 +133,13 @@ int apcd_config_set(apcd_config_t *c, const char *key, const char *v, char *err,
             return -1;
         c->header_timeout = (int)n;
         return 0;
+    }
+    if (!strcmp(key, "execute_user")) {
+        if (!*v) {
+            snprintf(err, errlen, "execute_user: empty");
+            return -1;
+        }
+        return str(&c->execute_user, v);
     }
     if (!strcmp(key, "export_roots") || !strcmp(key, "ingest_roots") ||
         !strcmp(key, "execute_roots")) {

@@ -82,7 +82,7 @@ static void usage(FILE *f)
                "            [--no-auth] [--log-level error|warn|info|debug] [--log-file FILE]\n"
                "            [--header-timeout SECONDS] [--max-connections N]\n"
                "            [--export-roots DIR[:DIR...]] [--ingest-roots DIR[:DIR...]]\n"
-               "            [--execute-roots DIR[:DIR...]]\n"
+               "            [--execute-roots DIR[:DIR...]] [--execute-user USER]\n"
                "            [--version]\n"
                "Serves the AppPacCap API (POST /ajax) and web pages. docs/apcd.md.\n");
     char themes[4200];
@@ -147,6 +147,7 @@ int main(int argc, char **argv)
                                          {"export-roots", required_argument, 0, 'E'},
                                          {"ingest-roots", required_argument, 0, 'I'},
                                          {"execute-roots", required_argument, 0, 'X'},
+                                         {"execute-user", required_argument, 0, 'U'},
                                          {"max-connections", required_argument, 0, 'm'},
                                          {"help", no_argument, 0, 'h'},
                                          {"version", no_argument, 0, 'V'},
@@ -188,6 +189,9 @@ int main(int argc, char **argv)
             break;
         case 'X':
             key = "execute_roots";
+            break;
+        case 'U':
+            key = "execute_user";
             break;
         case 'm':
             key = "max_connections";
@@ -264,6 +268,7 @@ int main(int argc, char **argv)
     }
     o.export_roots = apcd.cfg.export_roots;
     o.execute_roots = apcd.cfg.execute_roots;
+    o.execute_user = apcd.cfg.execute_user;
     o.ingest_roots = apcd.cfg.ingest_roots ? apcd.cfg.ingest_roots : ingest_default;
     int rc = apc_ctx_open(&apcd.ctx, &o);
     free(ingest_default);

@@ -50,6 +50,10 @@ typedef struct apc_ctx_options {
      * action is refused. Set by the operator (apcd --execute-roots or config key
      * execute_roots); settings_get reads it, nothing in the API changes it. */
     const char *execute_roots;
+    /* Version 3. The account EXECUTE actions run as (a user name, copied; its primary group
+     * and supplementary groups too): NULL or "" = the process's own user. Switching needs
+     * root. Set by the operator like execute_roots (apcd --execute-user, execute_user). */
+    const char *execute_user;
 } apc_ctx_options_t;
 
 /* Fills `opts` with defaults. Returns APC_EINVAL if `version` is unknown. */

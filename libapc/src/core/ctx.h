@@ -46,6 +46,7 @@ struct apc_ctx {
     char *export_roots;  /* apc_ctx_options_t's, copied; NULL = the default (export/roots.c) */
     char *ingest_roots;  /* NULL = unconfined */
     char *execute_roots; /* NULL = no EXECUTE action allowed (trigger/) */
+    char *execute_user;  /* NULL = EXECUTE runs as the process's user (trigger/) */
     pthread_mutex_t trig_lock;  /* trigger/watch.c */
     struct apc__trig *trig;     /* the trigger watcher and action runner, NULL until armed */
     pthread_mutex_t login_lock; /* auth/ratelimit.c */

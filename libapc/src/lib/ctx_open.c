@@ -63,6 +63,7 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
     const char *xroots = opts->version >= 2 ? opts->export_roots : NULL;
     const char *iroots = opts->version >= 2 ? opts->ingest_roots : NULL;
     const char *eroots = opts->version >= 3 ? opts->execute_roots : NULL;
+    const char *euser = opts->version >= 3 ? opts->execute_user : NULL;
     apc_ctx_t *ctx = calloc(1, sizeof *ctx);
     if (!ctx)
         return apc__err(APC_ENOMEM, "out of memory");
@@ -74,6 +75,7 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
     ctx->export_roots = xroots && *xroots ? strdup(xroots) : NULL;
     ctx->ingest_roots = iroots && *iroots ? strdup(iroots) : NULL;
     ctx->execute_roots = eroots && *eroots ? strdup(eroots) : NULL;
+    ctx->execute_user = euser && *euser ? strdup(euser) : NULL;
     ctx->lock_fd = -1;
     pthread_mutex_init(&ctx->lock, NULL);
     pthread_cond_init(&ctx->cond, NULL);
@@ -87,7 +89,8 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
     pthread_mutex_init(&ctx->trig_lock, NULL);
     int rc;
     if (!ctx->data_dir || (xroots && *xroots && !ctx->export_roots) ||
-        (iroots && *iroots && !ctx->ingest_roots) || (eroots && *eroots && !ctx->execute_roots)) {
+        (iroots && *iroots && !ctx->ingest_roots) || (eroots && *eroots && !ctx->execute_roots) ||
+        (euser && *euser && !ctx->execute_user)) {
         rc = apc__err(APC_ENOMEM, "out of memory");
         goto fail;
     }
@@ -156,6 +159,7 @@ APC_API void apc_ctx_close(apc_ctx_t *ctx)
     free(ctx->export_roots);
     free(ctx->ingest_roots);
     free(ctx->execute_roots);
+    free(ctx->execute_user);
     pthread_mutex_destroy(&ctx->trig_lock);
     free(ctx);
 }

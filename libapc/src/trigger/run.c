@@ -102,7 +102,7 @@ static void handle(struct apc__trig *t, apc__firing_t *f)
         if (a->type == APC_ACTION_TYPE_EXPORT)
             run_export(ctx, a, f, file, sizeof file);
         else
-            apc__trig_execute(a, f, file);
+            apc__trig_execute(a, f, file, ctx->execute_user);
         if (a->last_error && *a->last_error)
             apc__log(ctx, APC_LOG_WARN, "action %lld (capture %lld): %s", (long long)a->id,
                      (long long)f->capture_id, a->last_error);

@@ -5,11 +5,14 @@
  *   {capture_id} {export_file} {pid} {program} {trigger_id}
  * The child gets a clean environment, /dev/null as stdin, stdout and stderr into one pipe of
  * which the last APC__EXEC_OUTPUT_MAX bytes are kept, no other descriptor, and its own process
- * group, killed whole after APC__EXEC_TIMEOUT_MS.
+ * group, killed whole after APC__EXEC_TIMEOUT_MS; as the operator's execute_user (its uid, gid
+ * and groups, looked up before the fork) when one is set, in the directory /.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,11 +98,52 @@ char **apc__trig_argv(const char *path, const char *params, const apc__firing_t 
     return argv;
 }
 
+/* Who the child becomes: looked up before the fork (getpwnam is not async-signal-safe). */
+typedef struct who {
+    int set;
+    uid_t uid;
+    gid_t gid;
+    gid_t groups[256];
+    int ngroups;
+} who_t;
+
+static int lookup_user(const char *user, who_t *w, char **err)
+{
+    w->set = 0;
+    if (!user || !*user)
+        return 0;
+    char buf[16384], msg[512];
+    struct passwd pw, *res = NULL;
+    if (getpwnam_r(user, &pw, buf, sizeof buf, &res) != 0 || !res) {
+        snprintf(msg, sizeof msg, "execute_user '%s' is not an account of this system", user);
+        *err = strdup(msg);
+        return -1;
+    }
+    if (geteuid() != 0 && res->pw_uid != geteuid()) {
+        snprintf(msg, sizeof msg, "cannot run as execute_user '%s': this process is not root",
+                 user);
+        *err = strdup(msg);
+        return -1;
+    }
+    w->set = geteuid() == 0;
+    w->uid = res->pw_uid;
+    w->gid = res->pw_gid;
+    w->ngroups = (int)(sizeof w->groups / sizeof w->groups[0]);
+    if (getgrouplist(user, res->pw_gid, w->groups, &w->ngroups) < 0)
+        w->ngroups = 0; /* more than 256: the primary group only */
+    return 0;
+}
+
 /* The child, between fork and execve: async-signal-safe calls only. */
-static void child(const char *path, char **argv, int devnull, int out)
+static void child(const char *path, char **argv, int devnull, int out, const who_t *w)
 {
     static char *const env[] = {"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C", "HOME=/", NULL};
     setpgid(0, 0);
+    if (w->set && (setgroups((size_t)w->ngroups, w->groups) != 0 || setgid(w->gid) != 0 ||
+                   setuid(w->uid) != 0))
+        _exit(126);
+    if (chdir("/") != 0)
+        _exit(126);
     if (dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
         _exit(126);
     sigset_t none;
@@ -175,8 +219,12 @@ static int reap(pid_t pid, int rd, int64_t deadline, char *out, size_t *outlen, 
     return status;
 }
 
-void apc__trig_execute(apc_action_t *a, const apc__firing_t *f, const char *export_file)
+void apc__trig_execute(apc_action_t *a, const apc__firing_t *f, const char *export_file,
+                       const char *user)
 {
+    who_t w;
+    if (lookup_user(user, &w, &a->last_error) < 0)
+        return;
     char **argv = apc__trig_argv(a->path, a->params, f, export_file);
     int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC), pipefd[2] = {-1, -1};
     if (!argv || devnull < 0 || pipe2(pipefd, O_CLOEXEC) != 0) {
@@ -185,7 +233,7 @@ void apc__trig_execute(apc_action_t *a, const apc__firing_t *f, const char *expo
     }
     pid_t pid = fork();
     if (pid == 0)
-        child(a->path, argv, devnull, pipefd[1]);
+        child(a->path, argv, devnull, pipefd[1], &w);
     close(pipefd[1]);
     pipefd[1] = -1;
     if (pid < 0) {
@@ -210,6 +258,9 @@ void apc__trig_execute(apc_action_t *a, const apc__firing_t *f, const char *expo
         a->last_error = strdup("killed: it ran past the time limit (30 s)");
     else if (a->last_status == 127)
         a->last_error = strdup("the program could not be executed (exit status 127)");
+    else if (a->last_status == 126)
+        a->last_error = strdup("exit status 126: the program could not be started (as "
+                               "execute_user, or not executable)");
 out:
     apc__argv_free(argv);
     if (devnull >= 0)

@@ -89,8 +89,10 @@ void apc__trig_runner_stop(struct apc__trig *t);
 void apc__firing_free(apc__firing_t *f);
 
 /* spawn.c: runs `a` (EXECUTE) for the firing, filling a->last_status/last_error/last_output.
- * `export_file` is the file an EXPORT action wrote in this run ("" when none). */
-void apc__trig_execute(apc_action_t *a, const apc__firing_t *f, const char *export_file);
+ * `export_file` is the file an EXPORT action wrote in this run ("" when none); `user` the
+ * account to run as (NULL = this process's). */
+void apc__trig_execute(apc_action_t *a, const apc__firing_t *f, const char *export_file,
+                       const char *user);
 /* The argv of an EXECUTE action: path, then params split on blanks with placeholders replaced.
  * NULL-terminated, each element and the array malloc'ed (apc__argv_free); NULL when out of
  * memory. */

@@ -260,7 +260,7 @@ static void test_execute(void **st)
     apc__firing_t f = {.trigger_id = 1, .capture_id = 2, .pid = 3, .program = "/p"};
     apc_action_t a = {.path = "/usr/bin/env", .last_status = -1};
     setenv("APC_SECRET_TEST", "leak", 1);
-    apc__trig_execute(&a, &f, "");
+    apc__trig_execute(&a, &f, "", NULL);
     assert_int_equal(a.last_status, 0);
     assert_null(strstr(a.last_output, "APC_SECRET_TEST"));
     assert_non_null(strstr(a.last_output, "PATH=/usr/local/bin:/usr/bin:/bin"));
@@ -269,19 +269,19 @@ static void test_execute(void **st)
 
     /* No shell: params are words, so "-c exit 3" runs `exit` with $0 = 3 (status 0). */
     apc_action_t b = {.path = "/bin/sh", .params = "-c exit 3", .last_status = -1};
-    apc__trig_execute(&b, &f, "");
+    apc__trig_execute(&b, &f, "", NULL);
     assert_int_equal(b.last_status, 0);
     free(b.last_output);
     free(b.last_error);
     b = (apc_action_t){.path = "/usr/bin/test", .params = "1 -eq 2", .last_status = -1};
-    apc__trig_execute(&b, &f, "");
+    apc__trig_execute(&b, &f, "", NULL);
     assert_int_equal(b.last_status, 1);
     free(b.last_output);
     free(b.last_error);
 
     /* More output than the tail keeps: the last 4 KiB, ending with what was written last. */
     apc_action_t c = {.path = "/usr/bin/seq", .params = "1 5000", .last_status = -1};
-    apc__trig_execute(&c, &f, "");
+    apc__trig_execute(&c, &f, "", NULL);
     assert_int_equal(c.last_status, 0);
     assert_true(strlen(c.last_output) <= APC__EXEC_OUTPUT_MAX);
     assert_true(strlen(c.last_output) > APC__EXEC_OUTPUT_MAX - 10);
@@ -292,11 +292,29 @@ static void test_execute(void **st)
 
     /* stdin is /dev/null: cat ends at once. */
     apc_action_t d = {.path = "/bin/cat", .last_status = -1};
-    apc__trig_execute(&d, &f, "");
+    apc__trig_execute(&d, &f, "", NULL);
     assert_int_equal(d.last_status, 0);
     assert_string_equal(d.last_output, "");
     free(d.last_output);
     free(d.last_error);
+
+    /* An unknown execute_user: nothing runs, the error says why. */
+    apc_action_t u = {.path = "/usr/bin/id", .params = "-u", .last_status = -1};
+    apc__trig_execute(&u, &f, "", "apc-no-such-user");
+    assert_int_equal(u.last_status, -1);
+    assert_non_null(strstr(u.last_error, "not an account"));
+    free(u.last_error);
+    /* As root: runs as the account named (nobody), in /. */
+    if (geteuid() == 0) {
+        apc_action_t nb = {.path = "/usr/bin/id", .params = "-u", .last_status = -1};
+        apc__trig_execute(&nb, &f, "", "nobody");
+        assert_int_equal(nb.last_status, 0);
+        char want[32];
+        snprintf(want, sizeof want, "%d\n", 65534);
+        assert_string_equal(nb.last_output, want);
+        free(nb.last_output);
+        free(nb.last_error);
+    }
 }
 
 int main(void)
