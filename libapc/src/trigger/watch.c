@@ -315,7 +315,10 @@ static void read_events(struct apc__trig *t)
             if (c->id.idx != CN_IDX_PROC || c->id.val != CN_VAL_PROC ||
                 c->len < sizeof(struct proc_event))
                 continue;
-            on_event(t, (const struct proc_event *)(void *)c->data);
+            /* Copied: the event sits at a 4-byte offset, it needs 8-byte alignment. */
+            struct proc_event ev;
+            memcpy(&ev, c->data, sizeof ev);
+            on_event(t, &ev);
         }
     }
 }
