@@ -19,6 +19,8 @@ typedef struct apcd_config {
     int log_level;        /* enum apc_log_level */
     char *log_file;       /* NULL: stderr */
     char *user;           /* NULL: stay who started apcd; else become this user (privdrop.c) */
+    char *execute_user;   /* NULL: EXECUTE actions run as apcd's user */
+    char *execute_roots;  /* ':'-separated; NULL: EXECUTE actions of triggers are refused */
     char *export_roots;   /* ':'-separated; NULL: <data>/exports (the library's default) */
     char *ingest_roots;   /* ':'-separated; NULL: <data>/ingest; "/" reads anywhere */
     int64_t session_idle; /* seconds; 0 = leave the setting alone */

@@ -38,6 +38,8 @@ void apcd_config_free(apcd_config_t *c)
     free(c->log_file);
     free(c->user);
     free(c->export_roots);
+    free(c->execute_roots);
+    free(c->execute_user);
     free(c->ingest_roots);
 }
 
@@ -135,7 +137,15 @@ int apcd_config_set(apcd_config_t *c, const char *key, const char *v, char *err,
         c->header_timeout = (int)n;
         return 0;
     }
-    if (!strcmp(key, "export_roots") || !strcmp(key, "ingest_roots")) {
+    if (!strcmp(key, "execute_user")) {
+        if (!*v) {
+            snprintf(err, errlen, "execute_user: empty");
+            return -1;
+        }
+        return str(&c->execute_user, v);
+    }
+    if (!strcmp(key, "export_roots") || !strcmp(key, "ingest_roots") ||
+        !strcmp(key, "execute_roots")) {
         /* Absolute directories only: a relative one would depend on where apcd started. */
         char *copy = strdup(v), *save = NULL;
         int bad = !copy || !*v;
@@ -148,7 +158,10 @@ int apcd_config_set(apcd_config_t *c, const char *key, const char *v, char *err,
                      key, v);
             return -1;
         }
-        return str(!strcmp(key, "export_roots") ? &c->export_roots : &c->ingest_roots, v);
+        return str(!strcmp(key, "export_roots")   ? &c->export_roots
+                   : !strcmp(key, "ingest_roots") ? &c->ingest_roots
+                                                  : &c->execute_roots,
+                   v);
     }
     if (!strcmp(key, "max_wait")) {
         if (num(key, v, 0, 86400, &n, err, errlen))

@@ -82,6 +82,7 @@ static void usage(FILE *f)
                "            [--no-auth] [--log-level error|warn|info|debug] [--log-file FILE]\n"
                "            [--header-timeout SECONDS] [--max-connections N]\n"
                "            [--export-roots DIR[:DIR...]] [--ingest-roots DIR[:DIR...]]\n"
+               "            [--execute-roots DIR[:DIR...]] [--execute-user USER]\n"
                "            [--user NAME] [--version]\n"
                "Serves the AppPacCap API (POST /ajax) and web pages. docs/apcd.md.\n");
     char themes[4200];
@@ -149,6 +150,8 @@ int main(int argc, char **argv)
                                          {"header-timeout", required_argument, 0, 't'},
                                          {"export-roots", required_argument, 0, 'E'},
                                          {"ingest-roots", required_argument, 0, 'I'},
+                                         {"execute-roots", required_argument, 0, 'X'},
+                                         {"execute-user", required_argument, 0, 'U'},
                                          {"max-connections", required_argument, 0, 'm'},
                                          {"user", required_argument, 0, 'u'},
                                          {"help", no_argument, 0, 'h'},
@@ -188,6 +191,12 @@ int main(int argc, char **argv)
             break;
         case 'I':
             key = "ingest_roots";
+            break;
+        case 'X':
+            key = "execute_roots";
+            break;
+        case 'U':
+            key = "execute_user";
             break;
         case 'm':
             key = "max_connections";
@@ -276,6 +285,8 @@ int main(int argc, char **argv)
         }
     }
     o.export_roots = apcd.cfg.export_roots;
+    o.execute_roots = apcd.cfg.execute_roots;
+    o.execute_user = apcd.cfg.execute_user;
     o.ingest_roots = apcd.cfg.ingest_roots ? apcd.cfg.ingest_roots : ingest_default;
     int rc = apc_ctx_open(&apcd.ctx, &o);
     free(ingest_default);

@@ -208,7 +208,7 @@ def actions():
 def snapshot(d, tok):
     """What an action could change, read as admin."""
     out = {}
-    for a in ("capture_list_completed", "settings_get_all"):
+    for a in ("capture_list_completed", "settings_get_all", "trigger_list", "action_list"):
         out[a] = d.call(a, token=tok)[1]
     out["ip"] = d.call("capture_query_ip", token=tok, capture_id=0)[1]
     return json.dumps(out, sort_keys=True)
@@ -526,8 +526,34 @@ def case_ingest_roots(d):
         st, r = d.call("capture_export", token=tok, capture_id=1, path="/tmp/out.pcapng", wait=1)
         check(r["ErrorCode"] == PERM and "outside the export roots" in r["ReturnValue"],
               "export outside the roots refused: %r" % r)
+        # Issue 9: EXECUTE actions need the operator's execute_roots; none by default.
+        st, r = d.call("action_add", token=tok, name="x", action_type=1, path="/usr/bin/true")
+        check(r["ErrorCode"] == PERM and "execute_roots" in r["ReturnValue"],
+              "EXECUTE refused without execute_roots: %r" % r)
+        st, r = d.call("settings_set", token=tok, key_name="execute_roots", value="/")
+        check(r["ErrorCode"] == PERM, "settings_set execute_roots refused: %r" % r)
     finally:
         d.stop()
+    hooks = tempfile.mkdtemp(prefix="apcd-hooks-")
+    prog = os.path.join(hooks, "hook")
+    with open(prog, "w") as f:
+        f.write("#!/bin/sh\nexit 0\n")
+    os.chmod(prog, 0o755)
+    d = Daemon(extra=["--execute-roots", hooks])
+    try:
+        tok = d.login()
+        st, r = d.call("settings_get_by_key", token=tok, key_name="execute_roots")
+        check(r["ErrorCode"] == OK and r["ReturnValue"] == hooks, "execute_roots read: %r" % r)
+        st, r = d.call("action_add", token=tok, name="x", action_type=1, path="/usr/bin/true")
+        check(r["ErrorCode"] == PERM and "outside the execute roots" in r["ReturnValue"],
+              "EXECUTE outside the roots refused: %r" % r)
+        st, r = d.call("action_add", token=tok, name="x", action_type=1, path=prog,
+                       params="{capture_id} {pid}")
+        check(r["ErrorCode"] == OK and r["ReturnValue"]["Path"] == prog
+              and r["ReturnValue"]["SystemWide"] == 1, "EXECUTE inside the roots: %r" % r)
+    finally:
+        d.stop()
+        shutil.rmtree(hooks, ignore_errors=True)
 
 
 def case_pages(d):

@@ -261,6 +261,19 @@ static const char *milestone[] = {
     "server_folders",
     "server_pages",
     "pcap_ingest_post",
+    "trigger_add",
+    "trigger_mod",
+    "trigger_remove",
+    "trigger_list",
+    "trigger_get_actions",
+    "trigger_set_action",
+    "trigger_clear_actions",
+    "action_add",
+    "action_mod",
+    "action_remove",
+    "action_list",
+    "action_set_trigger",
+    "action_clear_triggers",
 };
 
 static int in_milestone(const char *n)

@@ -13,5 +13,6 @@
 #include "stats.h"
 #include "auth.h"
 #include "search.h"
+#include "trigger.h"
 
 #endif

@@ -26,7 +26,7 @@ enum apc_log_level {
  */
 typedef void (*apc_log_cb)(int level, const char *msg, void *payload);
 
-#define APC_CTX_OPTIONS_VERSION 2
+#define APC_CTX_OPTIONS_VERSION 3
 
 typedef struct apc_ctx_options {
     unsigned version;     /* APC_CTX_OPTIONS_VERSION */
@@ -45,6 +45,15 @@ typedef struct apc_ctx_options {
      * one of them, and under <data>/uploads (apcd's uploads). docs/security.md. */
     const char *export_roots;
     const char *ingest_roots;
+    /* Version 3. Directories (absolute, ':'-separated, copied) under which EXECUTE actions of
+     * triggers may name their program (docs/triggers.md); NULL or "" = none: every EXECUTE
+     * action is refused. Set by the operator (apcd --execute-roots or config key
+     * execute_roots); settings_get reads it, nothing in the API changes it. */
+    const char *execute_roots;
+    /* Version 3. The account EXECUTE actions run as (a user name, copied; its primary group
+     * and supplementary groups too): NULL or "" = the process's own user. Switching needs
+     * root. Set by the operator like execute_roots (apcd --execute-user, execute_user). */
+    const char *execute_user;
 } apc_ctx_options_t;
 
 /* Fills `opts` with defaults. Returns APC_EINVAL if `version` is unknown. */

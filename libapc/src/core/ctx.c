@@ -22,7 +22,10 @@ APC_API int apc_ctx_options_init(apc_ctx_options_t *opts, unsigned version)
         return apc__err(APC_EINVAL, "unknown apc_ctx_options_t version %u (this library: 1 to %u)",
                         version, APC_CTX_OPTIONS_VERSION);
     /* A version 1 caller's struct ends before export_roots: clear only what it has. */
-    memset(opts, 0, version == 1 ? offsetof(apc_ctx_options_t, export_roots) : sizeof *opts);
+    size_t len = version == 1   ? offsetof(apc_ctx_options_t, export_roots)
+                 : version == 2 ? offsetof(apc_ctx_options_t, execute_roots)
+                                : sizeof *opts;
+    memset(opts, 0, len);
     opts->version = version;
     opts->log_level = APC_LOG_WARN;
     return 0;

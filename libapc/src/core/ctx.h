@@ -16,6 +16,7 @@ struct apc__proctab;
 struct apc__attrib;
 struct apc__cmd_live;
 struct apc__search_active;
+struct apc__trig;
 
 struct apc_ctx {
     char *data_dir;
@@ -43,9 +44,13 @@ struct apc_ctx {
     pthread_mutex_t search_lock;          /* search/job.c, with search_cond */
     pthread_cond_t search_cond;           /* a search job ended */
     struct apc__search_active *searches;  /* search jobs queued or running */
-    char *export_roots; /* apc_ctx_options_t's, copied; NULL = the default (export/roots.c) */
-    char *ingest_roots; /* NULL = unconfined */
-    pthread_mutex_t login_lock;           /* auth/ratelimit.c */
+    char *export_roots;  /* apc_ctx_options_t's, copied; NULL = the default (export/roots.c) */
+    char *ingest_roots;  /* NULL = unconfined */
+    char *execute_roots; /* NULL = no EXECUTE action allowed (trigger/) */
+    char *execute_user;  /* NULL = EXECUTE runs as the process's user (trigger/) */
+    pthread_mutex_t trig_lock;  /* trigger/watch.c */
+    struct apc__trig *trig;     /* the trigger watcher and action runner, NULL until armed */
+    pthread_mutex_t login_lock; /* auth/ratelimit.c */
     struct apc__login_limit *login_limit; /* failed logins per address and account */
 };
 

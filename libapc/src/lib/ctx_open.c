@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "core/fsutil.h"
 #include "store/store.h"
+#include "trigger/trigger_int.h"
 
 /* One writer per data directory: crash repair at open would otherwise cut the files of a
  * capture another process is still writing. The lock goes with the process. */
@@ -61,6 +62,8 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
         return apc__err(APC_EINVAL, "unknown apc_ctx_options_t version %u", opts->version);
     const char *xroots = opts->version >= 2 ? opts->export_roots : NULL;
     const char *iroots = opts->version >= 2 ? opts->ingest_roots : NULL;
+    const char *eroots = opts->version >= 3 ? opts->execute_roots : NULL;
+    const char *euser = opts->version >= 3 ? opts->execute_user : NULL;
     apc_ctx_t *ctx = calloc(1, sizeof *ctx);
     if (!ctx)
         return apc__err(APC_ENOMEM, "out of memory");
@@ -71,6 +74,8 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
     ctx->read_only = opts->read_only;
     ctx->export_roots = xroots && *xroots ? strdup(xroots) : NULL;
     ctx->ingest_roots = iroots && *iroots ? strdup(iroots) : NULL;
+    ctx->execute_roots = eroots && *eroots ? strdup(eroots) : NULL;
+    ctx->execute_user = euser && *euser ? strdup(euser) : NULL;
     ctx->lock_fd = -1;
     pthread_mutex_init(&ctx->lock, NULL);
     pthread_cond_init(&ctx->cond, NULL);
@@ -81,9 +86,11 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
     pthread_mutex_init(&ctx->search_lock, NULL);
     pthread_cond_init(&ctx->search_cond, NULL);
     pthread_mutex_init(&ctx->login_lock, NULL);
+    pthread_mutex_init(&ctx->trig_lock, NULL);
     int rc;
     if (!ctx->data_dir || (xroots && *xroots && !ctx->export_roots) ||
-        (iroots && *iroots && !ctx->ingest_roots)) {
+        (iroots && *iroots && !ctx->ingest_roots) || (eroots && *eroots && !ctx->execute_roots) ||
+        (euser && *euser && !ctx->execute_user)) {
         rc = apc__err(APC_ENOMEM, "out of memory");
         goto fail;
     }
@@ -117,6 +124,9 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
             rc = apc__err(APC_ENOMEM, "cannot start the job pool");
             goto fail;
         }
+        /* Stored triggers fire again; a watcher that cannot start is reported by trigger_list,
+         * it does not keep the context from opening. */
+        apc__trigger_arm(ctx);
     }
     *out = ctx;
     return 0;
@@ -129,7 +139,8 @@ APC_API void apc_ctx_close(apc_ctx_t *ctx)
 {
     if (!ctx)
         return;
-    apc__live_shutdown(ctx); /* live captures stop and store everything first */
+    apc__trigger_shutdown(ctx); /* no new firings; runs already queued end first */
+    apc__live_shutdown(ctx);    /* live captures stop and store everything first */
     apc__jobs_free(ctx->jobs);
     apc__store_close(ctx->store);
     if (ctx->lock_fd >= 0)
@@ -147,5 +158,8 @@ APC_API void apc_ctx_close(apc_ctx_t *ctx)
     free(ctx->data_dir);
     free(ctx->export_roots);
     free(ctx->ingest_roots);
+    free(ctx->execute_roots);
+    free(ctx->execute_user);
+    pthread_mutex_destroy(&ctx->trig_lock);
     free(ctx);
 }

@@ -133,4 +133,19 @@ int apc__op_settings_get_by_key(apc__op_req_t *req, apc__op_res_t *res);
 int apc__op_settings_set(apc__op_req_t *req, apc__op_res_t *res);
 int apc__op_settings_clear(apc__op_req_t *req, apc__op_res_t *res);
 
+/* op_trigger.c */
+int apc__op_trigger_add(apc__op_req_t *req, apc__op_res_t *res);
+int apc__op_trigger_mod(apc__op_req_t *req, apc__op_res_t *res);
+int apc__op_trigger_remove(apc__op_req_t *req, apc__op_res_t *res);
+int apc__op_trigger_list(apc__op_req_t *req, apc__op_res_t *res);
+int apc__op_trigger_get_actions(apc__op_req_t *req, apc__op_res_t *res);
+int apc__op_trigger_set_action(apc__op_req_t *req, apc__op_res_t *res);
+int apc__op_trigger_clear_actions(apc__op_req_t *req, apc__op_res_t *res);
+int apc__op_action_add(apc__op_req_t *req, apc__op_res_t *res);
+int apc__op_action_mod(apc__op_req_t *req, apc__op_res_t *res);
+int apc__op_action_remove(apc__op_req_t *req, apc__op_res_t *res);
+int apc__op_action_list(apc__op_req_t *req, apc__op_res_t *res);
+int apc__op_action_set_trigger(apc__op_req_t *req, apc__op_res_t *res);
+int apc__op_action_clear_triggers(apc__op_req_t *req, apc__op_res_t *res);
+
 #endif

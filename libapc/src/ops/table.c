@@ -159,7 +159,7 @@ static const apc_param_spec_t p_settings_set[] = {
     STR_P("key_name", 1, NULL, 1, NAME_MAX_, "Name of the setting."),
     STR_P("value", 1, NULL, 0, TEXT_MAX, "Value to store under key_name."), END_P};
 
-/* --- not in this milestone ----------------------------------------------------------------- */
+/* --- triggers and actions (docs/triggers.md) ----------------------------------------------- */
 
 static const apc_param_spec_t p_action_add[] = {
     STR_P("name", 1, NULL, 1, NAME_MAX_, "Name of the action."),
@@ -169,10 +169,20 @@ static const apc_param_spec_t p_action_add[] = {
           "Trigger the action belongs to; 0 applies it system wide."),
     STR_P("path", 1, NULL, 1, PATH_MAX_,
           "EXECUTE: program to run; EXPORT: directory to write the export to."),
-    STR_P("params", 0, NULL, 0, TEXT_MAX, "EXECUTE: arguments passed to the program."),
+    STR_P("params", 0, NULL, 0, TEXT_MAX,
+          "EXECUTE: arguments, split on blanks (no shell), with placeholders {capture_id} "
+          "{export_file} {pid} {program} {trigger_id} (docs/triggers.md)."),
     END_P};
 static const apc_param_spec_t p_action_id[] = {INT_P("action_id", 1, NULL, 1, ID_MAX, "Action id."),
                                                END_P};
+static const apc_param_spec_t p_action_mod[] = {
+    INT_P("action_id", 1, NULL, 1, ID_MAX, "Action id."),
+    STR_P("name", 0, NULL, 0, NAME_MAX_, "New name (ours); missing keeps the name."),
+    STR_P("path", 0, NULL, 0, PATH_MAX_,
+          "New program or export directory (ours), checked as by action_add; missing keeps it."),
+    STR_P("params", 0, NULL, 0, TEXT_MAX,
+          "New argument template of an EXECUTE action (ours); missing keeps it."),
+    END_P};
 static const apc_param_spec_t p_action_set_trigger[] = {
     INT_P("action_id", 1, NULL, 1, ID_MAX, "Action id."),
     INT_P("trigger_id", 0, "0", 0, ID_MAX,
@@ -260,7 +270,9 @@ static const apc_param_spec_t p_trigger_add[] = {
     STR_P("path", 1, NULL, 1, PATH_MAX_, "Directory or program path to trigger on."),
     STR_P("filter", 0, NULL, 0, TEXT_MAX,
           "Capture filter of the capture sessions this trigger starts."),
-    INT_P("flags", 0, "0", 0, UINT32_MAX, "Capture flags of the sessions it starts."),
+    INT_P("flags", 0, "0", 0, UINT32_MAX,
+          "Capture flags of the sessions it starts: 0x1 resolve IPs, 0x200 procfs attribution; "
+          "descendants (0x100) are always captured."),
     END_P};
 static const apc_param_spec_t p_trigger_id[] = {
     INT_P("trigger_id", 1, NULL, 1, ID_MAX, "Trigger id."), END_P};
@@ -301,15 +313,18 @@ static const apc_param_spec_t p_ingest_post[] = {
 static const apc__op_def_t table[] = {
     OP("apppaccap", "Information about this installation: version, host, OS, data directory.",
        VIEWER, 0, J_, "APPPACCAP", p_none, apc__op_apppaccap),
-    TODO("action_add", "Adds an action: a program to run or an export to write when it fires.",
-         ADMIN, 0, J_, "ACTION", p_action_add),
-    TODO("action_clear_triggers", "Clears the triggers of an action (it becomes system wide).",
-         ADMIN, 0, I_, "ERROR_SUCCESS", p_action_id),
-    TODO("action_list", "Lists all configured actions.", VIEWER, 0, J_, "listOf ACTION", p_none),
-    TODO("action_mod", "Modifies an existing action.", ADMIN, 0, I_, "ERROR_SUCCESS", p_action_id),
-    TODO("action_remove", "Deletes an action.", ADMIN, 0, I_, "ERROR_SUCCESS", p_action_id),
-    TODO("action_set_trigger", "Adds a trigger to an action, or with 0 makes it system wide.",
-         ADMIN, 0, I_, "ERROR_SUCCESS", p_action_set_trigger),
+    OP("action_add", "Adds an action: a program to run or an export to write when it fires.", ADMIN,
+       1, J_, "ACTION", p_action_add, apc__op_action_add),
+    OP("action_clear_triggers", "Clears the triggers of an action (it becomes system wide).", ADMIN,
+       1, I_, "ERROR_SUCCESS", p_action_id, apc__op_action_clear_triggers),
+    OP("action_list", "Lists all configured actions.", VIEWER, 1, J_, "listOf ACTION", p_none,
+       apc__op_action_list),
+    OP("action_mod", "Modifies an existing action.", ADMIN, 1, I_, "ERROR_SUCCESS", p_action_mod,
+       apc__op_action_mod),
+    OP("action_remove", "Deletes an action.", ADMIN, 1, I_, "ERROR_SUCCESS", p_action_id,
+       apc__op_action_remove),
+    OP("action_set_trigger", "Adds a trigger to an action, or with 0 makes it system wide.", ADMIN,
+       1, I_, "ERROR_SUCCESS", p_action_set_trigger, apc__op_action_set_trigger),
     OP("adapter_list", "Lists all network adapters.", VIEWER, 0, J_, "listOf NETADAPTER", p_none,
        apc__op_adapter_list),
     OP("apc_flush", "Deletes saved data of the kinds given by flags; no capture may be active.",
@@ -447,18 +462,20 @@ static const apc__op_def_t table[] = {
        apc__op_stats_reset),
     OP("stats_totals", "System-wide statistics.", VIEWER, 1, J_, "STATSQUERY", p_none,
        apc__op_stats_totals),
-    TODO("trigger_add", "Adds a trigger that starts a capture when a program starts.", ADMIN, 0, I_,
-         "ERROR_SUCCESS", p_trigger_add),
-    TODO("trigger_clear_actions", "Clears the actions of a trigger.", ADMIN, 0, I_, "ERROR_SUCCESS",
-         p_trigger_id),
-    TODO("trigger_get_actions", "Lists the actions of a trigger.", VIEWER, 0, J_, "listOf ACTION",
-         p_trigger_id),
-    TODO("trigger_set_action", "Adds an action to a trigger.", ADMIN, 0, I_, "ERROR_SUCCESS",
-         p_trigger_set_action),
-    TODO("trigger_list", "Lists all configured triggers.", VIEWER, 0, J_, "listOf TRIGGER", p_none),
-    TODO("trigger_mod", "Modifies the filter and flags of a trigger.", ADMIN, 0, I_,
-         "ERROR_SUCCESS", p_trigger_mod),
-    TODO("trigger_remove", "Deletes a trigger.", ADMIN, 0, I_, "ERROR_SUCCESS", p_trigger_id),
+    OP("trigger_add", "Adds a trigger that starts a capture when a program starts.", ADMIN, 1, I_,
+       "TriggerId of the new trigger", p_trigger_add, apc__op_trigger_add),
+    OP("trigger_clear_actions", "Clears the actions of a trigger.", ADMIN, 1, I_, "ERROR_SUCCESS",
+       p_trigger_id, apc__op_trigger_clear_actions),
+    OP("trigger_get_actions", "Lists the actions of a trigger.", VIEWER, 1, J_, "listOf ACTION",
+       p_trigger_id, apc__op_trigger_get_actions),
+    OP("trigger_set_action", "Adds an action to a trigger.", ADMIN, 1, I_, "ERROR_SUCCESS",
+       p_trigger_set_action, apc__op_trigger_set_action),
+    OP("trigger_list", "Lists all configured triggers.", VIEWER, 1, J_, "listOf TRIGGER", p_none,
+       apc__op_trigger_list),
+    OP("trigger_mod", "Modifies the filter and flags of a trigger.", ADMIN, 1, I_, "ERROR_SUCCESS",
+       p_trigger_mod, apc__op_trigger_mod),
+    OP("trigger_remove", "Deletes a trigger.", ADMIN, 1, I_, "ERROR_SUCCESS", p_trigger_id,
+       apc__op_trigger_remove),
     /* Ours (spec/wire.md "Authentication"): the library checks passwords and keeps sessions;
      * the caller's address and token come in apc_session_t. */
     OP("login", "Logs in and returns a token to pass as token.", APC_ROLE_NONE, 1, S_, "token",

@@ -121,8 +121,10 @@ extern const apc__schema_part_t apc__schema_auth;
 extern const apc__schema_part_t apc__schema_stats;
 extern const apc__schema_part_t apc__schema_search;
 extern const apc__schema_part_t apc__schema_export;
+extern const apc__schema_part_t apc__schema_trigger;
 static const apc__schema_part_t *const parts[] = {
-    &core_part, &apc__schema_auth, &apc__schema_stats, &apc__schema_search, &apc__schema_export,
+    &core_part,          &apc__schema_auth,   &apc__schema_stats,
+    &apc__schema_search, &apc__schema_export, &apc__schema_trigger,
 };
 
 size_t apc__schema_part_count(void)

@@ -28,14 +28,16 @@ static int check_key(const char *key)
  * so an admin account must not be able to widen them (docs/security.md). */
 static int operator_key(const char *key)
 {
-    return strcmp(key, "export_roots") == 0 || strcmp(key, "ingest_roots") == 0;
+    return strcmp(key, "export_roots") == 0 || strcmp(key, "ingest_roots") == 0 ||
+           strcmp(key, "execute_roots") == 0 || strcmp(key, "execute_user") == 0;
 }
 
 static int operator_value(apc_ctx_t *ctx, const char *key, char **out_value)
 {
-    *out_value = strcmp(key, "export_roots") == 0
-                     ? apc__roots_export(ctx)
-                     : strdup(ctx->ingest_roots ? ctx->ingest_roots : "");
+    const char *v = strcmp(key, "ingest_roots") == 0    ? ctx->ingest_roots
+                    : strcmp(key, "execute_roots") == 0 ? ctx->execute_roots
+                                                        : ctx->execute_user;
+    *out_value = strcmp(key, "export_roots") == 0 ? apc__roots_export(ctx) : strdup(v ? v : "");
     return *out_value ? 0 : apc__err(APC_ENOMEM, "out of memory");
 }
 
