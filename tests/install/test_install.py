@@ -5,7 +5,7 @@ temporary DESTDIR, then run the installed apcd (its libapc found with LD_LIBRARY
 installed sample config, on a free port and a temporary data directory: log in, call
 apppaccap, GET / serves the installed theme, --version and --help name the installed
 defaults; systemd-analyze verify accepts the installed unit (skipped, with a message, when
-systemd-analyze is absent); apcctl's man page and bash completion script are installed.
+systemd-analyze is absent); apcctl's man page and bash completion script and apcd(8) are installed.
 
 Usage: test_install.py BUILD_DIR BUILD_TREE_APCD"""
 import http.client
@@ -80,6 +80,8 @@ def main():
         compl = find(dest, lambda d, f: f == "apcctl" and d.endswith(
             "/bash-completion/completions"))
         check(man1 is not None, "no share/man/man1/apcctl.1 in the install")
+        man8 = find(dest, lambda d, f: f == "apcd.8" and d.endswith("/man/man8"))
+        check(man8 is not None, "no share/man/man8/apcd.8 in the install")
         check(compl is not None, "no share/bash-completion/completions/apcctl in the install")
         if compl:
             with open(compl, encoding="utf-8") as f:
