@@ -193,19 +193,26 @@ static int resolve_export(apcd_job_t *j, const apc_session_t *s)
     cJSON *r = run_as(j, s, "export_list", 0, 0);
     if (!r)
         return -1;
+    /* The Name a client chose, looked up in export_list: only a file listed there (a file of
+     * an export root) is ever sent; its Path is what is opened. */
     const cJSON *f, *list = cJSON_GetObjectItemCaseSensitive(r, "ReturnValue");
-    int found = 0;
+    const char *path = NULL;
     cJSON_ArrayForEach(f, list)
     {
         const cJSON *n = cJSON_GetObjectItemCaseSensitive(f, "Name");
-        if (cJSON_IsString(n) && strcmp(n->valuestring, d->what.name) == 0)
-            found = 1;
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(f, "Path");
+        if (cJSON_IsString(n) && cJSON_IsString(p) && strcmp(n->valuestring, d->what.name) == 0)
+            path = p->valuestring;
     }
+    int fits = path && (size_t)snprintf(d->path, sizeof d->path, "%s", path) < sizeof d->path;
     cJSON_Delete(r);
-    if (!found || !d->what.name[0] || strchr(d->what.name, '/'))
+    if (!d->what.name[0] || !fits)
         return refuse(j, 404, APC_SERVE_NOT_FOUND, "download: no export has that name");
-    snprintf(d->path, sizeof d->path, "%s/exports/%s", apc_ctx_data_dir(apcd.ctx), d->what.name);
-    snprintf(d->fname, sizeof d->fname, "%s", d->what.name);
+    const char *base = strrchr(d->path, '/');
+    base = base ? base + 1 : d->path;
+    size_t n = strnlen(base, sizeof d->fname - 1); /* the attachment's name; a longer is cut */
+    memcpy(d->fname, base, n);
+    d->fname[n] = '\0';
     return 0;
 }
 

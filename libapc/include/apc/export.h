@@ -84,12 +84,14 @@ APC_API int apc_command_wait(apc_ctx_t *ctx, const char *uid, int timeout_ms);
 APC_API int apc_command_delete(apc_ctx_t *ctx, const char *uid);
 
 typedef struct apc_export_file {
-    char *name;         /* file name inside <data>/exports */
+    char *name;         /* the file name for a file in <data>/exports, else its absolute path */
     uint64_t size;      /* bytes */
     apc_time_t created; /* file modification time */
     int64_t capture_id; /* the capture or search it came from; 0 when unknown */
     int64_t search_id;
     char *command_uid; /* command that wrote it; "" when unknown */
+    char *path;        /* absolute path (a realpath) */
+    char *root;        /* the export root that holds it (a realpath) */
 } apc_export_file_t;
 
 typedef struct apc_export_list {
@@ -97,12 +99,17 @@ typedef struct apc_export_list {
     apc_export_file_t *files; /* by name */
 } apc_export_list_t;
 
-/* The pcapng files in <data>/exports (names starting with '.' are work in progress). */
+/* The exports of every export root (the operator's export_roots, or <data>/exports): the
+ * regular files at the top of each root (names starting with '.' are work in progress), and
+ * the exports this library recorded deeper inside a root that are still there. Files of
+ * <data>/exports are named by their file name, the others by their absolute path. */
 APC_API int apc_export_list(apc_ctx_t *ctx, apc_export_list_t **out);
 APC_API void apc_export_list_free(apc_export_list_t *l);
-/* Deletes export `name` from <data>/exports, or every export when name is NULL or "".
- * A name with '/' or that is "." / ".." is APC_EINVAL. *out_deleted (may be NULL) receives the
- * number of files deleted. APC_ENOTFOUND when the one named does not exist. */
+/* Deletes export `name` (a Name of apc_export_list: a file name in <data>/exports or an
+ * absolute path), or, when name is NULL or "", every export of <data>/exports and every export
+ * this library recorded in another root (files it did not write there are left alone).
+ * A relative name with '/', ".", ".." is APC_EINVAL; a name export_list does not show is
+ * APC_ENOTFOUND. *out_deleted (may be NULL) receives the number of files deleted. */
 APC_API int apc_export_delete(apc_ctx_t *ctx, const char *name, uint64_t *out_deleted);
 
 /* apc_flush flags: one bit per kind of saved data (spec/wire.md). */

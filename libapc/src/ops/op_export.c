@@ -101,6 +101,7 @@ int apc__op_export_list(apc__op_req_t *req, apc__op_res_t *res)
             bad |= apc__json_add_i64(o, "CaptureId", f->capture_id);
             bad |= apc__json_add_i64(o, "SearchId", f->search_id);
             bad |= apc__json_add_str(o, "CommandUid", f->command_uid);
+            bad |= apc__json_add_str(o, "Path", f->path);
             cJSON_AddItemToArray(arr, o);
         }
         if (bad) {

@@ -462,6 +462,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ptcpdump_comments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_roots_and_filter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_export_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_export_list_roots, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interrupted_command, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_shrinks, setup, teardown),

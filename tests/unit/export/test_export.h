@@ -31,6 +31,7 @@ void test_flush(void **state);
 void test_delete_shrinks(void **state);
 void test_interrupted_command(void **state);
 void test_export_files(void **state);
+void test_export_list_roots(void **state);
 void test_search_export_multi(void **state);
 void test_flush_searches(void **state);
 

@@ -263,3 +263,107 @@ void test_export_files(void **state)
     apc_command_free(c1);
     apc_command_free(c2);
 }
+
+/* A generated capture (tests/captures), so this runs without the corpus. */
+static int64_t ingest_generated(const char *name)
+{
+    const char *dir = getenv("APC_TEST_CAPTURES");
+    if (!dir) {
+        fprintf(stderr, "SKIP: APC_TEST_CAPTURES is not set (meson test sets it)\n");
+        skip();
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int64_t id = 0;
+    if (apc_ingest_file(ctx, path, NULL, &id) < 0)
+        fail_msg("ingest %s: %s", path, apc_last_error_message());
+    assert_int_equal(apc_capture_wait(ctx, id, -1), 0);
+    return id;
+}
+
+static const apc_export_file_t *find_export(const apc_export_list_t *l, const char *name)
+{
+    for (size_t i = 0; i < l->count; i++)
+        if (strcmp(l->files[i].name, name) == 0)
+            return &l->files[i];
+    return NULL;
+}
+
+/* export_list covers every export root: a root's top level whole, a recorded export deeper
+ * inside a root, <data>/exports by bare names, the others by absolute path; a root holding the
+ * data directory offers none of the store's files; delete by absolute path; delete-all leaves
+ * the files the library did not write outside <data>/exports. */
+void test_export_list_roots(void **state)
+{
+    (void)state;
+    int64_t id = ingest_generated("web.pcap");
+    apc_command_t *home = export_wait(id, NULL, 0, APC_CMD_COMPLETED);
+    char other[256], sub[300], foreign[320], roots[1024];
+    snprintf(other, sizeof other, "%s/other-root", tmpdir);
+    snprintf(sub, sizeof sub, "%s/sub", other);
+    assert_int_equal(mkdir(other, 0750), 0);
+    assert_int_equal(mkdir(sub, 0750), 0);
+    snprintf(foreign, sizeof foreign, "%s/by-hand.pcap", other);
+    FILE *f = fopen(foreign, "w");
+    assert_non_null(f);
+    fputs("not ours", f);
+    fclose(f);
+    /* The data directory itself is a root too: its store files must not be listed. */
+    snprintf(roots, sizeof roots, "%s:%s", other, tmpdir);
+    reopen_with_roots(roots);
+    char *real_other = realpath(other, NULL);
+    char target[400];
+    snprintf(target, sizeof target, "%s/deep.pcapng", sub);
+    apc_command_t *deep = export_wait(id, target, 0, APC_CMD_COMPLETED);
+    snprintf(target, sizeof target, "%s/top.pcapng", other);
+    apc_command_t *top = export_wait(id, target, 0, APC_CMD_COMPLETED);
+
+    apc_export_list_t *l;
+    assert_int_equal(apc_export_list(ctx, &l), 0);
+    for (size_t i = 0; i < l->count; i++)
+        fprintf(stderr, "export: %s (%s)\n", l->files[i].name, l->files[i].path);
+    assert_int_equal(l->count, 4);
+    const char *home_name = strrchr(home->result, '/') + 1;
+    const apc_export_file_t *e = find_export(l, home_name);
+    assert_non_null(e);
+    assert_int_equal(e->capture_id, id);
+    char want[600];
+    snprintf(want, sizeof want, "%s/sub/deep.pcapng", real_other);
+    assert_non_null(e = find_export(l, want));
+    assert_string_equal(e->path, want);
+    assert_string_equal(e->root, real_other);
+    assert_int_equal(e->capture_id, id);
+    assert_string_equal(e->command_uid, deep->uid);
+    snprintf(want, sizeof want, "%s/top.pcapng", real_other);
+    assert_non_null(e = find_export(l, want));
+    assert_string_equal(e->command_uid, top->uid);
+    snprintf(want, sizeof want, "%s/by-hand.pcap", real_other);
+    assert_non_null(e = find_export(l, want));
+    assert_int_equal(e->capture_id, 0);
+    assert_string_equal(e->command_uid, "");
+    apc_export_list_free(l);
+
+    /* Only what export_list shows can be deleted, by its Name. */
+    uint64_t n = 9;
+    char store_file[300];
+    snprintf(store_file, sizeof store_file, "%s/apc.db", tmpdir);
+    assert_int_equal(apc_export_delete(ctx, store_file, &n), APC_ENOTFOUND);
+    assert_int_equal(n, 0);
+    assert_int_equal(apc_export_delete(ctx, "sub/deep.pcapng", NULL), APC_EINVAL);
+    snprintf(want, sizeof want, "%s/top.pcapng", real_other);
+    assert_int_equal(apc_export_delete(ctx, want, &n), 0);
+    assert_int_equal(n, 1);
+    struct stat st;
+    assert_int_not_equal(stat(want, &st), 0);
+    /* Delete-all: ours go (home and deep), the file written by hand stays. */
+    assert_int_equal(apc_export_delete(ctx, NULL, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(stat(foreign, &st), 0);
+    assert_int_equal(apc_export_list(ctx, &l), 0);
+    assert_int_equal(l->count, 1);
+    apc_export_list_free(l);
+    free(real_other);
+    apc_command_free(home);
+    apc_command_free(deep);
+    apc_command_free(top);
+}
