@@ -43,8 +43,11 @@ typedef struct apc_adapter_list {
 APC_API int apc_adapter_list(apc_ctx_t *ctx, apc_adapter_list_t **out);
 APC_API void apc_adapter_list_free(apc_adapter_list_t *l);
 
-/* Monitor mode on a wireless adapter. APC_ENOTFOUND for an unknown tap_id, APC_ENOTSUP with
- * a message naming the adapter when it has no wireless monitor support. */
+/* Monitor mode on a wireless (mac80211) adapter, switched through nl80211; monitor_stop puts it
+ * back in managed (station) mode. An adapter that is up is taken down for the switch and brought
+ * up again. APC_ENOTFOUND for an unknown tap_id; APC_ENOTSUP with a message naming the adapter
+ * when it is not wireless, has no mac80211 phy, or the kernel or driver refuses (its reason is
+ * in the message); APC_EPERM without CAP_NET_ADMIN; APC_EBUSY when the adapter is in use. */
 APC_API int apc_monitor_start(apc_ctx_t *ctx, int64_t tap_id);
 APC_API int apc_monitor_stop(apc_ctx_t *ctx, int64_t tap_id);
 

@@ -2,7 +2,7 @@
 /*
  * Network adapters: libpcap's list of devices (pcap_findalldevs) completed with what the
  * kernel says about each (SIOCGIF* ioctls, /sys/class/net). Monitor mode needs a wireless
- * adapter; this machine has none, so the answer there is a clear "not supported".
+ * adapter with a mac80211 phy; the switch itself is source/monitor.c (nl80211).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,6 +21,7 @@
 #include <apc/live.h>
 
 #include "core/error.h"
+#include "source/monitor.h"
 
 /* Pseudo devices of libpcap (any, nflog, dbus...) have no kernel index: ids from here. */
 #define PSEUDO_TAP_BASE 100000
@@ -213,9 +214,7 @@ static int monitor_set(apc_ctx_t *ctx, int64_t tap_id, int on)
                       "not supported on it",
                       a->name, (long long)tap_id);
     else
-        /* Switching the interface type needs nl80211 (not linked in this build). */
-        rc = apc__err(APC_ENOTSUP, "monitor mode %s on '%s' needs nl80211, not in this build",
-                      on ? "start" : "stop", a->name);
+        rc = apc__monitor_switch(a->name, on);
     apc_adapter_list_free(l);
     return rc;
 }
