@@ -699,8 +699,9 @@ static void test_export_actions(void **state)
     r = call(0, "export_list", NULL);
     assert_int_equal(cJSON_GetArraySize(rv(r)), 1);
     const cJSON *f = cJSON_GetArrayItem(rv(r), 0);
-    assert_keys(f, "Version,Name,Size,Created,CaptureId,SearchId,CommandUid,");
+    assert_keys(f, "Version,Name,Size,Created,CaptureId,SearchId,CommandUid,Path,");
     assert_string_equal(str(f, "Name"), strrchr(result, '/') + 1);
+    assert_string_equal(str(f, "Path"), result);
     assert_string_equal(str(f, "CommandUid"), uid);
     assert_int_equal(num(f, "CaptureId"), id);
     assert_true(num(f, "Size") > 0);
