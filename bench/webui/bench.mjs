@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The measurements of bench/webui/run.sh. usage: node bench.mjs APCD CAPTURE.pcap
 import { execFileSync } from "node:child_process";
+import { dirname } from "node:path";
 import { startApcd, launch } from "../../tests/browser/webui.mjs";
 
 const [APCD, IN] = process.argv.slice(2);
@@ -14,7 +15,8 @@ function timed(cmd, args) {
 }
 
 async function main() {
-  const d = await startApcd(APCD);
+  // apcd reads only from its ingest roots (docs/security.md): the capture's folder is one.
+  const d = await startApcd(APCD, ["--ingest-roots", dirname(IN)]);
   const { browser, close } = await launch();
   try {
     const login = await fetch(`${d.url}ajax`, { method: "POST", body: new URLSearchParams({ action: "login", username: "admin", password: d.password }) }).then((r) => r.json());
