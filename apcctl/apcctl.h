@@ -81,9 +81,21 @@ void apcctl_print_record(FILE *f, const cJSON *obj, int indent);
 /* table.c: an array of objects as aligned columns chosen by the kind of object. */
 void apcctl_print_table(FILE *f, const cJSON *arr, int indent);
 
-/* progress.c: a one-line bar on stderr, redrawn in place. */
+/* progress.c: a one-line bar on stderr, redrawn in place, with the rate and the time left
+ * measured from the first draw after a clear. */
 void apcctl_progress_draw(const char *label, uint64_t done, uint64_t total, uint64_t packets);
+/* For jobs that report a percentage: `counts` is what to show beside it ("1234 packets"). */
+void apcctl_progress_percent(const char *label, int percent, const char *counts);
 void apcctl_progress_clear(void);
+
+/* jobwait.c: in local mode a job (pcap_ingest_file, capture_export, search_start,
+ * search_export) runs inside apcctl and would be cancelled when it exits; this waits for the
+ * job started by the RESPONSE in *r, drawing progress on a terminal. On success *r may be
+ * replaced by the job's final state (what wait=1 would have answered) and 0 is returned; else
+ * an exit code after saying why (the job failed, or Ctrl-C cancelled it). Other actions, a
+ * daemon's jobs and failed calls: 0 at once, *r untouched. */
+int apcctl_job_wait(apcctl_transport_t *t, const apcctl_opts_t *o, const char *action,
+                    apcctl_response_t *r);
 
 /* help.c / gendocs.c */
 int apcctl_help(FILE *f, int argc, char **argv);

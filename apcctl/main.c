@@ -131,9 +131,12 @@ static int run_action(apcctl_transport_t *t, const apcctl_opts_t *o, const apc_o
         if (o->json)
             apcctl_print_response(stdout, o, &r);
         rc = apcctl_report_error(&r);
+    } else if ((rc = apcctl_job_wait(t, o, op->name, &r)) != APCCTL_EXIT_OK) {
+        /* The job failed or was interrupted (said on stderr); --json still gets its state. */
+        if (o->json && rc == APCCTL_EXIT_FAIL)
+            apcctl_print_response(stdout, o, &r);
     } else {
         apcctl_print_response(stdout, o, &r);
-        rc = APCCTL_EXIT_OK;
     }
     apcctl_response_free(&r);
     return rc;
