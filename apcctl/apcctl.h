@@ -21,11 +21,12 @@ enum apcctl_exit {
 
 /* Global options. */
 typedef struct apcctl_opts {
-    const char *data_dir; /* --data-dir, else $APC_DATA_DIR, else ./apc-data */
-    const char *url;      /* --url: talk to apcd */
-    const char *user;     /* --user: account for --url (default $APC_USER, else admin) */
-    bool json;            /* --json: print RESPONSE objects verbatim, one per line */
-    bool quiet;           /* --quiet: no progress bars, no warnings */
+    const char *data_dir;  /* --data-dir, else $APC_DATA_DIR, else ./apc-data */
+    bool data_dir_default; /* ./apc-data by default: used only when it exists */
+    const char *url;       /* --url: talk to apcd */
+    const char *user;      /* --user: account for --url (default $APC_USER, else admin) */
+    bool json;             /* --json: print RESPONSE objects verbatim, one per line */
+    bool quiet;            /* --quiet: no progress bars, no warnings */
 } apcctl_opts_t;
 
 /* Prints "apcctl: <fmt>" to stderr. */

@@ -8,7 +8,8 @@
 
 /* The global options: usage, the man page and the completion script are written from here. */
 static const apcctl_global_opt_t global_opts[] = {
-    {"-d", "--data-dir", "DIR", "data directory (default: $APC_DATA_DIR, else ./apc-data)"},
+    {"-d", "--data-dir", "DIR",
+     "data directory (default: $APC_DATA_DIR, else ./apc-data if it exists)"},
     {NULL, "--url", "URL", "talk to apcd at URL (http://HOST:PORT) instead of a data directory"},
     {NULL, "--user", "NAME", "account for --url (default: $APC_USER, else admin)"},
     {"-j", "--json", NULL, "print each RESPONSE object as returned, one per line"},

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "apcctl.h"
 
@@ -69,8 +70,10 @@ static int parse_global(apcctl_opts_t *o, int argc, char **argv, int i)
 {
     const char *a = argv[i];
     int n;
-    if ((n = take_value(argc, argv, i, "--data-dir", "-d", &o->data_dir)) != 0)
+    if ((n = take_value(argc, argv, i, "--data-dir", "-d", &o->data_dir)) != 0) {
+        o->data_dir_default = false;
         return n;
+    }
     if ((n = take_value(argc, argv, i, "--url", NULL, &o->url)) != 0)
         return n;
     if ((n = take_value(argc, argv, i, "--user", NULL, &o->user)) != 0)
@@ -164,6 +167,15 @@ int apcctl_open_transport(const apcctl_opts_t *o, apcctl_transport_t **t)
         }
         return 0;
     }
+    struct stat sb;
+    if (o->data_dir_default && stat(o->data_dir, &sb) != 0) {
+        /* Only a directory named on purpose is created: a command run from the wrong folder
+         * must not leave an empty store behind and answer from it. */
+        apcctl_errorf("no data directory: %s does not exist here; give --data-dir DIR (created "
+                      "if missing), set APC_DATA_DIR, or --url URL for a running apcd",
+                      o->data_dir);
+        return APCCTL_EXIT_USAGE;
+    }
     if (apcctl_transport_local_open(t, o->data_dir, err, sizeof err) < 0) {
         apcctl_errorf("%s", err);
         return APCCTL_EXIT_FAIL;
@@ -175,8 +187,10 @@ int main(int argc, char **argv)
 {
     apcctl_opts_t o = {0};
     o.data_dir = getenv("APC_DATA_DIR");
-    if (!o.data_dir || !*o.data_dir)
+    if (!o.data_dir || !*o.data_dir) {
         o.data_dir = "./apc-data";
+        o.data_dir_default = true;
+    }
 
     /* Global options may come anywhere before "--"; the rest keeps its order (with "--"). */
     char **rest = calloc((size_t)argc + 1, sizeof *rest);

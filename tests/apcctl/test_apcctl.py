@@ -266,6 +266,31 @@ def case_relative_data_dir(tmp):
     expect(info["DataDir"] == data, f"DataDir {info['DataDir']!r}, expected {data!r}")
 
 
+def case_no_default_store(tmp):
+    """Issue 12: no silent creation of ./apc-data. Without --data-dir or APC_DATA_DIR, apcctl
+    run where no ./apc-data exists says how to name one and creates nothing; --data-dir
+    creates the directory it names; once ./apc-data exists the default finds it."""
+    env = dict(os.environ)
+    env.pop("APC_DATA_DIR", None)
+    p = subprocess.run([APCCTL, "capture_list_completed"], capture_output=True, text=True,
+                       timeout=120, cwd=tmp, env=env)
+    expect(p.returncode == 2, f"exit {p.returncode}, expected 2\n{p.stdout}\n{p.stderr}")
+    expect("no data directory: ./apc-data does not exist here; give --data-dir DIR" in p.stderr,
+           f"stderr: {p.stderr!r}")
+    expect(not os.path.exists(os.path.join(tmp, "apc-data")), "./apc-data was created")
+    p = subprocess.run([APCCTL, "help"], capture_output=True, text=True, timeout=120, cwd=tmp,
+                       env=env)
+    expect(p.returncode == 0, f"apcctl help needs no store: exit {p.returncode} {p.stderr}")
+    p = subprocess.run([APCCTL, "-d", "./apc-data", "capture_list_completed"],
+                       capture_output=True, text=True, timeout=120, cwd=tmp, env=env)
+    expect(p.returncode == 0 and os.path.isdir(os.path.join(tmp, "apc-data")),
+           f"--data-dir ./apc-data: exit {p.returncode} {p.stderr}")
+    p = subprocess.run([APCCTL, "capture_list_completed"], capture_output=True, text=True,
+                       timeout=120, cwd=tmp, env=env)
+    expect(p.returncode == 0, f"the default once ./apc-data exists: exit {p.returncode} "
+           f"{p.stderr}")
+
+
 def case_docs_up_to_date(tmp):
     src = os.environ.get("APC_SOURCE_ROOT")
     if not src:
@@ -299,6 +324,7 @@ CASES = {
     "ingest-failed": case_ingest_failed,
     "ingest-missing": case_ingest_missing,
     "relative-data-dir": case_relative_data_dir,
+    "no-default-store": case_no_default_store,
     "docs-up-to-date": case_docs_up_to_date,
 }
 
