@@ -128,7 +128,7 @@ def case_metrics(d):
         check(r.returncode == 0 and not r.stdout.strip() and not r.stderr.strip(),
               "promtool check metrics: rc %d %s %s" % (r.returncode, r.stdout, r.stderr))
     else:
-        print("SKIP promtool: not installed (Debian package prometheus); the exposition "
+        print("SKIP promtool: not installed (Debian package prometheus, in scripts/deps.sh); the exposition "
               "rules were checked by this test alone")
 
 
