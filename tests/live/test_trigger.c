@@ -198,6 +198,54 @@ static void test_fires_and_acts(void **st)
     assert_int_equal(apc_trigger_get(ctx, tid, &t), APC_ENOTFOUND);
 }
 
+/* A trigger on a directory fires for a program anywhere under it, also when run through a
+ * symbolic link from outside it (the kernel's /proc/PID/exe is the resolved path), and not for
+ * a copy of the same program elsewhere. The watcher handles exec events in the order the
+ * kernel sent them, so when the later run has fired, the earlier one was already judged. */
+static void test_directory_trigger(void **st)
+{
+    (void)st;
+    char tree[600], inside[700], link[700], outside[700];
+    snprintf(tree, sizeof tree, "%s/tree", tmp);
+    snprintf(inside, sizeof inside, "%s/tree/sub/lc2", tmp);
+    snprintf(link, sizeof link, "%s/lc-link", tmp);
+    snprintf(outside, sizeof outside, "%s/elsewhere/lc3", tmp);
+    assert_int_equal(sh("mkdir -p '%s/sub' '%s/elsewhere' && cp '%s/lc' '%s' && cp '%s/lc' '%s' "
+                        "&& ln -s '%s' '%s'",
+                        tree, tmp, dirs[3], inside, dirs[3], outside, inside, link),
+                     0);
+    int64_t tid = 0;
+    assert_int_equal(
+        apc_trigger_add(ctx, "a tree", APC_TRIGGER_TYPE_ON_START, tree, "tcp", 0, &tid), 0);
+    apc_trigger_t *t = trigger(tid);
+    if (strcmp(t->watcher, "armed") != 0) {
+        apc_trigger_free(t);
+        skip();
+    }
+    apc_trigger_free(t);
+    /* Outside first, then inside: when inside has fired, outside was judged and must not have. */
+    assert_int_equal(sh("%s tcp 127.0.0.1 %d 1 1 0 >/dev/null", outside, port), 0);
+    assert_int_equal(sh("%s tcp 127.0.0.1 %d 1 2 300 >/dev/null", inside, port), 0);
+    int64_t cid = wait_fired(tid, 1);
+    t = trigger(tid);
+    assert_int_equal(t->times_fired, 1);
+    apc_trigger_free(t);
+    apc_capture_t *c = NULL;
+    assert_int_equal(apc_capture_get(ctx, cid, &c), 0);
+    printf("# directory trigger: capture %lld, notes '%s'\n", (long long)cid, c->notes);
+    assert_non_null(strstr(c->notes, "/tree/sub/lc2"));
+    apc_capture_free(c);
+    /* Through the link: fires, with the resolved path. */
+    assert_int_equal(sh("%s tcp 127.0.0.1 %d 1 2 300 >/dev/null", link, port), 0);
+    int64_t cid2 = wait_fired(tid, 2);
+    assert_true(cid2 > cid);
+    assert_int_equal(apc_capture_get(ctx, cid2, &c), 0);
+    printf("# through a link: capture %lld, notes '%s'\n", (long long)cid2, c->notes);
+    assert_non_null(strstr(c->notes, "/tree/sub/lc2"));
+    apc_capture_free(c);
+    assert_int_equal(apc_trigger_remove(ctx, tid), 0);
+}
+
 static int setup(void **st)
 {
     (void)st;
@@ -274,6 +322,7 @@ int main(void)
         perror("flock /run/apc-live-tests.lock");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fires_and_acts),
+        cmocka_unit_test(test_directory_trigger),
     };
     return cmocka_run_group_tests_name("live triggers", tests, setup, teardown);
 }
