@@ -718,9 +718,12 @@ def main():
         d.dir = tmp
         d.data = data
         d.port = free_port()
-        d.proc = subprocess.Popen([APCD, "--data-dir", data, "--port", str(d.port),
-                                   "--log-level", "warn", "--ingest-roots", "/"], stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True)
+        # To a file, as Daemon does: pipes nobody reads fill up and block apcd's logging.
+        d.log = os.path.join(tmp, "apcd.log")
+        with open(d.log, "w") as out:
+            d.proc = subprocess.Popen([APCD, "--data-dir", data, "--port", str(d.port),
+                                       "--log-level", "warn", "--ingest-roots", "/"],
+                                      stdout=out, stderr=subprocess.STDOUT, text=True)
         for _ in range(200):
             try:
                 socket.create_connection(("127.0.0.1", d.port), 0.2).close()
