@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Small application-layer parsers for the filter fields dns.qry.name, http.*, tls.sni. They
- * read one packet's transport payload only (no stream reassembly), bounds-checked at every
- * step; a field whose bytes are not all in this packet is simply absent (docs/filters.md).
+ * Small application-layer parsers for the filter fields dns.qry.name, http.*, tls.sni (over
+ * TCP, and from QUIC client Initials: search/quic.c). They read one packet's transport payload
+ * only (no stream reassembly), bounds-checked at every step; a field whose bytes are not all in
+ * this packet is simply absent (docs/filters.md).
  */
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
 #include "search/filter.h"
+#include "search/quic.h"
 
 /* RFC 1035 section 4.1.1 (header) and 4.1.2 (question): the first question's QNAME. Labels
  * are joined with dots as written; a compression pointer (section 4.1.4) is followed at most
@@ -122,18 +124,17 @@ int apc__http_request(const uint8_t *p, size_t len, apc__fapp_t *app)
     return 0;
 }
 
-/* RFC 8446 section 5.1 (record), 4 (handshake), 4.1.2 (ClientHello), 4.2 (extensions);
- * RFC 6066 section 3 (server_name: a list of (name_type, HostName)). */
-int apc__tls_sni(const uint8_t *p, size_t len, char *out, size_t n)
+/* RFC 8446 section 4 (handshake), 4.1.2 (ClientHello), 4.2 (extensions); RFC 6066 section 3
+ * (server_name: a list of (name_type, HostName)). p is the handshake message, from its type. A
+ * HostName is ASCII without control bytes (RFC 6066 section 3, RFC 5890): one with a NUL or
+ * another control byte is refused, so no name shown or matched is cut at a NUL. */
+int apc__tls_hello_sni(const uint8_t *p, size_t len, char *out, size_t n)
 {
-    if (len < 9 || p[0] != 22 || p[1] != 3 || p[5] != 1)
+    if (len < 4 || p[0] != 1)
         return -1;
-    size_t rlen = (size_t)p[3] << 8 | p[4];
-    size_t end = 5 + rlen < len ? 5 + rlen : len;
-    size_t hlen = (size_t)p[6] << 16 | (size_t)p[7] << 8 | p[8];
-    if (9 + hlen < end)
-        end = 9 + hlen;
-    size_t off = 9 + 2 + 32; /* client_version, random */
+    size_t hlen = (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+    size_t end = 4 + hlen < len ? 4 + hlen : len;
+    size_t off = 4 + 2 + 32; /* client_version, random */
     if (off + 1 > end)
         return -1;
     off += 1u + p[off]; /* legacy_session_id */
@@ -166,6 +167,9 @@ int apc__tls_sni(const uint8_t *p, size_t len, char *out, size_t n)
                 if (nt == 0) {
                     if (nl >= n)
                         return -1;
+                    for (size_t i = 0; i < nl; i++)
+                        if (p[l + i] < 0x20 || p[l + i] == 0x7f)
+                            return -1;
                     memcpy(out, p + l, nl);
                     out[nl] = '\0';
                     return (int)nl;
@@ -177,6 +181,16 @@ int apc__tls_sni(const uint8_t *p, size_t len, char *out, size_t n)
         off += elen;
     }
     return -1;
+}
+
+/* RFC 8446 section 5.1: a handshake record; its first message read as a ClientHello. */
+int apc__tls_sni(const uint8_t *p, size_t len, char *out, size_t n)
+{
+    if (len < 9 || p[0] != 22 || p[1] != 3 || p[5] != 1)
+        return -1;
+    size_t rlen = (size_t)p[3] << 8 | p[4];
+    size_t end = 5 + rlen < len ? 5 + rlen : len;
+    return apc__tls_hello_sni(p + 5, end - 5, out, n);
 }
 
 /* The dialect of a UDP message by its ports, as tshark's dissector table decides: DNS on 53,
@@ -204,6 +218,17 @@ void apc__app_parse(apc__fapp_t *app, const apc__pkt_t *d, const uint8_t *data, 
     size_t plen = d->payload_caplen;
     if (d->payload_off + plen > caplen)
         plen = caplen - d->payload_off;
+    /* RFC 9000 section 17.2 / RFC 9001 section 5: a long header with the fixed bit, of a UDP
+     * datagram large enough to be a client's first (RFC 9000 section 14.1: 1200 bytes). */
+    if (d->ip_proto == 17 && plen >= 1200 && (pl[0] & 0xc0) == 0xc0) {
+        int r = apc__quic_sni(pl, plen, app->sni, sizeof app->sni);
+        if (r >= 0) {
+            app->has_sni = 1;
+            app->sni_quic = 1;
+            app->sni_len = (size_t)r;
+            return;
+        }
+    }
     int kind = d->ip_proto == 17 ? dns_kind(d->sport, d->dport) : APC__DNS_NONE;
     if (kind != APC__DNS_NONE) {
         /* The protocol term holds for any message with a whole header (12 bytes, RFC 1035

@@ -246,6 +246,12 @@ static int byte_field(int id, apc__fpkt_t *p, fv_t *v)
     case F_TLS:
         return a->has_tls ? num1(v, 1) : 0;
     case F_TLS_SNI:
+        /* A QUIC connection's ClientHello counts in its first packet only, as tshark reads
+         * it: tshark derives the Initial keys from the connection's first DCID, so a later
+         * Initial (after Retry or Version Negotiation) is a resend it does not decrypt. */
+        if (a->has_sni && a->sni_quic && p->conn && p->conn->first_id &&
+            (uint64_t)p->packet_id != p->conn->first_id)
+            return 0;
         return a->has_sni ? str1(v, a->sni, a->sni_len) : 0;
     default:
         return 0;

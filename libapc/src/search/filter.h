@@ -138,6 +138,7 @@ typedef struct apc__fapp {
     int has_host;
     char sni[256];
     size_t sni_len;
+    int sni_quic; /* the name came from a QUIC client Initial */
 } apc__fapp_t;
 
 typedef struct apc__fpkt {
@@ -168,8 +169,11 @@ void apc__app_parse(apc__fapp_t *app, const apc__pkt_t *d, const uint8_t *data, 
 int apc__dns_qname(const uint8_t *msg, size_t len, char *out, size_t n);
 /* First line and Host header of an HTTP/1.x request (RFC 9112 section 3, RFC 9110 section 7.2). */
 int apc__http_request(const uint8_t *p, size_t len, apc__fapp_t *app);
-/* server_name of a TLS ClientHello (RFC 8446 section 4.1.2, RFC 6066 section 3). */
+/* server_name of a TLS ClientHello (RFC 8446 section 4.1.2, RFC 6066 section 3): in a
+ * handshake record (apc__tls_sni) or a handshake message (apc__tls_hello_sni, as QUIC's CRYPTO
+ * frames carry it). Its length, or -1 (none, or one with a control byte). */
 int apc__tls_sni(const uint8_t *p, size_t len, char *out, size_t n);
+int apc__tls_hello_sni(const uint8_t *p, size_t len, char *out, size_t n);
 
 /* re.c: PCRE2 patterns, case-insensitive like Wireshark's `matches`, with match limits so a
  * pathological pattern fails the match instead of running away. */
