@@ -387,6 +387,28 @@ static int pread_all(int fd, void *buf, size_t n, uint64_t off)
     return 0;
 }
 
+/* Reads up to n bytes at off (fewer only at the end of the file); the count, or -errno. */
+static ssize_t pread_upto(int fd, void *buf, size_t n, uint64_t off)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t k = pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0)
+            return -errno;
+        if (k == 0)
+            break;
+        got += (size_t)k;
+    }
+    return (ssize_t)got;
+}
+
+/* Bytes read with a block's header: a packet of an Ethernet MTU and its options fit, so most
+ * blocks cost one pread instead of two. Only this block's bytes are ever used: what follows
+ * it may still be being written. */
+#define SEGR_FIRST_READ 2048
+
 int apc__segr_read(apc__segr_t *r, uint64_t loc, apc__segrec_t *out)
 {
     memset(out, 0, sizeof *out);
@@ -394,15 +416,22 @@ int apc__segr_read(apc__segr_t *r, uint64_t loc, apc__segrec_t *out)
     if (fd < 0)
         return fd;
     uint64_t off = APC_SEG_OFF(loc);
-    uint8_t hdr[8];
-    int e = pread_all(fd, hdr, 8, off);
-    if (e < 0)
-        return e == APC_EFORMAT ? apc__err(e, "segment %u offset %llu: packet block missing",
-                                           APC_SEG_NO(loc), (unsigned long long)off)
-                                : apc__err_errno(-e, "reading segment %u", APC_SEG_NO(loc));
+    if (r->cap < SEGR_FIRST_READ + 1) {
+        uint8_t *nb = realloc(r->buf, SEGR_FIRST_READ + 1);
+        if (!nb)
+            return apc__err(APC_ENOMEM, "out of memory");
+        r->buf = nb;
+        r->cap = SEGR_FIRST_READ + 1;
+    }
+    ssize_t got = pread_upto(fd, r->buf, SEGR_FIRST_READ, off);
+    if (got < 0)
+        return apc__err_errno((int)-got, "reading segment %u", APC_SEG_NO(loc));
+    if (got < 8)
+        return apc__err(APC_EFORMAT, "segment %u offset %llu: packet block missing",
+                        APC_SEG_NO(loc), (unsigned long long)off);
     uint32_t type, total;
-    memcpy(&type, hdr, 4);
-    memcpy(&total, hdr + 4, 4);
+    memcpy(&type, r->buf, 4);
+    memcpy(&total, r->buf + 4, 4);
     if (type != BT_EPB || total < 32 || total % 4 || total > (64U << 20))
         return apc__err(APC_EFORMAT, "segment %u offset %llu: not a packet block", APC_SEG_NO(loc),
                         (unsigned long long)off);
@@ -413,10 +442,12 @@ int apc__segr_read(apc__segr_t *r, uint64_t loc, apc__segrec_t *out)
         r->buf = nb;
         r->cap = total + 1;
     }
-    e = pread_all(fd, r->buf, total, off);
-    if (e < 0)
-        return apc__err(APC_EFORMAT, "segment %u offset %llu: packet block cut short",
-                        APC_SEG_NO(loc), (unsigned long long)off);
+    if ((size_t)got < total) {
+        int e = pread_all(fd, r->buf + got, total - (size_t)got, off + (uint64_t)got);
+        if (e < 0)
+            return apc__err(APC_EFORMAT, "segment %u offset %llu: packet block cut short",
+                            APC_SEG_NO(loc), (unsigned long long)off);
+    }
     const uint8_t *b = r->buf;
     uint32_t th, tl;
     memcpy(&out->iface, b + 8, 4);
