@@ -158,8 +158,39 @@ static const column_t process_cols[] = {
     {NULL, NULL, NULL, false},
 };
 
+static const column_t stream_cols[] = {
+    {"Id", "StreamId", NULL, true},
+    {"Conn", "ConnId", NULL, true},
+    {"Dir", "Direction", NULL, false},
+    {"Proto", "Protocol", NULL, false},
+    {"Size", "Size", NULL, true},
+    {"Complete", "Complete", NULL, true},
+    {"Type", "MimeType", NULL, false},
+    {"Pid", NULL, cell_pid, true},
+    {"Process", "ProcessName", NULL, false},
+    {"Name", "Name", NULL, false},
+    {"SHA-256", "Sha256", NULL, false},
+    {NULL, NULL, NULL, false},
+};
+
+static const column_t file_cols[] = {
+    {"Id", "FileId", NULL, true},
+    {"Capture", "CaptureId", NULL, true},
+    {"Stream", "StreamId", NULL, true},
+    {"Size", "Size", NULL, true},
+    {"Type", "MimeType", NULL, false},
+    {"Pid", NULL, cell_pid, true},
+    {"Process", "ProcessName", NULL, false},
+    {"Path", "Path", NULL, false},
+    {NULL, NULL, NULL, false},
+};
+
 static const column_t *kind_columns(const cJSON *first)
 {
+    if (get(first, "FileId") && get(first, "StreamId"))
+        return file_cols;
+    if (get(first, "StreamId"))
+        return stream_cols;
     if (get(first, "PacketId"))
         return packet_cols;
     if (get(first, "ConnId"))

@@ -6,6 +6,7 @@ APC_DEPS=(
     meson ninja-build pkg-config gcc clang llvm libclang-rt-14-dev
     libpcap-dev libsqlite3-dev libcjson-dev libuv1-dev libh2o-dev libcmocka-dev
     libbpf-dev libsodium-dev libargon2-dev libpcre2-dev zlib1g-dev libcap-dev libnl-genl-3-dev libssl-dev
+    libmagic-dev
     tshark tcpdump wireshark-common python3 iproute2 curl time openssl
     python3-venv python3-setuptools python3-wheel python3-pip
     bpftool clang-format sqlite3 groff-base shellcheck

@@ -274,6 +274,12 @@ async function main() {
       await visit("live-stopped");
     }
 
+    // Files: the capture is examined for files by a command the page follows to its end.
+    await page.goto(`${d.url}#/files/${id}`);
+    await page.waitForFunction(() => /No file was found|Extract/.test(document.querySelector("main").textContent),
+      null, { timeout: 120000 });
+    await visit("files-examined");
+
     // The other pages, each screenshotted and checked.
     for (const [hash, name, sel] of [["#/search", "search", "form.filterbar"], ["#/captures", "captures", "table.grid"],
       ["#/triggers", "triggers", "section"], ["#/files/" + id, "files", "section .msg, section table"],

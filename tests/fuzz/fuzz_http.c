@@ -93,7 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&s, 0, sizeof(s));
     static const uint64_t caps[8] = {0, 1, 7, 100, 1000, 4096, 65536, 3};
     s.cap = caps[(mode >> 1) & 7];
-    apc__http_sink_t hs = {on_begin, on_body, on_end, &s};
+    apc__http_sink_t hs = {on_begin, on_body, on_end, NULL, &s};
     s.h = apc__http_new(mode & 1, s.cap, &hs);
     if (!s.h)
         return 0;

@@ -14,5 +14,6 @@
 #include "auth.h"
 #include "search.h"
 #include "trigger.h"
+#include "extract.h"
 
 #endif

@@ -626,6 +626,8 @@ int apc__capw_finish(apc__capw_t *w, int state, const char *error, uint64_t erro
     apc__statsagg_free(w->stats);
     apc__cbatch_free(&w->batch);
     apc__ctx_broadcast(w->ctx);
+    if (w->c_packets > 0)
+        apc__ctx_capture_ended(w->ctx, w->id);
     free(w->procs);
     free(w->iface_pkts);
     free(w);

@@ -118,3 +118,10 @@ APC_API const char *apc_ctx_data_dir(const apc_ctx_t *ctx)
 {
     return ctx ? ctx->data_dir : NULL;
 }
+
+void apc__ctx_capture_ended(apc_ctx_t *ctx, int64_t capture_id)
+{
+    apc__capture_ended_fn f = __atomic_load_n(&ctx->on_capture_ended, __ATOMIC_ACQUIRE);
+    if (f)
+        f(ctx, capture_id);
+}

@@ -18,6 +18,9 @@ struct apc__cmd_live;
 struct apc__search_active;
 struct apc__trig;
 
+/* Called when a capture or an ingest has ended and stored everything (see on_capture_ended). */
+typedef void (*apc__capture_ended_fn)(apc_ctx_t *ctx, int64_t capture_id);
+
 struct apc_ctx {
     char *data_dir;
     apc_log_cb log_cb;
@@ -52,6 +55,10 @@ struct apc_ctx {
     struct apc__trig *trig;     /* the trigger watcher and action runner, NULL until armed */
     pthread_mutex_t login_lock; /* auth/ratelimit.c */
     struct apc__login_limit *login_limit; /* failed logins per address and account */
+    /* What runs when a capture has ended (file extraction, when it is on). Set once by
+     * lib/ctx_open.c, the one place that wires modules together, so capture never calls up
+     * into extract; NULL = nothing. */
+    apc__capture_ended_fn on_capture_ended;
 };
 
 /* Logs through the context's hook (or stderr). Thread-safe. */
@@ -63,6 +70,9 @@ char *apc__ctx_path(const apc_ctx_t *ctx, const char *rel);
 
 /* Wakes apc__ctx_wait() callers (capture and command waits) after something changed state. */
 void apc__ctx_broadcast(apc_ctx_t *ctx);
+
+/* Tells the context that capture_id has ended and is stored (capture/capwriter.c). */
+void apc__ctx_capture_ended(apc_ctx_t *ctx, int64_t capture_id);
 
 /* 1 once apc_ctx_interrupt was called on ctx: a wait returns APC_ECANCELED. */
 int apc__ctx_interrupted(apc_ctx_t *ctx);

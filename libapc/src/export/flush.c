@@ -69,8 +69,8 @@ static const flush_kind_t kinds[] = {
      NULL},
     {APC_FLUSH_COMMANDS, "commands", {{"commands", "DELETE FROM commands"}}, NULL},
     {APC_FLUSH_EXPORTS, "exports", {{"export_files", "DELETE FROM export_files"}}, "exports"},
-    /* No module keeps extracted files yet: the extraction module names its real table and
-     * directory here when it lands (a missing table is skipped). */
+    /* Files written by extract_file_write (module extract, store/extracts.h). What detection
+     * found in a capture stays: it is the capture's, and goes with it. */
     {APC_FLUSH_EXTRACTED,
      "extracted files",
      {{"extracted_files", "DELETE FROM extracted_files"}},

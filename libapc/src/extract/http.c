@@ -257,6 +257,7 @@ static void parse_head(apc__http_t *h)
     if (l1 && s[l1 - 1] == '\r')
         l1--;
     int status = 0;
+    char method[32] = "", uri[sizeof h->name] = "";
     h->has_name = h->has_ctype = 0;
     h->length = -1;
     if (h->is_request) {
@@ -273,6 +274,8 @@ static void parse_head(apc__http_t *h)
         }
         copy_value(h->name, sizeof(h->name), s + sp1 + 1, sp2 - 1 - (sp1 + 1));
         h->has_name = h->name[0] != '\0';
+        memcpy(uri, h->name, sizeof uri);
+        copy_value(method, sizeof method, s, sp1);
     } else {
         /* HTTP/1.x SP 3DIGIT ... */
         if (l1 < 12 || !ieq_prefix(s, l1, "http/1.") || s[8] != ' ' || s[9] < '1' || s[9] > '5' ||
@@ -339,12 +342,17 @@ static void parse_head(apc__http_t *h)
                 h->has_name = 1;
         }
     }
+    int nobody = 0;
+    if (h->sink.head)
+        nobody = h->sink.head(h->sink.payload, h->is_request ? method : NULL,
+                              h->is_request ? uri : NULL, status) == 1 &&
+                 !h->is_request;
     h->coded = coded == 1;
     h->z_done = 0;
     /* The length announced is that of the body as carried; decoded, it is unknown. */
     h->length = chunked || h->coded ? -1 : len;
     h->head_len = 0;
-    if (!h->is_request && (status < 200 || status == 204 || status == 304)) {
+    if (!h->is_request && (nobody || status < 200 || status == 204 || status == 304)) {
         h->st = ST_HEAD; /* no body */
     } else if (chunked) {
         h->st = ST_CHUNK_SIZE;

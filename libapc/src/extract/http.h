@@ -6,10 +6,9 @@
  * Phase 1: Content-Length, chunked (trailers skipped), responses delimited by the connection's
  * close; pipelined and kept-alive messages one after another; Content-Encoding gzip, x-gzip
  * and deflate decoded with zlib (the file is the decoded body; decoding stops at the file cap,
- * so a gzip bomb costs no more than the cap; other codings are stored as carried). Not yet:
- * HEAD responses (the response parser does not see the request; a HEAD answer with a
- * Content-Length would be misread, and parsing of that direction then fails cleanly), 206
- * ranges, multipart. docs/extraction.md "HTTP".
+ * so a gzip bomb costs no more than the cap; other codings are stored as carried). Answers to
+ * HEAD requests through the head() hook of the sink (the caller pairs requests and responses).
+ * Not yet: 206 ranges put together, multipart parts. docs/extraction.md "HTTP".
  *
  * Limits: a head (start line and headers) of at most APC__HTTP_MAX_HEAD bytes, a chunk-size
  * line of at most 1024, a file of at most the max_file given (past it the file is cut and
@@ -35,6 +34,11 @@ typedef struct apc__http_sink {
     void (*body)(void *payload, const uint8_t *data, size_t len);
     /* The body ends: reason NULL when complete, else why it is partial. */
     void (*end)(void *payload, const char *reason);
+    /* Optional: every message head, before its body. A request gives its method and URI
+     * (status 0); a response its status (method and uri NULL). For a response, returning 1
+     * says it has no body whatever its headers (the answer to a HEAD request, RFC 9110 9.3.2:
+     * only the caller pairing requests with responses knows). */
+    int (*head)(void *payload, const char *method, const char *uri, int status);
     void *payload;
 } apc__http_sink_t;
 

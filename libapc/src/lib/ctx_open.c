@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "core/fsutil.h"
 #include "store/store.h"
+#include "extract/extract_int.h"
 #include "trigger/trigger_int.h"
 
 /* One writer per data directory: crash repair at open would otherwise cut the files of a
@@ -127,6 +128,8 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
         /* Stored triggers fire again; a watcher that cannot start is reported by trigger_list,
          * it does not keep the context from opening. */
         apc__trigger_arm(ctx);
+        /* With extraction on, every capture that ends is examined for files (a command). */
+        ctx->on_capture_ended = apc__extract_capture_ended;
     }
     *out = ctx;
     return 0;
@@ -139,6 +142,8 @@ APC_API void apc_ctx_close(apc_ctx_t *ctx)
 {
     if (!ctx)
         return;
+    /* captures stopped by the close are examined when a later query asks, not now */
+    __atomic_store_n(&ctx->on_capture_ended, NULL, __ATOMIC_RELEASE);
     apc__trigger_shutdown(ctx); /* no new firings; runs already queued end first */
     apc__live_shutdown(ctx);    /* live captures stop and store everything first */
     apc__jobs_free(ctx->jobs);

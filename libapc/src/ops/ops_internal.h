@@ -134,6 +134,13 @@ int apc__op_settings_set(apc__op_req_t *req, apc__op_res_t *res);
 int apc__op_settings_clear(apc__op_req_t *req, apc__op_res_t *res);
 
 /* op_trigger.c */
+/* op_extract.c */
+int apc__op_extract_enable(apc__op_req_t *req, apc__op_res_t *res);
+int apc__op_extract_disable(apc__op_req_t *req, apc__op_res_t *res);
+int apc__op_extract_query(apc__op_req_t *req, apc__op_res_t *res);
+int apc__op_extract_file_write(apc__op_req_t *req, apc__op_res_t *res);
+int apc__op_extract_file_list(apc__op_req_t *req, apc__op_res_t *res);
+int apc__op_extract_file_delete(apc__op_req_t *req, apc__op_res_t *res);
 int apc__op_trigger_add(apc__op_req_t *req, apc__op_res_t *res);
 int apc__op_trigger_mod(apc__op_req_t *req, apc__op_res_t *res);
 int apc__op_trigger_remove(apc__op_req_t *req, apc__op_res_t *res);

@@ -199,7 +199,12 @@ static const apc_param_spec_t p_command_uid[] = {
 static const apc_param_spec_t p_export_delete[] = {
     STR_P("filename", 0, NULL, 0, NAME_MAX_, "Export file to delete; blank deletes them all."),
     END_P};
-static const apc_param_spec_t p_extract_query[] = {CAPTURE_ID, LAST_ID("stream"), END_P};
+static const apc_param_spec_t p_extract_query[] = {
+    CAPTURE_ID, LAST_ID("stream"), COUNT_P,
+    INT_P("wait", 0, "0", 0, 1,
+          "1 examines a capture not yet examined before answering (ours); 0 answers at once "
+          "with State \"detecting\" and the CommandUid to follow."),
+    END_P};
 static const apc_param_spec_t p_extract_write[] = {
     CAPTURE_ID, INT_P("stream_id", 1, NULL, 1, ID_MAX, "Stream holding the file."), END_P};
 static const apc_param_spec_t p_extract_delete[] = {
@@ -382,20 +387,22 @@ static const apc__op_def_t table[] = {
        p_none, apc__op_export_list),
     OP("export_delete", "Deletes one exported file, or all of them.", ADMIN, 1, I_,
        "number of files deleted", p_export_delete, apc__op_export_delete),
-    TODO("extract_enable", "Turns file extraction on for all capture sessions.", ADMIN, 0, I_,
-         "ERROR_SUCCESS", p_none),
-    TODO("extract_disable", "Turns file extraction off for all capture sessions.", ADMIN, 0, I_,
-         "ERROR_SUCCESS", p_none),
-    TODO("extract_query", "Lists the files that can be extracted from a capture, by pages.", VIEWER,
-         1, J_, "EXTRACTSTREAM", p_extract_query),
-    TODO("extract_file_write", "Extracts one file from a capture and writes it to disk.", ADMIN, 1,
-         J_, "EXTRACTFILE", p_extract_write),
-    TODO("extract_file_list", "Lists the files extracted from a capture.", VIEWER, 1, J_,
-         "listOf EXTRACTFILE", p_capture_id),
-    TODO("extract_file_clear", "Deletes every file extracted from a capture.", ADMIN, 1, I_,
-         "number of files deleted", p_capture_id),
-    TODO("extract_file_delete", "Deletes one extracted file, or all files of a capture.", ADMIN, 1,
-         I_, "number of files deleted", p_extract_delete),
+    OP("extract_enable",
+       "Turns file extraction on: every ingest and capture that ends is examined.", ADMIN, 0, I_,
+       "ERROR_SUCCESS", p_none, apc__op_extract_enable),
+    OP("extract_disable", "Turns file extraction off for the captures that end from now on.", ADMIN,
+       0, I_, "ERROR_SUCCESS", p_none, apc__op_extract_disable),
+    OP("extract_query",
+       "Lists the files carried in a capture, by pages; examines the capture first if needed.",
+       VIEWER, 1, J_, "EXTRACTSTREAM", p_extract_query, apc__op_extract_query),
+    OP("extract_file_write", "Extracts one file from a capture and writes it to disk.", ADMIN, 1,
+       J_, "EXTRACTFILE", p_extract_write, apc__op_extract_file_write),
+    OP("extract_file_list", "Lists the files extracted from a capture.", VIEWER, 1, J_,
+       "listOf EXTRACTFILE", p_capture_id, apc__op_extract_file_list),
+    OP("extract_file_clear", "Deletes every file extracted from a capture.", ADMIN, 1, I_,
+       "number of files deleted", p_capture_id, apc__op_extract_file_delete),
+    OP("extract_file_delete", "Deletes one extracted file, or all files of a capture.", ADMIN, 1,
+       I_, "number of files deleted", p_extract_delete, apc__op_extract_file_delete),
     OP("ip_query", "What is known about one IP address, overall or within a capture.", VIEWER, 1,
        J_, "IP", p_ip_query, apc__op_ip_query),
     OP("ip_set_data", "Stores (or clears) user data for an IP address.", ADMIN, 1, I_,

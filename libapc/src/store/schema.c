@@ -122,9 +122,10 @@ extern const apc__schema_part_t apc__schema_stats;
 extern const apc__schema_part_t apc__schema_search;
 extern const apc__schema_part_t apc__schema_export;
 extern const apc__schema_part_t apc__schema_trigger;
+extern const apc__schema_part_t apc__schema_extract;
 static const apc__schema_part_t *const parts[] = {
-    &core_part,          &apc__schema_auth,   &apc__schema_stats,
-    &apc__schema_search, &apc__schema_export, &apc__schema_trigger,
+    &core_part,          &apc__schema_auth,    &apc__schema_stats,   &apc__schema_search,
+    &apc__schema_export, &apc__schema_trigger, &apc__schema_extract,
 };
 
 size_t apc__schema_part_count(void)

@@ -81,7 +81,7 @@ static const char *run(int is_request, uint64_t max_file, const char *s, size_t 
     uint32_t rng = 12345;
     for (int way = 0; way < 3; way++) {
         memset(&got[way], 0, sizeof(got[way]));
-        apc__http_sink_t sink = {on_begin, on_body, on_end, &got[way]};
+        apc__http_sink_t sink = {on_begin, on_body, on_end, NULL, &got[way]};
         apc__http_t *h = apc__http_new(is_request, max_file, &sink);
         assert_non_null(h);
         for (size_t i = 0; i < n;) {
@@ -204,7 +204,7 @@ static void test_close_and_gap(void **state)
 
     files_t fs;
     memset(&fs, 0, sizeof(fs));
-    apc__http_sink_t sink = {on_begin, on_body, on_end, &fs};
+    apc__http_sink_t sink = {on_begin, on_body, on_end, NULL, &fs};
     apc__http_t *h = apc__http_new(0, 0, &sink);
     assert_non_null(h);
     const char *a = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n8\r\nabc";

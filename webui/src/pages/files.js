@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 // Extracted files: what a capture carried (extract_query, EXTRACTSTREAM) and the files
-// written (extract_file_list, EXTRACTFILE), each downloadable. While apcd answers
-// ERROR_SERVE_NOT_SUPPORTED the page says so.
+// written (extract_file_list, EXTRACTFILE), each downloadable. A capture not examined yet is
+// examined by a command when the page first asks; the page follows its progress.
 import { h, clear, field, message } from "../dom.js";
 import { call, download } from "../api.js";
-import { frame, errorNote, section } from "../ui.js";
+import { frame, errorNote, section, poll } from "../ui.js";
 import { objectTable } from "./generic.js";
 
 export async function files(main, id) {
@@ -27,10 +27,20 @@ export async function files(main, id) {
   } catch (e) {
     clear(written, errorNote(e, "Extracted files"));
   }
-  try {
-    const s = await call("extract_query", { capture_id: id });
-    const items = s.Streams || s.Items || s.Files || [];
-    clear(streams, objectTable(items, ["StreamId", "ConnId", "Protocol", "FileName", "MimeType", "Size", "Complete"], {
+  let done = false;
+  const showStreams = async () => {
+    if (done) return;
+    const s = await call("extract_query", { capture_id: id, count: 1000 });
+    if (s.State === "detecting") {
+      let pct = "";
+      try {
+        const c = await call("command_query", { command_uid: s.CommandUid });
+        pct = ` ${c.Progress}%`;
+      } catch { /* the command may have just ended */ }
+      return clear(streams, message("info", `Examining capture ${id} for files\u2026${pct}`));
+    }
+    done = true;
+    clear(streams, objectTable(s.Streams, ["StreamId", "ConnId", "Direction", "Protocol", "Name", "MimeType", "Size", "Complete", "Reason", "ProcessName"], {
       title: "", get: (x) => h("button", { type: "button", onclick: async () => {
         try {
           await call("extract_file_write", { capture_id: id, stream_id: x.StreamId });
@@ -41,6 +51,11 @@ export async function files(main, id) {
         }
       } }, "Extract"),
     }));
+    if (!s.Streams.length) clear(streams, h("p", {}, "No file was found in this capture."));
+  };
+  try {
+    await showStreams();
+    if (!done) poll(1000, showStreams);
   } catch (e) {
     clear(streams, errorNote(e, "Finding files in a capture"));
   }

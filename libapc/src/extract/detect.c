@@ -1,0 +1,605 @@
+/* SPDX-License-Identifier: MIT */
+/* The extraction engine (extract/detect.h): stored packets -> TCP reassembly -> HTTP framing
+ * -> files with their hashes, MIME type and process. */
+#include "extract/detect.h"
+
+#include <magic.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apc/capture.h>
+
+#include "core/error.h"
+#include "decode/decode.h"
+#include "extract/http.h"
+#include "flow/reasm.h"
+#include "util/array.h"
+
+#define PAGE 1000
+#define HEAD_MAX 4096 /* bytes libmagic looks at */
+#define PROBE_MAX 16  /* bytes needed to tell an HTTP stream from anything else */
+
+typedef struct engine engine_t;
+typedef struct xconn xconn_t;
+
+/* The file being read in one direction. */
+typedef struct xfile {
+    int open, carving;
+    EVP_MD_CTX *sha, *md5;
+    uint64_t size;
+    uint8_t head[HEAD_MAX];
+    size_t head_len;
+    char *name, *ctype;
+    int64_t first_packet, last_packet;
+    apc_time_t time;
+} xfile_t;
+
+/* What a direction carries. LOST: its start was not captured; parsing may start at a later
+ * segment that begins a message. */
+enum {
+    PROTO_UNDECIDED = 0,
+    PROTO_HTTP_REQ = 1,
+    PROTO_HTTP_RESP = 2,
+    PROTO_NONE = -1,
+    PROTO_LOST = -2
+};
+
+typedef struct xdir {
+    xconn_t *c;
+    int idx; /* 0: initiator -> responder (APC_DIR_OUT), 1: back (APC_DIR_IN) */
+    apc__reasm_t r;
+    int proto;
+    uint8_t probe[PROBE_MAX];
+    size_t probe_len;
+    apc__http_t *http;
+    uint32_t nth;
+    xfile_t f;
+    char *resp_uri; /* responses: the URI of the request being answered */
+} xdir_t;
+
+#define REQ_Q 64 /* requests awaiting their response (pipelining depth kept) */
+
+struct xconn {
+    engine_t *e;
+    int64_t id;
+    xdir_t d[2];
+    int fin[2];
+    struct {
+        char *uri;
+        int is_head;
+    } q[REQ_Q];
+    unsigned q_first, q_len;
+};
+
+/* What the connection list and the process list say about a connection. */
+typedef struct conninfo {
+    char src_ip[46];
+    int src_port;
+    int64_t pid, process_id;
+    char *process_name;
+} conninfo_t;
+
+typedef struct procpath {
+    int64_t process_id;
+    char *path;
+} procpath_t;
+
+#define CLOSED ((xconn_t *)1) /* a connection already finished: later segments are ignored */
+
+struct engine {
+    const apc__xtrun_t *run;
+    apc__reasm_pool_t pool;
+    magic_t magic;
+    conninfo_t *ci; /* by connection id - 1 */
+    size_t n_ci, cap_ci;
+    procpath_t *pp;
+    size_t n_pp, cap_pp;
+    xconn_t **conns; /* by connection id - 1 */
+    size_t n_conns;
+    int64_t cur_packet;
+    apc_time_t cur_time;
+    int err; /* first error of a callback: stops the run */
+};
+
+/* --- files ----------------------------------------------------------------------------------- */
+
+static void hex(char *out, const unsigned char *b, unsigned n)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (unsigned i = 0; i < n; i++) {
+        out[2 * i] = digits[b[i] >> 4];
+        out[2 * i + 1] = digits[b[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static void file_reset(xfile_t *f)
+{
+    EVP_MD_CTX_free(f->sha);
+    EVP_MD_CTX_free(f->md5);
+    free(f->name);
+    free(f->ctype);
+    memset(f, 0, sizeof *f);
+}
+
+static void set_err(engine_t *e, int r)
+{
+    if (e->err == 0)
+        e->err = r;
+}
+
+static void on_begin(void *payload, const char *name, const char *ctype, int64_t length)
+{
+    (void)length;
+    xdir_t *d = payload;
+    engine_t *e = d->c->e;
+    xfile_t *f = &d->f;
+    file_reset(f);
+    d->nth++;
+    f->sha = EVP_MD_CTX_new();
+    f->md5 = EVP_MD_CTX_new();
+    /* a response without Content-Disposition is named by the URI of its request */
+    if (!name && d->proto == PROTO_HTTP_RESP)
+        name = d->resp_uri;
+    f->name = strdup(name ? name : "");
+    f->ctype = strdup(ctype ? ctype : "");
+    if (!f->sha || !f->md5 || !f->name || !f->ctype ||
+        !EVP_DigestInit_ex(f->sha, EVP_sha256(), NULL) ||
+        !EVP_DigestInit_ex(f->md5, EVP_md5(), NULL)) {
+        set_err(e, apc__err(APC_ENOMEM, "cannot start hashing an extracted file"));
+        file_reset(f);
+        return;
+    }
+    f->open = 1;
+    f->first_packet = f->last_packet = e->cur_packet;
+    f->time = e->cur_time;
+    const apc__xtrun_t *run = e->run;
+    f->carving = run->only_conn == d->c->id && run->write &&
+                 run->dir == (d->idx == 0 ? APC_DIR_OUT : APC_DIR_IN) && run->nth == d->nth;
+}
+
+static void on_body(void *payload, const uint8_t *data, size_t len)
+{
+    xdir_t *d = payload;
+    engine_t *e = d->c->e;
+    xfile_t *f = &d->f;
+    if (!f->open || len == 0)
+        return;
+    EVP_DigestUpdate(f->sha, data, len);
+    EVP_DigestUpdate(f->md5, data, len);
+    f->size += len;
+    f->last_packet = e->cur_packet;
+    size_t room = HEAD_MAX - f->head_len;
+    size_t k = len < room ? len : room;
+    memcpy(f->head + f->head_len, data, k);
+    f->head_len += k;
+    if (f->carving && e->err == 0) {
+        int r = e->run->write(e->run->payload, data, len);
+        if (r < 0)
+            set_err(e, r);
+    }
+}
+
+static const char *mime_of(engine_t *e, const xfile_t *f)
+{
+    if (f->head_len == 0)
+        return "application/x-empty";
+    const char *m = e->magic ? magic_buffer(e->magic, f->head, f->head_len) : NULL;
+    return m ? m : "application/octet-stream";
+}
+
+static void on_end(void *payload, const char *reason)
+{
+    xdir_t *d = payload;
+    xconn_t *c = d->c;
+    engine_t *e = c->e;
+    xfile_t *f = &d->f;
+    if (!f->open)
+        return;
+    unsigned char sha[EVP_MAX_MD_SIZE], md5[EVP_MAX_MD_SIZE];
+    unsigned n_sha = 0, n_md5 = 0;
+    EVP_DigestFinal_ex(f->sha, sha, &n_sha);
+    EVP_DigestFinal_ex(f->md5, md5, &n_md5);
+    const conninfo_t *ci = (size_t)(c->id - 1) < e->n_ci ? &e->ci[c->id - 1] : NULL;
+    const char *path = "";
+    for (size_t i = 0; ci && i < e->n_pp; i++)
+        if (e->pp[i].process_id == ci->process_id && ci->process_id) {
+            path = e->pp[i].path;
+            break;
+        }
+    apc_extract_stream_t x = {
+        .conn_id = c->id,
+        .direction = d->idx == 0 ? APC_DIR_OUT : APC_DIR_IN,
+        .nth = d->nth,
+        .protocol = "http",
+        .name = f->name,
+        .mime = (char *)mime_of(e, f),
+        .ctype = f->ctype,
+        .size = f->size,
+        .complete = reason == NULL,
+        .reason = (char *)(reason ? reason : ""),
+        .time = f->time,
+        .first_packet = f->first_packet,
+        .last_packet = f->last_packet,
+        .pid = ci ? ci->pid : 0,
+        .process_name = ci && ci->process_name ? ci->process_name : "",
+        .process_path = (char *)path,
+    };
+    hex(x.sha256, sha, n_sha > 32 ? 32 : n_sha);
+    hex(x.md5, md5, n_md5 > 16 ? 16 : n_md5);
+    if (e->err == 0) {
+        int r = e->run->found(e->run->payload, &x);
+        if (r < 0)
+            set_err(e, r);
+    }
+    file_reset(f);
+}
+
+/* Pairs responses with requests: the URI names a response's file, and the answer to a HEAD
+ * request has no body whatever its Content-Length says. */
+static int on_head(void *payload, const char *method, const char *uri, int status)
+{
+    xdir_t *d = payload;
+    xconn_t *c = d->c;
+    if (d->proto == PROTO_HTTP_REQ) {
+        if (c->q_len == REQ_Q) { /* deeper than we keep: forget the oldest */
+            free(c->q[c->q_first].uri);
+            c->q_first = (c->q_first + 1) % REQ_Q;
+            c->q_len--;
+        }
+        unsigned k = (c->q_first + c->q_len++) % REQ_Q;
+        c->q[k].uri = strdup(uri ? uri : "");
+        c->q[k].is_head = method && strcmp(method, "HEAD") == 0;
+        return 0;
+    }
+    if (status >= 100 && status < 200 && status != 101)
+        return 0; /* interim: the final response is still to come */
+    free(d->resp_uri);
+    d->resp_uri = NULL;
+    if (c->q_len == 0)
+        return 0;
+    unsigned k = c->q_first;
+    c->q_first = (c->q_first + 1) % REQ_Q;
+    c->q_len--;
+    d->resp_uri = c->q[k].uri;
+    c->q[k].uri = NULL;
+    return c->q[k].is_head;
+}
+
+/* --- protocol detection ------------------------------------------------------------------- */
+
+/* Request methods of RFC 9110 section 9 and WebDAV's (RFC 4918), with their space. */
+static const char *const methods[] = {
+    "GET ",   "POST ",     "PUT ",       "HEAD ", "DELETE ", "OPTIONS ", "PATCH ",  "TRACE ",
+    "MKCOL ", "PROPFIND ", "PROPPATCH ", "COPY ", "MOVE ",   "LOCK ",    "UNLOCK ",
+};
+
+/* 1: p starts with tok; 0: p is a proper prefix of tok (more bytes could tell); -1: neither. */
+static int starts(const uint8_t *p, size_t n, const char *tok)
+{
+    size_t m = strlen(tok), k = n < m ? n : m;
+    if (memcmp(p, tok, k) != 0)
+        return -1;
+    return n >= m ? 1 : 0;
+}
+
+/* What a stream starting with p[0..n) carries: requests, responses, not HTTP, or (when `final`
+ * is 0 and more bytes could tell) undecided. Either side may be the initiator's: a capture that
+ * starts mid-connection has no SYN to say who connected. */
+static int classify(const uint8_t *p, size_t n, int final)
+{
+    int maybe = 0;
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+        int m = starts(p, n, methods[i]);
+        if (m == 1)
+            return PROTO_HTTP_REQ;
+        maybe |= m == 0;
+    }
+    int m = starts(p, n, "HTTP/1.");
+    if (m == 1)
+        return PROTO_HTTP_RESP;
+    maybe |= m == 0;
+    return maybe && !final ? PROTO_UNDECIDED : PROTO_NONE;
+}
+
+static int start_parser(xdir_t *d)
+{
+    apc__http_free(d->http);
+    apc__http_sink_t sink = {on_begin, on_body, on_end, on_head, d};
+    d->http = apc__http_new(d->proto == PROTO_HTTP_REQ, APC__EXTRACT_MAX_FILE, &sink);
+    if (d->http)
+        return 0;
+    d->proto = PROTO_NONE;
+    set_err(d->c->e, apc__err(APC_ENOMEM, "out of memory"));
+    return -1;
+}
+
+/* After a gap (or a malformed message), parsing of a direction starts again at the first
+ * segment that begins with a message of the same kind: servers start a response, and clients
+ * a request, at a segment boundary. The requests still queued were answered by responses lost
+ * in the gap, but the newest, which the next response answers (no pipelining across a loss). */
+static int resync(xdir_t *d, const uint8_t *data, size_t len)
+{
+    int kind = classify(data, len, 1);
+    if (kind <= 0 || (d->proto > 0 && kind != d->proto))
+        return 0;
+    d->proto = kind;
+    if (start_parser(d) < 0)
+        return 0;
+    xconn_t *c = d->c;
+    while (kind == PROTO_HTTP_RESP && c->q_len > 1) {
+        free(c->q[c->q_first].uri);
+        c->q[c->q_first].uri = NULL;
+        c->q_first = (c->q_first + 1) % REQ_Q;
+        c->q_len--;
+    }
+    return 1;
+}
+
+static void dir_data(void *payload, uint64_t off, const uint8_t *data, size_t len)
+{
+    (void)off;
+    xdir_t *d = payload;
+    if (d->proto == PROTO_NONE)
+        return;
+    if (d->proto == PROTO_LOST || (d->http && apc__http_failed(d->http))) {
+        if (!resync(d, data, len))
+            return;
+    } else if (d->proto == PROTO_UNDECIDED) {
+        size_t k = PROBE_MAX - d->probe_len;
+        if (k > len)
+            k = len;
+        memcpy(d->probe + d->probe_len, data, k);
+        d->probe_len += k;
+        d->proto = classify(d->probe, d->probe_len, d->probe_len == PROBE_MAX);
+        if (d->proto <= 0 || start_parser(d) < 0)
+            return;
+        /* the probe's bytes, then the rest of this chunk */
+        apc__http_feed(d->http, d->probe, d->probe_len);
+        data += k;
+        len -= k;
+    }
+    if (len)
+        apc__http_feed(d->http, data, len);
+}
+
+static void dir_gap(void *payload, uint64_t off, uint64_t len, enum apc__reasm_gap_reason why)
+{
+    (void)off;
+    (void)why;
+    xdir_t *d = payload;
+    if (d->http)
+        apc__http_gap(d->http, len);
+    else if (d->proto == PROTO_UNDECIDED)
+        d->proto = PROTO_LOST;
+}
+
+/* --- connections --------------------------------------------------------------------------- */
+
+static xconn_t *conn_new(engine_t *e, int64_t id)
+{
+    xconn_t *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->e = e;
+    c->id = id;
+    for (int i = 0; i < 2; i++) {
+        xdir_t *d = &c->d[i];
+        d->c = c;
+        d->idx = i;
+        apc__reasm_sink_t sink = {dir_data, dir_gap, d};
+        apc__reasm_init(&d->r, &e->pool, APC__EXTRACT_STREAM_CAP, &sink);
+    }
+    return c;
+}
+
+/* Frees what finish leaves: the request queue, the names, the connection. */
+static void conn_free(xconn_t *c)
+{
+    for (unsigned i = 0; i < REQ_Q; i++)
+        free(c->q[i].uri);
+    for (int i = 0; i < 2; i++)
+        free(c->d[i].resp_uri);
+    free(c);
+}
+
+/* Ends both directions: holes reported, bodies closed, everything freed. */
+static void conn_finish(engine_t *e, xconn_t *c)
+{
+    for (int i = 0; i < 2; i++) {
+        xdir_t *d = &c->d[i];
+        apc__reasm_finish(&d->r);
+        if (d->http) {
+            apc__http_close(d->http);
+            apc__http_free(d->http);
+        }
+        file_reset(&d->f);
+    }
+    e->conns[c->id - 1] = CLOSED;
+    conn_free(c);
+}
+
+static int add_segment(engine_t *e, const apc_packet_t *p)
+{
+    int64_t id = p->conn_id;
+    if (id <= 0 || (size_t)(id - 1) >= e->n_conns || e->conns[id - 1] == CLOSED)
+        return 0;
+    if (e->run->only_conn && id != e->run->only_conn)
+        return 0;
+    apc__pkt_t pk;
+    apc__decode(&pk, p->data, p->caplen, p->length, p->linktype);
+    if (!pk.has_l4 || pk.ip_proto != 6 || pk.payload_off > p->caplen)
+        return 0;
+    const conninfo_t *ci = &e->ci[id - 1];
+    int idx = strcmp(p->src_ip, ci->src_ip) == 0 && p->src_port == ci->src_port ? 0 : 1;
+    xconn_t *c = e->conns[id - 1];
+    if (!c && !(c = e->conns[id - 1] = conn_new(e, id)))
+        return apc__err(APC_ENOMEM, "out of memory");
+    size_t len = pk.payload_caplen;
+    if (pk.payload_off + len > p->caplen)
+        len = p->caplen - pk.payload_off;
+    int r = apc__reasm_add(&c->d[idx].r, pk.tcp_seq, (pk.tcp_flags & 0x02) != 0,
+                           p->data + pk.payload_off, len);
+    if (r < 0 && r != APC_ENOMEM)
+        return r; /* APC_ENOMEM: the segment shows as a gap at the end, nothing else lost */
+    if (pk.tcp_flags & 0x01)
+        c->fin[idx] = 1;
+    if ((pk.tcp_flags & 0x04) || (c->fin[0] && c->fin[1]))
+        conn_finish(e, c);
+    return 0;
+}
+
+/* --- what the store knows about connections and processes ---------------------------------- */
+
+static int load_conns(engine_t *e, int64_t capture_id)
+{
+    int64_t last = e->run->only_conn ? e->run->only_conn - 1 : 0;
+    for (;;) {
+        apc_conn_page_t *pg = NULL;
+        int r = apc_capture_list_conns(e->run->ctx, capture_id, last, APC_PAGE_MAX, &pg);
+        if (r < 0)
+            return r;
+        for (size_t i = 0; i < pg->count; i++) {
+            const apc_conn_t *c = &pg->conns[i];
+            if (c->id <= 0 || c->id > (int64_t)1 << 40)
+                continue;
+            if (apc__grow((void **)&e->ci, &e->cap_ci, (size_t)c->id, sizeof *e->ci) < 0) {
+                apc_conn_page_free(pg);
+                return apc__err(APC_ENOMEM, "out of memory");
+            }
+            while (e->n_ci < (size_t)c->id)
+                memset(&e->ci[e->n_ci++], 0, sizeof *e->ci);
+            conninfo_t *ci = &e->ci[c->id - 1];
+            snprintf(ci->src_ip, sizeof ci->src_ip, "%s", c->src_ip);
+            ci->src_port = c->src_port;
+            ci->pid = c->pid;
+            ci->process_id = c->process_id;
+            ci->process_name = strdup(c->process_name ? c->process_name : "");
+        }
+        int more = pg->more && !e->run->only_conn;
+        last = pg->last_id;
+        apc_conn_page_free(pg);
+        if (!more)
+            break;
+    }
+    e->n_conns = e->n_ci;
+    e->conns = calloc(e->n_conns ? e->n_conns : 1, sizeof *e->conns);
+    return e->conns ? 0 : apc__err(APC_ENOMEM, "out of memory");
+}
+
+static int load_procs(engine_t *e, int64_t capture_id)
+{
+    int64_t last = 0;
+    for (;;) {
+        apc_process_page_t *pg = NULL;
+        int r = apc_capture_get_processes(e->run->ctx, capture_id, last, APC_PAGE_MAX, &pg);
+        if (r < 0)
+            return r;
+        for (size_t i = 0; i < pg->count; i++) {
+            if (apc__grow((void **)&e->pp, &e->cap_pp, e->n_pp + 1, sizeof *e->pp) < 0) {
+                apc_process_page_free(pg);
+                return apc__err(APC_ENOMEM, "out of memory");
+            }
+            procpath_t *pp = &e->pp[e->n_pp++];
+            pp->process_id = pg->procs[i].process_id;
+            pp->path = strdup(pg->procs[i].path ? pg->procs[i].path : "");
+        }
+        int more = pg->more;
+        last = pg->last_id;
+        apc_process_page_free(pg);
+        if (!more)
+            return 0;
+    }
+}
+
+static void engine_free(engine_t *e)
+{
+    for (size_t i = 0; i < e->n_conns; i++)
+        if (e->conns[i] && e->conns[i] != CLOSED) {
+            xconn_t *c = e->conns[i];
+            for (int k = 0; k < 2; k++) {
+                apc__reasm_free(&c->d[k].r);
+                apc__http_free(c->d[k].http);
+                file_reset(&c->d[k].f);
+            }
+            conn_free(c);
+        }
+    free(e->conns);
+    for (size_t i = 0; i < e->n_ci; i++)
+        free(e->ci[i].process_name);
+    free(e->ci);
+    for (size_t i = 0; i < e->n_pp; i++)
+        free(e->pp[i].path);
+    free(e->pp);
+    if (e->magic)
+        magic_close(e->magic);
+}
+
+/* --- the run ------------------------------------------------------------------------------- */
+
+static int read_packets(engine_t *e)
+{
+    const apc__xtrun_t *run = e->run;
+    int64_t last = 0;
+    uint64_t seen = 0;
+    for (;;) {
+        if (run->cancelled && *run->cancelled)
+            return apc__err(APC_ECANCELED, "cancelled");
+        apc_packet_page_t *pg = NULL;
+        int r = run->only_conn
+                    ? apc_capture_read_conn(run->ctx, run->capture_id, run->only_conn, last, PAGE,
+                                            APC_READ_BYTES, &pg)
+                    : apc_capture_read(run->ctx, run->capture_id, last, PAGE, APC_READ_BYTES, &pg);
+        if (r < 0)
+            return r;
+        for (size_t i = 0; r == 0 && i < pg->count && e->err == 0; i++) {
+            const apc_packet_t *p = &pg->packets[i];
+            if (!p->data || p->protocol != 6)
+                continue;
+            e->cur_packet = p->id;
+            e->cur_time = p->time;
+            r = add_segment(e, p);
+        }
+        seen += pg->count;
+        int more = pg->more && pg->count > 0;
+        last = pg->last_id;
+        apc_packet_page_free(pg);
+        if (r < 0)
+            return r;
+        if (e->err)
+            return e->err;
+        if (run->progress)
+            run->progress(run->payload, seen);
+        if (!more)
+            return 0;
+    }
+}
+
+int apc__extract_run(const apc__xtrun_t *run)
+{
+    engine_t e = {.run = run, .pool = {.cap = APC__EXTRACT_POOL_CAP}};
+    /* MIME types from the content: libmagic's database; a system without it still extracts
+     * (every type then reads application/octet-stream). */
+    e.magic = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);
+    if (e.magic && magic_load(e.magic, NULL) != 0) {
+        magic_close(e.magic);
+        e.magic = NULL;
+    }
+    int r = load_conns(&e, run->capture_id);
+    if (r == 0)
+        r = load_procs(&e, run->capture_id);
+    if (r == 0)
+        r = read_packets(&e);
+    /* the end of the capture ends every connection still open, in id order */
+    for (size_t i = 0; r == 0 && i < e.n_conns; i++)
+        if (e.conns[i] && e.conns[i] != CLOSED) {
+            xconn_t *c = e.conns[i];
+            const xfile_t *f0 = &c->d[0].f, *f1 = &c->d[1].f;
+            e.cur_packet = f0->last_packet > f1->last_packet ? f0->last_packet : f1->last_packet;
+            conn_finish(&e, c);
+            r = e.err;
+        }
+    engine_free(&e);
+    return r;
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The extraction engine (module extract): reads a stored capture's packets in order (through
+ * apc_capture_read), reassembles each TCP connection in both directions (flow/reasm.h), frames
+ * HTTP/1.x in them (extract/http.h) and reports every file found with its metadata, its
+ * SHA-256, MD5 and MIME type (libmagic), and the process that owned the connection.
+ *
+ * Run over a whole capture it finds the files (detection); run over one connection with a
+ * target (direction, nth) it also hands that file's bytes to a writer (carving). The two runs
+ * see the same packets in the same order, so they find the same files.
+ */
+#ifndef APC_EXTRACT_DETECT_H
+#define APC_EXTRACT_DETECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <apc/extract.h>
+
+/* Largest file hashed or written; past it the file ends partial ("file size cap"). */
+#define APC__EXTRACT_MAX_FILE (1ull << 30)
+/* Buffered out-of-order bytes: per direction and in total (flow/reasm.h caps). */
+#define APC__EXTRACT_STREAM_CAP (8u << 20)
+#define APC__EXTRACT_POOL_CAP (256u << 20)
+
+typedef struct apc__xtrun {
+    apc_ctx_t *ctx;
+    int64_t capture_id;
+    int64_t only_conn; /* 0: every connection; else that one (carving) */
+    /* Carving target: the nth file of direction `dir` of only_conn; its bytes go to write(). */
+    int dir;
+    uint32_t nth;
+    int (*write)(void *payload, const uint8_t *data, size_t len);
+    /* Called for each file found, in order of its end; x is valid during the call (id and
+     * capture_id not set). A negative return stops the run with that error. */
+    int (*found)(void *payload, const apc_extract_stream_t *x);
+    /* Called now and then with packets read so far (may be NULL). */
+    void (*progress)(void *payload, uint64_t packets);
+    void *payload;
+    const volatile int *cancelled; /* may be NULL */
+} apc__xtrun_t;
+
+/* Runs the engine. Returns 0, APC_ECANCELED, or the error of a read, of found() or write(). */
+int apc__extract_run(const apc__xtrun_t *run);
+
+#endif

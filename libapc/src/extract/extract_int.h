@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/* What module extract offers the wiring of lib/ctx_open.c. */
+#ifndef APC_EXTRACT_INT_H
+#define APC_EXTRACT_INT_H
+
+#include <stdint.h>
+
+#include <apc/ctx.h>
+
+/* apc_ctx_t.on_capture_ended: with extraction on, starts examining the capture that ended (a
+ * command, as extract_query would); off, does nothing. Errors are logged: the capture that
+ * ended has nobody to return them to, and a later extract_query tries again. */
+void apc__extract_capture_ended(apc_ctx_t *ctx, int64_t capture_id);
+
+#endif
