@@ -16,8 +16,7 @@
 #include "core/error.h"
 #include "stats/agg.h"
 #include "stats/stats_int.h"
-#include "store/sql.h"
-#include "store/store.h"
+#include "store/stats.h"
 #include "util/clock.h"
 
 /* An answer has at most this many buckets (and about half as many at least). */
@@ -109,11 +108,30 @@ static int64_t bucket_width(int64_t span_ns)
 }
 
 typedef struct qctx {
-    sqlite3 *db;
+    apc__store_t *s;
+    apc__st_stats_rd_t *rd;
     int64_t cap;
     int kind;
     int64_t key;
 } qctx_t;
+
+typedef struct series_arg {
+    apc_stats_query_t *q;
+    int64_t w, b0;
+    size_t n;
+} series_arg_t;
+
+/* Adds a stored bucket to the answer's bucket that holds its start. */
+static int add_bucket(int64_t t, uint64_t packets, uint64_t bytes, void *payload)
+{
+    series_arg_t *a = payload;
+    int64_t i = (floor_to(t, a->w) - a->b0) / a->w;
+    if (i < 0 || (size_t)i >= a->n)
+        return 0;
+    a->q->buckets[i].packets += packets;
+    a->q->buckets[i].bytes += bytes;
+    return 0;
+}
 
 /* Fills q's buckets over [start, end] from the coarsest stored level whose width divides the
  * bucket width, so at most about 60 rows are read per bucket. */
@@ -141,61 +159,22 @@ static int fill_series(qctx_t *c, apc_stats_query_t *q, int64_t start, int64_t e
     q->end_time = b0 + (int64_t)n * w - 1;
     for (size_t i = 0; i < n; i++)
         q->buckets[i].time = b0 + (int64_t)i * w;
-    char sql[512];
-    snprintf(sql, sizeof sql,
-             "SELECT t, packets, bytes FROM %s WHERE %skind=?2 AND key=?3 AND level=?4 AND t>=?5 "
-             "AND t<=?6",
-             c->cap ? "stats_series" : "stats_global_series", c->cap ? "capture_id=?1 AND " : "");
-    sqlite3_stmt *st;
-    int r = apc__sql_prepare(c->db, "reading statistics", sql, &st);
-    if (r < 0)
-        return r;
-    if (c->cap)
-        sqlite3_bind_int64(st, 1, c->cap);
-    sqlite3_bind_int(st, 2, c->kind);
-    sqlite3_bind_int64(st, 3, c->key);
-    sqlite3_bind_int(st, 4, level);
-    sqlite3_bind_int64(st, 5, floor_to(start, lw));
-    sqlite3_bind_int64(st, 6, end);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t t = sqlite3_column_int64(st, 0);
-        int64_t i = (floor_to(t, w) - b0) / w;
-        if (i < 0 || (size_t)i >= n)
-            continue;
-        q->buckets[i].packets += (uint64_t)sqlite3_column_int64(st, 1);
-        q->buckets[i].bytes += (uint64_t)sqlite3_column_int64(st, 2);
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : apc__db_err(c->db, rc, "reading statistics");
+    series_arg_t sa = {q, w, b0, n};
+    return apc__st_stats_series(c->s, c->rd, c->cap, c->kind, c->key, level, floor_to(start, lw),
+                                end, add_bucket, &sa);
 }
 
 /* Totals of the key: 1 if it has packets, 0 if none. */
 static int key_totals(qctx_t *c, apc_stats_query_t *q)
 {
-    char sql[256];
-    snprintf(sql, sizeof sql,
-             "SELECT packets, bytes, first_time, last_time FROM %s WHERE %skind=?2 AND key=?3",
-             c->cap ? "stats_keys" : "stats_global_keys", c->cap ? "capture_id=?1 AND " : "");
-    sqlite3_stmt *st;
-    int r = apc__sql_prepare(c->db, "reading statistics", sql, &st);
-    if (r < 0)
-        return r;
-    if (c->cap)
-        sqlite3_bind_int64(st, 1, c->cap);
-    sqlite3_bind_int(st, 2, c->kind);
-    sqlite3_bind_int64(st, 3, c->key);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        q->packets = (uint64_t)sqlite3_column_int64(st, 0);
-        q->bytes = (uint64_t)sqlite3_column_int64(st, 1);
-        q->first_time = sqlite3_column_int64(st, 2);
-        q->last_time = sqlite3_column_int64(st, 3);
-        r = 1;
-    } else {
-        r = rc == SQLITE_DONE ? 0 : apc__db_err(c->db, rc, "reading statistics");
+    apc__st_stats_key_t k;
+    int r = apc__st_stats_key(c->s, c->rd, c->cap, c->kind, c->key, &k);
+    if (r > 0) {
+        q->packets = k.packets;
+        q->bytes = k.bytes;
+        q->first_time = k.first_time;
+        q->last_time = k.last_time;
     }
-    sqlite3_finalize(st);
     return r;
 }
 
@@ -210,12 +189,8 @@ typedef struct qspec {
     int64_t start, end;
 } qspec_t;
 
-static int check_capture(sqlite3 *db, int64_t cap)
-{
-    return cap == 0 ? 0 : apc__sql_capture_exists(db, cap); /* 0: every capture */
-}
-
-static int run(sqlite3 *db, int64_t cap, const qspec_t *s, apc_stats_query_t **out)
+static int run(apc__store_t *st, apc__st_stats_rd_t *rd, int64_t cap, const qspec_t *s,
+               apc_stats_query_t **out)
 {
     apc_stats_query_t *q = calloc(1, sizeof *q);
     if (!q)
@@ -224,7 +199,7 @@ static int run(sqlite3 *db, int64_t cap, const qspec_t *s, apc_stats_query_t **o
     q->key = s->qkey;
     q->value = strdup(s->value);
     q->name = strdup(s->name ? s->name : "");
-    qctx_t c = {db, cap, s->kind, s->kind == APC__SK_IP ? s->key : s->key};
+    qctx_t c = {st, rd, cap, s->kind, s->key};
     int r = (!q->value || !q->name) ? apc__err(APC_ENOMEM, "out of memory") : key_totals(&c, q);
     int have = r > 0;
     if (r > 0)
@@ -260,15 +235,15 @@ static int run(sqlite3 *db, int64_t cap, const qspec_t *s, apc_stats_query_t **o
     }
     if (r == 0) {
         if (s->kind == APC__SK_ALL) {
-            r = apc__stats_tops_keys(db, cap, APC__SK_IP, &q->ips);
+            r = apc__stats_tops_keys(st, rd, cap, APC__SK_IP, &q->ips);
             if (r == 0)
-                r = apc__stats_tops_keys(db, cap, APC__SK_PORT, &q->ports);
+                r = apc__stats_tops_keys(st, rd, cap, APC__SK_PORT, &q->ports);
             if (r == 0)
-                r = apc__stats_tops_keys(db, cap, APC__SK_PROTO, &q->protocols);
+                r = apc__stats_tops_keys(st, rd, cap, APC__SK_PROTO, &q->protocols);
             if (r == 0)
-                r = apc__stats_tops_keys(db, cap, APC__SK_PROCESS, &q->processes);
+                r = apc__stats_tops_keys(st, rd, cap, APC__SK_PROCESS, &q->processes);
         } else if (have) {
-            r = apc__stats_tops_conns(db, cap, s->kind, s->key, s->addr, s->alen, q);
+            r = apc__stats_tops_conns(st, rd, cap, s->kind, s->key, s->addr, s->alen, q);
         }
     }
     if (r < 0) {
@@ -279,28 +254,40 @@ static int run(sqlite3 *db, int64_t cap, const qspec_t *s, apc_stats_query_t **o
     return 0;
 }
 
-/* Opens a connection, checks the capture, runs the query. */
-static int with_db(apc_ctx_t *ctx, int64_t cap, qspec_t *s, apc_stats_query_t **out,
-                   int (*prep)(sqlite3 *db, int64_t cap, qspec_t *s, void *arg), void *arg)
+typedef int (*prep_fn)(apc__store_t *st, apc__st_stats_rd_t *rd, int64_t cap, qspec_t *s,
+                       void *arg);
+
+typedef struct read_arg {
+    apc__store_t *st;
+    int64_t cap;
+    qspec_t *s;
+    apc_stats_query_t **out;
+    prep_fn prep;
+    void *arg;
+} read_arg_t;
+
+static int read_query(apc__st_stats_rd_t *rd, void *payload)
+{
+    read_arg_t *a = payload;
+    /* capture 0: every capture */
+    int r = a->cap == 0 ? 0 : apc__st_stats_capture_exists(a->st, rd, a->cap);
+    if (r == 0 && a->prep)
+        r = a->prep(a->st, rd, a->cap, a->s, a->arg);
+    if (r == 0)
+        r = run(a->st, rd, a->cap, a->s, a->out);
+    return r;
+}
+
+/* Checks the capture and runs the query in one read: the totals, buckets and tops agree with
+ * each other. */
+static int with_read(apc_ctx_t *ctx, int64_t cap, qspec_t *s, apc_stats_query_t **out, prep_fn prep,
+                     void *arg)
 {
     *out = NULL;
     if (cap < 0)
         return apc__err(APC_EINVAL, "capture_id %lld is negative", (long long)cap);
-    sqlite3 *db = apc__db_get(ctx->store);
-    if (!db)
-        return APC_ESTORE;
-    /* One read transaction: the totals, buckets and tops agree with each other. */
-    int r = apc__sql_exec(db, "reading statistics", "BEGIN", "");
-    if (r == 0) {
-        r = check_capture(db, cap);
-        if (r == 0 && prep)
-            r = prep(db, cap, s, arg);
-        if (r == 0)
-            r = run(db, cap, s, out);
-        apc__sql_exec(db, "reading statistics", "COMMIT", "");
-    }
-    apc__db_put(ctx->store, db);
-    return r;
+    read_arg_t a = {ctx->store, cap, s, out, prep, arg};
+    return apc__st_stats_read(ctx->store, read_query, &a);
 }
 
 APC_API int apc_stats_by_capture(apc_ctx_t *ctx, int64_t capture_id, apc_stats_query_t **out)
@@ -308,7 +295,7 @@ APC_API int apc_stats_by_capture(apc_ctx_t *ctx, int64_t capture_id, apc_stats_q
     char v[32];
     snprintf(v, sizeof v, "%lld", (long long)capture_id);
     qspec_t s = {.qkey = APC_STATS_KEY_CAPTURE, .kind = APC__SK_ALL, .value = v};
-    return with_db(ctx, capture_id, &s, out, NULL, NULL);
+    return with_read(ctx, capture_id, &s, out, NULL, NULL);
 }
 
 APC_API int apc_stats_by_date(apc_ctx_t *ctx, int64_t capture_id, apc_time_t start, apc_time_t end,
@@ -327,32 +314,19 @@ APC_API int apc_stats_by_date(apc_ctx_t *ctx, int64_t capture_id, apc_time_t sta
                  .ranged = 1,
                  .start = start,
                  .end = end};
-    return with_db(ctx, capture_id, &s, out, NULL, NULL);
+    return with_read(ctx, capture_id, &s, out, NULL, NULL);
 }
 
-static int prep_ip(sqlite3 *db, int64_t cap, qspec_t *s, void *arg)
+static int prep_ip(apc__store_t *st, apc__st_stats_rd_t *rd, int64_t cap, qspec_t *s, void *arg)
 {
     (void)cap;
     char **host = arg;
-    sqlite3_stmt *st;
-    int r = apc__sql_prepare(db, "looking up an address",
-                             "SELECT id, host_name FROM ips "
-                             "WHERE addr=?",
-                             &st);
-    if (r < 0)
-        return r;
-    sqlite3_bind_blob(st, 1, s->addr, s->alen, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        s->key = sqlite3_column_int64(st, 0);
-        *host = apc__sql_text(st, 1);
-        s->name = *host ? *host : "";
-    } else {
-        r = rc == SQLITE_DONE ? apc__err(APC_ENOTFOUND, "address %s was never seen", s->value)
-                              : apc__db_err(db, rc, "looking up an address");
-    }
-    sqlite3_finalize(st);
-    return r;
+    int r = apc__st_stats_ip_find(st, rd, s->addr, s->alen, &s->key, host);
+    if (r == 0)
+        return apc__err(APC_ENOTFOUND, "address %s was never seen", s->value);
+    if (r > 0)
+        s->name = *host;
+    return r < 0 ? r : 0;
 }
 
 APC_API int apc_stats_by_ip(apc_ctx_t *ctx, int64_t capture_id, const char *ip,
@@ -371,7 +345,7 @@ APC_API int apc_stats_by_ip(apc_ctx_t *ctx, int64_t capture_id, const char *ip,
     qspec_t s = {
         .qkey = APC_STATS_KEY_IP, .kind = APC__SK_IP, .addr = addr, .alen = alen, .value = text};
     char *host = NULL;
-    int r = with_db(ctx, capture_id, &s, out, prep_ip, &host);
+    int r = with_read(ctx, capture_id, &s, out, prep_ip, &host);
     free(host);
     return r;
 }
@@ -384,7 +358,7 @@ APC_API int apc_stats_by_port(apc_ctx_t *ctx, int64_t capture_id, int port, apc_
     char v[16];
     snprintf(v, sizeof v, "%d", port);
     qspec_t s = {.qkey = APC_STATS_KEY_PORT, .kind = APC__SK_PORT, .key = port, .value = v};
-    return with_db(ctx, capture_id, &s, out, NULL, NULL);
+    return with_read(ctx, capture_id, &s, out, NULL, NULL);
 }
 
 APC_API int apc_stats_by_protocol(apc_ctx_t *ctx, int64_t capture_id, int proto,
@@ -400,7 +374,7 @@ APC_API int apc_stats_by_protocol(apc_ctx_t *ctx, int64_t capture_id, int proto,
                  .key = proto,
                  .value = v,
                  .name = apc_stats_protocol_name(proto)};
-    return with_db(ctx, capture_id, &s, out, NULL, NULL);
+    return with_read(ctx, capture_id, &s, out, NULL, NULL);
 }
 
 typedef struct proc_arg {
@@ -409,50 +383,28 @@ typedef struct proc_arg {
     char value[32];
 } proc_arg_t;
 
-static int prep_process(sqlite3 *db, int64_t cap, qspec_t *s, void *arg)
+static int prep_process(apc__store_t *st, apc__st_stats_rd_t *rd, int64_t cap, qspec_t *s,
+                        void *arg)
 {
     proc_arg_t *pa = arg;
-    sqlite3_stmt *st;
     int r;
     if (s->key == 0) {
         /* The newest process with that pid that has packets under the capture asked for. */
-        char sql[512];
-        snprintf(sql, sizeof sql,
-                 "SELECT p.id FROM processes p WHERE p.pid=?1 AND EXISTS(SELECT 1 FROM %s k "
-                 "WHERE %sk.kind=%d AND k.key=p.id) ORDER BY p.id DESC LIMIT 1",
-                 cap ? "stats_keys" : "stats_global_keys", cap ? "k.capture_id=?2 AND " : "",
-                 APC__SK_PROCESS);
-        r = apc__sql_prepare(db, "looking up a process", sql, &st);
-        if (r < 0)
-            return r;
-        sqlite3_bind_int64(st, 1, pa->pid);
-        if (cap)
-            sqlite3_bind_int64(st, 2, cap);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW)
-            s->key = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-        if (rc == SQLITE_DONE)
+        r = apc__st_stats_process_find(st, rd, cap, pa->pid, &s->key);
+        if (r == 0)
             return apc__err(APC_ENOTFOUND, "no process with pid %lld has packets in %s",
                             (long long)pa->pid, cap ? "this capture" : "the statistics");
-        if (rc != SQLITE_ROW)
-            return apc__db_err(db, rc, "looking up a process");
+        if (r < 0)
+            return r;
     }
-    r = apc__sql_prepare(db, "looking up a process", "SELECT name FROM processes WHERE id=?", &st);
+    r = apc__st_stats_process_name(st, rd, s->key, &pa->name);
+    if (r == 0)
+        return apc__err(APC_ENOTFOUND, "process %lld not found", (long long)s->key);
     if (r < 0)
         return r;
-    sqlite3_bind_int64(st, 1, s->key);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        pa->name = apc__sql_text(st, 0);
-    sqlite3_finalize(st);
-    if (rc == SQLITE_DONE)
-        return apc__err(APC_ENOTFOUND, "process %lld not found", (long long)s->key);
-    if (rc != SQLITE_ROW)
-        return apc__db_err(db, rc, "looking up a process");
     snprintf(pa->value, sizeof pa->value, "%lld", (long long)s->key);
     s->value = pa->value;
-    s->name = pa->name ? pa->name : "";
+    s->name = pa->name;
     return 0;
 }
 
@@ -465,7 +417,7 @@ APC_API int apc_stats_by_process(apc_ctx_t *ctx, int64_t capture_id, int64_t pro
     proc_arg_t pa = {.pid = pid};
     qspec_t s = {
         .qkey = APC_STATS_KEY_PROCESS, .kind = APC__SK_PROCESS, .key = process_id, .value = ""};
-    int r = with_db(ctx, capture_id, &s, out, prep_process, &pa);
+    int r = with_read(ctx, capture_id, &s, out, prep_process, &pa);
     free(pa.name);
     return r;
 }

@@ -9,55 +9,36 @@
 #include "core/error.h"
 #include "stats/agg.h"
 #include "stats/stats_int.h"
-#include "store/sql.h"
-#include "store/store.h"
+#include "store/stats.h"
 #include "util/clock.h"
 
-static int read_totals(sqlite3 *db, apc_stats_totals_t *t)
+struct totals_arg {
+    apc__store_t *s;
+    apc_stats_totals_t *t;
+};
+
+static int read_totals(apc__st_stats_rd_t *rd, void *payload)
 {
-    const char *what = "reading statistics";
-    int64_t v = 0;
-    int r = apc__sql_int(db, what, &t->since, "SELECT since FROM stats_reset WHERE id=1", "");
+    struct totals_arg *a = payload;
+    apc_stats_totals_t *t = a->t;
+    apc__st_stats_totals_t st = {0};
+    int r = apc__st_stats_totals(a->s, rd, &st);
+    t->since = st.since;
+    t->packets = st.packets;
+    t->bytes = st.bytes;
+    t->connections = st.connections;
+    t->ips = st.ips;
+    t->processes = st.processes;
+    t->captures = st.captures;
+    t->drops = st.drops;
     if (r >= 0)
-        r = apc__sql_int(db, what, &v,
-                         "SELECT packets FROM stats_global_keys WHERE kind=? AND key=0", "i",
-                         (int64_t)APC__SK_ALL);
-    t->packets = (uint64_t)(r > 0 ? v : 0);
+        r = apc__stats_tops_keys(a->s, rd, 0, APC__SK_PROTO, &t->protocols);
     if (r >= 0)
-        r = apc__sql_int(db, what, &v, "SELECT bytes FROM stats_global_keys WHERE kind=? AND key=0",
-                         "i", (int64_t)APC__SK_ALL);
-    t->bytes = (uint64_t)(r > 0 ? v : 0);
+        r = apc__stats_tops_keys(a->s, rd, 0, APC__SK_PORT, &t->ports);
     if (r >= 0)
-        r = apc__sql_int(db, what, &v,
-                         "SELECT packets FROM stats_global_keys WHERE kind=? AND key=0", "i",
-                         (int64_t)APC__SK_CONNS);
-    t->connections = (uint64_t)(r > 0 ? v : 0);
+        r = apc__stats_tops_keys(a->s, rd, 0, APC__SK_IP, &t->ips_top);
     if (r >= 0)
-        r = apc__sql_int(db, what, &v, "SELECT count(*) FROM stats_global_keys WHERE kind=?", "i",
-                         (int64_t)APC__SK_IP);
-    t->ips = (uint64_t)(r > 0 ? v : 0);
-    if (r >= 0)
-        r = apc__sql_int(db, what, &v, "SELECT count(*) FROM stats_global_keys WHERE kind=?", "i",
-                         (int64_t)APC__SK_PROCESS);
-    t->processes = (uint64_t)(r > 0 ? v : 0);
-    if (r >= 0)
-        r = apc__sql_int(db, what, &v, "SELECT count(*) FROM captures WHERE start_time>=?", "i",
-                         t->since);
-    t->captures = (uint64_t)(r > 0 ? v : 0);
-    if (r >= 0)
-        r = apc__sql_int(db, what, &v,
-                         "SELECT coalesce(sum(drops+kernel_drops), 0) FROM captures "
-                         "WHERE start_time>=?",
-                         "i", t->since);
-    t->drops = (uint64_t)(r > 0 ? v : 0);
-    if (r >= 0)
-        r = apc__stats_tops_keys(db, 0, APC__SK_PROTO, &t->protocols);
-    if (r >= 0)
-        r = apc__stats_tops_keys(db, 0, APC__SK_PORT, &t->ports);
-    if (r >= 0)
-        r = apc__stats_tops_keys(db, 0, APC__SK_IP, &t->ips_top);
-    if (r >= 0)
-        r = apc__stats_tops_keys(db, 0, APC__SK_PROCESS, &t->processes_top);
+        r = apc__stats_tops_keys(a->s, rd, 0, APC__SK_PROCESS, &t->processes_top);
     return r < 0 ? r : 0;
 }
 
@@ -67,17 +48,9 @@ APC_API int apc_stats_totals(apc_ctx_t *ctx, apc_stats_totals_t **out)
     apc_stats_totals_t *t = calloc(1, sizeof *t);
     if (!t)
         return apc__err(APC_ENOMEM, "out of memory");
-    sqlite3 *db = apc__db_get(ctx->store);
-    if (!db) {
-        free(t);
-        return APC_ESTORE;
-    }
-    int r = apc__sql_exec(db, "reading statistics", "BEGIN", "");
-    if (r == 0) {
-        r = read_totals(db, t);
-        apc__sql_exec(db, "reading statistics", "COMMIT", "");
-    }
-    apc__db_put(ctx->store, db);
+    /* One read transaction: the counts and the tops agree with each other. */
+    struct totals_arg a = {ctx->store, t};
+    int r = apc__st_stats_read(ctx->store, read_totals, &a);
     if (r < 0) {
         apc_stats_totals_free(t);
         return r;
@@ -88,21 +61,5 @@ APC_API int apc_stats_totals(apc_ctx_t *ctx, apc_stats_totals_t **out)
 
 APC_API int apc_stats_reset(apc_ctx_t *ctx)
 {
-    sqlite3 *db = apc__db_get(ctx->store);
-    if (!db)
-        return APC_ESTORE;
-    int r = apc__sql_begin(db);
-    if (r == 0)
-        r = apc__sql_exec(db, "resetting statistics", "DELETE FROM stats_global_keys", "");
-    if (r == 0)
-        r = apc__sql_exec(db, "resetting statistics", "DELETE FROM stats_global_series", "");
-    if (r == 0)
-        r = apc__sql_exec(db, "resetting statistics", "UPDATE stats_reset SET since=? WHERE id=1",
-                          "i", apc__real_ns());
-    if (r == 0)
-        r = apc__sql_commit(db, "resetting statistics");
-    else
-        apc__sql_rollback(db);
-    apc__db_put(ctx->store, db);
-    return r;
+    return apc__st_stats_reset(ctx->store, apc__real_ns());
 }

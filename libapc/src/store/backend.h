@@ -154,6 +154,94 @@ typedef struct apc__commands_ops {
     int (*list)(void *impl, apc_command_list_t *l);
 } apc__commands_ops_t;
 
+/* Statistics (tables of store/sqlite/schema_stats.c, filled by captures' commits). The kinds of
+ * keys as stored; stats/agg.h's APC__SK_* are the same numbers (checked in stats/top.c), and
+ * APC__ST_STAT_KIND_CONNS (capture_batch.h) the store-wide count of connections. */
+#define APC__ST_SK_ALL 0     /* all packets, key 0 */
+#define APC__ST_SK_IP 1      /* key = the address's row id */
+#define APC__ST_SK_PORT 2    /* TCP/UDP port */
+#define APC__ST_SK_PROTO 3   /* IP protocol, -1 = not IP */
+#define APC__ST_SK_PROCESS 4 /* key = the process's row id */
+
+/* A key's totals. */
+typedef struct apc__st_stats_key {
+    uint64_t packets, bytes;
+    int64_t first_time, last_time; /* ns since the epoch */
+} apc__st_stats_key_t;
+
+/* Everything counted since the last reset (store-wide keys), and the captures started since. */
+typedef struct apc__st_stats_totals {
+    int64_t since; /* the last reset, 0 never */
+    uint64_t packets, bytes, connections, ips, processes, captures, drops;
+} apc__st_stats_totals_t;
+
+/* A row of a top list, valid during the callback only. `addr` (alen bytes) is the address of
+ * IP lists (NULL if none), `name` the host or process name (NULL if none), `pid` a process's. */
+typedef struct apc__st_stats_top {
+    int64_t id;
+    uint64_t packets, bytes;
+    const uint8_t *addr;
+    int alen;
+    const char *name;
+    int64_t pid;
+} apc__st_stats_top_t;
+
+/* One key whose connections a top list reads: kind APC__ST_SK_IP by address (addr, alen),
+ * the other kinds by `key`. */
+typedef struct apc__st_stats_under {
+    int kind;
+    int64_t key;
+    const uint8_t *addr;
+    int alen;
+} apc__st_stats_under_t;
+
+/* A read of the statistics: the backend's own state for one read transaction, so totals,
+ * buckets and tops read in it agree with each other. */
+typedef struct apc__st_stats_rd apc__st_stats_rd_t;
+typedef int (*apc__st_stats_read_fn)(apc__st_stats_rd_t *rd, void *payload);
+/* Row callbacks return 0, or < 0 to stop with that error. */
+typedef int (*apc__st_stats_bucket_fn)(int64_t t, uint64_t packets, uint64_t bytes, void *payload);
+typedef int (*apc__st_stats_top_fn)(const apc__st_stats_top_t *row, void *payload);
+
+/* capture_id 0 reads the store-wide tables (since the last reset), else that capture's. */
+typedef struct apc__stats_ops {
+    /* Runs fn(rd, payload) inside one read transaction and returns what it returns (or the
+     * error of starting the read). */
+    int (*read)(void *impl, apc__st_stats_read_fn fn, void *payload);
+    /* APC_ENOTFOUND ("capture N not found") unless the capture exists. */
+    int (*capture_exists)(void *impl, apc__st_stats_rd_t *rd, int64_t capture_id);
+    /* 1 and the key's totals in *out, 0 when it has none. */
+    int (*key)(void *impl, apc__st_stats_rd_t *rd, int64_t capture_id, int kind, int64_t key,
+               apc__st_stats_key_t *out);
+    /* The buckets of `level` (0..3: 1 s, 1 min, 1 h, 1 day) of the key starting in [from, to],
+     * in no particular order, through fn. */
+    int (*series)(void *impl, apc__st_stats_rd_t *rd, int64_t capture_id, int kind, int64_t key,
+                  int level, int64_t from, int64_t to, apc__st_stats_bucket_fn fn, void *payload);
+    /* The n keys of `kind` with most packets, most first, through fn. */
+    int (*top_keys)(void *impl, apc__st_stats_rd_t *rd, int64_t capture_id, int kind, unsigned n,
+                    apc__st_stats_top_fn fn, void *payload);
+    /* The n entries of kind `list` (IP: the other ends for an IP key, both ends otherwise;
+     * PORT: the responders' TCP/UDP ports; PROTO; PROCESS) with most packets among the
+     * connections under u, most first, through fn. */
+    int (*top_conns)(void *impl, apc__st_stats_rd_t *rd, int64_t capture_id,
+                     const apc__st_stats_under_t *u, int list, unsigned n, apc__st_stats_top_fn fn,
+                     void *payload);
+    /* 1 with the address's row id and a new string of its host name ("" if none) in *host, 0
+     * when the address was never seen. */
+    int (*ip_find)(void *impl, apc__st_stats_rd_t *rd, const uint8_t *addr, int alen, int64_t *id,
+                   char **host);
+    /* 1 with the newest process of that pid that has packets counted (in the capture) in *id,
+     * 0 when there is none. */
+    int (*process_find)(void *impl, apc__st_stats_rd_t *rd, int64_t capture_id, int64_t pid,
+                        int64_t *id);
+    /* 1 with a new string of process id's name in *name, 0 when there is no such process. */
+    int (*process_name)(void *impl, apc__st_stats_rd_t *rd, int64_t id, char **name);
+    int (*totals)(void *impl, apc__st_stats_rd_t *rd, apc__st_stats_totals_t *t);
+    /* Empties the store-wide tables and records `since` as the last reset, in one
+     * transaction. */
+    int (*reset)(void *impl, int64_t since);
+} apc__stats_ops_t;
+
 typedef struct apc__store_backend {
     const char *name; /* "sqlite" */
     const apc__captures_ops_t *captures;
@@ -161,6 +249,7 @@ typedef struct apc__store_backend {
     const apc__conns_ops_t *conns;
     const apc__ips_ops_t *ips;
     const apc__commands_ops_t *commands;
+    const apc__stats_ops_t *stats;
 } apc__store_backend_t;
 
 /* The SQLite backend (store/sqlite/); its impl is the apc__store_t itself. */

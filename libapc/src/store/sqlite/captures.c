@@ -145,4 +145,5 @@ const apc__store_backend_t apc__sqlite_backend = {
     .conns = &conns_ops,
     .ips = &apc__sqlite_ips_ops,
     .commands = &apc__sqlite_commands_ops,
+    .stats = &apc__sqlite_stats_ops,
 };

@@ -46,5 +46,7 @@ int apc__sqlite_process_page(void *impl, int64_t capture_id, int64_t last_id, un
 extern const apc__commands_ops_t apc__sqlite_commands_ops;
 /* ips.c */
 extern const apc__ips_ops_t apc__sqlite_ips_ops;
+/* stats.c */
+extern const apc__stats_ops_t apc__sqlite_stats_ops;
 
 #endif
