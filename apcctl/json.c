@@ -155,6 +155,21 @@ bad:
     return NULL;
 }
 
+/* A node that takes ownership of text (malloc'd), as cJSON's own parser builds them: cJSON_Delete
+ * frees a String's or Raw's valuestring, and an item's key, with free() (we set no hooks).
+ * The Create and AddItemToObject calls would copy each, and a page of packets has ~70k. */
+static cJSON *adopt(int type, char *text)
+{
+    cJSON *v = cJSON_CreateNull();
+    if (!v) {
+        free(text);
+        return NULL;
+    }
+    v->type = type;
+    v->valuestring = text;
+    return v;
+}
+
 /* RFC 8259 section 6: -? int frac? exp? */
 static cJSON *parse_number(reader_t *r)
 {
@@ -185,10 +200,7 @@ static cJSON *parse_number(reader_t *r)
             q++;
     }
     char *text = strndup(s, (size_t)(q - s));
-    if (!text)
-        return NULL;
-    cJSON *v = cJSON_CreateRaw(text);
-    free(text);
+    cJSON *v = text ? adopt(cJSON_Raw, text) : NULL;
     r->p = q;
     return v;
 }
@@ -236,11 +248,9 @@ static cJSON *parse_container(reader_t *r, int is_object)
             free(key);
             goto bad;
         }
-        if (is_object)
-            cJSON_AddItemToObject(c, key, item);
-        else
-            cJSON_AddItemToArray(c, item);
-        free(key);
+        /* The key is adopted too: an object's members are its children with `string` set. */
+        item->string = key;
+        cJSON_AddItemToArray(c, item);
         skip_ws(r);
         if (r->p < r->end && *r->p == ',') {
             r->p++;
@@ -270,11 +280,7 @@ static cJSON *parse_value(reader_t *r)
         return parse_container(r, 0);
     case '"': {
         char *s = parse_string(r);
-        if (!s)
-            return NULL;
-        cJSON *v = cJSON_CreateString(s);
-        free(s);
-        return v;
+        return s ? adopt(cJSON_String, s) : NULL;
     }
     default:
         break;

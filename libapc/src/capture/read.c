@@ -84,6 +84,9 @@ static int reader_open(reader_t *rd, apc_ctx_t *ctx, int64_t capture_id)
     }
     if (r == 0)
         r = apc__segr_open(&rd->segr, rd->dir);
+    /* Every packet this reader reads is below the count taken above, written before it. */
+    if (r == 0)
+        r = apc__segr_read_ahead(rd->segr);
     if (r < 0)
         reader_close(rd);
     return r;

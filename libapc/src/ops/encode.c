@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/jsonw.h"
 #include "ops/ops_internal.h"
 
 #define OBJ_VERSION 1
@@ -45,40 +46,13 @@ int apc__json_add_double(cJSON *o, const char *name, double v)
     return cJSON_AddNumberToObject(o, name, v) ? 0 : APC_ENOMEM;
 }
 
-/* Length of a well-formed UTF-8 sequence at s (RFC 3629), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0], min;
-    size_t k;
-    if (c < 0x80)
-        return 1;
-    if ((c & 0xe0) == 0xc0)
-        k = 1, min = 0x80, c &= 0x1f;
-    else if ((c & 0xf0) == 0xe0)
-        k = 2, min = 0x800, c &= 0x0f;
-    else if ((c & 0xf8) == 0xf0)
-        k = 3, min = 0x10000, c &= 0x07;
-    else
-        return 0;
-    if (k >= n)
-        return 0;
-    for (size_t j = 1; j <= k; j++) {
-        if ((s[j] & 0xc0) != 0x80)
-            return 0;
-        c = (c << 6) | (s[j] & 0x3f);
-    }
-    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-        return 0;
-    return k + 1;
-}
-
 int apc__json_add_str(cJSON *o, const char *name, const char *s)
 {
     if (!s)
         s = "";
     size_t n = strlen(s), i = 0, bad = 0;
     while (i < n) {
-        size_t k = utf8_seq((const unsigned char *)s + i, n - i);
+        size_t k = apc__utf8_seq((const unsigned char *)s + i, n - i);
         bad += !k;
         i += k ? k : 1;
     }
@@ -89,7 +63,7 @@ int apc__json_add_str(cJSON *o, const char *name, const char *s)
     if (!t)
         return APC_ENOMEM;
     for (i = 0; i < n;) {
-        size_t k = utf8_seq((const unsigned char *)s + i, n - i);
+        size_t k = apc__utf8_seq((const unsigned char *)s + i, n - i);
         if (k) {
             memcpy(w, s + i, k);
             w += k;
@@ -176,58 +150,87 @@ cJSON *apc__json_capture(const apc_capture_t *c)
     return o;
 }
 
-static int add_hex(cJSON *o, const char *name, const uint8_t *d, size_t n)
+/* PACKET as text (jsonw.h): pages of them are the bulk of what readers fetch. */
+static void jw_packet(apc__jw_t *w, const apc_packet_t *p, int with_data)
 {
-    static const char hx[] = "0123456789abcdef";
-    char *s = malloc(n * 2 + 1);
-    if (!s)
-        return APC_ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        s[2 * i] = hx[d[i] >> 4];
-        s[2 * i + 1] = hx[d[i] & 15];
+    apc__jw_open(w, '{');
+    apc__jw_key(w, "Version");
+    apc__jw_i64(w, OBJ_VERSION);
+    apc__jw_key(w, "PacketId");
+    apc__jw_i64(w, p->id);
+    apc__jw_key(w, "CaptureId");
+    apc__jw_i64(w, p->capture_id);
+    apc__jw_key(w, "Time");
+    apc__jw_i64(w, p->time ? apc_time_to_filetime(p->time) : 0);
+    apc__jw_key(w, "Length");
+    apc__jw_i64(w, p->length);
+    apc__jw_key(w, "CapturedLength");
+    apc__jw_i64(w, p->caplen);
+    apc__jw_key(w, "Interface");
+    apc__jw_i64(w, p->iface);
+    apc__jw_key(w, "Direction");
+    apc__jw_str(w, apc_direction_name(p->direction));
+    apc__jw_key(w, "LinkType");
+    apc__jw_i64(w, p->linktype);
+    apc__jw_key(w, "Protocol");
+    apc__jw_i64(w, p->protocol);
+    apc__jw_key(w, "SrcIp");
+    apc__jw_str(w, p->src_ip);
+    apc__jw_key(w, "DstIp");
+    apc__jw_str(w, p->dst_ip);
+    apc__jw_key(w, "SrcPort");
+    apc__jw_i64(w, p->src_port);
+    apc__jw_key(w, "DstPort");
+    apc__jw_i64(w, p->dst_port);
+    apc__jw_key(w, "TcpFlags");
+    apc__jw_i64(w, p->tcp_flags);
+    apc__jw_key(w, "ConnId");
+    apc__jw_i64(w, p->conn_id);
+    apc__jw_key(w, "Pid");
+    apc__jw_i64(w, p->pid);
+    apc__jw_key(w, "Tid");
+    apc__jw_i64(w, p->tid);
+    apc__jw_key(w, "ProcessId");
+    apc__jw_i64(w, p->process_id);
+    apc__jw_key(w, "ProcessName");
+    apc__jw_str(w, p->process_name);
+    apc__jw_key(w, "Attribution");
+    apc__jw_str(w, apc_attribution_name(p->attribution));
+    apc__jw_key(w, "Summary");
+    apc__jw_str(w, p->summary);
+    apc__jw_key(w, "Notes");
+    apc__jw_str(w, p->notes);
+    if (with_data) {
+        apc__jw_key(w, "Data");
+        apc__jw_hex(w, p->data, p->data ? p->caplen : 0);
     }
-    s[2 * n] = '\0';
-    int rc = cJSON_AddStringToObject(o, name, s) ? 0 : APC_ENOMEM;
+    apc__jw_close(w, '}');
+}
+
+/* The writer's text as one raw node (cJSON_CreateRaw copies it). */
+static cJSON *jw_node(apc__jw_t *w)
+{
+    char *s = apc__jw_take(w);
+    cJSON *n = s ? cJSON_CreateRaw(s) : NULL;
     free(s);
-    return rc;
+    return n;
 }
 
 cJSON *apc__json_packet(const apc_packet_t *p, int with_data)
 {
-    cJSON *o = cJSON_CreateObject();
-    if (!o)
-        return NULL;
-    int rc = 0;
-    rc |= add_int(o, "Version", OBJ_VERSION);
-    rc |= add_int(o, "PacketId", p->id);
-    rc |= add_int(o, "CaptureId", p->capture_id);
-    rc |= apc__json_add_time(o, "Time", p->time);
-    rc |= add_int(o, "Length", p->length);
-    rc |= add_int(o, "CapturedLength", p->caplen);
-    rc |= add_int(o, "Interface", p->iface);
-    rc |= apc__json_add_str(o, "Direction", apc_direction_name(p->direction));
-    rc |= add_int(o, "LinkType", p->linktype);
-    rc |= add_int(o, "Protocol", p->protocol);
-    rc |= apc__json_add_str(o, "SrcIp", p->src_ip);
-    rc |= apc__json_add_str(o, "DstIp", p->dst_ip);
-    rc |= add_int(o, "SrcPort", p->src_port);
-    rc |= add_int(o, "DstPort", p->dst_port);
-    rc |= add_int(o, "TcpFlags", p->tcp_flags);
-    rc |= add_int(o, "ConnId", p->conn_id);
-    rc |= add_int(o, "Pid", p->pid);
-    rc |= add_int(o, "Tid", p->tid);
-    rc |= add_int(o, "ProcessId", p->process_id);
-    rc |= apc__json_add_str(o, "ProcessName", p->process_name);
-    rc |= apc__json_add_str(o, "Attribution", apc_attribution_name(p->attribution));
-    rc |= apc__json_add_str(o, "Summary", p->summary);
-    rc |= apc__json_add_str(o, "Notes", p->notes);
-    if (with_data)
-        rc |= add_hex(o, "Data", p->data, p->data ? p->caplen : 0);
-    if (rc) {
-        cJSON_Delete(o);
-        return NULL;
-    }
-    return o;
+    apc__jw_t w = {0};
+    jw_packet(&w, p, with_data);
+    return jw_node(&w);
+}
+
+cJSON *apc__json_packets(const apc_packet_t *ps, size_t n, int with_data)
+{
+    apc__jw_t w = {0};
+    apc__jw_open(&w, '[');
+    for (size_t i = 0; i < n; i++)
+        jw_packet(&w, &ps[i], with_data);
+    apc__jw_close(&w, ']');
+    return jw_node(&w);
 }
 
 cJSON *apc__json_packet_page(const apc_packet_page_t *pg, int with_data)
@@ -240,15 +243,10 @@ cJSON *apc__json_packet_page(const apc_packet_page_t *pg, int with_data)
     rc |= add_int(o, "CaptureId", pg->capture_id);
     rc |= add_int(o, "LastId", pg->last_id);
     rc |= add_int(o, "More", pg->more ? 1 : 0);
-    cJSON *arr = cJSON_AddArrayToObject(o, "Packets");
-    if (!arr)
+    cJSON *arr = apc__json_packets(pg->packets, pg->count, with_data);
+    if (!arr || !cJSON_AddItemToObject(o, "Packets", arr)) {
+        cJSON_Delete(arr);
         rc = APC_ENOMEM;
-    for (size_t i = 0; !rc && i < pg->count; i++) {
-        cJSON *p = apc__json_packet(&pg->packets[i], with_data);
-        if (!p)
-            rc = APC_ENOMEM;
-        else
-            cJSON_AddItemToArray(arr, p);
     }
     if (rc) {
         cJSON_Delete(o);

@@ -129,15 +129,11 @@ int apc__op_search_read(apc__op_req_t *req, apc__op_res_t *res)
         e |= apc__json_add_i64(o, "SearchId", pg->search_id);
         e |= apc__json_add_i64(o, "LastId", pg->last_id);
         e |= apc__json_add_i64(o, "More", pg->more ? 1 : 0);
-        arr = cJSON_AddArrayToObject(o, "Packets");
-        e |= !arr;
-    }
-    for (size_t i = 0; !e && i < pg->count; i++) {
-        cJSON *p = apc__json_packet(&pg->packets[i], 0);
-        if (!p)
+        arr = apc__json_packets(pg->packets, pg->count, 0);
+        if (!arr || !cJSON_AddItemToObject(o, "Packets", arr)) {
+            cJSON_Delete(arr);
             e = 1;
-        else
-            cJSON_AddItemToArray(arr, p);
+        }
     }
     apc_search_page_free(pg);
     if (e) {

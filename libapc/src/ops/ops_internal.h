@@ -99,7 +99,9 @@ cJSON *apc__json_push(cJSON *arr, cJSON *item);
 cJSON *apc__json_capture(const apc_capture_t *c);
 /* Adds the CAPTURE fields to an existing object (for CAPTUREMETA). 0 or APC_ENOMEM. */
 int apc__json_capture_fields(cJSON *o, const apc_capture_t *c);
+/* PACKET, and an array of n of them, as raw JSON text nodes (jsonw.h). */
 cJSON *apc__json_packet(const apc_packet_t *p, int with_data);
+cJSON *apc__json_packets(const apc_packet_t *ps, size_t n, int with_data);
 cJSON *apc__json_packet_page(const apc_packet_page_t *pg, int with_data);
 cJSON *apc__json_conn(const apc_conn_t *c);
 cJSON *apc__json_process(const apc_process_t *p);

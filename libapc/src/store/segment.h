@@ -71,6 +71,10 @@ typedef struct apc__segrec {
     uint32_t pid, tid;
     const char *comment; /* NUL-terminated, NULL if none; valid until the next read */
 } apc__segrec_t;
+/* Lets reads be served from a 64 KiB window read ahead of them. Only for a reader whose
+ * every location was indexed before this call: bytes read ahead may belong to a block still
+ * being written, and are trusted only because such a block is never asked for. */
+int apc__segr_read_ahead(apc__segr_t *r);
 /* Reads the EPB at `loc`. APC_EFORMAT if what is there is not a whole EPB. */
 int apc__segr_read(apc__segr_t *r, uint64_t loc, apc__segrec_t *out);
 void apc__segr_close(apc__segr_t *r);
