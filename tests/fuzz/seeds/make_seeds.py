@@ -111,6 +111,16 @@ def main():
     write("http", [b"\x00\xff" + coded, b"\x16\x2f" + coded,b"\x00\xff" + responses, b"\x10\x07" + responses, b"\x06\x03" + responses,
                    b"\x01\xff" + requests, b"\x11\x0b" + requests, b"\x08\xff" + responses,
                    b"\x00\xff" + b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n01234"])
+    # fuzz_reply: replies as apcd sends them (numbers kept as text, escapes, nesting).
+    write("reply", [
+        b'{"ErrorCode":0,"DataType":3,"ReturnValue":{"Version":1,"CaptureId":1,"LastId":2,'
+        b'"More":1,"Packets":[{"PacketId":1,"Time":133444736000000120,"SrcIp":"10.0.3.215",'
+        b'"Summary":"IP 10.0.3.215.60974 > 203.0.113.44.80: Flags [S]","Notes":""}]}}',
+        b'{"ErrorCode":4,"DataType":1,"ReturnValue":"missing parameter \'capture_id\'"}',
+        b'{"ErrorCode":0,"DataType":2,"ReturnValue":-9223372036854775808}',
+        b'[1.5e-3,-0,0.25E+2,true,false,null,"\\u00e9\\ud83d\\ude00\\n\\"",{},[]]',
+        b' {"a" : [ {"b":{"c":[[[]]]}} ] } ',
+    ])
     return 0
 
 
