@@ -593,6 +593,7 @@ int apc__capw_finish(apc__capw_t *w, int state, const char *error, uint64_t erro
                      uint64_t progress_bytes)
 {
     int r = 0;
+    apc__ctx_capture_ending(w->ctx);
     if (w->broken) {
         /* Writing failed: cut the files back to the last commit (which also frees the space a
          * full disk needs for the state change), then record why the capture ended. */
@@ -625,9 +626,8 @@ int apc__capw_finish(apc__capw_t *w, int state, const char *error, uint64_t erro
     apc__ipstats_free(&w->ips);
     apc__statsagg_free(w->stats);
     apc__cbatch_free(&w->batch);
-    apc__ctx_broadcast(w->ctx);
-    if (w->c_packets > 0)
-        apc__ctx_capture_ended(w->ctx, w->id);
+    /* Runs the end hook (extraction) and wakes the waiters. */
+    apc__ctx_capture_ended(w->ctx, w->c_packets > 0 ? w->id : 0);
     free(w->procs);
     free(w->iface_pkts);
     free(w);

@@ -119,9 +119,28 @@ APC_API const char *apc_ctx_data_dir(const apc_ctx_t *ctx)
     return ctx ? ctx->data_dir : NULL;
 }
 
+void apc__ctx_capture_ending(apc_ctx_t *ctx)
+{
+    pthread_mutex_lock(&ctx->lock);
+    ctx->ending++;
+    pthread_mutex_unlock(&ctx->lock);
+}
+
 void apc__ctx_capture_ended(apc_ctx_t *ctx, int64_t capture_id)
 {
     apc__capture_ended_fn f = __atomic_load_n(&ctx->on_capture_ended, __ATOMIC_ACQUIRE);
-    if (f)
+    if (f && capture_id > 0)
         f(ctx, capture_id);
+    pthread_mutex_lock(&ctx->lock);
+    ctx->ending--;
+    pthread_cond_broadcast(&ctx->cond);
+    pthread_mutex_unlock(&ctx->lock);
+}
+
+void apc__ctx_settle(apc_ctx_t *ctx)
+{
+    pthread_mutex_lock(&ctx->lock);
+    while (ctx->ending > 0)
+        pthread_cond_wait(&ctx->cond, &ctx->lock);
+    pthread_mutex_unlock(&ctx->lock);
 }

@@ -59,6 +59,9 @@ struct apc_ctx {
      * lib/ctx_open.c, the one place that wires modules together, so capture never calls up
      * into extract; NULL = nothing. */
     apc__capture_ended_fn on_capture_ended;
+    /* Captures between their final commit and on_capture_ended (under `lock`): a caller that
+     * saw a capture end and closes the context at once still gets its hook run. */
+    int ending;
 };
 
 /* Logs through the context's hook (or stderr). Thread-safe. */
@@ -71,8 +74,13 @@ char *apc__ctx_path(const apc_ctx_t *ctx, const char *rel);
 /* Wakes apc__ctx_wait() callers (capture and command waits) after something changed state. */
 void apc__ctx_broadcast(apc_ctx_t *ctx);
 
-/* Tells the context that capture_id has ended and is stored (capture/capwriter.c). */
+/* A capture writer is about to make its end visible (capture/capwriter.c): each call is
+ * followed by one apc__ctx_capture_ended, which runs on_capture_ended for capture_id (0: none,
+ * nothing was stored) and wakes waiters. */
+void apc__ctx_capture_ending(apc_ctx_t *ctx);
 void apc__ctx_capture_ended(apc_ctx_t *ctx, int64_t capture_id);
+/* Waits until no capture is between those two calls (apc_ctx_close, before it unhooks). */
+void apc__ctx_settle(apc_ctx_t *ctx);
 
 /* 1 once apc_ctx_interrupt was called on ctx: a wait returns APC_ECANCELED. */
 int apc__ctx_interrupted(apc_ctx_t *ctx);

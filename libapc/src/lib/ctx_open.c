@@ -142,7 +142,9 @@ APC_API void apc_ctx_close(apc_ctx_t *ctx)
 {
     if (!ctx)
         return;
-    /* captures stopped by the close are examined when a later query asks, not now */
+    /* A capture whose end a caller already saw gets its hook; captures stopped by the close
+     * are examined when a later query asks, not now. */
+    apc__ctx_settle(ctx);
     __atomic_store_n(&ctx->on_capture_ended, NULL, __ATOMIC_RELEASE);
     apc__trigger_shutdown(ctx); /* no new firings; runs already queued end first */
     apc__live_shutdown(ctx);    /* live captures stop and store everything first */
