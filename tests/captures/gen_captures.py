@@ -15,6 +15,8 @@ RFC 8200's pseudo-header for IPv6, RFC 792 for ICMP), so tshark and tcpdump see 
                   ParentPID, ...): curl (pid 4242, threads 4242 and 4243) resolving a name and
                   fetching a page, and python3 (pid 5151) sending UDP; one packet has no comment.
   vlan.pcap       UDP inside one 802.1Q tag (VLAN 10) and inside QinQ (802.1ad 100, 802.1Q 20).
+  ftp.pcap        One FTP session: passive RETR, a listing, EPSV STOR, active (PORT) RETR, and
+                  over IPv6 an EPRT RETR; the data connections carry the files.
   many.pcap       2,000 short TCP connections and 1,000 DNS exchanges: paging and connection
                   counts over more than one page.
   manifest.json   what the generator knows: packets per file, the processes and their packets.
@@ -175,6 +177,72 @@ def gen_web(out_dir):
     return write_pcap(os.path.join(out_dir, "web.pcap"), frames)
 
 
+def ftp_lines(ctl, frames, lines):
+    """Control lines in order: (d, text), d 0 the client's command, 1 the server's reply."""
+    for d, text in lines:
+        frames.append(ctl.tcp(d, 0x18, text.encode() + b"\r\n"))
+        frames.append(ctl.tcp(1 - d, 0x10))
+
+
+def ftp_data(f, d, body, frames):
+    """A data connection: handshake, body from side d in 1400-byte segments, FIN both ways."""
+    frames.append(f.tcp(0, 0x02))
+    frames.append(f.tcp(1, 0x12))
+    frames.append(f.tcp(0, 0x10))
+    for i in range(0, len(body), 1400):
+        frames.append(f.tcp(d, 0x18, body[i:i + 1400]))
+        frames.append(f.tcp(1 - d, 0x10))
+    frames.append(f.tcp(d, 0x11))
+    frames.append(f.tcp(1 - d, 0x11))
+    frames.append(f.tcp(d, 0x10))
+
+
+def gen_ftp(out_dir):
+    """One FTP session (RFC 959, RFC 2428): a passive RETR, a directory listing (no file), an
+    EPSV STOR (upload), an active (PORT) RETR, and a RETR over IPv6 with EPRT."""
+    frames = []
+    cli, srv = "10.0.2.5", "10.0.2.21"
+    ctl = Flow(cli, srv, 51000, 21, 6)
+    frames += [ctl.tcp(0, 0x02), ctl.tcp(1, 0x12), ctl.tcp(0, 0x10)]
+    ftp_lines(ctl, frames, [(1, "220 gen FTP"), (0, "USER anonymous"), (1, "331 Password"),
+                            (0, "PASS x"), (1, "230 Logged in"), (0, "TYPE I"), (1, "200 Ok")])
+    report = bytes((i * 13 + 5) % 256 for i in range(5000))
+    ftp_lines(ctl, frames, [(0, "PASV"), (1, "227 Entering Passive Mode (10,0,2,21,195,80).")])
+    ftp_lines(ctl, frames, [(0, "RETR pub/report.bin"),
+                            (1, "150 Opening BINARY mode data connection for pub/report.bin "
+                                "(5000 bytes).")])
+    ftp_data(Flow(cli, srv, 51001, 195 * 256 + 80, 6), 1, report, frames)
+    ftp_lines(ctl, frames, [(1, "226 Transfer complete."), (0, "PASV"),
+                            (1, "227 Entering Passive Mode (10,0,2,21,195,81)."), (0, "LIST"),
+                            (1, "150 Here comes the directory listing.")])
+    listing = b"-rw-r--r-- 1 0 0 5000 Jan 01 00:00 report.bin\r\n"
+    ftp_data(Flow(cli, srv, 51002, 195 * 256 + 81, 6), 1, listing, frames)
+    upload = b"uploaded by gen_captures.py\n" * 300
+    ftp_lines(ctl, frames, [(1, "226 Directory send OK."), (0, "EPSV"),
+                            (1, "229 Entering Extended Passive Mode (|||50002|)"),
+                            (0, "STOR incoming/upload.txt"), (1, "150 Ok to send data.")])
+    ftp_data(Flow(cli, srv, 51003, 50002, 6), 0, upload, frames)
+    active = bytes((i * 31 + 7) % 256 for i in range(3000))
+    ftp_lines(ctl, frames, [(1, "226 Transfer complete."), (0, "PORT 10,0,2,5,200,10"),
+                            (1, "200 PORT command successful."), (0, "RETR active.bin"),
+                            (1, "150 Opening BINARY mode data connection for active.bin "
+                                "(3000 bytes).")])
+    ftp_data(Flow(srv, cli, 20, 200 * 256 + 10, 6), 0, active, frames)
+    ftp_lines(ctl, frames, [(1, "226 Transfer complete."), (0, "QUIT"), (1, "221 Goodbye.")])
+    frames += [ctl.tcp(1, 0x11), ctl.tcp(0, 0x11), ctl.tcp(1, 0x10)]
+    # IPv6: EPRT (the client names its own address and port)
+    ctl6 = Flow("fd00::5", "fd00::21", 52000, 21, 6, v6=True)
+    frames += [ctl6.tcp(0, 0x02), ctl6.tcp(1, 0x12), ctl6.tcp(0, 0x10)]
+    v6file = bytes((i * 3) % 256 for i in range(2000))
+    ftp_lines(ctl6, frames, [(1, "220 gen FTP"), (0, "USER anonymous"), (1, "230 Logged in"),
+                             (0, "EPRT |2|fd00::5|52001|"), (1, "200 EPRT command successful."),
+                             (0, "RETR six.bin"), (1, "150 Opening data connection.")])
+    ftp_data(Flow("fd00::21", "fd00::5", 20, 52001, 6, v6=True), 0, v6file, frames)
+    ftp_lines(ctl6, frames, [(1, "226 Transfer complete."), (0, "QUIT"), (1, "221 Goodbye.")])
+    frames += [ctl6.tcp(1, 0x11), ctl6.tcp(0, 0x11), ctl6.tcp(1, 0x10)]
+    return write_pcap(os.path.join(out_dir, "ftp.pcap"), frames)
+
+
 def gen_vlan(out_dir):
     frames = []
     f = Flow("192.168.10.2", "192.168.10.3", 7000, 7001, 17)
@@ -294,6 +362,7 @@ def main():
         "vlan.pcap": {"packets": gen_vlan(out_dir)},
         "many.pcap": {"packets": gen_many(out_dir)},
         "names.pcap": {"packets": gen_names(out_dir)},
+        "ftp.pcap": {"packets": gen_ftp(out_dir)},
         "ptcpdump.pcapng": {
             "packets": n_pt,
             "processes": [

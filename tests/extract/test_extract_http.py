@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""File extraction end to end through the real apcctl, against tshark's Export Objects.
+"""File extraction end to end through the real apcctl, against tshark's Export Objects (HTTP
+and FTP-DATA).
 
 For each capture (the project's own generated captures, then the corpus's HTTP captures when
 ../shared/corpus is beside the project): ingest it, run extract_query (detection as a command,
 wait=1), write every stream with extract_file_write, and check
   - the written file's bytes have the SHA-256 and size extract_query announced;
-  - the multiset of SHA-256 of complete HTTP files equals that of the files
-    `tshark --export-objects http,DIR` writes (same bytes, whatever the names);
+  - the multiset of SHA-256 of complete HTTP (FTP) files equals that of the files
+    `tshark --export-objects http,DIR` (ftp-data) writes (same bytes, whatever the names);
+  - on the generated FTP session: passive, extended passive, active and IPv6 EPRT transfers,
+    downloads and an upload, named by their commands, the listing not a file, each file's
+    bytes those the generator sent;
   - on the generated ptcpdump capture, the file is attributed to curl, pid 4242, /usr/bin/curl;
   - extract_file_list, extract_file_delete and extract_file_clear keep the disk and the list in
     step; bad input (unknown capture or stream, a capture not yet examined) gives clear errors.
@@ -39,6 +43,9 @@ CORPUS_HTTP = {
     # the two ranges put together (pe_whole below).
     "zeek/http_206_example_b.pcap": 1,
 }
+# The corpus's FTP capture: one RETR whose data connection the capture cuts off (checked by
+# ftp_cut below: tshark exports all of it but its last segment).
+CORPUS_FTP = "ndpi/ftp.pcap"
 
 failures = []
 
@@ -69,11 +76,15 @@ def sha(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
-def tshark_objects(pcap, tmp):
-    out = os.path.join(tmp, "tshark-" + os.path.basename(pcap))
-    os.makedirs(out)
-    subprocess.run(["tshark", "-n", "-r", pcap, "--export-objects", "http," + out],
+def tshark_dir(pcap, tmp, proto="http"):
+    out = tempfile.mkdtemp(prefix=f"tshark-{proto}-", dir=tmp)  # names repeat across folders
+    subprocess.run(["tshark", "-n", "-r", pcap, "--export-objects", f"{proto},{out}"],
                    capture_output=True, check=True, timeout=600)
+    return out
+
+
+def tshark_objects(pcap, tmp, proto="http"):
+    out = tshark_dir(pcap, tmp, proto)
     return sorted(sha(os.path.join(out, n)) for n in os.listdir(out))
 
 
@@ -89,7 +100,7 @@ def streams_of(apcctl, data, cid):
             return items
 
 
-def pe_whole(streams):
+def pe_whole(streams, tmp=None, pcap=None):
     """The 206 ranges of one file put together must make a PE file whose checksum (the
     optional header's CheckSum, over every byte) is right: then every byte is right."""
     import struct
@@ -113,7 +124,54 @@ def pe_whole(streams):
     print(f"206 ranges: {len(b)} bytes, PE checksum {total:#x} right", flush=True)
 
 
-def run_one(apcctl, data, tmp, pcap, expect_process=None, extra=0):
+def ftp_generated(streams, tmp, pcap):
+    """The generator's FTP session: what each transfer carried (gen_captures.gen_ftp)."""
+    want = {
+        ("pub/report.bin", "in"): bytes((i * 13 + 5) % 256 for i in range(5000)),
+        ("incoming/upload.txt", "out"): b"uploaded by gen_captures.py\n" * 300,
+        ("active.bin", "out"): bytes((i * 31 + 7) % 256 for i in range(3000)),
+        ("six.bin", "out"): bytes((i * 3) % 256 for i in range(2000)),
+    }
+    got = {(s["Name"], s["Direction"]): s for s in streams}
+    check(set(got) == set(want), f"ftp.pcap: files {sorted(got)}, expected {sorted(want)} "
+          "(the LIST's listing is no file)")
+    for key, body in want.items():
+        s = got.get(key)
+        if not s:
+            continue
+        check(s["Protocol"] == "ftp-data" and s["Complete"] == 1 and s["Reason"] == "",
+              f"ftp.pcap: {key}: {s['Protocol']} complete={s['Complete']} {s['Reason']!r}")
+        check(open(s["Path"], "rb").read() == body, f"ftp.pcap: {key}: bytes differ from sent")
+    print(f"ftp.pcap: {len(got)} transfers named and byte-exact", flush=True)
+
+
+def ftp_cut(streams, tmp, pcap):
+    """ndpi/ftp.pcap: the data connection of RETR 1MB.zip (announced 1048576 bytes) is cut by
+    the end of the capture. Ours: partial, every payload byte the capture holds on it (tshark's
+    own count), tshark's export a prefix of it."""
+    check(len(streams) == 1, f"ftp.pcap (corpus): {len(streams)} files, expected 1")
+    if len(streams) != 1:
+        return
+    s = streams[0]
+    ours = open(s["Path"], "rb").read()
+    out = tshark_dir(pcap, tmp, "ftp-data")
+    theirs = open(os.path.join(out, os.listdir(out)[0]), "rb").read()
+    # its data connection: "227 Entering Passive Mode (90,130,70,73,95,203)", port 24523 (tshark
+    # does not mark the last segment ftp-data, which is why its export stops before it)
+    p = subprocess.run(["tshark", "-n", "-r", pcap, "-Y", "tcp.port == 24523", "-T", "fields",
+                        "-e", "tcp.len"], capture_output=True, text=True, check=True, timeout=600)
+    total = sum(int(x) for x in p.stdout.split())
+    check(s["Name"] == "1MB.zip" and not s["Complete"] and len(ours) == total and
+          ours.startswith(theirs) and "capture ended" in s["Reason"],
+          f"ftp.pcap (corpus): {s['Name']} {len(ours)} bytes (capture holds {total}, tshark "
+          f"exports {len(theirs)}, a prefix: {ours.startswith(theirs)}), {s['Reason']!r}")
+    print(f"ftp.pcap (corpus): {len(ours)} of the {total} bytes the capture holds, partial; "
+          f"tshark's {len(theirs)} a prefix", flush=True)
+
+
+def run_one(apcctl, data, tmp, pcap, expect_process=None, extra=0, proto="http", post=None):
+    """post(streams, tmp, pcap), when given, checks more while the written files exist;
+    extra=None: no comparison of complete files with tshark's (post compares)."""
     name = os.path.basename(pcap)
     cid = ok(apc(apcctl, data, "pcap_ingest_file", path=pcap, wait=1), "ingest " + name)
     streams = streams_of(apcctl, data, cid)
@@ -127,24 +185,24 @@ def run_one(apcctl, data, tmp, pcap, expect_process=None, extra=0):
         check(os.path.dirname(f["Path"]) == os.path.join(data, "extracted", str(cid)),
               f"{name}: written outside extracted/{cid}: {f['Path']}")
         s["Path"] = f["Path"]
-        if s["Protocol"] == "http" and s["Complete"]:
+        if s["Protocol"] == proto and s["Complete"]:
             ours.append(got)
         if expect_process:
             check((s["Pid"], s["ProcessName"], s["ProcessPath"]) == expect_process,
                   f"{name}: stream {s['StreamId']} owned by {s['Pid']} {s['ProcessName']} "
                   f"{s['ProcessPath']}, expected {expect_process}")
-    theirs = tshark_objects(pcap, tmp)
+    theirs = tshark_objects(pcap, tmp, proto) if extra is not None else []
     missing = list(theirs)
     for h in ours:
         if h in missing:
             missing.remove(h)
-    check(not missing and len(ours) == len(theirs) + extra,
-          f"{name}: {len(ours)} complete HTTP files, tshark exports {len(theirs)} (+{extra} "
+    check(extra is None or (not missing and len(ours) == len(theirs) + extra),
+          f"{name}: {len(ours)} complete {proto} files, tshark exports {len(theirs)} (+{extra} "
           f"expected); tshark's not found by us: {missing}")
     print(f"{name}: {len(streams)} files found ({len(ours)} complete), tshark {len(theirs)}"
           f"{'' if missing else ', every one of its files found byte for byte'}", flush=True)
-    if name == "http_206_example_b.pcap":
-        pe_whole(streams)
+    if post:
+        post(streams, tmp, pcap)
     # the list and the disk stay in step
     files = ok(apc(apcctl, data, "extract_file_list", capture_id=cid), "extract_file_list")
     check(len(files) == len(streams), f"{name}: {len(files)} listed, {len(streams)} written")
@@ -209,10 +267,15 @@ def main():
         cid = run_one(apcctl, data, tmp, os.path.join(caps, "web.pcap"))
         run_one(apcctl, data, tmp, os.path.join(caps, "ptcpdump.pcapng"),
                 expect_process=(4242, "curl", "/usr/bin/curl"))
+        run_one(apcctl, data, tmp, os.path.join(caps, "ftp.pcap"), extra=1, proto="ftp-data",
+                post=ftp_generated)  # +1: the IPv6 EPRT transfer, which tshark does not export
         bad_input(apcctl, data, cid)
         if os.path.isdir(CORPUS):
             for rel, extra in CORPUS_HTTP.items():
-                run_one(apcctl, data, tmp, os.path.join(CORPUS, rel), extra=extra)
+                run_one(apcctl, data, tmp, os.path.join(CORPUS, rel), extra=extra,
+                        post=pe_whole if "206" in rel else None)
+            run_one(apcctl, data, tmp, os.path.join(CORPUS, CORPUS_FTP), extra=None,
+                    proto="ftp-data", post=ftp_cut)
         else:
             print(f"corpus part skipped: no corpus at {CORPUS} (set APC_CORPUS)")
     finally:

@@ -58,10 +58,10 @@ static void test_fixed_strings(void **state)
     same("plain ascii");
     same("quote \" backslash \\ slash / tab \t nl \n cr \r bs \b ff \f");
     same("\x01\x02\x1f\x7f end");
-    same("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");     /* 2, 3, 4-byte sequences */
-    same("cut \xc3");                                     /* truncated sequence at the end */
-    same("\xff\xfe bad lead bytes");                      /* never valid */
-    same("\xc0\xaf overlong \xed\xa0\x80 surrogate");     /* RFC 3629 forbids both */
+    same("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"); /* 2, 3, 4-byte sequences */
+    same("cut \xc3");                                  /* truncated sequence at the end */
+    same("\xff\xfe bad lead bytes");                   /* never valid */
+    same("\xc0\xaf overlong \xed\xa0\x80 surrogate");  /* RFC 3629 forbids both */
     same("\xf4\x90\x80\x80 above U+10FFFF");
 }
 

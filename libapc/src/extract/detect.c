@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The extraction engine (extract/detect.h): stored packets -> TCP reassembly -> HTTP framing
- * -> files with their hashes, MIME type and process. */
+/* The extraction engine (extract/detect.h): stored packets -> TCP reassembly -> HTTP framing,
+ * FTP control and data connections -> files with their hashes, MIME type and process. */
 #include "extract/detect.h"
 
 #include <magic.h>
@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "decode/decode.h"
+#include "extract/ftp.h"
 #include "extract/http.h"
 #include "flow/reasm.h"
 #include "util/array.h"
@@ -41,6 +42,9 @@ enum {
     PROTO_UNDECIDED = 0,
     PROTO_HTTP_REQ = 1,
     PROTO_HTTP_RESP = 2,
+    PROTO_FTP_CTL_C = 3, /* an FTP control connection's client side: commands */
+    PROTO_FTP_CTL_S = 4, /* its server side: replies */
+    PROTO_FTP_DATA = 5,  /* an FTP data connection: the bytes are the file */
     PROTO_NONE = -1,
     PROTO_LOST = -2
 };
@@ -56,7 +60,12 @@ typedef struct xdir {
     uint32_t nth;
     xfile_t f;
     char *resp_uri; /* responses: the URI of the request being answered */
+    char *line;     /* FTP control: the line being read (FTP_LINE_MAX), NULL until needed */
+    size_t line_len;
 } xdir_t;
+
+#define FTP_LINE_MAX 1024 /* longer control lines are skipped: no reply or command needs more */
+#define FTP_PORT 21       /* control connections are recognised by their server's port */
 
 #define REQ_Q 64 /* requests awaiting their response (pipelining depth kept) */
 
@@ -70,12 +79,25 @@ struct xconn {
         int is_head;
     } q[REQ_Q];
     unsigned q_first, q_len;
+    int64_t xfer; /* FTP data: index + 1 of its transfer in engine.xfers, 0 none */
 };
+
+/* An FTP data connection a control connection announced (227, 229, PORT, EPRT) and what the
+ * client asked of it next (RETR or a store command, with the file's name). */
+typedef struct xfer {
+    char ip[46]; /* the listening end */
+    int port;
+    int64_t ctl; /* the control connection's id */
+    int kind;    /* enum apc__ftp_cmd; APC__FTP_OTHER until a command is seen */
+    char name[256];
+    uint64_t size; /* announced by the 150 reply, 0 unknown */
+    int used;      /* a data connection was matched to it */
+} xfer_t;
 
 /* What the connection list and the process list say about a connection. */
 typedef struct conninfo {
-    char src_ip[46];
-    int src_port;
+    char src_ip[46], dst_ip[46];
+    int src_port, dst_port;
     int64_t pid, process_id;
     char *process_name;
 } conninfo_t;
@@ -97,6 +119,8 @@ struct engine {
     size_t n_pp, cap_pp;
     xconn_t **conns; /* by connection id - 1 */
     size_t n_conns;
+    xfer_t *xfers; /* FTP transfers announced so far, in order */
+    size_t n_xfers, cap_xfers;
     int64_t cur_packet;
     apc_time_t cur_time;
     int err; /* first error of a callback: stops the run */
@@ -212,7 +236,7 @@ static void on_end(void *payload, const char *reason)
         .conn_id = c->id,
         .direction = d->idx == 0 ? APC_DIR_OUT : APC_DIR_IN,
         .nth = d->nth,
-        .protocol = "http",
+        .protocol = d->proto == PROTO_FTP_DATA ? "ftp-data" : "http",
         .name = f->name,
         .mime = (char *)mime_of(e, f),
         .ctype = f->ctype,
@@ -337,10 +361,166 @@ static int resync(xdir_t *d, const uint8_t *data, size_t len)
     return 1;
 }
 
+/* --- FTP (RFC 959, RFC 2428) --------------------------------------------------------------- */
+
+/* The newest transfer control connection `ctl` announced, or NULL. */
+static xfer_t *xfer_of_ctl(engine_t *e, int64_t ctl)
+{
+    for (size_t i = e->n_xfers; i-- > 0;)
+        if (e->xfers[i].ctl == ctl)
+            return &e->xfers[i];
+    return NULL;
+}
+
+static void xfer_announce(engine_t *e, int64_t ctl, const apc__ftp_addr_t *a)
+{
+    if (apc__grow((void **)&e->xfers, &e->cap_xfers, e->n_xfers + 1, sizeof *e->xfers) < 0) {
+        set_err(e, apc__err(APC_ENOMEM, "out of memory"));
+        return;
+    }
+    const conninfo_t *ci = &e->ci[ctl - 1];
+    xfer_t *x = &e->xfers[e->n_xfers++];
+    memset(x, 0, sizeof *x);
+    /* EPSV names no host: the data connection goes to the control connection's server */
+    snprintf(x->ip, sizeof x->ip, "%s",
+             a->ip[0]                   ? a->ip
+             : ci->dst_port == FTP_PORT ? ci->dst_ip
+                                        : ci->src_ip);
+    x->port = a->port;
+    x->ctl = ctl;
+}
+
+/* The transfer a new connection is the data connection of: its listening end is the one
+ * announced, or (behind NAT a 227 reply names an inside address) the port is and the two
+ * hosts are those of the control connection. Newest first; each transfer has one. */
+static int64_t xfer_match(engine_t *e, const conninfo_t *ci)
+{
+    for (size_t i = e->n_xfers; i-- > 0;) {
+        xfer_t *x = &e->xfers[i];
+        if (x->used || x->port != ci->dst_port)
+            continue;
+        const conninfo_t *k = &e->ci[x->ctl - 1];
+        int hosts = (!strcmp(ci->src_ip, k->src_ip) || !strcmp(ci->src_ip, k->dst_ip)) &&
+                    (!strcmp(ci->dst_ip, k->src_ip) || !strcmp(ci->dst_ip, k->dst_ip));
+        if (strcmp(x->ip, ci->dst_ip) == 0 || hosts) {
+            x->used = 1;
+            return (int64_t)i + 1;
+        }
+    }
+    return 0;
+}
+
+static void ftp_line(xdir_t *d, const char *line, size_t n)
+{
+    xconn_t *c = d->c;
+    engine_t *e = c->e;
+    apc__ftp_addr_t a;
+    if (d->proto == PROTO_FTP_CTL_C) {
+        char arg[sizeof((xfer_t *)0)->name];
+        int k = apc__ftp_command(line, n, arg, sizeof arg, &a);
+        if (k == APC__FTP_PORT) {
+            xfer_announce(e, c->id, &a);
+        } else if (k != APC__FTP_OTHER) {
+            xfer_t *x = xfer_of_ctl(e, c->id);
+            if (x && x->kind == APC__FTP_OTHER) {
+                x->kind = k;
+                memcpy(x->name, arg, sizeof x->name);
+            }
+        }
+        return;
+    }
+    uint64_t size = 0;
+    int k = apc__ftp_reply(line, n, &a, &size);
+    if (k == 1) {
+        xfer_announce(e, c->id, &a);
+    } else if (k == 2) {
+        xfer_t *x = xfer_of_ctl(e, c->id);
+        if (x)
+            x->size = size;
+    }
+}
+
+/* Control bytes, split into lines (CR LF; a bare LF too). */
+static void ftp_ctl_bytes(xdir_t *d, const uint8_t *data, size_t len)
+{
+    if (!d->line && !(d->line = malloc(FTP_LINE_MAX))) {
+        set_err(d->c->e, apc__err(APC_ENOMEM, "out of memory"));
+        d->proto = PROTO_NONE;
+        return;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (data[i] == '\n') {
+            size_t n = d->line_len;
+            if (n <= FTP_LINE_MAX) {
+                if (n && d->line[n - 1] == '\r')
+                    n--;
+                ftp_line(d, d->line, n);
+            }
+            d->line_len = 0;
+        } else if (d->line_len < FTP_LINE_MAX) {
+            d->line[d->line_len++] = (char)data[i];
+        } else {
+            d->line_len = FTP_LINE_MAX + 1; /* too long: skipped up to its end */
+        }
+    }
+}
+
+/* Data bytes: one file per direction, from its first byte to the close; a listing (LIST)
+ * or a connection no command explains is no file. */
+static void ftp_data_bytes(xdir_t *d, const uint8_t *data, size_t len)
+{
+    xconn_t *c = d->c;
+    engine_t *e = c->e;
+    if (!d->f.open) {
+        const xfer_t *x = c->xfer ? &e->xfers[c->xfer - 1] : NULL;
+        if (d->nth || (!e->run->ftp_data &&
+                       (!x || (x->kind != APC__FTP_RETR && x->kind != APC__FTP_STORE)))) {
+            d->proto = PROTO_NONE;
+            return;
+        }
+        on_begin(d, x ? x->name : "", "", -1);
+        if (!d->f.open)
+            return;
+    }
+    uint64_t room = APC__EXTRACT_MAX_FILE - d->f.size;
+    on_body(d, data, len < room ? len : (size_t)room);
+    if (len >= room) {
+        on_end(d, "file size cap");
+        d->proto = PROTO_NONE;
+    }
+}
+
+/* The end of a data connection's direction: complete when it closed with what the 150 reply
+ * announced (or no announcement), partial otherwise. `why`: the reason when this direction
+ * did not close (reset, end of the capture). */
+static void ftp_data_end(xdir_t *d, const char *why)
+{
+    xconn_t *c = d->c;
+    if (!d->f.open)
+        return;
+    const xfer_t *x = c->xfer ? &c->e->xfers[c->xfer - 1] : NULL;
+    char buf[96];
+    const char *reason = c->fin[d->idx] ? NULL : why ? why : "connection not closed";
+    if (!reason && x && x->size && d->f.size != x->size) {
+        snprintf(buf, sizeof buf, "%llu of the %llu bytes announced", (unsigned long long)d->f.size,
+                 (unsigned long long)x->size);
+        reason = buf;
+    }
+    on_end(d, reason);
+}
+
 static void dir_data(void *payload, uint64_t off, const uint8_t *data, size_t len)
 {
     (void)off;
     xdir_t *d = payload;
+    if (d->proto == PROTO_FTP_DATA) {
+        ftp_data_bytes(d, data, len);
+        return;
+    }
+    if (d->proto == PROTO_FTP_CTL_C || d->proto == PROTO_FTP_CTL_S) {
+        ftp_ctl_bytes(d, data, len);
+        return;
+    }
     if (d->proto == PROTO_NONE)
         return;
     if (d->proto == PROTO_LOST || (d->http && apc__http_failed(d->http))) {
@@ -369,7 +549,14 @@ static void dir_gap(void *payload, uint64_t off, uint64_t len, enum apc__reasm_g
     (void)off;
     (void)why;
     xdir_t *d = payload;
-    if (d->http)
+    if (d->proto == PROTO_FTP_DATA) {
+        /* the bytes after a hole are not where the file's bytes go */
+        if (d->f.open)
+            on_end(d, "gap in the capture");
+        d->proto = PROTO_NONE;
+    } else if (d->proto == PROTO_FTP_CTL_C || d->proto == PROTO_FTP_CTL_S) {
+        d->line_len = FTP_LINE_MAX + 1; /* the line under way lost its start */
+    } else if (d->http)
         apc__http_gap(d->http, len);
     else if (d->proto == PROTO_UNDECIDED)
         d->proto = PROTO_LOST;
@@ -391,6 +578,18 @@ static xconn_t *conn_new(engine_t *e, int64_t id)
         apc__reasm_sink_t sink = {dir_data, dir_gap, d};
         apc__reasm_init(&d->r, &e->pool, APC__EXTRACT_STREAM_CAP, &sink);
     }
+    /* FTP is told by its ports, not its first bytes: a control connection by the server's,
+     * a data connection by what its control connection announced (or the carving run) */
+    const conninfo_t *ci = &e->ci[id - 1];
+    if (e->run->ftp_data) {
+        c->d[0].proto = c->d[1].proto = PROTO_FTP_DATA;
+    } else if (ci->dst_port == FTP_PORT || ci->src_port == FTP_PORT) {
+        int server = ci->dst_port == FTP_PORT ? 1 : 0; /* which direction the server sends */
+        c->d[server].proto = PROTO_FTP_CTL_S;
+        c->d[!server].proto = PROTO_FTP_CTL_C;
+    } else if ((c->xfer = xfer_match(e, ci)) != 0) {
+        c->d[0].proto = c->d[1].proto = PROTO_FTP_DATA;
+    }
     return c;
 }
 
@@ -399,17 +598,22 @@ static void conn_free(xconn_t *c)
 {
     for (unsigned i = 0; i < REQ_Q; i++)
         free(c->q[i].uri);
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
         free(c->d[i].resp_uri);
+        free(c->d[i].line);
+    }
     free(c);
 }
 
-/* Ends both directions: holes reported, bodies closed, everything freed. */
-static void conn_finish(engine_t *e, xconn_t *c)
+/* Ends both directions: holes reported, bodies closed, everything freed. `why`: what ended a
+ * direction that did not close itself (NULL: it did, or both did). */
+static void conn_finish(engine_t *e, xconn_t *c, const char *why)
 {
     for (int i = 0; i < 2; i++) {
         xdir_t *d = &c->d[i];
         apc__reasm_finish(&d->r);
+        if (d->proto == PROTO_FTP_DATA)
+            ftp_data_end(d, why);
         if (d->http) {
             apc__http_close(d->http);
             apc__http_free(d->http);
@@ -446,7 +650,7 @@ static int add_segment(engine_t *e, const apc_packet_t *p)
     if (pk.tcp_flags & 0x01)
         c->fin[idx] = 1;
     if ((pk.tcp_flags & 0x04) || (c->fin[0] && c->fin[1]))
-        conn_finish(e, c);
+        conn_finish(e, c, (pk.tcp_flags & 0x04) ? "connection reset" : NULL);
     return 0;
 }
 
@@ -472,7 +676,9 @@ static int load_conns(engine_t *e, int64_t capture_id)
                 memset(&e->ci[e->n_ci++], 0, sizeof *e->ci);
             conninfo_t *ci = &e->ci[c->id - 1];
             snprintf(ci->src_ip, sizeof ci->src_ip, "%s", c->src_ip);
+            snprintf(ci->dst_ip, sizeof ci->dst_ip, "%s", c->dst_ip);
             ci->src_port = c->src_port;
+            ci->dst_port = c->dst_port;
             ci->pid = c->pid;
             ci->process_id = c->process_id;
             ci->process_name = strdup(c->process_name ? c->process_name : "");
@@ -532,6 +738,7 @@ static void engine_free(engine_t *e)
     for (size_t i = 0; i < e->n_pp; i++)
         free(e->pp[i].path);
     free(e->pp);
+    free(e->xfers);
     if (e->magic)
         magic_close(e->magic);
 }
@@ -597,7 +804,7 @@ int apc__extract_run(const apc__xtrun_t *run)
             xconn_t *c = e.conns[i];
             const xfile_t *f0 = &c->d[0].f, *f1 = &c->d[1].f;
             e.cur_packet = f0->last_packet > f1->last_packet ? f0->last_packet : f1->last_packet;
-            conn_finish(&e, c);
+            conn_finish(&e, c, "the capture ended before the connection closed");
             r = e.err;
         }
     engine_free(&e);

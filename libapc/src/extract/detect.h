@@ -2,7 +2,8 @@
 /*
  * The extraction engine (module extract): reads a stored capture's packets in order (through
  * apc_capture_read), reassembles each TCP connection in both directions (flow/reasm.h), frames
- * HTTP/1.x in them (extract/http.h) and reports every file found with its metadata, its
+ * HTTP/1.x in them (extract/http.h), follows FTP control connections to their data
+ * connections (extract/ftp.h) and reports every file found with its metadata, its
  * SHA-256, MD5 and MIME type (libmagic), and the process that owned the connection.
  *
  * Run over a whole capture it finds the files (detection); run over one connection with a
@@ -30,6 +31,7 @@ typedef struct apc__xtrun {
     /* Carving target: the nth file of direction `dir` of only_conn; its bytes go to write(). */
     int dir;
     uint32_t nth;
+    int ftp_data; /* carving an FTP data connection's file: its bytes are the file */
     int (*write)(void *payload, const uint8_t *data, size_t len);
     /* Called for each file found, in order of its end; x is valid during the call (id and
      * capture_id not set). A negative return stops the run with that error. */

@@ -105,6 +105,7 @@ static int carve(apc_ctx_t *ctx, const apc_extract_stream_t *x, const char *path
                         .only_conn = x->conn_id,
                         .dir = x->direction,
                         .nth = x->nth,
+                        .ftp_data = strcmp(x->protocol, "ftp-data") == 0,
                         .write = carve_write,
                         .found = carve_found,
                         .payload = &c};

@@ -431,8 +431,7 @@ int apc__segr_read_ahead(apc__segr_t *r)
 /* Up to SEGR_FIRST_READ bytes at off into r->buf, through the window; the count or -errno. */
 static ssize_t window_read(apc__segr_t *r, int fd, uint32_t no, uint64_t off)
 {
-    int hit = r->win_len && no == r->win_no && off >= r->win_off &&
-              off < r->win_off + r->win_len;
+    int hit = r->win_len && no == r->win_no && off >= r->win_off && off < r->win_off + r->win_len;
     size_t avail = hit ? (size_t)(r->win_off + r->win_len - off) : 0;
     /* Refill when off is outside, or near the end of a window that did not reach the file's
      * end (a block may straddle it). */

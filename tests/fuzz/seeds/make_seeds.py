@@ -121,6 +121,13 @@ def main():
         b'[1.5e-3,-0,0.25E+2,true,false,null,"\\u00e9\\ud83d\\ude00\\n\\"",{},[]]',
         b' {"a" : [ {"b":{"c":[[[]]]}} ] } ',
     ])
+    # fuzz_ftp: control lines, one per line, commands and replies.
+    write("ftp", [
+        b"USER anonymous\nPASV\nRETR pub/report.bin\nSTOR up.txt\nLIST -la\n",
+        b"PORT 10,0,2,5,200,10\nEPRT |2|fd00::5|52001|\nEPRT !1!192.0.2.7!21000!\n",
+        b"227 Entering Passive Mode (90,130,70,73,95,203).\n229 Entering Extended Passive Mode "
+        b"(|||50002|)\n150 Opening BINARY mode data connection for 1MB.zip (1048576 bytes).\n",
+    ])
     return 0
 
 
