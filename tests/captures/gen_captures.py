@@ -17,6 +17,8 @@ RFC 8200's pseudo-header for IPv6, RFC 792 for ICMP), so tshark and tcpdump see 
   vlan.pcap       UDP inside one 802.1Q tag (VLAN 10) and inside QinQ (802.1ad 100, 802.1Q 20).
   ftp.pcap        One FTP session: passive RETR, a listing, EPSV STOR, active (PORT) RETR, and
                   over IPv6 an EPRT RETR; the data connections carry the files.
+  tftp.pcap       TFTP: a read with an agreed block size and a retransmitted block, a write
+                  of whole blocks ended by an empty one, a read refused with an ERROR.
   many.pcap       2,000 short TCP connections and 1,000 DNS exchanges: paging and connection
                   counts over more than one page.
   manifest.json   what the generator knows: packets per file, the processes and their packets.
@@ -243,6 +245,43 @@ def gen_ftp(out_dir):
     return write_pcap(os.path.join(out_dir, "ftp.pcap"), frames)
 
 
+def gen_tftp(out_dir):
+    """TFTP (RFC 1350, 2347, 2348): a read with blksize 1024 agreed by OACK and one DATA block
+    sent twice, a write of exactly 3 blocks of 512 (an empty block ends it), and a read
+    refused with an ERROR (no file)."""
+    frames = []
+    cli, srv = "10.0.3.5", "10.0.3.69"
+
+    def pkt(op, *parts):
+        return struct.pack("!H", op) + b"".join(parts)
+
+    req = Flow(cli, srv, 40100, 69, 17)
+    frames.append(req.udp(0, pkt(1, b"boot/kernel.img\0octet\0blksize\0" b"1024\0")))
+    xfer = Flow(srv, cli, 53001, 40100, 17)
+    frames.append(xfer.udp(0, pkt(6, b"blksize\0" b"1024\0")))
+    frames.append(xfer.udp(1, pkt(4, struct.pack("!H", 0))))
+    kernel = bytes((i * 17 + 3) % 256 for i in range(3000))
+    blocks = [kernel[i:i + 1024] for i in range(0, len(kernel), 1024)]
+    for n, b in enumerate(blocks, 1):
+        frames.append(xfer.udp(0, pkt(3, struct.pack("!H", n), b)))
+        if n == 2:  # the ACK was lost: the server sends block 2 again
+            frames.append(xfer.udp(0, pkt(3, struct.pack("!H", n), b)))
+        frames.append(xfer.udp(1, pkt(4, struct.pack("!H", n))))
+    req2 = Flow(cli, srv, 40101, 69, 17)
+    frames.append(req2.udp(0, pkt(2, b"logs/upload.log\0octet\0")))
+    up = Flow(srv, cli, 53002, 40101, 17)
+    frames.append(up.udp(0, pkt(4, struct.pack("!H", 0))))
+    log = b"line of the uploaded log...\n" * 54 + b"end\n" * 6  # 1536 bytes: 3 full blocks
+    for n in range(1, 5):
+        frames.append(up.udp(1, pkt(3, struct.pack("!H", n), log[(n - 1) * 512:n * 512])))
+        frames.append(up.udp(0, pkt(4, struct.pack("!H", n))))
+    req3 = Flow(cli, srv, 40102, 69, 17)
+    frames.append(req3.udp(0, pkt(1, b"missing.bin\0octet\0")))
+    err = Flow(srv, cli, 53003, 40102, 17)
+    frames.append(err.udp(0, pkt(5, struct.pack("!H", 1), b"File not found\0")))
+    return write_pcap(os.path.join(out_dir, "tftp.pcap"), frames)
+
+
 def gen_vlan(out_dir):
     frames = []
     f = Flow("192.168.10.2", "192.168.10.3", 7000, 7001, 17)
@@ -363,6 +402,7 @@ def main():
         "many.pcap": {"packets": gen_many(out_dir)},
         "names.pcap": {"packets": gen_names(out_dir)},
         "ftp.pcap": {"packets": gen_ftp(out_dir)},
+        "tftp.pcap": {"packets": gen_tftp(out_dir)},
         "ptcpdump.pcapng": {
             "packets": n_pt,
             "processes": [

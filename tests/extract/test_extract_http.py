@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""File extraction end to end through the real apcctl, against tshark's Export Objects (HTTP
-and FTP-DATA).
+"""File extraction end to end through the real apcctl, against tshark's Export Objects (HTTP,
+FTP-DATA and TFTP).
 
 For each capture (the project's own generated captures, then the corpus's HTTP captures when
 ../shared/corpus is beside the project): ingest it, run extract_query (detection as a command,
@@ -11,7 +11,8 @@ wait=1), write every stream with extract_file_write, and check
     `tshark --export-objects http,DIR` (ftp-data) writes (same bytes, whatever the names);
   - on the generated FTP session: passive, extended passive, active and IPv6 EPRT transfers,
     downloads and an upload, named by their commands, the listing not a file, each file's
-    bytes those the generator sent;
+    bytes those the generator sent; the same for the generated TFTP transfers (an agreed block
+    size, a retransmitted block, a write ended by an empty block, a refused read: no file);
   - on the generated ptcpdump capture, the file is attributed to curl, pid 4242, /usr/bin/curl;
   - extract_file_list, extract_file_delete and extract_file_clear keep the disk and the list in
     step; bad input (unknown capture or stream, a capture not yet examined) gives clear errors.
@@ -46,6 +47,7 @@ CORPUS_HTTP = {
 # The corpus's FTP capture: one RETR whose data connection the capture cuts off (checked by
 # ftp_cut below: tshark exports all of it but its last segment).
 CORPUS_FTP = "ndpi/ftp.pcap"
+CORPUS_TFTP = "tcpdump/tftp.pcap"  # one read of 3 blocks
 
 failures = []
 
@@ -143,6 +145,24 @@ def ftp_generated(streams, tmp, pcap):
               f"ftp.pcap: {key}: {s['Protocol']} complete={s['Complete']} {s['Reason']!r}")
         check(open(s["Path"], "rb").read() == body, f"ftp.pcap: {key}: bytes differ from sent")
     print(f"ftp.pcap: {len(got)} transfers named and byte-exact", flush=True)
+
+
+def tftp_generated(streams, tmp, pcap):
+    """The generator's TFTP transfers (gen_captures.gen_tftp)."""
+    want = {
+        ("boot/kernel.img", "out"): bytes((i * 17 + 3) % 256 for i in range(3000)),
+        ("logs/upload.log", "in"): b"line of the uploaded log...\n" * 54 + b"end\n" * 6,
+    }
+    got = {(s["Name"], s["Direction"]): s for s in streams}
+    check(set(got) == set(want), f"tftp.pcap: files {sorted(got)}, expected {sorted(want)} "
+          "(the refused read is no file)")
+    for key, body in want.items():
+        s = got.get(key)
+        if s:
+            check(s["Protocol"] == "tftp" and s["Complete"] == 1,
+                  f"tftp.pcap: {key}: {s['Protocol']} complete={s['Complete']} {s['Reason']!r}")
+            check(open(s["Path"], "rb").read() == body, f"tftp.pcap: {key}: bytes differ")
+    print(f"tftp.pcap: {len(got)} transfers named and byte-exact", flush=True)
 
 
 def ftp_cut(streams, tmp, pcap):
@@ -269,6 +289,8 @@ def main():
                 expect_process=(4242, "curl", "/usr/bin/curl"))
         run_one(apcctl, data, tmp, os.path.join(caps, "ftp.pcap"), extra=1, proto="ftp-data",
                 post=ftp_generated)  # +1: the IPv6 EPRT transfer, which tshark does not export
+        run_one(apcctl, data, tmp, os.path.join(caps, "tftp.pcap"), proto="tftp",
+                post=tftp_generated)
         bad_input(apcctl, data, cid)
         if os.path.isdir(CORPUS):
             for rel, extra in CORPUS_HTTP.items():
@@ -276,6 +298,7 @@ def main():
                         post=pe_whole if "206" in rel else None)
             run_one(apcctl, data, tmp, os.path.join(CORPUS, CORPUS_FTP), extra=None,
                     proto="ftp-data", post=ftp_cut)
+            run_one(apcctl, data, tmp, os.path.join(CORPUS, CORPUS_TFTP), proto="tftp")
         else:
             print(f"corpus part skipped: no corpus at {CORPUS} (set APC_CORPUS)")
     finally:

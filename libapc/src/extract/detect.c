@@ -1,130 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* The extraction engine (extract/detect.h): stored packets -> TCP reassembly -> HTTP framing,
- * FTP control and data connections -> files with their hashes, MIME type and process. */
-#include "extract/detect.h"
-
-#include <magic.h>
-#include <openssl/evp.h>
+ * FTP control and data connections; TFTP over UDP -> files with their hashes, MIME type and
+ * process. */
 #include <stdlib.h>
 #include <string.h>
 
-#include <apc/capture.h>
-
 #include "core/error.h"
 #include "decode/decode.h"
-#include "extract/ftp.h"
-#include "extract/http.h"
-#include "flow/reasm.h"
+#include "extract/engine.h"
 #include "util/array.h"
 
-#define PAGE 1000
-#define HEAD_MAX 4096 /* bytes libmagic looks at */
-#define PROBE_MAX 16  /* bytes needed to tell an HTTP stream from anything else */
-
-typedef struct engine engine_t;
-typedef struct xconn xconn_t;
-
-/* The file being read in one direction. */
-typedef struct xfile {
-    int open, carving;
-    EVP_MD_CTX *sha, *md5;
-    uint64_t size;
-    uint8_t head[HEAD_MAX];
-    size_t head_len;
-    char *name, *ctype;
-    int64_t first_packet, last_packet;
-    apc_time_t time;
-} xfile_t;
-
-/* What a direction carries. LOST: its start was not captured; parsing may start at a later
- * segment that begins a message. */
-enum {
-    PROTO_UNDECIDED = 0,
-    PROTO_HTTP_REQ = 1,
-    PROTO_HTTP_RESP = 2,
-    PROTO_FTP_CTL_C = 3, /* an FTP control connection's client side: commands */
-    PROTO_FTP_CTL_S = 4, /* its server side: replies */
-    PROTO_FTP_DATA = 5,  /* an FTP data connection: the bytes are the file */
-    PROTO_NONE = -1,
-    PROTO_LOST = -2
-};
-
-typedef struct xdir {
-    xconn_t *c;
-    int idx; /* 0: initiator -> responder (APC_DIR_OUT), 1: back (APC_DIR_IN) */
-    apc__reasm_t r;
-    int proto;
-    uint8_t probe[PROBE_MAX];
-    size_t probe_len;
-    apc__http_t *http;
-    uint32_t nth;
-    xfile_t f;
-    char *resp_uri; /* responses: the URI of the request being answered */
-    char *line;     /* FTP control: the line being read (FTP_LINE_MAX), NULL until needed */
-    size_t line_len;
-} xdir_t;
-
-#define FTP_LINE_MAX 1024 /* longer control lines are skipped: no reply or command needs more */
-#define FTP_PORT 21       /* control connections are recognised by their server's port */
-
-#define REQ_Q 64 /* requests awaiting their response (pipelining depth kept) */
-
-struct xconn {
-    engine_t *e;
-    int64_t id;
-    xdir_t d[2];
-    int fin[2];
-    struct {
-        char *uri;
-        int is_head;
-    } q[REQ_Q];
-    unsigned q_first, q_len;
-    int64_t xfer; /* FTP data: index + 1 of its transfer in engine.xfers, 0 none */
-};
-
-/* An FTP data connection a control connection announced (227, 229, PORT, EPRT) and what the
- * client asked of it next (RETR or a store command, with the file's name). */
-typedef struct xfer {
-    char ip[46]; /* the listening end */
-    int port;
-    int64_t ctl; /* the control connection's id */
-    int kind;    /* enum apc__ftp_cmd; APC__FTP_OTHER until a command is seen */
-    char name[256];
-    uint64_t size; /* announced by the 150 reply, 0 unknown */
-    int used;      /* a data connection was matched to it */
-} xfer_t;
-
-/* What the connection list and the process list say about a connection. */
-typedef struct conninfo {
-    char src_ip[46], dst_ip[46];
-    int src_port, dst_port;
-    int64_t pid, process_id;
-    char *process_name;
-} conninfo_t;
-
-typedef struct procpath {
-    int64_t process_id;
-    char *path;
-} procpath_t;
-
-#define CLOSED ((xconn_t *)1) /* a connection already finished: later segments are ignored */
-
-struct engine {
-    const apc__xtrun_t *run;
-    apc__reasm_pool_t pool;
-    magic_t magic;
-    conninfo_t *ci; /* by connection id - 1 */
-    size_t n_ci, cap_ci;
-    procpath_t *pp;
-    size_t n_pp, cap_pp;
-    xconn_t **conns; /* by connection id - 1 */
-    size_t n_conns;
-    xfer_t *xfers; /* FTP transfers announced so far, in order */
-    size_t n_xfers, cap_xfers;
-    int64_t cur_packet;
-    apc_time_t cur_time;
-    int err; /* first error of a callback: stops the run */
-};
+#define PAGE 1000 /* packets read at a time */
 
 /* --- files ----------------------------------------------------------------------------------- */
 
@@ -147,13 +33,13 @@ static void file_reset(xfile_t *f)
     memset(f, 0, sizeof *f);
 }
 
-static void set_err(engine_t *e, int r)
+void apc__xe_set_err(engine_t *e, int r)
 {
     if (e->err == 0)
         e->err = r;
 }
 
-static void on_begin(void *payload, const char *name, const char *ctype, int64_t length)
+void apc__xe_begin(void *payload, const char *name, const char *ctype, int64_t length)
 {
     (void)length;
     xdir_t *d = payload;
@@ -171,7 +57,7 @@ static void on_begin(void *payload, const char *name, const char *ctype, int64_t
     if (!f->sha || !f->md5 || !f->name || !f->ctype ||
         !EVP_DigestInit_ex(f->sha, EVP_sha256(), NULL) ||
         !EVP_DigestInit_ex(f->md5, EVP_md5(), NULL)) {
-        set_err(e, apc__err(APC_ENOMEM, "cannot start hashing an extracted file"));
+        apc__xe_set_err(e, apc__err(APC_ENOMEM, "cannot start hashing an extracted file"));
         file_reset(f);
         return;
     }
@@ -183,7 +69,7 @@ static void on_begin(void *payload, const char *name, const char *ctype, int64_t
                  run->dir == (d->idx == 0 ? APC_DIR_OUT : APC_DIR_IN) && run->nth == d->nth;
 }
 
-static void on_body(void *payload, const uint8_t *data, size_t len)
+void apc__xe_body(void *payload, const uint8_t *data, size_t len)
 {
     xdir_t *d = payload;
     engine_t *e = d->c->e;
@@ -201,7 +87,7 @@ static void on_body(void *payload, const uint8_t *data, size_t len)
     if (f->carving && e->err == 0) {
         int r = e->run->write(e->run->payload, data, len);
         if (r < 0)
-            set_err(e, r);
+            apc__xe_set_err(e, r);
     }
 }
 
@@ -213,7 +99,7 @@ static const char *mime_of(engine_t *e, const xfile_t *f)
     return m ? m : "application/octet-stream";
 }
 
-static void on_end(void *payload, const char *reason)
+void apc__xe_end(void *payload, const char *reason)
 {
     xdir_t *d = payload;
     xconn_t *c = d->c;
@@ -236,7 +122,9 @@ static void on_end(void *payload, const char *reason)
         .conn_id = c->id,
         .direction = d->idx == 0 ? APC_DIR_OUT : APC_DIR_IN,
         .nth = d->nth,
-        .protocol = d->proto == PROTO_FTP_DATA ? "ftp-data" : "http",
+        .protocol = d->proto == PROTO_FTP_DATA ? "ftp-data"
+                    : d->proto == PROTO_TFTP   ? "tftp"
+                                               : "http",
         .name = f->name,
         .mime = (char *)mime_of(e, f),
         .ctype = f->ctype,
@@ -255,7 +143,7 @@ static void on_end(void *payload, const char *reason)
     if (e->err == 0) {
         int r = e->run->found(e->run->payload, &x);
         if (r < 0)
-            set_err(e, r);
+            apc__xe_set_err(e, r);
     }
     file_reset(f);
 }
@@ -330,12 +218,12 @@ static int classify(const uint8_t *p, size_t n, int final)
 static int start_parser(xdir_t *d)
 {
     apc__http_free(d->http);
-    apc__http_sink_t sink = {on_begin, on_body, on_end, on_head, d};
+    apc__http_sink_t sink = {apc__xe_begin, apc__xe_body, apc__xe_end, on_head, d};
     d->http = apc__http_new(d->proto == PROTO_HTTP_REQ, APC__EXTRACT_MAX_FILE, &sink);
     if (d->http)
         return 0;
     d->proto = PROTO_NONE;
-    set_err(d->c->e, apc__err(APC_ENOMEM, "out of memory"));
+    apc__xe_set_err(d->c->e, apc__err(APC_ENOMEM, "out of memory"));
     return -1;
 }
 
@@ -361,164 +249,16 @@ static int resync(xdir_t *d, const uint8_t *data, size_t len)
     return 1;
 }
 
-/* --- FTP (RFC 959, RFC 2428) --------------------------------------------------------------- */
-
-/* The newest transfer control connection `ctl` announced, or NULL. */
-static xfer_t *xfer_of_ctl(engine_t *e, int64_t ctl)
-{
-    for (size_t i = e->n_xfers; i-- > 0;)
-        if (e->xfers[i].ctl == ctl)
-            return &e->xfers[i];
-    return NULL;
-}
-
-static void xfer_announce(engine_t *e, int64_t ctl, const apc__ftp_addr_t *a)
-{
-    if (apc__grow((void **)&e->xfers, &e->cap_xfers, e->n_xfers + 1, sizeof *e->xfers) < 0) {
-        set_err(e, apc__err(APC_ENOMEM, "out of memory"));
-        return;
-    }
-    const conninfo_t *ci = &e->ci[ctl - 1];
-    xfer_t *x = &e->xfers[e->n_xfers++];
-    memset(x, 0, sizeof *x);
-    /* EPSV names no host: the data connection goes to the control connection's server */
-    snprintf(x->ip, sizeof x->ip, "%s",
-             a->ip[0]                   ? a->ip
-             : ci->dst_port == FTP_PORT ? ci->dst_ip
-                                        : ci->src_ip);
-    x->port = a->port;
-    x->ctl = ctl;
-}
-
-/* The transfer a new connection is the data connection of: its listening end is the one
- * announced, or (behind NAT a 227 reply names an inside address) the port is and the two
- * hosts are those of the control connection. Newest first; each transfer has one. */
-static int64_t xfer_match(engine_t *e, const conninfo_t *ci)
-{
-    for (size_t i = e->n_xfers; i-- > 0;) {
-        xfer_t *x = &e->xfers[i];
-        if (x->used || x->port != ci->dst_port)
-            continue;
-        const conninfo_t *k = &e->ci[x->ctl - 1];
-        int hosts = (!strcmp(ci->src_ip, k->src_ip) || !strcmp(ci->src_ip, k->dst_ip)) &&
-                    (!strcmp(ci->dst_ip, k->src_ip) || !strcmp(ci->dst_ip, k->dst_ip));
-        if (strcmp(x->ip, ci->dst_ip) == 0 || hosts) {
-            x->used = 1;
-            return (int64_t)i + 1;
-        }
-    }
-    return 0;
-}
-
-static void ftp_line(xdir_t *d, const char *line, size_t n)
-{
-    xconn_t *c = d->c;
-    engine_t *e = c->e;
-    apc__ftp_addr_t a;
-    if (d->proto == PROTO_FTP_CTL_C) {
-        char arg[sizeof((xfer_t *)0)->name];
-        int k = apc__ftp_command(line, n, arg, sizeof arg, &a);
-        if (k == APC__FTP_PORT) {
-            xfer_announce(e, c->id, &a);
-        } else if (k != APC__FTP_OTHER) {
-            xfer_t *x = xfer_of_ctl(e, c->id);
-            if (x && x->kind == APC__FTP_OTHER) {
-                x->kind = k;
-                memcpy(x->name, arg, sizeof x->name);
-            }
-        }
-        return;
-    }
-    uint64_t size = 0;
-    int k = apc__ftp_reply(line, n, &a, &size);
-    if (k == 1) {
-        xfer_announce(e, c->id, &a);
-    } else if (k == 2) {
-        xfer_t *x = xfer_of_ctl(e, c->id);
-        if (x)
-            x->size = size;
-    }
-}
-
-/* Control bytes, split into lines (CR LF; a bare LF too). */
-static void ftp_ctl_bytes(xdir_t *d, const uint8_t *data, size_t len)
-{
-    if (!d->line && !(d->line = malloc(FTP_LINE_MAX))) {
-        set_err(d->c->e, apc__err(APC_ENOMEM, "out of memory"));
-        d->proto = PROTO_NONE;
-        return;
-    }
-    for (size_t i = 0; i < len; i++) {
-        if (data[i] == '\n') {
-            size_t n = d->line_len;
-            if (n <= FTP_LINE_MAX) {
-                if (n && d->line[n - 1] == '\r')
-                    n--;
-                ftp_line(d, d->line, n);
-            }
-            d->line_len = 0;
-        } else if (d->line_len < FTP_LINE_MAX) {
-            d->line[d->line_len++] = (char)data[i];
-        } else {
-            d->line_len = FTP_LINE_MAX + 1; /* too long: skipped up to its end */
-        }
-    }
-}
-
-/* Data bytes: one file per direction, from its first byte to the close; a listing (LIST)
- * or a connection no command explains is no file. */
-static void ftp_data_bytes(xdir_t *d, const uint8_t *data, size_t len)
-{
-    xconn_t *c = d->c;
-    engine_t *e = c->e;
-    if (!d->f.open) {
-        const xfer_t *x = c->xfer ? &e->xfers[c->xfer - 1] : NULL;
-        if (d->nth || (!e->run->ftp_data &&
-                       (!x || (x->kind != APC__FTP_RETR && x->kind != APC__FTP_STORE)))) {
-            d->proto = PROTO_NONE;
-            return;
-        }
-        on_begin(d, x ? x->name : "", "", -1);
-        if (!d->f.open)
-            return;
-    }
-    uint64_t room = APC__EXTRACT_MAX_FILE - d->f.size;
-    on_body(d, data, len < room ? len : (size_t)room);
-    if (len >= room) {
-        on_end(d, "file size cap");
-        d->proto = PROTO_NONE;
-    }
-}
-
-/* The end of a data connection's direction: complete when it closed with what the 150 reply
- * announced (or no announcement), partial otherwise. `why`: the reason when this direction
- * did not close (reset, end of the capture). */
-static void ftp_data_end(xdir_t *d, const char *why)
-{
-    xconn_t *c = d->c;
-    if (!d->f.open)
-        return;
-    const xfer_t *x = c->xfer ? &c->e->xfers[c->xfer - 1] : NULL;
-    char buf[96];
-    const char *reason = c->fin[d->idx] ? NULL : why ? why : "connection not closed";
-    if (!reason && x && x->size && d->f.size != x->size) {
-        snprintf(buf, sizeof buf, "%llu of the %llu bytes announced", (unsigned long long)d->f.size,
-                 (unsigned long long)x->size);
-        reason = buf;
-    }
-    on_end(d, reason);
-}
-
 static void dir_data(void *payload, uint64_t off, const uint8_t *data, size_t len)
 {
     (void)off;
     xdir_t *d = payload;
     if (d->proto == PROTO_FTP_DATA) {
-        ftp_data_bytes(d, data, len);
+        apc__xe_ftp_data(d, data, len);
         return;
     }
     if (d->proto == PROTO_FTP_CTL_C || d->proto == PROTO_FTP_CTL_S) {
-        ftp_ctl_bytes(d, data, len);
+        apc__xe_ftp_ctl(d, data, len);
         return;
     }
     if (d->proto == PROTO_NONE)
@@ -552,7 +292,7 @@ static void dir_gap(void *payload, uint64_t off, uint64_t len, enum apc__reasm_g
     if (d->proto == PROTO_FTP_DATA) {
         /* the bytes after a hole are not where the file's bytes go */
         if (d->f.open)
-            on_end(d, "gap in the capture");
+            apc__xe_end(d, "gap in the capture");
         d->proto = PROTO_NONE;
     } else if (d->proto == PROTO_FTP_CTL_C || d->proto == PROTO_FTP_CTL_S) {
         d->line_len = FTP_LINE_MAX + 1; /* the line under way lost its start */
@@ -564,7 +304,7 @@ static void dir_gap(void *payload, uint64_t off, uint64_t len, enum apc__reasm_g
 
 /* --- connections --------------------------------------------------------------------------- */
 
-static xconn_t *conn_new(engine_t *e, int64_t id)
+xconn_t *apc__xe_conn_new(engine_t *e, int64_t id)
 {
     xconn_t *c = calloc(1, sizeof *c);
     if (!c)
@@ -578,19 +318,24 @@ static xconn_t *conn_new(engine_t *e, int64_t id)
         apc__reasm_sink_t sink = {dir_data, dir_gap, d};
         apc__reasm_init(&d->r, &e->pool, APC__EXTRACT_STREAM_CAP, &sink);
     }
-    /* FTP is told by its ports, not its first bytes: a control connection by the server's,
-     * a data connection by what its control connection announced (or the carving run) */
-    const conninfo_t *ci = &e->ci[id - 1];
+    e->conns[id - 1] = c;
+    return c;
+}
+
+/* FTP is told by its ports, not its first bytes: a control connection by the server's, a data
+ * connection by what its control connection announced (or the carving run). */
+static void tcp_classify(engine_t *e, xconn_t *c)
+{
+    const conninfo_t *ci = &e->ci[c->id - 1];
     if (e->run->ftp_data) {
         c->d[0].proto = c->d[1].proto = PROTO_FTP_DATA;
     } else if (ci->dst_port == FTP_PORT || ci->src_port == FTP_PORT) {
         int server = ci->dst_port == FTP_PORT ? 1 : 0; /* which direction the server sends */
         c->d[server].proto = PROTO_FTP_CTL_S;
         c->d[!server].proto = PROTO_FTP_CTL_C;
-    } else if ((c->xfer = xfer_match(e, ci)) != 0) {
+    } else if ((c->xfer = apc__xe_ftp_match(e, ci)) != 0) {
         c->d[0].proto = c->d[1].proto = PROTO_FTP_DATA;
     }
-    return c;
 }
 
 /* Frees what finish leaves: the request queue, the names, the connection. */
@@ -613,7 +358,9 @@ static void conn_finish(engine_t *e, xconn_t *c, const char *why)
         xdir_t *d = &c->d[i];
         apc__reasm_finish(&d->r);
         if (d->proto == PROTO_FTP_DATA)
-            ftp_data_end(d, why);
+            apc__xe_ftp_end(d, why);
+        if (d->proto == PROTO_TFTP && d->f.open)
+            apc__xe_end(d, "the capture ended before the last block");
         if (d->http) {
             apc__http_close(d->http);
             apc__http_free(d->http);
@@ -622,6 +369,12 @@ static void conn_finish(engine_t *e, xconn_t *c, const char *why)
     }
     e->conns[c->id - 1] = CLOSED;
     conn_free(c);
+}
+
+int apc__xe_dir_of(const engine_t *e, const apc_packet_t *p)
+{
+    const conninfo_t *ci = &e->ci[p->conn_id - 1];
+    return strcmp(p->src_ip, ci->src_ip) == 0 && p->src_port == ci->src_port ? 0 : 1;
 }
 
 static int add_segment(engine_t *e, const apc_packet_t *p)
@@ -635,11 +388,13 @@ static int add_segment(engine_t *e, const apc_packet_t *p)
     apc__decode(&pk, p->data, p->caplen, p->length, p->linktype);
     if (!pk.has_l4 || pk.ip_proto != 6 || pk.payload_off > p->caplen)
         return 0;
-    const conninfo_t *ci = &e->ci[id - 1];
-    int idx = strcmp(p->src_ip, ci->src_ip) == 0 && p->src_port == ci->src_port ? 0 : 1;
+    int idx = apc__xe_dir_of(e, p);
     xconn_t *c = e->conns[id - 1];
-    if (!c && !(c = e->conns[id - 1] = conn_new(e, id)))
-        return apc__err(APC_ENOMEM, "out of memory");
+    if (!c) {
+        if (!(c = apc__xe_conn_new(e, id)))
+            return apc__err(APC_ENOMEM, "out of memory");
+        tcp_classify(e, c);
+    }
     size_t len = pk.payload_caplen;
     if (pk.payload_off + len > p->caplen)
         len = p->caplen - pk.payload_off;
@@ -739,6 +494,7 @@ static void engine_free(engine_t *e)
         free(e->pp[i].path);
     free(e->pp);
     free(e->xfers);
+    free(e->treqs);
     if (e->magic)
         magic_close(e->magic);
 }
@@ -762,11 +518,11 @@ static int read_packets(engine_t *e)
             return r;
         for (size_t i = 0; r == 0 && i < pg->count && e->err == 0; i++) {
             const apc_packet_t *p = &pg->packets[i];
-            if (!p->data || p->protocol != 6)
+            if (!p->data || (p->protocol != 6 && p->protocol != 17))
                 continue;
             e->cur_packet = p->id;
             e->cur_time = p->time;
-            r = add_segment(e, p);
+            r = p->protocol == 6 ? add_segment(e, p) : apc__xe_tftp(e, p);
         }
         seen += pg->count;
         int more = pg->more && pg->count > 0;

@@ -3,8 +3,9 @@
  * The extraction engine (module extract): reads a stored capture's packets in order (through
  * apc_capture_read), reassembles each TCP connection in both directions (flow/reasm.h), frames
  * HTTP/1.x in them (extract/http.h), follows FTP control connections to their data
- * connections (extract/ftp.h) and reports every file found with its metadata, its
- * SHA-256, MD5 and MIME type (libmagic), and the process that owned the connection.
+ * connections (extract/ftp.h) and TFTP requests to their transfers (extract/tftp.h), and reports
+ * every file found with its metadata, its SHA-256, MD5 and MIME type (libmagic), and the process
+ * that owned the connection.
  *
  * Run over a whole capture it finds the files (detection); run over one connection with a
  * target (direction, nth) it also hands that file's bytes to a writer (carving). The two runs
@@ -32,6 +33,7 @@ typedef struct apc__xtrun {
     int dir;
     uint32_t nth;
     int ftp_data; /* carving an FTP data connection's file: its bytes are the file */
+    int tftp;     /* carving a TFTP transfer: its DATA blocks are the file */
     int (*write)(void *payload, const uint8_t *data, size_t len);
     /* Called for each file found, in order of its end; x is valid during the call (id and
      * capture_id not set). A negative return stops the run with that error. */

@@ -106,6 +106,7 @@ static int carve(apc_ctx_t *ctx, const apc_extract_stream_t *x, const char *path
                         .dir = x->direction,
                         .nth = x->nth,
                         .ftp_data = strcmp(x->protocol, "ftp-data") == 0,
+                        .tftp = strcmp(x->protocol, "tftp") == 0,
                         .write = carve_write,
                         .found = carve_found,
                         .payload = &c};

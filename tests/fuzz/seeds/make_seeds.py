@@ -128,6 +128,15 @@ def main():
         b"227 Entering Passive Mode (90,130,70,73,95,203).\n229 Entering Extended Passive Mode "
         b"(|||50002|)\n150 Opening BINARY mode data connection for 1MB.zip (1048576 bytes).\n",
     ])
+    # fuzz_tftp: one datagram's payload each.
+    write("tftp", [
+        b"\0\1boot/kernel.img\0octet\0blksize\0" b"1024\0tsize\0" b"0\0",
+        b"\0\2up.log\0netascii\0",
+        b"\0\3\0\1" + bytes(range(64)),
+        b"\0\4\xff\xff",
+        b"\0\5\0\1File not found\0",
+        b"\0\6blksize\0" b"1428\0",
+    ])
     return 0
 
 

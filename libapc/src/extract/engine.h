@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The extraction engine's state (module extract only): the run, its connections and their
+ * directions, the file being read in each, and what the store said about connections and
+ * processes. detect.c owns the run, the files and HTTP; detect_ftp.c and detect_tftp.c follow
+ * their protocols and report files through apc__xe_begin / _body / _end.
+ */
+#ifndef APC_EXTRACT_ENGINE_H
+#define APC_EXTRACT_ENGINE_H
+
+#include <magic.h>
+#include <openssl/evp.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <apc/capture.h>
+
+#include "extract/detect.h"
+#include "extract/http.h"
+#include "flow/reasm.h"
+
+#define HEAD_MAX 4096 /* bytes libmagic looks at */
+#define PROBE_MAX 16  /* bytes needed to tell an HTTP stream from anything else */
+
+typedef struct engine engine_t;
+typedef struct xconn xconn_t;
+
+/* The file being read in one direction. */
+typedef struct xfile {
+    int open, carving;
+    EVP_MD_CTX *sha, *md5;
+    uint64_t size;
+    uint8_t head[HEAD_MAX];
+    size_t head_len;
+    char *name, *ctype;
+    int64_t first_packet, last_packet;
+    apc_time_t time;
+} xfile_t;
+
+/* What a direction carries. LOST: its start was not captured; parsing may start at a later
+ * segment that begins a message. */
+enum {
+    PROTO_UNDECIDED = 0,
+    PROTO_HTTP_REQ = 1,
+    PROTO_HTTP_RESP = 2,
+    PROTO_FTP_CTL_C = 3, /* an FTP control connection's client side: commands */
+    PROTO_FTP_CTL_S = 4, /* its server side: replies */
+    PROTO_FTP_DATA = 5,  /* an FTP data connection: the bytes are the file */
+    PROTO_TFTP = 6,      /* the direction of a TFTP transfer that sends the DATA blocks */
+    PROTO_NONE = -1,
+    PROTO_LOST = -2
+};
+
+typedef struct xdir {
+    xconn_t *c;
+    int idx; /* 0: initiator -> responder (APC_DIR_OUT), 1: back (APC_DIR_IN) */
+    apc__reasm_t r;
+    int proto;
+    uint8_t probe[PROBE_MAX];
+    size_t probe_len;
+    apc__http_t *http;
+    uint32_t nth;
+    xfile_t f;
+    char *resp_uri; /* responses: the URI of the request being answered */
+    char *line;     /* FTP control: the line being read (FTP_LINE_MAX), NULL until needed */
+    size_t line_len;
+} xdir_t;
+
+#define FTP_LINE_MAX 1024 /* longer control lines are skipped: no reply or command needs more */
+#define FTP_PORT 21       /* control connections are recognised by their server's port */
+
+#define REQ_Q 64 /* requests awaiting their response (pipelining depth kept) */
+
+struct xconn {
+    engine_t *e;
+    int64_t id;
+    xdir_t d[2];
+    int fin[2];
+    struct {
+        char *uri;
+        int is_head;
+    } q[REQ_Q];
+    unsigned q_first, q_len;
+    int64_t xfer; /* FTP data: index + 1 of its transfer in engine.xfers, 0 none */
+    /* TFTP: index + 1 of its request in engine.treqs (-1 carving, 0 not TFTP), the block
+     * expected next, the block size, the direction sending DATA (-1 not seen yet), ended. */
+    int64_t tftp;
+    unsigned tftp_next, tftp_blksize;
+    int tftp_sender, tftp_done;
+};
+
+/* A TFTP read or write request (RFC 1350): the transfer follows from another server port to
+ * the client's. */
+typedef struct treq {
+    char cli_ip[46], srv_ip[46];
+    int cli_port;
+    int op; /* APC__TFTP_RRQ or APC__TFTP_WRQ */
+    char name[256];
+    unsigned blksize; /* proposed; 0 none */
+    int used;
+} treq_t;
+
+/* An FTP data connection a control connection announced (227, 229, PORT, EPRT) and what the
+ * client asked of it next (RETR or a store command, with the file's name). */
+typedef struct xfer {
+    char ip[46]; /* the listening end */
+    int port;
+    int64_t ctl; /* the control connection's id */
+    int kind;    /* enum apc__ftp_cmd; APC__FTP_OTHER until a command is seen */
+    char name[256];
+    uint64_t size; /* announced by the 150 reply, 0 unknown */
+    int used;      /* a data connection was matched to it */
+} xfer_t;
+
+/* What the connection list and the process list say about a connection. */
+typedef struct conninfo {
+    char src_ip[46], dst_ip[46];
+    int src_port, dst_port;
+    int64_t pid, process_id;
+    char *process_name;
+} conninfo_t;
+
+typedef struct procpath {
+    int64_t process_id;
+    char *path;
+} procpath_t;
+
+#define CLOSED ((xconn_t *)1) /* a connection already finished: later segments are ignored */
+
+struct engine {
+    const apc__xtrun_t *run;
+    apc__reasm_pool_t pool;
+    magic_t magic;
+    conninfo_t *ci; /* by connection id - 1 */
+    size_t n_ci, cap_ci;
+    procpath_t *pp;
+    size_t n_pp, cap_pp;
+    xconn_t **conns; /* by connection id - 1 */
+    size_t n_conns;
+    xfer_t *xfers; /* FTP transfers announced so far, in order */
+    size_t n_xfers, cap_xfers;
+    treq_t *treqs; /* TFTP requests seen so far, in order */
+    size_t n_treqs, cap_treqs;
+    int64_t cur_packet;
+    apc_time_t cur_time;
+    int err; /* first error of a callback: stops the run */
+};
+
+/* Files: a direction's file begins (name and Content-Type may be NULL), takes bytes, ends
+ * (reason NULL: complete). payload is the xdir_t. */
+void apc__xe_begin(void *payload, const char *name, const char *ctype, int64_t length);
+void apc__xe_body(void *payload, const uint8_t *data, size_t len);
+void apc__xe_end(void *payload, const char *reason);
+/* Records the run's first error (it stops the run). */
+void apc__xe_set_err(engine_t *e, int r);
+/* A new connection state for connection id (1-based, in range), stored in e->conns; NULL when
+ * out of memory. */
+xconn_t *apc__xe_conn_new(engine_t *e, int64_t id);
+/* The direction of packet p within its connection: 0 from the initiator, 1 back. */
+int apc__xe_dir_of(const engine_t *e, const apc_packet_t *p);
+
+/* TFTP (detect_tftp.c): one UDP datagram of the capture. 0, or a negative APC_E*. */
+int apc__xe_tftp(engine_t *e, const apc_packet_t *p);
+
+/* FTP (detect_ftp.c). The transfer a new connection is the data connection of (index + 1 in
+ * e->xfers, 0 none); control bytes of a direction; data bytes; the end of a data direction
+ * (`why`: what ended it when it did not close itself). */
+int64_t apc__xe_ftp_match(engine_t *e, const conninfo_t *ci);
+void apc__xe_ftp_ctl(xdir_t *d, const uint8_t *data, size_t len);
+void apc__xe_ftp_data(xdir_t *d, const uint8_t *data, size_t len);
+void apc__xe_ftp_end(xdir_t *d, const char *why);
+
+#endif
