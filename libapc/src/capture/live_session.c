@@ -30,7 +30,7 @@
 #include "intel/ips.h"
 #include "intel/resolver.h"
 #include "source/live.h"
-#include "store/sql.h"
+#include "store/captures.h"
 #include "store/store.h"
 #include "util/clock.h"
 
@@ -371,15 +371,12 @@ static int start(apc_ctx_t *ctx, int type, const apc_live_options_t *o, const ta
         rc = apc__capture_create(ctx, type, name, "", 0, &s->id);
     }
     if (rc == 0) {
-        sqlite3 *db = apc__db_get(ctx->store);
-        rc = db ? apc__sql_exec(db, "recording capture options",
-                                "UPDATE captures SET filter=?, flags=?, adapters=?, pid=?, tid=? "
-                                "WHERE id=?",
-                                "titiii", o->filter ? o->filter : "", (int64_t)o->flags, adapters,
-                                tg ? tg->pid : 0, tg ? tg->tid : 0, s->id)
-                : APC_ESTORE;
-        if (db)
-            apc__db_put(ctx->store, db);
+        apc__st_capture_opts_t so = {.filter = o->filter ? o->filter : "",
+                                     .adapters = adapters,
+                                     .flags = (int64_t)o->flags,
+                                     .pid = tg ? tg->pid : 0,
+                                     .tid = tg ? tg->tid : 0};
+        rc = apc__captures_set_options(ctx->store, s->id, &so);
     }
     free(adapters);
     /* Writer first (it declares the interfaces), then the capture threads. */

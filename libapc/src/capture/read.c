@@ -11,7 +11,7 @@
 #include "store/index.h"
 #include "store/repair.h"
 #include "store/segment.h"
-#include "store/sql.h"
+#include "store/captures.h"
 #include "store/store.h"
 
 #define DEFAULT_PAGE 100
@@ -25,7 +25,6 @@ typedef struct proc_cache {
 /* What a page reader needs about a capture, loaded once per call. */
 typedef struct reader {
     apc_ctx_t *ctx;
-    sqlite3 *db;
     int64_t capture_id;
     uint64_t packets;
     char dir[4096];
@@ -42,8 +41,18 @@ static void reader_close(reader_t *rd)
     free(rd->linktypes);
     for (size_t i = 0; i < rd->n_procs; i++)
         free(rd->procs[i].name);
-    if (rd->db)
-        apc__db_put(rd->ctx->store, rd->db);
+}
+
+static int add_iface(const apc__st_iface_t *i, void *payload)
+{
+    reader_t *rd = payload;
+    /* by position: interfaces are numbered from 0 in the order they were declared */
+    uint32_t *nl = realloc(rd->linktypes, (rd->n_ifaces + 1) * sizeof *nl);
+    if (!nl)
+        return apc__err(APC_ENOMEM, "out of memory");
+    rd->linktypes = nl;
+    nl[rd->n_ifaces++] = i->linktype;
+    return 0;
 }
 
 static int reader_open(reader_t *rd, apc_ctx_t *ctx, int64_t capture_id)
@@ -51,37 +60,15 @@ static int reader_open(reader_t *rd, apc_ctx_t *ctx, int64_t capture_id)
     memset(rd, 0, sizeof *rd);
     rd->ctx = ctx;
     rd->capture_id = capture_id;
-    rd->db = apc__db_get(ctx->store);
-    if (!rd->db)
-        return APC_ESTORE;
-    int64_t packets;
-    int r = apc__sql_int(rd->db, "reading a capture", &packets,
-                         "SELECT packets FROM captures WHERE id=?", "i", capture_id);
+    int r = apc__captures_packets(ctx->store, capture_id, &rd->packets);
     if (r == 0)
         r = apc__err(APC_ENOTFOUND, "capture %lld not found", (long long)capture_id);
     if (r < 0) {
         reader_close(rd);
         return r;
     }
-    rd->packets = (uint64_t)packets;
     apc__capture_dir(ctx, capture_id, rd->dir, sizeof rd->dir);
-    sqlite3_stmt *st;
-    r = apc__sql_prepare(rd->db, "reading interfaces",
-                         "SELECT idx, linktype FROM interfaces WHERE capture_id=? ORDER BY idx",
-                         &st);
-    if (r == 0) {
-        sqlite3_bind_int64(st, 1, capture_id);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            uint32_t *nl = realloc(rd->linktypes, (rd->n_ifaces + 1) * sizeof *nl);
-            if (!nl) {
-                r = apc__err(APC_ENOMEM, "out of memory");
-                break;
-            }
-            rd->linktypes = nl;
-            nl[rd->n_ifaces++] = (uint32_t)sqlite3_column_int64(st, 1);
-        }
-        sqlite3_finalize(st);
-    }
+    r = apc__captures_ifaces(ctx->store, capture_id, add_iface, rd);
     if (r == 0)
         r = apc__segr_open(&rd->segr, rd->dir);
     /* Every packet this reader reads is below the count taken above, written before it. */
@@ -97,15 +84,9 @@ static const char *proc_name(reader_t *rd, int64_t process_id)
     for (size_t i = 0; i < rd->n_procs; i++)
         if (rd->procs[i].process_id == process_id)
             return rd->procs[i].name;
-    sqlite3_stmt *st;
     char *name = NULL;
-    if (apc__sql_prepare(rd->db, "reading a process", "SELECT name FROM processes WHERE id=?",
-                         &st) == 0) {
-        sqlite3_bind_int64(st, 1, process_id);
-        if (sqlite3_step(st) == SQLITE_ROW)
-            name = apc__sql_text(st, 0);
-        sqlite3_finalize(st);
-    }
+    if (apc__processes_name_of(rd->ctx->store, process_id, &name) <= 0)
+        name = NULL;
     if (!name)
         return "";
     if (rd->n_procs == 64) {
@@ -201,35 +182,28 @@ APC_API void apc_packet_page_free(apc_packet_page_t *pg)
     free(pg);
 }
 
+static int attach_note(int64_t packet_id, const char *notes, void *payload)
+{
+    apc_packet_page_t *pg = payload;
+    for (size_t i = 0; i < pg->count; i++)
+        if (pg->packets[i].id == packet_id) {
+            char *n = strdup(notes);
+            if (!n)
+                return apc__err(APC_ENOMEM, "out of memory");
+            free(pg->packets[i].notes);
+            pg->packets[i].notes = n;
+            break;
+        }
+    return 0;
+}
+
 /* Packet notes for the page's id range, attached to the packets that have some. */
 static int attach_notes(reader_t *rd, apc_packet_page_t *pg)
 {
     if (pg->count == 0)
         return 0;
-    sqlite3_stmt *st;
-    int r = apc__sql_prepare(rd->db, "reading packet notes",
-                             "SELECT packet_id, notes FROM packet_notes WHERE capture_id=? AND "
-                             "packet_id BETWEEN ? AND ?",
-                             &st);
-    if (r < 0)
-        return r;
-    sqlite3_bind_int64(st, 1, rd->capture_id);
-    sqlite3_bind_int64(st, 2, pg->packets[0].id);
-    sqlite3_bind_int64(st, 3, pg->packets[pg->count - 1].id);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        int64_t pid = sqlite3_column_int64(st, 0);
-        for (size_t i = 0; i < pg->count; i++)
-            if (pg->packets[i].id == pid) {
-                char *n = apc__sql_text(st, 1);
-                if (n) {
-                    free(pg->packets[i].notes);
-                    pg->packets[i].notes = n;
-                }
-                break;
-            }
-    }
-    sqlite3_finalize(st);
-    return 0;
+    return apc__captures_notes(rd->ctx->store, rd->capture_id, pg->packets[0].id,
+                               pg->packets[pg->count - 1].id, attach_note, pg);
 }
 
 static int read_page(apc_ctx_t *ctx, int64_t capture_id, int64_t conn_id, int64_t last_id,

@@ -50,6 +50,15 @@ typedef struct apc__st_process {
     int running;
 } apc__st_process_t;
 
+/* A live capture's options (capture_start_*). */
+typedef struct apc__st_capture_opts {
+    const char *filter, *adapters; /* "" if none; adapters comma-separated */
+    int64_t flags, pid, tid;
+} apc__st_capture_opts_t;
+
+typedef int (*apc__st_iface_fn)(const apc__st_iface_t *i, void *payload);
+typedef int (*apc__st_note_fn)(int64_t packet_id, const char *notes, void *payload);
+
 typedef struct apc__captures_ops {
     /* A new capture row, state active; *out_id its id. */
     int (*create)(void *impl, const apc__st_capture_new_t *c, int64_t *out_id);
@@ -73,6 +82,17 @@ typedef struct apc__captures_ops {
     int (*meta)(void *impl, apc_capture_meta_t *m);
     /* Live captures: the kernel's and our own drop counts, now. */
     int (*set_drops)(void *impl, int64_t capture_id, uint64_t kernel_drops, uint64_t drops);
+    /* Records the options a live capture was started with. */
+    int (*set_options)(void *impl, int64_t capture_id, const apc__st_capture_opts_t *o);
+    /* Readers of stored packets: 1 and the packets committed so far in *packets, 0 when there
+     * is no such capture. */
+    int (*packets)(void *impl, int64_t capture_id, uint64_t *packets);
+    /* The capture's interfaces in index order, through fn (the row is valid during the
+     * call; a non-zero return stops and is returned). */
+    int (*ifaces)(void *impl, int64_t capture_id, apc__st_iface_fn fn, void *payload);
+    /* The packet notes of packets first..last, through fn (any order). */
+    int (*notes)(void *impl, int64_t capture_id, int64_t first, int64_t last, apc__st_note_fn fn,
+                 void *payload);
 } apc__captures_ops_t;
 
 typedef struct apc__processes_ops {
@@ -88,6 +108,8 @@ typedef struct apc__processes_ops {
                         apc_process_page_t *pg);
     /* Records a thread of a process (once; repeats are ignored). name may be "". */
     int (*thread_add)(void *impl, int64_t process_id, int64_t tid, const char *name);
+    /* 1 and a new string (free()) of process id's name in *name, 0 when there is no such row. */
+    int (*name_of)(void *impl, int64_t id, char **name);
 } apc__processes_ops_t;
 
 typedef struct apc__conns_ops {

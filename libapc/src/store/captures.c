@@ -91,3 +91,29 @@ int apc__processes_thread_add(apc__store_t *s, int64_t process_id, int64_t tid, 
 {
     return s->be->processes->thread_add(s->impl, process_id, tid, name);
 }
+
+int apc__captures_set_options(apc__store_t *s, int64_t capture_id, const apc__st_capture_opts_t *o)
+{
+    return s->be->captures->set_options(s->impl, capture_id, o);
+}
+
+int apc__captures_packets(apc__store_t *s, int64_t capture_id, uint64_t *packets)
+{
+    return s->be->captures->packets(s->impl, capture_id, packets);
+}
+
+int apc__captures_ifaces(apc__store_t *s, int64_t capture_id, apc__st_iface_fn fn, void *payload)
+{
+    return s->be->captures->ifaces(s->impl, capture_id, fn, payload);
+}
+
+int apc__captures_notes(apc__store_t *s, int64_t capture_id, int64_t first, int64_t last,
+                        apc__st_note_fn fn, void *payload)
+{
+    return s->be->captures->notes(s->impl, capture_id, first, last, fn, payload);
+}
+
+int apc__processes_name_of(apc__store_t *s, int64_t id, char **name)
+{
+    return s->be->processes->name_of(s->impl, id, name);
+}

@@ -25,6 +25,13 @@ int apc__captures_meta(apc__store_t *s, apc_capture_meta_t *m);
 int apc__captures_set_drops(apc__store_t *s, int64_t capture_id, uint64_t kernel_drops,
                             uint64_t drops);
 
+int apc__captures_set_options(apc__store_t *s, int64_t capture_id, const apc__st_capture_opts_t *o);
+/* For readers of stored packets (backend.h says what each answers). */
+int apc__captures_packets(apc__store_t *s, int64_t capture_id, uint64_t *packets);
+int apc__captures_ifaces(apc__store_t *s, int64_t capture_id, apc__st_iface_fn fn, void *payload);
+int apc__captures_notes(apc__store_t *s, int64_t capture_id, int64_t first, int64_t last,
+                        apc__st_note_fn fn, void *payload);
+
 int apc__processes_add(apc__store_t *s, const apc__st_process_t *p, int64_t *out_id);
 int apc__processes_update(apc__store_t *s, int64_t id, const apc__st_process_t *p);
 int apc__processes_pid_of(apc__store_t *s, int64_t id, int64_t *pid);
@@ -33,5 +40,6 @@ int apc__processes_capture_page(apc__store_t *s, int64_t capture_id, int64_t las
 int apc__conns_page(apc__store_t *s, int64_t capture_id, int64_t last_id, unsigned max,
                     apc_conn_page_t *pg);
 int apc__processes_thread_add(apc__store_t *s, int64_t process_id, int64_t tid, const char *name);
+int apc__processes_name_of(apc__store_t *s, int64_t id, char **name);
 
 #endif

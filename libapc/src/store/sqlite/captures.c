@@ -124,6 +124,10 @@ static const apc__captures_ops_t captures_ops = {
     .set_notes = apc__sqlite_capture_set_notes,
     .meta = apc__sqlite_capture_meta,
     .set_drops = cap_set_drops,
+    .set_options = apc__sqlite_capture_set_options,
+    .packets = apc__sqlite_capture_packets,
+    .ifaces = apc__sqlite_capture_ifaces,
+    .notes = apc__sqlite_capture_notes,
 };
 
 static const apc__processes_ops_t processes_ops = {
@@ -132,6 +136,7 @@ static const apc__processes_ops_t processes_ops = {
     .pid_of = proc_pid_of,
     .capture_page = apc__sqlite_process_page,
     .thread_add = proc_thread_add,
+    .name_of = apc__sqlite_process_name_of,
 };
 
 static const apc__conns_ops_t conns_ops = {

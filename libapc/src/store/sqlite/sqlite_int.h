@@ -36,6 +36,14 @@ int apc__sqlite_capture_set_notes(void *impl, int64_t capture_id, int64_t packet
                                   const char *notes);
 /* meta.c */
 int apc__sqlite_capture_meta(void *impl, apc_capture_meta_t *m);
+/* capture_reads.c */
+int apc__sqlite_capture_set_options(void *impl, int64_t capture_id,
+                                    const apc__st_capture_opts_t *o);
+int apc__sqlite_capture_packets(void *impl, int64_t capture_id, uint64_t *packets);
+int apc__sqlite_capture_ifaces(void *impl, int64_t capture_id, apc__st_iface_fn fn, void *payload);
+int apc__sqlite_capture_notes(void *impl, int64_t capture_id, int64_t first, int64_t last,
+                              apc__st_note_fn fn, void *payload);
+int apc__sqlite_process_name_of(void *impl, int64_t id, char **name);
 /* conns.c: pages of connections and of a capture's processes. */
 int apc__sqlite_conn_page(void *impl, int64_t capture_id, int64_t last_id, unsigned max,
                           apc_conn_page_t *pg);
