@@ -3,6 +3,7 @@
  * Stored packets into an export file: each EPB carries the packet's process metadata in
  * ptcpdump's comment groups (comments.h) and epb_processid_threadid, then its notes.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +11,10 @@
 #include "core/ctx.h"
 #include "core/error.h"
 #include "export/packets.h"
+#include "store/captures.h"
 #include "store/repair.h"
-#include "store/sql.h"
 #include "store/store.h"
+#include "util/array.h"
 
 static void proc_clear(apc__xproc_t *p)
 {
@@ -29,7 +31,7 @@ static void notes_free(apc__xrun_t *r)
         free(r->notes[i].text);
     free(r->notes);
     r->notes = NULL;
-    r->n_notes = 0;
+    r->n_notes = r->cap_notes = 0;
 }
 
 void apc__xrun_close(apc__xrun_t *r)
@@ -52,26 +54,16 @@ static const apc__xproc_t *proc_get(apc__xrun_t *r, int64_t id)
     if (p->id == id)
         return p;
     proc_clear(p);
-    sqlite3_stmt *st;
-    if (apc__sql_prepare(r->db, "reading a process",
-                         "SELECT p.path, p.cmdline, p.pid, p.ppid, q.path, q.cmdline FROM "
-                         "processes p LEFT JOIN processes q ON q.id = (SELECT id FROM processes "
-                         "WHERE pid=p.ppid AND id<>p.id AND p.ppid>0 ORDER BY id DESC LIMIT 1) "
-                         "WHERE p.id=?",
-                         &st) < 0)
+    apc__st_proc_meta_t m;
+    if (apc__processes_export_meta(r->ctx->store, id, &m) <= 0)
         return NULL;
-    /* The parent as we know it: the newest process row with the parent's pid. */
-    sqlite3_bind_int64(st, 1, id);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        p->cmd = apc__sql_text(st, 0);
-        p->args = apc__sql_text(st, 1);
-        p->pid = sqlite3_column_int64(st, 2);
-        p->ppid = sqlite3_column_int64(st, 3);
-        p->parent_cmd = apc__sql_text(st, 4);
-        p->parent_args = apc__sql_text(st, 5);
-        p->id = id;
-    }
-    sqlite3_finalize(st);
+    p->cmd = m.cmd;
+    p->args = m.args;
+    p->parent_cmd = m.parent_cmd;
+    p->parent_args = m.parent_args;
+    p->pid = m.pid;
+    p->ppid = m.ppid;
+    p->id = id;
     if (!p->id || !p->cmd || !p->args || !p->parent_cmd || !p->parent_args) {
         proc_clear(p);
         return NULL;
@@ -85,15 +77,8 @@ static const char *thread_name(apc__xrun_t *r, int64_t process_id, int64_t tid)
         return r->th_name;
     free(r->th_name);
     r->th_name = NULL;
-    sqlite3_stmt *st;
-    if (apc__sql_prepare(r->db, "reading a thread",
-                         "SELECT name FROM threads WHERE process_id=? AND tid=?", &st) == 0) {
-        sqlite3_bind_int64(st, 1, process_id);
-        sqlite3_bind_int64(st, 2, tid);
-        if (sqlite3_step(st) == SQLITE_ROW)
-            r->th_name = apc__sql_text(st, 0);
-        sqlite3_finalize(st);
-    }
+    if (apc__processes_thread_name(r->ctx->store, process_id, tid, &r->th_name) <= 0)
+        r->th_name = NULL;
     if (!r->th_name)
         r->th_name = strdup("");
     r->th_proc = process_id;
@@ -101,36 +86,23 @@ static const char *thread_name(apc__xrun_t *r, int64_t process_id, int64_t tid)
     return r->th_name ? r->th_name : "";
 }
 
+static int add_note(int64_t packet_id, const char *notes, void *payload)
+{
+    apc__xrun_t *r = payload;
+    if (apc__grow((void **)&r->notes, &r->cap_notes, r->n_notes + 1, sizeof *r->notes) < 0)
+        return apc__err(APC_ENOMEM, "out of memory");
+    char *t = strdup(notes);
+    if (!t)
+        return apc__err(APC_ENOMEM, "out of memory");
+    r->notes[r->n_notes].packet_id = packet_id;
+    r->notes[r->n_notes++].text = t;
+    return 0;
+}
+
+/* Every note of the capture, in packet order (add_notes searches them). */
 static int load_notes(apc__xrun_t *r)
 {
-    sqlite3_stmt *st;
-    int rc = apc__sql_prepare(r->db, "reading packet notes",
-                              "SELECT packet_id, notes FROM packet_notes WHERE capture_id=? "
-                              "ORDER BY packet_id",
-                              &st);
-    if (rc < 0)
-        return rc;
-    sqlite3_bind_int64(st, 1, r->capture_id);
-    size_t cap = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (r->n_notes == cap) {
-            cap = cap ? cap * 2 : 16;
-            apc__xnote_t *nn = realloc(r->notes, cap * sizeof *nn);
-            if (!nn) {
-                sqlite3_finalize(st);
-                return apc__err(APC_ENOMEM, "out of memory");
-            }
-            r->notes = nn;
-        }
-        r->notes[r->n_notes].packet_id = sqlite3_column_int64(st, 0);
-        r->notes[r->n_notes].text = apc__sql_text(st, 1);
-        if (!r->notes[r->n_notes++].text) {
-            sqlite3_finalize(st);
-            return apc__err(APC_ENOMEM, "out of memory");
-        }
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : apc__db_err(r->db, rc, "reading packet notes");
+    return apc__captures_notes(r->ctx->store, r->capture_id, INT64_MIN, INT64_MAX, add_note, r);
 }
 
 int apc__xrun_capture(apc__xrun_t *r, int64_t capture_id, uint32_t iface_base, uint32_t n_ifaces)
@@ -148,33 +120,34 @@ int apc__xrun_capture(apc__xrun_t *r, int64_t capture_id, uint32_t iface_base, u
     return rc;
 }
 
+typedef struct idb_walk {
+    apc__xrun_t *r;
+    int64_t capture_id;
+    int name_capture;
+    uint32_t *n;
+} idb_walk_t;
+
+static int add_idb(const apc__st_iface_t *i, void *payload)
+{
+    idb_walk_t *w = payload;
+    const char *name = i->name;
+    char named[512];
+    if (w->name_capture) {
+        snprintf(named, sizeof named, "capture %lld: %s", (long long)w->capture_id,
+                 *name ? name : "?");
+        name = named;
+    }
+    int rc = apc__ngw_idb(w->r->out, (uint16_t)i->linktype, i->snaplen, name, i->description);
+    if (rc == 0)
+        (*w->n)++;
+    return rc;
+}
+
 int apc__xrun_idbs(apc__xrun_t *r, int64_t capture_id, int name_capture, uint32_t *n)
 {
     *n = 0;
-    sqlite3_stmt *st;
-    int rc = apc__sql_prepare(r->db, "reading interfaces",
-                              "SELECT linktype, snaplen, name, description FROM interfaces "
-                              "WHERE capture_id=? ORDER BY idx",
-                              &st);
-    if (rc < 0)
-        return rc;
-    sqlite3_bind_int64(st, 1, capture_id);
-    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-        const char *name = (const char *)sqlite3_column_text(st, 2);
-        char named[512];
-        if (name_capture) {
-            snprintf(named, sizeof named, "capture %lld: %s", (long long)capture_id,
-                     name && *name ? name : "?");
-            name = named;
-        }
-        rc = apc__ngw_idb(r->out, (uint16_t)sqlite3_column_int64(st, 0),
-                          (uint32_t)sqlite3_column_int64(st, 1), name,
-                          (const char *)sqlite3_column_text(st, 3));
-        if (rc == 0)
-            (*n)++;
-    }
-    sqlite3_finalize(st);
-    return rc;
+    idb_walk_t w = {r, capture_id, name_capture, n};
+    return apc__captures_ifaces(r->ctx->store, capture_id, add_idb, &w);
 }
 
 /* Adds the notes of packet id (notes are sorted by packet id: a binary search). */

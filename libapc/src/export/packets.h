@@ -41,7 +41,7 @@ typedef struct apc__xrun {
     char dir[4096];
     apc__segr_t *segr;
     apc__xnote_t *notes; /* by packet id */
-    size_t n_notes;
+    size_t n_notes, cap_notes;
     uint32_t iface_base, n_ifaces; /* its interfaces are output IDBs base..base+n-1 */
     /* processes by store id, the last thread name looked up */
     apc__xproc_t procs[APC_XRUN_PROCS];

@@ -90,10 +90,17 @@ typedef struct apc__captures_ops {
     /* The capture's interfaces in index order, through fn (the row is valid during the
      * call; a non-zero return stops and is returned). */
     int (*ifaces)(void *impl, int64_t capture_id, apc__st_iface_fn fn, void *payload);
-    /* The packet notes of packets first..last, through fn (any order). */
+    /* The packet notes of packets first..last, through fn, in packet order. */
     int (*notes)(void *impl, int64_t capture_id, int64_t first, int64_t last, apc__st_note_fn fn,
                  void *payload);
 } apc__captures_ops_t;
+
+/* A process as an export describes it (ptcpdump's comments): its executable and command line,
+ * and its parent's as we know it (the newest process row with the parent's pid). */
+typedef struct apc__st_proc_meta {
+    char *cmd, *args, *parent_cmd, *parent_args;
+    int64_t pid, ppid;
+} apc__st_proc_meta_t;
 
 typedef struct apc__processes_ops {
     /* A new process row; *out_id its id. A thread name may follow (thread_add). */
@@ -110,6 +117,11 @@ typedef struct apc__processes_ops {
     int (*thread_add)(void *impl, int64_t process_id, int64_t tid, const char *name);
     /* 1 and a new string (free()) of process id's name in *name, 0 when there is no such row. */
     int (*name_of)(void *impl, int64_t id, char **name);
+    /* 1 and what an export writes of process id in *out (new strings, NULL-free: "" if none),
+     * 0 when there is no such row. */
+    int (*export_meta)(void *impl, int64_t id, apc__st_proc_meta_t *out);
+    /* 1 and a new string of the thread's name in *name, 0 when it was not recorded. */
+    int (*thread_name)(void *impl, int64_t process_id, int64_t tid, char **name);
 } apc__processes_ops_t;
 
 typedef struct apc__conns_ops {

@@ -2,6 +2,9 @@
 /* Dispatch of the capture and process calls to the store's backend (see captures.h). */
 #include "store/captures.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "core/error.h"
 #include "store/store_int.h"
 
@@ -116,4 +119,23 @@ int apc__captures_notes(apc__store_t *s, int64_t capture_id, int64_t first, int6
 int apc__processes_name_of(apc__store_t *s, int64_t id, char **name)
 {
     return s->be->processes->name_of(s->impl, id, name);
+}
+
+int apc__processes_export_meta(apc__store_t *s, int64_t id, apc__st_proc_meta_t *out)
+{
+    return s->be->processes->export_meta(s->impl, id, out);
+}
+
+void apc__st_proc_meta_clear(apc__st_proc_meta_t *m)
+{
+    free(m->cmd);
+    free(m->args);
+    free(m->parent_cmd);
+    free(m->parent_args);
+    memset(m, 0, sizeof *m);
+}
+
+int apc__processes_thread_name(apc__store_t *s, int64_t process_id, int64_t tid, char **name)
+{
+    return s->be->processes->thread_name(s->impl, process_id, tid, name);
 }

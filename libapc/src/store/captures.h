@@ -41,5 +41,9 @@ int apc__conns_page(apc__store_t *s, int64_t capture_id, int64_t last_id, unsign
                     apc_conn_page_t *pg);
 int apc__processes_thread_add(apc__store_t *s, int64_t process_id, int64_t tid, const char *name);
 int apc__processes_name_of(apc__store_t *s, int64_t id, char **name);
+int apc__processes_export_meta(apc__store_t *s, int64_t id, apc__st_proc_meta_t *out);
+/* Frees the strings of m (not m). */
+void apc__st_proc_meta_clear(apc__st_proc_meta_t *m);
+int apc__processes_thread_name(apc__store_t *s, int64_t process_id, int64_t tid, char **name);
 
 #endif

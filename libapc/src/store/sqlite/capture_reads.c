@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * SQLite backend: what readers of stored packets ask (capture/read.c): a capture's packet
- * count, its interfaces, the notes of a range of packets, a process's name; and the options a
+ * count, its interfaces, the notes of a range of packets, a process's name and what an export
+ * writes of it, a thread's name; and the options a
  * live capture records when it starts. Statements prepared once per connection, reset as soon
  * as read so no pooled connection keeps a snapshot.
  */
 #include <stdlib.h>
+#include <string.h>
+
+#include "store/captures.h"
 
 #include "core/error.h"
 #include "store/sql.h"
@@ -85,7 +89,8 @@ int apc__sqlite_capture_notes(void *impl, int64_t capture_id, int64_t first, int
         return APC_ESTORE;
     sqlite3_stmt *st = apc__sqlc_stmt(c, "reading packet notes",
                                       "SELECT packet_id, notes FROM packet_notes WHERE "
-                                      "capture_id=? AND packet_id BETWEEN ? AND ?");
+                                      "capture_id=? AND packet_id BETWEEN ? AND ? "
+                                      "ORDER BY packet_id");
     int r = APC_ESTORE;
     if (st) {
         sqlite3_bind_int64(st, 1, capture_id);
@@ -122,6 +127,69 @@ int apc__sqlite_process_name_of(void *impl, int64_t id, char **name)
             r = *name ? 1 : apc__err(APC_ENOMEM, "out of memory");
         } else {
             r = rc == SQLITE_DONE ? 0 : apc__db_err(apc__sqlc_db(c), rc, "reading a process");
+        }
+        sqlite3_reset(st);
+    }
+    apc__sqlc_put(s, c);
+    return r;
+}
+
+int apc__sqlite_process_export_meta(void *impl, int64_t id, apc__st_proc_meta_t *out)
+{
+    memset(out, 0, sizeof *out);
+    apc__store_t *s = impl;
+    apc__sqlc_t *c = apc__sqlc_get(s);
+    if (!c)
+        return APC_ESTORE;
+    /* The parent as we know it: the newest process row with the parent's pid. */
+    sqlite3_stmt *st = apc__sqlc_stmt(
+        c, "reading a process",
+        "SELECT p.path, p.cmdline, p.pid, p.ppid, q.path, q.cmdline FROM processes p LEFT JOIN "
+        "processes q ON q.id = (SELECT id FROM processes WHERE pid=p.ppid AND id<>p.id AND "
+        "p.ppid>0 ORDER BY id DESC LIMIT 1) WHERE p.id=?");
+    int r = APC_ESTORE;
+    if (st) {
+        sqlite3_bind_int64(st, 1, id);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            out->cmd = apc__sql_text(st, 0);
+            out->args = apc__sql_text(st, 1);
+            out->pid = sqlite3_column_int64(st, 2);
+            out->ppid = sqlite3_column_int64(st, 3);
+            out->parent_cmd = apc__sql_text(st, 4);
+            out->parent_args = apc__sql_text(st, 5);
+            r = out->cmd && out->args && out->parent_cmd && out->parent_args
+                    ? 1
+                    : apc__err(APC_ENOMEM, "out of memory");
+            if (r < 0)
+                apc__st_proc_meta_clear(out);
+        } else {
+            r = rc == SQLITE_DONE ? 0 : apc__db_err(apc__sqlc_db(c), rc, "reading a process");
+        }
+        sqlite3_reset(st);
+    }
+    apc__sqlc_put(s, c);
+    return r;
+}
+
+int apc__sqlite_process_thread_name(void *impl, int64_t process_id, int64_t tid, char **name)
+{
+    apc__store_t *s = impl;
+    apc__sqlc_t *c = apc__sqlc_get(s);
+    if (!c)
+        return APC_ESTORE;
+    sqlite3_stmt *st = apc__sqlc_stmt(c, "reading a thread",
+                                      "SELECT name FROM threads WHERE process_id=? AND tid=?");
+    int r = APC_ESTORE;
+    if (st) {
+        sqlite3_bind_int64(st, 1, process_id);
+        sqlite3_bind_int64(st, 2, tid);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            *name = apc__sql_text(st, 0);
+            r = *name ? 1 : apc__err(APC_ENOMEM, "out of memory");
+        } else {
+            r = rc == SQLITE_DONE ? 0 : apc__db_err(apc__sqlc_db(c), rc, "reading a thread");
         }
         sqlite3_reset(st);
     }

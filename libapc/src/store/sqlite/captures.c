@@ -137,6 +137,8 @@ static const apc__processes_ops_t processes_ops = {
     .capture_page = apc__sqlite_process_page,
     .thread_add = proc_thread_add,
     .name_of = apc__sqlite_process_name_of,
+    .export_meta = apc__sqlite_process_export_meta,
+    .thread_name = apc__sqlite_process_thread_name,
 };
 
 static const apc__conns_ops_t conns_ops = {

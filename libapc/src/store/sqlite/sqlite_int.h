@@ -44,6 +44,8 @@ int apc__sqlite_capture_ifaces(void *impl, int64_t capture_id, apc__st_iface_fn 
 int apc__sqlite_capture_notes(void *impl, int64_t capture_id, int64_t first, int64_t last,
                               apc__st_note_fn fn, void *payload);
 int apc__sqlite_process_name_of(void *impl, int64_t id, char **name);
+int apc__sqlite_process_export_meta(void *impl, int64_t id, apc__st_proc_meta_t *out);
+int apc__sqlite_process_thread_name(void *impl, int64_t process_id, int64_t tid, char **name);
 /* conns.c: pages of connections and of a capture's processes. */
 int apc__sqlite_conn_page(void *impl, int64_t capture_id, int64_t last_id, unsigned max,
                           apc_conn_page_t *pg);
