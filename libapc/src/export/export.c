@@ -26,8 +26,9 @@
 #include "export/export_int.h"
 #include "export/export.h"
 #include "search/search.h"
+#include "store/captures.h"
+#include "store/exports.h"
 #include "store/index.h"
-#include "store/sql.h"
 #include "store/store.h"
 #include "util/clock.h"
 
@@ -65,26 +66,17 @@ const char *apc__export_userappl(void)
 /* SHB with the capture's notes, then the interfaces in index order. */
 static int write_head(apc__xrun_t *r, int64_t capture_id, uint64_t *packets)
 {
-    sqlite3_stmt *st;
-    int rc = apc__sql_prepare(r->db, "reading a capture",
-                              "SELECT notes, packets FROM captures WHERE id=?", &st);
+    apc_capture_t *c = NULL;
+    int rc = apc__captures_get(r->ctx->store, capture_id, &c);
+    if (rc == 0)
+        rc = apc__err(APC_ENOTFOUND, "capture %lld not found (deleted?)", (long long)capture_id);
     if (rc < 0)
         return rc;
-    sqlite3_bind_int64(st, 1, capture_id);
-    char *notes = NULL;
-    if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        notes = apc__sql_text(st, 0);
-        *packets = (uint64_t)sqlite3_column_int64(st, 1);
-        rc = notes ? 0 : apc__err(APC_ENOMEM, "out of memory");
-    } else {
-        rc = rc == SQLITE_DONE ? apc__err(APC_ENOTFOUND, "capture %lld not found (deleted?)",
-                                          (long long)capture_id)
-                               : apc__db_err(r->db, rc, "reading a capture");
-    }
-    sqlite3_finalize(st);
-    if (rc < 0)
-        return rc;
-    rc = apc__ngw_shb(r->out, notes, apc__export_userappl());
+    *packets = c->packets;
+    char *notes = c->notes;
+    c->notes = NULL;
+    apc_capture_free(c);
+    rc = apc__ngw_shb(r->out, notes ? notes : "", apc__export_userappl());
     free(notes);
     uint32_t n = 0;
     if (rc == 0)
@@ -180,16 +172,15 @@ static int place(int dfd, const char *tmp, const char *name, const char *final, 
 
 static void record_file(export_job_t *j, uint64_t packets)
 {
-    sqlite3 *db = apc__db_get(j->ctx->store);
-    if (!db)
-        return;
-    if (apc__sql_exec(db, "recording an export file",
-                      "INSERT OR REPLACE INTO export_files(path, capture_id, search_id, "
-                      "command_uid, created, packets) VALUES(?,?,?,?,?,?)",
-                      "tiitii", j->final, j->capture_id, j->search_id, j->uid, apc__real_ns(),
-                      (int64_t)packets) < 0)
+    apc__st_export_file_t f = {.path = j->final,
+                               .capture_id = j->capture_id,
+                               .search_id = j->search_id,
+                               .command_uid = j->uid,
+                               .created = apc__real_ns(),
+                               .packets = packets};
+    /* The file is written; without its record export_list shows it with no origin. */
+    if (apc__exports_record(j->ctx->store, &f) < 0)
         apc__log(j->ctx, APC_LOG_WARN, "command %s: %s", j->uid, apc_last_error_message());
-    apc__db_put(j->ctx->store, db);
 }
 
 static void export_run(void *arg, const volatile int *cancelled)

@@ -18,8 +18,7 @@
 #include "core/error.h"
 #include "core/roots.h"
 #include "export/export_int.h"
-#include "store/sql.h"
-#include "store/store.h"
+#include "store/exports.h"
 
 static void file_free(apc_export_file_t *f)
 {
@@ -45,29 +44,28 @@ static int by_name(const void *a, const void *b)
 }
 
 /* What a listing is built with: the list, its capacity, the default folder's realpath, and
- * the statement that finds a file's record. */
+ * the store that knows where recorded files came from. */
 typedef struct lister {
     apc_export_list_t *l;
     size_t cap;
     const char *home; /* realpath of <data>/exports */
     const char *data; /* realpath of <data> */
-    sqlite3_stmt *st;
+    apc__store_t *store;
+    const char *roots; /* for add_recorded */
 } lister_t;
 
 /* Fills capture/search/command of f from the record of its path, if any. */
-static void provenance(sqlite3_stmt *st, apc_export_file_t *f)
+static int provenance(apc__store_t *s, apc_export_file_t *f)
 {
-    sqlite3_reset(st);
-    sqlite3_bind_text(st, 1, f->path, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        f->capture_id = sqlite3_column_int64(st, 0);
-        f->search_id = sqlite3_column_int64(st, 1);
-        char *u = apc__sql_text(st, 2);
-        if (u) {
-            free(f->command_uid);
-            f->command_uid = u;
-        }
+    apc__st_export_origin_t o = {0};
+    int r = apc__exports_origin(s, f->path, &o);
+    if (r == 1) {
+        f->capture_id = o.capture_id;
+        f->search_id = o.search_id;
+        free(f->command_uid);
+        f->command_uid = o.command_uid;
     }
+    return r < 0 ? r : 0;
 }
 
 static int has_path(const apc_export_list_t *l, const char *path)
@@ -115,9 +113,7 @@ static int add_file(lister_t *b, const char *root, const char *path)
     l->count++;
     f->size = (uint64_t)sb.st_size;
     f->created = (apc_time_t)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
-    if (b->st)
-        provenance(b->st, f);
-    return 0;
+    return provenance(b->store, f);
 }
 
 /* The top level of root `real` (a realpath). A root that cannot be read is skipped with a
@@ -144,22 +140,17 @@ static int add_root(apc_ctx_t *ctx, lister_t *b, const char *real)
     return r;
 }
 
-/* Exports recorded deeper inside a root (capture_export into a sub-folder), still there. */
-static int add_recorded(sqlite3 *db, lister_t *b, const char *roots)
+/* A recorded export: listed when it is still there, inside a root. */
+static int add_recorded(const char *path, void *payload)
 {
-    sqlite3_stmt *st = NULL;
-    int r = apc__sql_prepare(db, "reading export files", "SELECT path FROM export_files", &st);
-    while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
-        const char *p = (const char *)sqlite3_column_text(st, 0);
-        char *real = p ? realpath(p, NULL) : NULL;
-        char *root = NULL;
-        if (real && real[0] == '/' && apc__roots_find(roots, real, &root) == 0)
-            r = add_file(b, root, real);
-        free(root);
-        free(real);
-    }
-    if (st)
-        sqlite3_finalize(st);
+    lister_t *b = payload;
+    char *real = realpath(path, NULL);
+    char *root = NULL;
+    int r = 0;
+    if (real && real[0] == '/' && apc__roots_find(b->roots, real, &root) == 0)
+        r = add_file(b, root, real);
+    free(root);
+    free(real);
     return r;
 }
 
@@ -181,14 +172,8 @@ APC_API int apc_export_list(apc_ctx_t *ctx, apc_export_list_t **out)
     free(dir);
     char *roots = apc__roots_export(ctx);
     char *data = realpath(apc_ctx_data_dir(ctx), NULL);
-    lister_t b = {.l = calloc(1, sizeof *b.l), .home = home, .data = data};
-    sqlite3 *db = b.l && roots && data ? apc__db_get(ctx->store) : NULL;
-    r = !b.l || !roots || !data ? apc__err(APC_ENOMEM, "out of memory") : !db ? APC_ESTORE : 0;
-    if (r == 0)
-        r = apc__sql_prepare(db, "reading export files",
-                             "SELECT capture_id, search_id, command_uid FROM export_files "
-                             "WHERE path=?",
-                             &b.st);
+    lister_t b = {.l = calloc(1, sizeof *b.l), .home = home, .data = data, .store = ctx->store};
+    r = !b.l || !roots || !data ? apc__err(APC_ENOMEM, "out of memory") : 0;
     /* <data>/exports first, whether or not it is one of the roots: exports were always there. */
     if (r == 0)
         r = add_root(ctx, &b, home);
@@ -199,15 +184,14 @@ APC_API int apc_export_list(apc_ctx_t *ctx, apc_export_list_t **out)
             r = add_root(ctx, &b, real);
         free(real);
     }
+    /* Then exports recorded deeper inside a root (capture_export into a sub-folder). */
     if (r == 0) {
         char *again = apc__roots_export(ctx); /* strtok_r cut the first copy */
-        r = again ? add_recorded(db, &b, again) : apc__err(APC_ENOMEM, "out of memory");
+        b.roots = again;
+        r = again ? apc__exports_paths(ctx->store, add_recorded, &b)
+                  : apc__err(APC_ENOMEM, "out of memory");
         free(again);
     }
-    if (b.st)
-        sqlite3_finalize(b.st);
-    if (db)
-        apc__db_put(ctx->store, db);
     free(roots);
     free(data);
     free(home);
@@ -231,15 +215,15 @@ static int check_name(const char *name)
     return 0;
 }
 
-static int remove_one(apc_ctx_t *ctx, sqlite3 *db, const apc_export_file_t *f)
+static int remove_one(apc_ctx_t *ctx, const apc_export_file_t *f)
 {
     struct stat sb;
     if (lstat(f->path, &sb) != 0 || !S_ISREG(sb.st_mode))
         return apc__err(APC_ENOTFOUND, "export '%s' not found", f->name);
     if (unlink(f->path) != 0)
         return apc__err_errno(errno, "cannot delete '%s'", f->path);
-    if (db && apc__sql_exec(db, "forgetting an export file",
-                            "DELETE FROM export_files WHERE path=?", "t", f->path) < 0)
+    /* The file is gone: a record left behind is only listed if the path comes back. */
+    if (apc__exports_forget(ctx->store, f->path) < 0)
         apc__log(ctx, APC_LOG_WARN, "%s", apc_last_error_message());
     return 0;
 }
@@ -263,28 +247,25 @@ APC_API int apc_export_delete(apc_ctx_t *ctx, const char *name, uint64_t *out_de
     }
     apc_export_list_t *l = NULL;
     int r = apc_export_list(ctx, &l);
-    sqlite3 *db = r == 0 ? apc__db_get(ctx->store) : NULL;
     uint64_t n = 0;
     if (r == 0 && name && *name) {
         const apc_export_file_t *f = NULL;
         for (size_t i = 0; !f && i < l->count; i++)
             if (strcmp(l->files[i].name, name) == 0)
                 f = &l->files[i];
-        r = f ? remove_one(ctx, db, f) : apc__err(APC_ENOTFOUND, "export '%s' not found", name);
+        r = f ? remove_one(ctx, f) : apc__err(APC_ENOTFOUND, "export '%s' not found", name);
         n = r == 0;
     } else {
         for (size_t i = 0; r == 0 && l && i < l->count; i++) {
             if (!ours(&l->files[i]))
                 continue;
-            r = remove_one(ctx, db, &l->files[i]);
+            r = remove_one(ctx, &l->files[i]);
             if (r == APC_ENOTFOUND) /* deleted meanwhile: that is what was asked */
                 r = 0;
             else if (r == 0)
                 n++;
         }
     }
-    if (db)
-        apc__db_put(ctx->store, db);
     apc_export_list_free(l);
     if (out_deleted)
         *out_deleted = n;

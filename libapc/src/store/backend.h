@@ -276,6 +276,49 @@ typedef struct apc__stats_ops {
     int (*reset)(void *impl, int64_t since);
 } apc__stats_ops_t;
 
+/* An export file as recorded when written (export_list shows where a file came from). */
+typedef struct apc__st_export_file {
+    const char *path;        /* absolute */
+    int64_t capture_id;      /* 0 none */
+    int64_t search_id;       /* 0 none */
+    const char *command_uid; /* "" none */
+    int64_t created;         /* ns since the epoch */
+    uint64_t packets;
+} apc__st_export_file_t;
+
+/* Where a recorded export came from: command_uid is a new string (free()). */
+typedef struct apc__st_export_origin {
+    int64_t capture_id, search_id;
+    char *command_uid;
+} apc__st_export_origin_t;
+
+typedef int (*apc__st_path_fn)(const char *path, void *payload);
+
+typedef struct apc__exports_ops {
+    /* Records (or replaces the record of) an export file. */
+    int (*record)(void *impl, const apc__st_export_file_t *f);
+    /* 1 and the record of `path` in *out, 0 when the path was never recorded. */
+    int (*origin)(void *impl, const char *path, apc__st_export_origin_t *out);
+    /* Every recorded path through fn (valid during the call; a non-zero return stops and is
+     * returned). */
+    int (*paths)(void *impl, apc__st_path_fn fn, void *payload);
+    /* Forgets the record of `path` (the file is the caller's). */
+    int (*forget)(void *impl, const char *path);
+} apc__exports_ops_t;
+
+/* Deleting saved data by kind (apc_flush): the kinds are the APC_FLUSH_* flags of
+ * apc/export.h. */
+typedef struct apc__flush_ops {
+    /* 1 and the lowest id of an active capture in *id, 0 when none is active. */
+    int (*active_capture)(void *impl, int64_t *id);
+    /* Deletes the rows of every kind in flags, all or nothing. Only the rows: the files under
+     * the data directory are the caller's. */
+    int (*rows)(void *impl, uint32_t flags);
+    /* Gives freed space back to the file system; best effort: 0, or < 0 with the message set
+     * when it could not (nothing is lost either way). */
+    int (*compact)(void *impl);
+} apc__flush_ops_t;
+
 typedef struct apc__store_backend {
     const char *name; /* "sqlite" */
     const apc__captures_ops_t *captures;
@@ -284,6 +327,8 @@ typedef struct apc__store_backend {
     const apc__ips_ops_t *ips;
     const apc__commands_ops_t *commands;
     const apc__stats_ops_t *stats;
+    const apc__exports_ops_t *exports;
+    const apc__flush_ops_t *flush;
 } apc__store_backend_t;
 
 /* The SQLite backend (store/sqlite/); its impl is the apc__store_t itself. */

@@ -58,5 +58,8 @@ extern const apc__commands_ops_t apc__sqlite_commands_ops;
 extern const apc__ips_ops_t apc__sqlite_ips_ops;
 /* stats.c */
 extern const apc__stats_ops_t apc__sqlite_stats_ops;
+/* exports.c: export files, and apc_flush's kinds */
+extern const apc__exports_ops_t apc__sqlite_exports_ops;
+extern const apc__flush_ops_t apc__sqlite_flush_ops;
 
 #endif
