@@ -53,6 +53,7 @@ typedef struct apc__live_sess {
     pthread_t writer;
     int writer_started;
     atomic_int stop;
+    apc__bell_t bell; /* the sources ring it when they queued packets; the writer sleeps on it */
     pthread_mutex_t tlock; /* targets */
     target_t targets[MAX_TARGETS];
     size_t ntargets;
@@ -182,6 +183,23 @@ static void stop_resolver(sess_t *s, apc__resolver_t *r)
              (unsigned long long)st.dropped, (unsigned long long)st.pending);
 }
 
+/* Sleeps until a source queued packets or the session stops. The 100 ms limit is for the
+ * writer's own timed duties (commit interval, drop counters), not for packets: sources ring
+ * the bell as soon as a batch is queued. */
+static void wait_for_packets(sess_t *s)
+{
+    apc__bell_prepare(&s->bell);
+    int work = atomic_load(&s->stop);
+    for (size_t i = 0; !work && i < s->nsrc; i++) {
+        const uint8_t *data;
+        work = apc__lq_peek(apc__livesrc_queue(s->src[i]), &data) != NULL;
+    }
+    if (work)
+        apc__bell_cancel(&s->bell);
+    else
+        apc__bell_wait(&s->bell, 100);
+}
+
 static void *writer_run(void *arg)
 {
     sess_t *s = arg;
@@ -253,7 +271,7 @@ static void *writer_run(void *arg)
         if (stopping && !got)
             break;
         if (!got)
-            usleep(2000);
+            wait_for_packets(s);
     }
     if (rc < 0) {
         apc__err_copy(err, sizeof err);
@@ -289,10 +307,21 @@ static int all_adapters(char ***out, size_t *n)
     return 0;
 }
 
+/* After the sources stopped: the writer empties their queues, finishes and is joined. */
+static void stop_writer(sess_t *s)
+{
+    atomic_store(&s->stop, 1);
+    apc__bell_ring(&s->bell);
+    if (s->writer_started)
+        pthread_join(s->writer, NULL);
+    s->writer_started = 0;
+}
+
 static void sess_free(sess_t *s)
 {
     for (size_t i = 0; i < s->nsrc; i++)
         apc__livesrc_close(s->src[i]);
+    apc__bell_destroy(&s->bell); /* after the sources: nothing rings it any more */
     apc__attrib_release(s->attr);
     pthread_mutex_destroy(&s->tlock);
     free(s);
@@ -328,8 +357,8 @@ static int start(apc_ctx_t *ctx, int type, const apc_live_options_t *o, const ta
         s->targets[s->ntargets++] = *tg;
     char **names = NULL;
     size_t nn = 0;
-    int rc = 0;
-    if (o->n_adapters == 0)
+    int rc = apc__bell_init(&s->bell);
+    if (rc == 0 && o->n_adapters == 0)
         rc = all_adapters(&names, &nn);
     if (rc == 0 && o->n_adapters > MAX_SOURCES)
         rc = apc__err(APC_ELIMIT, "%zu adapters given, at most %d", o->n_adapters, MAX_SOURCES);
@@ -347,6 +376,7 @@ static int start(apc_ctx_t *ctx, int type, const apc_live_options_t *o, const ta
             .ring_bytes = (size_t)ring_mb << 20,
             .queue_bytes = (size_t)queue_mb << 20,
             .iface = (uint32_t)i,
+            .bell = &s->bell,
         };
         rc = apc__livesrc_open(&s->src[s->nsrc], &cfg);
         if (rc == 0)
@@ -394,10 +424,7 @@ static int start(apc_ctx_t *ctx, int type, const apc_live_options_t *o, const ta
         apc__err_copy(msg, sizeof msg);
         for (size_t i = 0; i < s->nsrc; i++)
             apc__livesrc_stop(s->src[i]);
-        if (s->writer_started) {
-            atomic_store(&s->stop, 1);
-            pthread_join(s->writer, NULL);
-        }
+        stop_writer(s);
         sess_free(s);
         return apc__err(rc, "%s", msg);
     }
@@ -492,9 +519,7 @@ static void stop_one(sess_t *s)
      * publishes final counters; then the writer empties the queues and finishes. */
     for (size_t i = 0; i < s->nsrc; i++)
         apc__livesrc_stop(s->src[i]);
-    atomic_store(&s->stop, 1);
-    if (s->writer_started)
-        pthread_join(s->writer, NULL);
+    stop_writer(s);
     apc__log(s->ctx, APC_LOG_INFO, "live capture %lld stopped", (long long)s->id);
     sess_free(s);
 }

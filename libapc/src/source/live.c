@@ -25,6 +25,7 @@ struct apc__livesrc {
     uint32_t iface;
     int linktype, snaplen, nano;
     apc__lq_t *q;
+    apc__bell_t *bell;
     pthread_t thread;
     int started;
     atomic_int stop;
@@ -41,6 +42,7 @@ int apc__livesrc_open(apc__livesrc_t **out, const apc__livesrc_cfg_t *cfg)
         return apc__err(APC_ENOMEM, "out of memory");
     snprintf(s->device, sizeof s->device, "%s", cfg->device);
     s->iface = cfg->iface;
+    s->bell = cfg->bell;
     int rc = 0;
     s->p = pcap_create(cfg->device, eb);
     if (!s->p) {
@@ -120,17 +122,20 @@ static void read_stats(apc__livesrc_t *s)
     s->last_stats_ns = apc__mono_ns();
 }
 
-/* Reads whatever the ring holds now; returns the packets read or < 0. */
+/* Reads whatever the ring holds now, then wakes the writer if it queued any; returns the
+ * packets read or < 0. */
 static int drain(apc__livesrc_t *s)
 {
-    int total = 0;
+    int total = 0, n = 0;
     for (int i = 0; i < 100000; i++) {
-        int n = pcap_dispatch(s->p, -1, on_packet, (u_char *)s);
+        n = pcap_dispatch(s->p, -1, on_packet, (u_char *)s);
         if (n <= 0)
-            return n < 0 ? n : total;
+            break;
         total += n;
     }
-    return total;
+    if (total > 0 && s->bell)
+        apc__bell_ring(s->bell);
+    return n < 0 ? n : total;
 }
 
 static void *run(void *arg)

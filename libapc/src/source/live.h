@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "source/bell.h"
 #include "source/livequeue.h"
 
 typedef struct apc__livesrc apc__livesrc_t;
@@ -22,6 +23,7 @@ typedef struct apc__livesrc_cfg {
     size_t ring_bytes;  /* kernel ring (pcap_set_buffer_size) */
     size_t queue_bytes; /* our queue to the writer */
     uint32_t iface;     /* interface index within the capture, stamped on each packet */
+    apc__bell_t *bell;  /* rung when packets were queued; NULL: none (the caller's, outlives s) */
 } apc__livesrc_cfg_t;
 
 /* Opens and activates the handle and compiles the filter into the kernel. Errors name the
