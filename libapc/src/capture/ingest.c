@@ -19,6 +19,7 @@
 
 #include "attrib/filemeta.h"
 #include "capture/capwriter.h"
+#include "capture/pipeline.h"
 #include "core/ctx.h"
 #include "core/error.h"
 #include "core/roots.h"
@@ -55,8 +56,14 @@ static int sync_ifaces(apc__capw_t *w, apc__reader_t *r, size_t *known)
     return 0;
 }
 
-static void attribute(apc__capw_t *w, const apc__rec_t *rec, apc__cappkt_t *p)
+/* The pipeline's attributor for files: the process a packet's comment (ptcpdump, ours) or
+ * its pid/tid options name. Every packet of a file is kept. */
+static int attribute(void *state, apc__capw_t *w, const apc__pipe_pkt_t *in, const apc__pkt_t *d,
+                     apc__cappkt_t *p)
 {
+    (void)in;
+    (void)d;
+    const apc__rec_t *rec = state;
     if (rec->comment && rec->comment_len) {
         apc__procmeta_t m;
         if (apc__filemeta_parse(&m, rec->comment, rec->comment_len) == 1) {
@@ -67,7 +74,7 @@ static void attribute(apc__capw_t *w, const apc__rec_t *rec, apc__cappkt_t *p)
                 p->tid = m.tid;
                 p->attribution = APC_ATTR_FILE;
             }
-            return;
+            return 1;
         }
     }
     if (rec->has_pid_tid && rec->pid) {
@@ -83,6 +90,7 @@ static void attribute(apc__capw_t *w, const apc__rec_t *rec, apc__cappkt_t *p)
             p->attribution = APC_ATTR_FILE;
         }
     }
+    return 1;
 }
 
 static void ingest_run(void *arg, const volatile int *cancelled)
@@ -120,21 +128,20 @@ static void ingest_run(void *arg, const volatile int *cancelled)
             break;
         }
         rc = sync_ifaces(w, j->reader, &known);
-        apc__pkt_t d;
-        apc__decode(&d, rec.data, rec.caplen, rec.wirelen, rec.linktype);
-        apc__cappkt_t p = {
-            .iface = rec.iface,
-            .ts_ns = rec.ts_ns,
-            .caplen = rec.caplen,
-            .wirelen = rec.wirelen,
-            .data = rec.data,
-            .direction = rec.direction ? rec.direction : d.direction,
-            .comment = rec.comment,
-            .comment_len = rec.comment_len,
-        };
         if (rc == 0) {
-            attribute(w, &rec, &p);
-            rc = apc__capw_add(w, &p, &d);
+            apc__pipe_pkt_t in = {
+                .iface = rec.iface,
+                .linktype = rec.linktype,
+                .ts_ns = rec.ts_ns,
+                .caplen = rec.caplen,
+                .wirelen = rec.wirelen,
+                .data = rec.data,
+                .direction = rec.direction,
+                .comment = rec.comment,
+                .comment_len = rec.comment_len,
+            };
+            rc = apc__pipe_packet(w, &in, attribute, &rec);
+            rc = rc < 0 ? rc : 0;
         }
         if (rc == 0 && ++since_commit >= 4096) {
             since_commit = 0;

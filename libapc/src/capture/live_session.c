@@ -23,6 +23,7 @@
 #include "attrib/attrib.h"
 #include "attrib/proctable.h"
 #include "capture/capwriter.h"
+#include "capture/pipeline.h"
 #include "capture/live.h"
 #include "core/ctx.h"
 #include "core/error.h"
@@ -183,6 +184,27 @@ static void stop_resolver(sess_t *s, apc__resolver_t *r)
              (unsigned long long)st.dropped, (unsigned long long)st.pending);
 }
 
+/* The pipeline's attributor for live packets: the process table and socket lookups
+ * (attrib/), then keep or skip by the session's targets. */
+static int attribute(void *state, apc__capw_t *w, const apc__pipe_pkt_t *in, const apc__pkt_t *d,
+                     apc__cappkt_t *p)
+{
+    sess_t *s = state;
+    apc__attr_t a;
+    apc__attrib_lookup(s->attr, d, in->ts_ns, &a);
+    if (!wanted(s, &a))
+        return 0;
+    if (a.process_id)
+        apc__capw_live_process(w, a.process_id, a.pid);
+    if (a.direction)
+        p->direction = a.direction;
+    p->attribution = a.attribution;
+    p->pid = a.pid;
+    p->tid = a.tid;
+    p->process_id = a.process_id;
+    return 1;
+}
+
 /* Sleeps until a source queued packets or the session stops. The 100 ms limit is for the
  * writer's own timed duties (commit interval, drop counters), not for packets: sources ring
  * the bell as soon as a batch is queued. */
@@ -229,30 +251,18 @@ static void *writer_run(void *arg)
             const apc__lqhdr_t *h;
             const uint8_t *data;
             for (int n = 0; rc == 0 && n < 8192 && (h = apc__lq_peek(q, &data)); n++) {
-                apc__pkt_t d;
-                apc__decode(&d, data, h->caplen, h->wirelen,
-                            (uint32_t)apc__livesrc_linktype(s->src[i]));
-                apc__attr_t a;
-                apc__attrib_lookup(s->attr, &d, h->ts_ns, &a);
-                if (wanted(s, &a)) {
-                    if (a.process_id)
-                        apc__capw_live_process(w, a.process_id, a.pid);
-                    apc__cappkt_t p = {
-                        .iface = h->iface,
-                        .ts_ns = h->ts_ns,
-                        .caplen = h->caplen,
-                        .wirelen = h->wirelen,
-                        .data = data,
-                        .direction = a.direction ? a.direction : d.direction,
-                        .attribution = a.attribution,
-                        .pid = a.pid,
-                        .tid = a.tid,
-                        .process_id = a.process_id,
-                    };
-                    rc = apc__capw_add(w, &p, &d);
-                } else {
+                apc__pipe_pkt_t in = {
+                    .iface = h->iface,
+                    .linktype = (uint32_t)apc__livesrc_linktype(s->src[i]),
+                    .ts_ns = h->ts_ns,
+                    .caplen = h->caplen,
+                    .wirelen = h->wirelen,
+                    .data = data,
+                };
+                int kept = apc__pipe_packet(w, &in, attribute, s);
+                if (kept == 0)
                     s->skipped++;
-                }
+                rc = kept < 0 ? kept : 0;
                 apc__lq_pop(q);
                 got++;
             }

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/* The one path of every packet into a capture (see pipeline.h). */
+#include "capture/pipeline.h"
+
+int apc__pipe_packet(apc__capw_t *w, const apc__pipe_pkt_t *in, apc__pipe_attr_fn attr, void *state)
+{
+    apc__pkt_t d;
+    apc__decode(&d, in->data, in->caplen, in->wirelen, in->linktype);
+    apc__cappkt_t p = {
+        .iface = in->iface,
+        .ts_ns = in->ts_ns,
+        .caplen = in->caplen,
+        .wirelen = in->wirelen,
+        .data = in->data,
+        .direction = in->direction ? in->direction : d.direction,
+        .comment = in->comment,
+        .comment_len = in->comment_len,
+    };
+    int keep = attr ? attr(state, w, in, &d, &p) : 1;
+    if (keep <= 0)
+        return keep;
+    int rc = apc__capw_add(w, &p, &d);
+    return rc < 0 ? rc : 1;
+}
