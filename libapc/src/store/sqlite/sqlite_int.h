@@ -58,5 +58,7 @@ extern const apc__commands_ops_t apc__sqlite_commands_ops;
 extern const apc__ips_ops_t apc__sqlite_ips_ops;
 /* stats.c */
 extern const apc__stats_ops_t apc__sqlite_stats_ops;
+/* accounts.c */
+extern const apc__accounts_ops_t apc__sqlite_accounts_ops;
 
 #endif
