@@ -18,20 +18,15 @@
 #include "core/ctx.h"
 #include "core/error.h"
 #include "core/fsutil.h"
-#include "store/sql.h"
-#include "store/store.h"
+#include "store/accounts.h"
 
 APC_API int apc_auth_bootstrap(apc_ctx_t *ctx, char **password)
 {
     if (!ctx || !password)
         return apc__err(APC_EINVAL, "NULL argument");
     *password = NULL;
-    sqlite3 *db = apc__db_get(ctx->store);
-    if (!db)
-        return APC_ESTORE;
     int64_t n = 0;
-    int rc = apc__sql_int(db, "counting accounts", &n, "SELECT count(*) FROM users", "");
-    apc__db_put(ctx->store, db);
+    int rc = apc__accounts_count(ctx->store, &n);
     if (rc < 0)
         return rc;
     if (n > 0)

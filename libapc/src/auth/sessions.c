@@ -16,8 +16,7 @@
 #include "auth/auth_internal.h"
 #include "core/ctx.h"
 #include "core/error.h"
-#include "store/sql.h"
-#include "store/store.h"
+#include "store/accounts.h"
 #include "util/clock.h"
 
 #define NS 1000000000LL
@@ -33,11 +32,11 @@ static void token_hash(const char *token, char out[65])
     apc__auth_hex(h, sizeof h, out);
 }
 
-static int64_t setting_int(sqlite3 *db, const char *key, int64_t def, int64_t lo, int64_t hi)
+/* A setting as an integer clamped to [lo, hi]; def when it is not set or cannot be read. */
+static int64_t setting_int(apc_ctx_t *ctx, const char *key, int64_t def, int64_t lo, int64_t hi)
 {
     int64_t v = def;
-    if (apc__sql_int(db, "reading a setting", &v,
-                     "SELECT CAST(value AS INTEGER) FROM settings WHERE key=?", "t", key) <= 0)
+    if (apc__accounts_setting_int(ctx->store, key, &v) <= 0)
         return def;
     return v < lo ? lo : v > hi ? hi : v;
 }
@@ -65,15 +64,11 @@ APC_API int apc_login(apc_ctx_t *ctx, const char *user, const char *password, co
     int rc = apc__auth_init();
     if (rc < 0)
         return rc;
-    sqlite3 *db = apc__db_get(ctx->store);
-    if (!db)
-        return APC_ESTORE;
     int retry = 0;
     const char *which = "";
-    int max = (int)setting_int(db, "login_max_failures", 10, 1, 1000000);
+    int max = (int)setting_int(ctx, "login_max_failures", 10, 1, 1000000);
     int blocked = apc__auth_rl_begin(ctx, peer, user, max, &retry, &which);
     if (blocked) {
-        apc__db_put(ctx->store, db);
         if (blocked < 0)
             return apc__err(APC_ENOMEM, "out of memory");
         if (strcmp(which, "address") == 0)
@@ -84,25 +79,9 @@ APC_API int apc_login(apc_ctx_t *ctx, const char *user, const char *password, co
     }
     char *hash = NULL;
     int64_t urole = 0;
-    sqlite3_stmt *st = NULL;
-    rc = apc__sql_prepare(db, "reading an account", "SELECT hash, role FROM users WHERE name=?",
-                          &st);
-    if (rc == 0) {
-        sqlite3_bind_text(st, 1, user ? user : "", -1, SQLITE_STATIC);
-        int s = sqlite3_step(st);
-        if (s == SQLITE_ROW) {
-            hash = apc__sql_text(st, 0);
-            urole = sqlite3_column_int64(st, 1);
-            if (!hash)
-                rc = apc__err(APC_ENOMEM, "out of memory");
-        } else if (s != SQLITE_DONE) {
-            rc = apc__db_err(db, s, "reading an account");
-        }
-        sqlite3_finalize(st);
-    }
+    rc = apc__accounts_credentials(ctx->store, user ? user : "", &hash, &urole);
     if (rc < 0) {
         apc__auth_rl_end(ctx, peer, user, -1);
-        apc__db_put(ctx->store, db);
         return rc;
     }
     size_t pl = password ? strlen(password) : 0;
@@ -118,30 +97,22 @@ APC_API int apc_login(apc_ctx_t *ctx, const char *user, const char *password, co
     free(hash);
     apc__auth_rl_end(ctx, peer, user, good);
     if (!good) {
-        apc__db_put(ctx->store, db);
         /* One message for an unknown name and a wrong password: no account enumeration. */
         return apc__err(APC_EAUTH, "wrong user name or password");
     }
 
     uint8_t raw[32];
     char tok[APC_TOKEN_HEX_LEN + 1], th[65];
-    if ((rc = apc__auth_random(raw, sizeof raw)) < 0) {
-        apc__db_put(ctx->store, db);
+    if ((rc = apc__auth_random(raw, sizeof raw)) < 0)
         return rc;
-    }
     apc__auth_hex(raw, sizeof raw, tok);
     sodium_memzero(raw, sizeof raw);
     token_hash(tok, th);
     int64_t now = apc__real_ns();
-    int64_t idle = setting_int(db, "session_idle_seconds", APC_SESSION_IDLE_DEFAULT, 1, INT32_MAX);
-    rc = apc__sql_exec(db, "purging old sessions", "DELETE FROM sessions WHERE last_used < ?", "i",
-                       now - idle * NS - KEEP_EXPIRED_NS);
-    if (rc == 0)
-        rc = apc__sql_exec(db, "opening a session",
-                           "INSERT INTO sessions(token_hash, user, role, created, last_used, "
-                           "expires) VALUES(?,?,?,?,?,?)",
-                           "ttiiii", th, user, urole, now, now, now + idle * NS);
-    apc__db_put(ctx->store, db);
+    int64_t idle = setting_int(ctx, "session_idle_seconds", APC_SESSION_IDLE_DEFAULT, 1, INT32_MAX);
+    /* Expired sessions are purged here, a day after they expired. */
+    apc__st_session_t sess = {th, user, urole, now, now, now + idle * NS};
+    rc = apc__accounts_session_open(ctx->store, now - idle * NS - KEEP_EXPIRED_NS, &sess);
     if (rc < 0)
         return rc;
     if (!(*token = strdup(tok)))
@@ -166,33 +137,17 @@ APC_API int apc_session_check(apc_ctx_t *ctx, const char *token, int *role, char
         return rc;
     char th[65];
     token_hash(token, th);
-    sqlite3 *db = apc__db_get(ctx->store);
-    if (!db)
-        return APC_ESTORE;
-    sqlite3_stmt *st = NULL;
-    rc = apc__sql_prepare(db, "checking a session",
-                          "SELECT user, role, last_used, (SELECT CAST(value AS INTEGER) FROM "
-                          "settings WHERE key='session_idle_seconds'), expires FROM sessions "
-                          "WHERE token_hash=?",
-                          &st);
-    int found = 0;
+    apc__st_session_seen_t seen = {0};
+    rc = apc__accounts_session_get(ctx->store, th, &seen, username);
+    int found = rc > 0;
     int64_t last = 0, idle = APC_SESSION_IDLE_DEFAULT, expires = 0;
-    if (rc == 0) {
-        sqlite3_bind_text(st, 1, th, -1, SQLITE_STATIC);
-        int s = sqlite3_step(st);
-        if (s == SQLITE_ROW) {
-            found = 1;
-            *role = sqlite3_column_int(st, 1);
-            last = sqlite3_column_int64(st, 2);
-            if (sqlite3_column_type(st, 3) != SQLITE_NULL && sqlite3_column_int64(st, 3) > 0)
-                idle = sqlite3_column_int64(st, 3);
-            expires = sqlite3_column_int64(st, 4);
-            if (username && !(*username = apc__sql_text(st, 0)))
-                rc = apc__err(APC_ENOMEM, "out of memory");
-        } else if (s != SQLITE_DONE) {
-            rc = apc__db_err(db, s, "checking a session");
-        }
-        sqlite3_finalize(st);
+    if (found) {
+        *role = seen.role;
+        last = seen.last_used;
+        if (seen.idle > 0)
+            idle = seen.idle;
+        expires = seen.expires;
+        rc = 0;
     }
     int64_t now = apc__real_ns();
     if (rc == 0 && !found)
@@ -203,10 +158,7 @@ APC_API int apc_session_check(apc_ctx_t *ctx, const char *token, int *role, char
         rc = apc__err(APC_ESESSION, "the session expired after %lld s idle: log in again",
                       (long long)((expires && now > expires ? expires - last : idle * NS) / NS));
     else if (rc == 0 && now - last > TOUCH_NS)
-        rc = apc__sql_exec(db, "refreshing a session",
-                           "UPDATE sessions SET last_used=?, expires=? WHERE token_hash=?", "iit",
-                           now, now + idle * NS, th);
-    apc__db_put(ctx->store, db);
+        rc = apc__accounts_session_touch(ctx->store, th, now, now + idle * NS);
     if (rc < 0) {
         *role = 0;
         if (username) {
@@ -232,12 +184,10 @@ APC_API int apc_logout(apc_ctx_t *ctx, const char *token)
         return rc;
     char th[65];
     token_hash(token, th);
-    sqlite3 *db = apc__db_get(ctx->store);
-    if (!db)
-        return APC_ESTORE;
-    rc = apc__sql_exec(db, "ending a session", "DELETE FROM sessions WHERE token_hash=?", "t", th);
-    if (rc == 0 && sqlite3_changes(db) == 0)
+    rc = apc__accounts_session_end(ctx->store, th);
+    if (rc == 0)
         rc = apc__err(APC_ENOTOKEN, "the token is not a session of this server");
-    apc__db_put(ctx->store, db);
+    else if (rc > 0)
+        rc = 0;
     return rc;
 }

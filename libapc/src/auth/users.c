@@ -20,8 +20,7 @@
 #include "auth/auth_internal.h"
 #include "core/ctx.h"
 #include "core/error.h"
-#include "store/sql.h"
-#include "store/store.h"
+#include "store/accounts.h"
 #include "util/clock.h"
 
 #define PW_OPS 2ULL
@@ -138,19 +137,12 @@ APC_API int apc_user_add(apc_ctx_t *ctx, const char *name, const char *password,
     char hash[crypto_pwhash_STRBYTES];
     if ((rc = hash_password(password, hash)) < 0)
         return rc;
-    sqlite3 *db = apc__db_get(ctx->store);
-    if (!db)
-        return APC_ESTORE;
-    int64_t one = 0;
-    rc = apc__sql_int(db, "looking up an account", &one, "SELECT 1 FROM users WHERE name=?", "t",
-                      name);
-    if (rc > 0)
+    apc__st_user_t u = {name, hash, (int64_t)role, apc__real_ns()};
+    rc = apc__accounts_add(ctx->store, &u);
+    if (rc == 0)
         rc = apc__err(APC_EEXISTS, "user '%s' already exists", name);
-    else if (rc == 0)
-        rc = apc__sql_exec(db, "adding an account",
-                           "INSERT INTO users(name, hash, role, created) VALUES(?,?,?,?)", "ttii",
-                           name, hash, (int64_t)role, apc__real_ns());
-    apc__db_put(ctx->store, db);
+    else if (rc > 0)
+        rc = 0;
     sodium_memzero(hash, sizeof hash);
     return rc;
 }
@@ -172,15 +164,12 @@ APC_API int apc_user_del(apc_ctx_t *ctx, const char *name)
 {
     if (!ctx || !name)
         return apc__err(APC_EINVAL, "NULL argument");
-    sqlite3 *db = apc__db_get(ctx->store);
-    if (!db)
-        return APC_ESTORE;
-    int rc = apc__sql_exec(db, "deleting an account", "DELETE FROM users WHERE name=?", "t", name);
-    if (rc == 0 && sqlite3_changes(db) == 0)
+    /* Its sessions end with it (store/backend.h, remove). */
+    int rc = apc__accounts_remove(ctx->store, name);
+    if (rc == 0)
         rc = apc__err(APC_ENOTFOUND, "no user '%.64s'", name);
-    if (rc == 0) /* also without foreign keys enforced by an older connection */
-        rc = apc__sql_exec(db, "ending sessions", "DELETE FROM sessions WHERE user=?", "t", name);
-    apc__db_put(ctx->store, db);
+    else if (rc > 0)
+        rc = 0;
     if (rc == 0)
         forget_initial_password(ctx, name);
     return rc;
@@ -194,16 +183,12 @@ APC_API int apc_user_passwd(apc_ctx_t *ctx, const char *name, const char *passwo
     int rc = hash_password(password, hash);
     if (rc < 0)
         return rc;
-    sqlite3 *db = apc__db_get(ctx->store);
-    if (!db)
-        return APC_ESTORE;
-    rc = apc__sql_exec(db, "setting a password", "UPDATE users SET hash=? WHERE name=?", "tt", hash,
-                       name);
-    if (rc == 0 && sqlite3_changes(db) == 0)
+    /* A new password ends the sessions opened with the old one (store/backend.h, set_hash). */
+    rc = apc__accounts_set_hash(ctx->store, name, hash);
+    if (rc == 0)
         rc = apc__err(APC_ENOTFOUND, "no user '%.64s'", name);
-    if (rc == 0) /* a new password ends the sessions opened with the old one */
-        rc = apc__sql_exec(db, "ending sessions", "DELETE FROM sessions WHERE user=?", "t", name);
-    apc__db_put(ctx->store, db);
+    else if (rc > 0)
+        rc = 0;
     sodium_memzero(hash, sizeof hash);
     if (rc == 0)
         forget_initial_password(ctx, name);
@@ -220,6 +205,33 @@ APC_API void apc_user_list_free(apc_user_list_t *l)
     free(l);
 }
 
+typedef struct list_arg {
+    apc_user_list_t *l;
+    size_t cap;
+} list_arg_t;
+
+static int add_user(const apc__st_user_t *row, void *payload)
+{
+    list_arg_t *a = payload;
+    apc_user_list_t *l = a->l;
+    if (l->count == a->cap) {
+        size_t nc = a->cap ? a->cap * 2 : 8;
+        apc_user_t *n = realloc(l->items, nc * sizeof *n);
+        if (!n)
+            return apc__err(APC_ENOMEM, "out of memory");
+        l->items = n;
+        a->cap = nc;
+    }
+    apc_user_t *u = &l->items[l->count];
+    u->name = strdup(row->name);
+    u->role = (int)row->role;
+    u->created = row->created;
+    if (!u->name)
+        return apc__err(APC_ENOMEM, "out of memory");
+    l->count++;
+    return 0;
+}
+
 APC_API int apc_user_list(apc_ctx_t *ctx, apc_user_list_t **out)
 {
     if (!ctx || !out)
@@ -228,46 +240,8 @@ APC_API int apc_user_list(apc_ctx_t *ctx, apc_user_list_t **out)
     apc_user_list_t *l = calloc(1, sizeof *l);
     if (!l)
         return apc__err(APC_ENOMEM, "out of memory");
-    sqlite3 *db = apc__db_get(ctx->store);
-    if (!db) {
-        free(l);
-        return APC_ESTORE;
-    }
-    sqlite3_stmt *st;
-    int rc = apc__sql_prepare(db, "listing accounts",
-                              "SELECT name, role, created FROM users ORDER BY name", &st);
-    size_t cap = 0;
-    while (rc == 0) {
-        int s = sqlite3_step(st);
-        if (s == SQLITE_DONE)
-            break;
-        if (s != SQLITE_ROW) {
-            rc = apc__db_err(db, s, "listing accounts");
-            break;
-        }
-        if (l->count == cap) {
-            size_t nc = cap ? cap * 2 : 8;
-            apc_user_t *n = realloc(l->items, nc * sizeof *n);
-            if (!n) {
-                rc = apc__err(APC_ENOMEM, "out of memory");
-                break;
-            }
-            l->items = n;
-            cap = nc;
-        }
-        apc_user_t *u = &l->items[l->count];
-        u->name = apc__sql_text(st, 0);
-        u->role = sqlite3_column_int(st, 1);
-        u->created = sqlite3_column_int64(st, 2);
-        if (!u->name) {
-            rc = apc__err(APC_ENOMEM, "out of memory");
-            break;
-        }
-        l->count++;
-    }
-    if (st)
-        sqlite3_finalize(st);
-    apc__db_put(ctx->store, db);
+    list_arg_t a = {l, 0};
+    int rc = apc__accounts_list(ctx->store, add_user, &a);
     if (rc < 0) {
         apc_user_list_free(l);
         return rc;

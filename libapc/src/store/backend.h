@@ -318,6 +318,67 @@ typedef struct apc__flush_ops {
      * when it could not (nothing is lost either way). */
     int (*compact)(void *impl);
 } apc__flush_ops_t;
+/* Accounts and sessions (tables of store/sqlite/schema_auth.c). Module auth keeps the logic
+ * (hashing, roles, expiry, the login limit, messages); these only read and write rows. */
+
+/* An account. Input of add (hash set), a row of list (hash NULL); strings are the caller's in
+ * add, valid during the callback in list. */
+typedef struct apc__st_user {
+    const char *name;
+    const char *hash; /* argon2id, libsodium's crypto_pwhash_str format */
+    int64_t role;     /* enum apc_role */
+    int64_t created;  /* ns since the epoch */
+} apc__st_user_t;
+
+/* A new session (strings the caller's). */
+typedef struct apc__st_session {
+    const char *token_hash; /* hex BLAKE2b-256 of the token: the token itself is never stored */
+    const char *user;
+    int64_t role;
+    int64_t created, last_used, expires; /* ns since the epoch */
+} apc__st_session_t;
+
+/* A session as a check reads it, with the idle setting read in the same statement. */
+typedef struct apc__st_session_seen {
+    int role;
+    int64_t last_used, expires; /* expires 0: a row from before expiries were recorded */
+    int64_t idle;               /* setting session_idle_seconds as an integer; 0 when unset */
+} apc__st_session_seen_t;
+
+/* Returns 0, or < 0 to stop the list with that error. */
+typedef int (*apc__st_user_fn)(const apc__st_user_t *u, void *payload);
+
+typedef struct apc__accounts_ops {
+    /* The number of accounts into *n. */
+    int (*count)(void *impl, int64_t *n);
+    /* 1 when the account was added, 0 when the name is taken (nothing written): the check and
+     * the write are one call. */
+    int (*add)(void *impl, const apc__st_user_t *u);
+    /* 1 when the account was deleted and its sessions ended, 0 when there is no such account. */
+    int (*remove)(void *impl, const char *name);
+    /* 1 when the account's hash was replaced and its sessions ended, 0 when there is no such
+     * account. */
+    int (*set_hash)(void *impl, const char *name, const char *hash);
+    /* 1 with a new string (the caller frees it) of the account's hash in *hash and its role in
+     * *role, 0 (*hash NULL) when there is no such account. */
+    int (*credentials)(void *impl, const char *name, char **hash, int64_t *role);
+    /* Every account in name order, through fn. */
+    int (*list)(void *impl, apc__st_user_fn fn, void *payload);
+    /* 1 and setting `key` read as an integer (SQL CAST: "" and text are 0) in *value, 0 when
+     * it is not set. Auth's limits (login_max_failures, session_idle_seconds) read this way,
+     * not through apc_settings_get, which answers a missing key with an error message. */
+    int (*setting_int)(void *impl, const char *key, int64_t *value);
+    /* Deletes the sessions last used before purge_before, then records s. */
+    int (*session_open)(void *impl, int64_t purge_before, const apc__st_session_t *s);
+    /* 1 and the session of token_hash in *out, 0 when there is none. user NULL: the account
+     * name is not read; else *user gets a new string of it (the caller frees it). */
+    int (*session_get)(void *impl, const char *token_hash, apc__st_session_seen_t *out,
+                       char **user);
+    /* Records a use of the session at last_used, now expiring at `expires`. */
+    int (*session_touch)(void *impl, const char *token_hash, int64_t last_used, int64_t expires);
+    /* 1 when the session was deleted, 0 when there was none. */
+    int (*session_end)(void *impl, const char *token_hash);
+} apc__accounts_ops_t;
 
 typedef struct apc__store_backend {
     const char *name; /* "sqlite" */
@@ -329,6 +390,7 @@ typedef struct apc__store_backend {
     const apc__stats_ops_t *stats;
     const apc__exports_ops_t *exports;
     const apc__flush_ops_t *flush;
+    const apc__accounts_ops_t *accounts;
 } apc__store_backend_t;
 
 /* The SQLite backend (store/sqlite/); its impl is the apc__store_t itself. */

@@ -155,4 +155,5 @@ const apc__store_backend_t apc__sqlite_backend = {
     .stats = &apc__sqlite_stats_ops,
     .exports = &apc__sqlite_exports_ops,
     .flush = &apc__sqlite_flush_ops,
+    .accounts = &apc__sqlite_accounts_ops,
 };

@@ -61,5 +61,7 @@ extern const apc__stats_ops_t apc__sqlite_stats_ops;
 /* exports.c: export files, and apc_flush's kinds */
 extern const apc__exports_ops_t apc__sqlite_exports_ops;
 extern const apc__flush_ops_t apc__sqlite_flush_ops;
+/* accounts.c */
+extern const apc__accounts_ops_t apc__sqlite_accounts_ops;
 
 #endif
