@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* pcapng writer of exports; block layouts from draft-ietf-opsawg-pcapng sections 3-4. */
+/* pcapng writer of exports: buffering and errors here; the blocks are encoded by the store's
+ * one pcapng encoder (store/pcapng_enc.h). */
 #include "export/pcapng_out.h"
 
 #include <errno.h>
@@ -11,18 +12,6 @@
 #include "core/fsutil.h"
 
 #define BUF_SIZE (1u << 20)
-#define BT_SHB 0x0A0D0D0Au
-#define BT_IDB 0x00000001u
-#define BT_EPB 0x00000006u
-#define OPT_ENDOFOPT 0
-#define OPT_COMMENT 1
-#define SHB_USERAPPL 4
-#define IF_NAME 2
-#define IF_DESCRIPTION 3
-#define IF_TSRESOL 9
-#define EPB_FLAGS 2
-#define EPB_PID_TID 8  /* epb_processid_threadid: u32 pid, u32 tid */
-#define OPT_MAX 65532u /* an option length is 16 bits; keep it a multiple of 4 */
 
 struct apc__ngw {
     int fd;
@@ -99,151 +88,36 @@ static int room(apc__ngw_t *w, size_t n)
     return 0;
 }
 
-static void put(apc__ngw_t *w, const void *p, size_t n)
-{
-    if (!n)
-        return; /* p may be NULL (end-of-options has no value) */
-    memcpy(w->buf + w->len, p, n);
-    w->len += n;
-}
-
-static void put32(apc__ngw_t *w, uint32_t v)
-{
-    put(w, &v, 4); /* host order: the SHB's byte-order magic tells readers which */
-}
-
-static void put16(apc__ngw_t *w, uint16_t v)
-{
-    put(w, &v, 2);
-}
-
-static void pad(apc__ngw_t *w, size_t n)
-{
-    static const uint8_t zeros[4];
-    put(w, zeros, (4 - (n & 3)) & 3);
-}
-
-static size_t pad4(size_t n)
-{
-    return (n + 3) & ~(size_t)3;
-}
-
-static size_t opt_len(size_t vlen)
-{
-    return 4 + pad4(vlen);
-}
-
-static void put_opt(apc__ngw_t *w, uint16_t code, const void *v, size_t n)
-{
-    put16(w, code);
-    put16(w, (uint16_t)n);
-    put(w, v, n);
-    pad(w, n);
-}
-
-/* Comments longer than an option can hold are cut (pcapng has no continuation). */
-static size_t clip(const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-    return n > OPT_MAX ? OPT_MAX : n;
-}
-
 int apc__ngw_shb(apc__ngw_t *w, const char *comment, const char *userappl)
 {
-    size_t cl = clip(comment), ul = clip(userappl);
-    size_t opts = (cl ? opt_len(cl) : 0) + (ul ? opt_len(ul) : 0);
-    if (opts)
-        opts += 4;
-    size_t total = 28 + opts;
+    size_t total = apc__ng_shb_size(comment, userappl);
     int r = room(w, total);
-    if (r < 0)
-        return r;
-    put32(w, BT_SHB);
-    put32(w, (uint32_t)total);
-    put32(w, 0x1A2B3C4Du);
-    put16(w, 1);
-    put16(w, 0);
-    uint64_t section_len = UINT64_MAX; /* -1: not given (draft 4.1) */
-    put(w, &section_len, 8);
-    if (cl)
-        put_opt(w, OPT_COMMENT, comment, cl);
-    if (ul)
-        put_opt(w, SHB_USERAPPL, userappl, ul);
-    if (opts)
-        put_opt(w, OPT_ENDOFOPT, NULL, 0);
-    put32(w, (uint32_t)total);
-    return 0;
+    if (r == 0) {
+        apc__ng_shb_put(w->buf + w->len, total, comment, userappl);
+        w->len += total;
+    }
+    return r;
 }
 
 int apc__ngw_idb(apc__ngw_t *w, uint16_t linktype, uint32_t snaplen, const char *name,
                  const char *description)
 {
-    size_t nl = clip(name), dl = clip(description);
-    size_t opts = opt_len(1) + (nl ? opt_len(nl) : 0) + (dl ? opt_len(dl) : 0) + 4;
-    size_t total = 20 + opts;
+    size_t total = apc__ng_idb_size(name, description);
     int r = room(w, total);
-    if (r < 0)
-        return r;
-    put32(w, BT_IDB);
-    put32(w, (uint32_t)total);
-    put16(w, linktype);
-    put16(w, 0);
-    put32(w, snaplen);
-    if (nl)
-        put_opt(w, IF_NAME, name, nl);
-    if (dl)
-        put_opt(w, IF_DESCRIPTION, description, dl);
-    uint8_t res = 9; /* 10^-9 s: the store keeps nanoseconds */
-    put_opt(w, IF_TSRESOL, &res, 1);
-    put_opt(w, OPT_ENDOFOPT, NULL, 0);
-    put32(w, (uint32_t)total);
-    return 0;
+    if (r == 0) {
+        apc__ng_idb_put(w->buf + w->len, total, linktype, snaplen, name, description);
+        w->len += total;
+    }
+    return r;
 }
 
 int apc__ngw_epb(apc__ngw_t *w, const apc__ngpkt_t *p)
 {
-    size_t opts = 0;
-    for (size_t i = 0; i < p->n_comments; i++) {
-        size_t cl = clip(p->comments[i]);
-        if (cl)
-            opts += opt_len(cl);
-    }
-    if (p->direction)
-        opts += opt_len(4);
-    if (p->has_pid_tid)
-        opts += opt_len(8);
-    if (opts)
-        opts += 4;
-    size_t total = 32 + pad4(p->caplen) + opts;
+    size_t total = apc__ng_epb_size(p);
     int r = room(w, total);
-    if (r < 0)
-        return r;
-    uint64_t ts = (uint64_t)p->ts_ns;
-    put32(w, BT_EPB);
-    put32(w, (uint32_t)total);
-    put32(w, p->iface);
-    put32(w, (uint32_t)(ts >> 32));
-    put32(w, (uint32_t)ts);
-    put32(w, p->caplen);
-    put32(w, p->wirelen);
-    if (p->caplen)
-        put(w, p->data, p->caplen);
-    pad(w, p->caplen);
-    for (size_t i = 0; i < p->n_comments; i++) {
-        size_t cl = clip(p->comments[i]);
-        if (cl)
-            put_opt(w, OPT_COMMENT, p->comments[i], cl);
+    if (r == 0) {
+        apc__ng_epb_put(w->buf + w->len, total, p);
+        w->len += total;
     }
-    if (p->direction) {
-        uint32_t f = (uint32_t)p->direction & 3;
-        put_opt(w, EPB_FLAGS, &f, 4);
-    }
-    if (p->has_pid_tid) {
-        uint32_t v[2] = {p->pid, p->tid};
-        put_opt(w, EPB_PID_TID, v, 8);
-    }
-    if (opts)
-        put_opt(w, OPT_ENDOFOPT, NULL, 0);
-    put32(w, (uint32_t)total);
-    return 0;
+    return r;
 }

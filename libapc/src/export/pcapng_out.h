@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store/pcapng_enc.h"
+
 typedef struct apc__ngw apc__ngw_t;
 
 /* Writes to fd (not closed by the writer). `what` names the file in error messages. */
@@ -20,17 +22,8 @@ int apc__ngw_shb(apc__ngw_t *w, const char *comment, const char *userappl);
 int apc__ngw_idb(apc__ngw_t *w, uint16_t linktype, uint32_t snaplen, const char *name,
                  const char *description);
 
-typedef struct apc__ngpkt {
-    uint32_t iface;
-    int64_t ts_ns;
-    uint32_t caplen, wirelen;
-    const uint8_t *data;
-    int direction; /* 0 unknown, 1 in, 2 out: epb_flags when nonzero */
-    int has_pid_tid;
-    uint32_t pid, tid;
-    size_t n_comments; /* each one opt_comment, in order */
-    const char *const *comments;
-} apc__ngpkt_t;
+/* A packet as an export writes it (comments are C strings: comment_lens stays NULL). */
+typedef apc__ng_epb_t apc__ngpkt_t;
 
 /* EPB (draft 4.3) with opt_comment, epb_flags and epb_processid_threadid (code 8). */
 int apc__ngw_epb(apc__ngw_t *w, const apc__ngpkt_t *p);

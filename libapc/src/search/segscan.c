@@ -122,11 +122,11 @@ int apc__segscan_read(apc__segscan_t *s, uint64_t loc, apc__segrec_t *out)
         memcpy(&len, b + o + 2, 2);
         if (code == 0 || o + 4 + len > end)
             break;
-        if (code == APC_OPT_EPB_PID_TID && len == 8) {
+        if (code == APC_NG_OPT_EPB_PID_TID && len == 8) {
             out->has_pid_tid = 1;
             out->pid = rd32(b + o + 4);
             out->tid = rd32(b + o + 8);
-        } else if (code == APC_OPT_EPB_FLAGS && len == 4) {
+        } else if (code == APC_NG_OPT_EPB_FLAGS && len == 4) {
             out->direction = (int)(rd32(b + o + 4) & 3);
         }
         o += 4 + (((size_t)len + 3) & ~(size_t)3);

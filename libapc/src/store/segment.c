@@ -13,11 +13,9 @@
 #include "apc_config.h"
 #include "core/error.h"
 #include "core/fsutil.h"
+#include "store/pcapng_enc.h"
 
-#define BT_SHB 0x0A0D0D0AU
-#define BT_IDB 0x00000001U
 #define BT_EPB 0x00000006U
-#define BYTE_ORDER_MAGIC 0x1A2B3C4DU
 #define DEFAULT_SEG_MAX (1ULL << 30)
 #define WBUF_SIZE (1U << 20)
 #define MAX_IFACES 4096
@@ -69,76 +67,26 @@ static int reserve(apc__segw_t *w, size_t need)
     return 0;
 }
 
-static inline void put32(uint8_t *p, uint32_t v)
-{
-    memcpy(p, &v, 4);
-}
-
-static inline void put16(uint8_t *p, uint16_t v)
-{
-    memcpy(p, &v, 2);
-}
-
-/* Writes option (code, bytes) at p and returns the bytes used (padded). */
-static size_t put_opt(uint8_t *p, uint16_t code, const void *val, size_t len)
-{
-    put16(p, code);
-    put16(p + 2, (uint16_t)len);
-    memcpy(p + 4, val, len);
-    size_t padded = pad4(len);
-    memset(p + 4 + len, 0, padded - len);
-    return 4 + padded;
-}
-
 static int write_shb(apc__segw_t *w)
 {
     char appl[64];
     snprintf(appl, sizeof appl, "AppPacCap for Linux %s", APC_VERSION);
-    size_t alen = strlen(appl);
-    size_t total = 24 + 4 + pad4(alen) + 4 + 4;
+    size_t total = apc__ng_shb_size(NULL, appl);
     int r = reserve(w, total);
     if (r < 0)
         return r;
-    uint8_t *p = w->buf + w->len;
-    put32(p, BT_SHB);
-    put32(p + 4, (uint32_t)total);
-    put32(p + 8, BYTE_ORDER_MAGIC);
-    put16(p + 12, 1);
-    put16(p + 14, 0);
-    int64_t section_len = -1;
-    memcpy(p + 16, &section_len, 8);
-    size_t o = 24;
-    o += put_opt(p + o, 4 /* shb_userappl */, appl, alen);
-    put32(p + o, 0); /* opt_endofopt */
-    o += 4;
-    put32(p + o, (uint32_t)total);
+    apc__ng_shb_put(w->buf + w->len, total, NULL, appl);
     w->len += total;
     return 0;
 }
 
 static int write_idb(apc__segw_t *w, const iface_def_t *d)
 {
-    size_t nlen = d->name ? strlen(d->name) : 0;
-    if (nlen > 255)
-        nlen = 255;
-    size_t total = 16 + (nlen ? 4 + pad4(nlen) : 0) + 8 /* if_tsresol */ + 4 + 4;
+    size_t total = apc__ng_idb_size(d->name, NULL);
     int r = reserve(w, total);
     if (r < 0)
         return r;
-    uint8_t *p = w->buf + w->len;
-    put32(p, BT_IDB);
-    put32(p + 4, (uint32_t)total);
-    put16(p + 8, (uint16_t)d->linktype);
-    put16(p + 10, 0);
-    put32(p + 12, d->snaplen);
-    size_t o = 16;
-    if (nlen)
-        o += put_opt(p + o, 2 /* if_name */, d->name, nlen);
-    uint8_t resol = 9; /* 10^-9 s */
-    o += put_opt(p + o, 9 /* if_tsresol */, &resol, 1);
-    put32(p + o, 0);
-    o += 4;
-    put32(p + o, (uint32_t)total);
+    apc__ng_idb_put(w->buf + w->len, total, (uint16_t)d->linktype, d->snaplen, d->name, NULL);
     w->len += total;
     return 0;
 }
@@ -229,13 +177,23 @@ int apc__segw_append(apc__segw_t *w, const apc__segpkt_t *p, uint64_t *loc)
         return apc__err(APC_EIO, "segment writer stopped after an earlier error");
     if (p->iface >= w->n_ifaces)
         return apc__err(APC_EINVAL, "packet on undeclared interface %u", p->iface);
-    size_t clen = p->comment ? p->comment_len : 0;
-    if (clen > 65535)
-        clen = 65535;
-    size_t opts = (p->direction ? 8 : 0) + (p->has_pid_tid ? 12 : 0) + (clen ? 4 + pad4(clen) : 0);
-    if (opts)
-        opts += 4;
-    size_t total = 28 + pad4(p->caplen) + opts + 4;
+    const char *comments[1] = {p->comment};
+    size_t clen[1] = {p->comment ? p->comment_len : 0};
+    apc__ng_epb_t e = {
+        .iface = p->iface,
+        .ts_ns = p->ts_ns,
+        .caplen = p->caplen,
+        .wirelen = p->wirelen,
+        .data = p->data,
+        .direction = p->direction,
+        .has_pid_tid = p->has_pid_tid,
+        .pid = p->pid,
+        .tid = p->tid,
+        .n_comments = clen[0] ? 1 : 0,
+        .comments = comments,
+        .comment_lens = clen,
+    };
+    size_t total = apc__ng_epb_size(&e);
     if (apc__segw_seg_bytes(w) + total > w->seg_max && apc__segw_seg_bytes(w) > 4096) {
         int r = apc__segw_flush(w);
         if (r < 0)
@@ -251,34 +209,7 @@ int apc__segw_append(apc__segw_t *w, const apc__segpkt_t *p, uint64_t *loc)
     if (r < 0)
         return r;
     *loc = APC_SEG_LOC(w->seg_no, w->file_bytes + w->len);
-    uint8_t *b = w->buf + w->len;
-    uint64_t ts = p->ts_ns < 0 ? 0 : (uint64_t)p->ts_ns;
-    put32(b, BT_EPB);
-    put32(b + 4, (uint32_t)total);
-    put32(b + 8, p->iface);
-    put32(b + 12, (uint32_t)(ts >> 32));
-    put32(b + 16, (uint32_t)ts);
-    put32(b + 20, p->caplen);
-    put32(b + 24, p->wirelen);
-    memcpy(b + 28, p->data, p->caplen);
-    size_t o = 28 + p->caplen;
-    memset(b + o, 0, pad4(p->caplen) - p->caplen);
-    o = 28 + pad4(p->caplen);
-    if (p->direction) {
-        uint32_t flags = (uint32_t)(p->direction & 3);
-        o += put_opt(b + o, APC_OPT_EPB_FLAGS, &flags, 4);
-    }
-    if (p->has_pid_tid) {
-        uint32_t v[2] = {p->pid, p->tid};
-        o += put_opt(b + o, APC_OPT_EPB_PID_TID, v, 8);
-    }
-    if (clen)
-        o += put_opt(b + o, APC_OPT_COMMENT, p->comment, clen);
-    if (opts) {
-        put32(b + o, 0);
-        o += 4;
-    }
-    put32(b + o, (uint32_t)total);
+    apc__ng_epb_put(w->buf + w->len, total, &e);
     w->len += total;
     return 0;
 }
@@ -513,15 +444,15 @@ int apc__segr_read(apc__segr_t *r, uint64_t loc, apc__segrec_t *out)
         if (code == 0 || o + 4 + len > end)
             break;
         const uint8_t *v = b + o + 4;
-        if (code == APC_OPT_EPB_FLAGS && len == 4) {
+        if (code == APC_NG_OPT_EPB_FLAGS && len == 4) {
             uint32_t f;
             memcpy(&f, v, 4);
             out->direction = (int)(f & 3);
-        } else if (code == APC_OPT_EPB_PID_TID && len == 8) {
+        } else if (code == APC_NG_OPT_EPB_PID_TID && len == 8) {
             out->has_pid_tid = 1;
             memcpy(&out->pid, v, 4);
             memcpy(&out->tid, v + 4, 4);
-        } else if (code == APC_OPT_COMMENT && !out->comment) {
+        } else if (code == APC_NG_OPT_COMMENT && !out->comment) {
             /* NUL-terminate in place: the byte after the value is padding or the next option,
              * so copy to the spare byte at the end of the buffer when there is no padding. */
             if (len % 4) {

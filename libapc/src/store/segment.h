@@ -17,10 +17,7 @@
 #define APC_SEG_NO(loc) ((uint32_t)((loc) >> 48))
 #define APC_SEG_OFF(loc) ((loc) & ((1ULL << 48) - 1))
 
-/* pcapng option codes we write and read back. */
-#define APC_OPT_COMMENT 1
-#define APC_OPT_EPB_FLAGS 2
-#define APC_OPT_EPB_PID_TID 8 /* epb_processid_threadid: u32 pid, u32 tid */
+#include "store/pcapng_enc.h" /* the block encoder, and the option codes we read back */
 
 typedef struct apc__segw apc__segw_t;
 
