@@ -93,12 +93,15 @@ int apc__export_resolve(apc_ctx_t *ctx, const char *kind, int64_t id, const char
     const char *name = NULL;
     int r = 0;
     struct stat st;
+    /* The default folder is made on first use, also when a path names a file in it
+     * (<data>/exports/x.pcapng on a fresh data directory). */
+    char *home;
+    if ((r = apc__export_dir(ctx, &home)) < 0)
+        return r;
+    if (!path || !*path)
+        dir = realpath(home, NULL);
+    free(home);
     if (!path || !*path) {
-        char *d;
-        if ((r = apc__export_dir(ctx, &d)) < 0)
-            return r;
-        dir = realpath(d, NULL);
-        free(d);
         if (!dir)
             return apc__err_errno(errno, "cannot resolve the export directory");
     } else if (path[0] != '/') {
