@@ -324,12 +324,8 @@ int apc__export_start_search(apc_ctx_t *ctx, int64_t search_id, const char *path
                              char **out_uid)
 {
     *out_uid = NULL;
-    sqlite3 *db = apc__db_get(ctx->store);
-    if (!db)
-        return APC_ESTORE;
     apc__search_info_t info;
-    int rc = apc__search_info_get(ctx, db, search_id, &info);
-    apc__db_put(ctx->store, db);
+    int rc = apc__search_info_get(ctx, search_id, &info);
     if (rc < 0)
         return rc;
     /* A running search still adds results: the file would hold an arbitrary part of them. */

@@ -153,4 +153,5 @@ const apc__store_backend_t apc__sqlite_backend = {
     .ips = &apc__sqlite_ips_ops,
     .commands = &apc__sqlite_commands_ops,
     .stats = &apc__sqlite_stats_ops,
+    .searches = &apc__sqlite_searches_ops,
 };
