@@ -199,8 +199,7 @@ static void export_run(void *arg, const volatile int *cancelled)
         return;
     }
     apc__cmd_running(ctx, j->uid);
-    r.db = apc__db_get(ctx->store);
-    rc = r.db ? 0 : APC_ESTORE;
+    rc = 0;
     const char *name = strrchr(j->final, '/') + 1;
     if (rc == 0) {
         /* The directory again, now beneath the opened root with no link followed: one swapped
@@ -245,8 +244,6 @@ static void export_run(void *arg, const volatile int *cancelled)
         close(dfd);
     uint64_t written = r.written;
     apc__xrun_close(&r);
-    if (r.db)
-        apc__db_put(ctx->store, r.db);
     if (rc == 0) {
         record_file(j, written);
         apc__cmd_finish(ctx, j->uid, APC_CMD_COMPLETED, j->final, "", written);
@@ -315,12 +312,8 @@ int apc__export_start_search(apc_ctx_t *ctx, int64_t search_id, const char *path
                              char **out_uid)
 {
     *out_uid = NULL;
-    sqlite3 *db = apc__db_get(ctx->store);
-    if (!db)
-        return APC_ESTORE;
     apc__search_info_t info;
-    int rc = apc__search_info_get(ctx, db, search_id, &info);
-    apc__db_put(ctx->store, db);
+    int rc = apc__search_info_get(ctx, search_id, &info);
     if (rc < 0)
         return rc;
     /* A running search still adds results: the file would hold an arbitrary part of them. */

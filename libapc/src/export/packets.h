@@ -9,8 +9,6 @@
 
 #include <stdint.h>
 
-#include <sqlite3.h>
-
 #include <apc/ctx.h>
 
 #include "export/comments.h"
@@ -31,10 +29,9 @@ typedef struct apc__xnote {
     char *text;
 } apc__xnote_t;
 
-/* One export's output and caches. Zero it, set ctx, db (the caller's connection) and out. */
+/* One export's output and caches. Zero it, set ctx and out. */
 typedef struct apc__xrun {
     apc_ctx_t *ctx;
-    sqlite3 *db;
     apc__ngw_t *out;
     /* the capture packets are read from (apc__xrun_capture) */
     int64_t capture_id;

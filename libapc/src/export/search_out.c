@@ -11,10 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ctx.h"
 #include "core/error.h"
 #include "export/export_int.h"
 #include "search/search.h"
-#include "store/sql.h"
+#include "store/searches.h"
 #include "store/store.h"
 #include "util/clock.h"
 
@@ -26,6 +27,14 @@ typedef struct capmap {
     uint32_t base, n; /* its interfaces are IDBs base..base+n-1 */
 } capmap_t;
 
+/* Store callback: a capture's notes line, when it has notes. */
+static int note_line(int64_t capture_id, const char *notes, void *payload)
+{
+    if (*notes)
+        fprintf(payload, "\ncapture %lld: %s", (long long)capture_id, notes);
+    return 0;
+}
+
 /* "search <id>: <filter>", then "capture <id>: <notes>" for each capture with notes. */
 static int shb_comment(apc__xrun_t *r, int64_t search_id, const apc__search_info_t *info,
                        char **out)
@@ -36,20 +45,8 @@ static int shb_comment(apc__xrun_t *r, int64_t search_id, const apc__search_info
         return apc__err(APC_ENOMEM, "out of memory");
     fprintf(f, "search %lld: %s", (long long)search_id,
             *info->normalized ? info->normalized : "every packet");
-    sqlite3_stmt *st;
     int rc =
-        apc__sql_prepare(r->db, "reading a capture", "SELECT notes FROM captures WHERE id=?", &st);
-    for (size_t i = 0; rc == 0 && i < info->n_captures; i++) {
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, info->captures[i]);
-        if (sqlite3_step(st) == SQLITE_ROW) {
-            const char *notes = (const char *)sqlite3_column_text(st, 0);
-            if (notes && *notes)
-                fprintf(f, "\ncapture %lld: %s", (long long)info->captures[i], notes);
-        }
-    }
-    if (rc == 0)
-        sqlite3_finalize(st);
+        apc__searches_capture_notes(r->ctx->store, info->captures, info->n_captures, note_line, f);
     if (fclose(f) != 0 && rc == 0)
         rc = apc__err(APC_ENOMEM, "out of memory");
     if (rc < 0) {
@@ -135,7 +132,7 @@ int apc__export_search_packets(apc__xrun_t *r, int64_t search_id, const char *ui
                                const volatile int *cancelled)
 {
     apc__search_info_t info;
-    int rc = apc__search_info_get(r->ctx, r->db, search_id, &info);
+    int rc = apc__search_info_get(r->ctx, search_id, &info);
     if (rc < 0)
         return rc;
     capmap_t *map = calloc(info.n_captures ? info.n_captures : 1, sizeof *map);
@@ -153,7 +150,7 @@ int apc__export_search_packets(apc__xrun_t *r, int64_t search_id, const char *ui
             rc = APC_ECANCELED;
             break;
         }
-        long n = apc__search_hits(r->db, search_id, last_id, hits, HITS);
+        long n = apc__search_hits(r->ctx, search_id, last_id, hits, HITS);
         if (n <= 0) {
             rc = (int)n;
             break;

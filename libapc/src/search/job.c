@@ -16,8 +16,7 @@
 #include "core/error.h"
 #include "search/job.h"
 #include "search/search.h"
-#include "store/sql.h"
-#include "store/store.h"
+#include "store/searches.h"
 #include "util/clock.h"
 
 #define FIRST_BATCH 100 /* the first page is committed as soon as it is full */
@@ -152,7 +151,6 @@ typedef struct job {
     char *filter;
     int64_t capture_id, time_from, time_to;
     /* while running */
-    sqlite3 *db;
     apc__filter_t *flt;
     apc__scan_t *scan;
     uint64_t total, scanned_before, matches, committed;
@@ -178,37 +176,10 @@ static uint64_t scanned_now(const job_t *j)
 /* Commits pending matches and the counters in one transaction. */
 static int flush(job_t *j)
 {
-    int r = apc__sql_begin(j->db);
-    if (r < 0)
-        return r;
-    sqlite3_stmt *q;
-    r = apc__sql_prepare(j->db, "storing search results",
-                         "INSERT INTO search_results(search_id, id, capture_id, packet_id) "
-                         "VALUES(?,?,?,?)",
-                         &q);
-    for (size_t i = 0; r == 0 && i < j->n_pending; i++) {
-        sqlite3_bind_int64(q, 1, j->id);
-        sqlite3_bind_int64(q, 2, (int64_t)(j->committed + i + 1));
-        sqlite3_bind_int64(q, 3, j->pending[2 * i]);
-        sqlite3_bind_int64(q, 4, j->pending[2 * i + 1]);
-        int rc = sqlite3_step(q);
-        if (rc != SQLITE_DONE)
-            r = apc__db_err(j->db, rc, "storing search results");
-        sqlite3_reset(q);
-    }
-    if (r == 0 || q)
-        sqlite3_finalize(q);
     uint64_t scanned = scanned_now(j);
-    if (r == 0)
-        r = apc__sql_exec(j->db, "updating a search",
-                          "UPDATE searches SET scanned=?, matches=?, progress=? WHERE id=?", "iiii",
-                          (int64_t)scanned, (int64_t)(j->committed + j->n_pending),
-                          (int64_t)progress_of(j, scanned), j->id);
-    if (r < 0) {
-        apc__sql_rollback(j->db);
-        return r;
-    }
-    r = apc__sql_commit(j->db, "storing search results");
+    int r =
+        apc__searches_add_results(j->ctx->store, j->id, j->committed, j->pending, j->n_pending,
+                                  scanned, j->committed + j->n_pending, progress_of(j, scanned));
     if (r < 0)
         return r;
     j->committed += j->n_pending;
@@ -248,34 +219,38 @@ static int on_progress(void *payload)
     return maybe_flush(payload);
 }
 
+typedef struct scope_acc {
+    job_t *j;
+    int64_t *ids;
+    size_t n;
+} scope_acc_t;
+
+static int scope_row(int64_t capture_id, uint64_t packets, void *payload)
+{
+    scope_acc_t *a = payload;
+    int64_t *ni = realloc(a->ids, (a->n + 1) * sizeof *ni);
+    if (!ni)
+        return apc__err(APC_ENOMEM, "out of memory");
+    a->ids = ni;
+    ni[a->n++] = capture_id;
+    a->j->total += packets;
+    return 0;
+}
+
 /* Captures in scope, with their packet counts; time bounds skip captures outside. */
 static int scope(job_t *j, int64_t **ids, size_t *n)
 {
-    sqlite3_stmt *q;
-    int r = apc__sql_prepare(j->db, "listing captures",
-                             "SELECT id, packets FROM captures WHERE (?1 = 0 OR id = ?1) AND "
-                             "(?2 = 0 OR last_time = 0 OR last_time >= ?2) AND "
-                             "(?3 = 0 OR first_time <= ?3) ORDER BY id",
-                             &q);
-    if (r < 0)
-        return r;
-    sqlite3_bind_int64(q, 1, j->capture_id);
-    sqlite3_bind_int64(q, 2, j->time_from);
-    sqlite3_bind_int64(q, 3, j->time_to);
-    *ids = NULL;
-    *n = 0;
-    while (sqlite3_step(q) == SQLITE_ROW) {
-        int64_t *ni = realloc(*ids, (*n + 1) * sizeof *ni);
-        if (!ni) {
-            sqlite3_finalize(q);
-            return apc__err(APC_ENOMEM, "out of memory");
-        }
-        *ids = ni;
-        ni[(*n)++] = sqlite3_column_int64(q, 0);
-        j->total += (uint64_t)sqlite3_column_int64(q, 1);
+    scope_acc_t a = {j, NULL, 0};
+    int r =
+        apc__searches_scope(j->ctx->store, j->capture_id, j->time_from, j->time_to, scope_row, &a);
+    if (r < 0) {
+        free(a.ids);
+        a.ids = NULL;
+        a.n = 0;
     }
-    sqlite3_finalize(q);
-    return 0;
+    *ids = a.ids;
+    *n = a.n;
+    return r;
 }
 
 static int run(job_t *j, const volatile int *cancelled)
@@ -288,9 +263,8 @@ static int run(job_t *j, const volatile int *cancelled)
     size_t n = 0;
     r = scope(j, &ids, &n);
     if (r == 0)
-        r = apc__sql_exec(j->db, "starting a search",
-                          "UPDATE searches SET state=?, started=?, total=? WHERE id=?", "iiii",
-                          (int64_t)APC_SEARCH_RUNNING, apc__real_ns(), (int64_t)j->total, j->id);
+        r = apc__searches_started(j->ctx->store, j->id, APC_SEARCH_RUNNING, apc__real_ns(),
+                                  j->total);
     j->last_flush = apc__real_ns();
     for (size_t i = 0; r == 0 && i < n; i++) {
         apc__scan_t s = {0};
@@ -325,32 +299,29 @@ static int run(job_t *j, const volatile int *cancelled)
 static void job_fn(void *arg, const volatile int *cancelled)
 {
     job_t *j = arg;
-    j->db = apc__db_get(j->ctx->store);
-    int r = j->db ? run(j, cancelled) : APC_ESTORE;
+    int r = run(j, cancelled);
     char msg[512] = "";
     if (r < 0 && r != APC_ECANCELED)
         apc__err_copy(msg, sizeof msg);
-    if (j->db) {
-        int fr = flush(j);
-        if (r == 0 && fr < 0) {
-            r = fr;
-            apc__err_copy(msg, sizeof msg);
-        }
-        int state = r == 0               ? APC_SEARCH_COMPLETED
-                    : r == APC_ECANCELED ? APC_SEARCH_CANCELLED
-                                         : APC_SEARCH_FAILED;
-        /* A failure leaves the row "running"; say so rather than lose it silently. */
-        if (apc__sql_exec(
-                j->db, "finishing a search",
-                "UPDATE searches SET state=?, finished=?, progress=?, scanned=?, error=? "
-                "WHERE id=?",
-                "iiiiti", (int64_t)state, apc__real_ns(),
-                (int64_t)(state == APC_SEARCH_COMPLETED ? 100 : progress_of(j, scanned_now(j))),
-                (int64_t)scanned_now(j), msg, j->id) < 0)
-            apc__log(j->ctx, APC_LOG_ERROR, "search %lld: %s", (long long)j->id,
-                     apc_last_error_message());
-        apc__db_put(j->ctx->store, j->db);
+    int fr = flush(j);
+    if (r == 0 && fr < 0) {
+        r = fr;
+        apc__err_copy(msg, sizeof msg);
     }
+    int state = r == 0               ? APC_SEARCH_COMPLETED
+                : r == APC_ECANCELED ? APC_SEARCH_CANCELLED
+                                     : APC_SEARCH_FAILED;
+    apc__st_search_end_t end = {
+        .state = state,
+        .finished = apc__real_ns(),
+        .progress = state == APC_SEARCH_COMPLETED ? 100 : progress_of(j, scanned_now(j)),
+        .scanned = scanned_now(j),
+        .error = msg,
+    };
+    /* A failure leaves the row "running"; say so rather than lose it silently. */
+    if (apc__searches_finish(j->ctx->store, j->id, &end) < 0)
+        apc__log(j->ctx, APC_LOG_ERROR, "search %lld: %s", (long long)j->id,
+                 apc_last_error_message());
     pthread_mutex_lock(&j->ctx->search_lock);
     j->active->ended = 1;
     pthread_cond_broadcast(&j->ctx->search_cond);

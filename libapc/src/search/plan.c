@@ -16,8 +16,7 @@
 #include "core/error.h"
 #include "search/fields.h"
 #include "search/plan.h"
-#include "store/sql.h"
-#include "store/store.h"
+#include "store/searches.h"
 #include "util/array.h"
 
 void apc__idset_free(apc__idset_t *s)
@@ -53,67 +52,26 @@ static void sort_unique(apc__idset_t *s)
 }
 
 typedef struct planner {
-    sqlite3 *db;
+    apc__store_t *store;
     int64_t capture_id;
     int direct; /* keys from the connections table itself (see apc__plan_candidates) */
-    sqlite3_stmt *q, *qa, *qp; /* search_conn_keys; connections by address; by port */
 } planner_t;
 
-static int run(sqlite3_stmt *q, apc__idset_t *out)
+static int push_id(int64_t id, void *payload)
 {
-    int rc, r = 0;
-    while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW)
-        r = push(out, sqlite3_column_int64(q, 0));
-    sqlite3_reset(q);
-    return r;
+    return push(payload, id);
 }
 
-/* The connections table answers the keys through the indexes on connections(src), (dst),
- * (sport) and (dport) (stats/schema_stats.c): each entry holds the primary key (capture_id,
- * id), so the capture is filtered inside the index. */
-static int lookup_direct(planner_t *pl, const uint8_t *key, size_t len, apc__idset_t *out)
-{
-    int r;
-    if (key[0] == 'a') {
-        if (!pl->qa &&
-            (r = apc__sql_prepare(pl->db, "reading connections by address",
-                                  "SELECT id FROM connections WHERE src=?2 AND capture_id=?1 "
-                                  "UNION ALL SELECT id FROM connections WHERE dst=?2 AND "
-                                  "capture_id=?1",
-                                  &pl->qa)) < 0)
-            return r;
-        sqlite3_bind_int64(pl->qa, 1, pl->capture_id);
-        sqlite3_bind_blob(pl->qa, 2, key + 1, (int)len - 1, SQLITE_STATIC);
-        return run(pl->qa, out);
-    }
-    if (!pl->qp && (r = apc__sql_prepare(pl->db, "reading connections by port",
-                                         "SELECT id FROM connections WHERE sport=?3 AND "
-                                         "capture_id=?1 AND proto=?2 UNION ALL SELECT id FROM "
-                                         "connections WHERE dport=?3 AND capture_id=?1 AND "
-                                         "proto=?2",
-                                         &pl->qp)) < 0)
-        return r;
-    sqlite3_bind_int64(pl->qp, 1, pl->capture_id);
-    sqlite3_bind_int(pl->qp, 2, key[1]);
-    sqlite3_bind_int(pl->qp, 3, (key[2] << 8) | key[3]);
-    return run(pl->qp, out);
-}
-
+/* The connections table answers the keys by address or by protocol and port (the store uses
+ * its indexes); search_conn_keys answers them as they are. */
 static int lookup(planner_t *pl, const uint8_t *key, size_t len, apc__idset_t *out)
 {
-    if (pl->direct)
-        return lookup_direct(pl, key, len, out);
-    if (!pl->q) {
-        int r = apc__sql_prepare(pl->db, "reading the connection keys",
-                                 "SELECT conn_id FROM search_conn_keys WHERE capture_id=? AND "
-                                 "key=?",
-                                 &pl->q);
-        if (r < 0)
-            return r;
-    }
-    sqlite3_bind_int64(pl->q, 1, pl->capture_id);
-    sqlite3_bind_blob(pl->q, 2, key, (int)len, SQLITE_STATIC);
-    return run(pl->q, out);
+    if (!pl->direct)
+        return apc__searches_ids_by_key(pl->store, pl->capture_id, key, len, push_id, out);
+    if (key[0] == 'a')
+        return apc__searches_ids_by_addr(pl->store, pl->capture_id, key + 1, len - 1, push_id, out);
+    return apc__searches_ids_by_port(pl->store, pl->capture_id, key[1], (key[2] << 8) | key[3],
+                                     push_id, out);
 }
 
 /* Key lookups for one comparison; out->all when the field or value has no key. */
@@ -226,35 +184,26 @@ static int node(planner_t *pl, const apc__fnode_t *n, apc__idset_t *out)
     return r;
 }
 
-int apc__plan_candidates(sqlite3 *db, int64_t capture_id, int direct, const apc__fnode_t *root,
-                         apc__idset_t *out)
+int apc__plan_candidates(apc__store_t *store, int64_t capture_id, int direct,
+                         const apc__fnode_t *root, apc__idset_t *out)
 {
-    planner_t pl = {db, capture_id, direct, NULL, NULL, NULL};
+    planner_t pl = {store, capture_id, direct};
     memset(out, 0, sizeof *out);
     if (!root) {
         out->all = 1;
         return 0;
     }
     int r = node(&pl, root, out);
-    sqlite3_finalize(pl.q);
-    sqlite3_finalize(pl.qa);
-    sqlite3_finalize(pl.qp);
     if (r < 0)
         apc__idset_free(out);
     return r;
 }
 
-/* One key row; rows are inserted in key order, which keeps the B-tree appending instead of
- * splitting pages at random (several times faster for a large capture). */
-typedef struct keyrow {
-    uint8_t key[17];
-    uint8_t len;
-    int64_t conn_id;
-} keyrow_t;
-
+/* Rows are stored in key order, which keeps the B-tree appending instead of splitting pages
+ * at random (several times faster for a large capture). */
 static int cmp_row(const void *a, const void *b)
 {
-    const keyrow_t *x = a, *y = b;
+    const apc__st_search_key_t *x = a, *y = b;
     size_t n = x->len < y->len ? x->len : y->len;
     int c = memcmp(x->key, y->key, n);
     if (c)
@@ -264,7 +213,8 @@ static int cmp_row(const void *a, const void *b)
     return x->conn_id < y->conn_id ? -1 : x->conn_id > y->conn_id;
 }
 
-static void add_row(keyrow_t *rows, size_t *n, const uint8_t *key, size_t len, int64_t conn_id)
+static void add_row(apc__st_search_key_t *rows, size_t *n, const uint8_t *key, size_t len,
+                    int64_t conn_id)
 {
     memcpy(rows[*n].key, key, len);
     rows[*n].len = (uint8_t)len;
@@ -272,9 +222,12 @@ static void add_row(keyrow_t *rows, size_t *n, const uint8_t *key, size_t len, i
     (*n)++;
 }
 
-int apc__plan_save_keys(sqlite3 *db, int64_t capture_id, const apc__fconn_t *conns, size_t n)
+int apc__plan_conn_keys(const apc__fconn_t *conns, size_t n, apc__st_search_key_t **out,
+                        size_t *n_out)
 {
-    keyrow_t *rows = malloc((n ? n : 1) * 4 * sizeof *rows);
+    *out = NULL;
+    *n_out = 0;
+    apc__st_search_key_t *rows = malloc((n ? n : 1) * 4 * sizeof *rows);
     if (!rows)
         return apc__err(APC_ENOMEM, "out of memory for %zu connection keys", n * 4);
     size_t nr = 0;
@@ -300,24 +253,7 @@ int apc__plan_save_keys(sqlite3 *db, int64_t capture_id, const apc__fconn_t *con
         }
     }
     qsort(rows, nr, sizeof *rows, cmp_row);
-    sqlite3_stmt *q = NULL;
-    int r = apc__sql_exec(db, "storing connection keys",
-                          "DELETE FROM search_conn_keys WHERE capture_id=?", "i", capture_id);
-    if (r == 0)
-        r = apc__sql_prepare(db, "storing connection keys",
-                             "INSERT OR IGNORE INTO search_conn_keys(capture_id, key, conn_id) "
-                             "VALUES(?,?,?)",
-                             &q);
-    for (size_t i = 0; r == 0 && i < nr; i++) {
-        sqlite3_bind_int64(q, 1, capture_id);
-        sqlite3_bind_blob(q, 2, rows[i].key, rows[i].len, SQLITE_STATIC);
-        sqlite3_bind_int64(q, 3, rows[i].conn_id);
-        int rc = sqlite3_step(q);
-        sqlite3_reset(q);
-        if (rc != SQLITE_DONE)
-            r = apc__db_err(db, rc, "storing connection keys");
-    }
-    sqlite3_finalize(q);
-    free(rows);
-    return r;
+    *out = rows;
+    *n_out = nr;
+    return 0;
 }

@@ -8,8 +8,7 @@
 #include "core/ctx.h"
 #include "core/error.h"
 #include "search/job.h"
-#include "store/sql.h"
-#include "store/store.h"
+#include "store/searches.h"
 
 #define DEFAULT_PAGE 100
 
@@ -27,41 +26,13 @@ APC_API void apc_search_page_free(apc_search_page_t *pg)
     free(pg);
 }
 
-typedef struct hit {
-    int64_t id, capture_id, packet_id;
-} hit_t;
+typedef apc__st_search_hit_t hit_t;
 
-static int load_hits(sqlite3 *db, int64_t id, int64_t last_id, unsigned max, hit_t *hits, size_t *n,
-                     int *more, int64_t *state)
+/* Up to max hits after last_id, whether more follow, and the search's state. */
+static int load_hits(apc_ctx_t *ctx, int64_t id, int64_t last_id, unsigned max, hit_t *hits,
+                     size_t *n, int *more, int *state)
 {
-    sqlite3_stmt *q;
-    int r = apc__sql_prepare(db, "reading search results",
-                             "SELECT id, capture_id, packet_id FROM search_results "
-                             "WHERE search_id=? AND id>? ORDER BY id LIMIT ?",
-                             &q);
-    if (r < 0)
-        return r;
-    sqlite3_bind_int64(q, 1, id);
-    sqlite3_bind_int64(q, 2, last_id);
-    sqlite3_bind_int64(q, 3, (int64_t)max + 1);
-    *n = 0;
-    *more = 0;
-    int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        if (*n == max) {
-            *more = 1;
-            break;
-        }
-        hits[*n].id = sqlite3_column_int64(q, 0);
-        hits[*n].capture_id = sqlite3_column_int64(q, 1);
-        hits[*n].packet_id = sqlite3_column_int64(q, 2);
-        (*n)++;
-    }
-    sqlite3_finalize(q);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return apc__db_err(db, rc, "reading search results");
-    r = apc__sql_int(db, "reading a search", state, "SELECT state FROM searches WHERE id=?", "i",
-                     id);
+    int r = apc__searches_result_page(ctx->store, id, last_id, max, hits, n, more, state);
     if (r == 0)
         return apc__err(APC_ENOTFOUND, "search %lld not found", (long long)id);
     return r < 0 ? r : 0;
@@ -88,15 +59,9 @@ APC_API int apc_search_read(apc_ctx_t *ctx, int64_t id, int64_t last_id, unsigne
         apc_search_page_free(pg);
         return apc__err(APC_ENOMEM, "out of memory");
     }
-    sqlite3 *db = apc__db_get(ctx->store);
-    int r = db ? 0 : APC_ESTORE;
     size_t n = 0;
-    int more = 0;
-    int64_t state = 0;
-    if (db) {
-        r = load_hits(db, id, last_id, max, hits, &n, &more, &state);
-        apc__db_put(ctx->store, db);
-    }
+    int more = 0, state = 0;
+    int r = load_hits(ctx, id, last_id, max, hits, &n, &more, &state);
     pg->search_id = id;
     pg->last_id = last_id;
     for (size_t i = 0; r == 0 && i < n; i++) {

@@ -20,7 +20,7 @@
 #include "search/segscan.h"
 #include "store/index.h"
 #include "store/repair.h"
-#include "store/sql.h"
+#include "store/searches.h"
 #include "store/store.h"
 
 #define REC_CHUNK 8192
@@ -28,7 +28,6 @@
 
 typedef struct scan_state {
     apc__scan_t *s;
-    sqlite3 *db;
     char dir[4096];
     uint64_t packets;
     uint32_t *linktypes;
@@ -92,66 +91,74 @@ static const apc__fproc_t *proc_get(scan_state_t *st, int64_t id)
     for (size_t i = 0; i < st->n_procs; i++)
         if (st->procs[i].id == id)
             return &st->procs[i];
-    sqlite3_stmt *q;
-    if (apc__sql_prepare(st->db, "reading a process",
-                         "SELECT pid, ppid, name, path, cmdline, user FROM processes WHERE id=?",
-                         &q) < 0)
+    apc__st_search_proc_t row;
+    /* unknown, or not readable: the filter sees no process, as for a packet without one */
+    if (apc__searches_process(st->s->ctx->store, id, &row) != 1)
         return NULL;
-    sqlite3_bind_int64(q, 1, id);
-    apc__fproc_t *p = NULL;
-    if (sqlite3_step(q) == SQLITE_ROW) {
-        size_t slot = st->n_procs < PROC_CACHE ? st->n_procs++ : st->next_proc++ % PROC_CACHE;
-        p = &st->procs[slot];
-        proc_clear(p);
-        p->id = id;
-        p->pid = sqlite3_column_int64(q, 0);
-        p->ppid = sqlite3_column_int64(q, 1);
-        p->name = apc__sql_text(q, 2);
-        p->path = apc__sql_text(q, 3);
-        p->cmdline = apc__sql_text(q, 4);
-        p->user = apc__sql_text(q, 5);
-        if (!p->name || !p->path || !p->cmdline || !p->user) {
-            proc_clear(p);
-            p = NULL;
-        }
-    }
-    sqlite3_finalize(q);
+    size_t slot = st->n_procs < PROC_CACHE ? st->n_procs++ : st->next_proc++ % PROC_CACHE;
+    apc__fproc_t *p = &st->procs[slot];
+    proc_clear(p);
+    p->id = id;
+    p->pid = row.pid;
+    p->ppid = row.ppid;
+    p->name = row.name;
+    p->path = row.path;
+    p->cmdline = row.cmdline;
+    p->user = row.user;
     return p;
 }
 
-static int conn_row(apc__fconn_t *c, sqlite3_stmt *q)
+/* A connection row into c; 0 (c->id 0) when its addresses are unusable. */
+static int conn_row(apc__fconn_t *c, const apc__st_search_conn_t *row)
 {
-    c->id = sqlite3_column_int64(q, 0);
-    c->proto = sqlite3_column_int(q, 1);
-    c->ip_ver = sqlite3_column_int(q, 2);
+    c->id = row->id;
+    c->proto = row->proto;
+    c->ip_ver = row->ip_ver;
     int alen = c->ip_ver == 4 ? 4 : 16;
-    if (sqlite3_column_bytes(q, 3) < alen || sqlite3_column_bytes(q, 4) < alen) {
+    if (row->src_len < alen || row->dst_len < alen) {
         c->id = 0; /* unusable row: its packets are judged from their bytes */
         return 0;
     }
-    memcpy(c->src, sqlite3_column_blob(q, 3), (size_t)alen);
-    memcpy(c->dst, sqlite3_column_blob(q, 4), (size_t)alen);
-    c->sport = (uint16_t)sqlite3_column_int(q, 5);
-    c->dport = (uint16_t)sqlite3_column_int(q, 6);
-    c->bytes = (uint64_t)sqlite3_column_int64(q, 7);
-    c->packets = (uint64_t)sqlite3_column_int64(q, 8);
+    memcpy(c->src, row->src, (size_t)alen);
+    memcpy(c->dst, row->dst, (size_t)alen);
+    c->sport = (uint16_t)row->sport;
+    c->dport = (uint16_t)row->dport;
+    c->bytes = row->bytes;
+    c->packets = row->packets;
     /* 0, 0 in captures stored before the writer recorded spans: load_spans fills them */
-    c->first_id = (uint64_t)sqlite3_column_int64(q, 9);
-    c->last_id = (uint64_t)sqlite3_column_int64(q, 10);
+    c->first_id = row->first_packet;
+    c->last_id = row->last_packet;
     c->verdict = -2;
     return 1;
 }
 
-#define CONN_COLS                                                                                  \
-    "SELECT id, proto, ip_ver, src, dst, sport, dport, bytes_out + bytes_in, "                     \
-    "pkts_out + pkts_in, first_packet, last_packet FROM connections "
+/* Store callback: a connection row into st->conns by its id. */
+static int conn_into(const apc__st_search_conn_t *row, void *payload)
+{
+    scan_state_t *st = payload;
+    if (row->id > 0 && (size_t)row->id < st->n_conns)
+        conn_row(&st->conns[row->id], row);
+    return 0;
+}
+
+/* Store callback: a connection's span (conn_id 0: the packets without a connection). */
+static int span_into(int64_t id, uint64_t first, uint64_t last, void *payload)
+{
+    scan_state_t *st = payload;
+    if (id == 0) {
+        st->nc_first = first;
+        st->nc_last = last;
+    } else if (id > 0 && (uint64_t)id < st->n_conns && st->conns[id].id) {
+        st->conns[id].first_id = first;
+        st->conns[id].last_id = last;
+    }
+    return 0;
+}
 
 static int load_conns(scan_state_t *st)
 {
     int64_t max = 0;
-    int r = apc__sql_int(st->db, "reading connections", &max,
-                         "SELECT coalesce(max(id), 0) FROM connections WHERE capture_id=?", "i",
-                         st->s->capture_id);
+    int r = apc__searches_conn_max(st->s->ctx->store, st->s->capture_id, &max);
     if (r < 0)
         return r;
     if (max <= 0)
@@ -163,29 +170,14 @@ static int load_conns(scan_state_t *st)
     if (!st->conns)
         return apc__err(APC_ENOMEM, "out of memory for %lld connections", (long long)max);
     st->n_conns = (size_t)max + 1;
-    sqlite3_stmt *q;
-    r = apc__sql_prepare(st->db, "reading connections", CONN_COLS "WHERE capture_id=?", &q);
-    if (r < 0)
-        return r;
-    sqlite3_bind_int64(q, 1, st->s->capture_id);
-    int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(q, 0);
-        if (id > 0 && id <= max)
-            conn_row(&st->conns[id], q);
-    }
-    sqlite3_finalize(q);
-    return rc == SQLITE_DONE ? 0 : apc__db_err(st->db, rc, "reading connections");
+    return apc__searches_conns(st->s->ctx->store, st->s->capture_id, NULL, 0, conn_into, st);
 }
 
 /* The span index of a frozen capture, if a full scan built it for all its packets. */
 static int spans_complete(scan_state_t *st)
 {
     int64_t covered = 0;
-    int r = apc__sql_int(st->db, "reading connection spans", &covered,
-                         "SELECT first_id FROM search_conn_spans WHERE capture_id=? AND "
-                         "conn_id=-1",
-                         "i", st->s->capture_id);
+    int r = apc__searches_spans_covered(st->s->ctx->store, st->s->capture_id, &covered);
     if (r < 0)
         return r;
     return r == 1 && (uint64_t)covered == st->packets;
@@ -193,82 +185,38 @@ static int spans_complete(scan_state_t *st)
 
 static int load_spans(scan_state_t *st)
 {
-    sqlite3_stmt *q;
-    int r;
-    r = apc__sql_prepare(st->db, "reading connection spans",
-                         "SELECT conn_id, first_id, last_id FROM search_conn_spans "
-                         "WHERE capture_id=? AND conn_id>=0",
-                         &q);
+    int r = apc__searches_spans(st->s->ctx->store, st->s->capture_id, NULL, 0, span_into, st);
     if (r < 0)
         return r;
-    sqlite3_bind_int64(q, 1, st->s->capture_id);
-    while (sqlite3_step(q) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(q, 0);
-        uint64_t first = (uint64_t)sqlite3_column_int64(q, 1);
-        uint64_t last = (uint64_t)sqlite3_column_int64(q, 2);
-        if (id == 0) {
-            st->nc_first = first;
-            st->nc_last = last;
-        } else if ((uint64_t)id < st->n_conns && st->conns[id].id) {
-            st->conns[id].first_id = first;
-            st->conns[id].last_id = last;
-        }
-    }
-    sqlite3_finalize(q);
     st->have_spans = 1;
     return 0;
 }
 
-static int save_index(sqlite3 *db, const apc__span_index_t *st)
+/* Stores the span index (the spans of the connections, then of the packets without one) and
+ * the key index in one transaction. */
+static int save_index(apc__store_t *store, const apc__span_index_t *st)
 {
-    int64_t cap = st->capture_id;
-    int r = apc__sql_begin(db);
-    if (r < 0)
-        return r;
-    r = apc__sql_exec(db, "storing connection spans",
-                      "DELETE FROM search_conn_spans WHERE capture_id=?", "i", cap);
-    sqlite3_stmt *q = NULL;
-    if (r == 0)
-        r = apc__sql_prepare(db, "storing connection spans",
-                             "INSERT INTO search_conn_spans(capture_id, conn_id, first_id, "
-                             "last_id) VALUES(?,?,?,?)",
-                             &q);
-    for (size_t i = 0; r == 0 && i <= st->n_conns; i++) {
-        uint64_t first, last;
-        int64_t id;
-        if (i == st->n_conns) { /* the no-connection span, then the coverage marker */
-            id = 0;
-            first = st->nc_first;
-            last = st->nc_last;
-        } else {
-            id = (int64_t)i;
-            first = st->conns[i].first_id;
-            last = st->conns[i].last_id;
-        }
-        if (!first)
-            continue;
-        sqlite3_bind_int64(q, 1, cap);
-        sqlite3_bind_int64(q, 2, id);
-        sqlite3_bind_int64(q, 3, (int64_t)first);
-        sqlite3_bind_int64(q, 4, (int64_t)last);
-        int rc = sqlite3_step(q);
-        if (rc != SQLITE_DONE)
-            r = apc__db_err(db, rc, "storing connection spans");
-        sqlite3_reset(q);
+    apc__st_search_span_t *spans = malloc((st->n_conns + 1) * sizeof *spans);
+    if (!spans)
+        return apc__err(APC_ENOMEM, "out of memory for %zu connection spans", st->n_conns + 1);
+    size_t n = 0;
+    for (size_t i = 0; i <= st->n_conns; i++) {
+        apc__st_search_span_t sp;
+        if (i == st->n_conns) /* the no-connection span */
+            sp = (apc__st_search_span_t){0, st->nc_first, st->nc_last};
+        else
+            sp = (apc__st_search_span_t){(int64_t)i, st->conns[i].first_id, st->conns[i].last_id};
+        if (sp.first_id)
+            spans[n++] = sp;
     }
-    sqlite3_finalize(q);
+    apc__st_search_key_t *keys = NULL;
+    size_t n_keys = 0;
+    int r = apc__plan_conn_keys(st->conns, st->n_conns, &keys, &n_keys);
     if (r == 0)
-        r = apc__plan_save_keys(db, cap, st->conns, st->n_conns);
-    if (r == 0)
-        r = apc__sql_exec(db, "storing connection spans",
-                          "INSERT INTO search_conn_spans(capture_id, conn_id, first_id, last_id) "
-                          "VALUES(?,-1,?,?)",
-                          "iii", cap, (int64_t)st->packets, (int64_t)st->packets);
-    if (r < 0) {
-        apc__sql_rollback(db);
-        return r;
-    }
-    return apc__sql_commit(db, "storing connection spans");
+        r = apc__searches_save_index(store, st->capture_id, spans, n, keys, n_keys, st->packets);
+    free(keys);
+    free(spans);
+    return r;
 }
 
 /* With the span index, the records that can match lie between the first and the last packet
@@ -333,10 +281,9 @@ static void note_span(scan_state_t *st, const apc__idxrec_t *rec, uint64_t id)
  * connection): the other connections' packets are known not to match. */
 static int load_candidates(scan_state_t *st, const apc__idset_t *set)
 {
+    apc__store_t *store = st->s->ctx->store;
     int64_t max = 0, cap = st->s->capture_id;
-    int r =
-        apc__sql_int(st->db, "reading connections", &max,
-                     "SELECT coalesce(max(id), 0) FROM connections WHERE capture_id=?", "i", cap);
+    int r = apc__searches_conn_max(store, cap, &max);
     if (r < 0)
         return r;
     if (max < 0 || (uint64_t)max > (1ULL << 32))
@@ -349,138 +296,83 @@ static int load_candidates(scan_state_t *st, const apc__idset_t *set)
     st->indexed = 1;
     st->have_spans = 1;
     st->cand = malloc((set->n ? set->n : 1) * sizeof *st->cand);
-    if (!st->cand)
+    /* the candidates that can be rows, then (for spans) those found and 0 */
+    int64_t *ids = malloc((set->n + 1) * sizeof *ids);
+    if (!st->cand || !ids) {
+        free(ids);
         return apc__err(APC_ENOMEM, "out of memory");
+    }
     if (set->n)
         memcpy(st->cand, set->ids, set->n * sizeof *st->cand);
     st->n_cand = set->n;
-    sqlite3_stmt *qc, *qs = NULL;
-    r = apc__sql_prepare(st->db, "reading connections", CONN_COLS "WHERE capture_id=? AND id=?",
-                         &qc);
-    if (r < 0 || st->direct) { /* direct: the rows carry the spans, load() read nc_* */
-        for (size_t i = 0; r == 0 && i < set->n; i++) {
-            int64_t id = set->ids[i];
-            if (id <= 0 || id > max)
-                continue;
-            sqlite3_bind_int64(qc, 1, cap);
-            sqlite3_bind_int64(qc, 2, id);
-            if (sqlite3_step(qc) == SQLITE_ROW)
-                conn_row(&st->conns[id], qc);
-            sqlite3_reset(qc);
-        }
-        sqlite3_finalize(qc);
-        return r;
+    size_t n = 0;
+    for (size_t i = 0; i < set->n; i++)
+        if (set->ids[i] > 0 && set->ids[i] <= max)
+            ids[n++] = set->ids[i];
+    r = apc__searches_conns(store, cap, ids, n, conn_into, st);
+    /* direct: the rows carry the spans, load() read nc_* */
+    if (r == 0 && !st->direct) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (st->conns[ids[i]].id)
+                ids[k++] = ids[i];
+        ids[k++] = 0;
+        r = apc__searches_spans(store, cap, ids, k, span_into, st);
     }
-    r = apc__sql_prepare(st->db, "reading connection spans",
-                         "SELECT first_id, last_id FROM search_conn_spans WHERE capture_id=? "
-                         "AND conn_id=?",
-                         &qs);
-    if (r < 0) {
-        sqlite3_finalize(qc);
-        return r;
-    }
-    for (size_t i = 0; i <= set->n; i++) {
-        int64_t id = i < set->n ? set->ids[i] : 0;
-        if (id < 0 || id > max || (i < set->n && id == 0))
-            continue;
-        if (id) {
-            sqlite3_bind_int64(qc, 1, cap);
-            sqlite3_bind_int64(qc, 2, id);
-            int ok = sqlite3_step(qc) == SQLITE_ROW && conn_row(&st->conns[id], qc);
-            sqlite3_reset(qc);
-            if (!ok)
-                continue;
-        }
-        sqlite3_bind_int64(qs, 1, cap);
-        sqlite3_bind_int64(qs, 2, id);
-        if (sqlite3_step(qs) == SQLITE_ROW) {
-            uint64_t first = (uint64_t)sqlite3_column_int64(qs, 0);
-            uint64_t last = (uint64_t)sqlite3_column_int64(qs, 1);
-            if (id) {
-                st->conns[id].first_id = first;
-                st->conns[id].last_id = last;
-            } else {
-                st->nc_first = first;
-                st->nc_last = last;
-            }
-        }
-        sqlite3_reset(qs);
-    }
-    sqlite3_finalize(qc);
-    sqlite3_finalize(qs);
-    return 0;
+    free(ids);
+    return r;
 }
 
 void apc__search_index_save(apc_ctx_t *ctx, apc__span_index_t *ix)
 {
     if (!ix)
         return;
-    sqlite3 *db = apc__db_get(ctx->store);
-    if (db) {
-        save_index(db, ix);
-        apc__db_put(ctx->store, db);
-    }
+    save_index(ctx->store, ix);
     free(ix->conns);
     free(ix);
+}
+
+/* Store callback: an interface's link type, by its index (up to 65535). */
+static int linktype_into(int64_t idx, uint32_t linktype, void *payload)
+{
+    scan_state_t *st = payload;
+    if (idx < 0 || idx > 65535)
+        return 0;
+    if ((size_t)idx >= st->n_ifaces) {
+        uint32_t *nl = realloc(st->linktypes, ((size_t)idx + 1) * sizeof *nl);
+        if (!nl)
+            return apc__err(APC_ENOMEM, "out of memory");
+        for (size_t i = st->n_ifaces; i <= (size_t)idx; i++)
+            nl[i] = 0xffffffffu;
+        st->linktypes = nl;
+        st->n_ifaces = (size_t)idx + 1;
+    }
+    st->linktypes[idx] = linktype;
+    return 0;
 }
 
 static int load(scan_state_t *st)
 {
     apc__scan_t *s = st->s;
-    st->db = apc__db_get(s->ctx->store);
-    if (!st->db)
-        return APC_ESTORE;
-    int64_t state = 0;
-    sqlite3_stmt *q;
     /* Read before the connections: a commit stores a capture's packet count and its
      * connections together, so rows read later cover at least these packets. */
-    int r = apc__sql_prepare(st->db, "reading a capture",
-                             "SELECT packets, state, packet_spans, nc_first_packet, "
-                             "nc_last_packet FROM captures WHERE id=?",
-                             &q);
-    if (r < 0)
-        return r;
-    sqlite3_bind_int64(q, 1, s->capture_id);
-    int rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW) {
-        st->packets = (uint64_t)sqlite3_column_int64(q, 0);
-        state = sqlite3_column_int64(q, 1);
-        st->direct = sqlite3_column_int64(q, 2) != 0;
-        if (st->direct) {
-            st->nc_first = (uint64_t)sqlite3_column_int64(q, 3);
-            st->nc_last = (uint64_t)sqlite3_column_int64(q, 4);
-        }
-    }
-    sqlite3_finalize(q);
-    if (rc == SQLITE_DONE)
+    apc__st_search_capture_t cr;
+    int r = apc__searches_capture(s->ctx->store, s->capture_id, &cr);
+    if (r == 0)
         return apc__err(APC_ENOTFOUND, "capture %lld not found", (long long)s->capture_id);
-    if (rc != SQLITE_ROW)
-        return apc__db_err(st->db, rc, "reading a capture");
-    apc__capture_dir(s->ctx, s->capture_id, st->dir, sizeof st->dir);
-    r = apc__sql_prepare(st->db, "reading interfaces",
-                         "SELECT idx, linktype FROM interfaces WHERE capture_id=? ORDER BY idx",
-                         &q);
     if (r < 0)
         return r;
-    sqlite3_bind_int64(q, 1, s->capture_id);
-    while (sqlite3_step(q) == SQLITE_ROW) {
-        int64_t idx = sqlite3_column_int64(q, 0);
-        if (idx < 0 || idx > 65535)
-            continue;
-        if ((size_t)idx >= st->n_ifaces) {
-            uint32_t *nl = realloc(st->linktypes, ((size_t)idx + 1) * sizeof *nl);
-            if (!nl) {
-                sqlite3_finalize(q);
-                return apc__err(APC_ENOMEM, "out of memory");
-            }
-            for (size_t i = st->n_ifaces; i <= (size_t)idx; i++)
-                nl[i] = 0xffffffffu;
-            st->linktypes = nl;
-            st->n_ifaces = (size_t)idx + 1;
-        }
-        st->linktypes[idx] = (uint32_t)sqlite3_column_int64(q, 1);
+    st->packets = cr.packets;
+    int64_t state = cr.state;
+    st->direct = cr.packet_spans;
+    if (st->direct) {
+        st->nc_first = cr.nc_first;
+        st->nc_last = cr.nc_last;
     }
-    sqlite3_finalize(q);
+    apc__capture_dir(s->ctx, s->capture_id, st->dir, sizeof st->dir);
+    r = apc__searches_linktypes(s->ctx->store, s->capture_id, linktype_into, st);
+    if (r < 0)
+        return r;
     st->uses_proc = s->filter && tree_uses_proc(s->filter->root);
     st->needs_decode = s->filter && tree_needs_decode(s->filter->root);
     st->frozen = state != APC_STATE_ACTIVE;
@@ -492,7 +384,7 @@ static int load(scan_state_t *st)
         return spans;
     if (spans && s->filter && s->filter->root) {
         apc__idset_t set;
-        r = apc__plan_candidates(st->db, s->capture_id, st->direct, s->filter->root, &set);
+        r = apc__plan_candidates(s->ctx->store, s->capture_id, st->direct, s->filter->root, &set);
         if (r < 0)
             return r;
         if (!set.all)
@@ -517,8 +409,6 @@ static void unload(scan_state_t *st)
     free(st->cand);
     free(st->linktypes);
     apc__segscan_close(&st->seg);
-    if (st->db)
-        apc__db_put(st->s->ctx->store, st->db);
 }
 
 /* The filter's answer for one record: connection, then record, then bytes. */

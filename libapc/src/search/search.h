@@ -9,11 +9,10 @@
 
 #include <stdint.h>
 
-#include <sqlite3.h>
-
 #include <apc/ctx.h>
 
 #include "search/filter.h"
+#include "store/backend.h"
 
 /* Called for each match in packet order; a negative return stops the scan with that code. */
 typedef int (*apc__search_match_fn)(int64_t capture_id, int64_t packet_id, void *payload);
@@ -67,10 +66,8 @@ int64_t apc__search_any_active(apc_ctx_t *ctx);
 
 /* --- results.c: a search's stored results, for module export's search_export ------------- */
 
-typedef struct apc__search_hit {
-    int64_t id; /* result id: results are in this order */
-    int64_t capture_id, packet_id;
-} apc__search_hit_t;
+/* A result: id (results are in this order), capture_id, packet_id; the store fills them. */
+typedef apc__st_search_hit_t apc__search_hit_t;
 
 typedef struct apc__search_info {
     int active;         /* queued or running in this process: more results may come */
@@ -81,13 +78,14 @@ typedef struct apc__search_info {
     size_t n_captures;
 } apc__search_info_t;
 
-/* Fills *out for search `id` (db: a connection of ctx's store). APC_ENOTFOUND "search N not
- * found". Free with apc__search_info_free. */
-int apc__search_info_get(apc_ctx_t *ctx, sqlite3 *db, int64_t id, apc__search_info_t *out);
+/* Fills *out for search `id` of ctx's store. APC_ENOTFOUND "search N not found". Free with
+ * apc__search_info_free. */
+int apc__search_info_get(apc_ctx_t *ctx, int64_t id, apc__search_info_t *out);
 void apc__search_info_free(apc__search_info_t *info);
 /* Up to max results of search `id` after result `last_id` (0: from the first), in result
  * order, leaving out those of captures deleted since. Returns how many (0 at the end) or a
  * negative APC_E* with the message set. */
-long apc__search_hits(sqlite3 *db, int64_t id, int64_t last_id, apc__search_hit_t *out, size_t max);
+long apc__search_hits(apc_ctx_t *ctx, int64_t id, int64_t last_id, apc__search_hit_t *out,
+                      size_t max);
 
 #endif

@@ -21,6 +21,7 @@
 
 #include <apc/capture.h>
 #include <apc/export.h>
+#include <apc/search.h>
 
 #include "store/capture_batch.h"
 
@@ -379,6 +380,163 @@ typedef struct apc__accounts_ops {
     /* 1 when the session was deleted, 0 when there was none. */
     int (*session_end)(void *impl, const char *token_hash);
 } apc__accounts_ops_t;
+/* Searches (tables of store/sqlite/schema_search.c; module search decides what they mean).
+ * States are enum apc_search_state. */
+
+/* A search as recorded when it is started. Strings are the caller's. */
+typedef struct apc__st_search_new {
+    const char *filter, *normalized, *owner; /* owner "" if none */
+    int64_t capture_id;                      /* 0 = every capture, else checked to exist */
+    int64_t time_from, time_to, created;
+} apc__st_search_new_t;
+
+/* How a search ends (the row's final state, counters and error text; "" none). */
+typedef struct apc__st_search_end {
+    int state;
+    int64_t finished;
+    int progress;
+    uint64_t scanned;
+    const char *error;
+} apc__st_search_end_t;
+
+/* One stored result; results are in `id` order. */
+typedef struct apc__st_search_hit {
+    int64_t id;
+    int64_t capture_id, packet_id;
+} apc__st_search_hit_t;
+
+/* What readers of a search's results need of its row. normalized is a new string the caller
+ * frees. */
+typedef struct apc__st_search_row {
+    char *normalized;
+    int64_t capture_id;
+    int state;
+} apc__st_search_row_t;
+
+/* A capture as a scan starts it: its committed packets, state (enum apc_capture_state),
+ * whether its writer recorded packet spans, and then the span of packets without a
+ * connection (0, 0: none). */
+typedef struct apc__st_search_capture {
+    uint64_t packets;
+    int64_t state;
+    int packet_spans;
+    uint64_t nc_first, nc_last;
+} apc__st_search_capture_t;
+
+/* A connection row as a scan judges it. src and dst point into the row (src_len, dst_len
+ * bytes) and are valid during the callback only. first/last_packet are 0 in captures stored
+ * before packet spans. */
+typedef struct apc__st_search_conn {
+    int64_t id;
+    int proto, ip_ver;
+    const uint8_t *src, *dst;
+    int src_len, dst_len;
+    int sport, dport;
+    uint64_t bytes, packets; /* both ways */
+    uint64_t first_packet, last_packet;
+} apc__st_search_conn_t;
+
+/* A row of the span index a full scan builds: conn_id 0 is the packets without a connection. */
+typedef struct apc__st_search_span {
+    int64_t conn_id;
+    uint64_t first_id, last_id;
+} apc__st_search_span_t;
+
+/* A row of the connection key index (search_conn_keys): the key bytes are the planner's. */
+typedef struct apc__st_search_key {
+    uint8_t key[17];
+    uint8_t len;
+    int64_t conn_id;
+} apc__st_search_key_t;
+
+/* A process as the filter sees it; the strings are new ("" if none) and the caller's. */
+typedef struct apc__st_search_proc {
+    int64_t pid, ppid;
+    char *name, *path, *cmdline, *user;
+} apc__st_search_proc_t;
+
+/* Row callbacks: 0 goes on, non-zero stops and is returned. Pointers are valid during the
+ * call only. */
+typedef int (*apc__st_id_fn)(int64_t id, void *payload);
+typedef int (*apc__st_search_scope_fn)(int64_t capture_id, uint64_t packets, void *payload);
+typedef int (*apc__st_search_link_fn)(int64_t idx, uint32_t linktype, void *payload);
+typedef int (*apc__st_search_conn_fn)(const apc__st_search_conn_t *c, void *payload);
+typedef int (*apc__st_search_span_fn)(int64_t conn_id, uint64_t first_id, uint64_t last_id,
+                                      void *payload);
+typedef int (*apc__st_search_notes_fn)(int64_t capture_id, const char *notes, void *payload);
+
+typedef struct apc__searches_ops {
+    /* A new search row, queued; APC_ENOTFOUND when n->capture_id names no capture. */
+    int (*create)(void *impl, const apc__st_search_new_t *n, int64_t *out_id);
+    /* 1 when search id exists, 0 when not. */
+    int (*exists)(void *impl, int64_t id);
+    /* 1 and a new apc_search_meta_t in *out (apc_search_meta_free), 0 when there is none. */
+    int (*get)(void *impl, int64_t id, apc_search_meta_t **out);
+    /* Every search by id, appended to l->items (l->count). */
+    int (*list)(void *impl, apc_search_list_t *l);
+    /* Marks search id failed with `error` if its row is still queued or running; 1 when the
+     * row says failed afterwards, 0 when it does not (it ended meanwhile, or is gone). */
+    int (*fail_stale)(void *impl, int64_t id, const char *error);
+    /* Deletes the search and its results in one transaction. */
+    int (*remove)(void *impl, int64_t id);
+    /* The captures a search covers, by id, with their packet counts: capture_id 0 = all,
+     * time bounds (ns, 0 = unbounded) leave out captures wholly outside. */
+    int (*scope)(void *impl, int64_t capture_id, int64_t time_from, int64_t time_to,
+                 apc__st_search_scope_fn fn, void *payload);
+    /* The job starts: state, start time and the packets in scope. */
+    int (*started)(void *impl, int64_t id, int state, int64_t started, uint64_t total);
+    /* Appends n results (pairs: capture_id, packet_id) numbered first+1.. and records the
+     * counters, in one transaction. */
+    int (*add_results)(void *impl, int64_t id, uint64_t first, const int64_t *pairs, size_t n,
+                       uint64_t scanned, uint64_t matches, int progress);
+    int (*finish)(void *impl, int64_t id, const apc__st_search_end_t *e);
+    /* A page of results with id > last_id: up to max into hits (*n), *more when a further one
+     * exists, then the search's state in *state. 1, or 0 when there is no such search. */
+    int (*result_page)(void *impl, int64_t id, int64_t last_id, unsigned max,
+                       apc__st_search_hit_t *hits, size_t *n, int *more, int *state);
+    /* 1 and the row in *out, 0 when there is no such search. */
+    int (*row)(void *impl, int64_t id, apc__st_search_row_t *out);
+    /* The captures that still exist among the results, ordered by their first result, as a
+     * new array (*captures, the caller frees; NULL when none), and how many results they hold. */
+    int (*result_captures)(void *impl, int64_t id, int64_t **captures, size_t *n,
+                           uint64_t *results);
+    /* Up to max results after last_id in captures that still exist, in order; how many. */
+    long (*hits)(void *impl, int64_t id, int64_t last_id, apc__st_search_hit_t *out, size_t max);
+    /* The notes of captures ids[0..n) ("" for none), through fn, skipping ids not found. */
+    int (*capture_notes)(void *impl, const int64_t *ids, size_t n, apc__st_search_notes_fn fn,
+                         void *payload);
+
+    /* What one capture's scan reads (store/sqlite/search_scan.c). 1 and *out, 0 when there is
+     * no such capture. */
+    int (*capture)(void *impl, int64_t capture_id, apc__st_search_capture_t *out);
+    /* The capture's interfaces' link types, in index order. */
+    int (*linktypes)(void *impl, int64_t capture_id, apc__st_search_link_fn fn, void *payload);
+    /* The highest connection id of the capture, 0 when none. */
+    int (*conn_max)(void *impl, int64_t capture_id, int64_t *max);
+    /* Every connection of the capture (ids == NULL), or those of ids[0..n) that exist. */
+    int (*conns)(void *impl, int64_t capture_id, const int64_t *ids, size_t n,
+                 apc__st_search_conn_fn fn, void *payload);
+    /* 1 and the packets the stored span index covers in *covered, 0 when none is stored. */
+    int (*spans_covered)(void *impl, int64_t capture_id, int64_t *covered);
+    /* The stored spans (conn_id >= 0) of every connection (ids == NULL) or of ids[0..n). */
+    int (*spans)(void *impl, int64_t capture_id, const int64_t *ids, size_t n,
+                 apc__st_search_span_fn fn, void *payload);
+    /* Replaces the capture's span and key index with spans and keys (in the order given: keys
+     * sorted append to the B-tree) and marks it covering `packets`, in one transaction. */
+    int (*save_index)(void *impl, int64_t capture_id, const apc__st_search_span_t *spans,
+                      size_t n_spans, const apc__st_search_key_t *keys, size_t n_keys,
+                      uint64_t packets);
+    /* 1 and process id in *out, 0 when there is no such row. */
+    int (*process)(void *impl, int64_t id, apc__st_search_proc_t *out);
+    /* The connection ids under one key of the key index; by address (either end); by
+     * protocol and port (either end). Through fn, in no order, repeats possible. */
+    int (*ids_by_key)(void *impl, int64_t capture_id, const uint8_t *key, size_t len,
+                      apc__st_id_fn fn, void *payload);
+    int (*ids_by_addr)(void *impl, int64_t capture_id, const uint8_t *addr, size_t len,
+                       apc__st_id_fn fn, void *payload);
+    int (*ids_by_port)(void *impl, int64_t capture_id, int proto, int port, apc__st_id_fn fn,
+                       void *payload);
+} apc__searches_ops_t;
 
 typedef struct apc__store_backend {
     const char *name; /* "sqlite" */
@@ -391,6 +549,7 @@ typedef struct apc__store_backend {
     const apc__exports_ops_t *exports;
     const apc__flush_ops_t *flush;
     const apc__accounts_ops_t *accounts;
+    const apc__searches_ops_t *searches;
 } apc__store_backend_t;
 
 /* The SQLite backend (store/sqlite/); its impl is the apc__store_t itself. */

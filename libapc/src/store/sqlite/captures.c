@@ -156,4 +156,5 @@ const apc__store_backend_t apc__sqlite_backend = {
     .exports = &apc__sqlite_exports_ops,
     .flush = &apc__sqlite_flush_ops,
     .accounts = &apc__sqlite_accounts_ops,
+    .searches = &apc__sqlite_searches_ops,
 };

@@ -63,5 +63,27 @@ extern const apc__exports_ops_t apc__sqlite_exports_ops;
 extern const apc__flush_ops_t apc__sqlite_flush_ops;
 /* accounts.c */
 extern const apc__accounts_ops_t apc__sqlite_accounts_ops;
+/* searches.c; what a capture's scan reads is in search_scan.c */
+extern const apc__searches_ops_t apc__sqlite_searches_ops;
+int apc__sqlite_search_capture(void *impl, int64_t capture_id, apc__st_search_capture_t *out);
+int apc__sqlite_search_linktypes(void *impl, int64_t capture_id, apc__st_search_link_fn fn,
+                                 void *payload);
+int apc__sqlite_search_conn_max(void *impl, int64_t capture_id, int64_t *max);
+int apc__sqlite_search_conns(void *impl, int64_t capture_id, const int64_t *ids, size_t n,
+                             apc__st_search_conn_fn fn, void *payload);
+int apc__sqlite_search_spans_covered(void *impl, int64_t capture_id, int64_t *covered);
+int apc__sqlite_search_spans(void *impl, int64_t capture_id, const int64_t *ids, size_t n,
+                             apc__st_search_span_fn fn, void *payload);
+int apc__sqlite_search_save_index(void *impl, int64_t capture_id,
+                                  const apc__st_search_span_t *spans, size_t n_spans,
+                                  const apc__st_search_key_t *keys, size_t n_keys,
+                                  uint64_t packets);
+int apc__sqlite_search_process(void *impl, int64_t id, apc__st_search_proc_t *out);
+int apc__sqlite_search_ids_by_key(void *impl, int64_t capture_id, const uint8_t *key, size_t len,
+                                  apc__st_id_fn fn, void *payload);
+int apc__sqlite_search_ids_by_addr(void *impl, int64_t capture_id, const uint8_t *addr, size_t len,
+                                   apc__st_id_fn fn, void *payload);
+int apc__sqlite_search_ids_by_port(void *impl, int64_t capture_id, int proto, int port,
+                                   apc__st_id_fn fn, void *payload);
 
 #endif
