@@ -8,6 +8,7 @@
 #include "core/ctx.h"
 #include "core/error.h"
 #include "decode/decode.h"
+#include "store/cursor.h"
 #include "store/index.h"
 #include "store/repair.h"
 #include "store/segment.h"
@@ -30,14 +31,12 @@ typedef struct reader {
     char dir[4096];
     uint32_t *linktypes;
     size_t n_ifaces;
-    apc__segr_t *segr;
     proc_cache_t procs[64];
     size_t n_procs;
 } reader_t;
 
 static void reader_close(reader_t *rd)
 {
-    apc__segr_close(rd->segr);
     free(rd->linktypes);
     for (size_t i = 0; i < rd->n_procs; i++)
         free(rd->procs[i].name);
@@ -69,11 +68,6 @@ static int reader_open(reader_t *rd, apc_ctx_t *ctx, int64_t capture_id)
     }
     apc__capture_dir(ctx, capture_id, rd->dir, sizeof rd->dir);
     r = apc__captures_ifaces(ctx->store, capture_id, add_iface, rd);
-    if (r == 0)
-        r = apc__segr_open(&rd->segr, rd->dir);
-    /* Every packet this reader reads is below the count taken above, written before it. */
-    if (r == 0)
-        r = apc__segr_read_ahead(rd->segr);
     if (r < 0)
         reader_close(rd);
     return r;
@@ -100,12 +94,12 @@ static const char *proc_name(reader_t *rd, int64_t process_id)
     return name;
 }
 
-static int fill_packet(reader_t *rd, int64_t id, const apc__idxrec_t *ir, unsigned flags,
-                       apc_packet_t *p)
+static int fill_packet(reader_t *rd, apc__cursor_t *cur, int64_t id, const apc__idxrec_t *ir,
+                       unsigned flags, apc_packet_t *p)
 {
     memset(p, 0, sizeof *p);
     apc__segrec_t sr;
-    int r = apc__segr_read(rd->segr, ir->loc, &sr);
+    int r = apc__cursor_bytes(cur, ir, &sr);
     if (r < 0)
         return apc__err_wrap(r, "capture %lld packet %lld", (long long)rd->capture_id,
                              (long long)id);
@@ -223,48 +217,33 @@ static int read_page(apc_ctx_t *ctx, int64_t capture_id, int64_t conn_id, int64_
     if (r < 0)
         return r;
     apc_packet_page_t *pg = calloc(1, sizeof *pg);
-    apc__idxrec_t *recs = malloc(SCAN_CHUNK * sizeof *recs);
     if (pg)
         pg->packets = calloc(max, sizeof *pg->packets);
-    if (!pg || !pg->packets || !recs) {
-        free(recs);
+    if (!pg || !pg->packets) {
         apc_packet_page_free(pg);
         reader_close(&rd);
         return apc__err(APC_ENOMEM, "out of memory");
     }
     pg->capture_id = capture_id;
-    pg->last_id = last_id;
-    uint64_t next = (uint64_t)last_id; /* 0-based record of packet last_id + 1 */
-    while (r == 0 && pg->count < max && next < rd.packets) {
-        size_t want = conn_id ? SCAN_CHUNK : max - pg->count;
-        if (want > rd.packets - next)
-            want = (size_t)(rd.packets - next);
-        long got = apc__idx_read(rd.dir, next, want, recs);
-        if (got <= 0) {
-            r = got < 0 ? (int)got
-                        : apc__err(APC_ESTORE, "capture %lld: index shorter than its %llu packets",
-                                   (long long)capture_id, (unsigned long long)rd.packets);
-            break;
-        }
-        long i;
-        for (i = 0; i < got && pg->count < max; i++) {
-            if (conn_id && recs[i].conn_id != (uint64_t)conn_id)
-                continue;
-            r = fill_packet(&rd, (int64_t)(next + (uint64_t)i) + 1, &recs[i], flags,
-                            &pg->packets[pg->count]);
-            pg->count++;
-            if (r < 0)
-                break;
-        }
-        next += (uint64_t)i;
-        pg->last_id = (int64_t)next;
+    /* A page of a whole capture reads exactly its records; one connection's, batches. */
+    apc__cursor_opts_t co = {
+        .first = (uint64_t)last_id, .conn_id = conn_id, .batch = conn_id ? SCAN_CHUNK : max};
+    apc__cursor_t *cur = NULL;
+    r = apc__cursor_open(&cur, rd.dir, rd.packets, &co);
+    int64_t id;
+    const apc__idxrec_t *rec;
+    while (r == 0 && pg->count < max && (r = apc__cursor_next(cur, &id, &rec)) == 1) {
+        r = fill_packet(&rd, cur, id, rec, flags, &pg->packets[pg->count]);
+        pg->count++;
     }
-    if (r == 0 && pg->count > 0 && !conn_id)
-        pg->last_id = pg->packets[pg->count - 1].id;
-    pg->more = next < rd.packets;
+    /* Where the next page starts: after the last packet given, or (one connection's packets)
+     * after the last record looked at. */
+    uint64_t pos = cur ? apc__cursor_pos(cur) : co.first;
+    pg->last_id = pg->count > 0 && !conn_id ? pg->packets[pg->count - 1].id : (int64_t)pos;
+    pg->more = pos < rd.packets;
     if (r == 0)
         r = attach_notes(&rd, pg);
-    free(recs);
+    apc__cursor_close(cur);
     reader_close(&rd);
     if (r < 0) {
         apc_packet_page_free(pg);
@@ -304,17 +283,22 @@ APC_API int apc_capture_get_packet(apc_ctx_t *ctx, int64_t capture_id, int64_t p
         return apc__err(APC_ENOTFOUND, "packet %lld not found in capture %lld",
                         (long long)packet_id, (long long)capture_id);
     }
-    apc__idxrec_t rec;
-    long got = apc__idx_read(rd.dir, (uint64_t)packet_id - 1, 1, &rec);
+    apc__cursor_opts_t co = {
+        .first = (uint64_t)packet_id - 1, .end = (uint64_t)packet_id, .batch = 1};
+    apc__cursor_t *cur = NULL;
+    int64_t id;
+    const apc__idxrec_t *rec;
     apc_packet_page_t pg = {0};
     apc_packet_t *p = calloc(1, sizeof *p);
-    if (!p)
-        r = apc__err(APC_ENOMEM, "out of memory");
-    else if (got != 1)
-        r = got < 0 ? (int)got
-                    : apc__err(APC_ESTORE, "capture %lld: index too short", (long long)capture_id);
-    else
-        r = fill_packet(&rd, packet_id, &rec, APC_READ_BYTES, p);
+    r = p ? apc__cursor_open(&cur, rd.dir, rd.packets, &co) : apc__err(APC_ENOMEM, "out of memory");
+    if (r == 0)
+        r = apc__cursor_next(cur, &id, &rec);
+    if (r == 1)
+        r = fill_packet(&rd, cur, packet_id, rec, APC_READ_BYTES, p);
+    else if (r == 0) /* cannot happen: the index has every committed packet, or fails */
+        r = apc__err(APC_ESTORE, "capture %lld: packet %lld missing from the index",
+                     (long long)capture_id, (long long)packet_id);
+    apc__cursor_close(cur);
     if (r == 0) {
         pg.count = 1;
         pg.packets = p;

@@ -17,7 +17,7 @@
 #include "search/fields.h"
 #include "search/plan.h"
 #include "search/search.h"
-#include "search/segscan.h"
+#include "store/segscan.h"
 #include "store/index.h"
 #include "store/repair.h"
 #include "store/searches.h"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Sequential packet-block reader for scans (segscan.c). */
-#ifndef APC_SEARCH_SEGSCAN_H
-#define APC_SEARCH_SEGSCAN_H
+/* Sequential packet-block reader (segscan.c): the cursor's way to read bytes in order. */
+#ifndef APC_STORE_SEGSCAN_H
+#define APC_STORE_SEGSCAN_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
-#include "search/segscan.h"
+#include "store/segscan.h"
 #include "store/segment.h"
 
 #define CHUNK (4u << 20)
