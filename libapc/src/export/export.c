@@ -91,42 +91,30 @@ static int capture_packets(apc__xrun_t *r, export_job_t *j, const volatile int *
 {
     uint64_t packets = 0;
     int rc = write_head(r, j->capture_id, &packets);
-    apc__idxrec_t *recs = rc == 0 ? malloc(CHUNK * sizeof *recs) : NULL;
-    if (rc == 0 && !recs)
-        rc = apc__err(APC_ENOMEM, "out of memory");
     apc_time_t last = apc__real_ns();
     int last_pct = 0;
-    for (uint64_t first = 0; rc == 0 && first < packets; first += CHUNK) {
+    int64_t id;
+    const apc__idxrec_t *rec;
+    uint64_t checked = 0;
+    while (rc == 0 && (rc = apc__cursor_next(r->cur, &id, &rec)) == 1) {
+        rc = apc__export_filter_match(j->filter, id) ? apc__xrun_packet(r, id, rec) : 0;
+        /* Every CHUNK packets: cancelled? progress? */
+        uint64_t pos = apc__cursor_pos(r->cur);
+        if (rc < 0 || pos - checked < CHUNK)
+            continue;
+        checked = pos;
         if (*cancelled) {
             rc = APC_ECANCELED;
             break;
         }
-        size_t want = packets - first < CHUNK ? (size_t)(packets - first) : CHUNK;
-        long n = apc__idx_read(r->dir, first, want, recs);
-        if (n < 0) {
-            rc = (int)n;
-            break;
-        }
-        if ((size_t)n < want) {
-            rc = apc__err(APC_EIO, "capture %lld: its index ends at packet %llu of %llu",
-                          (long long)j->capture_id, (unsigned long long)(first + (uint64_t)n),
-                          (unsigned long long)packets);
-            break;
-        }
-        for (long i = 0; rc == 0 && i < n; i++) {
-            int64_t id = (int64_t)(first + (uint64_t)i + 1);
-            if (apc__export_filter_match(j->filter, id))
-                rc = apc__xrun_packet(r, id, &recs[i]);
-        }
-        int pct = (int)((first + (uint64_t)n) * 100 / packets);
+        int pct = packets ? (int)(pos * 100 / packets) : 100;
         apc_time_t now = apc__real_ns();
-        if (rc == 0 && pct != last_pct && now - last >= PROGRESS_NS) {
+        if (pct != last_pct && now - last >= PROGRESS_NS) {
             apc__cmd_progress(j->ctx, j->uid, pct >= 100 ? 99 : pct, r->written);
             last = now;
             last_pct = pct;
         }
     }
-    free(recs);
     return rc;
 }
 

@@ -36,8 +36,8 @@ static void notes_free(apc__xrun_t *r)
 
 void apc__xrun_close(apc__xrun_t *r)
 {
-    apc__segr_close(r->segr);
-    r->segr = NULL;
+    apc__cursor_close(r->cur);
+    r->cur = NULL;
     apc__ngw_free(r->out);
     r->out = NULL;
     for (size_t i = 0; i < APC_XRUN_PROCS; i++)
@@ -107,16 +107,21 @@ static int load_notes(apc__xrun_t *r)
 
 int apc__xrun_capture(apc__xrun_t *r, int64_t capture_id, uint32_t iface_base, uint32_t n_ifaces)
 {
-    apc__segr_close(r->segr);
-    r->segr = NULL;
+    apc__cursor_close(r->cur);
+    r->cur = NULL;
     notes_free(r);
     r->capture_id = capture_id;
     r->iface_base = iface_base;
     r->n_ifaces = n_ifaces;
     apc__capture_dir(r->ctx, capture_id, r->dir, sizeof r->dir);
-    int rc = load_notes(r);
+    uint64_t packets = 0;
+    int rc = apc__captures_packets(r->ctx->store, capture_id, &packets);
     if (rc == 0)
-        rc = apc__segr_open(&r->segr, r->dir);
+        rc = apc__err(APC_ENOTFOUND, "capture %lld not found (deleted?)", (long long)capture_id);
+    if (rc == 1)
+        rc = load_notes(r);
+    if (rc == 0)
+        rc = apc__cursor_open(&r->cur, r->dir, packets, NULL);
     return rc;
 }
 
@@ -170,7 +175,7 @@ static int add_notes(apc__xrun_t *r, int64_t id)
 int apc__xrun_packet(apc__xrun_t *r, int64_t id, const apc__idxrec_t *ir)
 {
     apc__segrec_t sr;
-    int rc = apc__segr_read(r->segr, ir->loc, &sr);
+    int rc = apc__cursor_bytes(r->cur, ir, &sr);
     if (rc < 0)
         return apc__err_wrap(rc, "capture %lld packet %lld", (long long)r->capture_id,
                              (long long)id);

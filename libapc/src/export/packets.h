@@ -13,6 +13,7 @@
 
 #include "export/comments.h"
 #include "export/pcapng_out.h"
+#include "store/cursor.h"
 #include "store/index.h"
 #include "store/segment.h"
 
@@ -36,7 +37,7 @@ typedef struct apc__xrun {
     /* the capture packets are read from (apc__xrun_capture) */
     int64_t capture_id;
     char dir[4096];
-    apc__segr_t *segr;
+    apc__cursor_t *cur;  /* over its committed packets, as the export began */
     apc__xnote_t *notes; /* by packet id */
     size_t n_notes, cap_notes;
     uint32_t iface_base, n_ifaces; /* its interfaces are output IDBs base..base+n-1 */
@@ -52,12 +53,12 @@ typedef struct apc__xrun {
  * names read "capture <id>: <name>" so a reader can tell the captures of one file apart.
  * *n receives how many. */
 int apc__xrun_idbs(apc__xrun_t *r, int64_t capture_id, int name_capture, uint32_t *n);
-/* Reads packets from capture_id from now on (its segments and notes); its interface i is
- * output IDB iface_base + i (of n_ifaces). */
+/* Reads packets from capture_id from now on (a cursor over the packets it has committed, and
+ * its notes); its interface i is output IDB iface_base + i (of n_ifaces). */
 int apc__xrun_capture(apc__xrun_t *r, int64_t capture_id, uint32_t iface_base, uint32_t n_ifaces);
-/* Writes packet packet_id of the current capture, ir its index record. */
+/* Writes packet packet_id of the current capture, ir its index record (from r->cur). */
 int apc__xrun_packet(apc__xrun_t *r, int64_t packet_id, const apc__idxrec_t *ir);
-/* Frees what the run holds except db, which stays the caller's. */
+/* Frees what the run holds. */
 void apc__xrun_close(apc__xrun_t *r);
 
 #endif

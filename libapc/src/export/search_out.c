@@ -83,9 +83,9 @@ static const capmap_t *find_cap(const capmap_t *map, size_t n, int64_t capture_i
 }
 
 /* Writes hits[0..n): runs of one capture with rising packet ids within HITS of each other
- * read their index records in one call. */
+ * are one range of the capture's cursor. */
 static int write_hits(apc__xrun_t *r, int64_t search_id, const capmap_t *map, size_t n_map,
-                      const apc__search_hit_t *hits, long n, apc__idxrec_t *recs)
+                      const apc__search_hit_t *hits, long n)
 {
     int rc = 0;
     for (long i = 0, k; rc == 0 && i < n; i = k) {
@@ -93,7 +93,7 @@ static int write_hits(apc__xrun_t *r, int64_t search_id, const capmap_t *map, si
             return apc__err(APC_EFORMAT, "search %lld result %lld: packet id %lld",
                             (long long)search_id, (long long)hits[i].id,
                             (long long)hits[i].packet_id);
-        if (hits[i].capture_id != r->capture_id || !r->segr) {
+        if (hits[i].capture_id != r->capture_id || !r->cur) {
             const capmap_t *m = find_cap(map, n_map, hits[i].capture_id);
             if (!m)
                 return apc__err(APC_ENOTFOUND,
@@ -110,20 +110,21 @@ static int write_hits(apc__xrun_t *r, int64_t search_id, const capmap_t *map, si
                         hits[k].packet_id - hits[i].packet_id < HITS;
              k++)
             ;
-        uint64_t first = (uint64_t)hits[i].packet_id - 1;
-        size_t span = (size_t)(hits[k - 1].packet_id - hits[i].packet_id + 1);
-        long got = apc__idx_read(r->dir, first, span, recs);
-        if (got < 0)
-            return (int)got;
-        if ((size_t)got < span)
-            return apc__err(APC_EIO,
-                            "capture %lld: its index ends at packet %llu, before packet "
-                            "%lld of search %lld",
-                            (long long)r->capture_id, (unsigned long long)(first + (uint64_t)got),
-                            (long long)hits[k - 1].packet_id, (long long)search_id);
-        for (long m = i; rc == 0 && m < k; m++)
-            rc = apc__xrun_packet(r, hits[m].packet_id,
-                                  &recs[hits[m].packet_id - hits[i].packet_id]);
+        apc__cursor_seek(r->cur, (uint64_t)hits[i].packet_id - 1, (uint64_t)hits[k - 1].packet_id);
+        int64_t id;
+        const apc__idxrec_t *rec;
+        long m = i;
+        while (rc == 0 && m < k && (rc = apc__cursor_next(r->cur, &id, &rec)) == 1) {
+            rc = 0;
+            if (id == hits[m].packet_id) {
+                rc = apc__xrun_packet(r, id, rec);
+                m++;
+            }
+        }
+        if (rc == 0 && m < k)
+            return apc__err(
+                APC_EIO, "capture %lld: its index ends before packet %lld of search %lld",
+                (long long)r->capture_id, (long long)hits[m].packet_id, (long long)search_id);
     }
     return rc;
 }
@@ -137,8 +138,7 @@ int apc__export_search_packets(apc__xrun_t *r, int64_t search_id, const char *ui
         return rc;
     capmap_t *map = calloc(info.n_captures ? info.n_captures : 1, sizeof *map);
     apc__search_hit_t *hits = malloc(HITS * sizeof *hits);
-    apc__idxrec_t *recs = malloc(HITS * sizeof *recs);
-    if (!map || !hits || !recs)
+    if (!map || !hits)
         rc = apc__err(APC_ENOMEM, "out of memory");
     if (rc == 0)
         rc = write_head(r, search_id, &info, map);
@@ -155,7 +155,7 @@ int apc__export_search_packets(apc__xrun_t *r, int64_t search_id, const char *ui
             rc = (int)n;
             break;
         }
-        rc = write_hits(r, search_id, map, info.n_captures, hits, n, recs);
+        rc = write_hits(r, search_id, map, info.n_captures, hits, n);
         last_id = hits[n - 1].id;
         done += (uint64_t)n;
         int pct = info.results ? (int)(done * 100 / info.results) : 0;
@@ -166,7 +166,6 @@ int apc__export_search_packets(apc__xrun_t *r, int64_t search_id, const char *ui
             last_pct = pct;
         }
     }
-    free(recs);
     free(hits);
     free(map);
     apc__search_info_free(&info);

@@ -5,7 +5,8 @@
  *   1. the connection's row (addresses, ports, protocol, conn.*): its answer is cached per
  *      connection, so a false connection costs one lookup per packet;
  *   2. the index record itself (time, packet number, capture, process);
- *   3. only then the packet bytes, read sequentially from the segment (segscan.c).
+ *   3. only then the packet bytes, read sequentially from the segment (the capture cursor,
+ *      store/cursor.h, in its sequential mode).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,7 @@
 #include "search/fields.h"
 #include "search/plan.h"
 #include "search/search.h"
-#include "store/segscan.h"
+#include "store/cursor.h"
 #include "store/index.h"
 #include "store/repair.h"
 #include "store/searches.h"
@@ -46,7 +47,7 @@ typedef struct scan_state {
     uint64_t nc_first, nc_last; /* packets without a connection (0, 0: none) */
     apc__fproc_t procs[PROC_CACHE];
     size_t n_procs, next_proc;
-    apc__segscan_t seg;
+    apc__cursor_t *cur; /* over the packets to scan, opened once load() knows them */
 } scan_state_t;
 
 static int tree_uses_proc(const apc__fnode_t *n)
@@ -408,7 +409,7 @@ static void unload(scan_state_t *st)
     free(st->conns);
     free(st->cand);
     free(st->linktypes);
-    apc__segscan_close(&st->seg);
+    apc__cursor_close(st->cur);
 }
 
 /* The filter's answer for one record: connection, then record, then bytes. */
@@ -442,7 +443,7 @@ static int judge(scan_state_t *st, apc__fpkt_t *p, const apc__idxrec_t *rec, int
     if (v != TV_UNKNOWN)
         return v;
     apc__segrec_t sr;
-    int r = apc__segscan_read(&st->seg, rec->loc, &sr);
+    int r = apc__cursor_bytes(st->cur, rec, &sr);
     if (r < 0) {
         char msg[256];
         apc__err_copy(msg, sizeof msg);
@@ -468,15 +469,13 @@ static int judge(scan_state_t *st, apc__fpkt_t *p, const apc__idxrec_t *rec, int
 int apc__search_scan(apc__scan_t *s)
 {
     scan_state_t *st = calloc(1, sizeof *st);
-    apc__idxrec_t *recs = malloc(REC_CHUNK * sizeof *recs);
     apc__fpkt_t *p = calloc(1, sizeof *p);
     int r = 0;
-    if (!st || !recs || !p) {
+    if (!st || !p) {
         r = apc__err(APC_ENOMEM, "out of memory");
         goto out;
     }
     st->s = s;
-    apc__segscan_init(&st->seg, st->dir); /* st->dir is filled by load() before any read */
     r = load(st);
     uint64_t next = 0, end = st->packets;
     if (r == 0 && st->have_spans && s->filter && s->filter->root) {
@@ -491,40 +490,47 @@ int apc__search_scan(apc__scan_t *s)
         s->scanned += st->packets - (end - next); /* skipped: known not to match */
     }
     st->build = r == 0 && st->frozen && !st->have_spans && !s->time_from && !s->time_to;
-    while (r == 0 && next < end) {
+    /* The time window is answered from the index records; a scan that records spans has none
+     * (build above), so it sees every record. */
+    apc__cursor_opts_t co = {.first = next,
+                             .end = end,
+                             .time_from = s->time_from,
+                             .time_to = s->time_to,
+                             .batch = REC_CHUNK,
+                             .sequential = 1};
+    if (r == 0 && next < end)
+        r = apc__cursor_open(&st->cur, st->dir, st->packets, &co);
+    uint64_t counted = next; /* records counted in s->scanned so far */
+    int64_t id;
+    const apc__idxrec_t *rec;
+    while (r == 0 && st->cur) {
         if ((s->cancel && *s->cancel) || (s->cancel2 && *s->cancel2)) {
             r = apc__err(APC_ECANCELED, "the search was cancelled");
             break;
         }
-        size_t want = REC_CHUNK;
-        if (want > end - next)
-            want = (size_t)(end - next);
-        long got = apc__idx_read(st->dir, next, want, recs);
-        if (got <= 0) {
-            r = got < 0 ? (int)got
-                        : apc__err(APC_ESTORE, "capture %lld: index shorter than its %llu packets",
-                                   (long long)s->capture_id, (unsigned long long)st->packets);
-            break;
-        }
-        for (long i = 0; i < got && r == 0; i++) {
-            const apc__idxrec_t *rec = &recs[i];
-            int64_t id = (int64_t)(next + (uint64_t)i) + 1;
+        /* One batch of records between cancel checks and progress reports. */
+        int more = 0;
+        while (r == 0 && (more = apc__cursor_next(st->cur, &id, &rec)) == 1) {
             if (st->build)
                 note_span(st, rec, (uint64_t)id);
-            if ((s->time_from && rec->ts_ns < s->time_from) ||
-                (s->time_to && rec->ts_ns > s->time_to))
-                continue;
             int v = judge(st, p, rec, id);
             if (v < 0)
                 r = v;
             else if (v == TV_TRUE && s->on_match)
                 r = s->on_match(s->capture_id, id, s->payload);
+            if (apc__cursor_pos(st->cur) - counted >= REC_CHUNK)
+                break;
         }
-        next += (uint64_t)got;
-        s->scanned += (uint64_t)got;
-        s->records_read += (uint64_t)got;
+        if (more < 0)
+            r = more;
+        uint64_t pos = apc__cursor_pos(st->cur);
+        s->scanned += pos - counted;
+        s->records_read += pos - counted;
+        counted = pos;
         if (r == 0 && s->on_progress)
             r = s->on_progress(s->payload);
+        if (more == 0)
+            break;
     }
     if (r == 0 && st && st->build) {
         /* only an optimisation: a failure to store it is not the scan's */
@@ -547,7 +553,6 @@ out:
     if (st)
         unload(st);
     free(st);
-    free(recs);
     free(p);
     return r;
 }

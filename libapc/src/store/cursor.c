@@ -108,6 +108,13 @@ uint64_t apc__cursor_end(const apc__cursor_t *c)
     return c->o.end;
 }
 
+void apc__cursor_seek(apc__cursor_t *c, uint64_t first, uint64_t end)
+{
+    c->o.first = c->next = c->pos = first;
+    c->o.end = !end || end > c->packets ? c->packets : end;
+    c->n = c->i = 0;
+}
+
 int apc__cursor_bytes(apc__cursor_t *c, const apc__idxrec_t *rec, apc__segrec_t *out)
 {
     return c->o.sequential ? apc__segscan_read(&c->scan, rec->loc, out)

@@ -47,6 +47,9 @@ int apc__cursor_next(apc__cursor_t *c, int64_t *id, const apc__idxrec_t **rec);
 uint64_t apc__cursor_pos(const apc__cursor_t *c);
 /* Where the cursor stops (opts.end, clamped). */
 uint64_t apc__cursor_end(const apc__cursor_t *c);
+/* Starts again at record `first`, stopping before `end` (0 or above `packets`: `packets`),
+ * with the same predicates: for readers that visit scattered ranges (a search's hits). */
+void apc__cursor_seek(apc__cursor_t *c, uint64_t first, uint64_t end);
 /* The packet block of a record the cursor yielded; out's pointers are valid until the next
  * call. */
 int apc__cursor_bytes(apc__cursor_t *c, const apc__idxrec_t *rec, apc__segrec_t *out);
