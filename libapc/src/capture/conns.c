@@ -8,13 +8,7 @@
 #include "core/ctx.h"
 #include "core/error.h"
 #include "store/captures.h"
-
-#define DEFAULT_PAGE 100
-
-static unsigned page_size(unsigned max)
-{
-    return max == 0 ? DEFAULT_PAGE : max > APC_PAGE_MAX ? APC_PAGE_MAX : max;
-}
+#include "util/page.h"
 
 APC_API void apc_conn_page_free(apc_conn_page_t *pg)
 {
@@ -34,7 +28,7 @@ APC_API int apc_capture_list_conns(apc_ctx_t *ctx, int64_t capture_id, int64_t l
     if (!ctx || !out)
         return apc__err(APC_EINVAL, "NULL argument");
     *out = NULL;
-    max = page_size(max);
+    max = apc__page_size(max);
     apc_conn_page_t *pg = calloc(1, sizeof *pg);
     if (!pg || !(pg->conns = calloc(max, sizeof *pg->conns))) {
         free(pg);
@@ -72,7 +66,7 @@ APC_API int apc_capture_get_processes(apc_ctx_t *ctx, int64_t capture_id, int64_
     if (!ctx || !out)
         return apc__err(APC_EINVAL, "NULL argument");
     *out = NULL;
-    max = page_size(max);
+    max = apc__page_size(max);
     apc_process_page_t *pg = calloc(1, sizeof *pg);
     if (!pg || !(pg->procs = calloc(max, sizeof *pg->procs))) {
         free(pg);

@@ -34,6 +34,7 @@
 #include "store/captures.h"
 #include "store/store.h"
 #include "util/clock.h"
+#include "util/page.h"
 
 #define MAX_SOURCES 64
 #define MAX_TARGETS 64
@@ -603,8 +604,7 @@ APC_API int apc_capture_thread_stream(apc_ctx_t *ctx, int64_t id, int64_t pid, i
                                       apc_packet_page_t **out)
 {
     /* Active or stored alike: apc_capture_read answers for both, and not found for neither. */
-    if (!max || max > APC_PAGE_MAX)
-        max = max ? APC_PAGE_MAX : 100;
+    max = apc__page_size(max);
     apc_packet_page_t *res = calloc(1, sizeof *res);
     if (res)
         res->packets = calloc(max, sizeof *res->packets);

@@ -14,8 +14,8 @@
 #include "store/segment.h"
 #include "store/captures.h"
 #include "store/store.h"
+#include "util/page.h"
 
-#define DEFAULT_PAGE 100
 #define SCAN_CHUNK 4096
 
 typedef struct proc_cache {
@@ -208,10 +208,7 @@ static int read_page(apc_ctx_t *ctx, int64_t capture_id, int64_t conn_id, int64_
     *out = NULL;
     if (last_id < 0)
         return apc__err(APC_EINVAL, "last_id %lld is negative", (long long)last_id);
-    if (max == 0)
-        max = DEFAULT_PAGE;
-    if (max > APC_PAGE_MAX)
-        max = APC_PAGE_MAX;
+    max = apc__page_size(max);
     reader_t rd;
     int r = reader_open(&rd, ctx, capture_id);
     if (r < 0)

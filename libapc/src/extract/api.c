@@ -23,6 +23,7 @@
 #include "store/extracts.h"
 #include "util/array.h"
 #include "util/clock.h"
+#include "util/page.h"
 
 #define PROGRESS_NS 250000000LL
 
@@ -223,7 +224,7 @@ APC_API int apc_extract_query(apc_ctx_t *ctx, int64_t capture_id, int64_t last_i
     *out = NULL;
     if (last_id < 0)
         return apc__err(APC_EINVAL, "last_id must not be negative");
-    max = max == 0 ? 100 : max > APC_PAGE_MAX ? APC_PAGE_MAX : max;
+    max = apc__page_size(max);
     apc_capture_t *cap = NULL;
     int r = capture_settled(ctx, capture_id, &cap);
     if (r < 0)

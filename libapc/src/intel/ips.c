@@ -11,8 +11,7 @@
 #include "core/error.h"
 #include "intel/ips.h"
 #include "store/ips.h"
-
-#define DEFAULT_PAGE 100
+#include "util/page.h"
 
 /* Text -> 4 or 16 address bytes. Returns the family (4/6) or APC_EINVAL. */
 static int parse_ip(const char *ip, uint8_t *addr)
@@ -58,10 +57,7 @@ APC_API int apc_ip_list(apc_ctx_t *ctx, int64_t capture_id, int64_t last_id, uns
     if (!ctx || !out)
         return apc__err(APC_EINVAL, "NULL argument");
     *out = NULL;
-    if (max == 0)
-        max = DEFAULT_PAGE;
-    if (max > APC_PAGE_MAX)
-        max = APC_PAGE_MAX;
+    max = apc__page_size(max);
     apc_ip_page_t *pg = calloc(1, sizeof *pg);
     if (!pg || !(pg->ips = calloc(max, sizeof *pg->ips))) {
         free(pg);

@@ -9,8 +9,7 @@
 #include "core/error.h"
 #include "search/job.h"
 #include "store/searches.h"
-
-#define DEFAULT_PAGE 100
+#include "util/page.h"
 
 APC_API void apc_search_page_free(apc_search_page_t *pg)
 {
@@ -46,10 +45,7 @@ APC_API int apc_search_read(apc_ctx_t *ctx, int64_t id, int64_t last_id, unsigne
     *out = NULL;
     if (last_id < 0)
         return apc__err(APC_EINVAL, "last_id %lld is negative", (long long)last_id);
-    if (max == 0)
-        max = DEFAULT_PAGE;
-    if (max > APC_PAGE_MAX)
-        max = APC_PAGE_MAX;
+    max = apc__page_size(max);
     hit_t *hits = malloc(max * sizeof *hits);
     apc_search_page_t *pg = calloc(1, sizeof *pg);
     if (pg)
