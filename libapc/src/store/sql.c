@@ -28,6 +28,13 @@ static int bind_va(sqlite3_stmt *st, const char *fmt, va_list ap)
         case 'd':
             rc = sqlite3_bind_double(st, idx, va_arg(ap, double));
             break;
+        case 'b': {
+            const void *b = va_arg(ap, const void *);
+            size_t n = va_arg(ap, size_t);
+            rc = n > INT32_MAX ? SQLITE_TOOBIG
+                               : sqlite3_bind_blob(st, idx, b, (int)n, SQLITE_TRANSIENT);
+            break;
+        }
         default:
             return SQLITE_MISUSE;
         }
@@ -188,6 +195,30 @@ int apc__sqlite_exec(apc__store_t *s, const char *what, const char *sql, const c
     va_start(ap, fmt);
     int r = apc__sqlc_vexec(c, what, sql, fmt, ap);
     va_end(ap);
+    apc__sqlc_put(s, c);
+    return r;
+}
+
+int apc__sqlite_rows(apc__store_t *s, const char *what, const char *sql, apc__sqlite_row_fn row,
+                     void *payload, const char *fmt, ...)
+{
+    apc__sqlc_t *c = apc__sqlc_get(s);
+    if (!c)
+        return APC_ESTORE;
+    sqlite3_stmt *st = apc__sqlc_stmt(c, what, sql);
+    int r = st ? 0 : APC_ESTORE;
+    if (st) {
+        va_list ap;
+        va_start(ap, fmt);
+        int rc = bind_va(st, fmt, ap);
+        va_end(ap);
+        if (rc == SQLITE_OK)
+            while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+                r = row(st, payload);
+        if (r == 0 && rc != SQLITE_DONE)
+            r = apc__db_err(apc__sqlc_db(c), rc, what);
+        sqlite3_reset(st);
+    }
     apc__sqlc_put(s, c);
     return r;
 }

@@ -8,8 +8,8 @@
 #include <stdint.h>
 
 /* Runs one statement (no result rows) with positional int64/text binds described by `fmt`:
- * 'i' int64_t, 't' const char * (NULL binds NULL), 'd' double. Returns 0 or an error set via
- * apc__db_err naming `what`. */
+ * 'i' int64_t, 't' const char * (NULL binds NULL), 'd' double, 'b' a blob (const void *,
+ * size_t). Returns 0 or an error set via apc__db_err naming `what`. */
 int apc__sql_exec(sqlite3 *db, const char *what, const char *sql, const char *fmt, ...);
 /* Runs a query returning one int64 in the first column of the first row into *out.
  * Returns 1 if a row was found, 0 if none, < 0 on error. */

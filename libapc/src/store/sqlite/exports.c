@@ -18,52 +18,40 @@ static int exp_record(void *impl, const apc__st_export_file_t *f)
                             f->command_uid ? f->command_uid : "", f->created, (int64_t)f->packets);
 }
 
+static int origin_row(sqlite3_stmt *st, void *payload)
+{
+    apc__st_export_origin_t *out = payload;
+    out->capture_id = sqlite3_column_int64(st, 0);
+    out->search_id = sqlite3_column_int64(st, 1);
+    out->command_uid = apc__sql_text(st, 2);
+    return out->command_uid ? 1 : apc__err(APC_ENOMEM, "out of memory");
+}
+
 static int exp_origin(void *impl, const char *path, apc__st_export_origin_t *out)
 {
-    apc__store_t *s = impl;
-    apc__sqlc_t *c = apc__sqlc_get(s);
-    if (!c)
-        return APC_ESTORE;
-    const char *what = "reading export files";
-    sqlite3_stmt *st = apc__sqlc_stmt(
-        c, what, "SELECT capture_id, search_id, command_uid FROM export_files WHERE path=?");
-    int r = APC_ESTORE;
-    if (st) {
-        sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            out->capture_id = sqlite3_column_int64(st, 0);
-            out->search_id = sqlite3_column_int64(st, 1);
-            out->command_uid = apc__sql_text(st, 2);
-            r = out->command_uid ? 1 : apc__err(APC_ENOMEM, "out of memory");
-        } else {
-            r = rc == SQLITE_DONE ? 0 : apc__db_err(apc__sqlc_db(c), rc, what);
-        }
-        sqlite3_reset(st);
-    }
-    apc__sqlc_put(s, c);
-    return r;
+    return apc__sqlite_rows(impl, "reading export files",
+                            "SELECT capture_id, search_id, command_uid FROM export_files "
+                            "WHERE path=?",
+                            origin_row, out, "t", path);
+}
+
+typedef struct path_walk {
+    apc__st_path_fn fn;
+    void *payload;
+} path_walk_t;
+
+static int path_row(sqlite3_stmt *st, void *payload)
+{
+    path_walk_t *w = payload;
+    const char *p = (const char *)sqlite3_column_text(st, 0);
+    return p ? w->fn(p, w->payload) : 0;
 }
 
 static int exp_paths(void *impl, apc__st_path_fn fn, void *payload)
 {
-    apc__store_t *s = impl;
-    apc__sqlc_t *c = apc__sqlc_get(s);
-    if (!c)
-        return APC_ESTORE;
-    const char *what = "reading export files";
-    sqlite3_stmt *st = apc__sqlc_stmt(c, what, "SELECT path FROM export_files");
-    int r = st ? 0 : APC_ESTORE, rc = SQLITE_DONE;
-    while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *p = (const char *)sqlite3_column_text(st, 0);
-        r = p ? fn(p, payload) : 0;
-    }
-    if (r == 0 && rc != SQLITE_DONE)
-        r = apc__db_err(apc__sqlc_db(c), rc, what);
-    if (st)
-        sqlite3_reset(st);
-    apc__sqlc_put(s, c);
-    return r;
+    path_walk_t w = {fn, payload};
+    return apc__sqlite_rows(impl, "reading export files", "SELECT path FROM export_files", path_row,
+                            &w, "");
 }
 
 static int exp_forget(void *impl, const char *path)

@@ -331,36 +331,24 @@ int apc__sqlite_search_process(void *impl, int64_t id, apc__st_search_proc_t *ou
 }
 
 /* Hands the first column of every row of q (binds set) to fn, then resets q. */
-static int ids_of(apc__sqlc_t *c, sqlite3_stmt *q, const char *what, apc__st_id_fn fn,
-                  void *payload)
+typedef struct id_walk {
+    apc__st_id_fn fn;
+    void *payload;
+} id_walk_t;
+
+static int id_row(sqlite3_stmt *q, void *payload)
 {
-    int rc = SQLITE_DONE, r = 0;
-    while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW)
-        r = fn(sqlite3_column_int64(q, 0), payload);
-    if (r == 0 && rc != SQLITE_DONE)
-        r = apc__db_err(apc__sqlc_db(c), rc, what);
-    sqlite3_reset(q);
-    return r;
+    id_walk_t *w = payload;
+    return w->fn(sqlite3_column_int64(q, 0), w->payload);
 }
 
 int apc__sqlite_search_ids_by_key(void *impl, int64_t capture_id, const uint8_t *key, size_t len,
                                   apc__st_id_fn fn, void *payload)
 {
-    apc__store_t *s = impl;
-    apc__sqlc_t *c = apc__sqlc_get(s);
-    if (!c)
-        return APC_ESTORE;
-    const char *what = "reading the connection keys";
-    sqlite3_stmt *q = apc__sqlc_stmt(
-        c, what, "SELECT conn_id FROM search_conn_keys WHERE capture_id=? AND key=?");
-    int r = APC_ESTORE;
-    if (q) {
-        sqlite3_bind_int64(q, 1, capture_id);
-        sqlite3_bind_blob(q, 2, key, (int)len, SQLITE_STATIC);
-        r = ids_of(c, q, what, fn, payload);
-    }
-    apc__sqlc_put(s, c);
-    return r;
+    id_walk_t w = {fn, payload};
+    return apc__sqlite_rows(impl, "reading the connection keys",
+                            "SELECT conn_id FROM search_conn_keys WHERE capture_id=? AND key=?",
+                            id_row, &w, "ib", capture_id, (const void *)key, len);
 }
 
 /* The connections table answers by address and port through the indexes on connections(src),
@@ -369,45 +357,22 @@ int apc__sqlite_search_ids_by_key(void *impl, int64_t capture_id, const uint8_t 
 int apc__sqlite_search_ids_by_addr(void *impl, int64_t capture_id, const uint8_t *addr, size_t len,
                                    apc__st_id_fn fn, void *payload)
 {
-    apc__store_t *s = impl;
-    apc__sqlc_t *c = apc__sqlc_get(s);
-    if (!c)
-        return APC_ESTORE;
-    const char *what = "reading connections by address";
-    sqlite3_stmt *q = apc__sqlc_stmt(c, what,
-                                     "SELECT id FROM connections WHERE src=?2 AND capture_id=?1 "
-                                     "UNION ALL SELECT id FROM connections WHERE dst=?2 AND "
-                                     "capture_id=?1");
-    int r = APC_ESTORE;
-    if (q) {
-        sqlite3_bind_int64(q, 1, capture_id);
-        sqlite3_bind_blob(q, 2, addr, (int)len, SQLITE_STATIC);
-        r = ids_of(c, q, what, fn, payload);
-    }
-    apc__sqlc_put(s, c);
-    return r;
+    id_walk_t w = {fn, payload};
+    return apc__sqlite_rows(impl, "reading connections by address",
+                            "SELECT id FROM connections WHERE src=?2 AND capture_id=?1 "
+                            "UNION ALL SELECT id FROM connections WHERE dst=?2 AND "
+                            "capture_id=?1",
+                            id_row, &w, "ib", capture_id, (const void *)addr, len);
 }
 
 int apc__sqlite_search_ids_by_port(void *impl, int64_t capture_id, int proto, int port,
                                    apc__st_id_fn fn, void *payload)
 {
-    apc__store_t *s = impl;
-    apc__sqlc_t *c = apc__sqlc_get(s);
-    if (!c)
-        return APC_ESTORE;
-    const char *what = "reading connections by port";
-    sqlite3_stmt *q = apc__sqlc_stmt(c, what,
-                                     "SELECT id FROM connections WHERE sport=?3 AND "
-                                     "capture_id=?1 AND proto=?2 UNION ALL SELECT id FROM "
-                                     "connections WHERE dport=?3 AND capture_id=?1 AND "
-                                     "proto=?2");
-    int r = APC_ESTORE;
-    if (q) {
-        sqlite3_bind_int64(q, 1, capture_id);
-        sqlite3_bind_int(q, 2, proto);
-        sqlite3_bind_int(q, 3, port);
-        r = ids_of(c, q, what, fn, payload);
-    }
-    apc__sqlc_put(s, c);
-    return r;
+    id_walk_t w = {fn, payload};
+    return apc__sqlite_rows(impl, "reading connections by port",
+                            "SELECT id FROM connections WHERE sport=?3 AND "
+                            "capture_id=?1 AND proto=?2 UNION ALL SELECT id FROM "
+                            "connections WHERE dport=?3 AND capture_id=?1 AND "
+                            "proto=?2",
+                            id_row, &w, "iii", capture_id, (int64_t)proto, (int64_t)port);
 }

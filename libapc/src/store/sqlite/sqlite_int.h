@@ -15,6 +15,14 @@ int apc__sqlc_vexec(apc__sqlc_t *c, const char *what, const char *sql, const cha
 /* The same on a pooled connection of store s, for one-statement calls. */
 int apc__sqlite_exec(apc__store_t *s, const char *what, const char *sql, const char *fmt, ...);
 
+/* Runs a query (prepared once per connection) on a pooled connection of s, with binds as
+ * apc__sql_exec plus 'b' (const void *, size_t: a blob), and calls row(st, payload) for each
+ * row; a non-zero return stops the walk and is returned (1: "found", for a one-row lookup).
+ * 0 when every row was seen, or < 0 with the error naming `what`. */
+typedef int (*apc__sqlite_row_fn)(sqlite3_stmt *st, void *payload);
+int apc__sqlite_rows(apc__store_t *s, const char *what, const char *sql, apc__sqlite_row_fn row,
+                     void *payload, const char *fmt, ...);
+
 /* The same for an INSERT: *out_id gets the new row's id on success. */
 int apc__sqlite_insert(apc__store_t *s, int64_t *out_id, const char *what, const char *sql,
                        const char *fmt, ...);
