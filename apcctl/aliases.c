@@ -107,7 +107,7 @@ static int simple_call(apcctl_transport_t *t, const apcctl_opts_t *o, const char
 static int64_t field_int(const cJSON *obj, const char *name)
 {
     int64_t v = 0;
-    apcctl_json_int(cJSON_GetObjectItemCaseSensitive(obj, name), &v);
+    apc_jsonx_int(cJSON_GetObjectItemCaseSensitive(obj, name), &v);
     return v;
 }
 
@@ -209,7 +209,7 @@ static int ingest_one(apcctl_transport_t *t, const apcctl_opts_t *o, const apc_o
         return rc;
     }
     int64_t id = 0;
-    if (!apcctl_json_int(r.value, &id))
+    if (!apc_jsonx_int(r.value, &id))
         id = field_int(r.value, "CaptureId");
     if (w->flag || id <= 0) {
         if (o->json || id <= 0)

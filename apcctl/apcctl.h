@@ -10,6 +10,8 @@
 #include <apc/apc.h>
 #include <cjson/cJSON.h>
 
+#include "jsonx.h"
+
 #include "transport.h"
 
 enum apcctl_exit {
@@ -42,11 +44,7 @@ void apcctl_args_check(const apcctl_opts_t *o, const apc_op_info_t *op, const ap
 /* Nonzero when the action's spec has a parameter `name`. */
 bool apcctl_op_has_param(const apc_op_info_t *op, const char *name);
 
-/* json.c: parses JSON keeping every number's exact text as a cJSON_Raw node (FILETIMEs and
- * 64-bit ids do not fit a double). NULL on malformed input. Free with cJSON_Delete. */
-cJSON *apcctl_json_parse(const char *text);
-/* Integer value of a number node (Raw or Number). false if `v` is not an integer. */
-bool apcctl_json_int(const cJSON *v, int64_t *out);
+/* JSON replies are read by common/jsonx.h (numbers kept exact). json.c: */
 /* Text of a number node, a string's contents, "true"/"false"/"null"; NULL for containers. */
 const char *apcctl_json_scalar(const cJSON *v, char *buf, size_t len);
 

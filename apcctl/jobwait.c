@@ -40,7 +40,7 @@ static const char *field_str(const cJSON *obj, const char *name)
 static int64_t field_int(const cJSON *obj, const char *name)
 {
     int64_t v = 0;
-    apcctl_json_int(cJSON_GetObjectItemCaseSensitive(obj, name), &v);
+    apc_jsonx_int(cJSON_GetObjectItemCaseSensitive(obj, name), &v);
     return v;
 }
 

@@ -53,7 +53,7 @@ static bool as_page(const cJSON *v, int64_t count, int64_t cursor, page_t *pg)
         if (n > 0 && !field)
             return false;
         if (field)
-            apcctl_json_int(cJSON_GetObjectItemCaseSensitive(tail, field), &pg->last);
+            apc_jsonx_int(cJSON_GetObjectItemCaseSensitive(tail, field), &pg->last);
         pg->items = (cJSON *)v;
         pg->more = n > 0 && n >= count;
         return true;
@@ -71,8 +71,8 @@ static bool as_page(const cJSON *v, int64_t count, int64_t cursor, page_t *pg)
     }
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(v, "More");
     int64_t n = 0;
-    pg->more = cJSON_IsTrue(m) || (apcctl_json_int(m, &n) && n != 0);
-    apcctl_json_int(cJSON_GetObjectItemCaseSensitive(v, "LastId"), &pg->last);
+    pg->more = cJSON_IsTrue(m) || (apc_jsonx_int(m, &n) && n != 0);
+    apc_jsonx_int(cJSON_GetObjectItemCaseSensitive(v, "LastId"), &pg->last);
     return pg->items != NULL;
 }
 

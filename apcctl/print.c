@@ -7,7 +7,7 @@
 const char *apcctl_field_text(const char *name, const cJSON *v, char *buf, size_t len)
 {
     int64_t n;
-    if (name && apcctl_is_time_field(name) && apcctl_json_int(v, &n)) {
+    if (name && apcctl_is_time_field(name) && apc_jsonx_int(v, &n)) {
         apcctl_format_filetime(n, buf, len);
         return buf;
     }
@@ -109,8 +109,8 @@ static void print_page(FILE *f, const cJSON *obj, const cJSON *items)
     }
     const cJSON *more = cJSON_GetObjectItemCaseSensitive(obj, "More");
     int64_t m = 0, last = 0;
-    bool is_more = cJSON_IsTrue(more) || (apcctl_json_int(more, &m) && m != 0);
-    apcctl_json_int(cJSON_GetObjectItemCaseSensitive(obj, "LastId"), &last);
+    bool is_more = cJSON_IsTrue(more) || (apc_jsonx_int(more, &m) && m != 0);
+    apc_jsonx_int(cJSON_GetObjectItemCaseSensitive(obj, "LastId"), &last);
     fprintf(f, "more: %s, last_id: %lld\n", is_more ? "yes" : "no", (long long)last);
 }
 

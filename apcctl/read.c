@@ -154,7 +154,7 @@ static void print_time(FILE *f, const read_opts_t *r, const cJSON *pkt)
     int64_t ft = 0;
     if (r->time == TIME_NONE)
         return;
-    apcctl_json_int(cJSON_GetObjectItemCaseSensitive(pkt, "Time"), &ft);
+    apc_jsonx_int(cJSON_GetObjectItemCaseSensitive(pkt, "Time"), &ft);
     apc_time_t ns = apc_time_from_filetime(ft);
     int64_t sec = ns / 1000000000, usec = (ns % 1000000000) / 1000;
     if (usec < 0) {
@@ -214,7 +214,7 @@ static void print_packet(FILE *f, const read_opts_t *r, const cJSON *pkt)
     }
     print_time(f, r, pkt);
     int64_t pid = 0;
-    apcctl_json_int(cJSON_GetObjectItemCaseSensitive(pkt, "Pid"), &pid);
+    apc_jsonx_int(cJSON_GetObjectItemCaseSensitive(pkt, "Pid"), &pid);
     /* Which process sent or received it: what tcpdump cannot say. */
     if (pid > 0)
         fprintf(f, "%lld/%s ", (long long)pid,
@@ -249,7 +249,7 @@ static int64_t start_search(apcctl_transport_t *t, const apcctl_opts_t *o, const
         return -rc;
     }
     int64_t sid = 0;
-    apcctl_json_int(cJSON_GetObjectItemCaseSensitive(resp.value, "SearchId"), &sid);
+    apc_jsonx_int(cJSON_GetObjectItemCaseSensitive(resp.value, "SearchId"), &sid);
     const char *state = str_of(resp.value, "State");
     if (sid <= 0 || strcmp(state, "completed") != 0) {
         const char *err = str_of(resp.value, "Error");
@@ -339,9 +339,9 @@ static int stream(apcctl_transport_t *t, const apcctl_opts_t *o, const read_opts
         /* Each page reaches the reader as soon as it is read. */
         fflush(stdout);
         int64_t next = 0, more = 0;
-        apcctl_json_int(cJSON_GetObjectItemCaseSensitive(resp.value, "LastId"), &next);
+        apc_jsonx_int(cJSON_GetObjectItemCaseSensitive(resp.value, "LastId"), &next);
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(resp.value, "More");
-        more = cJSON_IsTrue(m) || (apcctl_json_int(m, &more) && more);
+        more = cJSON_IsTrue(m) || (apc_jsonx_int(m, &more) && more);
         apcctl_response_free(&resp);
         /* A page that does not move the cursor would loop forever. */
         if (!more || next <= last || (r->limit > 0 && printed >= r->limit))

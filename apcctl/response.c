@@ -16,11 +16,11 @@ int apcctl_call(apcctl_transport_t *t, const char *action, const apcctl_args_t *
         return -1;
     }
     out->raw = raw;
-    out->root = apcctl_json_parse(raw);
+    out->root = apc_jsonx_parse(raw);
     int64_t code, type;
     if (!cJSON_IsObject(out->root) ||
-        !apcctl_json_int(cJSON_GetObjectItemCaseSensitive(out->root, "ErrorCode"), &code) ||
-        !apcctl_json_int(cJSON_GetObjectItemCaseSensitive(out->root, "DataType"), &type)) {
+        !apc_jsonx_int(cJSON_GetObjectItemCaseSensitive(out->root, "ErrorCode"), &code) ||
+        !apc_jsonx_int(cJSON_GetObjectItemCaseSensitive(out->root, "DataType"), &type)) {
         apcctl_errorf("%s: the response is not a RESPONSE object: %.200s", action, raw);
         apcctl_response_free(out);
         return -1;

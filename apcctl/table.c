@@ -29,7 +29,7 @@ static const cJSON *get(const cJSON *obj, const char *name)
 static const char *cell_proto(const cJSON *obj, char *buf, size_t len)
 {
     int64_t p;
-    if (!apcctl_json_int(get(obj, "Protocol"), &p))
+    if (!apc_jsonx_int(get(obj, "Protocol"), &p))
         return NULL;
     static const struct {
         int num;
@@ -48,7 +48,7 @@ static const char *cell_proto(const cJSON *obj, char *buf, size_t len)
 static const char *cell_pid(const cJSON *obj, char *buf, size_t len)
 {
     int64_t p;
-    if (!apcctl_json_int(get(obj, "Pid"), &p))
+    if (!apc_jsonx_int(get(obj, "Pid"), &p))
         return NULL;
     if (p == 0)
         return "-";
@@ -63,7 +63,7 @@ static const char *endpoint(const cJSON *obj, const char *ipf, const char *portf
     if (!cJSON_IsString(ip))
         return NULL;
     int64_t port = -1;
-    apcctl_json_int(get(obj, portf), &port);
+    apc_jsonx_int(get(obj, portf), &port);
     bool v6 = strchr(ip->valuestring, ':') != NULL;
     if (port < 0)
         snprintf(buf, len, "%s", ip->valuestring);
@@ -87,9 +87,9 @@ static const char *sum2(const cJSON *obj, const char *a, const char *b, const ch
                         size_t len)
 {
     int64_t x, y;
-    if (apcctl_json_int(get(obj, a), &x) && apcctl_json_int(get(obj, b), &y))
+    if (apc_jsonx_int(get(obj, a), &x) && apc_jsonx_int(get(obj, b), &y))
         snprintf(buf, len, "%lld", (long long)(x + y));
-    else if (apcctl_json_int(get(obj, one), &x))
+    else if (apc_jsonx_int(get(obj, one), &x))
         snprintf(buf, len, "%lld", (long long)x);
     else
         return NULL;

@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "jsonx.h"
 #include "parsers.h"
 
 static int add_value(const char *name, const cJSON *v, const apcd_limits_t *lim, apc_params_t *out,
@@ -22,16 +23,19 @@ static int add_value(const char *name, const cJSON *v, const apcd_limits_t *lim,
         return 0;
     if (cJSON_IsString(v)) {
         s = v->valuestring;
-    } else if (cJSON_IsBool(v)) {
-        s = cJSON_IsTrue(v) ? "1" : "0";
-    } else if (cJSON_IsNumber(v)) {
-        double d = v->valuedouble;
+    } else if (cJSON_IsRaw(v) && apc_jsonx_is_integer_text(v->valuestring)) {
+        s = v->valuestring; /* exact: an id above 2^53 stays itself */
+    } else if (cJSON_IsRaw(v)) {
+        /* 1e3, 2.0: as a number, the way it always was read (whole values as integers) */
+        double d = strtod(v->valuestring, NULL);
         /* Range first: casting an out-of-range double to an integer is undefined. */
         if (d > -9.2e18 && d < 9.2e18 && d == (double)(long long)d)
             snprintf(num, sizeof num, "%lld", (long long)d);
         else
             snprintf(num, sizeof num, "%.17g", d);
         s = num;
+    } else if (cJSON_IsBool(v)) {
+        s = cJSON_IsTrue(v) ? "1" : "0";
     } else {
         snprintf(err, errlen, "parameter '%.64s': objects are not accepted as values", name);
         return APCD_PARSE_FORMAT;
@@ -70,7 +74,7 @@ int apcd_json_parse(const char *buf, size_t len, const apcd_limits_t *lim, apc_p
         }
         i++; /* the escaped character */
     }
-    cJSON *root = cJSON_ParseWithLength(buf, len);
+    cJSON *root = apc_jsonx_parse_len(buf, len);
     if (!root) {
         snprintf(err, errlen, "the body is not valid JSON");
         return APCD_PARSE_FORMAT;

@@ -309,6 +309,13 @@ def case_errors(d):
     check(st == 400 and json.loads(data)["ErrorCode"] == MALFORMED, "bad JSON -> 400")
     st, data, _ = d.request("POST", "/ajax", b"[1]", {"Content-Type": "application/json"})
     check(st == 400, "JSON array body -> 400")
+    # JSON numbers are read exactly (common/jsonx.c): 2^53 + 1 is not rounded to 2^53, and a
+    # whole number written with an exponent is still that integer.
+    for text, shown in ((b"9007199254740993", "9007199254740993"), (b"1e3", "1000")):
+        body = b'{"action":"capture_delete","token":"%s","capture_id":%s}' % (tok.encode(), text)
+        st, data, _ = d.request("POST", "/ajax", body, {"Content-Type": "application/json"})
+        msg = str(json.loads(data).get("ReturnValue"))
+        check("capture %s not found" % shown in msg, "JSON number %s read exactly: %s" % (text, msg))
     st, data, _ = d.request("POST", "/ajax", b"--x\r\n", {"Content-Type": "multipart/form-data; boundary=x"})
     check(st == 400, "truncated multipart -> 400 (%d)" % st)
     st, data, _ = d.request("POST", "/ajax", b"a=b", {"Content-Type": "text/plain"})
