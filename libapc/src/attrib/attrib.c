@@ -241,13 +241,8 @@ static void *run(void *arg)
         }
         pthread_mutex_lock(&a->lock);
         if (!a->kicked && !atomic_load(&a->stop)) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += now < burst_until ? BURST_NS : SCAN_NS;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
+            struct timespec ts =
+                apc__deadline_ns(CLOCK_REALTIME, now < burst_until ? BURST_NS : SCAN_NS);
             pthread_cond_timedwait(&a->wake, &a->lock, &ts);
         }
         if (a->kicked) /* a new process: its sockets come within moments */

@@ -84,9 +84,7 @@ static void refresh_tuple(apc__attrib_t *a, const struct apc_pktev *ev, uint32_t
     k.rport = out ? ev->dport : ev->sport;
     memcpy(k.laddr, out ? ev->src : ev->dst, 16);
     memcpy(k.raddr, out ? ev->dst : ev->src, 16);
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t); /* the socket table's clock */
-    apc__socktab_put(a->socks, &k, pid, tid, (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec);
+    apc__socktab_put(a->socks, &k, pid, tid, apc__real_ns()); /* the socket table's clock */
 }
 
 /* Ring buffer callback; runs with mlock held. */
@@ -182,10 +180,7 @@ void *apc__attrib_ebpf_run(void *arg)
             last_scan = apc__mono_ns();
         }
         if (now - last_expire > 10000000000LL) {
-            struct timespec t;
-            clock_gettime(CLOCK_REALTIME, &t);
-            apc__socktab_expire(a->socks,
-                                (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec - 120000000000LL);
+            apc__socktab_expire(a->socks, apc__real_ns() - 120000000000LL);
             last_expire = now;
         }
     }

@@ -147,15 +147,7 @@ static int take_rate_slot(apc__resolver_t *r)
             r->sidx = (r->sidx + 1) % r->cfg.per_second;
             return 0;
         }
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        int64_t wait = oldest + 1000000000LL - now;
-        until.tv_sec += wait / 1000000000LL;
-        until.tv_nsec += wait % 1000000000LL;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = apc__deadline_ns(CLOCK_MONOTONIC, oldest + 1000000000LL - now);
         pthread_cond_timedwait(&r->cond, &r->lock, &until);
     }
 }
@@ -334,14 +326,8 @@ void apc__resolver_stop(apc__resolver_t *r)
     pthread_mutex_lock(&r->gate);
     pthread_mutex_unlock(&r->gate);
 
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += r->cfg.stop_wait_ms / 1000;
-    until.tv_nsec += (long)(r->cfg.stop_wait_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until =
+        apc__deadline_ns(CLOCK_MONOTONIC, (int64_t)r->cfg.stop_wait_ms * 1000000LL);
     pthread_mutex_lock(&r->lock);
     while (!r->exited)
         if (pthread_cond_timedwait(&r->cond, &r->lock, &until) == ETIMEDOUT)

@@ -110,16 +110,8 @@ int apc__search_stop(apc_ctx_t *ctx, int64_t id, int wait)
 
 int apc__search_wait_end(apc_ctx_t *ctx, int64_t id, int timeout_ms)
 {
-    struct timespec dl;
-    clock_gettime(CLOCK_REALTIME, &dl);
-    if (timeout_ms >= 0) {
-        dl.tv_sec += timeout_ms / 1000;
-        dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-        if (dl.tv_nsec >= 1000000000L) {
-            dl.tv_sec++;
-            dl.tv_nsec -= 1000000000L;
-        }
-    }
+    struct timespec dl =
+        apc__deadline_ns(CLOCK_REALTIME, timeout_ms >= 0 ? (int64_t)timeout_ms * 1000000LL : 0);
     int rc = 0;
     pthread_mutex_lock(&ctx->search_lock);
     for (;;) {

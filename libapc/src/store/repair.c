@@ -23,6 +23,7 @@
 #include "store/segment.h"
 #include "store/sql.h"
 #include "store/store.h"
+#include "util/clock.h"
 
 void apc__capture_dir(const apc_ctx_t *ctx, int64_t id, char *buf, size_t n)
 {
@@ -79,9 +80,7 @@ int apc__store_repair(apc_ctx_t *ctx, sqlite3 *db)
     if (r < 0)
         return r;
     for (int i = 0; i < n; i++) {
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        int64_t t = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
+        int64_t t = apc__real_ns();
         r = apc__sql_exec(db, "marking a capture interrupted",
                           "UPDATE captures SET state=?, end_time=?, "
                           "error=CASE WHEN error='' THEN 'interrupted: the process stopped "

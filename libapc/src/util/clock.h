@@ -32,16 +32,30 @@ static inline int64_t apc__mono_ns(void)
     return apc__ts_ns(&t);
 }
 
-/* The timespec `ms` milliseconds after `t` (deadlines for pthread_cond_timedwait). */
-static inline struct timespec apc__ts_after_ms(struct timespec t, long ms)
+/* The timespec `ns` nanoseconds (>= 0) after `t` (deadlines for pthread_cond_timedwait). */
+static inline struct timespec apc__ts_after_ns(struct timespec t, int64_t ns)
 {
-    t.tv_sec += ms / 1000;
-    t.tv_nsec += (ms % 1000) * 1000000L;
+    t.tv_sec += (time_t)(ns / 1000000000LL);
+    t.tv_nsec += (long)(ns % 1000000000LL);
     if (t.tv_nsec >= 1000000000L) {
         t.tv_sec++;
         t.tv_nsec -= 1000000000L;
     }
     return t;
+}
+
+/* The same `ms` milliseconds after `t`. */
+static inline struct timespec apc__ts_after_ms(struct timespec t, long ms)
+{
+    return apc__ts_after_ns(t, (int64_t)ms * 1000000LL);
+}
+
+/* `ns` nanoseconds from now on clock `clock` (the clock of the condition variable waited on). */
+static inline struct timespec apc__deadline_ns(clockid_t clock, int64_t ns)
+{
+    struct timespec t;
+    clock_gettime(clock, &t);
+    return apc__ts_after_ns(t, ns);
 }
 
 #endif
