@@ -21,6 +21,8 @@
 
 #include <apc/capture.h>
 #include <apc/export.h>
+#include <apc/extract.h>
+#include <apc/trigger.h>
 #include <apc/search.h>
 
 #include "store/capture_batch.h"
@@ -538,6 +540,55 @@ typedef struct apc__searches_ops {
                        void *payload);
 } apc__searches_ops_t;
 
+/* Triggers and actions (store/triggers.h says what each call does). */
+typedef struct apc__triggers_ops {
+    int (*trigger_add)(void *impl, const apc_trigger_t *t, int64_t *out_id);
+    int (*trigger_mod)(void *impl, int64_t id, const char *filter, uint32_t flags);
+    int (*trigger_remove)(void *impl, int64_t id);
+    int (*trigger_list)(void *impl, int64_t id, apc_trigger_list_t *l);
+    int (*trigger_fired)(void *impl, int64_t id, apc_time_t when, int64_t capture_id, int64_t pid,
+                         const char *program, const char *error);
+    int (*trigger_of_capture)(void *impl, int64_t capture_id, int64_t *out);
+    int (*trigger_link)(void *impl, int64_t trigger_id, int64_t action_id);
+    int (*trigger_unlink_all)(void *impl, int64_t trigger_id);
+    int (*action_add)(void *impl, const apc_action_t *a, int64_t trigger_id, int64_t *out_id);
+    int (*action_mod)(void *impl, int64_t id, const char *name, const char *path,
+                      const char *params);
+    int (*action_remove)(void *impl, int64_t id);
+    int (*action_system)(void *impl, int64_t id);
+    int (*action_list)(void *impl, int mode, int64_t id, apc_action_list_t *l);
+    int (*action_ran)(void *impl, const apc_action_t *a);
+} apc__triggers_ops_t;
+
+/* What module extract keeps (store/extracts.h says what each call does). */
+typedef struct apc__extracts_ops {
+    int (*extract_enabled)(void *impl, int *on);
+    int (*extract_set_enabled)(void *impl, int on);
+    int (*extract_run)(void *impl, int64_t capture_id, int *state, char **uid, char **error);
+    int (*extract_run_begin)(void *impl, int64_t capture_id, const char *uid, char **busy_uid);
+    int (*extract_run_end)(void *impl, int64_t capture_id, const apc_extract_stream_t *v, size_t n,
+                           const char *error);
+    int (*extract_runs_reset)(void *impl);
+    int (*extract_streams)(void *impl, int64_t capture_id, int64_t last_id, unsigned max,
+                           apc_extract_page_t *pg);
+    int (*extract_stream)(void *impl, int64_t capture_id, int64_t id, apc_extract_stream_t *out);
+    int (*extract_file_add)(void *impl, apc_extract_file_t *f);
+    int (*extract_files)(void *impl, int64_t capture_id, int64_t file_id,
+                         apc_extract_file_list_t *l);
+    int (*extract_file_remove)(void *impl, int64_t id);
+} apc__extracts_ops_t;
+
+/* User settings, a string -> string table (apc_settings_*). */
+typedef int (*apc__st_setting_fn)(const char *key, const char *value, void *payload);
+typedef struct apc__settings_ops {
+    /* 1 and a new string (free()) in *value, 0 when the key is not set. */
+    int (*get)(void *impl, const char *key, char **value);
+    int (*set)(void *impl, const char *key, const char *value);
+    int (*clear)(void *impl);
+    /* Every setting by key through fn (valid during the call; non-zero stops, returned). */
+    int (*list)(void *impl, apc__st_setting_fn fn, void *payload);
+} apc__settings_ops_t;
+
 typedef struct apc__store_backend {
     const char *name; /* "sqlite" */
     const apc__captures_ops_t *captures;
@@ -550,6 +601,9 @@ typedef struct apc__store_backend {
     const apc__flush_ops_t *flush;
     const apc__accounts_ops_t *accounts;
     const apc__searches_ops_t *searches;
+    const apc__triggers_ops_t *triggers;
+    const apc__extracts_ops_t *extracts;
+    const apc__settings_ops_t *settings;
 } apc__store_backend_t;
 
 /* The SQLite backend (store/sqlite/); its impl is the apc__store_t itself. */

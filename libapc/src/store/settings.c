@@ -8,8 +8,7 @@
 #include "core/ctx.h"
 #include "core/error.h"
 #include "core/roots.h"
-#include "store/sql.h"
-#include "store/store.h"
+#include "store/store_int.h"
 
 #define KEY_MAX 256
 #define VALUE_MAX 65536
@@ -51,26 +50,8 @@ APC_API int apc_settings_get(apc_ctx_t *ctx, const char *key, char **out_value)
         return r;
     if (operator_key(key))
         return operator_value(ctx, key, out_value);
-    sqlite3 *db = apc__db_get(ctx->store);
-    if (!db)
-        return APC_ESTORE;
-    sqlite3_stmt *st;
-    r = apc__sql_prepare(db, "reading a setting", "SELECT value FROM settings WHERE key=?", &st);
-    if (r == 0) {
-        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            *out_value = apc__sql_text(st, 0);
-            r = *out_value ? 0 : apc__err(APC_ENOMEM, "out of memory");
-        } else if (rc == SQLITE_DONE) {
-            r = apc__err(APC_ENOTFOUND, "setting '%s' is not set", key);
-        } else {
-            r = apc__db_err(db, rc, "reading a setting");
-        }
-        sqlite3_finalize(st);
-    }
-    apc__db_put(ctx->store, db);
-    return r;
+    r = ctx->store->be->settings->get(ctx->store->impl, key, out_value);
+    return r == 0 ? apc__err(APC_ENOTFOUND, "setting '%s' is not set", key) : r < 0 ? r : 0;
 }
 
 APC_API int apc_settings_set(apc_ctx_t *ctx, const char *key, const char *value)
@@ -89,27 +70,14 @@ APC_API int apc_settings_set(apc_ctx_t *ctx, const char *key, const char *value)
         value = "";
     if (strlen(value) > VALUE_MAX)
         return apc__err(APC_ELIMIT, "setting value is longer than %d bytes", VALUE_MAX);
-    sqlite3 *db = apc__db_get(ctx->store);
-    if (!db)
-        return APC_ESTORE;
-    r = apc__sql_exec(db, "saving a setting",
-                      "INSERT INTO settings(key,value) VALUES(?,?) "
-                      "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                      "tt", key, value);
-    apc__db_put(ctx->store, db);
-    return r;
+    return ctx->store->be->settings->set(ctx->store->impl, key, value);
 }
 
 APC_API int apc_settings_clear(apc_ctx_t *ctx)
 {
     if (!ctx)
         return apc__err(APC_EINVAL, "NULL context");
-    sqlite3 *db = apc__db_get(ctx->store);
-    if (!db)
-        return APC_ESTORE;
-    int r = apc__sql_exec(db, "clearing settings", "DELETE FROM settings", NULL);
-    apc__db_put(ctx->store, db);
-    return r;
+    return ctx->store->be->settings->clear(ctx->store->impl);
 }
 
 APC_API void apc_settings_free(apc_settings_t *s)
@@ -125,6 +93,41 @@ APC_API void apc_settings_free(apc_settings_t *s)
     free(s);
 }
 
+/* A listing being built: the public record and its capacity. */
+typedef struct listing {
+    apc_settings_t *s;
+    size_t cap;
+} listing_t;
+
+/* One row of the listing, appended. */
+static int add_setting(const char *key, const char *value, void *payload)
+{
+    listing_t *l = payload;
+    apc_settings_t *s = l->s;
+    if (s->count == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        char **k = realloc(s->keys, cap * sizeof *k);
+        if (k)
+            s->keys = k;
+        char **v = k ? realloc(s->values, cap * sizeof *v) : NULL;
+        if (v)
+            s->values = v;
+        if (!k || !v)
+            return apc__err(APC_ENOMEM, "out of memory");
+        l->cap = cap;
+    }
+    char *k = strdup(key), *v = strdup(value);
+    if (!k || !v) {
+        free(k);
+        free(v);
+        return apc__err(APC_ENOMEM, "out of memory");
+    }
+    s->keys[s->count] = k;
+    s->values[s->count] = v;
+    s->count++;
+    return 0;
+}
+
 APC_API int apc_settings_get_all(apc_ctx_t *ctx, apc_settings_t **out)
 {
     if (!ctx || !out)
@@ -133,38 +136,8 @@ APC_API int apc_settings_get_all(apc_ctx_t *ctx, apc_settings_t **out)
     apc_settings_t *s = calloc(1, sizeof *s);
     if (!s)
         return apc__err(APC_ENOMEM, "out of memory");
-    sqlite3 *db = apc__db_get(ctx->store);
-    if (!db) {
-        free(s);
-        return APC_ESTORE;
-    }
-    sqlite3_stmt *st;
-    int r = apc__sql_prepare(db, "listing settings", "SELECT key, value FROM settings ORDER BY key",
-                             &st);
-    size_t cap = 0;
-    int rc = SQLITE_DONE;
-    while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (s->count == cap) {
-            cap = cap ? cap * 2 : 16;
-            char **k = realloc(s->keys, cap * sizeof *k);
-            if (k)
-                s->keys = k;
-            char **v = realloc(s->values, cap * sizeof *v);
-            if (v)
-                s->values = v;
-            if (!k || !v) {
-                r = apc__err(APC_ENOMEM, "out of memory");
-                break;
-            }
-        }
-        s->keys[s->count] = apc__sql_text(st, 0);
-        s->values[s->count] = apc__sql_text(st, 1);
-        s->count++;
-    }
-    if (r == 0 && rc != SQLITE_DONE)
-        r = apc__db_err(db, rc, "listing settings");
-    sqlite3_finalize(st);
-    apc__db_put(ctx->store, db);
+    listing_t l = {s, 0};
+    int r = ctx->store->be->settings->list(ctx->store->impl, add_setting, &l);
     if (r < 0) {
         apc_settings_free(s);
         return r;

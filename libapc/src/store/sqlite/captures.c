@@ -157,4 +157,7 @@ const apc__store_backend_t apc__sqlite_backend = {
     .flush = &apc__sqlite_flush_ops,
     .accounts = &apc__sqlite_accounts_ops,
     .searches = &apc__sqlite_searches_ops,
+    .triggers = &apc__sqlite_triggers_ops,
+    .extracts = &apc__sqlite_extracts_ops,
+    .settings = &apc__sqlite_settings_ops,
 };

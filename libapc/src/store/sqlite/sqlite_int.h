@@ -94,4 +94,10 @@ int apc__sqlite_search_ids_by_addr(void *impl, int64_t capture_id, const uint8_t
 int apc__sqlite_search_ids_by_port(void *impl, int64_t capture_id, int proto, int port,
                                    apc__st_id_fn fn, void *payload);
 
+/* triggers.c, extracts.c */
+extern const apc__triggers_ops_t apc__sqlite_triggers_ops;
+extern const apc__extracts_ops_t apc__sqlite_extracts_ops;
+/* settings.c */
+extern const apc__settings_ops_t apc__sqlite_settings_ops;
+
 #endif
