@@ -25,7 +25,7 @@
 extern const int64_t apc__ops_build_time;
 
 static apc_ctx_t *ctx;
-static char data_dir[] = "/tmp/apc-ops-test-XXXXXX";
+static char data_dir[64];
 
 static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -33,9 +33,12 @@ static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ft
     return remove(p);
 }
 
+/* Each test has a context of its own on a new data directory: none depends on what another
+ * stored, so they pass in any order and alone. */
 static int setup_ctx(void **state)
 {
     (void)state;
+    snprintf(data_dir, sizeof data_dir, "/tmp/apc-ops-test-XXXXXX");
     if (!mkdtemp(data_dir))
         return -1;
     apc_ctx_options_t o;
@@ -1162,18 +1165,18 @@ int main(void)
         cmocka_unit_test(test_params_multimap),
     };
     const struct CMUnitTest with_ctx[] = {
-        cmocka_unit_test(test_unknown_and_unimplemented),
-        cmocka_unit_test(test_validation),
-        cmocka_unit_test(test_apppaccap),
-        cmocka_unit_test(test_settings),
-        cmocka_unit_test(test_ingest_errors),
-        cmocka_unit_test(test_capture_lifecycle),
-        cmocka_unit_test(test_http_paging),
-        cmocka_unit_test(test_active_capture),
-        cmocka_unit_test(test_stats),
-        cmocka_unit_test(test_export_actions), /* last: it flushes the store */
+        cmocka_unit_test_setup_teardown(test_unknown_and_unimplemented, setup_ctx, teardown_ctx),
+        cmocka_unit_test_setup_teardown(test_validation, setup_ctx, teardown_ctx),
+        cmocka_unit_test_setup_teardown(test_apppaccap, setup_ctx, teardown_ctx),
+        cmocka_unit_test_setup_teardown(test_settings, setup_ctx, teardown_ctx),
+        cmocka_unit_test_setup_teardown(test_ingest_errors, setup_ctx, teardown_ctx),
+        cmocka_unit_test_setup_teardown(test_capture_lifecycle, setup_ctx, teardown_ctx),
+        cmocka_unit_test_setup_teardown(test_http_paging, setup_ctx, teardown_ctx),
+        cmocka_unit_test_setup_teardown(test_active_capture, setup_ctx, teardown_ctx),
+        cmocka_unit_test_setup_teardown(test_stats, setup_ctx, teardown_ctx),
+        cmocka_unit_test_setup_teardown(test_export_actions, setup_ctx, teardown_ctx),
     };
     int fails = cmocka_run_group_tests_name("ops", plain, NULL, NULL);
-    fails += cmocka_run_group_tests_name("ops_ctx", with_ctx, setup_ctx, teardown_ctx);
+    fails += cmocka_run_group_tests_name("ops_ctx", with_ctx, NULL, NULL);
     return fails;
 }
