@@ -69,8 +69,13 @@ static int acc_add(void *impl, const apc__st_user_t *u)
     apc__sqlc_t *c = apc__sqlc_get(s);
     if (!c)
         return APC_ESTORE;
+    /* Check and insert in one write transaction: two adds of one name at once give one
+     * account and one "taken", not a constraint error. */
+    sqlite3 *db = apc__sqlc_db(c);
+    int r = apc__sql_begin(db), begun = r == 0;
     int64_t one = 0;
-    int r = one_int(c, "looking up an account", "SELECT 1 FROM users WHERE name=?", u->name, &one);
+    if (r == 0)
+        r = one_int(c, "looking up an account", "SELECT 1 FROM users WHERE name=?", u->name, &one);
     if (r > 0) {
         r = 0; /* the name is taken */
     } else if (r == 0) {
@@ -79,6 +84,12 @@ static int acc_add(void *impl, const apc__st_user_t *u)
                            u->name, u->hash, u->role, u->created);
         if (r == 0)
             r = 1;
+    }
+    if (begun && r >= 0) {
+        int e = apc__sql_commit(db, "adding an account");
+        r = e < 0 ? e : r;
+    } else if (begun) {
+        apc__sql_rollback(db);
     }
     apc__sqlc_put(s, c);
     return r;
