@@ -181,10 +181,11 @@ static int on_head(void *payload, const char *method, const char *uri, int statu
 
 /* --- protocol detection ------------------------------------------------------------------- */
 
-/* Request methods of RFC 9110 section 9 and WebDAV's (RFC 4918), with their space. */
+/* Request methods of RFC 9110 section 9 and WebDAV's (RFC 4918); a request line has a space
+ * after the method (RFC 9112 section 3). */
 static const char *const methods[] = {
-    "GET ",   "POST ",     "PUT ",       "HEAD ", "DELETE ", "OPTIONS ", "PATCH ",  "TRACE ",
-    "MKCOL ", "PROPFIND ", "PROPPATCH ", "COPY ", "MOVE ",   "LOCK ",    "UNLOCK ",
+    "GET",   "POST",     "PUT",       "HEAD", "DELETE", "OPTIONS", "PATCH",  "TRACE",
+    "MKCOL", "PROPFIND", "PROPPATCH", "COPY", "MOVE",   "LOCK",    "UNLOCK",
 };
 
 /* 1: p starts with tok; 0: p is a proper prefix of tok (more bytes could tell); -1: neither. */
@@ -196,6 +197,16 @@ static int starts(const uint8_t *p, size_t n, const char *tok)
     return n >= m ? 1 : 0;
 }
 
+/* starts() for a method and the space after it. */
+static int starts_method(const uint8_t *p, size_t n, const char *method)
+{
+    size_t m = strlen(method);
+    int r = starts(p, n, method);
+    if (r <= 0)
+        return r;
+    return n == m ? 0 : p[m] == ' ' ? 1 : -1;
+}
+
 /* What a stream starting with p[0..n) carries: requests, responses, not HTTP, or (when `final`
  * is 0 and more bytes could tell) undecided. Either side may be the initiator's: a capture that
  * starts mid-connection has no SYN to say who connected. */
@@ -203,7 +214,7 @@ static int classify(const uint8_t *p, size_t n, int final)
 {
     int maybe = 0;
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
-        int m = starts(p, n, methods[i]);
+        int m = starts_method(p, n, methods[i]);
         if (m == 1)
             return PROTO_HTTP_REQ;
         maybe |= m == 0;
