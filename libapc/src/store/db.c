@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* apc.db: opening, the connection pool, migrations, error mapping. */
+#include "store/sql.h"
 #include "store/store.h"
 
 #include <errno.h>

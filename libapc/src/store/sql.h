@@ -7,6 +7,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store/store.h"
+
+/* A SQLite connection of store s for the calling thread's use until apc__db_put (the SQLite
+ * backend's own code, and white-box tests). Connections are pooled; each has busy_timeout set,
+ * foreign keys on. Returns NULL with the error set on failure. */
+sqlite3 *apc__db_get(apc__store_t *s);
+void apc__db_put(apc__store_t *s, sqlite3 *db);
+
+/* Maps a SQLite result code to APC_ESTORE (or -ENOSPC / APC_EBUSY) with a message that
+ * includes `what` and sqlite3_errmsg(db). */
+int apc__db_err(sqlite3 *db, int rc, const char *what);
+
 /* Runs one statement (no result rows) with positional int64/text binds described by `fmt`:
  * 'i' int64_t, 't' const char * (NULL binds NULL), 'd' double, 'b' a blob (const void *,
  * size_t). Returns 0 or an error set via apc__db_err naming `what`. */

@@ -2,12 +2,13 @@
 /*
  * The store (module `store`): SQLite metadata (WAL) in <data>/apc.db, packet bytes in
  * append-only pcapng segments under <data>/captures/<id>/, and a compact per-packet index.
- * docs/storage.md describes the format.
+ * docs/storage.md describes the format. Domain modules see no SQLite here: they call the
+ * typed functions of store/<entity>.h (SQLite's own connection calls are in store/sql.h, for
+ * the SQLite backend and white-box tests).
  */
 #ifndef APC_STORE_H
 #define APC_STORE_H
 
-#include <sqlite3.h>
 #include <stdint.h>
 
 #include <apc/ctx.h>
@@ -23,15 +24,5 @@ int apc__store_open(apc_ctx_t *ctx, apc__store_t **out);
 struct apc__store_backend;
 int apc__store_new_backend(const struct apc__store_backend *be, void *impl, apc__store_t **out);
 void apc__store_close(apc__store_t *s);
-
-/* (Legacy: entities not yet behind typed calls.) A SQLite connection for the calling thread's
- * use until apc__db_put. Connections are pooled;
- * each has busy_timeout set, foreign keys on. Returns NULL with the error set on failure. */
-sqlite3 *apc__db_get(apc__store_t *s);
-void apc__db_put(apc__store_t *s, sqlite3 *db);
-
-/* Maps a SQLite result code to APC_ESTORE (or -ENOSPC / APC_EBUSY) with a message that
- * includes `what` and sqlite3_errmsg(db). */
-int apc__db_err(sqlite3 *db, int rc, const char *what);
 
 #endif
