@@ -38,10 +38,20 @@ static inline uint32_t apc__be32(const apc__cur_t *c, size_t off)
            (uint32_t)c->p[off + 2] << 8 | c->p[off + 3];
 }
 
+static inline uint16_t apc__le16(const apc__cur_t *c, size_t off)
+{
+    return (uint16_t)((uint16_t)c->p[off + 1] << 8 | c->p[off]);
+}
+
 static inline uint32_t apc__le32(const apc__cur_t *c, size_t off)
 {
     return (uint32_t)c->p[off + 3] << 24 | (uint32_t)c->p[off + 2] << 16 |
            (uint32_t)c->p[off + 1] << 8 | c->p[off];
+}
+
+static inline uint64_t apc__le64(const apc__cur_t *c, size_t off)
+{
+    return (uint64_t)apc__le32(c, off + 4) << 32 | apc__le32(c, off);
 }
 
 /* Checked variants for places where one read stands alone: return 0 and set *ok = 0 when the

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "decode/decode.h"
 #include "extract/engine.h"
+#include "extract/smb2.h"
 #include "util/array.h"
 
 #define PAGE 1000 /* packets read at a time */
@@ -124,6 +125,7 @@ void apc__xe_end(void *payload, const char *reason)
         .nth = d->nth,
         .protocol = d->proto == PROTO_FTP_DATA ? "ftp-data"
                     : d->proto == PROTO_TFTP   ? "tftp"
+                    : d->proto == PROTO_SMB2   ? "smb"
                                                : "http",
         .name = f->name,
         .mime = (char *)mime_of(e, f),
@@ -268,6 +270,10 @@ static void dir_data(void *payload, uint64_t off, const uint8_t *data, size_t le
         apc__xe_ftp_data(d, data, len);
         return;
     }
+    if (d->proto == PROTO_SMB2) {
+        apc__xe_smb2_data(d, data, len);
+        return;
+    }
     if (d->proto == PROTO_FTP_CTL_C || d->proto == PROTO_FTP_CTL_S) {
         apc__xe_ftp_ctl(d, data, len);
         return;
@@ -307,6 +313,8 @@ static void dir_gap(void *payload, uint64_t off, uint64_t len, enum apc__reasm_g
         d->proto = PROTO_NONE;
     } else if (d->proto == PROTO_FTP_CTL_C || d->proto == PROTO_FTP_CTL_S) {
         d->line_len = FTP_LINE_MAX + 1; /* the line under way lost its start */
+    } else if (d->proto == PROTO_SMB2) {
+        apc__xe_smb2_gap(d);
     } else if (d->http)
         apc__http_gap(d->http, len);
     else if (d->proto == PROTO_UNDECIDED)
@@ -333,8 +341,8 @@ xconn_t *apc__xe_conn_new(engine_t *e, int64_t id)
     return c;
 }
 
-/* FTP is told by its ports, not its first bytes: a control connection by the server's, a data
- * connection by what its control connection announced (or the carving run). */
+/* FTP and SMB2 are told by their ports, not its first bytes: a control connection by the server's,
+ * a data connection by what its control connection announced (or the carving run). */
 static void tcp_classify(engine_t *e, xconn_t *c)
 {
     const conninfo_t *ci = &e->ci[c->id - 1];
@@ -344,6 +352,8 @@ static void tcp_classify(engine_t *e, xconn_t *c)
         int server = ci->dst_port == FTP_PORT ? 1 : 0; /* which direction the server sends */
         c->d[server].proto = PROTO_FTP_CTL_S;
         c->d[!server].proto = PROTO_FTP_CTL_C;
+    } else if (ci->dst_port == APC__SMB2_PORT || ci->src_port == APC__SMB2_PORT) {
+        c->d[0].proto = c->d[1].proto = PROTO_SMB2;
     } else if ((c->xfer = apc__xe_ftp_match(e, ci)) != 0) {
         c->d[0].proto = c->d[1].proto = PROTO_FTP_DATA;
     }
@@ -352,6 +362,7 @@ static void tcp_classify(engine_t *e, xconn_t *c)
 /* Frees what finish leaves: the request queue, the names, the connection. */
 static void conn_free(xconn_t *c)
 {
+    apc__xe_smb2_free(c);
     for (unsigned i = 0; i < REQ_Q; i++)
         free(c->q[i].uri);
     for (int i = 0; i < 2; i++) {
@@ -368,6 +379,8 @@ static void conn_finish(engine_t *e, xconn_t *c, const char *why)
     for (int i = 0; i < 2; i++) {
         xdir_t *d = &c->d[i];
         apc__reasm_finish(&d->r);
+        if (i == 1 && d->proto == PROTO_SMB2)
+            apc__xe_smb2_end(c, why);
         if (d->proto == PROTO_FTP_DATA)
             apc__xe_ftp_end(d, why);
         if (d->proto == PROTO_TFTP && d->f.open)

@@ -47,6 +47,7 @@ enum {
     PROTO_FTP_CTL_S = 4, /* its server side: replies */
     PROTO_FTP_DATA = 5,  /* an FTP data connection: the bytes are the file */
     PROTO_TFTP = 6,      /* the direction of a TFTP transfer that sends the DATA blocks */
+    PROTO_SMB2 = 7,      /* either direction of a connection to TCP port 445 */
     PROTO_NONE = -1,
     PROTO_LOST = -2
 };
@@ -64,6 +65,7 @@ typedef struct xdir {
     char *resp_uri; /* responses: the URI of the request being answered */
     char *line;     /* FTP control: the line being read (FTP_LINE_MAX), NULL until needed */
     size_t line_len;
+    struct smb2_dir *smb; /* SMB2: the message being read (detect_smb2.c), NULL until needed */
 } xdir_t;
 
 #define FTP_LINE_MAX 1024 /* longer control lines are skipped: no reply or command needs more */
@@ -87,6 +89,7 @@ struct xconn {
     int64_t tftp;
     unsigned tftp_next, tftp_blksize;
     int tftp_sender, tftp_done;
+    struct smb2_conn *smb; /* SMB2: requests awaiting answers, open files (detect_smb2.c) */
 };
 
 /* A TFTP read or write request (RFC 1350): the transfer follows from another server port to
@@ -141,6 +144,7 @@ struct engine {
     size_t n_xfers, cap_xfers;
     treq_t *treqs; /* TFTP requests seen so far, in order */
     size_t n_treqs, cap_treqs;
+    size_t smb_mem; /* bytes SMB2 holds (messages, writes awaiting answers, files): SMB2_MEM_CAP */
     int64_t cur_packet;
     apc_time_t cur_time;
     int err; /* first error of a callback: stops the run */
@@ -169,5 +173,12 @@ int64_t apc__xe_ftp_match(engine_t *e, const conninfo_t *ci);
 void apc__xe_ftp_ctl(xdir_t *d, const uint8_t *data, size_t len);
 void apc__xe_ftp_data(xdir_t *d, const uint8_t *data, size_t len);
 void apc__xe_ftp_end(xdir_t *d, const char *why);
+
+/* SMB2 (detect_smb2.c): bytes of a direction of a connection to port 445; a hole in them; the
+ * end of the connection (files still open are reported, `why` as for FTP); its memory freed. */
+void apc__xe_smb2_data(xdir_t *d, const uint8_t *data, size_t len);
+void apc__xe_smb2_gap(xdir_t *d);
+void apc__xe_smb2_end(xconn_t *c, const char *why);
+void apc__xe_smb2_free(xconn_t *c);
 
 #endif
