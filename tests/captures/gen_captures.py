@@ -19,6 +19,9 @@ RFC 8200's pseudo-header for IPv6, RFC 792 for ICMP), so tshark and tcpdump see 
                   over IPv6 an EPRT RETR; the data connections carry the files.
   tftp.pcap       TFTP: a read with an agreed block size and a retransmitted block, a write
                   of whole blocks ended by an empty one, a read refused with an ERROR.
+  smb2.pcap       SMB2 over TCP 445: a read of a 200,000-byte file in 64 KiB chunks (answers out
+                  of order), a write in two pieces plus one refused, a compound CREATE + READ +
+                  CLOSE, a CREATE refused, and a file read with a hole in the middle.
   many.pcap       2,000 short TCP connections and 1,000 DNS exchanges: paging and connection
                   counts over more than one page.
   manifest.json   what the generator knows: packets per file, the processes and their packets.
@@ -282,6 +285,161 @@ def gen_tftp(out_dir):
     return write_pcap(os.path.join(out_dir, "tftp.pcap"), frames)
 
 
+# SMB2 ([MS-SMB2] 2.2): the header and the bodies of CREATE, READ, WRITE and CLOSE.
+SMB2_CREATE, SMB2_CLOSE, SMB2_READ, SMB2_WRITE = 5, 6, 8, 9
+
+
+def smb2_hdr(cmd, mid, resp, status=0, flags=0, nxt=0):
+    return struct.pack("<4sHHIHHIIQIIQ16s", b"\xfeSMB", 64, 1, status, cmd, 1,
+                       flags | (1 if resp else 0), nxt, mid, 0, 1, 0x1111, bytes(16))
+
+
+def smb2_fid(n):
+    return struct.pack("<QQ", n, 0x100 + n)
+
+
+def smb2_create_req(name, disposition=1):
+    n = name.encode("utf-16-le")
+    return struct.pack("<HBBIQQIIIIIHHII", 57, 0, 0, 2, 0, 0, 0x12019F, 0x80, 7, disposition,
+                       0x40, 120, len(n), 0, 0) + (n or b"\0")
+
+
+def smb2_create_resp(fid, eof):
+    return struct.pack("<HBBIQQQQQQII16sII", 89, 0, 0, 1, 0, 0, 0, 0, eof, eof, 0x80, 0, fid,
+                       0, 0) + bytes(8)
+
+
+def smb2_read_req(fid, off, n):
+    return struct.pack("<HBBIQ16sIIIHH", 49, 0x50, 0, n, off, fid, 0, 0, 0, 0, 0) + b"\0"
+
+
+def smb2_read_resp(data):
+    return struct.pack("<HBBIII", 17, 80, 0, len(data), 0, 0) + data
+
+
+def smb2_write_req(fid, off, data):
+    return struct.pack("<HHIQ16sIIHHI", 49, 112, len(data), off, fid, 0, 0, 0, 0, 0) + data
+
+
+def smb2_write_resp(n):
+    return struct.pack("<HHIIHH", 17, 0, n, 0, 0, 0)
+
+
+def smb2_close_req(fid):
+    return struct.pack("<HHI16s", 24, 1, 0, fid)
+
+
+def smb2_close_resp(eof):
+    return struct.pack("<HHIQQQQQQII", 60, 1, 0, 0, 0, 0, 0, eof, eof, 0x80, 0)
+
+
+def smb2_error(status):
+    return struct.pack("<HBBI", 9, 0, 0, 0) + b"\0"
+
+
+def smb2_compound(parts):
+    """parts: (header args, body); NextCommand links them, each but the last padded to 8."""
+    out = b""
+    for i, (h, body) in enumerate(parts):
+        last = i == len(parts) - 1
+        size = 64 + len(body)
+        pad = 0 if last else -size % 8
+        h = dict(h, nxt=0 if last else size + pad)
+        out += smb2_hdr(**h) + body + bytes(pad)
+    return out
+
+
+def smb2_send(f, d, msg, frames):
+    """One message with its Direct TCP transport prefix ([MS-SMB2] 2.1), in 1460-byte segments,
+    and the other side's ACK."""
+    data = struct.pack(">I", len(msg)) + msg
+    for i in range(0, len(data), 1460):
+        frames.append(f.tcp(d, 0x18, data[i:i + 1460]))
+    frames.append(f.tcp(1 - d, 0x10))
+
+
+def smb2_files():
+    """What gen_smb2 reads and writes: name -> bytes."""
+    return {
+        "docs\\report.bin": bytes((i * 11 + 1) % 253 for i in range(200000)),
+        "upload\\notes.txt": b"notes written over SMB2 by gen_captures.py\n" * 186 + b"end\n" * 0,
+        "small.txt": b"read in one compound request\n" * 10,
+        "gappy.bin": bytes((i * 5 + 2) % 256 for i in range(3000)),
+    }
+
+
+def gen_smb2(out_dir):
+    frames = []
+    f = Flow("10.0.4.5", "10.0.4.45", 49200, 445, 6)
+    frames += [f.tcp(0, 0x02), f.tcp(1, 0x12), f.tcp(0, 0x10)]
+    files = smb2_files()
+    mid = [0]
+
+    def req(cmd, body, **kw):
+        mid[0] += 1
+        smb2_send(f, 0, smb2_hdr(cmd, mid[0], False, **kw) + body, frames)
+        return mid[0]
+
+    def resp(cmd, m, body, status=0):
+        smb2_send(f, 1, smb2_hdr(cmd, m, True, status=status) + body, frames)
+
+    # a read in 64 KiB chunks; the answers to the middle two come in the other order
+    report = files["docs\\report.bin"]
+    a = smb2_fid(1)
+    m = req(SMB2_CREATE, smb2_create_req("docs\\report.bin"))
+    resp(SMB2_CREATE, m, smb2_create_resp(a, len(report)))
+    reads = [(req(SMB2_READ, smb2_read_req(a, off, 65536)), off)
+             for off in range(0, len(report), 65536)]
+    for k in (0, 2, 1, 3):
+        m, off = reads[k]
+        resp(SMB2_READ, m, smb2_read_resp(report[off:off + 65536]))
+    m = req(SMB2_CLOSE, smb2_close_req(a))
+    resp(SMB2_CLOSE, m, smb2_close_resp(len(report)))
+    # a write in two pieces, and a third the server refuses (STATUS_DISK_FULL): not in the file
+    notes = files["upload\\notes.txt"]
+    b = smb2_fid(2)
+    m = req(SMB2_CREATE, smb2_create_req("upload\\notes.txt", disposition=5))
+    resp(SMB2_CREATE, m, smb2_create_resp(b, 0))
+    for off, n in ((0, 5000), (5000, len(notes) - 5000)):
+        m = req(SMB2_WRITE, smb2_write_req(b, off, notes[off:off + n]))
+        resp(SMB2_WRITE, m, smb2_write_resp(n))
+    m = req(SMB2_WRITE, smb2_write_req(b, len(notes), b"refused bytes"))
+    resp(SMB2_WRITE, m, smb2_error(0xC000007F), status=0xC000007F)
+    m = req(SMB2_CLOSE, smb2_close_req(b))
+    resp(SMB2_CLOSE, m, smb2_close_resp(len(notes)))
+    # a compound: CREATE, then READ and CLOSE related to it (FileId all ones: the CREATE's)
+    small = files["small.txt"]
+    c = smb2_fid(3)
+    ones = b"\xff" * 16
+    base = mid[0] + 1
+    mid[0] += 3
+    smb2_send(f, 0, smb2_compound([
+        (dict(cmd=SMB2_CREATE, mid=base, resp=False), smb2_create_req("small.txt")),
+        (dict(cmd=SMB2_READ, mid=base + 1, resp=False, flags=4), smb2_read_req(ones, 0, 4096)),
+        (dict(cmd=SMB2_CLOSE, mid=base + 2, resp=False, flags=4), smb2_close_req(ones))]),
+        frames)
+    smb2_send(f, 1, smb2_compound([
+        (dict(cmd=SMB2_CREATE, mid=base, resp=True), smb2_create_resp(c, len(small))),
+        (dict(cmd=SMB2_READ, mid=base + 1, resp=True, flags=4), smb2_read_resp(small)),
+        (dict(cmd=SMB2_CLOSE, mid=base + 2, resp=True, flags=4),
+         smb2_close_resp(len(small)))]), frames)
+    # a CREATE refused (STATUS_OBJECT_NAME_NOT_FOUND): no file
+    m = req(SMB2_CREATE, smb2_create_req("missing.bin"))
+    resp(SMB2_CREATE, m, smb2_error(0xC0000034), status=0xC0000034)
+    # a read with a hole: bytes 1000..2000 of the 3000 are never read
+    gappy = files["gappy.bin"]
+    g = smb2_fid(4)
+    m = req(SMB2_CREATE, smb2_create_req("gappy.bin"))
+    resp(SMB2_CREATE, m, smb2_create_resp(g, len(gappy)))
+    for off in (0, 2000):
+        m = req(SMB2_READ, smb2_read_req(g, off, 1000))
+        resp(SMB2_READ, m, smb2_read_resp(gappy[off:off + 1000]))
+    m = req(SMB2_CLOSE, smb2_close_req(g))
+    resp(SMB2_CLOSE, m, smb2_close_resp(len(gappy)))
+    frames += [f.tcp(0, 0x11), f.tcp(1, 0x11), f.tcp(0, 0x10)]
+    return write_pcap(os.path.join(out_dir, "smb2.pcap"), frames)
+
+
 def gen_vlan(out_dir):
     frames = []
     f = Flow("192.168.10.2", "192.168.10.3", 7000, 7001, 17)
@@ -403,6 +561,7 @@ def main():
         "names.pcap": {"packets": gen_names(out_dir)},
         "ftp.pcap": {"packets": gen_ftp(out_dir)},
         "tftp.pcap": {"packets": gen_tftp(out_dir)},
+        "smb2.pcap": {"packets": gen_smb2(out_dir)},
         "ptcpdump.pcapng": {
             "packets": n_pt,
             "processes": [

@@ -15,12 +15,19 @@
 #include "extract/smb2.h"
 #include "util/array.h"
 
-#define SMB2_MSG_MAX (16u << 20)  /* a message longer than this is skipped (MaxReadSize is 8 MiB)  \
+#define SMB2_MSG_MAX                                                                               \
+    (16u << 20)                   /* a message longer than this is skipped (MaxReadSize is 8 MiB)  \
                                    */
 #define SMB2_FILE_CAP (64u << 20) /* bytes of one file assembled in memory; later ones dropped */
 #define SMB2_MEM_CAP (256u << 20) /* all that SMB2 holds in one run */
 #define SMB2_PENDING_MAX 1024     /* requests awaiting their response per connection */
 #define SMB2_FILES_MAX 4096       /* files open at once per connection */
+
+/* Where a message was: the packets holding its first and last bytes, the first one's time. */
+typedef struct where {
+    int64_t first, last;
+    apc_time_t time;
+} where_t;
 
 /* The bytes of one file that flowed in one direction, at their offsets: `buf` holds
  * [0, alloc), `iv` the sorted, disjoint ranges [a, b) received (the first copy of a byte wins). */
@@ -33,6 +40,7 @@ typedef struct asmb {
     size_t n_iv, cap_iv;
     uint64_t end; /* the highest byte received + 1 */
     int capped;   /* bytes were dropped: a cap */
+    int written;  /* by WRITE requests (an upload), not READ responses */
     int64_t first_packet, last_packet;
     apc_time_t time;
 } asmb_t;
@@ -55,6 +63,7 @@ typedef struct pend {
     char *name;    /* CREATE */
     uint8_t *data; /* WRITE: applied when its response succeeds */
     size_t len;
+    where_t at; /* the request's message */
 } pend_t;
 
 struct smb2_dir {
@@ -64,6 +73,7 @@ struct smb2_dir {
     uint8_t *msg; /* the message being read, NULL while skipping it */
     size_t have;  /* bytes of it read (or skipped) */
     int lost;     /* a hole: wait for a segment that starts a message */
+    where_t at;   /* the message being read */
 };
 
 struct smb2_conn {
@@ -135,8 +145,10 @@ static int iv_add(asmb_t *s, uint64_t a, uint64_t b)
     return 0;
 }
 
-/* Puts data[0..len) at offset `off` of the file, where no byte was received before. */
-static void asm_put(engine_t *e, asmb_t *s, uint64_t off, const uint8_t *data, size_t len)
+/* Puts data[0..len) at offset `off` of the file, where no byte was received before; w: the
+ * message that carried it. */
+static void asm_put(engine_t *e, asmb_t *s, uint64_t off, const uint8_t *data, size_t len,
+                    const where_t *w)
 {
     if (len == 0)
         return;
@@ -188,11 +200,12 @@ static void asm_put(engine_t *e, asmb_t *s, uint64_t off, const uint8_t *data, s
     }
     if (stop > s->end)
         s->end = stop;
-    if (!s->first_packet) {
-        s->first_packet = e->cur_packet;
-        s->time = e->cur_time;
+    if (!s->first_packet || w->first < s->first_packet) {
+        s->first_packet = w->first;
+        s->time = w->time;
     }
-    s->last_packet = e->cur_packet;
+    if (w->last > s->last_packet)
+        s->last_packet = w->last;
 }
 
 /* --- files ---------------------------------------------------------------------------------- */
@@ -223,10 +236,10 @@ static void report(xconn_t *c, sfile_t *f, int idx, const char *why)
     char buf[160];
     const char *reason = NULL;
     if (got < size || s->capped) {
-        const char *cause = s->capped ? "memory cap" : why ? why : "not read or written";
-        snprintf(buf, sizeof buf, "%llu of the %llu bytes (%s; holes are zeros)",
+        const char *cause = s->capped ? "memory cap" : why;
+        snprintf(buf, sizeof buf, "%llu of the %llu bytes %s%s%s (holes are zeros)",
                  (unsigned long long)got, (unsigned long long)(f->eof > s->end ? f->eof : s->end),
-                 cause);
+                 s->written ? "written" : "read", cause ? ", " : "", cause ? cause : "");
         reason = buf;
     }
     apc__xe_begin(d, f->name, "", (int64_t)size);
@@ -284,6 +297,7 @@ static void on_request(xdir_t *d, struct smb2_conn *s, const apc__smb2_cmd_t *x)
     p->command = x->command;
     p->idx = d->idx;
     p->offset = x->offset;
+    p->at = d->smb->at;
     memcpy(p->fid, x->file_id, 16);
     p->fid_of_compound = x->related && memcmp(x->file_id, no_fid, 16) == 0;
     if (x->command == APC__SMB2_CREATE && !(p->name = strdup(x->name))) {
@@ -354,10 +368,11 @@ static void on_response(xdir_t *d, struct smb2_conn *s, const apc__smb2_cmd_t *x
         if (!f && (x->command == APC__SMB2_READ || x->command == APC__SMB2_WRITE))
             f = file_open(e, s, fid, "");
         if (f && x->command == APC__SMB2_READ)
-            asm_put(e, &f->a[d->idx], p->offset, x->data, x->data_len);
-        else if (f && x->command == APC__SMB2_WRITE)
-            asm_put(e, &f->a[p->idx], p->offset, p->data, p->len);
-        else if (f && x->command == APC__SMB2_CLOSE) {
+            asm_put(e, &f->a[d->idx], p->offset, x->data, x->data_len, &d->smb->at);
+        else if (f && x->command == APC__SMB2_WRITE) {
+            f->a[p->idx].written = 1;
+            asm_put(e, &f->a[p->idx], p->offset, p->data, p->len, &p->at);
+        } else if (f && x->command == APC__SMB2_CLOSE) {
             if (x->has_eof)
                 f->eof = x->eof;
             file_close(c, f, s->why);
@@ -414,6 +429,10 @@ void apc__xe_smb2_data(xdir_t *d, const uint8_t *data, size_t len)
         m->lost = 0;
     }
     while (len > 0 && e->err == 0) {
+        if (m->hdr_len == 0) {
+            m->at.first = e->cur_packet;
+            m->at.time = e->cur_time;
+        }
         if (m->hdr_len < 4) {
             size_t k = 4 - m->hdr_len < len ? 4 - m->hdr_len : len;
             memcpy(m->hdr + m->hdr_len, data, k);
@@ -444,6 +463,7 @@ void apc__xe_smb2_data(xdir_t *d, const uint8_t *data, size_t len)
         data += k;
         len -= k;
         if (m->have == m->need) {
+            m->at.last = e->cur_packet;
             if (m->msg) {
                 on_message(d, m->msg, m->need);
                 free(m->msg);
