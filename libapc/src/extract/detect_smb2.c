@@ -227,18 +227,17 @@ static void report(xconn_t *c, sfile_t *f, int idx, const char *why)
     if (s->n_iv == 0)
         return;
     xdir_t *d = &c->d[idx];
-    uint64_t size = f->eof > s->end ? f->eof : s->end;
-    if (size > s->alloc)
-        size = s->end; /* the end of the file was not held: what was received */
-    uint64_t got = 0;
+    uint64_t total = f->eof > s->end ? f->eof : s->end, got = 0;
     for (size_t i = 0; i < s->n_iv; i++)
         got += s->iv[i].b - s->iv[i].a;
+    /* a partial file stops at its last byte received: zeros past it would say nothing */
+    uint64_t size = got == total && !s->capped ? total : s->end;
     char buf[160];
     const char *reason = NULL;
-    if (got < size || s->capped) {
+    if (size != total || got < size || s->capped) {
         const char *cause = s->capped ? "memory cap" : why;
         snprintf(buf, sizeof buf, "%llu of the %llu bytes %s%s%s (holes are zeros)",
-                 (unsigned long long)got, (unsigned long long)(f->eof > s->end ? f->eof : s->end),
+                 (unsigned long long)got, (unsigned long long)total,
                  s->written ? "written" : "read", cause ? ", " : "", cause ? cause : "");
         reason = buf;
     }

@@ -131,7 +131,7 @@ static int body(const apc__cur_t *m, size_t h, size_t end, apc__smb2_cmd_t *x)
             size_t off = apc__u8(&c, b + 2), len = apc__le32(&c, b + 4);
             if (len && (off < HDR || !apc__need(&c, h + off, len)))
                 return -1;
-            x->data = c.p + h + off;
+            x->data = len ? c.p + h + off : NULL; /* an empty one may point anywhere */
             x->data_len = len;
         }
         return 0;
@@ -142,7 +142,7 @@ static int body(const apc__cur_t *m, size_t h, size_t end, apc__smb2_cmd_t *x)
             size_t off = apc__le16(&c, b + 2), len = apc__le32(&c, b + 4);
             if (len && (off < HDR || !apc__need(&c, h + off, len)))
                 return -1;
-            x->data = c.p + h + off;
+            x->data = len ? c.p + h + off : NULL; /* an empty one may point anywhere */
             x->data_len = len;
             x->offset = apc__le64(&c, b + 8);
             memcpy(x->file_id, c.p + b + 16, 16);

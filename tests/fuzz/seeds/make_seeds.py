@@ -137,7 +137,43 @@ def main():
         b"\0\5\0\1File not found\0",
         b"\0\6blksize\0" b"1428\0",
     ])
+    write("smb2", smb2_seeds())
     return 0
+
+
+def smb2_seeds():
+    """fuzz_smb2: Direct TCP streams of SMB2 messages, as gen_captures.py's smb2.pcap sends
+    them (each seed one direction of a few exchanges)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "gen_captures", os.path.join(HERE, "..", "..", "captures", "gen_captures.py"))
+    g = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(g)
+
+    def frame(*msgs):
+        return b"".join(struct.pack(">I", len(m)) + m for m in msgs)
+
+    fid, ones = g.smb2_fid(1), b"\xff" * 16
+    create = g.smb2_hdr(g.SMB2_CREATE, 1, False) + g.smb2_create_req("docs\\r\u00e9port.bin")
+    read = g.smb2_hdr(g.SMB2_READ, 2, False) + g.smb2_read_req(fid, 0, 4096)
+    write_ = g.smb2_hdr(g.SMB2_WRITE, 3, False) + g.smb2_write_req(fid, 10, b"written bytes")
+    close = g.smb2_hdr(g.SMB2_CLOSE, 4, False) + g.smb2_close_req(fid)
+    answers = [g.smb2_hdr(g.SMB2_CREATE, 1, True) + g.smb2_create_resp(fid, 300),
+               g.smb2_hdr(g.SMB2_READ, 2, True) + g.smb2_read_resp(bytes(range(200))),
+               g.smb2_hdr(g.SMB2_WRITE, 3, True) + g.smb2_write_resp(13),
+               g.smb2_hdr(g.SMB2_CLOSE, 4, True) + g.smb2_close_resp(300),
+               g.smb2_hdr(g.SMB2_CREATE, 5, True, status=0xC0000034) + g.smb2_error(0)]
+    compound_req = g.smb2_compound([
+        (dict(cmd=g.SMB2_CREATE, mid=6, resp=False), g.smb2_create_req("small.txt")),
+        (dict(cmd=g.SMB2_READ, mid=7, resp=False, flags=4), g.smb2_read_req(ones, 0, 512)),
+        (dict(cmd=g.SMB2_CLOSE, mid=8, resp=False, flags=4), g.smb2_close_req(ones))])
+    compound_resp = g.smb2_compound([
+        (dict(cmd=g.SMB2_CREATE, mid=6, resp=True), g.smb2_create_resp(fid, 20)),
+        (dict(cmd=g.SMB2_READ, mid=7, resp=True, flags=4), g.smb2_read_resp(b"x" * 20)),
+        (dict(cmd=g.SMB2_CLOSE, mid=8, resp=True, flags=4), g.smb2_close_resp(20))])
+    transform = b"\xfdSMB" + bytes(48) + b"encrypted"
+    return [frame(create, read, write_, close), frame(*answers), frame(compound_req),
+            frame(compound_resp), frame(transform, b"\xffSMB" + bytes(28))]
 
 
 if __name__ == "__main__":
