@@ -270,42 +270,51 @@ def bad_input(apcctl, data, cid):
           f"extraction off: capture {off} was examined anyway")
 
 
-def main():
-    if len(sys.argv) != 3:
+def harness(argv, prefix, body):
+    """The frame of an extraction test: arguments, tshark, a temporary data directory and the
+    generated captures; body(apcctl, gen, data, tmp, caps) runs the checks. The exit code."""
+    if len(argv) != 3:
         print(__doc__, file=sys.stderr)
         return 2
-    apcctl, gen = sys.argv[1:]
+    apcctl, gen = argv[1:]
     if not shutil.which("tshark"):
         print("SKIP: tshark (the oracle) is not installed")
         return SKIP
-    tmp = tempfile.mkdtemp(prefix="apc-extract-")
+    tmp = tempfile.mkdtemp(prefix=prefix)
     try:
         data = os.path.join(tmp, "data")
         os.makedirs(data)
         caps = os.path.join(tmp, "caps")
         subprocess.run([sys.executable, gen, caps], check=True, capture_output=True)
-        cid = run_one(apcctl, data, tmp, os.path.join(caps, "web.pcap"))
-        run_one(apcctl, data, tmp, os.path.join(caps, "ptcpdump.pcapng"),
-                expect_process=(4242, "curl", "/usr/bin/curl"))
-        run_one(apcctl, data, tmp, os.path.join(caps, "ftp.pcap"), extra=1, proto="ftp-data",
-                post=ftp_generated)  # +1: the IPv6 EPRT transfer, which tshark does not export
-        run_one(apcctl, data, tmp, os.path.join(caps, "tftp.pcap"), proto="tftp",
-                post=tftp_generated)
-        bad_input(apcctl, data, cid)
-        if os.path.isdir(CORPUS):
-            for rel, extra in CORPUS_HTTP.items():
-                run_one(apcctl, data, tmp, os.path.join(CORPUS, rel), extra=extra,
-                        post=pe_whole if "206" in rel else None)
-            run_one(apcctl, data, tmp, os.path.join(CORPUS, CORPUS_FTP), extra=None,
-                    proto="ftp-data", post=ftp_cut)
-            run_one(apcctl, data, tmp, os.path.join(CORPUS, CORPUS_TFTP), proto="tftp")
-        else:
-            print(f"corpus part skipped: no corpus at {CORPUS} (set APC_CORPUS)")
+        body(apcctl, gen, data, tmp, caps)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"{len(failures)} failure(s)")
     return 1 if failures else 0
 
+
+def checks(apcctl, gen, data, tmp, caps):
+    cid = run_one(apcctl, data, tmp, os.path.join(caps, "web.pcap"))
+    run_one(apcctl, data, tmp, os.path.join(caps, "ptcpdump.pcapng"),
+            expect_process=(4242, "curl", "/usr/bin/curl"))
+    run_one(apcctl, data, tmp, os.path.join(caps, "ftp.pcap"), extra=1, proto="ftp-data",
+            post=ftp_generated)  # +1: the IPv6 EPRT transfer, which tshark does not export
+    run_one(apcctl, data, tmp, os.path.join(caps, "tftp.pcap"), proto="tftp",
+            post=tftp_generated)
+    bad_input(apcctl, data, cid)
+    if os.path.isdir(CORPUS):
+        for rel, extra in CORPUS_HTTP.items():
+            run_one(apcctl, data, tmp, os.path.join(CORPUS, rel), extra=extra,
+                    post=pe_whole if "206" in rel else None)
+        run_one(apcctl, data, tmp, os.path.join(CORPUS, CORPUS_FTP), extra=None,
+                proto="ftp-data", post=ftp_cut)
+        run_one(apcctl, data, tmp, os.path.join(CORPUS, CORPUS_TFTP), proto="tftp")
+    else:
+        print(f"corpus part skipped: no corpus at {CORPUS} (set APC_CORPUS)")
+
+
+def main():
+    return harness(sys.argv, "apc-extract-", checks)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -16,10 +16,7 @@ Usage: test_extract_smb.py APCCTL GEN_CAPTURES_PY
 """
 import importlib.util
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_extract_http as t  # noqa: E402
@@ -77,33 +74,19 @@ def smb_generated(gen):
     return post
 
 
-def main():
-    if len(sys.argv) != 3:
-        print(__doc__, file=sys.stderr)
-        return 2
-    apcctl, gen_path = sys.argv[1:]
-    if not shutil.which("tshark"):
-        print("SKIP: tshark (the oracle) is not installed")
-        return t.SKIP
-    gen = load_gen(gen_path)
-    tmp = tempfile.mkdtemp(prefix="apc-extract-smb-")
-    try:
-        data = os.path.join(tmp, "data")
-        os.makedirs(data)
-        caps = os.path.join(tmp, "caps")
-        subprocess.run([sys.executable, gen_path, caps], check=True, capture_output=True)
-        t.run_one(apcctl, data, tmp, os.path.join(caps, "smb2.pcap"), extra=None, proto="smb",
-                  post=smb_generated(gen))
-        corpus = os.path.join(t.CORPUS, CORPUS_SMB)
-        if os.path.isfile(corpus):
-            t.run_one(apcctl, data, tmp, corpus, extra=0, proto="smb")
-        else:
-            print(f"corpus part skipped: no {CORPUS_SMB} under {t.CORPUS} (set APC_CORPUS)")
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{len(t.failures)} failure(s)")
-    return 1 if t.failures else 0
+def checks(apcctl, gen_path, data, tmp, caps):
+    t.run_one(apcctl, data, tmp, os.path.join(caps, "smb2.pcap"), extra=None, proto="smb",
+              post=smb_generated(load_gen(gen_path)))
+    corpus = os.path.join(t.CORPUS, CORPUS_SMB)
+    if os.path.isfile(corpus):
+        t.run_one(apcctl, data, tmp, corpus, extra=0, proto="smb")
+    else:
+        print(f"corpus part skipped: no {CORPUS_SMB} under {t.CORPUS} (set APC_CORPUS)")
 
+
+def main():
+    t.__doc__ = __doc__  # the usage harness prints
+    return t.harness(sys.argv, "apc-extract-smb-", checks)
 
 if __name__ == "__main__":
     sys.exit(main())

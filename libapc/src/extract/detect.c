@@ -379,7 +379,7 @@ static void conn_finish(engine_t *e, xconn_t *c, const char *why)
     for (int i = 0; i < 2; i++) {
         xdir_t *d = &c->d[i];
         apc__reasm_finish(&d->r);
-        if (i == 1 && d->proto == PROTO_SMB2)
+        if (i == 1 && c->smb)
             apc__xe_smb2_end(c, why);
         if (d->proto == PROTO_FTP_DATA)
             apc__xe_ftp_end(d, why);

@@ -404,6 +404,8 @@ static void on_message(xdir_t *d, const uint8_t *msg, size_t n)
 
 /* --- framing -------------------------------------------------------------------------------- */
 
+static void lose(xdir_t *d, const char *why);
+
 static int msg_start(const uint8_t *p, size_t n)
 {
     size_t len;
@@ -441,8 +443,7 @@ void apc__xe_smb2_data(xdir_t *d, const uint8_t *data, size_t len)
             if (m->hdr_len < 4)
                 return;
             if (apc__smb2_frame(m->hdr, 4, &m->need) < 0) {
-                /* not the Direct TCP framing (NetBIOS session service on 445?): stop */
-                apc__xe_smb2_gap(d);
+                lose(d, "not SMB2 framing"); /* the NetBIOS session service, or not SMB */
                 return;
             }
             m->have = 0;
@@ -474,7 +475,9 @@ void apc__xe_smb2_data(xdir_t *d, const uint8_t *data, size_t len)
     }
 }
 
-void apc__xe_smb2_gap(xdir_t *d)
+/* The direction's bytes cannot be followed from here (`why`): the message under way is
+ * dropped, and reading starts again at a segment that begins a message. */
+static void lose(xdir_t *d, const char *why)
 {
     struct smb2_dir *m = d->smb;
     if (m) {
@@ -490,7 +493,12 @@ void apc__xe_smb2_gap(xdir_t *d)
     }
     struct smb2_conn *s = conn_state(d->c);
     if (s)
-        s->why = "gap in the capture";
+        s->why = why;
+}
+
+void apc__xe_smb2_gap(xdir_t *d)
+{
+    lose(d, "gap in the capture");
 }
 
 void apc__xe_smb2_end(xconn_t *c, const char *why)

@@ -76,6 +76,23 @@ static void utf16_name(const apc__cur_t *c, size_t off, size_t n, char *out, siz
     out[k] = '\0';
 }
 
+/* A command's variable part: `len` bytes at `off` from its header at h ([MS-SMB2] counts
+ * buffer offsets from the header), past the header and inside the command. 0 with *at its
+ * position, or -1. */
+static int buffer(const apc__cur_t *c, size_t h, size_t off, size_t len, size_t *at)
+{
+    if (len && (off < HDR || !apc__need(c, h + off, len)))
+        return -1;
+    *at = h + off;
+    return 0;
+}
+
+static void file_id(const apc__cur_t *c, size_t at, apc__smb2_cmd_t *x)
+{
+    memcpy(x->file_id, c->p + at, 16);
+    x->has_file_id = 1;
+}
+
 /* The command's body at b (the header at h): its fields, bounded by the message. 0, or -1
  * when the body is too short for its command or points outside the message. */
 static int body(const apc__cur_t *m, size_t h, size_t end, apc__smb2_cmd_t *x)
@@ -89,25 +106,23 @@ static int body(const apc__cur_t *m, size_t h, size_t end, apc__smb2_cmd_t *x)
         if (!x->response) {
             if (!apc__need(&c, b, 48))
                 return -1;
-            size_t off = apc__le16(&c, b + 44), len = apc__le16(&c, b + 46);
-            if (len && (off < HDR || !apc__need(&c, h + off, len)))
+            size_t at, len = apc__le16(&c, b + 46);
+            if (buffer(&c, h, apc__le16(&c, b + 44), len, &at) < 0)
                 return -1;
-            utf16_name(&c, h + off, len, x->name, sizeof x->name);
+            utf16_name(&c, at, len, x->name, sizeof x->name);
         } else {
             if (!apc__need(&c, b, 80))
                 return -1;
             x->eof = apc__le64(&c, b + 48);
             x->has_eof = 1;
-            memcpy(x->file_id, c.p + b + 64, 16);
-            x->has_file_id = 1;
+            file_id(&c, b + 64, x);
         }
         return 0;
     case APC__SMB2_CLOSE:
         if (!x->response) {
             if (!apc__need(&c, b, 24))
                 return -1;
-            memcpy(x->file_id, c.p + b + 8, 16);
-            x->has_file_id = 1;
+            file_id(&c, b + 8, x);
         } else {
             if (!apc__need(&c, b, 60))
                 return -1;
@@ -123,15 +138,14 @@ static int body(const apc__cur_t *m, size_t h, size_t end, apc__smb2_cmd_t *x)
                 return -1;
             x->length = apc__le32(&c, b + 4);
             x->offset = apc__le64(&c, b + 8);
-            memcpy(x->file_id, c.p + b + 16, 16);
-            x->has_file_id = 1;
+            file_id(&c, b + 16, x);
         } else {
             if (!apc__need(&c, b, 16))
                 return -1;
-            size_t off = apc__u8(&c, b + 2), len = apc__le32(&c, b + 4);
-            if (len && (off < HDR || !apc__need(&c, h + off, len)))
+            size_t at, len = apc__le32(&c, b + 4);
+            if (buffer(&c, h, apc__u8(&c, b + 2), len, &at) < 0)
                 return -1;
-            x->data = len ? c.p + h + off : NULL; /* an empty one may point anywhere */
+            x->data = len ? c.p + at : NULL; /* an empty one may point anywhere */
             x->data_len = len;
         }
         return 0;
@@ -139,14 +153,13 @@ static int body(const apc__cur_t *m, size_t h, size_t end, apc__smb2_cmd_t *x)
         if (!x->response) {
             if (!apc__need(&c, b, 48))
                 return -1;
-            size_t off = apc__le16(&c, b + 2), len = apc__le32(&c, b + 4);
-            if (len && (off < HDR || !apc__need(&c, h + off, len)))
+            size_t at, len = apc__le32(&c, b + 4);
+            if (buffer(&c, h, apc__le16(&c, b + 2), len, &at) < 0)
                 return -1;
-            x->data = len ? c.p + h + off : NULL; /* an empty one may point anywhere */
+            x->data = len ? c.p + at : NULL;
             x->data_len = len;
             x->offset = apc__le64(&c, b + 8);
-            memcpy(x->file_id, c.p + b + 16, 16);
-            x->has_file_id = 1;
+            file_id(&c, b + 16, x);
         }
         return 0;
     default:
