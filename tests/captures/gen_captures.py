@@ -22,6 +22,8 @@ RFC 8200's pseudo-header for IPv6, RFC 792 for ICMP), so tshark and tcpdump see 
   smb2.pcap       SMB2 over TCP 445: a read of a 200,000-byte file in 64 KiB chunks (answers out
                   of order), a write in two pieces plus one refused, a compound CREATE + READ +
                   CLOSE, a CREATE refused, and a file read with a hole in the middle.
+  smb1.pcap       SMB1 over TCP 445: a 100,000-byte file read with READ_ANDX in 16 KiB chunks, a
+                  write in two WRITE_ANDX, an NT_CREATE_ANDX refused.
   many.pcap       2,000 short TCP connections and 1,000 DNS exchanges: paging and connection
                   counts over more than one page.
   manifest.json   what the generator knows: packets per file, the processes and their packets.
@@ -440,6 +442,75 @@ def gen_smb2(out_dir):
     return write_pcap(os.path.join(out_dir, "smb2.pcap"), frames)
 
 
+# SMB1 ([MS-CIFS] 2.2.3.1 header; 2.2.4.64 NT_CREATE_ANDX, 2.2.4.42 READ_ANDX, 2.2.4.43
+# WRITE_ANDX, 2.2.4.5 CLOSE), Unicode names and NT status codes.
+SMB1_CLOSE, SMB1_READ, SMB1_WRITE, SMB1_CREATE = 0x04, 0x2E, 0x2F, 0xA2
+
+
+def smb1(cmd, mid, reply, words=b"", data=b"", status=0):
+    hdr = struct.pack("<4sBIBHH8sHHHHH", b"\xffSMB", cmd, status, 0x98 if reply else 0x18,
+                      0xC801, 0, bytes(8), 0, 1, 100, 2048, mid)
+    return hdr + bytes([len(words) // 2]) + words + struct.pack("<H", len(data)) + data
+
+
+def smb1_files():
+    """What gen_smb1 reads and writes: name -> bytes."""
+    return {"share\\big.bin": bytes((i * 7 + 3) % 251 for i in range(100000)),
+            "up\\log.txt": b"a log line written over SMB1\n" * 200}
+
+
+def gen_smb1(out_dir):
+    frames = []
+    f = Flow("10.0.5.5", "10.0.5.45", 49300, 445, 6)
+    frames += [f.tcp(0, 0x02), f.tcp(1, 0x12), f.tcp(0, 0x10)]
+    files = smb1_files()
+    mid = [0]
+
+    def create(name, fid, eof, status=0):
+        mid[0] += 1
+        n = name.encode("utf-16-le") + b"\0\0"
+        words = struct.pack("<BBHBHIIIQIIIIIB", 0xFF, 0, 0, 0, len(n), 0x16, 0, 0x2019F, 0, 0x80,
+                            7, 1 if eof else 5, 0x40, 2, 0)
+        smb2_send(f, 0, smb1(SMB1_CREATE, mid[0], False, words, b"\0" + n), frames)
+        if status:
+            smb2_send(f, 1, smb1(SMB1_CREATE, mid[0], True, status=status), frames)
+            return
+        words = struct.pack("<BBHBHIQQQQIQQHHB", 0xFF, 0, 0, 0, fid, 1, 0, 0, 0, 0, 0x80, eof,
+                            eof, 0, 0, 0)
+        smb2_send(f, 1, smb1(SMB1_CREATE, mid[0], True, words), frames)
+
+    def close(fid):
+        mid[0] += 1
+        smb2_send(f, 0, smb1(SMB1_CLOSE, mid[0], False, struct.pack("<HI", fid, 0xFFFFFFFF)),
+                  frames)
+        smb2_send(f, 1, smb1(SMB1_CLOSE, mid[0], True), frames)
+
+    big = files["share\\big.bin"]
+    create("share\\big.bin", 0x4001, len(big))
+    for off in range(0, len(big), 16384):
+        mid[0] += 1
+        chunk = big[off:off + 16384]
+        words = struct.pack("<BBHHIHHIHI", 0xFF, 0, 0, 0x4001, off, 16384, 16384, 0, 0, 0)
+        smb2_send(f, 0, smb1(SMB1_READ, mid[0], False, words), frames)
+        words = struct.pack("<BBHHHHHHH8s", 0xFF, 0, 0, 0xFFFF, 0, 0, len(chunk), 60, 0,
+                            bytes(8))
+        smb2_send(f, 1, smb1(SMB1_READ, mid[0], True, words, b"\0" + chunk), frames)
+    close(0x4001)
+    log = files["up\\log.txt"]
+    create("up\\log.txt", 0x4002, 0)
+    for off, n in ((0, 4000), (4000, len(log) - 4000)):
+        mid[0] += 1
+        words = struct.pack("<BBHHIIHHHHHI", 0xFF, 0, 0, 0x4002, off, 0, 0, 0, 0, n, 64, 0)
+        smb2_send(f, 0, smb1(SMB1_WRITE, mid[0], False, words, b"\0" + log[off:off + n]),
+                  frames)
+        words = struct.pack("<BBHHHHH", 0xFF, 0, 0, n, 0xFFFF, 0, 0)
+        smb2_send(f, 1, smb1(SMB1_WRITE, mid[0], True, words), frames)
+    close(0x4002)
+    create("nothere.txt", 0, 0, status=0xC0000034)
+    frames += [f.tcp(0, 0x11), f.tcp(1, 0x11), f.tcp(0, 0x10)]
+    return write_pcap(os.path.join(out_dir, "smb1.pcap"), frames)
+
+
 def gen_vlan(out_dir):
     frames = []
     f = Flow("192.168.10.2", "192.168.10.3", 7000, 7001, 17)
@@ -562,6 +633,7 @@ def main():
         "ftp.pcap": {"packets": gen_ftp(out_dir)},
         "tftp.pcap": {"packets": gen_tftp(out_dir)},
         "smb2.pcap": {"packets": gen_smb2(out_dir)},
+        "smb1.pcap": {"packets": gen_smb1(out_dir)},
         "ptcpdump.pcapng": {
             "packets": n_pt,
             "processes": [

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""SMB2 file extraction end to end through the real apcctl, against tshark's Export Objects
+"""SMB2 and SMB1 file extraction end to end through the real apcctl, against tshark's Export Objects
 (smb). Uses the helpers of test_extract_http.py (ingest, extract_query, extract_file_write of
 every stream, the written bytes' SHA-256 checked against what detection announced).
 
@@ -9,6 +9,9 @@ every stream, the written bytes' SHA-256 checked against what detection announce
     CREATE + READ + CLOSE, a refused CREATE (no file), a file read with a hole. Each file's
     bytes are those the generator sent; against tshark's export, the differences are explained
     (smb_generated below).
+  - The generated smb1.pcap (gen_captures.gen_smb1): a read with READ_ANDX in 16 KiB chunks, a
+    write in two WRITE_ANDX, a refused NT_CREATE_ANDX: two files, the bytes sent, and the
+    same two files tshark exports.
   - The corpus's zeek/smb_smb2_100_small_files.pcap (when ../shared/corpus is there): the 100
     files tshark exports, the same multiset of SHA-256. The corpus's other SMB captures
     (tcpdump/smb_*: SMB1 print jobs made to crash tcpdump) carry no file tshark exports.
@@ -74,9 +77,30 @@ def smb_generated(gen):
     return post
 
 
+def smb1_generated(gen):
+    sent = gen.smb1_files()
+
+    def post(streams, tmp, pcap):
+        got = {(s["Name"], s["Direction"]): s for s in streams}
+        want = {("share\\big.bin", "in"): sent["share\\big.bin"],
+                ("up\\log.txt", "out"): sent["up\\log.txt"]}
+        t.check(set(got) == set(want), f"smb1.pcap: files {sorted(got)}, expected {sorted(want)} "
+                "(the refused NT_CREATE_ANDX is no file)")
+        for key in set(want) & set(got):
+            s = got[key]
+            t.check(s["Protocol"] == "smb" and s["Complete"] == 1 and
+                    open(s["Path"], "rb").read() == want[key],
+                    f"smb1.pcap: {key}: complete={s['Complete']} {s['Reason']!r}, not as sent")
+        print(f"smb1.pcap: {len(got)} files byte-exact", flush=True)
+    return post
+
+
 def checks(apcctl, gen_path, data, tmp, caps):
+    gen = load_gen(gen_path)
     t.run_one(apcctl, data, tmp, os.path.join(caps, "smb2.pcap"), extra=None, proto="smb",
-              post=smb_generated(load_gen(gen_path)))
+              post=smb_generated(gen))
+    t.run_one(apcctl, data, tmp, os.path.join(caps, "smb1.pcap"), proto="smb",
+              post=smb1_generated(gen))
     corpus = os.path.join(t.CORPUS, CORPUS_SMB)
     if os.path.isfile(corpus):
         t.run_one(apcctl, data, tmp, corpus, extra=0, proto="smb")

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer target: SMB2 messages (libapc/src/extract/smb2.c) on arbitrary bytes, read as the
+/* libFuzzer target: SMB2 and SMB1 messages (libapc/src/extract/smb2.c, smb1.c) on arbitrary
+ * bytes, read as the
  * Direct TCP transport stream of a connection to port 445: each 4-byte prefix gives the length
  * of the message that follows. Each message is parsed from an exact-size copy, so a read past
  * it is caught by ASan; what the parser reports must lie inside the message. */
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "extract/smb1.h"
 #include "extract/smb2.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -28,8 +30,9 @@ static void check(void *payload, const apc__smb2_cmd_t *x)
         abort();
     if (strlen(x->name) >= sizeof x->name)
         abort();
-    /* a compound holds at most one command per 64 bytes (each header is 64) */
-    if (m->cmds > m->n / 64)
+    /* a compound holds at most one command per 64 bytes (each header is 64); an SMB1 AndX
+     * chain one per 3 bytes after its 32-byte header (word count and byte count) */
+    if (m->cmds > m->n / 64 && m->cmds > (m->n - 32) / 3)
         abort();
 }
 
@@ -49,6 +52,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(msg, data + at, len);
         span_t m = {msg, len, 0};
         int r = apc__smb2_parse(msg, len, check, &m);
+        if (r == APC__SMB2_SMB1) {
+            m.cmds = 0;
+            r = apc__smb1_parse(msg, len, check, &m);
+        }
         if (r > 0 || r < APC__SMB2_SMB1)
             abort();
         free(msg);

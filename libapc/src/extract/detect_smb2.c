@@ -1,17 +1,19 @@
 /* SPDX-License-Identifier: MIT */
-/* SMB2 in the extraction engine (extract/engine.h): the messages of a connection to port 445
- * ([MS-SMB2] 2.1 framing, parsed by extract/smb2.c) are read in both directions; requests are
- * paired with their responses by MessageId (3.2.4.1.3: a response carries its request's); a
- * successful CREATE response opens a file (the request's name, the response's FileId and
- * EndofFile), READ responses and WRITE requests whose response succeeded put bytes at their
- * offsets, and a CLOSE (or the end of the connection) reports what was read of the file (a
- * download, in the server's direction) and what was written (an upload, in the client's). */
+/* SMB2, and SMB1 in SMB2's terms (extract/smb1.h), in the extraction engine
+ * (extract/engine.h): the messages of a connection to port 445 ([MS-SMB2] 2.1 framing, parsed
+ * by extract/smb2.c) are read in both directions; requests are paired with their responses by
+ * MessageId (3.2.4.1.3: a response carries its request's); a successful CREATE response opens
+ * a file (the request's name, the response's FileId and EndofFile), READ responses and WRITE
+ * requests whose response succeeded put bytes at their offsets, and a CLOSE (or the end of the
+ * connection) reports what was read of the file (a download, in the server's direction) and
+ * what was written (an upload, in the client's). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
 #include "extract/engine.h"
+#include "extract/smb1.h"
 #include "extract/smb2.h"
 #include "util/array.h"
 
@@ -345,10 +347,11 @@ static void on_response(xdir_t *d, struct smb2_conn *s, const apc__smb2_cmd_t *x
     /* 3.3.4.2: an interim response; the final one carries the same MessageId */
     if (x->async && x->status == APC__SMB2_STATUS_PENDING)
         return;
+    /* an SMB1 AndX chain puts several commands under one id: the command tells them apart */
     size_t k = s->n_pend;
-    while (k-- > 0 && s->pend[k].msg_id != x->msg_id)
+    while (k-- > 0 && (s->pend[k].msg_id != x->msg_id || s->pend[k].command != x->command))
         ;
-    if (k == (size_t)-1 || s->pend[k].command != x->command)
+    if (k == (size_t)-1)
         return;
     pend_t *p = &s->pend[k];
     const uint8_t *fid =
@@ -396,6 +399,8 @@ static void on_message(xdir_t *d, const uint8_t *msg, size_t n)
     if (!s)
         return;
     int r = apc__smb2_parse(msg, n, on_cmd, d);
+    if (r == APC__SMB2_SMB1)
+        r = apc__smb1_parse(msg, n, on_cmd, d);
     if (r == APC__SMB2_ENCRYPTED)
         s->why = "encrypted (SMB3 TRANSFORM header)";
     else if (r == APC__SMB2_COMPRESSED)
@@ -410,7 +415,7 @@ static int msg_start(const uint8_t *p, size_t n)
 {
     size_t len;
     return n >= 8 && apc__smb2_frame(p, n, &len) == 0 && len >= 4 && p[5] == 'S' && p[6] == 'M' &&
-           p[7] == 'B' && (p[4] == 0xfe || p[4] == 0xfd || p[4] == 0xfc);
+           p[7] == 'B' && (p[4] == 0xfe || p[4] == 0xfd || p[4] == 0xfc || p[4] == 0xff);
 }
 
 void apc__xe_smb2_data(xdir_t *d, const uint8_t *data, size_t len)

@@ -54,20 +54,25 @@ static void put_utf8(char *out, size_t outn, size_t *k, uint32_t u)
     }
 }
 
-/* UTF-16LE ([MS-SMB2] 2.2.13: the name is Unicode, without a terminator) to UTF-8, cut to
- * whole characters; a lone surrogate becomes U+FFFD, control characters are dropped. */
-static void utf16_name(const apc__cur_t *c, size_t off, size_t n, char *out, size_t outn)
+void apc__smb_name(const uint8_t *p, size_t n, int utf16, char *out, size_t outn)
 {
     size_t k = 0;
-    for (size_t i = 0; i + 1 < n; i += 2) {
-        uint32_t u = apc__le16(c, off + i);
-        if (u >= 0xd800 && u < 0xdc00 && i + 3 < n) {
-            uint32_t lo = apc__le16(c, off + i + 2);
+    apc__cur_t c = {p, n};
+    for (size_t i = 0; i < n; i += utf16 ? 2 : 1) {
+        uint32_t u = p[i]; /* 8-bit names are read as Latin-1 */
+        if (utf16 && i + 1 >= n)
+            break;
+        if (utf16)
+            u = apc__le16(&c, i);
+        if (utf16 && u >= 0xd800 && u < 0xdc00 && i + 3 < n) {
+            uint32_t lo = apc__le16(&c, i + 2);
             if (lo >= 0xdc00 && lo < 0xe000) {
                 u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
                 i += 2;
             }
         }
+        if (u == 0)
+            break; /* SMB1 names may end with a terminator */
         if (u >= 0xd800 && u < 0xe000)
             u = 0xfffd;
         if (u >= 0x20 && u != 0x7f)
@@ -109,7 +114,7 @@ static int body(const apc__cur_t *m, size_t h, size_t end, apc__smb2_cmd_t *x)
             size_t at, len = apc__le16(&c, b + 46);
             if (buffer(&c, h, apc__le16(&c, b + 44), len, &at) < 0)
                 return -1;
-            utf16_name(&c, at, len, x->name, sizeof x->name);
+            apc__smb_name(c.p + at, len, 1, x->name, sizeof x->name);
         } else {
             if (!apc__need(&c, b, 80))
                 return -1;

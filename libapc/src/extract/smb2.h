@@ -64,4 +64,10 @@ int apc__smb2_frame(const uint8_t *p, size_t n, size_t *len);
 int apc__smb2_parse(const uint8_t *msg, size_t n,
                     void (*cb)(void *payload, const apc__smb2_cmd_t *cmd), void *payload);
 
+/* A file name of n bytes at p, UTF-16LE when utf16 (SMB2, and SMB1 with
+ * SMB_FLAGS2_UNICODE) or 8-bit read as Latin-1 (SMB1 without), into UTF-8 in out (always
+ * NUL-terminated, cut to whole characters within outn - 1). It stops at a NUL character; a
+ * lone surrogate becomes U+FFFD; control characters are dropped. */
+void apc__smb_name(const uint8_t *p, size_t n, int utf16, char *out, size_t outn);
+
 #endif

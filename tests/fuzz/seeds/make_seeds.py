@@ -172,8 +172,13 @@ def smb2_seeds():
         (dict(cmd=g.SMB2_READ, mid=7, resp=True, flags=4), g.smb2_read_resp(b"x" * 20)),
         (dict(cmd=g.SMB2_CLOSE, mid=8, resp=True, flags=4), g.smb2_close_resp(20))])
     transform = b"\xfdSMB" + bytes(48) + b"encrypted"
+    words = struct.pack("<BBHHIHHIHI", 0xFF, 0, 0, 0x4001, 0, 512, 512, 0, 0, 0)
+    smb1_read = g.smb1(g.SMB1_READ, 5, False, words)
+    words = struct.pack("<BBHHHHHHH8s", 0xFF, 0, 0, 0xFFFF, 0, 0, 20, 60, 0, bytes(8))
+    smb1_answer = g.smb1(g.SMB1_READ, 5, True, words, b"\0" + b"y" * 20)
     return [frame(create, read, write_, close), frame(*answers), frame(compound_req),
-            frame(compound_resp), frame(transform, b"\xffSMB" + bytes(28))]
+            frame(compound_resp), frame(transform, b"\xffSMB" + bytes(28)),
+            frame(smb1_read, smb1_answer)]
 
 
 if __name__ == "__main__":

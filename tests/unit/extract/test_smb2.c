@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* SMB2 messages (libapc/src/extract/smb2.c): [MS-SMB2] 2.1 framing, the 2.2.1 header and
  * compounds, CREATE names (UTF-16LE to UTF-8), READ/WRITE data bounds, CLOSE attributes,
- * error responses, and the TRANSFORM, compression and SMB1 headers. */
+ * error responses, and the TRANSFORM, compression and SMB1 headers. SMB1 (smb1.c, [MS-CIFS]):
+ * NT_CREATE_ANDX chained to READ_ANDX, READ_ANDX replies, errors, bad AndX offsets. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "extract/smb1.h"
 #include "extract/smb2.h"
 
 #define MAXC 8
@@ -208,12 +210,83 @@ static void test_other_headers(void **state)
     assert_int_equal(g.n, 0);
 }
 
+/* An SMB1 header at p ([MS-CIFS] 2.2.3.1): Unicode names, NT status. */
+static void hdr1(uint8_t *p, unsigned cmd, unsigned mid, int reply, uint32_t status)
+{
+    memset(p, 0, 32);
+    memcpy(p, "\xffSMB", 4);
+    p[4] = (uint8_t)cmd;
+    le32(p + 5, status);
+    p[9] = reply ? 0x98 : 0x18;
+    le16(p + 10, 0xc801);
+    le16(p + 24, 1);    /* TID */
+    le16(p + 26, 100);  /* PID */
+    le16(p + 28, 2048); /* UID */
+    le16(p + 30, (uint16_t)mid);
+}
+
+static void test_smb1(void **state)
+{
+    (void)state;
+    uint8_t m[256];
+    memset(m, 0, sizeof m);
+    /* NT_CREATE_ANDX (24 words, then the bytes: a pad byte and "a\b" in UTF-16LE with its
+     * terminator) chained to READ_ANDX (12 words) at offset 96 */
+    hdr1(m, 0xa2, 9, 0, 0);
+    m[32] = 24;
+    m[33] = 0x2e;
+    le16(m + 35, 96);
+    le16(m + 33 + 5, 8);
+    le16(m + 81, 9);
+    memcpy(m + 84, "a\0\\\0b\0\0\0", 8);
+    m[96] = 12;
+    m[97] = 0xff;
+    le16(m + 97 + 4, 0x4001);
+    le32(m + 97 + 6, 70000);
+    le16(m + 97 + 10, 512);
+    le32(m + 97 + 20, 1);
+    got_t g;
+    memset(&g, 0, sizeof g);
+    assert_int_equal(apc__smb1_parse(m, 123, collect, &g), APC__SMB2_OK);
+    assert_int_equal(g.n, 2);
+    assert_int_equal(g.c[0].command, APC__SMB2_CREATE);
+    assert_string_equal(g.c[0].name, "a\\b");
+    assert_int_equal(g.c[1].command, APC__SMB2_READ);
+    assert_int_equal(g.c[1].offset, 70000 + (1ull << 32));
+    assert_int_equal(g.c[1].file_id[0] | g.c[1].file_id[1] << 8, 0x4001);
+    assert_int_equal(g.c[0].msg_id, g.c[1].msg_id);
+    /* an AndX offset that goes back: malformed after the first command */
+    le16(m + 35, 20);
+    memset(&g, 0, sizeof g);
+    assert_int_equal(apc__smb1_parse(m, 123, collect, &g), APC__SMB2_MALFORMED);
+    assert_int_equal(g.n, 1);
+    /* a READ_ANDX reply: 20 bytes at offset 60; then its data said to run past the message */
+    hdr1(m, 0x2e, 10, 1, 0);
+    m[32] = 12;
+    m[33] = 0xff;
+    le16(m + 33 + 10, 20);
+    le16(m + 33 + 12, 60);
+    memset(&g, 0, sizeof g);
+    assert_int_equal(apc__smb1_parse(m, 80, collect, &g), APC__SMB2_OK);
+    assert_true(g.c[0].response);
+    assert_ptr_equal(g.c[0].data, m + 60);
+    assert_int_equal(g.c[0].data_len, 20);
+    assert_int_equal(apc__smb1_parse(m, 79, collect, &g), APC__SMB2_MALFORMED);
+    /* an error reply: no words, the status */
+    hdr1(m, 0xa2, 11, 1, 0xc0000034u);
+    m[32] = 0;
+    memset(&g, 0, sizeof g);
+    assert_int_equal(apc__smb1_parse(m, 35, collect, &g), APC__SMB2_OK);
+    assert_int_equal(g.c[0].status, 0xc0000034u);
+    assert_int_equal(apc__smb1_parse(m, 33, collect, &g), APC__SMB2_MALFORMED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_frame),         cmocka_unit_test(test_create_name),
         cmocka_unit_test(test_read_write),    cmocka_unit_test(test_compound),
-        cmocka_unit_test(test_other_headers),
+        cmocka_unit_test(test_other_headers), cmocka_unit_test(test_smb1),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
