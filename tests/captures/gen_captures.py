@@ -351,12 +351,14 @@ def smb2_compound(parts):
     return out
 
 
-def smb2_send(f, d, msg, frames):
-    """One message with its Direct TCP transport prefix ([MS-SMB2] 2.1), in 1460-byte segments,
-    and the other side's ACK."""
+def smb2_send(f, d, msg, frames, lose=None):
+    """One message with its Direct TCP transport prefix ([MS-SMB2] 2.1), in 1460-byte segments
+    (but segment number `lose`, which the capture misses), and the other side's ACK."""
     data = struct.pack(">I", len(msg)) + msg
-    for i in range(0, len(data), 1460):
-        frames.append(f.tcp(d, 0x18, data[i:i + 1460]))
+    for k, i in enumerate(range(0, len(data), 1460)):
+        seg = f.tcp(d, 0x18, data[i:i + 1460])
+        if k != lose:
+            frames.append(seg)
     frames.append(f.tcp(1 - d, 0x10))
 
 
@@ -367,6 +369,7 @@ def smb2_files():
         "upload\\notes.txt": b"notes written over SMB2 by gen_captures.py\n" * 186 + b"end\n" * 0,
         "small.txt": b"read in one compound request\n" * 10,
         "gappy.bin": bytes((i * 5 + 2) % 256 for i in range(3000)),
+        "lossy.bin": bytes((i * 3 + 1) % 249 for i in range(32768)),
     }
 
 
@@ -438,6 +441,20 @@ def gen_smb2(out_dir):
         resp(SMB2_READ, m, smb2_read_resp(gappy[off:off + 1000]))
     m = req(SMB2_CLOSE, smb2_close_req(g))
     resp(SMB2_CLOSE, m, smb2_close_resp(len(gappy)))
+    frames += [f.tcp(0, 0x11), f.tcp(1, 0x11), f.tcp(0, 0x10)]
+    # another connection: the capture misses a segment of the second of four 8 KiB answers
+    f = Flow("10.0.4.6", "10.0.4.45", 49201, 445, 6)
+    frames += [f.tcp(0, 0x02), f.tcp(1, 0x12), f.tcp(0, 0x10)]
+    lossy = files["lossy.bin"]
+    h = smb2_fid(5)
+    m = req(SMB2_CREATE, smb2_create_req("lossy.bin"))
+    resp(SMB2_CREATE, m, smb2_create_resp(h, len(lossy)))
+    for off in range(0, len(lossy), 8192):
+        m = req(SMB2_READ, smb2_read_req(h, off, 8192))
+        smb2_send(f, 1, smb2_hdr(SMB2_READ, m, True) + smb2_read_resp(lossy[off:off + 8192]),
+                  frames, lose=2 if off == 8192 else None)
+    m = req(SMB2_CLOSE, smb2_close_req(h))
+    resp(SMB2_CLOSE, m, smb2_close_resp(len(lossy)))
     frames += [f.tcp(0, 0x11), f.tcp(1, 0x11), f.tcp(0, 0x10)]
     return write_pcap(os.path.join(out_dir, "smb2.pcap"), frames)
 

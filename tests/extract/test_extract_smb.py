@@ -6,7 +6,9 @@ every stream, the written bytes' SHA-256 checked against what detection announce
 
   - The generated smb2.pcap (gen_captures.gen_smb2): a 200,000-byte file read in 64 KiB chunks
     answered out of order, a write in two pieces plus one the server refuses, a compound
-    CREATE + READ + CLOSE, a refused CREATE (no file), a file read with a hole. Each file's
+    CREATE + READ + CLOSE, a refused CREATE (no file), a file read with a hole, and on another
+    connection a read whose second answer lost a TCP segment (parsing resumes at the next
+    message; the file is partial, the lost answer zeros). Each file's
     bytes are those the generator sent; against tshark's export, the differences are explained
     (smb_generated below).
   - The generated smb1.pcap (gen_captures.gen_smb1): a read with READ_ANDX in 16 KiB chunks, a
@@ -40,14 +42,20 @@ def smb_generated(gen):
     def post(streams, tmp, pcap):
         got = {(s["Name"], s["Direction"]): s for s in streams}
         want = {("docs\\report.bin", "in"), ("upload\\notes.txt", "out"), ("small.txt", "in"),
-                ("gappy.bin", "in")}
+                ("gappy.bin", "in"), ("lossy.bin", "in")}
         t.check(set(got) == want, f"smb2.pcap: files {sorted(got)}, expected {sorted(want)} "
                 "(the refused CREATE is no file)")
         for key in want & set(got):
             s = got[key]
             body = open(s["Path"], "rb").read()
             t.check(s["Protocol"] == "smb", f"smb2.pcap: {key}: protocol {s['Protocol']}")
-            if key[0] == "gappy.bin":
+            if key[0] == "lossy.bin":  # the second 8 KiB answer lost a segment
+                g = sent["lossy.bin"]
+                t.check(not s["Complete"] and "24576 of the 32768 bytes read, gap in the capture"
+                        in s["Reason"] and body == g[:8192] + bytes(8192) + g[16384:],
+                        f"smb2.pcap: lossy.bin complete={s['Complete']} {s['Reason']!r}, the "
+                        "lost answer not zeros or the others not the bytes sent")
+            elif key[0] == "gappy.bin":
                 g = sent["gappy.bin"]
                 t.check(not s["Complete"] and "2000 of the 3000 bytes read" in s["Reason"] and
                         body == g[:1000] + bytes(1000) + g[2000:],
@@ -60,12 +68,13 @@ def smb_generated(gen):
         # tshark: report.bin the same; notes.txt with the refused write's 13 bytes at its end
         # (it does not look at a WRITE response's status); small.txt not exported (it does not
         # give a related compound READ the CREATE's FileId); gappy.bin with the hole holding
-        # whatever its buffer held (not zeros), the bytes around it the same as ours.
+        # whatever its buffer held (not zeros), the bytes around it the same as ours; lossy.bin
+        # the same way (the answer it could not reassemble).
         out = t.tshark_dir(pcap, tmp, "smb")
         theirs = {n.replace("%5c", "\\").lstrip("\\"): open(os.path.join(out, n), "rb").read()
                   for n in os.listdir(out)}
-        t.check(set(theirs) == {"docs\\report.bin", "upload\\notes.txt", "gappy.bin"},
-                f"smb2.pcap: tshark exports {sorted(theirs)}")
+        t.check(set(theirs) == {"docs\\report.bin", "upload\\notes.txt", "gappy.bin",
+                                "lossy.bin"}, f"smb2.pcap: tshark exports {sorted(theirs)}")
         t.check(theirs.get("docs\\report.bin") == sent["docs\\report.bin"],
                 "smb2.pcap: tshark's report.bin differs from ours")
         t.check(theirs.get("upload\\notes.txt") == sent["upload\\notes.txt"] + b"refused bytes",
@@ -73,7 +82,10 @@ def smb_generated(gen):
         g, tg = sent["gappy.bin"], theirs.get("gappy.bin", b"")
         t.check(len(tg) == 3000 and tg[:1000] == g[:1000] and tg[2000:] == g[2000:],
                 "smb2.pcap: tshark's gappy.bin differs from ours outside the hole")
-        print(f"smb2.pcap: {len(got)} files byte-exact; tshark's 3 explained", flush=True)
+        g, tg = sent["lossy.bin"], theirs.get("lossy.bin", b"")
+        t.check(len(tg) == 32768 and tg[:8192] == g[:8192] and tg[16384:] == g[16384:],
+                "smb2.pcap: tshark's lossy.bin differs from ours outside the lost answer")
+        print(f"smb2.pcap: {len(got)} files byte-exact; tshark's 4 explained", flush=True)
     return post
 
 
