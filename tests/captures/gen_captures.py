@@ -22,7 +22,7 @@ RFC 8200's pseudo-header for IPv6, RFC 792 for ICMP), so tshark and tcpdump see 
   smb2.pcap       SMB2 over TCP 445: a read of a 200,000-byte file in 64 KiB chunks (answers out
                   of order), a write in two pieces plus one refused, a compound CREATE + READ +
                   CLOSE, a CREATE refused, and a file read with a hole in the middle.
-  smb1.pcap       SMB1 over TCP 445: a 100,000-byte file read with READ_ANDX in 16 KiB chunks, a
+  smb1.pcap       SMB1 over the NetBIOS session service (TCP 139): a 100,000-byte file read with READ_ANDX in 16 KiB chunks, a
                   write in two WRITE_ANDX, an NT_CREATE_ANDX refused.
   many.pcap       2,000 short TCP connections and 1,000 DNS exchanges: paging and connection
                   counts over more than one page.
@@ -478,8 +478,18 @@ def smb1_files():
 
 def gen_smb1(out_dir):
     frames = []
-    f = Flow("10.0.5.5", "10.0.5.45", 49300, 445, 6)
+    f = Flow("10.0.5.5", "10.0.5.45", 49300, 139, 6)
     frames += [f.tcp(0, 0x02), f.tcp(1, 0x12), f.tcp(0, 0x10)]
+    # the NetBIOS session service (RFC 1002 4.3.2, 4.3.3): a session request, its positive
+    # response; then each message is a session message (type 0, as smb2_send frames it)
+    def nbname(name):  # RFC 1001 14.1: first-level encoding, 16 bytes with the suffix 0x20
+        raw = name.ljust(15).encode() + b" "
+        return bytes([32]) + bytes(65 + (c >> 4 if i % 2 == 0 else c & 15)
+                                   for c in raw for i in range(2)) + b"\0"
+
+    names = nbname("FILESERVER") + nbname("CLIENT")
+    frames.append(f.tcp(0, 0x18, struct.pack(">BBH", 0x81, 0, len(names)) + names))
+    frames.append(f.tcp(1, 0x18, struct.pack(">BBH", 0x82, 0, 0)))
     files = smb1_files()
     mid = [0]
 

@@ -352,7 +352,8 @@ static void tcp_classify(engine_t *e, xconn_t *c)
         int server = ci->dst_port == FTP_PORT ? 1 : 0; /* which direction the server sends */
         c->d[server].proto = PROTO_FTP_CTL_S;
         c->d[!server].proto = PROTO_FTP_CTL_C;
-    } else if (ci->dst_port == APC__SMB2_PORT || ci->src_port == APC__SMB2_PORT) {
+    } else if (ci->dst_port == APC__SMB2_PORT || ci->src_port == APC__SMB2_PORT ||
+               ci->dst_port == APC__SMB_NBSS_PORT || ci->src_port == APC__SMB_NBSS_PORT) {
         c->d[0].proto = c->d[1].proto = PROTO_SMB2;
     } else if ((c->xfer = apc__xe_ftp_match(e, ci)) != 0) {
         c->d[0].proto = c->d[1].proto = PROTO_FTP_DATA;

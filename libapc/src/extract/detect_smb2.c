@@ -447,18 +447,20 @@ void apc__xe_smb2_data(xdir_t *d, const uint8_t *data, size_t len)
             len -= k;
             if (m->hdr_len < 4)
                 return;
-            if (apc__smb2_frame(m->hdr, 4, &m->need) < 0) {
-                lose(d, "not SMB2 framing"); /* the NetBIOS session service, or not SMB */
+            /* 1: a NetBIOS session-service packet that is no message, skipped */
+            int kind = apc__smb2_frame(m->hdr, 4, &m->need);
+            if (kind < 0) {
+                lose(d, "not SMB framing");
                 return;
             }
             m->have = 0;
-            if (m->need <= SMB2_MSG_MAX && mem_take(e, m->need) &&
+            if (kind == 0 && m->need <= SMB2_MSG_MAX && mem_take(e, m->need) &&
                 !(m->msg = malloc(m->need ? m->need : 1))) {
                 e->smb_mem -= m->need;
                 apc__xe_set_err(e, apc__err(APC_ENOMEM, "out of memory"));
                 return;
             }
-            if (!m->msg && c->smb)
+            if (kind == 0 && !m->msg && c->smb)
                 c->smb->why = "a message over the memory cap";
         }
         size_t k = m->need - m->have < len ? m->need - m->have : len;

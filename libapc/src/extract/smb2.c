@@ -18,7 +18,13 @@
 
 int apc__smb2_frame(const uint8_t *p, size_t n, size_t *len)
 {
-    if (n < 4 || p[0] != 0)
+    if (n < 4)
+        return -1;
+    if (p[0] >= 0x81 && p[0] <= 0x85 && (p[1] & 0xfe) == 0) {
+        *len = (size_t)(p[1] & 1) << 16 | (size_t)p[2] << 8 | p[3];
+        return 1;
+    }
+    if (p[0] != 0)
         return -1;
     *len = (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
     return 0;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #define APC__SMB2_PORT 445
+#define APC__SMB_NBSS_PORT 139 /* SMB over the NetBIOS session service (RFC 1002) */
 #define APC__SMB2_NAME_MAX 512 /* UTF-8 bytes of a CREATE name kept, NUL included */
 
 enum apc__smb2_command {
@@ -53,9 +54,12 @@ typedef struct apc__smb2_cmd {
     int has_eof;
 } apc__smb2_cmd_t;
 
-/* The Direct TCP transport's 4-byte prefix ([MS-SMB2] 2.1): a zero byte and a 24-bit
- * big-endian length. With n >= 4: 0 and *len the message length; -1 when the first byte is not
- * zero (not framing this module follows). */
+/* The 4-byte prefix of a message: the Direct TCP transport's ([MS-SMB2] 2.1: a zero byte and
+ * a 24-bit big-endian length) or the NetBIOS session service's on port 139 (RFC 1002 4.3.1:
+ * type 0, a session message, whose 17-bit length reads the same). With n >= 4: 0 and *len the
+ * message's length; 1 and *len the length to skip for another session-service packet (4.3.2
+ * to 4.3.7: session request 0x81, responses 0x82 to 0x84, keep-alive 0x85); -1 when it is
+ * neither. */
 int apc__smb2_frame(const uint8_t *p, size_t n, size_t *len);
 
 /* Parses one message msg[0..n) (after the 4-byte prefix) and calls cb for each command of the

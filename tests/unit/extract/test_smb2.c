@@ -74,8 +74,14 @@ static void test_frame(void **state)
     assert_int_equal(len, 256);
     assert_int_equal(apc__smb2_frame((const uint8_t *)"\0\xff\xff\xff", 4, &len), 0);
     assert_int_equal(len, 0xffffff);
-    /* NetBIOS keep-alive (0x85) or any other first byte is not Direct TCP framing */
-    assert_int_equal(apc__smb2_frame((const uint8_t *)"\x85\0\0\0", 4, &len), -1);
+    /* the NetBIOS session service's other packets (RFC 1002 4.3): skipped, 17-bit lengths */
+    assert_int_equal(apc__smb2_frame((const uint8_t *)"\x85\0\0\0", 4, &len), 1);
+    assert_int_equal(len, 0);
+    assert_int_equal(apc__smb2_frame((const uint8_t *)"\x81\1\0\x44", 4, &len), 1);
+    assert_int_equal(len, 0x10044);
+    /* any other type, or flags other than the length extension: not SMB framing */
+    assert_int_equal(apc__smb2_frame((const uint8_t *)"\x86\0\0\0", 4, &len), -1);
+    assert_int_equal(apc__smb2_frame((const uint8_t *)"\x82\2\0\0", 4, &len), -1);
     assert_int_equal(apc__smb2_frame((const uint8_t *)"\0\0\1", 3, &len), -1);
 }
 
