@@ -566,7 +566,9 @@ static int read_packets(engine_t *e)
 
 int apc__extract_run(const apc__xtrun_t *run)
 {
-    engine_t e = {.run = run, .pool = {.cap = APC__EXTRACT_POOL_CAP}};
+    engine_t e = {.run = run,
+                  .pool = {.cap = APC__EXTRACT_POOL_CAP},
+                  .smb_pool = {.cap = APC__EXTRACT_SMB_CAP}};
     /* MIME types from the content: libmagic's database; a system without it still extracts
      * (every type then reads application/octet-stream). */
     e.magic = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);

@@ -24,6 +24,8 @@
 /* Buffered out-of-order bytes: per direction and in total (flow/reasm.h caps). */
 #define APC__EXTRACT_STREAM_CAP (8u << 20)
 #define APC__EXTRACT_POOL_CAP (256u << 20)
+/* What SMB holds in memory in one run: messages, WRITE data awaiting its answer, files. */
+#define APC__EXTRACT_SMB_CAP (256u << 20)
 
 typedef struct apc__xtrun {
     apc_ctx_t *ctx;

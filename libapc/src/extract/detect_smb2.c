@@ -15,13 +15,12 @@
 #include "extract/engine.h"
 #include "extract/smb1.h"
 #include "extract/smb2.h"
+#include "extract/sparse.h"
 #include "util/array.h"
 
-#define SMB2_MSG_MAX                                                                               \
-    (16u << 20)                   /* a message longer than this is skipped (MaxReadSize is 8 MiB)  \
-                                   */
+/* a message longer than this is skipped (servers' MaxReadSize is at most 8 MiB) */
+#define SMB2_MSG_MAX (16u << 20)
 #define SMB2_FILE_CAP (64u << 20) /* bytes of one file assembled in memory; later ones dropped */
-#define SMB2_MEM_CAP (256u << 20) /* all that SMB2 holds in one run */
 #define SMB2_PENDING_MAX 1024     /* requests awaiting their response per connection */
 #define SMB2_FILES_MAX 4096       /* files open at once per connection */
 
@@ -31,18 +30,10 @@ typedef struct where {
     apc_time_t time;
 } where_t;
 
-/* The bytes of one file that flowed in one direction, at their offsets: `buf` holds
- * [0, alloc), `iv` the sorted, disjoint ranges [a, b) received (the first copy of a byte wins). */
+/* The bytes of one file that flowed in one direction, and where they were. */
 typedef struct asmb {
-    uint8_t *buf;
-    size_t alloc;
-    struct {
-        uint64_t a, b;
-    } * iv;
-    size_t n_iv, cap_iv;
-    uint64_t end; /* the highest byte received + 1 */
-    int capped;   /* bytes were dropped: a cap */
-    int written;  /* by WRITE requests (an upload), not READ responses */
+    apc__sparse_t sp;
+    int written; /* by WRITE requests (an upload), not READ responses */
     int64_t first_packet, last_packet;
     apc_time_t time;
 } asmb_t;
@@ -100,108 +91,25 @@ static struct smb2_conn *conn_state(xconn_t *c)
     return c->smb;
 }
 
-/* --- sparse assembly ------------------------------------------------------------------------ */
-
-/* Takes `n` more bytes from the run's SMB2 account; 0 when the cap would be passed. */
-static int mem_take(engine_t *e, size_t n)
-{
-    if (n > SMB2_MEM_CAP - e->smb_mem)
-        return 0;
-    e->smb_mem += n;
-    return 1;
-}
+/* --- assembly ----------------------------------------------------------------------------- */
 
 static void asm_free(engine_t *e, asmb_t *a)
 {
-    e->smb_mem -= a->alloc;
-    free(a->buf);
-    free(a->iv);
+    apc__sparse_free(&a->sp, &e->smb_pool);
     memset(a, 0, sizeof *a);
 }
 
-/* Marks [a, b) received, merging with the ranges it touches. */
-static int iv_add(asmb_t *s, uint64_t a, uint64_t b)
-{
-    size_t i = 0;
-    while (i < s->n_iv && s->iv[i].b < a)
-        i++;
-    size_t j = i;
-    while (j < s->n_iv && s->iv[j].a <= b) {
-        if (s->iv[j].a < a)
-            a = s->iv[j].a;
-        if (s->iv[j].b > b)
-            b = s->iv[j].b;
-        j++;
-    }
-    if (j == i) { /* touches none: a new range at i */
-        if (apc__grow((void **)&s->iv, &s->cap_iv, s->n_iv + 1, sizeof *s->iv) < 0)
-            return -1;
-        memmove(&s->iv[i + 1], &s->iv[i], (s->n_iv - i) * sizeof *s->iv);
-        s->n_iv++;
-    } else if (j > i + 1) { /* several merge into i */
-        memmove(&s->iv[i + 1], &s->iv[j], (s->n_iv - j) * sizeof *s->iv);
-        s->n_iv -= j - i - 1;
-    }
-    s->iv[i].a = a;
-    s->iv[i].b = b;
-    return 0;
-}
-
-/* Puts data[0..len) at offset `off` of the file, where no byte was received before; w: the
- * message that carried it. */
+/* Puts data[0..len) at offset `off` of the file (extract/sparse.h: the first copy of a byte
+ * wins); w: the message that carried it. */
 static void asm_put(engine_t *e, asmb_t *s, uint64_t off, const uint8_t *data, size_t len,
                     const where_t *w)
 {
     if (len == 0)
         return;
-    if (off >= SMB2_FILE_CAP) {
-        s->capped = 1;
-        return;
-    }
-    if (len > SMB2_FILE_CAP - off) {
-        len = (size_t)(SMB2_FILE_CAP - off);
-        s->capped = 1;
-    }
-    size_t want = (size_t)off + len;
-    if (want > s->alloc) {
-        size_t n = s->alloc ? s->alloc : 4096;
-        while (n < want)
-            n = n > SMB2_FILE_CAP / 2 ? SMB2_FILE_CAP : n * 2;
-        if (!mem_take(e, n - s->alloc)) {
-            n = want; /* no room to double: exactly what this needs */
-            if (!mem_take(e, n - s->alloc)) {
-                s->capped = 1;
-                return;
-            }
-        }
-        uint8_t *b = realloc(s->buf, n);
-        if (!b) {
-            e->smb_mem -= n - s->alloc;
-            apc__xe_set_err(e, apc__err(APC_ENOMEM, "out of memory"));
-            return;
-        }
-        memset(b + s->alloc, 0, n - s->alloc);
-        s->buf = b;
-        s->alloc = n;
-    }
-    uint64_t pos = off, stop = off + len;
-    for (size_t i = 0; i < s->n_iv && pos < stop; i++) {
-        if (s->iv[i].b <= pos)
-            continue;
-        if (s->iv[i].a >= stop)
-            break;
-        if (s->iv[i].a > pos)
-            memcpy(s->buf + pos, data + (pos - off), (size_t)(s->iv[i].a - pos));
-        pos = s->iv[i].b;
-    }
-    if (pos < stop)
-        memcpy(s->buf + pos, data + (pos - off), (size_t)(stop - pos));
-    if (iv_add(s, off, stop) < 0) {
+    if (apc__sparse_put(&s->sp, &e->smb_pool, SMB2_FILE_CAP, off, data, len) < 0) {
         apc__xe_set_err(e, apc__err(APC_ENOMEM, "out of memory"));
         return;
     }
-    if (stop > s->end)
-        s->end = stop;
     if (!s->first_packet || w->first < s->first_packet) {
         s->first_packet = w->first;
         s->time = w->time;
@@ -225,13 +133,12 @@ static sfile_t *file_of(struct smb2_conn *s, const uint8_t *fid)
  * zeros and make the file partial. */
 static void report(xconn_t *c, sfile_t *f, int idx, const char *why)
 {
-    asmb_t *s = &f->a[idx];
+    asmb_t *a = &f->a[idx];
+    const apc__sparse_t *s = &a->sp;
     if (s->n_iv == 0)
         return;
     xdir_t *d = &c->d[idx];
-    uint64_t total = f->eof > s->end ? f->eof : s->end, got = 0;
-    for (size_t i = 0; i < s->n_iv; i++)
-        got += s->iv[i].b - s->iv[i].a;
+    uint64_t total = f->eof > s->end ? f->eof : s->end, got = s->got;
     /* a partial file stops at its last byte received: zeros past it would say nothing */
     uint64_t size = got == total && !s->capped ? total : s->end;
     char buf[160];
@@ -240,16 +147,16 @@ static void report(xconn_t *c, sfile_t *f, int idx, const char *why)
         const char *cause = s->capped ? "memory cap" : why;
         snprintf(buf, sizeof buf, "%llu of the %llu bytes %s%s%s (holes are zeros)",
                  (unsigned long long)got, (unsigned long long)total,
-                 s->written ? "written" : "read", cause ? ", " : "", cause ? cause : "");
+                 a->written ? "written" : "read", cause ? ", " : "", cause ? cause : "");
         reason = buf;
     }
     apc__xe_begin(d, f->name, "", (int64_t)size);
     if (!d->f.open)
         return;
-    d->f.first_packet = s->first_packet;
-    d->f.time = s->time;
+    d->f.first_packet = a->first_packet;
+    d->f.time = a->time;
     apc__xe_body(d, s->buf, (size_t)size);
-    d->f.last_packet = s->last_packet;
+    d->f.last_packet = a->last_packet;
     apc__xe_end(d, reason);
 }
 
@@ -273,7 +180,7 @@ static void pend_drop(engine_t *e, struct smb2_conn *s, size_t k)
     pend_t *p = &s->pend[k];
     free(p->name);
     if (p->data) {
-        e->smb_mem -= p->len;
+        e->smb_pool.used -= p->len;
         free(p->data);
     }
     memmove(p, p + 1, (s->n_pend - k - 1) * sizeof *p);
@@ -306,12 +213,12 @@ static void on_request(xdir_t *d, struct smb2_conn *s, const apc__smb2_cmd_t *x)
         return;
     }
     if (x->command == APC__SMB2_WRITE && x->data_len) {
-        if (!mem_take(e, x->data_len)) {
+        if (!apc__sparse_take(&e->smb_pool, x->data_len)) {
             s->why = "memory cap";
             return;
         }
         if (!(p->data = malloc(x->data_len))) {
-            e->smb_mem -= x->data_len;
+            e->smb_pool.used -= x->data_len;
             apc__xe_set_err(e, apc__err(APC_ENOMEM, "out of memory"));
             return;
         }
@@ -454,9 +361,9 @@ void apc__xe_smb2_data(xdir_t *d, const uint8_t *data, size_t len)
                 return;
             }
             m->have = 0;
-            if (kind == 0 && m->need <= SMB2_MSG_MAX && mem_take(e, m->need) &&
+            if (kind == 0 && m->need <= SMB2_MSG_MAX && apc__sparse_take(&e->smb_pool, m->need) &&
                 !(m->msg = malloc(m->need ? m->need : 1))) {
-                e->smb_mem -= m->need;
+                e->smb_pool.used -= m->need;
                 apc__xe_set_err(e, apc__err(APC_ENOMEM, "out of memory"));
                 return;
             }
@@ -475,7 +382,7 @@ void apc__xe_smb2_data(xdir_t *d, const uint8_t *data, size_t len)
                 on_message(d, m->msg, m->need);
                 free(m->msg);
                 m->msg = NULL;
-                e->smb_mem -= m->need;
+                e->smb_pool.used -= m->need;
             }
             m->hdr_len = 0;
         }
@@ -491,7 +398,7 @@ static void lose(xdir_t *d, const char *why)
         if (m->msg) {
             free(m->msg);
             m->msg = NULL;
-            d->c->e->smb_mem -= m->need;
+            d->c->e->smb_pool.used -= m->need;
         }
         m->hdr_len = 0;
         m->lost = 1;
@@ -524,7 +431,7 @@ void apc__xe_smb2_free(xconn_t *c)
         struct smb2_dir *m = c->d[i].smb;
         if (m && m->msg) {
             free(m->msg);
-            e->smb_mem -= m->need;
+            e->smb_pool.used -= m->need;
         }
         free(m);
         c->d[i].smb = NULL;

@@ -17,6 +17,7 @@
 
 #include "extract/detect.h"
 #include "extract/http.h"
+#include "extract/sparse.h"
 #include "flow/reasm.h"
 
 #define HEAD_MAX 4096 /* bytes libmagic looks at */
@@ -144,7 +145,8 @@ struct engine {
     size_t n_xfers, cap_xfers;
     treq_t *treqs; /* TFTP requests seen so far, in order */
     size_t n_treqs, cap_treqs;
-    size_t smb_mem; /* bytes SMB2 holds (messages, writes awaiting answers, files): SMB2_MEM_CAP */
+    /* what SMB holds (messages, writes awaiting answers, files): APC__EXTRACT_SMB_CAP */
+    apc__sparse_pool_t smb_pool;
     int64_t cur_packet;
     apc_time_t cur_time;
     int err; /* first error of a callback: stops the run */
