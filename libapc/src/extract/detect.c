@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The extraction engine (extract/detect.h): stored packets -> TCP reassembly -> HTTP framing,
- * FTP control and data connections; TFTP over UDP -> files with their hashes, MIME type and
- * process. */
+ * FTP control and data connections, SMB2/SMB1 reads and writes; TFTP over UDP -> files with
+ * their hashes, MIME type and process. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -3,7 +3,8 @@
  * The extraction engine (module extract): reads a stored capture's packets in order (through
  * apc_capture_read), reassembles each TCP connection in both directions (flow/reasm.h), frames
  * HTTP/1.x in them (extract/http.h), follows FTP control connections to their data
- * connections (extract/ftp.h) and TFTP requests to their transfers (extract/tftp.h), and reports
+ * connections (extract/ftp.h), SMB2 and SMB1 files through their reads and writes
+ * (extract/smb2.h, smb1.h) and TFTP requests to their transfers (extract/tftp.h), and reports
  * every file found with its metadata, its SHA-256, MD5 and MIME type (libmagic), and the process
  * that owned the connection.
  *

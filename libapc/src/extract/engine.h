@@ -2,8 +2,9 @@
 /*
  * The extraction engine's state (module extract only): the run, its connections and their
  * directions, the file being read in each, and what the store said about connections and
- * processes. detect.c owns the run, the files and HTTP; detect_ftp.c and detect_tftp.c follow
- * their protocols and report files through apc__xe_begin / _body / _end.
+ * processes. detect.c owns the run, the files and HTTP; detect_ftp.c, detect_tftp.c and
+ * detect_smb2.c (SMB2 and SMB1) follow their protocols and report files through
+ * apc__xe_begin / _body / _end.
  */
 #ifndef APC_EXTRACT_ENGINE_H
 #define APC_EXTRACT_ENGINE_H
@@ -48,7 +49,7 @@ enum {
     PROTO_FTP_CTL_S = 4, /* its server side: replies */
     PROTO_FTP_DATA = 5,  /* an FTP data connection: the bytes are the file */
     PROTO_TFTP = 6,      /* the direction of a TFTP transfer that sends the DATA blocks */
-    PROTO_SMB2 = 7,      /* either direction of a connection to TCP port 445 */
+    PROTO_SMB2 = 7,      /* either direction of a connection to TCP port 445 or 139 (SMB) */
     PROTO_NONE = -1,
     PROTO_LOST = -2
 };
@@ -176,7 +177,7 @@ void apc__xe_ftp_ctl(xdir_t *d, const uint8_t *data, size_t len);
 void apc__xe_ftp_data(xdir_t *d, const uint8_t *data, size_t len);
 void apc__xe_ftp_end(xdir_t *d, const char *why);
 
-/* SMB2 (detect_smb2.c): bytes of a direction of a connection to port 445; a hole in them; the
+/* SMB (detect_smb2.c): bytes of a direction of a connection to port 445 or 139; a hole; the
  * end of the connection (files still open are reported, `why` as for FTP); its memory freed. */
 void apc__xe_smb2_data(xdir_t *d, const uint8_t *data, size_t len);
 void apc__xe_smb2_gap(xdir_t *d);
