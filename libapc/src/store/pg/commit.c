@@ -93,11 +93,11 @@ static void send_counts(apc__pg_pipe_t *p, const apc__cbatch_t *b, int64_t node)
                           "ii", b->threads[i].process_id, b->threads[i].tid);
 }
 
-#define SERIES_UPSERT(t)                                                                           \
-    " ON CONFLICT DO UPDATE SET packets=" t ".packets+excluded.packets,"                           \
+#define SERIES_UPSERT(t, k)                                                                        \
+    " ON CONFLICT(" k ") DO UPDATE SET packets=" t ".packets+excluded.packets,"                    \
     " bytes=" t ".bytes+excluded.bytes"
-#define KEYS_UPSERT(t)                                                                             \
-    SERIES_UPSERT(t)                                                                               \
+#define KEYS_UPSERT(t, k)                                                                          \
+    SERIES_UPSERT(t, k)                                                                            \
     ", first_time=least(" t ".first_time, excluded.first_time),"                                   \
     " last_time=greatest(" t ".last_time, excluded.last_time)"
 
@@ -111,17 +111,18 @@ static void send_stat(apc__pg_pipe_t *p, const apc__cbatch_t *b, int64_t node,
     if (e->level == APC__ST_STAT_TOTAL) {
         static const char *const cap[2] = {
             "INSERT INTO stats_keys(node, capture_id, kind, key, packets, bytes, first_time, "
-            "last_time) VALUES($1,$2,$3,$4,$5,$6,$7,$8)" KEYS_UPSERT("stats_keys"),
+            "last_time) VALUES($1,$2,$3,$4,$5,$6,$7,$8)" KEYS_UPSERT("stats_keys",
+                                                                     "capture_id, kind, key"),
             "INSERT INTO stats_keys(node, capture_id, kind, key, packets, bytes, first_time, "
             "last_time) VALUES($1,$2,$3,(SELECT id FROM ips WHERE "
-            "addr=$4),$5,$6,$7,$8)" KEYS_UPSERT("stats_keys"),
+            "addr=$4),$5,$6,$7,$8)" KEYS_UPSERT("stats_keys", "capture_id, kind, key"),
         };
         static const char *const glob[2] = {
             "INSERT INTO stats_global_keys(kind, key, packets, bytes, first_time, last_time) "
-            "VALUES($1,$2,$3,$4,$5,$6)" KEYS_UPSERT("stats_global_keys"),
+            "VALUES($1,$2,$3,$4,$5,$6)" KEYS_UPSERT("stats_global_keys", "kind, key"),
             "INSERT INTO stats_global_keys(kind, key, packets, bytes, first_time, last_time) "
             "VALUES($1,(SELECT id FROM ips WHERE addr=$2),$3,$4,$5,$6)" KEYS_UPSERT(
-                "stats_global_keys"),
+                "stats_global_keys", "kind, key"),
         };
         if (ip) {
             apc__pg_pipe_send(p, cap[1], "iiibiiii", node, b->capture_id, (int64_t)e->kind, e->addr,
@@ -138,17 +139,18 @@ static void send_stat(apc__pg_pipe_t *p, const apc__cbatch_t *b, int64_t node,
     }
     static const char *const cap[2] = {
         "INSERT INTO stats_series(node, capture_id, kind, key, level, t, packets, bytes) "
-        "VALUES($1,$2,$3,$4,$5,$6,$7,$8)" SERIES_UPSERT("stats_series"),
+        "VALUES($1,$2,$3,$4,$5,$6,$7,$8)" SERIES_UPSERT("stats_series",
+                                                        "capture_id, kind, key, level, t"),
         "INSERT INTO stats_series(node, capture_id, kind, key, level, t, packets, bytes) "
         "VALUES($1,$2,$3,(SELECT id FROM ips WHERE addr=$4),$5,$6,$7,$8)" SERIES_UPSERT(
-            "stats_series"),
+            "stats_series", "capture_id, kind, key, level, t"),
     };
     static const char *const glob[2] = {
         "INSERT INTO stats_global_series(kind, key, level, t, packets, bytes) "
-        "VALUES($1,$2,$3,$4,$5,$6)" SERIES_UPSERT("stats_global_series"),
+        "VALUES($1,$2,$3,$4,$5,$6)" SERIES_UPSERT("stats_global_series", "kind, key, level, t"),
         "INSERT INTO stats_global_series(kind, key, level, t, packets, bytes) "
         "VALUES($1,(SELECT id FROM ips WHERE addr=$2),$3,$4,$5,$6)" SERIES_UPSERT(
-            "stats_global_series"),
+            "stats_global_series", "kind, key, level, t"),
     };
     if (ip) {
         apc__pg_pipe_send(p, cap[1], "iiibiiii", node, b->capture_id, (int64_t)e->kind, e->addr,
@@ -168,7 +170,7 @@ static void send_record(apc__pg_pipe_t *p, const apc__cbatch_t *b)
     if (b->new_conns)
         apc__pg_pipe_send(p,
                           "INSERT INTO stats_global_keys(kind, key, packets) VALUES($1,0,$2) "
-                          "ON CONFLICT DO UPDATE SET "
+                          "ON CONFLICT(kind, key) DO UPDATE SET "
                           "packets=stats_global_keys.packets+excluded.packets",
                           "ii", (int64_t)APC__ST_STAT_KIND_CONNS, (int64_t)b->new_conns);
     if (b->final_state)
