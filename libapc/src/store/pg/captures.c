@@ -4,6 +4,7 @@
  * meta), deleting one, notes, and what readers of stored packets ask. The commit of a capture
  * writer is in commit.c. Every row written carries this node's id (pg_int.h).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,12 +132,25 @@ static int cap_list(void *impl, int which, apc_capture_list_t *l)
     return rc;
 }
 
+int apc__pg_delete_capture_rows(apc__pg_t *pg, const char *what, const char *column, int64_t value)
+{
+    for (size_t i = 0; apc__pg_capture_tables[i]; i++) {
+        char sql[128]; /* our own table and column names: the value is a parameter */
+        snprintf(sql, sizeof sql, "DELETE FROM %s WHERE %s=$1", apc__pg_capture_tables[i], column);
+        if (apc__pg_exec(pg, what, sql, "i", value) < 0)
+            return APC_ESTORE;
+    }
+    return 0;
+}
+
 static int cap_remove(void *impl, int64_t id)
 {
     apc__pg_t *pg = impl;
     const char *what = "deleting a capture";
     apc__pg_lock(pg);
     int r = apc__pg_begin(pg, what);
+    if (r == 0)
+        r = apc__pg_delete_capture_rows(pg, what, "capture_id", id);
     if (r == 0)
         r = (int)ok_or(apc__pg_exec(pg, what, "DELETE FROM captures WHERE id=$1", "i", id));
     if (r == 0)

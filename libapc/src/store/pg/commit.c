@@ -1,49 +1,158 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * PostgreSQL backend: one capture writer commit (store/capture_batch.h) in one transaction,
- * sent as one pipeline (apc__pg_pipe_*): every row is its own parameterised statement, but
- * they travel together and the server answers them together, so a commit costs a round trip
- * or two whatever its size, as SQLite's commit.c costs one transaction. Per-row statements
- * rather than multi-row INSERTs because the upserts may meet the same key twice in a batch
- * (a multi-row ON CONFLICT DO UPDATE refuses that). Statistics rows keyed by an address find
- * its ips.id with a sub-select: the address was upserted earlier in the same pipeline.
+ * PostgreSQL backend: one capture writer commit (store/capture_batch.h) in one transaction.
+ * A commit may hold thousands of connections, addresses and statistics rows: they are COPYed
+ * into temporary tables (copy.c; ON COMMIT DELETE ROWS, so each commit starts empty) and
+ * merged into the real tables with one set-based upsert each, sent as one pipeline with the
+ * counters and the commit record: a handful of round trips whatever the commit's size, as
+ * SQLite's commit.c is one transaction. Rows that meet the same key twice in one commit are
+ * merged first (the last connection row wins, statistics add up), since one INSERT may not
+ * update a row twice.
  */
+#include <string.h>
+
 #include "core/error.h"
 #include "store/pg/pg_int.h"
 
-static void send_conns(apc__pg_pipe_t *p, const apc__cbatch_t *b, int64_t node)
+#define WHAT "committing packets"
+
+static const char temp_tables[] =
+    "SET client_min_messages=warning;"
+    "CREATE TEMP TABLE IF NOT EXISTS tmp_conns(ord BIGINT, id BIGINT, proto INTEGER,"
+    " ip_ver INTEGER, src BYTEA, dst BYTEA, sport INTEGER, dport INTEGER, first_time BIGINT,"
+    " last_time BIGINT, pkts_out BIGINT, bytes_out BIGINT, pkts_in BIGINT, bytes_in BIGINT,"
+    " state INTEGER, pid BIGINT, tid BIGINT, process_id BIGINT, first_packet BIGINT,"
+    " last_packet BIGINT) ON COMMIT DELETE ROWS;"
+    "CREATE TEMP TABLE IF NOT EXISTS tmp_ips(ord BIGINT, addr BYTEA, family INTEGER,"
+    " first_seen BIGINT, last_seen BIGINT, packets BIGINT, bytes BIGINT, conns BIGINT,"
+    " add_packets BIGINT, add_bytes BIGINT, add_conns BIGINT, host_name TEXT)"
+    " ON COMMIT DELETE ROWS;"
+    /* level 4 (APC__ST_STAT_TOTAL) rows are keys' totals, the others buckets; addr is set
+     * (and key unused) for keys that are addresses */
+    "CREATE TEMP TABLE IF NOT EXISTS tmp_stats(kind INTEGER, addr BYTEA, key BIGINT,"
+    " level INTEGER, t BIGINT, packets BIGINT, bytes BIGINT, first_time BIGINT,"
+    " last_time BIGINT) ON COMMIT DELETE ROWS";
+
+static void copy_conns(apc__pg_copy_t *c, const apc__cbatch_t *b)
 {
     for (size_t i = 0; i < b->n_conns; i++) {
         const apc__st_conn_t *k = &b->conns[i];
         size_t alen = k->ip_ver == 4 ? 4 : 16;
+        apc__pg_copy_i64(c, (int64_t)i);
+        apc__pg_copy_i64(c, k->id);
+        apc__pg_copy_i64(c, k->proto);
+        apc__pg_copy_i64(c, k->ip_ver);
+        apc__pg_copy_bytes(c, k->src, alen);
+        apc__pg_copy_bytes(c, k->dst, alen);
+        apc__pg_copy_i64(c, k->sport);
+        apc__pg_copy_i64(c, k->dport);
+        apc__pg_copy_i64(c, k->first_ns);
+        apc__pg_copy_i64(c, k->last_ns);
+        apc__pg_copy_i64(c, (int64_t)k->pkts_out);
+        apc__pg_copy_i64(c, (int64_t)k->bytes_out);
+        apc__pg_copy_i64(c, (int64_t)k->pkts_in);
+        apc__pg_copy_i64(c, (int64_t)k->bytes_in);
+        apc__pg_copy_i64(c, k->state);
+        apc__pg_copy_i64(c, k->pid);
+        apc__pg_copy_i64(c, k->tid);
+        apc__pg_copy_i64(c, k->process_id);
+        apc__pg_copy_i64(c, (int64_t)k->first_packet);
+        apc__pg_copy_i64(c, (int64_t)k->last_packet);
+        apc__pg_copy_row(c);
+    }
+}
+
+static void copy_ips(apc__pg_copy_t *c, const apc__cbatch_t *b)
+{
+    for (size_t i = 0; i < b->n_ips; i++) {
+        const apc__st_ip_t *e = &b->ips[i];
+        apc__pg_copy_i64(c, (int64_t)i);
+        apc__pg_copy_bytes(c, e->addr, e->ver == 4 ? 4 : 16);
+        apc__pg_copy_i64(c, e->ver);
+        apc__pg_copy_i64(c, e->first_ns);
+        apc__pg_copy_i64(c, e->last_ns);
+        apc__pg_copy_i64(c, (int64_t)e->packets);
+        apc__pg_copy_i64(c, (int64_t)e->bytes);
+        apc__pg_copy_i64(c, (int64_t)e->conns);
+        apc__pg_copy_i64(c, (int64_t)e->add_packets);
+        apc__pg_copy_i64(c, (int64_t)e->add_bytes);
+        apc__pg_copy_i64(c, (int64_t)e->add_conns);
+        apc__pg_copy_text(c, e->host_name);
+        apc__pg_copy_row(c);
+    }
+}
+
+static void copy_stats(apc__pg_copy_t *c, const apc__cbatch_t *b)
+{
+    for (size_t i = 0; i < b->n_stats; i++) {
+        const apc__st_stat_t *e = &b->stats[i];
+        apc__pg_copy_i64(c, e->kind);
+        if (e->ver)
+            apc__pg_copy_bytes(c, e->addr, e->ver == 4 ? 4 : 16);
+        else
+            apc__pg_copy_bytes(c, NULL, 0); /* '\x': no address */
+        apc__pg_copy_i64(c, e->ver ? 0 : e->key);
+        apc__pg_copy_i64(c, e->level);
+        apc__pg_copy_i64(c, e->t);
+        apc__pg_copy_i64(c, (int64_t)e->packets);
+        apc__pg_copy_i64(c, (int64_t)e->bytes);
+        apc__pg_copy_i64(c, e->first);
+        apc__pg_copy_i64(c, e->last);
+        apc__pg_copy_row(c);
+    }
+}
+
+/* The three COPYs; the rows are in the temporary tables afterwards. */
+static int copy_rows(apc__pg_t *pg, const apc__cbatch_t *b)
+{
+    apc__pg_copy_t c = {.buf = pg->copy_buf, .cap = pg->copy_cap};
+    int r = 0;
+    if (b->n_conns && (r = apc__pg_copy_begin(&c, pg, WHAT, "COPY tmp_conns FROM STDIN")) == 0) {
+        copy_conns(&c, b);
+        r = apc__pg_copy_end(&c);
+    }
+    if (r == 0 && b->n_ips &&
+        (r = apc__pg_copy_begin(&c, pg, WHAT, "COPY tmp_ips FROM STDIN")) == 0) {
+        copy_ips(&c, b);
+        r = apc__pg_copy_end(&c);
+    }
+    if (r == 0 && b->n_stats &&
+        (r = apc__pg_copy_begin(&c, pg, WHAT, "COPY tmp_stats FROM STDIN")) == 0) {
+        copy_stats(&c, b);
+        r = apc__pg_copy_end(&c);
+    }
+    pg->copy_buf = c.buf;
+    pg->copy_cap = c.cap;
+    return r;
+}
+
+/* Set-based merges of the temporary tables ($1 node, $2 capture where used). */
+static void send_merges(apc__pg_pipe_t *p, const apc__cbatch_t *b, int64_t node)
+{
+    if (b->n_conns)
         apc__pg_pipe_send(
             p,
             "INSERT INTO connections(node, capture_id, id, proto, ip_ver, src, dst, sport, dport, "
             "first_time, last_time, pkts_out, bytes_out, pkts_in, bytes_in, state, pid, tid, "
-            "process_id, first_packet, last_packet) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,"
-            "$12,$13,$14,$15,$16,$17,$18,$19,$20,$21) ON CONFLICT(capture_id, id) DO UPDATE SET "
-            "last_time=excluded.last_time, last_packet=excluded.last_packet,"
-            "pkts_out=excluded.pkts_out, bytes_out=excluded.bytes_out,"
-            "pkts_in=excluded.pkts_in, bytes_in=excluded.bytes_in, state=excluded.state,"
-            "pid=excluded.pid, tid=excluded.tid, process_id=excluded.process_id",
-            "iiiiibbiiiiiiiiiiiiii", node, b->capture_id, k->id, (int64_t)k->proto,
-            (int64_t)k->ip_ver, k->src, alen, k->dst, alen, (int64_t)k->sport, (int64_t)k->dport,
-            k->first_ns, k->last_ns, (int64_t)k->pkts_out, (int64_t)k->bytes_out,
-            (int64_t)k->pkts_in, (int64_t)k->bytes_in, (int64_t)k->state, k->pid, k->tid,
-            k->process_id, (int64_t)k->first_packet, (int64_t)k->last_packet);
-    }
-}
-
-static void send_ips(apc__pg_pipe_t *p, const apc__cbatch_t *b, int64_t node)
-{
-    for (size_t i = 0; i < b->n_ips; i++) {
-        const apc__st_ip_t *e = &b->ips[i];
-        const char *hn = e->host_name ? e->host_name : "";
-        size_t alen = e->ver == 4 ? 4 : 16;
+            "process_id, first_packet, last_packet) SELECT DISTINCT ON (id) $1::bigint, "
+            "$2::bigint, id, proto, ip_ver, src, dst, sport, dport, first_time, last_time, "
+            "pkts_out, bytes_out, pkts_in, bytes_in, state, pid, tid, process_id, first_packet, "
+            "last_packet FROM tmp_conns ORDER BY id, ord DESC "
+            "ON CONFLICT(capture_id, id) DO UPDATE SET last_time=excluded.last_time,"
+            "last_packet=excluded.last_packet, pkts_out=excluded.pkts_out,"
+            "bytes_out=excluded.bytes_out, pkts_in=excluded.pkts_in, bytes_in=excluded.bytes_in,"
+            "state=excluded.state, pid=excluded.pid, tid=excluded.tid,"
+            "process_id=excluded.process_id",
+            "ii", node, b->capture_id);
+    if (b->n_ips) {
+        /* New addresses get ids in the order the commit lists them, as SQLite gives them. */
         apc__pg_pipe_send(
             p,
             "INSERT INTO ips(addr, family, first_seen, last_seen, packets, bytes, connections, "
-            "host_name) VALUES($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT(addr) DO UPDATE SET "
+            "host_name) SELECT addr, max(family), min(first_seen), max(last_seen), "
+            "sum(add_packets), sum(add_bytes), sum(add_conns), coalesce(max(host_name) FILTER "
+            "(WHERE host_name<>''), '') FROM tmp_ips GROUP BY addr ORDER BY min(ord) "
+            "ON CONFLICT(addr) DO UPDATE SET "
             "first_seen=CASE WHEN ips.first_seen=0 OR excluded.first_seen<ips.first_seen "
             "THEN excluded.first_seen ELSE ips.first_seen END,"
             "last_seen=greatest(ips.last_seen, excluded.last_seen),"
@@ -51,22 +160,67 @@ static void send_ips(apc__pg_pipe_t *p, const apc__cbatch_t *b, int64_t node)
             "connections=ips.connections+excluded.connections,"
             "host_name=CASE WHEN excluded.host_name<>'' THEN excluded.host_name "
             "ELSE ips.host_name END",
-            "biiiiiit", e->addr, alen, (int64_t)e->ver, e->first_ns, e->last_ns,
-            (int64_t)e->add_packets, (int64_t)e->add_bytes, (int64_t)e->add_conns, hn);
+            "");
         apc__pg_pipe_send(
             p,
             "INSERT INTO capture_ips(node, capture_id, ip_id, host_name, first_seen, last_seen, "
-            "packets, bytes, connections) VALUES($1,$2,(SELECT id FROM ips WHERE addr=$3),$4,$5,"
-            "$6,$7,$8,$9) ON CONFLICT(capture_id, ip_id) DO UPDATE SET "
+            "packets, bytes, connections) SELECT DISTINCT ON (i.id) $1::bigint, $2::bigint, "
+            "i.id, t.host_name, t.first_seen, t.last_seen, t.packets, t.bytes, t.conns "
+            "FROM tmp_ips t JOIN ips i ON i.addr=t.addr ORDER BY i.id, t.ord DESC "
+            "ON CONFLICT(capture_id, ip_id) DO UPDATE SET "
             "host_name=CASE WHEN excluded.host_name<>'' THEN excluded.host_name "
             "ELSE capture_ips.host_name END, first_seen=excluded.first_seen,"
             "last_seen=excluded.last_seen, packets=excluded.packets, bytes=excluded.bytes,"
             "connections=excluded.connections",
-            "iibtiiiii", node, b->capture_id, e->addr, alen, hn, e->first_ns, e->last_ns,
-            (int64_t)e->packets, (int64_t)e->bytes, (int64_t)e->conns);
+            "ii", node, b->capture_id);
     }
+    if (!b->n_stats)
+        return;
+    /* Keys that are addresses become their ips.id (upserted just before). */
+    apc__pg_pipe_send(p,
+                      "UPDATE tmp_stats s SET key=i.id FROM ips i WHERE length(s.addr)>0 AND "
+                      "i.addr=s.addr",
+                      "");
+    apc__pg_pipe_send(p,
+                      "INSERT INTO stats_keys(node, capture_id, kind, key, packets, bytes, "
+                      "first_time, last_time) SELECT $1::bigint, $2::bigint, kind, key, "
+                      "sum(packets), sum(bytes), min(first_time), max(last_time) FROM tmp_stats "
+                      "WHERE level=$3 GROUP BY kind, key "
+                      "ON CONFLICT(capture_id, kind, key) DO UPDATE SET "
+                      "packets=stats_keys.packets+excluded.packets,"
+                      "bytes=stats_keys.bytes+excluded.bytes,"
+                      "first_time=least(stats_keys.first_time, excluded.first_time),"
+                      "last_time=greatest(stats_keys.last_time, excluded.last_time)",
+                      "iii", node, b->capture_id, (int64_t)APC__ST_STAT_TOTAL);
+    apc__pg_pipe_send(p,
+                      "INSERT INTO stats_global_keys(kind, key, packets, bytes, first_time, "
+                      "last_time) SELECT kind, key, sum(packets), sum(bytes), min(first_time), "
+                      "max(last_time) FROM tmp_stats WHERE level=$1 GROUP BY kind, key "
+                      "ON CONFLICT(kind, key) DO UPDATE SET "
+                      "packets=stats_global_keys.packets+excluded.packets,"
+                      "bytes=stats_global_keys.bytes+excluded.bytes,"
+                      "first_time=least(stats_global_keys.first_time, excluded.first_time),"
+                      "last_time=greatest(stats_global_keys.last_time, excluded.last_time)",
+                      "i", (int64_t)APC__ST_STAT_TOTAL);
+    apc__pg_pipe_send(p,
+                      "INSERT INTO stats_series(node, capture_id, kind, key, level, t, packets, "
+                      "bytes) SELECT $1::bigint, $2::bigint, kind, key, level, t, sum(packets), "
+                      "sum(bytes) FROM tmp_stats WHERE level<>$3 GROUP BY kind, key, level, t "
+                      "ON CONFLICT(capture_id, kind, key, level, t) DO UPDATE SET "
+                      "packets=stats_series.packets+excluded.packets,"
+                      "bytes=stats_series.bytes+excluded.bytes",
+                      "iii", node, b->capture_id, (int64_t)APC__ST_STAT_TOTAL);
+    apc__pg_pipe_send(p,
+                      "INSERT INTO stats_global_series(kind, key, level, t, packets, bytes) "
+                      "SELECT kind, key, level, t, sum(packets), sum(bytes) FROM tmp_stats "
+                      "WHERE level<>$1 GROUP BY kind, key, level, t "
+                      "ON CONFLICT(kind, key, level, t) DO UPDATE SET "
+                      "packets=stats_global_series.packets+excluded.packets,"
+                      "bytes=stats_global_series.bytes+excluded.bytes",
+                      "i", (int64_t)APC__ST_STAT_TOTAL);
 }
 
+/* The few per-commit counters: a row each. */
 static void send_counts(apc__pg_pipe_t *p, const apc__cbatch_t *b, int64_t node)
 {
     for (size_t i = 0; i < b->n_procs; i++)
@@ -91,78 +245,6 @@ static void send_counts(apc__pg_pipe_t *p, const apc__cbatch_t *b, int64_t node)
                           "INSERT INTO threads(process_id, tid) VALUES($1,$2) "
                           "ON CONFLICT DO NOTHING",
                           "ii", b->threads[i].process_id, b->threads[i].tid);
-}
-
-#define SERIES_UPSERT(t, k)                                                                        \
-    " ON CONFLICT(" k ") DO UPDATE SET packets=" t ".packets+excluded.packets,"                    \
-    " bytes=" t ".bytes+excluded.bytes"
-#define KEYS_UPSERT(t, k)                                                                          \
-    SERIES_UPSERT(t, k)                                                                            \
-    ", first_time=least(" t ".first_time, excluded.first_time),"                                   \
-    " last_time=greatest(" t ".last_time, excluded.last_time)"
-
-/* A statistics row into the capture's table and the store-wide one. The key is a parameter,
- * or for IP keys the address's ips.id found by the statement. */
-static void send_stat(apc__pg_pipe_t *p, const apc__cbatch_t *b, int64_t node,
-                      const apc__st_stat_t *e)
-{
-    size_t alen = e->ver == 4 ? 4 : 16;
-    int ip = e->ver != 0;
-    if (e->level == APC__ST_STAT_TOTAL) {
-        static const char *const cap[2] = {
-            "INSERT INTO stats_keys(node, capture_id, kind, key, packets, bytes, first_time, "
-            "last_time) VALUES($1,$2,$3,$4,$5,$6,$7,$8)" KEYS_UPSERT("stats_keys",
-                                                                     "capture_id, kind, key"),
-            "INSERT INTO stats_keys(node, capture_id, kind, key, packets, bytes, first_time, "
-            "last_time) VALUES($1,$2,$3,(SELECT id FROM ips WHERE "
-            "addr=$4),$5,$6,$7,$8)" KEYS_UPSERT("stats_keys", "capture_id, kind, key"),
-        };
-        static const char *const glob[2] = {
-            "INSERT INTO stats_global_keys(kind, key, packets, bytes, first_time, last_time) "
-            "VALUES($1,$2,$3,$4,$5,$6)" KEYS_UPSERT("stats_global_keys", "kind, key"),
-            "INSERT INTO stats_global_keys(kind, key, packets, bytes, first_time, last_time) "
-            "VALUES($1,(SELECT id FROM ips WHERE addr=$2),$3,$4,$5,$6)" KEYS_UPSERT(
-                "stats_global_keys", "kind, key"),
-        };
-        if (ip) {
-            apc__pg_pipe_send(p, cap[1], "iiibiiii", node, b->capture_id, (int64_t)e->kind, e->addr,
-                              alen, (int64_t)e->packets, (int64_t)e->bytes, e->first, e->last);
-            apc__pg_pipe_send(p, glob[1], "ibiiii", (int64_t)e->kind, e->addr, alen,
-                              (int64_t)e->packets, (int64_t)e->bytes, e->first, e->last);
-        } else {
-            apc__pg_pipe_send(p, cap[0], "iiiiiiii", node, b->capture_id, (int64_t)e->kind, e->key,
-                              (int64_t)e->packets, (int64_t)e->bytes, e->first, e->last);
-            apc__pg_pipe_send(p, glob[0], "iiiiii", (int64_t)e->kind, e->key, (int64_t)e->packets,
-                              (int64_t)e->bytes, e->first, e->last);
-        }
-        return;
-    }
-    static const char *const cap[2] = {
-        "INSERT INTO stats_series(node, capture_id, kind, key, level, t, packets, bytes) "
-        "VALUES($1,$2,$3,$4,$5,$6,$7,$8)" SERIES_UPSERT("stats_series",
-                                                        "capture_id, kind, key, level, t"),
-        "INSERT INTO stats_series(node, capture_id, kind, key, level, t, packets, bytes) "
-        "VALUES($1,$2,$3,(SELECT id FROM ips WHERE addr=$4),$5,$6,$7,$8)" SERIES_UPSERT(
-            "stats_series", "capture_id, kind, key, level, t"),
-    };
-    static const char *const glob[2] = {
-        "INSERT INTO stats_global_series(kind, key, level, t, packets, bytes) "
-        "VALUES($1,$2,$3,$4,$5,$6)" SERIES_UPSERT("stats_global_series", "kind, key, level, t"),
-        "INSERT INTO stats_global_series(kind, key, level, t, packets, bytes) "
-        "VALUES($1,(SELECT id FROM ips WHERE addr=$2),$3,$4,$5,$6)" SERIES_UPSERT(
-            "stats_global_series", "kind, key, level, t"),
-    };
-    if (ip) {
-        apc__pg_pipe_send(p, cap[1], "iiibiiii", node, b->capture_id, (int64_t)e->kind, e->addr,
-                          alen, (int64_t)e->level, e->t, (int64_t)e->packets, (int64_t)e->bytes);
-        apc__pg_pipe_send(p, glob[1], "ibiiii", (int64_t)e->kind, e->addr, alen, (int64_t)e->level,
-                          e->t, (int64_t)e->packets, (int64_t)e->bytes);
-    } else {
-        apc__pg_pipe_send(p, cap[0], "iiiiiiii", node, b->capture_id, (int64_t)e->kind, e->key,
-                          (int64_t)e->level, e->t, (int64_t)e->packets, (int64_t)e->bytes);
-        apc__pg_pipe_send(p, glob[0], "iiiiii", (int64_t)e->kind, e->key, (int64_t)e->level, e->t,
-                          (int64_t)e->packets, (int64_t)e->bytes);
-    }
 }
 
 static void send_record(apc__pg_pipe_t *p, const apc__cbatch_t *b)
@@ -193,24 +275,30 @@ static void send_record(apc__pg_pipe_t *p, const apc__cbatch_t *b)
 int apc__pg_capture_commit(void *impl, const apc__cbatch_t *b)
 {
     apc__pg_t *pg = impl;
-    if (b->oom)
-        return apc__err(APC_ENOMEM, "committing packets: out of memory");
-    apc__pg_pipe_t p;
     apc__pg_lock(pg);
-    int r = apc__pg_pipe_begin(&p, pg, "committing packets");
-    if (r == 0) {
-        apc__pg_pipe_send(&p, "BEGIN", "");
-        send_conns(&p, b, pg->node);
-        send_ips(&p, b, pg->node); /* before the statistics: IP keys are ips.id */
+    int r = apc__pg_begin(pg, WHAT); /* resets a dropped connection first */
+    if (r == 0 && !pg->temp_ready) {
+        PGresult *res = PQexec(pg->conn, temp_tables);
+        if (PQresultStatus(res) == PGRES_COMMAND_OK)
+            pg->temp_ready = 1;
+        else
+            r = apc__pg_err(pg, res, WHAT);
+        PQclear(res);
+    }
+    if (r == 0)
+        r = copy_rows(pg, b);
+    apc__pg_pipe_t p;
+    if (r == 0 && (r = apc__pg_pipe_begin(&p, pg, WHAT)) == 0) {
+        send_merges(&p, b, pg->node); /* ips before the statistics: IP keys are ips.id */
         send_counts(&p, b, pg->node);
-        for (size_t i = 0; i < b->n_stats; i++)
-            send_stat(&p, b, pg->node, &b->stats[i]);
         send_record(&p, b);
         apc__pg_pipe_send(&p, "COMMIT", "");
         r = apc__pg_pipe_end(&p);
     }
-    if (r < 0)
+    if (r < 0) {
         apc__pg_rollback(pg);
+        pg->temp_ready = 0; /* created in a rolled-back transaction, perhaps */
+    }
     apc__pg_unlock(pg);
     return r;
 }

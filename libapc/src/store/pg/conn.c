@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "store/pg/pg_int.h"
+#include "util/array.h"
 
 #define MAX_PARAMS 32
 /* Statements queued in a pipeline before their results are read: each result is a few dozen
@@ -48,12 +49,33 @@ int apc__pg_nosup(const char *what)
     return apc__err(APC_ENOTSUP, "%s is not supported by the PostgreSQL store yet", what);
 }
 
+/* Forgets the prepared statements (the server's are gone, or may be). */
+static void forget_prepared(apc__pg_t *pg)
+{
+    for (size_t i = 0; i < pg->n_prepared; i++)
+        free(pg->prepared[i]);
+    pg->n_prepared = 0;
+}
+
+void apc__pg_forget(apc__pg_t *pg)
+{
+    forget_prepared(pg);
+    free(pg->prepared);
+    pg->prepared = NULL;
+    pg->cap_prepared = 0;
+    free(pg->copy_buf);
+    pg->copy_buf = NULL;
+}
+
 /* A dropped connection (the server restarted) is reset before the next statement, so a node
  * recovers when its database returns. */
 static void ensure_conn(apc__pg_t *pg)
 {
-    if (PQstatus(pg->conn) == CONNECTION_BAD)
+    if (PQstatus(pg->conn) == CONNECTION_BAD) {
         PQreset(pg->conn);
+        forget_prepared(pg);
+        pg->temp_ready = 0; /* temporary tables went with the session */
+    }
 }
 
 typedef struct params {
@@ -230,8 +252,26 @@ int apc__pg_pipe_send(apc__pg_pipe_t *p, const char *sql, const char *fmt, ...)
     va_end(ap);
     if (r < 0)
         return p->err = r;
-    if (PQsendQueryParams(p->pg->conn, sql, q.n, NULL, q.val, q.len, q.fmt, 0) != 1)
-        return p->err = apc__pg_err(p->pg, NULL, p->what);
+    apc__pg_t *pg = p->pg;
+    size_t k = 0;
+    while (k < pg->n_prepared && strcmp(pg->prepared[k], sql) != 0)
+        k++;
+    char name[24];
+    snprintf(name, sizeof name, "s%zu", k);
+    if (k == pg->n_prepared) {
+        char *copy = strdup(sql);
+        if (!copy ||
+            apc__grow((void **)&pg->prepared, &pg->cap_prepared, k + 1, sizeof *pg->prepared) < 0) {
+            free(copy);
+            return p->err = apc__err(APC_ENOMEM, "%s: out of memory", p->what);
+        }
+        pg->prepared[pg->n_prepared++] = copy;
+        if (PQsendPrepare(pg->conn, name, sql, q.n, NULL) != 1)
+            return p->err = apc__pg_err(pg, NULL, p->what);
+        p->pending++;
+    }
+    if (PQsendQueryPrepared(pg->conn, name, q.n, q.val, q.len, q.fmt, 0) != 1)
+        return p->err = apc__pg_err(pg, NULL, p->what);
     if (++p->pending >= PIPE_DRAIN)
         return pipe_drain(p);
     return 0;
@@ -244,6 +284,11 @@ int apc__pg_pipe_end(apc__pg_pipe_t *p)
     if (PQpipelineStatus(p->pg->conn) != PQ_PIPELINE_OFF && PQexitPipelineMode(p->pg->conn) != 1 &&
         !p->err)
         p->err = apc__pg_err(p->pg, NULL, p->what);
+    if (p->err) {
+        /* A statement prepared in a failed pipeline may not exist: prepare them all again. */
+        forget_prepared(p->pg);
+        PQclear(PQexec(p->pg->conn, "DEALLOCATE ALL"));
+    }
     return p->err;
 }
 

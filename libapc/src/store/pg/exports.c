@@ -87,7 +87,7 @@ typedef struct flush_kind {
 static const flush_kind_t kinds[] = {
     {APC_FLUSH_CAPTURES,
      "captures",
-     /* interfaces, connections, capture_* and packet_notes go by ON DELETE CASCADE */
+     /* and the rows of every capture table first (fl_rows) */
      {"DELETE FROM captures WHERE node=$1",
       "DELETE FROM processes WHERE node=$1 AND source='file'"}},
     {APC_FLUSH_CONNECTIONS, "connections", {"DELETE FROM connections WHERE node=$1"}},
@@ -125,6 +125,8 @@ static int fl_rows(void *impl, uint32_t flags)
     for (size_t k = 0; r == 0 && k < sizeof kinds / sizeof kinds[0]; k++) {
         if (!(flags & kinds[k].flag))
             continue;
+        if (kinds[k].flag == APC_FLUSH_CAPTURES)
+            r = apc__pg_delete_capture_rows(pg, kinds[k].name, "node", pg->node);
         for (size_t i = 0; r == 0 && i < 4 && kinds[k].stmts[i]; i++)
             if (apc__pg_exec(pg, kinds[k].name, kinds[k].stmts[i], "i", pg->node) < 0)
                 r = APC_ESTORE;

@@ -26,6 +26,14 @@ typedef struct apc__pg {
     char *url;    /* the connection string as given: may hold a password, never printed */
     char *where;  /* "host:port/dbname" as libpq reports it, for messages */
     int64_t node; /* nodes.id of this node: the distribution key of its captures' rows */
+    /* Statements of pipelines prepared on this connection (the commit's, prepared once: a
+     * commit sends thousands of rows of a dozen texts). Named "s<index>"; forgotten when the
+     * connection is reset or a pipeline fails (the server may not have them then). */
+    char **prepared;
+    size_t n_prepared, cap_prepared;
+    int temp_ready; /* commit.c's temporary tables exist on this connection */
+    char *copy_buf; /* commit.c's COPY buffer, kept from commit to commit */
+    size_t copy_cap;
 } apc__pg_t;
 
 /* Connects to `url`, migrates the schema (not when read_only: then an old schema is refused)
@@ -34,6 +42,9 @@ typedef struct apc__pg {
  * APC_ESTORE naming the server on failure. */
 int apc__pg_open(const char *url, const char *node_name, int read_only, apc__pg_t **out);
 void apc__pg_close(void *impl);
+
+/* Frees the list of prepared statements (apc__pg_close). */
+void apc__pg_forget(apc__pg_t *pg);
 
 void apc__pg_lock(apc__pg_t *pg);
 void apc__pg_unlock(apc__pg_t *pg);
@@ -88,6 +99,25 @@ int apc__pg_pipe_begin(apc__pg_pipe_t *p, apc__pg_t *pg, const char *what);
 int apc__pg_pipe_send(apc__pg_pipe_t *p, const char *sql, const char *fmt, ...);
 int apc__pg_pipe_end(apc__pg_pipe_t *p);
 
+/* COPY ... FROM STDIN (text format) of many rows: begin with the COPY statement, add each
+ * row's values in column order then end the row, end. Values are escaped as COPY wants; the
+ * first error is kept and returned by apc__pg_copy_end (the COPY is then abandoned). buf and
+ * cap are the caller's (kept from COPY to COPY; set them before begin). Call under
+ * apc__pg_lock. */
+typedef struct apc__pg_copy {
+    apc__pg_t *pg;
+    const char *what;
+    char *buf;
+    size_t n, cap;
+    int col, err;
+} apc__pg_copy_t;
+int apc__pg_copy_begin(apc__pg_copy_t *c, apc__pg_t *pg, const char *what, const char *sql);
+void apc__pg_copy_i64(apc__pg_copy_t *c, int64_t v);
+void apc__pg_copy_text(apc__pg_copy_t *c, const char *s);
+void apc__pg_copy_bytes(apc__pg_copy_t *c, const uint8_t *b, size_t n);
+void apc__pg_copy_row(apc__pg_copy_t *c);
+int apc__pg_copy_end(apc__pg_copy_t *c);
+
 /* Transactions on the store's connection; call under apc__pg_lock. */
 int apc__pg_begin(apc__pg_t *pg, const char *what);
 int apc__pg_commit(apc__pg_t *pg, const char *what);
@@ -98,6 +128,12 @@ void apc__pg_rollback(apc__pg_t *pg);
 int64_t apc__pg_i64(const PGresult *r, int row, int col);
 char *apc__pg_str(const PGresult *r, int row, int col);
 size_t apc__pg_bytes(const PGresult *r, int row, int col, uint8_t *out, size_t max);
+
+/* The tables of a capture's rows (columns node, capture_id), NULL-terminated (schema.c). */
+extern const char *const apc__pg_capture_tables[];
+/* Deletes the rows of every capture table where `column` (node or capture_id) is `value`;
+ * under apc__pg_lock in a transaction of the caller's. */
+int apc__pg_delete_capture_rows(apc__pg_t *pg, const char *what, const char *column, int64_t value);
 
 /* Ops tables of the files of store/pg/. */
 extern const apc__captures_ops_t apc__pg_captures_ops;

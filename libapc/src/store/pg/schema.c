@@ -9,6 +9,11 @@
  * capture's packet bytes) and `capture_id`: capture_id is the distribution key a sharding
  * extension (Citus) would use, node says where the bytes are. Ids are BIGINT identity columns,
  * unique in the database, so across the fleet that shares it.
+ *
+ * The tables of a capture's rows have no foreign key to captures: a key is checked row by row
+ * (a trigger each), which made a commit of thousands of rows several times slower, and a
+ * sharded table cannot keep one anyway. apc__pg_capture_tables names them; deleting a capture
+ * deletes from each (captures.c), as does a flush (exports.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +54,7 @@ static const char *const steps[] = {
     " packet_spans INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX captures_node ON captures(node, state);"
     "CREATE TABLE interfaces("
-    " node BIGINT NOT NULL, capture_id BIGINT NOT NULL REFERENCES captures(id) ON DELETE CASCADE,"
+    " node BIGINT NOT NULL, capture_id BIGINT NOT NULL,"
     " idx INTEGER NOT NULL, linktype INTEGER NOT NULL, snaplen BIGINT NOT NULL,"
     " tsresol BIGINT NOT NULL DEFAULT 1000000000,"
     " name TEXT NOT NULL DEFAULT '', description TEXT NOT NULL DEFAULT '',"
@@ -68,12 +73,12 @@ static const char *const steps[] = {
     " process_id BIGINT NOT NULL REFERENCES processes(id) ON DELETE CASCADE,"
     " tid BIGINT NOT NULL, name TEXT NOT NULL DEFAULT '', PRIMARY KEY(process_id, tid));"
     "CREATE TABLE capture_processes("
-    " node BIGINT NOT NULL, capture_id BIGINT NOT NULL REFERENCES captures(id) ON DELETE CASCADE,"
+    " node BIGINT NOT NULL, capture_id BIGINT NOT NULL,"
     " process_id BIGINT NOT NULL REFERENCES processes(id) ON DELETE CASCADE,"
     " packets BIGINT NOT NULL DEFAULT 0, bytes BIGINT NOT NULL DEFAULT 0,"
     " PRIMARY KEY(capture_id, process_id));"
     "CREATE TABLE connections("
-    " node BIGINT NOT NULL, capture_id BIGINT NOT NULL REFERENCES captures(id) ON DELETE CASCADE,"
+    " node BIGINT NOT NULL, capture_id BIGINT NOT NULL,"
     " id BIGINT NOT NULL, proto INTEGER NOT NULL, ip_ver INTEGER NOT NULL,"
     " src BYTEA NOT NULL, dst BYTEA NOT NULL, sport INTEGER NOT NULL, dport INTEGER NOT NULL,"
     " first_time BIGINT NOT NULL, last_time BIGINT NOT NULL,"
@@ -92,27 +97,27 @@ static const char *const steps[] = {
     " packets BIGINT NOT NULL DEFAULT 0, bytes BIGINT NOT NULL DEFAULT 0,"
     " connections BIGINT NOT NULL DEFAULT 0);"
     "CREATE TABLE capture_ips("
-    " node BIGINT NOT NULL, capture_id BIGINT NOT NULL REFERENCES captures(id) ON DELETE CASCADE,"
-    " ip_id BIGINT NOT NULL REFERENCES ips(id) ON DELETE CASCADE,"
+    " node BIGINT NOT NULL, capture_id BIGINT NOT NULL,"
+    " ip_id BIGINT NOT NULL,"
     " host_name TEXT NOT NULL DEFAULT '', user_data TEXT NOT NULL DEFAULT '',"
     " first_seen BIGINT NOT NULL DEFAULT 0, last_seen BIGINT NOT NULL DEFAULT 0,"
     " packets BIGINT NOT NULL DEFAULT 0, bytes BIGINT NOT NULL DEFAULT 0,"
     " connections BIGINT NOT NULL DEFAULT 0, PRIMARY KEY(capture_id, ip_id));"
     "CREATE TABLE capture_protocols("
-    " node BIGINT NOT NULL, capture_id BIGINT NOT NULL REFERENCES captures(id) ON DELETE CASCADE,"
+    " node BIGINT NOT NULL, capture_id BIGINT NOT NULL,"
     " proto INTEGER NOT NULL, packets BIGINT NOT NULL DEFAULT 0,"
     " bytes BIGINT NOT NULL DEFAULT 0, PRIMARY KEY(capture_id, proto));"
     "CREATE TABLE packet_notes("
-    " node BIGINT NOT NULL, capture_id BIGINT NOT NULL REFERENCES captures(id) ON DELETE CASCADE,"
+    " node BIGINT NOT NULL, capture_id BIGINT NOT NULL,"
     " packet_id BIGINT NOT NULL, notes TEXT NOT NULL, PRIMARY KEY(capture_id, packet_id));"
     "CREATE TABLE stats_keys("
-    " node BIGINT NOT NULL, capture_id BIGINT NOT NULL REFERENCES captures(id) ON DELETE CASCADE,"
+    " node BIGINT NOT NULL, capture_id BIGINT NOT NULL,"
     " kind INTEGER NOT NULL, key BIGINT NOT NULL,"
     " packets BIGINT NOT NULL DEFAULT 0, bytes BIGINT NOT NULL DEFAULT 0,"
     " first_time BIGINT NOT NULL DEFAULT 0, last_time BIGINT NOT NULL DEFAULT 0,"
     " PRIMARY KEY(capture_id, kind, key));"
     "CREATE TABLE stats_series("
-    " node BIGINT NOT NULL, capture_id BIGINT NOT NULL REFERENCES captures(id) ON DELETE CASCADE,"
+    " node BIGINT NOT NULL, capture_id BIGINT NOT NULL,"
     " kind INTEGER NOT NULL, key BIGINT NOT NULL, level INTEGER NOT NULL, t BIGINT NOT NULL,"
     " packets BIGINT NOT NULL DEFAULT 0, bytes BIGINT NOT NULL DEFAULT 0,"
     " PRIMARY KEY(capture_id, kind, key, level, t));"
@@ -147,6 +152,12 @@ static const char *const steps[] = {
     " role INTEGER NOT NULL, created BIGINT NOT NULL, last_used BIGINT NOT NULL,"
     " expires BIGINT NOT NULL DEFAULT 0);"
     "CREATE INDEX sessions_user ON sessions(\"user\");",
+};
+
+const char *const apc__pg_capture_tables[] = {
+    "interfaces",        "connections",       "capture_ips",
+    "capture_processes", "capture_protocols", "packet_notes",
+    "stats_keys",        "stats_series",      NULL,
 };
 
 #define VERSION ((int)(sizeof steps / sizeof steps[0]))
@@ -305,6 +316,7 @@ void apc__pg_close(void *impl)
     if (!pg)
         return;
     PQfinish(pg->conn);
+    apc__pg_forget(pg);
     pthread_mutex_destroy(&pg->mu);
     free(pg->url);
     free(pg->where);
