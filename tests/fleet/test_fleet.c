@@ -381,7 +381,20 @@ static void test_reopen(void **state)
     /* Ids come from the database: a second capture gets the next one. */
     int64_t id2 = ingest(&n, "vlan.pcap", NULL);
     assert_true(id2 > id);
+    /* Another node (another data directory) on the same database: its capture's id follows,
+     * and it lists every node's captures. */
+    node_t other = {0};
+    assert_int_equal(node_open(&other, url), 0);
+    int64_t id3 = ingest(&other, "names.pcap", NULL);
+    assert_true(id3 > id2);
+    apc_capture_list_t *l = NULL;
+    assert_int_equal(apc_capture_list(other.ctx, APC_LIST_COMPLETED, &l), 0);
+    assert_int_equal(l->count, 3);
+    apc_capture_list_free(l);
+    node_close(&other);
     node_close(&n);
+    pg_run(url, "DO $$ BEGIN IF (SELECT count(*) FROM nodes) <> 2 THEN "
+                "RAISE 'expected two nodes'; END IF; END $$");
 }
 
 /* A server that is not there: the error is APC_ESTORE and names it. */

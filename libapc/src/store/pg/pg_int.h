@@ -37,10 +37,10 @@ typedef struct apc__pg {
 } apc__pg_t;
 
 /* Connects to `url`, migrates the schema (not when read_only: then an old schema is refused)
- * and registers `node_name` (NULL: the host name); unless read_only, this node's captures
+ * and registers this node, named "<host name>:<data_dir>"; unless read_only, this node's captures
  * left active by a crash become interrupted. *out owns the connection (apc__pg_close).
  * APC_ESTORE naming the server on failure. */
-int apc__pg_open(const char *url, const char *node_name, int read_only, apc__pg_t **out);
+int apc__pg_open(const char *url, const char *data_dir, int read_only, apc__pg_t **out);
 void apc__pg_close(void *impl);
 
 /* Frees the list of prepared statements (apc__pg_close). */

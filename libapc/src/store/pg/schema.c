@@ -240,15 +240,16 @@ static int migrate(apc__pg_t *pg)
     return rc;
 }
 
-/* Registers this node (once) and reads its id. */
+/* Registers this node (once) and reads its id. The node is what owns packet bytes: a data
+ * directory on a host, so its default name is "<host name>:<data directory>" (two apcd on one
+ * host are two nodes). */
 static int register_node(apc__pg_t *pg, const char *name)
 {
-    char host[256] = "";
-    if (!name || !*name) {
-        if (gethostname(host, sizeof host - 1) != 0 || !*host)
-            snprintf(host, sizeof host, "localhost");
-        name = host;
-    }
+    char host[256] = "", dflt[4400];
+    if (gethostname(host, sizeof host - 1) != 0 || !*host)
+        snprintf(host, sizeof host, "localhost");
+    snprintf(dflt, sizeof dflt, "%s:%s", host, name ? name : "");
+    name = dflt;
     const char *what = "registering this node";
     if (apc__pg_exec(pg, what,
                      "INSERT INTO nodes(name, first_seen) VALUES($1, "
@@ -259,7 +260,7 @@ static int register_node(apc__pg_t *pg, const char *name)
     return rc < 0 ? rc : rc == 0 ? apc__err(APC_ESTORE, "%s: node '%s' vanished", what, name) : 0;
 }
 
-int apc__pg_open(const char *url, const char *node_name, int read_only, apc__pg_t **out)
+int apc__pg_open(const char *url, const char *data_dir, int read_only, apc__pg_t **out)
 {
     *out = NULL;
     apc__pg_t *pg = calloc(1, sizeof *pg);
@@ -289,7 +290,7 @@ int apc__pg_open(const char *url, const char *node_name, int read_only, apc__pg_
     if (rc == 0)
         rc = read_only ? check_version(pg) : migrate(pg);
     if (rc == 0 && !read_only)
-        rc = register_node(pg, node_name);
+        rc = register_node(pg, data_dir);
     /* This node's writers died with their process: what they committed stays (the commit
      * record), the capture is marked interrupted as SQLite's repair does. Its packet files
      * past the record are cut by a later phase (repair.c reads SQLite today). */
