@@ -40,19 +40,13 @@ static int acc_set_hash(void *impl, const char *name, const char *hash)
 {
     apc__pg_t *pg = impl;
     const char *what = "setting a password";
-    apc__pg_lock(pg);
     int r = apc__pg_begin(pg, what);
-    int64_t n =
-        r < 0 ? r
-              : apc__pg_exec(pg, what, "UPDATE users SET hash=$1 WHERE name=$2", "tt", hash, name);
+    if (r < 0)
+        return r;
+    int64_t n = apc__pg_exec(pg, what, "UPDATE users SET hash=$1 WHERE name=$2", "tt", hash, name);
     if (n > 0 && apc__pg_exec(pg, what, "DELETE FROM sessions WHERE \"user\"=$1", "t", name) < 0)
         n = APC_ESTORE;
-    if (n >= 0)
-        r = apc__pg_commit(pg, what);
-    else if (r == 0)
-        apc__pg_rollback(pg);
-    apc__pg_unlock(pg);
-    return r < 0 ? r : n < 0 ? (int)n : n > 0;
+    return apc__pg_end(pg, what, n < 0 ? (int)n : n > 0);
 }
 
 static int acc_credentials(void *impl, const char *name, char **hash, int64_t *role)

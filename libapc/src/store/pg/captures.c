@@ -147,10 +147,10 @@ static int cap_remove(void *impl, int64_t id)
 {
     apc__pg_t *pg = impl;
     const char *what = "deleting a capture";
-    apc__pg_lock(pg);
     int r = apc__pg_begin(pg, what);
-    if (r == 0)
-        r = apc__pg_delete_capture_rows(pg, what, "capture_id", id);
+    if (r < 0)
+        return r;
+    r = apc__pg_delete_capture_rows(pg, what, "capture_id", id);
     if (r == 0)
         r = (int)ok_or(apc__pg_exec(pg, what, "DELETE FROM captures WHERE id=$1", "i", id));
     if (r == 0)
@@ -158,12 +158,7 @@ static int cap_remove(void *impl, int64_t id)
                                     "DELETE FROM processes WHERE origin_capture=$1 AND "
                                     "source='file'",
                                     "i", id));
-    if (r == 0)
-        r = apc__pg_commit(pg, what);
-    if (r < 0)
-        apc__pg_rollback(pg);
-    apc__pg_unlock(pg);
-    return r;
+    return apc__pg_end(pg, what, r);
 }
 
 static int cap_set_notes(void *impl, int64_t capture_id, int64_t packet_id, const char *notes)

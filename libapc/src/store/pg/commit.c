@@ -275,9 +275,10 @@ static void send_record(apc__pg_pipe_t *p, const apc__cbatch_t *b)
 int apc__pg_capture_commit(void *impl, const apc__cbatch_t *b)
 {
     apc__pg_t *pg = impl;
-    apc__pg_lock(pg);
-    int r = apc__pg_begin(pg, WHAT); /* resets a dropped connection first */
-    if (r == 0 && !pg->temp_ready) {
+    int r = apc__pg_begin(pg, WHAT); /* takes the lock; resets a dropped connection first */
+    if (r < 0)
+        return r;
+    if (!pg->temp_ready) {
         PGresult *res = PQexec(pg->conn, temp_tables);
         if (PQresultStatus(res) == PGRES_COMMAND_OK)
             pg->temp_ready = 1;

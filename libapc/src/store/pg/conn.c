@@ -160,32 +160,67 @@ int64_t apc__pg_exec(apc__pg_t *pg, const char *what, const char *sql, const cha
     return rows;
 }
 
+/* The result of a query that answers one cell: NULL with the error set, else the result,
+ * with *found 1 when it has a row. */
+static PGresult *first_row(apc__pg_t *pg, const char *what, const char *sql, const char *fmt,
+                           va_list ap, int *found)
+{
+    PGresult *r = vquery(pg, what, sql, fmt, ap);
+    *found = r && PQntuples(r) > 0;
+    return r;
+}
+
 int apc__pg_int(apc__pg_t *pg, const char *what, int64_t *out, const char *sql, const char *fmt,
                 ...)
 {
+    int found;
     va_list ap;
     va_start(ap, fmt);
-    PGresult *r = vquery(pg, what, sql, fmt, ap);
+    PGresult *r = first_row(pg, what, sql, fmt, ap, &found);
     va_end(ap);
     if (!r)
         return APC_ESTORE;
-    int found = PQntuples(r) > 0;
     if (found)
         *out = apc__pg_i64(r, 0, 0);
     PQclear(r);
     return found;
 }
 
+int apc__pg_text(apc__pg_t *pg, const char *what, char **out, const char *sql, const char *fmt, ...)
+{
+    int found;
+    va_list ap;
+    va_start(ap, fmt);
+    PGresult *r = first_row(pg, what, sql, fmt, ap, &found);
+    va_end(ap);
+    if (!r)
+        return APC_ESTORE;
+    if (found && !(*out = apc__pg_str(r, 0, 0)))
+        found = apc__err(APC_ENOMEM, "out of memory");
+    PQclear(r);
+    return found;
+}
+
 int apc__pg_begin(apc__pg_t *pg, const char *what)
 {
+    apc__pg_lock(pg);
     int64_t r = apc__pg_exec(pg, what, "BEGIN", "");
+    if (r < 0)
+        apc__pg_unlock(pg);
     return r < 0 ? (int)r : 0;
 }
 
-int apc__pg_commit(apc__pg_t *pg, const char *what)
+int apc__pg_end(apc__pg_t *pg, const char *what, int r)
 {
-    int64_t r = apc__pg_exec(pg, what, "COMMIT", "");
-    return r < 0 ? (int)r : 0;
+    if (r >= 0) {
+        int64_t c = apc__pg_exec(pg, what, "COMMIT", "");
+        if (c < 0)
+            r = (int)c;
+    } else {
+        apc__pg_rollback(pg);
+    }
+    apc__pg_unlock(pg);
+    return r;
 }
 
 void apc__pg_rollback(apc__pg_t *pg)
@@ -317,21 +352,6 @@ size_t apc__pg_bytes(const PGresult *r, int row, int col, uint8_t *out, size_t m
     memcpy(out, b, n);
     PQfreemem(b);
     return n;
-}
-
-int apc__pg_text(apc__pg_t *pg, const char *what, char **out, const char *sql, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    PGresult *r = vquery(pg, what, sql, fmt, ap);
-    va_end(ap);
-    if (!r)
-        return APC_ESTORE;
-    int found = PQntuples(r) > 0;
-    if (found && !(*out = apc__pg_str(r, 0, 0)))
-        found = apc__err(APC_ENOMEM, "out of memory");
-    PQclear(r);
-    return found;
 }
 
 int apc__pg_capture_exists(apc__pg_t *pg, int64_t capture_id)

@@ -120,8 +120,9 @@ static int fl_active_capture(void *impl, int64_t *id)
 static int fl_rows(void *impl, uint32_t flags)
 {
     apc__pg_t *pg = impl;
-    apc__pg_lock(pg);
     int r = apc__pg_begin(pg, "flushing");
+    if (r < 0)
+        return r;
     for (size_t k = 0; r == 0 && k < sizeof kinds / sizeof kinds[0]; k++) {
         if (!(flags & kinds[k].flag))
             continue;
@@ -131,12 +132,7 @@ static int fl_rows(void *impl, uint32_t flags)
             if (apc__pg_exec(pg, kinds[k].name, kinds[k].stmts[i], "i", pg->node) < 0)
                 r = APC_ESTORE;
     }
-    if (r == 0)
-        r = apc__pg_commit(pg, "flushing");
-    else
-        apc__pg_rollback(pg);
-    apc__pg_unlock(pg);
-    return r;
+    return apc__pg_end(pg, "flushing", r);
 }
 
 /* PostgreSQL's autovacuum gives deleted rows' space back to the tables; a VACUUM FULL of a

@@ -97,12 +97,12 @@ static int ip_write(apc__pg_t *pg, int64_t capture_id, int check, int ver, const
     int r = check && capture_id ? apc__pg_capture_exists(pg, capture_id) : 0;
     if (r < 0)
         return r;
-    apc__pg_lock(pg);
-    r = apc__pg_begin(pg, w->what);
-    if (r == 0 && apc__pg_exec(pg, w->what,
-                               "INSERT INTO ips(addr, family) VALUES($1,$2) ON CONFLICT(addr) DO "
-                               "UPDATE SET family=excluded.family",
-                               "bi", addr, alen, (int64_t)ver) < 0)
+    if ((r = apc__pg_begin(pg, w->what)) < 0)
+        return r;
+    if (apc__pg_exec(pg, w->what,
+                     "INSERT INTO ips(addr, family) VALUES($1,$2) ON CONFLICT(addr) DO "
+                     "UPDATE SET family=excluded.family",
+                     "bi", addr, alen, (int64_t)ver) < 0)
         r = APC_ESTORE;
     if (r == 0 && capture_id &&
         apc__pg_exec(pg, w->what,
@@ -122,12 +122,7 @@ static int ip_write(apc__pg_t *pg, int64_t capture_id, int check, int ver, const
          (capture_id && w->t1 &&
           apc__pg_exec(pg, w->what, w->sql_cap, "ibt", capture_id, addr, alen, w->t1) < 0)))
         r = APC_ESTORE;
-    if (r == 0)
-        r = apc__pg_commit(pg, w->what);
-    if (r < 0)
-        apc__pg_rollback(pg);
-    apc__pg_unlock(pg);
-    return r;
+    return apc__pg_end(pg, w->what, r);
 }
 
 static int ip_set_data(void *impl, int64_t capture_id, int ver, const uint8_t *addr,

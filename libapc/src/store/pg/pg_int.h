@@ -118,9 +118,12 @@ void apc__pg_copy_bytes(apc__pg_copy_t *c, const uint8_t *b, size_t n);
 void apc__pg_copy_row(apc__pg_copy_t *c);
 int apc__pg_copy_end(apc__pg_copy_t *c);
 
-/* Transactions on the store's connection; call under apc__pg_lock. */
+/* A transaction on the store's connection: apc__pg_begin takes the lock and starts it (on
+ * failure the lock is given back and the error returned); apc__pg_end commits when r >= 0
+ * (returning r, or the COMMIT's error), rolls back otherwise (returning r), and gives the lock
+ * back. apc__pg_rollback alone is for code that holds the lock itself. */
 int apc__pg_begin(apc__pg_t *pg, const char *what);
-int apc__pg_commit(apc__pg_t *pg, const char *what);
+int apc__pg_end(apc__pg_t *pg, const char *what, int r);
 void apc__pg_rollback(apc__pg_t *pg);
 
 /* Reading text results: an int64 (0 for NULL), a new string ("" for NULL; NULL only when out

@@ -270,19 +270,14 @@ static int stats_reset(void *impl, int64_t since)
 {
     apc__pg_t *pg = impl;
     const char *what = "resetting statistics";
-    apc__pg_lock(pg);
     int r = apc__pg_begin(pg, what);
-    if (r == 0 &&
-        (apc__pg_exec(pg, what, "DELETE FROM stats_global_keys", "") < 0 ||
+    if (r < 0)
+        return r;
+    if ((apc__pg_exec(pg, what, "DELETE FROM stats_global_keys", "") < 0 ||
          apc__pg_exec(pg, what, "DELETE FROM stats_global_series", "") < 0 ||
          apc__pg_exec(pg, what, "UPDATE stats_reset SET since=$1 WHERE id=1", "i", since) < 0))
         r = APC_ESTORE;
-    if (r == 0)
-        r = apc__pg_commit(pg, what);
-    if (r < 0)
-        apc__pg_rollback(pg);
-    apc__pg_unlock(pg);
-    return r;
+    return apc__pg_end(pg, what, r);
 }
 
 const apc__stats_ops_t apc__pg_stats_ops = {
