@@ -50,8 +50,8 @@ if ! "${AS[@]}" "$PGBIN/initdb" -D "$DIR/data" -U postgres --auth=trust -E UTF8 
 fi
 # Only the socket in our folder: nothing else on the host can reach this server. fsync off:
 # a test server's data is thrown away, and it would make every commit wait for the disk.
-if ! "${AS[@]}" "$PGBIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 \
-    -o "-c listen_addresses='' -c unix_socket_directories='$DIR' -c fsync=off" start \
+OPTS="-c listen_addresses='' -c unix_socket_directories='$DIR' -c fsync=off"
+if ! "${AS[@]}" "$PGBIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 -o "$OPTS" start \
     >/dev/null 2>&1; then
     cat "$DIR/server.log" >&2
     skip "PostgreSQL did not start (server log above)"
@@ -70,6 +70,9 @@ done
 ENC=$(printf '%s' "$DIR" | sed 's,/,%2F,g')
 export APC_PG_URL="postgresql://postgres@$ENC/postgres"
 export APC_PG_DIR="$DIR"
+# For tests that stop and start the server (a database going away under a node):
+# "$APC_PG_CTL stop" and "$APC_PG_CTL start" (pg_ctl as the server's user, waiting up to 60 s).
+export APC_PG_CTL="${AS[*]} $PGBIN/pg_ctl -D $DIR/data -l $DIR/server.log -w -t 60 -m fast -o \"$OPTS\""
 
 if [ "$#" -eq 0 ]; then
     echo "$APC_PG_URL"

@@ -49,6 +49,19 @@ int apc__pg_nosup(const char *what)
     return apc__err(APC_ENOTSUP, "%s is not supported by the PostgreSQL store yet", what);
 }
 
+/* Notices (a "no transaction in progress" after a failed commit's second ROLLBACK, a
+ * CREATE ... IF NOT EXISTS that had nothing to do) are not errors: libpq would print them on
+ * stderr, in the middle of a program's own output. */
+static void quiet(void *arg, const char *msg)
+{
+    (void)arg, (void)msg;
+}
+
+void apc__pg_quiet(apc__pg_t *pg)
+{
+    PQsetNoticeProcessor(pg->conn, quiet, NULL);
+}
+
 /* Forgets the prepared statements (the server's are gone, or may be). */
 static void forget_prepared(apc__pg_t *pg)
 {
@@ -126,8 +139,18 @@ static PGresult *vquery(apc__pg_t *pg, const char *what, const char *sql, const 
         return NULL;
     apc__pg_lock(pg);
     ensure_conn(pg);
+    int idle = PQtransactionStatus(pg->conn) == PQTRANS_IDLE;
     PGresult *r = PQexecParams(pg->conn, sql, p.n, NULL, p.val, p.len, p.fmt, 0);
     ExecStatusType st = PQresultStatus(r);
+    /* The server restarted since the last statement: the connection is found dead only now.
+     * Outside a transaction nothing is lost with it: connect again and send the statement
+     * once more (inside one, the caller's transaction is gone and the error says so). */
+    if (st == PGRES_FATAL_ERROR && idle && PQstatus(pg->conn) == CONNECTION_BAD) {
+        PQclear(r);
+        ensure_conn(pg);
+        r = PQexecParams(pg->conn, sql, p.n, NULL, p.val, p.len, p.fmt, 0);
+        st = PQresultStatus(r);
+    }
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
         apc__pg_err(pg, r, what);
         PQclear(r);
@@ -320,8 +343,10 @@ int apc__pg_pipe_end(apc__pg_pipe_t *p)
         !p->err)
         p->err = apc__pg_err(p->pg, NULL, p->what);
     if (p->err) {
-        /* A statement prepared in a failed pipeline may not exist: prepare them all again. */
+        /* A statement prepared in a failed pipeline may not exist: prepare them all again,
+         * after the rollback (an aborted transaction refuses even DEALLOCATE). */
         forget_prepared(p->pg);
+        apc__pg_rollback(p->pg);
         PQclear(PQexec(p->pg->conn, "DEALLOCATE ALL"));
     }
     return p->err;

@@ -43,6 +43,8 @@ typedef struct apc__pg {
 int apc__pg_open(const char *url, const char *data_dir, int read_only, apc__pg_t **out);
 void apc__pg_close(void *impl);
 
+/* Drops the server's notices of this connection (they are not errors). */
+void apc__pg_quiet(apc__pg_t *pg);
 /* Frees the list of prepared statements (apc__pg_close). */
 void apc__pg_forget(apc__pg_t *pg);
 
@@ -87,8 +89,8 @@ int apc__pg_page(apc__pg_t *pg, const char *what, const char *sql, int64_t captu
 
 /* Pipelined statements: one round trip for many (a commit's rows). Sends are queued and the
  * results read every few hundred statements and at the end, so neither side's buffer fills.
- * The first error is kept and returned by apc__pg_pipe_end; statements after it are skipped
- * by the server. Call under apc__pg_lock. */
+ * The first error is kept and returned by apc__pg_pipe_end, which then rolls the transaction
+ * back; statements after it are skipped by the server. Call under apc__pg_lock. */
 typedef struct apc__pg_pipe {
     apc__pg_t *pg;
     const char *what;

@@ -277,6 +277,7 @@ int apc__pg_open(const char *url, const char *data_dir, int read_only, apc__pg_t
         apc__pg_close(pg);
         return apc__err(APC_ENOMEM, "out of memory");
     }
+    apc__pg_quiet(pg);
     /* Named for messages by what libpq resolved: never the string itself, which may hold a
      * password. */
     const char *host = PQhost(pg->conn), *port = PQport(pg->conn), *db = PQdb(pg->conn);
