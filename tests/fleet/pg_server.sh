@@ -48,9 +48,10 @@ if ! "${AS[@]}" "$PGBIN/initdb" -D "$DIR/data" -U postgres --auth=trust -E UTF8 
     cat "$DIR/initdb.log" >&2
     skip "initdb failed (log above)"
 fi
-# Only the socket in our folder: nothing else on the host can reach this server. fsync off:
+# Only the socket in our folder: nothing else on the host can reach this server. fsync off
+# unless APC_PG_FSYNC=on (a benchmark that wants the real cost):
 # a test server's data is thrown away, and it would make every commit wait for the disk.
-OPTS="-c listen_addresses='' -c unix_socket_directories='$DIR' -c fsync=off"
+OPTS="-c listen_addresses='' -c unix_socket_directories='$DIR' -c fsync=${APC_PG_FSYNC:-off}"
 if ! "${AS[@]}" "$PGBIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 -o "$OPTS" start \
     >/dev/null 2>&1; then
     cat "$DIR/server.log" >&2
