@@ -325,6 +325,10 @@ static int open_pg(apc_ctx_t *ctx, apc__store_t **out)
     }
     (*out)->ctx = ctx;
     (*out)->read_only = ctx->read_only;
+    /* Half-written uploads and exports are files of this data directory, whatever the store
+     * (the sweep reads no table). */
+    if (!ctx->read_only)
+        apc__store_sweep_leftovers(ctx, NULL);
     return 0;
 }
 
