@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -436,6 +437,59 @@ static void test_newer_schema(void **state)
     nftw(n.dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Triggers and actions: stored, linked, listed, unlinked, removed (the same calls as on
+ * SQLite; the watcher itself is trigger/'s and runs on each node). */
+static void test_triggers(void **state)
+{
+    (void)state;
+    char url[1024];
+    fresh_db("apc_triggers", url, sizeof url);
+    node_t n = {0};
+    assert_int_equal(node_open(&n, url), 0);
+    int64_t t = 0, a = 0, sys = 0;
+    char out[128]; /* the default export root */
+    snprintf(out, sizeof out, "%s/exports", n.dir);
+    mkdir(out, 0750);
+    if (apc_trigger_add(n.ctx, "curl", APC_TRIGGER_TYPE_ON_START, "/usr/bin/curl", "tcp", 0, &t) !=
+        0)
+        fail_msg("trigger_add: %s", apc_last_error_message());
+    if (apc_action_add(n.ctx, "mark", APC_ACTION_TYPE_EXPORT, out, "", t, &a) != 0)
+        fail_msg("action_add: %s", apc_last_error_message());
+    assert_int_equal(apc_action_add(n.ctx, "all", APC_ACTION_TYPE_EXPORT, out, "", 0, &sys), 0);
+    assert_true(a > 0 && sys > a);
+    apc_trigger_t *tr = NULL;
+    assert_int_equal(apc_trigger_get(n.ctx, t, &tr), 0);
+    assert_string_equal(tr->name, "curl");
+    assert_string_equal(tr->filter, "tcp");
+    assert_int_equal(tr->n_actions, 1);
+    assert_int_equal(tr->action_ids[0], a);
+    apc_trigger_free(tr);
+    assert_int_equal(apc_trigger_mod(n.ctx, t, "udp", 0), 0);
+    apc_action_list_t *al = NULL;
+    assert_int_equal(apc_action_list(n.ctx, &al), 0);
+    assert_int_equal(al->count, 2);
+    assert_int_equal(al->items[0].n_triggers, 1);
+    assert_int_equal(al->items[1].system_wide, 1);
+    apc_action_list_free(al);
+    assert_int_equal(apc_trigger_get_actions(n.ctx, t, &al), 0);
+    assert_int_equal(al->count, 1);
+    apc_action_list_free(al);
+    assert_int_equal(apc_action_set_trigger(n.ctx, sys, t), 0);
+    assert_int_equal(apc_trigger_get(n.ctx, t, &tr), 0);
+    assert_string_equal(tr->filter, "udp");
+    assert_int_equal(tr->n_actions, 2);
+    apc_trigger_free(tr);
+    assert_int_equal(apc_trigger_clear_actions(n.ctx, t), 0);
+    assert_int_equal(apc_action_remove(n.ctx, a), 0);
+    assert_int_equal(apc_action_remove(n.ctx, a), APC_ENOTFOUND);
+    assert_int_equal(apc_trigger_remove(n.ctx, t), 0);
+    apc_trigger_list_t *tl = NULL;
+    assert_int_equal(apc_trigger_list(n.ctx, &tl), 0);
+    assert_int_equal(tl->count, 0);
+    apc_trigger_list_free(tl);
+    node_close(&n);
+}
+
 /* Runs "$APC_PG_CTL <action>": stops or starts the test server. */
 static void pg_ctl(const char *action)
 {
@@ -498,8 +552,6 @@ static void test_settings_and_not_yet(void **state)
     apc_search_list_t *sl = NULL;
     assert_int_equal(apc_search_list(n.ctx, &sl), APC_ENOTSUP);
     assert_non_null(strstr(apc_last_error_message(), "not supported by the PostgreSQL store yet"));
-    apc_trigger_list_t *tl = NULL;
-    assert_int_equal(apc_trigger_list(n.ctx, &tl), APC_ENOTSUP);
     node_close(&n);
 }
 
@@ -512,6 +564,7 @@ int main(void)
         cmocka_unit_test(test_newer_schema),
         cmocka_unit_test(test_settings_and_not_yet),
         cmocka_unit_test(test_database_restart),
+        cmocka_unit_test(test_triggers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * PostgreSQL backend: what it does not store yet (issue 14's later phases): searches,
- * triggers and actions, file extraction. Every call answers APC_ENOTSUP with a message naming
+ * PostgreSQL backend: what it does not store yet (issue 14's later phases): searches and
+ * file extraction. Every call answers APC_ENOTSUP with a message naming
  * what, never an empty answer that would read as "there is none". docs/storage.md lists what
  * the PostgreSQL store does.
  */
@@ -9,7 +9,6 @@
 #include "store/pg/pg_int.h"
 
 #define SEARCHES "searches"
-#define TRIGGERS "triggers and actions"
 #define EXTRACTS "file extraction"
 
 /* One stub per op: its signature is the op's, its body the message. */
@@ -85,39 +84,6 @@ const apc__searches_ops_t apc__pg_searches_ops = {
     .ids_by_key = se_ids_by_key,
     .ids_by_addr = se_ids_by_addr,
     .ids_by_port = se_ids_by_port,
-};
-
-NS(TRIGGERS, tr_add, void *i, const apc_trigger_t *t, int64_t *id)
-NS(TRIGGERS, tr_mod, void *i, int64_t id, const char *f, uint32_t fl)
-NS(TRIGGERS, tr_remove, void *i, int64_t id)
-NS(TRIGGERS, tr_list, void *i, int64_t id, apc_trigger_list_t *l)
-NS(TRIGGERS, tr_fired, void *i, int64_t id, apc_time_t w, int64_t c, int64_t pid, const char *p,
-   const char *e)
-NS(TRIGGERS, tr_of_capture, void *i, int64_t c, int64_t *o)
-NS(TRIGGERS, tr_link, void *i, int64_t t, int64_t a)
-NS(TRIGGERS, tr_unlink_all, void *i, int64_t t)
-NS(TRIGGERS, ac_add, void *i, const apc_action_t *a, int64_t t, int64_t *id)
-NS(TRIGGERS, ac_mod, void *i, int64_t id, const char *n, const char *p, const char *q)
-NS(TRIGGERS, ac_remove, void *i, int64_t id)
-NS(TRIGGERS, ac_system, void *i, int64_t id)
-NS(TRIGGERS, ac_list, void *i, int m, int64_t id, apc_action_list_t *l)
-NS(TRIGGERS, ac_ran, void *i, const apc_action_t *a)
-
-const apc__triggers_ops_t apc__pg_triggers_ops = {
-    .trigger_add = tr_add,
-    .trigger_mod = tr_mod,
-    .trigger_remove = tr_remove,
-    .trigger_list = tr_list,
-    .trigger_fired = tr_fired,
-    .trigger_of_capture = tr_of_capture,
-    .trigger_link = tr_link,
-    .trigger_unlink_all = tr_unlink_all,
-    .action_add = ac_add,
-    .action_mod = ac_mod,
-    .action_remove = ac_remove,
-    .action_system = ac_system,
-    .action_list = ac_list,
-    .action_ran = ac_ran,
 };
 
 NS(EXTRACTS, ex_enabled, void *i, int *on)

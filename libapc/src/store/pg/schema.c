@@ -152,6 +152,30 @@ static const char *const steps[] = {
     " role INTEGER NOT NULL, created BIGINT NOT NULL, last_used BIGINT NOT NULL,"
     " expires BIGINT NOT NULL DEFAULT 0);"
     "CREATE INDEX sessions_user ON sessions(\"user\");",
+    /* 2: triggers and actions, the fleet's (as SQLite's part "trigger"): ids are never reused
+     * (identity), times in ns, 0 = never; last_status -1 = none. An action with no link is
+     * system wide only when system_wide = 1. trigger_captures has no foreign key: the record
+     * stays when the trigger or the capture goes. */
+    "CREATE TABLE triggers(id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " name TEXT NOT NULL, type INTEGER NOT NULL, path TEXT NOT NULL,"
+    " filter TEXT NOT NULL DEFAULT '', flags BIGINT NOT NULL DEFAULT 0,"
+    " created BIGINT NOT NULL DEFAULT 0, times_fired BIGINT NOT NULL DEFAULT 0,"
+    " last_fired BIGINT NOT NULL DEFAULT 0, last_capture_id BIGINT NOT NULL DEFAULT 0,"
+    " last_error TEXT NOT NULL DEFAULT '');"
+    "CREATE TABLE actions(id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " name TEXT NOT NULL, type INTEGER NOT NULL, path TEXT NOT NULL,"
+    " params TEXT NOT NULL DEFAULT '', system_wide INTEGER NOT NULL DEFAULT 0,"
+    " created BIGINT NOT NULL DEFAULT 0, last_run BIGINT NOT NULL DEFAULT 0,"
+    " last_capture_id BIGINT NOT NULL DEFAULT 0, last_status INTEGER NOT NULL DEFAULT -1,"
+    " last_error TEXT NOT NULL DEFAULT '', last_output TEXT NOT NULL DEFAULT '',"
+    " last_file TEXT NOT NULL DEFAULT '');"
+    "CREATE TABLE trigger_actions("
+    " trigger_id BIGINT NOT NULL REFERENCES triggers(id) ON DELETE CASCADE,"
+    " action_id BIGINT NOT NULL REFERENCES actions(id) ON DELETE CASCADE,"
+    " PRIMARY KEY(trigger_id, action_id));"
+    "CREATE INDEX trigger_actions_action ON trigger_actions(action_id);"
+    "CREATE TABLE trigger_captures(capture_id BIGINT PRIMARY KEY, trigger_id BIGINT NOT NULL,"
+    " pid BIGINT NOT NULL, program TEXT NOT NULL DEFAULT '', time BIGINT NOT NULL DEFAULT 0);",
 };
 
 const char *const apc__pg_capture_tables[] = {
