@@ -79,6 +79,19 @@ static int push_id(int64_t **ids, size_t *n, int64_t id)
     return 0;
 }
 
+/* A new zeroed element at the end of a list of `size`-byte records; NULL (error set) when out
+ * of memory. */
+static void *append(void **items, size_t *count, size_t *cap, size_t size)
+{
+    if (apc__grow(items, cap, *count + 1, size) < 0) {
+        apc__err(APC_ENOMEM, "out of memory");
+        return NULL;
+    }
+    char *slot = (char *)*items + (*count)++ * size;
+    memset(slot, 0, size);
+    return slot;
+}
+
 /* The links, attached to the records loaded: action ids to triggers, trigger ids to actions. */
 static int load_links(apc__pg_t *pg, apc_trigger_list_t *tl, apc_action_list_t *al)
 {
@@ -114,12 +127,11 @@ static int tr_list(void *impl, int64_t id, apc_trigger_list_t *l)
         return APC_ESTORE;
     size_t cap = 0;
     for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
-        if (apc__grow((void **)&l->items, &cap, l->count + 1, sizeof *l->items) < 0) {
-            rc = apc__err(APC_ENOMEM, "out of memory");
+        apc_trigger_t *t = append((void **)&l->items, &l->count, &cap, sizeof *t);
+        if (!t) {
+            rc = APC_ENOMEM;
             break;
         }
-        apc_trigger_t *t = &l->items[l->count++];
-        memset(t, 0, sizeof *t);
         t->id = apc__pg_i64(r, i, 0);
         t->name = apc__pg_str(r, i, 1);
         t->type = (int)apc__pg_i64(r, i, 2);
@@ -282,12 +294,11 @@ static int ac_list(void *impl, int mode, int64_t id, apc_action_list_t *l)
         return APC_ESTORE;
     size_t cap = 0;
     for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
-        if (apc__grow((void **)&l->items, &cap, l->count + 1, sizeof *l->items) < 0) {
-            rc = apc__err(APC_ENOMEM, "out of memory");
+        apc_action_t *a = append((void **)&l->items, &l->count, &cap, sizeof *a);
+        if (!a) {
+            rc = APC_ENOMEM;
             break;
         }
-        apc_action_t *a = &l->items[l->count++];
-        memset(a, 0, sizeof *a);
         a->id = apc__pg_i64(r, i, 0);
         a->name = apc__pg_str(r, i, 1);
         a->type = (int)apc__pg_i64(r, i, 2);
