@@ -337,11 +337,11 @@ int apc__store_open(apc_ctx_t *ctx, apc__store_t **out)
     *out = NULL;
     if (is_pg_url(ctx->store_url))
         return open_pg(ctx, out);
-    if (ctx->store_url)
+    if (ctx->store_url) /* named by its scheme alone: the rest may hold a password */
         return apc__err(APC_EINVAL,
-                        "store '%s' is neither empty (the embedded SQLite store) nor a "
+                        "store '%.*s...' is neither empty (the embedded SQLite store) nor a "
                         "PostgreSQL URL (postgresql://...)",
-                        ctx->store_url);
+                        (int)strcspn(ctx->store_url, ":"), ctx->store_url);
     apc__store_t *s = calloc(1, sizeof *s);
     if (!s)
         return apc__err(APC_ENOMEM, "out of memory");
