@@ -296,7 +296,11 @@ int apc__pg_open(const char *url, const char *data_dir, int read_only, apc__pg_t
     pthread_mutex_init(&pg->mu, &a);
     pthread_mutexattr_destroy(&a);
     pg->url = strdup(url);
-    pg->conn = pg->url ? PQconnectdb(pg->url) : NULL;
+    /* A server that does not answer must not hang a node's start: 10 s unless the URL says
+     * otherwise (its values come after ours, so they win). */
+    static const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
+    const char *vals[] = {"10", "apppaccap", pg->url, NULL};
+    pg->conn = pg->url ? PQconnectdbParams(keys, vals, 1) : NULL;
     if (!pg->conn) {
         apc__pg_close(pg);
         return apc__err(APC_ENOMEM, "out of memory");
