@@ -26,6 +26,7 @@ typedef struct apcctl_opts {
     const char *data_dir;  /* --data-dir, else $APC_DATA_DIR, else ./apc-data */
     bool data_dir_default; /* ./apc-data by default: used only when it exists */
     const char *url;       /* --url: talk to apcd */
+    const char *store;     /* --store, else $APC_STORE: a PostgreSQL URL; NULL = SQLite */
     const char *user;      /* --user: account for --url (default $APC_USER, else admin) */
     bool json;             /* --json: print RESPONSE objects verbatim, one per line */
     bool quiet;            /* --quiet: no progress bars, no warnings */

@@ -11,6 +11,9 @@ static const apcctl_global_opt_t global_opts[] = {
     {"-d", "--data-dir", "DIR",
      "data directory (default: $APC_DATA_DIR, else ./apc-data if it exists)"},
     {NULL, "--url", "URL", "talk to apcd at URL (http://HOST:PORT) instead of a data directory"},
+    {NULL, "--store", "URL",
+     "metadata in PostgreSQL at URL (postgresql://...) instead of the data directory's SQLite "
+     "store (default: $APC_STORE)"},
     {NULL, "--user", "NAME", "account for --url (default: $APC_USER, else admin)"},
     {"-j", "--json", NULL, "print each RESPONSE object as returned, one per line"},
     {"-q", "--quiet", NULL, "no progress bar, no warnings, no \"more remain\" hint"},

@@ -77,6 +77,8 @@ static int parse_global(apcctl_opts_t *o, int argc, char **argv, int i)
     }
     if ((n = take_value(argc, argv, i, "--url", NULL, &o->url)) != 0)
         return n;
+    if ((n = take_value(argc, argv, i, "--store", NULL, &o->store)) != 0)
+        return n;
     if ((n = take_value(argc, argv, i, "--user", NULL, &o->user)) != 0)
         return n;
     if (strcmp(a, "--json") == 0 || strcmp(a, "-j") == 0) {
@@ -177,7 +179,7 @@ int apcctl_open_transport(const apcctl_opts_t *o, apcctl_transport_t **t)
                       o->data_dir);
         return APCCTL_EXIT_USAGE;
     }
-    if (apcctl_transport_local_open(t, o->data_dir, err, sizeof err) < 0) {
+    if (apcctl_transport_local_open(t, o->data_dir, o->store, err, sizeof err) < 0) {
         apcctl_errorf("%s", err);
         return APCCTL_EXIT_FAIL;
     }
@@ -192,6 +194,7 @@ int main(int argc, char **argv)
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
     mallopt(M_TOP_PAD, 64 << 20);
     apcctl_opts_t o = {0};
+    o.store = getenv("APC_STORE");
     o.data_dir = getenv("APC_DATA_DIR");
     if (!o.data_dir || !*o.data_dir) {
         o.data_dir = "./apc-data";

@@ -40,9 +40,10 @@ struct apcctl_transport {
     void (*close)(apcctl_transport_t *t);
 };
 
-/* Opens the data directory in-process, as the local admin. */
-int apcctl_transport_local_open(apcctl_transport_t **out, const char *data_dir, char *err,
-                                size_t errlen);
+/* Opens the data directory in-process, as the local admin; store NULL or "" = its SQLite
+ * store, else a PostgreSQL URL for the metadata (apc_ctx_options_t.store). */
+int apcctl_transport_local_open(apcctl_transport_t **out, const char *data_dir, const char *store,
+                                char *err, size_t errlen);
 /* Talks to apcd at `url` (http://HOST[:PORT][/PREFIX]) as `user` (NULL: $APC_USER, else
  * admin); logs in on the first call (transport_http.c). */
 int apcctl_transport_http_open(apcctl_transport_t **out, const char *url, const char *user,

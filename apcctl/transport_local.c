@@ -61,8 +61,8 @@ static void local_close(apcctl_transport_t *t)
     free(l);
 }
 
-int apcctl_transport_local_open(apcctl_transport_t **out, const char *data_dir, char *err,
-                                size_t errlen)
+int apcctl_transport_local_open(apcctl_transport_t **out, const char *data_dir, const char *store,
+                                char *err, size_t errlen)
 {
     *out = NULL;
     local_t *l = calloc(1, sizeof *l);
@@ -73,6 +73,7 @@ int apcctl_transport_local_open(apcctl_transport_t **out, const char *data_dir, 
     apc_ctx_options_t opts;
     apc_ctx_options_init(&opts, APC_CTX_OPTIONS_VERSION);
     opts.data_dir = data_dir;
+    opts.store = store;
     opts.log_cb = log_cb;
     int rc = apc_ctx_open(&l->ctx, &opts);
     if (rc < 0) {

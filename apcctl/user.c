@@ -97,6 +97,7 @@ int apcctl_user(const apcctl_opts_t *o, int argc, char **argv)
     apc_ctx_options_t opts;
     apc_ctx_options_init(&opts, APC_CTX_OPTIONS_VERSION);
     opts.data_dir = o->data_dir;
+    opts.store = o->store;
     apc_ctx_t *ctx = NULL;
     if (apc_ctx_open(&ctx, &opts) < 0) {
         apcctl_errorf("%s: %s", o->data_dir, apc_last_error_message());

@@ -20,6 +20,7 @@ typedef struct apcd_config {
     char *log_file;       /* NULL: stderr */
     char *user;           /* NULL: stay who started apcd; else become this user (privdrop.c) */
     char *execute_user;   /* NULL: EXECUTE actions run as apcd's user */
+    char *store;          /* NULL: SQLite in the data directory; else a PostgreSQL URL */
     char *execute_roots;  /* ':'-separated; NULL: EXECUTE actions of triggers are refused */
     char *export_roots;   /* ':'-separated; NULL: <data>/exports (the library's default) */
     char *ingest_roots;   /* ':'-separated; NULL: <data>/ingest; "/" reads anywhere */

@@ -40,6 +40,7 @@ void apcd_config_free(apcd_config_t *c)
     free(c->export_roots);
     free(c->execute_roots);
     free(c->execute_user);
+    free(c->store);
     free(c->ingest_roots);
 }
 
@@ -136,6 +137,10 @@ int apcd_config_set(apcd_config_t *c, const char *key, const char *v, char *err,
             return -1;
         c->header_timeout = (int)n;
         return 0;
+    }
+    if (!strcmp(key, "store")) {
+        /* "" keeps the embedded SQLite store; what else the library accepts, it checks. */
+        return str(&c->store, v);
     }
     if (!strcmp(key, "execute_user")) {
         if (!*v) {

@@ -83,6 +83,7 @@ static void usage(FILE *f)
                "            [--header-timeout SECONDS] [--max-connections N]\n"
                "            [--export-roots DIR[:DIR...]] [--ingest-roots DIR[:DIR...]]\n"
                "            [--execute-roots DIR[:DIR...]] [--execute-user USER]\n"
+               "            [--store postgresql://...]\n"
                "            [--user NAME] [--version]\n"
                "Serves the AppPacCap API (POST /ajax) and web pages. docs/apcd.md.\n");
     char themes[4200];
@@ -152,6 +153,7 @@ int main(int argc, char **argv)
                                          {"ingest-roots", required_argument, 0, 'I'},
                                          {"execute-roots", required_argument, 0, 'X'},
                                          {"execute-user", required_argument, 0, 'U'},
+                                         {"store", required_argument, 0, 'S'},
                                          {"max-connections", required_argument, 0, 'm'},
                                          {"user", required_argument, 0, 'u'},
                                          {"help", no_argument, 0, 'h'},
@@ -197,6 +199,9 @@ int main(int argc, char **argv)
             break;
         case 'U':
             key = "execute_user";
+            break;
+        case 'S':
+            key = "store";
             break;
         case 'm':
             key = "max_connections";
@@ -287,6 +292,7 @@ int main(int argc, char **argv)
     o.export_roots = apcd.cfg.export_roots;
     o.execute_roots = apcd.cfg.execute_roots;
     o.execute_user = apcd.cfg.execute_user;
+    o.store = apcd.cfg.store;
     o.ingest_roots = apcd.cfg.ingest_roots ? apcd.cfg.ingest_roots : ingest_default;
     int rc = apc_ctx_open(&apcd.ctx, &o);
     free(ingest_default);

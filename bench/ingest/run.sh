@@ -3,11 +3,13 @@
 # Ingest benchmark: our `apcctl ingest` against `tcpdump -r IN -w OUT` on the same file.
 #
 # Usage: bench/ingest/run.sh [-b BUILD_DIR] [-n PACKETS] [-i INPUT.pcap] [-o WORK_DIR] [-k]
+#                            [-S postgresql://...]
 #   -b  build directory with apcctl and gen_pcap (default: build)
 #   -n  packets to generate (default 1000000); ignored with -i
 #   -i  use this capture instead of generating one
 #   -o  where the input, tcpdump's output and the data dirs go (default: bench/out)
 #   -k  keep the work files (by default only a given -i input survives)
+#   -S  metadata in this PostgreSQL database (apcctl --store; docs/fleet.md) instead of SQLite
 # Prints: our time, tcpdump's, their ratio (target <= 1.5), packets/s, our peak RSS (target
 # < 200 MB) and metadata+index size as a share of the input (target <= 6%). See
 # docs/benchmarks.md. Exit status 1 if our ingest fails; missed targets are reported, not fatal.
@@ -19,15 +21,17 @@ PACKETS=1000000
 INPUT=
 WORK=$ROOT/bench/out
 KEEP=0
-while getopts "b:n:i:o:kh" opt; do
+STORE=()
+while getopts "b:n:i:o:kS:h" opt; do
     case "$opt" in
     b) BUILD=$(cd "$OPTARG" && pwd) ;;
     n) PACKETS=$OPTARG ;;
     i) INPUT=$(realpath "$OPTARG") ;;
     o) WORK=$OPTARG ;;
     k) KEEP=1 ;;
+    S) STORE=(--store "$OPTARG") ;;
     h)
-        sed -n '3,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+        sed -n '3,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *) exit 2 ;;
@@ -84,8 +88,8 @@ for i in 1 2 3; do
     sync
     t0=$(now)
     if [ -x /usr/bin/time ]; then
-        /usr/bin/time -v -o "$WORK/time-$i.txt" "$APCCTL" --data-dir "$data" ingest "$INPUT" \
-            >"$WORK/ingest-$i.out" 2>&1 || {
+        /usr/bin/time -v -o "$WORK/time-$i.txt" "$APCCTL" --data-dir "$data" "${STORE[@]}" ingest \
+            "$INPUT" >"$WORK/ingest-$i.out" 2>&1 || {
             echo "our ingest failed (run $i):"
             tail -n 20 "$WORK/ingest-$i.out"
             exit 1
@@ -95,7 +99,7 @@ for i in 1 2 3; do
             "$WORK/time-$i.txt")
     else
         # No GNU time: sample VmHWM of the running process (the kernel's own peak).
-        "$APCCTL" --data-dir "$data" ingest "$INPUT" >"$WORK/ingest-$i.out" 2>&1 &
+        "$APCCTL" --data-dir "$data" "${STORE[@]}" ingest "$INPUT" >"$WORK/ingest-$i.out" 2>&1 &
         pid=$!
         kb=0
         while kill -0 "$pid" 2>/dev/null; do

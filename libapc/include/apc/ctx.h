@@ -26,7 +26,7 @@ enum apc_log_level {
  */
 typedef void (*apc_log_cb)(int level, const char *msg, void *payload);
 
-#define APC_CTX_OPTIONS_VERSION 3
+#define APC_CTX_OPTIONS_VERSION 4
 
 typedef struct apc_ctx_options {
     unsigned version;     /* APC_CTX_OPTIONS_VERSION */
@@ -54,6 +54,12 @@ typedef struct apc_ctx_options {
      * and supplementary groups too): NULL or "" = the process's own user. Switching needs
      * root. Set by the operator like execute_roots (apcd --execute-user, execute_user). */
     const char *execute_user;
+    /* Version 4. Where the metadata lives (copied): NULL or "" = the embedded SQLite store
+     * (<data_dir>/apc.db); a PostgreSQL connection string starting with "postgresql://" or
+     * "postgres://" (libpq's URI form, e.g. postgresql://apc@db.example/apc) = that database,
+     * shared by the nodes of a fleet (docs/fleet.md). Packet bytes stay in data_dir either
+     * way. Set by the operator (apcd --store, config key store). */
+    const char *store;
 } apc_ctx_options_t;
 
 /* Fills `opts` with defaults. Returns APC_EINVAL if `version` is unknown. */

@@ -24,6 +24,7 @@ APC_API int apc_ctx_options_init(apc_ctx_options_t *opts, unsigned version)
     /* A version 1 caller's struct ends before export_roots: clear only what it has. */
     size_t len = version == 1   ? offsetof(apc_ctx_options_t, export_roots)
                  : version == 2 ? offsetof(apc_ctx_options_t, execute_roots)
+                 : version == 3 ? offsetof(apc_ctx_options_t, store)
                                 : sizeof *opts;
     memset(opts, 0, len);
     opts->version = version;

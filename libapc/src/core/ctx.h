@@ -51,6 +51,7 @@ struct apc_ctx {
     char *ingest_roots;  /* NULL = unconfined */
     char *execute_roots; /* NULL = no EXECUTE action allowed (trigger/) */
     char *execute_user;  /* NULL = EXECUTE runs as the process's user (trigger/) */
+    char *store_url;     /* NULL = SQLite in data_dir, else a PostgreSQL URL (store/db.c) */
     pthread_mutex_t trig_lock;  /* trigger/watch.c */
     struct apc__trig *trig;     /* the trigger watcher and action runner, NULL until armed */
     pthread_mutex_t login_lock; /* auth/ratelimit.c */

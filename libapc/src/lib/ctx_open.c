@@ -65,6 +65,7 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
     const char *iroots = opts->version >= 2 ? opts->ingest_roots : NULL;
     const char *eroots = opts->version >= 3 ? opts->execute_roots : NULL;
     const char *euser = opts->version >= 3 ? opts->execute_user : NULL;
+    const char *store = opts->version >= 4 ? opts->store : NULL;
     apc_ctx_t *ctx = calloc(1, sizeof *ctx);
     if (!ctx)
         return apc__err(APC_ENOMEM, "out of memory");
@@ -77,6 +78,7 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
     ctx->ingest_roots = iroots && *iroots ? strdup(iroots) : NULL;
     ctx->execute_roots = eroots && *eroots ? strdup(eroots) : NULL;
     ctx->execute_user = euser && *euser ? strdup(euser) : NULL;
+    ctx->store_url = store && *store ? strdup(store) : NULL;
     ctx->lock_fd = -1;
     pthread_mutex_init(&ctx->lock, NULL);
     pthread_cond_init(&ctx->cond, NULL);
@@ -91,7 +93,7 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
     int rc;
     if (!ctx->data_dir || (xroots && *xroots && !ctx->export_roots) ||
         (iroots && *iroots && !ctx->ingest_roots) || (eroots && *eroots && !ctx->execute_roots) ||
-        (euser && *euser && !ctx->execute_user)) {
+        (euser && *euser && !ctx->execute_user) || (store && *store && !ctx->store_url)) {
         rc = apc__err(APC_ENOMEM, "out of memory");
         goto fail;
     }
@@ -167,6 +169,7 @@ APC_API void apc_ctx_close(apc_ctx_t *ctx)
     free(ctx->ingest_roots);
     free(ctx->execute_roots);
     free(ctx->execute_user);
+    free(ctx->store_url);
     pthread_mutex_destroy(&ctx->trig_lock);
     free(ctx);
 }

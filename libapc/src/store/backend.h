@@ -590,7 +590,9 @@ typedef struct apc__settings_ops {
 } apc__settings_ops_t;
 
 typedef struct apc__store_backend {
-    const char *name; /* "sqlite" */
+    const char *name; /* "sqlite", "postgresql" */
+    /* Frees the backend's state (impl) when the store closes; NULL when the store owns it. */
+    void (*close)(void *impl);
     const apc__captures_ops_t *captures;
     const apc__processes_ops_t *processes;
     const apc__conns_ops_t *conns;
@@ -608,5 +610,7 @@ typedef struct apc__store_backend {
 
 /* The SQLite backend (store/sqlite/); its impl is the apc__store_t itself. */
 extern const apc__store_backend_t apc__sqlite_backend;
+/* The PostgreSQL backend (store/pg/); its impl is an apc__pg_t (store/pg/pg_int.h). */
+extern const apc__store_backend_t apc__pg_backend;
 
 #endif

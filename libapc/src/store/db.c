@@ -15,6 +15,7 @@
 #include "core/ctx.h"
 #include "core/error.h"
 #include "store/repair.h"
+#include "store/pg/pg_int.h"
 #include "store/schema.h"
 #include "store/store_int.h"
 #include "util/array.h"
@@ -303,9 +304,44 @@ static void private_files(const char *path)
     }
 }
 
+/* 1 when the context's store is a PostgreSQL URL (libpq's URI prefixes). */
+static int is_pg_url(const char *url)
+{
+    return url && (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0);
+}
+
+/* The PostgreSQL store: the backend's state behind the same store object. Its own open
+ * migrates its schema and marks this node's interrupted captures. */
+static int open_pg(apc_ctx_t *ctx, apc__store_t **out)
+{
+    apc__pg_t *pg = NULL;
+    int rc = apc__pg_open(ctx->store_url, ctx->data_dir, ctx->read_only, &pg);
+    if (rc < 0)
+        return rc;
+    rc = apc__store_new_backend(&apc__pg_backend, pg, out);
+    if (rc < 0) {
+        apc__pg_close(pg);
+        return rc;
+    }
+    (*out)->ctx = ctx;
+    (*out)->read_only = ctx->read_only;
+    /* Half-written uploads and exports are files of this data directory, whatever the store
+     * (the sweep reads no table). */
+    if (!ctx->read_only)
+        apc__store_sweep_leftovers(ctx, NULL);
+    return 0;
+}
+
 int apc__store_open(apc_ctx_t *ctx, apc__store_t **out)
 {
     *out = NULL;
+    if (is_pg_url(ctx->store_url))
+        return open_pg(ctx, out);
+    if (ctx->store_url) /* named by its scheme alone: the rest may hold a password */
+        return apc__err(APC_EINVAL,
+                        "store '%.*s...' is neither empty (the embedded SQLite store) nor a "
+                        "PostgreSQL URL (postgresql://...)",
+                        (int)strcspn(ctx->store_url, ":"), ctx->store_url);
     apc__store_t *s = calloc(1, sizeof *s);
     if (!s)
         return apc__err(APC_ENOMEM, "out of memory");
@@ -358,6 +394,8 @@ void apc__store_close(apc__store_t *s)
         s->busy = c->next;
         sqlc_close(c);
     }
+    if (s->be && s->be->close && s->impl != s)
+        s->be->close(s->impl);
     pthread_mutex_destroy(&s->mu);
     free(s->path);
     free(s);

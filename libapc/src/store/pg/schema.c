@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * PostgreSQL backend: opening, the schema and its migrations. One version for the whole schema
+ * (table schema_version, one row): step i moves it from version i to i+1, in one transaction
+ * that holds the table's lock, so two nodes opening a new database at once migrate it once.
+ * Steps are appended, never edited once released. docs/storage.md describes the tables.
+ *
+ * Every table whose rows belong to a capture carries `node` (nodes.id of the node that owns the
+ * capture's packet bytes) and `capture_id`: capture_id is the distribution key a sharding
+ * extension (Citus) would use, node says where the bytes are. Ids are BIGINT identity columns,
+ * unique in the database, so across the fleet that shares it.
+ *
+ * The tables of a capture's rows have no foreign key to captures: a key is checked row by row
+ * (a trigger each), which made a commit of thousands of rows several times slower, and a
+ * sharded table cannot keep one anyway. apc__pg_capture_tables names them; deleting a capture
+ * deletes from each (captures.c), as does a flush (exports.c).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <apc/capture.h>
+
+#include "core/error.h"
+#include "store/pg/pg_int.h"
+
+/* Columns that hold ns timestamps, counters and ids are BIGINT. */
+static const char *const steps[] = {
+    /* 1: nodes, settings, captures and what their writers commit, statistics, commands and
+     * exports, accounts. Searches, triggers and extracted files come in later steps. */
+    "CREATE TABLE nodes(id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " name TEXT NOT NULL UNIQUE, url TEXT NOT NULL DEFAULT '',"
+    " first_seen BIGINT NOT NULL DEFAULT 0);"
+    "CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE captures("
+    " id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " node BIGINT NOT NULL REFERENCES nodes(id),"
+    " type INTEGER NOT NULL, state INTEGER NOT NULL,"
+    " name TEXT NOT NULL DEFAULT '', notes TEXT NOT NULL DEFAULT '',"
+    " filter TEXT NOT NULL DEFAULT '', flags BIGINT NOT NULL DEFAULT 0,"
+    " adapters TEXT NOT NULL DEFAULT '', pid BIGINT NOT NULL DEFAULT 0,"
+    " tid BIGINT NOT NULL DEFAULT 0,"
+    " start_time BIGINT NOT NULL DEFAULT 0, end_time BIGINT NOT NULL DEFAULT 0,"
+    " packets BIGINT NOT NULL DEFAULT 0, bytes BIGINT NOT NULL DEFAULT 0,"
+    " kernel_drops BIGINT NOT NULL DEFAULT 0, drops BIGINT NOT NULL DEFAULT 0,"
+    " connections BIGINT NOT NULL DEFAULT 0,"
+    " error TEXT NOT NULL DEFAULT '', source_file TEXT NOT NULL DEFAULT '',"
+    " error_offset BIGINT NOT NULL DEFAULT 0,"
+    " progress_bytes BIGINT NOT NULL DEFAULT 0, total_bytes BIGINT NOT NULL DEFAULT 0,"
+    " first_time BIGINT NOT NULL DEFAULT 0, last_time BIGINT NOT NULL DEFAULT 0,"
+    " seg_count BIGINT NOT NULL DEFAULT 0, seg_bytes BIGINT NOT NULL DEFAULT 0,"
+    " nc_first_packet BIGINT NOT NULL DEFAULT 0, nc_last_packet BIGINT NOT NULL DEFAULT 0,"
+    " packet_spans INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX captures_node ON captures(node, state);"
+    "CREATE TABLE interfaces("
+    " node BIGINT NOT NULL, capture_id BIGINT NOT NULL,"
+    " idx INTEGER NOT NULL, linktype INTEGER NOT NULL, snaplen BIGINT NOT NULL,"
+    " tsresol BIGINT NOT NULL DEFAULT 1000000000,"
+    " name TEXT NOT NULL DEFAULT '', description TEXT NOT NULL DEFAULT '',"
+    " packets BIGINT NOT NULL DEFAULT 0, PRIMARY KEY(capture_id, idx));"
+    "CREATE TABLE processes("
+    " id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, node BIGINT NOT NULL,"
+    " pid BIGINT NOT NULL, ppid BIGINT NOT NULL DEFAULT 0,"
+    " name TEXT NOT NULL DEFAULT '', path TEXT NOT NULL DEFAULT '',"
+    " cmdline TEXT NOT NULL DEFAULT '', \"user\" TEXT NOT NULL DEFAULT '',"
+    " start_time BIGINT NOT NULL DEFAULT 0, exit_time BIGINT NOT NULL DEFAULT 0,"
+    " running INTEGER NOT NULL DEFAULT 0, source TEXT NOT NULL DEFAULT 'live',"
+    " origin_capture BIGINT NOT NULL DEFAULT 0);"
+    "CREATE INDEX processes_pid ON processes(pid);"
+    "CREATE INDEX processes_origin ON processes(origin_capture);"
+    "CREATE TABLE threads("
+    " process_id BIGINT NOT NULL REFERENCES processes(id) ON DELETE CASCADE,"
+    " tid BIGINT NOT NULL, name TEXT NOT NULL DEFAULT '', PRIMARY KEY(process_id, tid));"
+    "CREATE TABLE capture_processes("
+    " node BIGINT NOT NULL, capture_id BIGINT NOT NULL,"
+    " process_id BIGINT NOT NULL REFERENCES processes(id) ON DELETE CASCADE,"
+    " packets BIGINT NOT NULL DEFAULT 0, bytes BIGINT NOT NULL DEFAULT 0,"
+    " PRIMARY KEY(capture_id, process_id));"
+    "CREATE TABLE connections("
+    " node BIGINT NOT NULL, capture_id BIGINT NOT NULL,"
+    " id BIGINT NOT NULL, proto INTEGER NOT NULL, ip_ver INTEGER NOT NULL,"
+    " src BYTEA NOT NULL, dst BYTEA NOT NULL, sport INTEGER NOT NULL, dport INTEGER NOT NULL,"
+    " first_time BIGINT NOT NULL, last_time BIGINT NOT NULL,"
+    " pkts_out BIGINT NOT NULL, bytes_out BIGINT NOT NULL,"
+    " pkts_in BIGINT NOT NULL, bytes_in BIGINT NOT NULL, state INTEGER NOT NULL,"
+    " pid BIGINT NOT NULL DEFAULT 0, tid BIGINT NOT NULL DEFAULT 0,"
+    " process_id BIGINT NOT NULL DEFAULT 0,"
+    " first_packet BIGINT NOT NULL DEFAULT 0, last_packet BIGINT NOT NULL DEFAULT 0,"
+    " PRIMARY KEY(capture_id, id));"
+    "CREATE TABLE ips("
+    " id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, addr BYTEA NOT NULL UNIQUE,"
+    " family INTEGER NOT NULL, host_name TEXT NOT NULL DEFAULT '',"
+    " country TEXT NOT NULL DEFAULT '', city TEXT NOT NULL DEFAULT '',"
+    " lat DOUBLE PRECISION, lng DOUBLE PRECISION, user_data TEXT NOT NULL DEFAULT '',"
+    " first_seen BIGINT NOT NULL DEFAULT 0, last_seen BIGINT NOT NULL DEFAULT 0,"
+    " packets BIGINT NOT NULL DEFAULT 0, bytes BIGINT NOT NULL DEFAULT 0,"
+    " connections BIGINT NOT NULL DEFAULT 0);"
+    "CREATE TABLE capture_ips("
+    " node BIGINT NOT NULL, capture_id BIGINT NOT NULL,"
+    " ip_id BIGINT NOT NULL,"
+    " host_name TEXT NOT NULL DEFAULT '', user_data TEXT NOT NULL DEFAULT '',"
+    " first_seen BIGINT NOT NULL DEFAULT 0, last_seen BIGINT NOT NULL DEFAULT 0,"
+    " packets BIGINT NOT NULL DEFAULT 0, bytes BIGINT NOT NULL DEFAULT 0,"
+    " connections BIGINT NOT NULL DEFAULT 0, PRIMARY KEY(capture_id, ip_id));"
+    "CREATE TABLE capture_protocols("
+    " node BIGINT NOT NULL, capture_id BIGINT NOT NULL,"
+    " proto INTEGER NOT NULL, packets BIGINT NOT NULL DEFAULT 0,"
+    " bytes BIGINT NOT NULL DEFAULT 0, PRIMARY KEY(capture_id, proto));"
+    "CREATE TABLE packet_notes("
+    " node BIGINT NOT NULL, capture_id BIGINT NOT NULL,"
+    " packet_id BIGINT NOT NULL, notes TEXT NOT NULL, PRIMARY KEY(capture_id, packet_id));"
+    "CREATE TABLE stats_keys("
+    " node BIGINT NOT NULL, capture_id BIGINT NOT NULL,"
+    " kind INTEGER NOT NULL, key BIGINT NOT NULL,"
+    " packets BIGINT NOT NULL DEFAULT 0, bytes BIGINT NOT NULL DEFAULT 0,"
+    " first_time BIGINT NOT NULL DEFAULT 0, last_time BIGINT NOT NULL DEFAULT 0,"
+    " PRIMARY KEY(capture_id, kind, key));"
+    "CREATE TABLE stats_series("
+    " node BIGINT NOT NULL, capture_id BIGINT NOT NULL,"
+    " kind INTEGER NOT NULL, key BIGINT NOT NULL, level INTEGER NOT NULL, t BIGINT NOT NULL,"
+    " packets BIGINT NOT NULL DEFAULT 0, bytes BIGINT NOT NULL DEFAULT 0,"
+    " PRIMARY KEY(capture_id, kind, key, level, t));"
+    "CREATE TABLE stats_global_keys("
+    " kind INTEGER NOT NULL, key BIGINT NOT NULL,"
+    " packets BIGINT NOT NULL DEFAULT 0, bytes BIGINT NOT NULL DEFAULT 0,"
+    " first_time BIGINT NOT NULL DEFAULT 0, last_time BIGINT NOT NULL DEFAULT 0,"
+    " PRIMARY KEY(kind, key));"
+    "CREATE TABLE stats_global_series("
+    " kind INTEGER NOT NULL, key BIGINT NOT NULL, level INTEGER NOT NULL, t BIGINT NOT NULL,"
+    " packets BIGINT NOT NULL DEFAULT 0, bytes BIGINT NOT NULL DEFAULT 0,"
+    " PRIMARY KEY(kind, key, level, t));"
+    "CREATE TABLE stats_reset(id INTEGER PRIMARY KEY CHECK(id = 1), since BIGINT NOT NULL);"
+    "INSERT INTO stats_reset(id, since) VALUES(1, 0);"
+    "CREATE TABLE commands("
+    " uid TEXT PRIMARY KEY, node BIGINT NOT NULL, type TEXT NOT NULL, state INTEGER NOT NULL,"
+    " progress INTEGER NOT NULL DEFAULT 0, created BIGINT NOT NULL,"
+    " started BIGINT NOT NULL DEFAULT 0, finished BIGINT NOT NULL DEFAULT 0,"
+    " result TEXT NOT NULL DEFAULT '', error TEXT NOT NULL DEFAULT '',"
+    " capture_id BIGINT NOT NULL DEFAULT 0, search_id BIGINT NOT NULL DEFAULT 0,"
+    " path TEXT NOT NULL DEFAULT '', filter TEXT NOT NULL DEFAULT '',"
+    " packets BIGINT NOT NULL DEFAULT 0);"
+    "CREATE TABLE export_files("
+    " node BIGINT NOT NULL, path TEXT NOT NULL, capture_id BIGINT NOT NULL DEFAULT 0,"
+    " search_id BIGINT NOT NULL DEFAULT 0, command_uid TEXT NOT NULL DEFAULT '',"
+    " created BIGINT NOT NULL DEFAULT 0, packets BIGINT NOT NULL DEFAULT 0,"
+    " PRIMARY KEY(node, path));"
+    "CREATE TABLE users(name TEXT PRIMARY KEY, hash TEXT NOT NULL, role INTEGER NOT NULL,"
+    " created BIGINT NOT NULL);"
+    "CREATE TABLE sessions(token_hash TEXT PRIMARY KEY,"
+    " \"user\" TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,"
+    " role INTEGER NOT NULL, created BIGINT NOT NULL, last_used BIGINT NOT NULL,"
+    " expires BIGINT NOT NULL DEFAULT 0);"
+    "CREATE INDEX sessions_user ON sessions(\"user\");",
+    /* 2: triggers and actions, the fleet's (as SQLite's part "trigger"): ids are never reused
+     * (identity), times in ns, 0 = never; last_status -1 = none. An action with no link is
+     * system wide only when system_wide = 1. trigger_captures has no foreign key: the record
+     * stays when the trigger or the capture goes. */
+    "CREATE TABLE triggers(id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " name TEXT NOT NULL, type INTEGER NOT NULL, path TEXT NOT NULL,"
+    " filter TEXT NOT NULL DEFAULT '', flags BIGINT NOT NULL DEFAULT 0,"
+    " created BIGINT NOT NULL DEFAULT 0, times_fired BIGINT NOT NULL DEFAULT 0,"
+    " last_fired BIGINT NOT NULL DEFAULT 0, last_capture_id BIGINT NOT NULL DEFAULT 0,"
+    " last_error TEXT NOT NULL DEFAULT '');"
+    "CREATE TABLE actions(id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " name TEXT NOT NULL, type INTEGER NOT NULL, path TEXT NOT NULL,"
+    " params TEXT NOT NULL DEFAULT '', system_wide INTEGER NOT NULL DEFAULT 0,"
+    " created BIGINT NOT NULL DEFAULT 0, last_run BIGINT NOT NULL DEFAULT 0,"
+    " last_capture_id BIGINT NOT NULL DEFAULT 0, last_status INTEGER NOT NULL DEFAULT -1,"
+    " last_error TEXT NOT NULL DEFAULT '', last_output TEXT NOT NULL DEFAULT '',"
+    " last_file TEXT NOT NULL DEFAULT '');"
+    "CREATE TABLE trigger_actions("
+    " trigger_id BIGINT NOT NULL REFERENCES triggers(id) ON DELETE CASCADE,"
+    " action_id BIGINT NOT NULL REFERENCES actions(id) ON DELETE CASCADE,"
+    " PRIMARY KEY(trigger_id, action_id));"
+    "CREATE INDEX trigger_actions_action ON trigger_actions(action_id);"
+    "CREATE TABLE trigger_captures(capture_id BIGINT PRIMARY KEY, trigger_id BIGINT NOT NULL,"
+    " pid BIGINT NOT NULL, program TEXT NOT NULL DEFAULT '', time BIGINT NOT NULL DEFAULT 0);",
+};
+
+const char *const apc__pg_capture_tables[] = {
+    "interfaces",        "connections",       "capture_ips",
+    "capture_processes", "capture_protocols", "packet_notes",
+    "stats_keys",        "stats_series",      NULL,
+};
+
+#define VERSION ((int)(sizeof steps / sizeof steps[0]))
+
+static int exec_plain(apc__pg_t *pg, const char *what, const char *sql)
+{
+    PGresult *r = PQexec(pg->conn, sql);
+    int rc = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK
+                 ? 0
+                 : apc__pg_err(pg, r, what);
+    PQclear(r);
+    return rc;
+}
+
+static int newer(apc__pg_t *pg, int64_t version)
+{
+    return apc__err(APC_ESTORE,
+                    "the PostgreSQL store at %s has schema version %lld, this build knows up to "
+                    "%d: upgrade libapc",
+                    pg->where, (long long)version, VERSION);
+}
+
+/* Read-only: the schema must be this build's already. */
+static int check_version(apc__pg_t *pg)
+{
+    int64_t version = 0, exists = 0;
+    const char *what = "reading the schema version";
+    int rc = apc__pg_int(pg, what, &exists,
+                         "SELECT (to_regclass('schema_version') IS NOT NULL)::int", "");
+    if (rc >= 0 && exists)
+        rc = apc__pg_int(pg, what, &version, "SELECT max(version) FROM schema_version", "");
+    if (rc < 0)
+        return rc;
+    if (version > VERSION)
+        return newer(pg, version);
+    if (version < VERSION)
+        return apc__err(APC_ESTORE,
+                        "the PostgreSQL store at %s has schema version %lld and needs migration "
+                        "to %d, but is opened read-only",
+                        pg->where, (long long)version, VERSION);
+    return 0;
+}
+
+/* Brings the schema to VERSION, or refuses a newer one. */
+static int migrate(apc__pg_t *pg)
+{
+    const char *what = "migrating the schema";
+    /* Quiet: a second node's CREATE ... IF NOT EXISTS notice is no news. */
+    int rc = exec_plain(pg, what,
+                        "SET client_min_messages=warning;"
+                        "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)");
+    if (rc < 0)
+        return rc;
+    if ((rc = exec_plain(pg, what, "BEGIN")) < 0)
+        return rc;
+    int64_t version = 0;
+    rc = exec_plain(pg, what, "LOCK TABLE schema_version IN EXCLUSIVE MODE");
+    if (rc == 0) {
+        rc = apc__pg_int(pg, what, &version, "SELECT max(version) FROM schema_version", "");
+        rc = rc < 0 ? rc : 0;
+    }
+    if (rc == 0 && version > VERSION)
+        rc = newer(pg, version);
+    for (int v = (int)version; rc == 0 && v < VERSION; v++) {
+        char step[64];
+        snprintf(step, sizeof step, "schema migration %d -> %d", v, v + 1);
+        rc = exec_plain(pg, step, steps[v]);
+        if (rc == 0)
+            rc = (int)(apc__pg_exec(pg, step, "DELETE FROM schema_version", "") < 0 ? APC_ESTORE
+                                                                                    : 0);
+        if (rc == 0)
+            rc = apc__pg_exec(pg, step, "INSERT INTO schema_version(version) VALUES($1)", "i",
+                              (int64_t)v + 1) < 0
+                     ? APC_ESTORE
+                     : 0;
+    }
+    if (rc == 0)
+        return exec_plain(pg, what, "COMMIT");
+    apc__pg_rollback(pg);
+    return rc;
+}
+
+/* Registers this node (once) and reads its id. The node is what owns packet bytes: a data
+ * directory on a host, so its default name is "<host name>:<data directory>" (two apcd on one
+ * host are two nodes). */
+static int register_node(apc__pg_t *pg, const char *name)
+{
+    char host[256] = "", dflt[4400];
+    if (gethostname(host, sizeof host - 1) != 0 || !*host)
+        snprintf(host, sizeof host, "localhost");
+    snprintf(dflt, sizeof dflt, "%s:%s", host, name ? name : "");
+    name = dflt;
+    const char *what = "registering this node";
+    if (apc__pg_exec(pg, what,
+                     "INSERT INTO nodes(name, first_seen) VALUES($1, "
+                     "(extract(epoch FROM now()) * 1e9)::bigint) ON CONFLICT(name) DO NOTHING",
+                     "t", name) < 0)
+        return APC_ESTORE;
+    int rc = apc__pg_int(pg, what, &pg->node, "SELECT id FROM nodes WHERE name=$1", "t", name);
+    return rc < 0 ? rc : rc == 0 ? apc__err(APC_ESTORE, "%s: node '%s' vanished", what, name) : 0;
+}
+
+int apc__pg_open(const char *url, const char *data_dir, int read_only, apc__pg_t **out)
+{
+    *out = NULL;
+    apc__pg_t *pg = calloc(1, sizeof *pg);
+    if (!pg)
+        return apc__err(APC_ENOMEM, "out of memory");
+    pthread_mutexattr_t a;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&pg->mu, &a);
+    pthread_mutexattr_destroy(&a);
+    pg->url = strdup(url);
+    /* A server that does not answer must not hang a node's start: 10 s unless the URL says
+     * otherwise (its values come after ours, so they win). */
+    static const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
+    const char *vals[] = {"10", "apppaccap", pg->url, NULL};
+    pg->conn = pg->url ? PQconnectdbParams(keys, vals, 1) : NULL;
+    if (!pg->conn) {
+        apc__pg_close(pg);
+        return apc__err(APC_ENOMEM, "out of memory");
+    }
+    apc__pg_quiet(pg);
+    /* Named for messages by what libpq resolved: never the string itself, which may hold a
+     * password. */
+    const char *host = PQhost(pg->conn), *port = PQport(pg->conn), *db = PQdb(pg->conn);
+    char where[512];
+    snprintf(where, sizeof where, "%s:%s/%s", host && *host ? host : "localhost",
+             port && *port ? port : "5432", db ? db : "");
+    pg->where = strdup(where);
+    int rc = pg->where ? 0 : apc__err(APC_ENOMEM, "out of memory");
+    if (rc == 0 && PQstatus(pg->conn) != CONNECTION_OK)
+        rc = apc__pg_err(pg, NULL, "cannot connect");
+    if (rc == 0)
+        rc = read_only ? check_version(pg) : migrate(pg);
+    if (rc == 0 && !read_only)
+        rc = register_node(pg, data_dir);
+    /* This node's writers died with their process: what they committed stays (the commit
+     * record), the capture is marked interrupted as SQLite's repair does. Its packet files
+     * past the record are cut by a later phase (repair.c reads SQLite today). */
+    if (rc == 0 && !read_only &&
+        apc__pg_exec(pg, "marking interrupted captures",
+                     "UPDATE captures SET state=$1, end_time=greatest(last_time, start_time), "
+                     "error=CASE WHEN error='' THEN 'interrupted: the process stopped "
+                     "before the capture ended; packets up to the last commit are kept' ELSE "
+                     "error END WHERE node=$2 AND state=$3",
+                     "iii", (int64_t)APC_STATE_INTERRUPTED, pg->node,
+                     (int64_t)APC_STATE_ACTIVE) < 0)
+        rc = APC_ESTORE;
+    if (rc < 0) {
+        apc__pg_close(pg);
+        return rc;
+    }
+    *out = pg;
+    return 0;
+}
+
+void apc__pg_close(void *impl)
+{
+    apc__pg_t *pg = impl;
+    if (!pg)
+        return;
+    PQfinish(pg->conn);
+    apc__pg_forget(pg);
+    pthread_mutex_destroy(&pg->mu);
+    free(pg->url);
+    free(pg->where);
+    free(pg);
+}
