@@ -128,6 +128,11 @@ void apc__ebpf_seed(apc__ebpf_t *e, uint64_t cookie, uint32_t pid, uint64_t netn
 {
     (void)e, (void)cookie, (void)pid, (void)netns;
 }
+void apc__ebpf_seed_listener(apc__ebpf_t *e, int ver, const uint8_t *addr, uint16_t port,
+                             uint32_t pid, uint64_t netns)
+{
+    (void)e, (void)ver, (void)addr, (void)port, (void)pid, (void)netns;
+}
 void apc__ebpf_stats(apc__ebpf_t *e, uint64_t *sent, uint64_t *lost)
 {
     (void)e;
@@ -284,6 +289,22 @@ void apc__ebpf_seed(apc__ebpf_t *e, uint64_t cookie, uint32_t pid, uint64_t netn
     o.netns = netns;
     o.src = APC_OWN_SEEDED;
     bpf_map_update_elem(bpf_map__fd(e->skel->maps.owners), &cookie, &o, BPF_NOEXIST);
+}
+
+void apc__ebpf_seed_listener(apc__ebpf_t *e, int ver, const uint8_t *addr, uint16_t port,
+                             uint32_t pid, uint64_t netns)
+{
+    struct apc_bindkey k;
+    memset(&k, 0, sizeof k);
+    k.ver = (__u8)ver;
+    k.port = port;
+    memcpy(k.addr, addr, ver == 4 ? 4 : 16);
+    struct apc_owner o;
+    memset(&o, 0, sizeof o);
+    o.pid = pid;
+    o.netns = netns;
+    o.src = APC_OWN_LISTENER;
+    bpf_map_update_elem(bpf_map__fd(e->skel->maps.bound), &k, &o, BPF_NOEXIST);
 }
 
 void apc__ebpf_stats(apc__ebpf_t *e, uint64_t *sent, uint64_t *lost)
