@@ -145,16 +145,19 @@ static int wanted(sess_t *s, apc__attr_t *r)
     return own < 0 || peer < 0 ? -1 : 0;
 }
 
-/* A packet whose owner the process table does not know yet (a child forked and gone before
- * its fork event was handled, e.g. on a loaded machine): waits until the table has every
- * event sent before the packet was captured (the fork precedes the packet), at most
- * TABLE_WAIT_NS, and decides again. Blocks the writer only: packets wait in the queue, and
- * capture threads never wait. */
+/* With descendants, the process table decides, and it may be behind the kernel: a child that
+ * forked, connected and was reaped before its fork event was handled is unknown (no /proc
+ * any more), or its pid, reused (pid_max may be 32768), still shows an older process with
+ * another parent. So a packet is skipped only once the table has every event sent before the
+ * packet was captured (the fork of its sender comes before it): until then the writer waits,
+ * at most TABLE_WAIT_NS, and decides again. Blocks the writer only: packets wait in the queue,
+ * capture threads never wait. Usually the table is caught up already (one poll()). */
 static int wanted_wait(sess_t *s, apc__attr_t *r, int64_t ts_ns)
 {
     int keep = wanted(s, r);
-    if (keep >= 0)
-        return keep;
+    if (keep > 0 || !(s->flags & APC_CAPTURE_FLAG_DESCENDANTS) ||
+        apc__proctab_caught_up(s->procs, ts_ns))
+        return keep > 0;
     s->waited++;
     int64_t end = apc__mono_ns() + TABLE_WAIT_NS;
     while (!apc__proctab_caught_up(s->procs, ts_ns) && apc__mono_ns() < end) {
@@ -351,7 +354,7 @@ static void *writer_run(void *arg)
     }
     record_drops(s, w, &last_k, &last_q);
     if (s->waited || s->unknown)
-        apc__log(s->ctx, APC_LOG_INFO,
+        apc__log(s->ctx, s->unknown ? APC_LOG_WARN : APC_LOG_INFO,
                  "live capture %lld: %llu packets waited for the process table, %llu of them "
                  "skipped with their owner still unknown (%llu process events lost by the kernel)",
                  (long long)s->id, (unsigned long long)s->waited, (unsigned long long)s->unknown,
