@@ -65,6 +65,7 @@ typedef struct apc__live_sess {
     size_t ntargets;
     uint64_t skipped; /* process captures: packets of other processes, not stored */
     uint64_t waited;  /* process captures: packets that waited for the process table */
+    uint64_t kept;    /* ... kept after the wait (skipped had the table been trusted at once) */
     uint64_t unknown; /* ... skipped because their owner was still unknown after the wait */
     char error[512];
     struct apc__live_sess *next;
@@ -165,6 +166,7 @@ static int wanted_wait(sess_t *s, apc__attr_t *r, int64_t ts_ns)
         nanosleep(&w, NULL);
     }
     keep = wanted(s, r);
+    s->kept += keep > 0;
     if (keep < 0) { /* never forked while we listened, or its event was lost: not ours */
         s->unknown++;
         keep = 0;
@@ -353,11 +355,13 @@ static void *writer_run(void *arg)
         /* The sources keep running but nobody reads: stop them (the caller joins them). */
     }
     record_drops(s, w, &last_k, &last_q);
-    if (s->waited || s->unknown)
+    if (s->waited)
         apc__log(s->ctx, s->unknown ? APC_LOG_WARN : APC_LOG_INFO,
-                 "live capture %lld: %llu packets waited for the process table, %llu of them "
-                 "skipped with their owner still unknown (%llu process events lost by the kernel)",
-                 (long long)s->id, (unsigned long long)s->waited, (unsigned long long)s->unknown,
+                 "live capture %lld: %llu packets waited for the process table: %llu kept after "
+                 "the wait, %llu skipped with their owner still unknown (%llu process events "
+                 "lost by the kernel)",
+                 (long long)s->id, (unsigned long long)s->waited, (unsigned long long)s->kept,
+                 (unsigned long long)s->unknown,
                  (unsigned long long)apc__proctab_events_lost(s->procs));
     if (apc__capw_finish(w, state, err, 0, 0) < 0)
         apc__log(s->ctx, APC_LOG_ERROR, "live capture %lld: %s", (long long)s->id,
