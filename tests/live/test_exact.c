@@ -31,6 +31,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "live_util.h"
+
 #include <apc/apc.h>
 
 #include "attrib/ebpf.h"
@@ -43,32 +45,7 @@ static char data_dir[] = "/tmp/apc-exact-test-XXXXXX";
 static const char *client;
 static int root_ns_fd = -1;
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-    char cmd[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int r = system(cmd);
-    return WIFEXITED(r) ? WEXITSTATUS(r) : -1;
-}
-
-static double mono_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
-}
-
 #define POLL_LIMIT_S 60.0
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(p);
-}
 
 static int setup(void **st)
 {
@@ -81,28 +58,16 @@ static int setup(void **st)
     co.data_dir = data_dir;
     if (!mkdtemp(data_dir) || apc_ctx_open(&ctx, &co) < 0)
         return -1;
-    apc_process_page_t *pg = NULL; /* the process table, from the initial namespace */
-    if (apc_process_list_running(ctx, &pg) < 0)
-        return -1;
-    apc_process_page_free(pg);
-    root_ns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-    int fd = open("/var/run/netns/" NS, O_RDONLY | O_CLOEXEC);
-    int r = fd >= 0 ? setns(fd, CLONE_NEWNET) : -1;
-    if (fd >= 0)
-        close(fd);
-    return r;
+    return live_enter(ctx, NS, &root_ns_fd);
 }
 
 static int teardown(void **st)
 {
     (void)st;
     apc_ctx_close(ctx);
-    if (root_ns_fd >= 0) {
-        setns(root_ns_fd, CLONE_NEWNET);
-        close(root_ns_fd);
-    }
+    live_leave(&root_ns_fd);
     sh("ip netns del " NS " 2>/dev/null");
-    nftw(data_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    rm_tree(data_dir);
     return 0;
 }
 
@@ -143,19 +108,8 @@ static pid_t start_server(const char *host, const char *port, const char *n)
 
 static int64_t start_capture(int64_t pid, uint32_t flags, const char *filter)
 {
-    apc_live_options_t o;
-    apc_live_options_init(&o, APC_LIVE_OPTIONS_VERSION);
-    static const char *const ad[] = {"lo"};
-    o.adapters = ad;
-    o.n_adapters = 1;
-    o.filter = filter;
-    o.flags = flags;
-    o.pid = pid;
-    int64_t id = 0;
-    int rc = pid ? apc_capture_start_process(ctx, &o, &id) : apc_capture_start_system(ctx, &o, &id);
-    if (rc < 0)
-        fprintf(stderr, "start: %s\n", apc_last_error_message());
-    assert_int_equal(rc, 0);
+    int64_t id = live_start(ctx, "lo", pid, flags, filter);
+    assert_true(id > 0);
     return id;
 }
 
@@ -395,11 +349,6 @@ static void test_late_process_table(void **st)
     assert_int_equal(servers, 0);
 }
 
-static void probe_cb(const struct apc_pktev *ev, void *p)
-{
-    (void)ev, (void)p;
-}
-
 int main(void)
 {
     if (geteuid() != 0) {
@@ -412,16 +361,12 @@ int main(void)
         return 77;
     }
     /* Exactness is the eBPF backend's (procfs misses sockets shorter than a scan). */
-    apc__ebpf_t *probe = NULL;
     char why[512];
-    if (apc__ebpf_open(probe_cb, NULL, &probe, why, sizeof why) < 0) {
+    if (!ebpf_loads(why, sizeof why)) {
         printf("SKIP: the eBPF backend does not load here: %s\n", why);
         return 77;
     }
-    apc__ebpf_close(probe);
-    int lock = open("/run/apc-live-tests.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (lock >= 0 && flock(lock, LOCK_EX) != 0)
-        perror("flock /run/apc-live-tests.lock");
+    live_lock();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_loopback_v4),
         cmocka_unit_test(test_loopback_v6),
