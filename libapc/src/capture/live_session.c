@@ -63,10 +63,11 @@ typedef struct apc__live_sess {
     pthread_mutex_t tlock; /* targets */
     target_t targets[MAX_TARGETS];
     size_t ntargets;
-    uint64_t skipped; /* process captures: packets of other processes, not stored */
-    uint64_t waited;  /* process captures: packets that waited for the process table */
-    uint64_t kept;    /* ... kept after the wait (skipped had the table been trusted at once) */
-    uint64_t unknown; /* ... skipped because their owner was still unknown after the wait */
+    uint64_t skipped;  /* process captures: packets of other processes, not stored */
+    uint64_t waited;   /* process captures: packets that waited for the process table */
+    uint64_t kept;     /* ... kept after the wait (skipped had the table been trusted at once) */
+    uint64_t unknown;  /* ... skipped because their owner was still unknown after the wait */
+    int table_stalled; /* the last wait ran out (writer thread only) */
     char error[512];
     struct apc__live_sess *next;
 } sess_t;
@@ -160,11 +161,15 @@ static int wanted_wait(sess_t *s, apc__attr_t *r, int64_t ts_ns)
         apc__proctab_caught_up(s->procs, ts_ns))
         return keep > 0;
     s->waited++;
-    int64_t end = apc__mono_ns() + TABLE_WAIT_NS;
-    while (!apc__proctab_caught_up(s->procs, ts_ns) && apc__mono_ns() < end) {
+    /* After a wait that ran out, the next packets do not wait again until the table has
+     * caught up: a stalled event thread must not hold every packet for the whole limit. */
+    int64_t end = apc__mono_ns() + (s->table_stalled ? 0 : TABLE_WAIT_NS);
+    int caught = 0;
+    while (!(caught = apc__proctab_caught_up(s->procs, ts_ns)) && apc__mono_ns() < end) {
         struct timespec w = {0, 200000};
         nanosleep(&w, NULL);
     }
+    s->table_stalled = !caught;
     keep = wanted(s, r);
     s->kept += keep > 0;
     if (keep < 0) { /* never forked while we listened, or its event was lost: not ours */
