@@ -38,9 +38,7 @@
 
 #define MAX_SOURCES 64
 #define MAX_TARGETS 64
-/* How long a process capture's packet may wait for the process table to catch up with the
- * kernel's process events (its owner's fork) before it is skipped and counted. */
-#define TABLE_WAIT_NS 10000000000LL
+#define TABLE_WAIT_NS 10000000000LL /* longest wait for the process table (wanted_wait) */
 
 typedef struct target {
     int64_t pid, tid, process_id;
@@ -106,22 +104,27 @@ static int is_target(sess_t *s, int64_t pid, int64_t tid)
     if (!pid)
         return 0;
     int keep = 0;
-    pthread_mutex_lock(&s->tlock);
-    for (size_t i = 0; keep <= 0 && i < s->ntargets; i++) {
-        const target_t *t = &s->targets[i];
-        int k = 0;
-        if (s->flags & APC_CAPTURE_FLAG_THREAD_CAPTURE && t->tid)
-            k = pid == t->pid && tid == t->tid;
-        else if (pid == t->pid)
-            k = 1;
-        else if (s->flags & APC_CAPTURE_FLAG_DESCENDANTS)
-            k = apc__proctab_related(s->procs, pid, t->pid);
-        if (k)
-            keep = k;
+    /* A second pass after reading /proc/<pid> when the table did not know pid (it still
+     * runs: /proc says who its parent is). */
+    for (int pass = 0; pass < 2; pass++) {
+        keep = 0;
+        pthread_mutex_lock(&s->tlock);
+        for (size_t i = 0; keep <= 0 && i < s->ntargets; i++) {
+            const target_t *t = &s->targets[i];
+            int k = 0;
+            if (s->flags & APC_CAPTURE_FLAG_THREAD_CAPTURE && t->tid)
+                k = pid == t->pid && tid == t->tid;
+            else if (pid == t->pid)
+                k = 1;
+            else if (s->flags & APC_CAPTURE_FLAG_DESCENDANTS)
+                k = apc__proctab_related(s->procs, pid, t->pid);
+            if (k)
+                keep = k;
+        }
+        pthread_mutex_unlock(&s->tlock);
+        if (keep >= 0 || !apc__proctab_learn(s->procs, pid))
+            break;
     }
-    pthread_mutex_unlock(&s->tlock);
-    if (keep < 0 && apc__proctab_learn(s->procs, pid)) /* still running: /proc says */
-        return is_target(s, pid, tid);
     return keep;
 }
 
@@ -147,13 +150,11 @@ static int wanted(sess_t *s, apc__attr_t *r)
     return own < 0 || peer < 0 ? -1 : 0;
 }
 
-/* With descendants, the process table decides, and it may be behind the kernel: a child that
- * forked, connected and was reaped before its fork event was handled is unknown (no /proc
- * any more), or its pid, reused (pid_max may be 32768), still shows an older process with
- * another parent. So a packet is skipped only once the table has every event sent before the
- * packet was captured (the fork of its sender comes before it): until then the writer waits,
- * at most TABLE_WAIT_NS, and decides again. Blocks the writer only: packets wait in the queue,
- * capture threads never wait. Usually the table is caught up already (one poll()). */
+/* With descendants the process table decides, and it may be behind the kernel: a child
+ * reaped before its fork event was handled is unknown, or its reused pid still shows an older
+ * process. So a packet is skipped only once the table has every event sent before it was
+ * captured (its sender's fork came first): until then the writer (only) waits, at most
+ * TABLE_WAIT_NS. Usually the table is caught up already (one poll()). docs/live.md. */
 static int wanted_wait(sess_t *s, apc__attr_t *r, int64_t ts_ns)
 {
     int keep = wanted(s, r);
