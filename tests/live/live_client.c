@@ -9,6 +9,10 @@
  *                                 connection each, one after the other
  *   busy HOST PORT MS [MIN]       TCP requests for MS milliseconds, and at least MIN of them
  *   flood HOST PORT MS            UDP datagrams numbered from 0 for MS ms; prints "S <sent>"
+ *   serve HOST PORT N             a TCP server: prints "R <pid>" once listening, then answers
+ *                                 N connections (0: until killed) one after the other, each
+ *                                 with 3000 bytes once it has read the request, and closes
+ * HOST is IPv4 or IPv6 (tcp, serve).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -23,7 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static struct sockaddr_in peer;
+static struct sockaddr_in6 peer; /* sockaddr_in or sockaddr_in6 */
+static socklen_t peer_len;
 static int conns_per_thread;
 static int hold_ms; /* tcp: wait this long after connecting, so /proc scans see the socket */
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -37,21 +42,21 @@ static long now_ms(void)
 
 static void report(int fd)
 {
-    struct sockaddr_in me;
+    struct sockaddr_in6 me; /* the port is at the same place in sockaddr_in */
     socklen_t l = sizeof me;
     getsockname(fd, (struct sockaddr *)&me, &l);
     pthread_mutex_lock(&out_lock);
-    printf("C %d %ld %d\n", getpid(), (long)syscall(SYS_gettid), ntohs(me.sin_port));
+    printf("C %d %ld %d\n", getpid(), (long)syscall(SYS_gettid), ntohs(me.sin6_port));
     fflush(stdout);
     pthread_mutex_unlock(&out_lock);
 }
 
 static int one_request(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd = socket(peer.sin6_family, SOCK_STREAM, 0);
     struct timeval tv = {2, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&peer, sizeof peer) != 0) {
+    if (fd < 0 || connect(fd, (struct sockaddr *)&peer, peer_len) != 0) {
         if (fd >= 0)
             close(fd);
         return -1;
@@ -79,14 +84,59 @@ static void *tcp_thread(void *arg)
     return NULL;
 }
 
+/* Answers n connections (0: forever), one at a time. */
+static int serve(int n)
+{
+    int fd = socket(peer.sin6_family, SOCK_STREAM, 0), one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&peer, peer_len) != 0 || listen(fd, 64) != 0)
+        return 1;
+    printf("R %d\n", getpid());
+    fflush(stdout);
+    static char resp[3000];
+    memset(resp, 'x', sizeof resp);
+    for (int i = 0; n == 0 || i < n; i++) {
+        int c = accept(fd, NULL, NULL);
+        if (c < 0)
+            return 1;
+        char buf[4096];
+        size_t got = 0;
+        ssize_t r;
+        while (got < sizeof buf - 1 && (r = read(c, buf + got, sizeof buf - 1 - got)) > 0) {
+            got += (size_t)r;
+            buf[got] = '\0';
+            if (strstr(buf, "\r\n\r\n"))
+                break;
+        }
+        if (write(c, resp, sizeof resp) < 0) {
+            close(c);
+            continue;
+        }
+        close(c);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 5)
         return 2;
-    peer.sin_family = AF_INET;
-    peer.sin_port = htons((uint16_t)atoi(argv[3]));
-    inet_pton(AF_INET, argv[2], &peer.sin_addr);
+    uint16_t port = htons((uint16_t)atoi(argv[3]));
+    if (strchr(argv[2], ':')) {
+        peer.sin6_family = AF_INET6;
+        peer.sin6_port = port;
+        inet_pton(AF_INET6, argv[2], &peer.sin6_addr);
+        peer_len = sizeof(struct sockaddr_in6);
+    } else {
+        struct sockaddr_in *p4 = (struct sockaddr_in *)&peer;
+        p4->sin_family = AF_INET;
+        p4->sin_port = port;
+        inet_pton(AF_INET, argv[2], &p4->sin_addr);
+        peer_len = sizeof(struct sockaddr_in);
+    }
     int n = atoi(argv[4]);
+    if (strcmp(argv[1], "serve") == 0)
+        return serve(n);
     if (strcmp(argv[1], "tcp") == 0 && argc > 5) {
         conns_per_thread = atoi(argv[5]);
         hold_ms = argc > 6 ? atoi(argv[6]) : 0;
@@ -103,7 +153,7 @@ int main(int argc, char **argv)
         int fd = socket(AF_INET, SOCK_DGRAM, 0);
         struct timeval tv = {1, 0};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        connect(fd, (struct sockaddr *)&peer, sizeof peer);
+        connect(fd, (struct sockaddr *)&peer, peer_len);
         report(fd);
         char buf[512];
         for (int i = 0; i < n; i++) {
@@ -136,7 +186,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "flood") == 0) {
         int fd = socket(AF_INET, SOCK_DGRAM, 0);
-        connect(fd, (struct sockaddr *)&peer, sizeof peer);
+        connect(fd, (struct sockaddr *)&peer, peer_len);
         long end = now_ms() + n;
         unsigned long sent = 0;
         char buf[64];

@@ -26,6 +26,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "live_util.h"
+
 #include <apc/apc.h>
 
 #include "attrib/ebpf.h"
@@ -49,18 +51,6 @@ typedef struct owner {
 static owner_t owners[4096];
 static int nowners;
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int r = system(cmd);
-    return WIFEXITED(r) ? WEXITSTATUS(r) : -1;
-}
-
 static void cleanup_ns(void)
 {
     for (int i = 0; i < nservers; i++)
@@ -80,24 +70,6 @@ static pid_t spawn_in_b(const char *prog)
         _exit(127);
     }
     return p;
-}
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(p);
-}
-
-static int enter_ns(const char *name)
-{
-    char p[128];
-    snprintf(p, sizeof p, "/var/run/netns/%s", name);
-    int fd = open(p, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int r = setns(fd, CLONE_NEWNET);
-    close(fd);
-    return r;
 }
 
 static int root_ns_fd = -1;
@@ -133,12 +105,7 @@ static int setup(void **st)
     if (!mkdtemp(data_dir) || apc_ctx_open(&ctx, &co) < 0)
         return -1;
     /* The process table listens to the proc connector from the initial namespace. */
-    apc_process_page_t *pg = NULL;
-    if (apc_process_list_running(ctx, &pg) < 0)
-        return -1;
-    apc_process_page_free(pg);
-    root_ns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (enter_ns(NS_A) != 0)
+    if (live_enter(ctx, NS_A, &root_ns_fd) != 0)
         return -1;
     /* Wait until the servers answer (bounded). */
     for (int i = 0; i < 50; i++) {
@@ -154,12 +121,9 @@ static int teardown(void **st)
 {
     (void)st;
     apc_ctx_close(ctx);
-    if (root_ns_fd >= 0) {
-        setns(root_ns_fd, CLONE_NEWNET);
-        close(root_ns_fd);
-    }
+    live_leave(&root_ns_fd);
     cleanup_ns();
-    nftw(data_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    rm_tree(data_dir);
     return 0;
 }
 
@@ -190,15 +154,6 @@ static int run_client(const char *cmd, pid_t *out_pid)
     }
     pclose(f);
     return n;
-}
-
-/* Seconds on the monotonic clock: the polls below wait for a condition up to a limit in
- * seconds (a hang ends the test with a failure, never a slow machine). */
-static double mono_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
 }
 
 #define POLL_LIMIT_S 60.0
@@ -263,18 +218,8 @@ static tally_t check_capture(int64_t id, int verbose)
 
 static int64_t start_system(uint32_t flags, const char *filter)
 {
-    apc_live_options_t o;
-    apc_live_options_init(&o, APC_LIVE_OPTIONS_VERSION);
-    static const char *const ad[] = {"apc_vA"};
-    o.adapters = ad;
-    o.n_adapters = 1;
-    o.flags = flags;
-    o.filter = filter;
-    int64_t id = 0;
-    int rc = apc_capture_start_system(ctx, &o, &id);
-    if (rc < 0)
-        fprintf(stderr, "start: %s\n", apc_last_error_message());
-    assert_int_equal(rc, 0);
+    int64_t id = live_start(ctx, "apc_vA", 0, flags, filter);
+    assert_true(id > 0);
     return id;
 }
 
@@ -655,11 +600,6 @@ static void test_errors(void **st)
                         "thread_id 1 needs CAPTURE_FLAG_THREAD_CAPTURE (0x2)");
 }
 
-static void probe_cb(const struct apc_pktev *ev, void *p)
-{
-    (void)ev, (void)p;
-}
-
 int main(void)
 {
     if (geteuid() != 0) {
@@ -672,11 +612,7 @@ int main(void)
         printf("SKIP: needs APC_LIVE_CLIENT, curl and python3\n");
         return 77;
     }
-    /* The namespaces and veth names are fixed: two checkouts running this suite at once (two
-     * developers, or CI beside a developer) would tear down each other's. Wait our turn. */
-    int lock = open("/run/apc-live-tests.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (lock >= 0 && flock(lock, LOCK_EX) != 0)
-        perror("flock /run/apc-live-tests.lock");
+    live_lock();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_errors),
         cmocka_unit_test_prestate(test_system_attribution, &flags_no_ebpf),
@@ -691,13 +627,11 @@ int main(void)
                  ? 0
                  : cmocka_run_group_tests_name("live (procfs backend)", tests, setup, teardown);
     /* The same checks with the eBPF backend, when it loads here. */
-    apc__ebpf_t *probe = NULL;
     char why[512];
-    if (apc__ebpf_open(probe_cb, NULL, &probe, why, sizeof why) < 0) {
+    if (!ebpf_loads(why, sizeof why)) {
         printf("SKIP (eBPF checks): %s\n", why);
         return rc ? rc : 77;
     }
-    apc__ebpf_close(probe);
     const struct CMUnitTest ebpf_tests[] = {
         cmocka_unit_test_prestate(test_system_attribution, &flags_ebpf),
         cmocka_unit_test_prestate(test_short_lived_children, &flags_ebpf),

@@ -21,6 +21,8 @@
 #include <cJSON.h>
 #include <cmocka.h>
 
+#include "live_util.h"
+
 #include <apc/apc.h>
 
 static apc_ctx_t *ctx;
@@ -154,12 +156,6 @@ static void test_with_flag_reverse_lookup(void **st)
     cJSON_Delete(o);
 }
 
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(p);
-}
-
 static int setup(void **st)
 {
     (void)st;
@@ -185,7 +181,7 @@ static int teardown(void **st)
 {
     (void)st;
     apc_ctx_close(ctx);
-    nftw(data_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    rm_tree(data_dir);
     return 0;
 }
 

@@ -24,6 +24,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "live_util.h"
+
 #include <apc/apc.h>
 
 #define WAIT_S 120
@@ -33,24 +35,6 @@ static char dirs[4][512]; /* data, exports, allowed programs, the copy of the pr
 static apc_ctx_t *ctx;
 static pid_t server;
 static int port;
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int r = system(cmd);
-    return WIFEXITED(r) ? WEXITSTATUS(r) : -1;
-}
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(p);
-}
 
 static void open_ctx(void)
 {
@@ -307,7 +291,7 @@ static int teardown(void **st)
         kill(server, SIGTERM);
         waitpid(server, NULL, 0);
     }
-    nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    rm_tree(tmp);
     return 0;
 }
 
@@ -325,9 +309,7 @@ int main(void)
         return 77;
     }
     /* The same lock as test_live.c: live tests of two checkouts must not overlap. */
-    int lock = open("/run/apc-live-tests.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (lock >= 0 && flock(lock, LOCK_EX) != 0)
-        perror("flock /run/apc-live-tests.lock");
+    live_lock();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fires_and_acts),
         cmocka_unit_test(test_directory_trigger),

@@ -213,6 +213,10 @@ static void rescan_locked(apc__attrib_t *a)
         apc__socktab_put(a->socks, &k, pid, 0, now);
         if (a->ebpf && s->cookie)
             apc__attrib_ebpf_seed(a, s->cookie, pid);
+        /* A listener older than the programs: its accepted sockets (which never pass
+         * sock_create) are given to it from their first packet, not after a rescan. */
+        if (a->ebpf && s->proto == 6 && s->state == 10 /* TCP_LISTEN */)
+            apc__ebpf_seed_listener(a->ebpf, s->ver, s->src, s->sport, (uint32_t)pid, a->netns);
     }
     free(sc.v);
 }
@@ -376,12 +380,34 @@ void apc__attrib_shutdown(apc_ctx_t *ctx)
     apc__proctab_shutdown(ctx);
 }
 
-void apc__attrib_lookup(apc__attrib_t *a, const apc__pkt_t *d, int64_t ts_ns, apc__attr_t *r)
+/* procfs backend: the receiving end of a packet whose owner found is its sender (or the other
+ * way round), when that socket is on this host too. The lookup with source and destination
+ * swapped reports the swapped packet's source end (APC_DIR_OUT), which is this one's
+ * destination: an answer with APC_DIR_IN is the end already found. */
+static void tuple_peer(apc__attrib_t *a, const apc__pkt_t *d, int dir, apc__attr_end_t *peer)
+{
+    int64_t pid = 0, tid = 0;
+    int pdir = 0;
+    int found = dir == APC_DIR_OUT
+                    ? apc__socktab_find(a->socks, d->ip_proto, d->ip_ver, d->dst, d->dport, d->src,
+                                        d->sport, &pid, &tid, &pdir)
+                    : apc__socktab_find(a->socks, d->ip_proto, d->ip_ver, d->src, d->sport, d->dst,
+                                        d->dport, &pid, &tid, &pdir);
+    if (!found || pdir != APC_DIR_OUT)
+        return;
+    peer->attribution = APC_ATTR_TUPLE;
+    peer->pid = pid;
+    peer->tid = tid;
+    peer->direction = dir == APC_DIR_OUT ? APC_DIR_IN : APC_DIR_OUT;
+}
+
+void apc__attrib_lookup(apc__attrib_t *a, const apc__pkt_t *d, int64_t ts_ns, int flags,
+                        apc__attr_t *r)
 {
     memset(r, 0, sizeof *r);
     if (!d->ip_ver || !d->has_l4 || (d->ip_proto != 6 && d->ip_proto != 17))
         return;
-    if (a->ebpf && apc__attrib_ebpf_lookup(a, d, ts_ns, r)) {
+    if (a->ebpf && apc__attrib_ebpf_lookup(a, d, ts_ns, flags, r)) {
         r->process_id = apc__proctab_process_id(a->procs, r->pid);
         return;
     }
@@ -406,6 +432,8 @@ void apc__attrib_lookup(apc__attrib_t *a, const apc__pkt_t *d, int64_t ts_ns, ap
     r->direction = dir;
     r->process_id = apc__proctab_process_id(a->procs, pid);
     r->attribution = APC_ATTR_TUPLE;
+    if (flags & APC__ATTR_BOTH_ENDS)
+        tuple_peer(a, d, dir, &r->peer);
 }
 
 const char *apc__attrib_backend(const apc__attrib_t *a, const char **reason)

@@ -202,7 +202,39 @@ static size_t best_of(const apc__pmev_t *ev, size_t n, uint64_t my)
     return b;
 }
 
-int apc__attrib_ebpf_lookup(apc__attrib_t *a, const apc__pkt_t *d, int64_t ts_ns, apc__attr_t *r)
+/* The other socket's event of the same packet (its other end on this host), or NULL. */
+static const apc__pmev_t *other_end(const apc__pmev_t *ev, size_t n, const apc__pmev_t *b)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ev[i].cookie != b->cookie && ev[i].dir != b->dir)
+            return &ev[i];
+    return NULL;
+}
+
+/* Fills `end` from one event: exact for an egress packet sent in its owner's context (or any
+ * UDP egress), else the socket's owner. 0 when the owner is not known (yet). Under mlock. */
+static int end_of(apc__attrib_t *a, const apc__pmev_t *e, apc__attr_end_t *end)
+{
+    uint32_t pid = e->owner_pid, tid = e->owner_tid;
+    if (!pid)
+        apc__cc_get(a->cookies, e->cookie, &pid, &tid);
+    end->direction = e->dir == APC_EV_OUT ? APC_DIR_OUT : APC_DIR_IN;
+    if (e->dir == APC_EV_OUT && e->cur_pid && (e->cur_pid == pid || e->proto == 17)) {
+        end->attribution = APC_ATTR_EXACT;
+        end->pid = e->cur_pid;
+        end->tid = e->cur_tid;
+        return 1;
+    }
+    if (!pid)
+        return 0;
+    end->attribution = APC_ATTR_SOCKET;
+    end->pid = pid;
+    end->tid = tid;
+    return 1;
+}
+
+int apc__attrib_ebpf_lookup(apc__attrib_t *a, const apc__pkt_t *d, int64_t ts_ns, int flags,
+                            apc__attr_t *r)
 {
     uint64_t key = apc__pm_key_pkt(d);
     if (!key)
@@ -215,8 +247,13 @@ int apc__attrib_ebpf_lookup(apc__attrib_t *a, const apc__pkt_t *d, int64_t ts_ns
      * packets reach libpcap before the socket's hook), and for a packet captured moments ago
      * the hook may not even have run (veth: the peer's backlog). Drain, and for a packet
      * younger than WAIT_NS wait until it is that old: the writer then runs at most WAIT_NS
-     * behind real time, whatever the traffic. */
-    for (int tries = 0; !n || score(&ev[best_of(ev, n, my)], my) < 4; tries++) {
+     * behind real time, whatever the traffic. With both ends on this host (loopback) the
+     * receiver's event is waited for the same way: libpcap copies a loopback packet on its
+     * way in, just before the receiving socket's hook runs. */
+    for (int tries = 0;
+         !n || score(&ev[best_of(ev, n, my)], my) < 4 ||
+         ((flags & APC__ATTR_BOTH_ENDS) && !other_end(ev, n, &ev[best_of(ev, n, my)]));
+         tries++) {
         if (tries) {
             int64_t age = apc__real_ns() - ts_ns;
             if (age < 0 || age >= WAIT_NS || tries > 100)
@@ -233,24 +270,20 @@ int apc__attrib_ebpf_lookup(apc__attrib_t *a, const apc__pkt_t *d, int64_t ts_ns
         pthread_mutex_unlock(&a->mlock);
         return 0;
     }
-    const apc__pmev_t *b = &ev[best_of(ev, n, my)];
-    uint32_t pid = b->owner_pid, tid = b->owner_tid;
-    if (!pid)
-        apc__cc_get(a->cookies, b->cookie, &pid, &tid);
+    const apc__pmev_t *b = &ev[best_of(ev, n, my)], *o = other_end(ev, n, b);
+    apc__attr_end_t own;
+    memset(&own, 0, sizeof own);
+    int found = end_of(a, b, &own);
+    if (o && !end_of(a, o, &r->peer))
+        memset(&r->peer, 0, sizeof r->peer);
     pthread_mutex_unlock(&a->mlock);
-    r->direction = b->dir == APC_EV_OUT ? APC_DIR_OUT : APC_DIR_IN;
-    if (b->dir == APC_EV_OUT && b->cur_pid && (b->cur_pid == pid || b->proto == 17)) {
-        r->attribution = APC_ATTR_EXACT;
-        r->pid = b->cur_pid;
-        r->tid = b->cur_tid;
-        return 1;
-    }
-    if (!pid) {
+    if (!found) {
         atomic_store(&a->want_scan, 1);
         return 0;
     }
-    r->attribution = APC_ATTR_SOCKET;
-    r->pid = pid;
-    r->tid = tid;
+    r->attribution = own.attribution;
+    r->pid = own.pid;
+    r->tid = own.tid;
+    r->direction = own.direction;
     return 1;
 }

@@ -56,8 +56,10 @@ void apc__attrib_rescan(apc__attrib_t *a);
 int apc__attrib_ebpf_start(apc__attrib_t *a);
 void apc__attrib_ebpf_stop(apc__attrib_t *a);
 void *apc__attrib_ebpf_run(void *arg);
-/* 1 when the packet was matched to an eBPF event and r is filled (exact or socket). */
-int apc__attrib_ebpf_lookup(apc__attrib_t *a, const apc__pkt_t *d, int64_t ts_ns, apc__attr_t *r);
+/* 1 when the packet was matched to an eBPF event and r is filled (exact or socket), with
+ * r->peer from the other socket's event when there is one. flags: APC__ATTR_*. */
+int apc__attrib_ebpf_lookup(apc__attrib_t *a, const apc__pkt_t *d, int64_t ts_ns, int flags,
+                            apc__attr_t *r);
 /* The socket of `cookie` belongs to pid (from a rescan). */
 void apc__attrib_ebpf_seed(apc__attrib_t *a, uint64_t cookie, int64_t pid);
 /* Network namespace cookie of the calling thread (SO_NETNS_COOKIE): now, or cached per thread

@@ -128,6 +128,11 @@ void apc__ebpf_seed(apc__ebpf_t *e, uint64_t cookie, uint32_t pid, uint64_t netn
 {
     (void)e, (void)cookie, (void)pid, (void)netns;
 }
+void apc__ebpf_seed_listener(apc__ebpf_t *e, int ver, const uint8_t *addr, uint16_t port,
+                             uint32_t pid, uint64_t netns)
+{
+    (void)e, (void)ver, (void)addr, (void)port, (void)pid, (void)netns;
+}
 void apc__ebpf_stats(apc__ebpf_t *e, uint64_t *sent, uint64_t *lost)
 {
     (void)e;
@@ -276,14 +281,32 @@ int apc__ebpf_consume(apc__ebpf_t *e)
     return ring_buffer__consume(e->rb);
 }
 
-void apc__ebpf_seed(apc__ebpf_t *e, uint64_t cookie, uint32_t pid, uint64_t netns)
+/* An owner learnt by userspace into `map` at `key`; one the programs know already is kept. */
+static void seed_owner(struct bpf_map *map, const void *key, uint32_t pid, uint64_t netns,
+                       uint32_t src)
 {
     struct apc_owner o;
     memset(&o, 0, sizeof o);
     o.pid = pid;
     o.netns = netns;
-    o.src = APC_OWN_SEEDED;
-    bpf_map_update_elem(bpf_map__fd(e->skel->maps.owners), &cookie, &o, BPF_NOEXIST);
+    o.src = src;
+    bpf_map_update_elem(bpf_map__fd(map), key, &o, BPF_NOEXIST);
+}
+
+void apc__ebpf_seed(apc__ebpf_t *e, uint64_t cookie, uint32_t pid, uint64_t netns)
+{
+    seed_owner(e->skel->maps.owners, &cookie, pid, netns, APC_OWN_SEEDED);
+}
+
+void apc__ebpf_seed_listener(apc__ebpf_t *e, int ver, const uint8_t *addr, uint16_t port,
+                             uint32_t pid, uint64_t netns)
+{
+    struct apc_bindkey k;
+    memset(&k, 0, sizeof k);
+    k.ver = (__u8)ver;
+    k.port = port;
+    memcpy(k.addr, addr, ver == 4 ? 4 : 16);
+    seed_owner(e->skel->maps.bound, &k, pid, netns, APC_OWN_LISTENER);
 }
 
 void apc__ebpf_stats(apc__ebpf_t *e, uint64_t *sent, uint64_t *lost)

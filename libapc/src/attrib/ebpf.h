@@ -31,6 +31,11 @@ int apc__ebpf_consume(apc__ebpf_t *e);
 /* Tells the programs who owns a socket they have not seen created (sockets older than us). An
  * owner they already know is kept. */
 void apc__ebpf_seed(apc__ebpf_t *e, uint64_t cookie, uint32_t pid, uint64_t netns);
+/* Tells the programs about a TCP listener they did not see bound (older than us): the sockets
+ * it accepts are then given to pid at their first packet. addr: 4 or 16 bytes by ver, all
+ * zero = wildcard; port in host order. A listener they know already is kept. */
+void apc__ebpf_seed_listener(apc__ebpf_t *e, int ver, const uint8_t *addr, uint16_t port,
+                             uint32_t pid, uint64_t netns);
 /* Events sent and lost (ring buffer full) by the programs, all CPUs. */
 void apc__ebpf_stats(apc__ebpf_t *e, uint64_t *sent, uint64_t *lost);
 const char *apc__ebpf_cgroup(const apc__ebpf_t *e);

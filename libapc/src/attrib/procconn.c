@@ -13,12 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <apc/common.h>
 
 #include "attrib/proctable.h"
 #include "core/error.h"
+#include "util/clock.h"
 
 struct apc__procconn {
     apc__proctab_t *t;
@@ -28,7 +30,19 @@ struct apc__procconn {
     pthread_mutex_t hook_lock;
     void (*hook)(const apc__procev_t *ev, void *p);
     void *hook_payload;
+    /* Progress, for apc__procconn_caught_up: the socket was found empty at drained_ns; busy
+     * while a datagram is read and handled. */
+    _Atomic int64_t drained_ns;
+    atomic_int busy;
+    _Atomic uint64_t lost;
 };
+
+static _Atomic int64_t g_test_delay_ns;
+
+void apc__procconn_test_delay(int64_t ns)
+{
+    atomic_store(&g_test_delay_ns, ns);
+}
 
 static void on_event(const apc__procev_t *ev, void *payload)
 {
@@ -56,17 +70,47 @@ static void *run(void *arg)
     _Alignas(struct nlmsghdr) uint8_t buf[8192];
     struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
     while (!atomic_load(&c->stop)) {
-        if (poll(&pfd, 1, 100) <= 0)
-            continue;
+        /* The time is taken before the read: when the socket is empty, every event sent
+         * before t0 has been handled. */
+        int64_t t0 = apc__real_ns();
+        atomic_store(&c->busy, 1);
         ssize_t n = recv(c->fd, buf, sizeof buf, MSG_DONTWAIT);
         if (n < 0) {
-            if (errno == ENOBUFS)
-                continue; /* events were lost; lists re-check /proc */
+            int e = errno;
+            atomic_store(&c->busy, 0);
+            if (e == EAGAIN || e == EWOULDBLOCK) {
+                atomic_store(&c->drained_ns, t0);
+                poll(&pfd, 1, 100);
+            } else if (e == ENOBUFS) {
+                atomic_fetch_add(&c->lost, 1); /* the table misses some; lists re-check /proc */
+            }
             continue;
         }
+        int64_t delay = atomic_load(&g_test_delay_ns);
+        if (delay > 0) {
+            struct timespec ts = {(time_t)(delay / 1000000000LL), (long)(delay % 1000000000LL)};
+            nanosleep(&ts, NULL);
+        }
         apc__procconn_parse(buf, (size_t)n, on_event, c);
+        atomic_store(&c->busy, 0);
     }
     return NULL;
+}
+
+int apc__procconn_caught_up(apc__procconn_t *c, int64_t real_ns)
+{
+    if (!c || atomic_load(&c->drained_ns) >= real_ns)
+        return 1;
+    /* Idle thread, empty socket: nothing sent before now is left to handle. busy is read
+     * after the poll: a datagram read in between sets it first. */
+    struct pollfd p = {.fd = c->fd, .events = POLLIN};
+    int64_t now = apc__real_ns();
+    return now >= real_ns && poll(&p, 1, 0) == 0 && !atomic_load(&c->busy);
+}
+
+uint64_t apc__procconn_lost(const apc__procconn_t *c)
+{
+    return c ? atomic_load(&c->lost) : 0;
 }
 
 static int send_listen(int fd, enum proc_cn_mcast_op op)

@@ -35,4 +35,16 @@ void apc__procconn_set_hook(apc__procconn_t *c, void (*cb)(const apc__procev_t *
 int apc__procconn_start(apc__proctab_t *t, apc__procconn_t **out);
 void apc__procconn_stop(apc__procconn_t *c);
 
+/* 1 when every event the kernel sent before `real_ns` (CLOCK_REALTIME) is in the table: the
+ * thread found its socket empty after that time, or it is idle with nothing to read now. A
+ * process's fork event is sent before it can send a packet, so a packet captured at real_ns
+ * whose pid the table does not know after this is 1 was not forked while we listened.
+ * NULL (no connector): 1, there is nothing to wait for. */
+int apc__procconn_caught_up(apc__procconn_t *c, int64_t real_ns);
+/* Events the kernel dropped because the socket's buffer was full (ENOBUFS), since start. */
+uint64_t apc__procconn_lost(const apc__procconn_t *c);
+/* Tests only: the event thread sleeps this long before handling each datagram it reads, as a
+ * thread starved of CPU would (0 = never). Global, for every connector. */
+void apc__procconn_test_delay(int64_t ns);
+
 #endif

@@ -456,10 +456,15 @@ int64_t apc__proctab_tgid(apc__proctab_t *t, int64_t tid)
 
 int apc__proctab_descends(apc__proctab_t *t, int64_t pid, int64_t ancestor)
 {
+    return apc__proctab_related(t, pid, ancestor) == 1;
+}
+
+int apc__proctab_related(apc__proctab_t *t, int64_t pid, int64_t ancestor)
+{
     if (pid == ancestor)
         return 1;
     pthread_mutex_lock(&t->lock);
-    int r = 0;
+    int r = find(t, pid) ? 0 : -1;
     for (int i = 0; i < 64 && pid > 1; i++) {
         pent_t *e = find(t, pid);
         if (!e)
@@ -472,6 +477,16 @@ int apc__proctab_descends(apc__proctab_t *t, int64_t pid, int64_t ancestor)
     }
     pthread_mutex_unlock(&t->lock);
     return r;
+}
+
+int apc__proctab_caught_up(apc__proctab_t *t, int64_t real_ns)
+{
+    return apc__procconn_caught_up(t->conn, real_ns);
+}
+
+uint64_t apc__proctab_events_lost(apc__proctab_t *t)
+{
+    return apc__procconn_lost(t->conn);
 }
 
 int64_t apc__proctab_pid_of(apc__proctab_t *t, int64_t process_id)

@@ -41,6 +41,14 @@ int64_t apc__proctab_process_id(apc__proctab_t *t, int64_t pid);
 int64_t apc__proctab_tgid(apc__proctab_t *t, int64_t tid);
 /* 1 when pid is ancestor or a descendant of it (the pid itself included). */
 int apc__proctab_descends(apc__proctab_t *t, int64_t pid, int64_t ancestor);
+/* Like apc__proctab_descends, but -1 when the table does not know pid at all (its fork event
+ * may not be handled yet): the caller can wait with apc__proctab_caught_up and ask again. */
+int apc__proctab_related(apc__proctab_t *t, int64_t pid, int64_t ancestor);
+/* 1 when every process event sent before real_ns is in the table (see
+ * apc__procconn_caught_up), or no event source runs. */
+int apc__proctab_caught_up(apc__proctab_t *t, int64_t real_ns);
+/* Process events the kernel dropped (socket buffer full) since the table started. */
+uint64_t apc__proctab_events_lost(apc__proctab_t *t);
 /* pid of a process id of ours (0 if unknown). */
 int64_t apc__proctab_pid_of(apc__proctab_t *t, int64_t process_id);
 

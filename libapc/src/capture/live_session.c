@@ -38,6 +38,7 @@
 
 #define MAX_SOURCES 64
 #define MAX_TARGETS 64
+#define TABLE_WAIT_NS 10000000000LL /* longest wait for the process table (wanted_wait) */
 
 typedef struct target {
     int64_t pid, tid, process_id;
@@ -50,6 +51,7 @@ typedef struct apc__live_sess {
     uint32_t flags;
     apc__livesrc_t *src[MAX_SOURCES];
     size_t nsrc;
+    uint8_t loopback[MAX_SOURCES]; /* the adapter is a loopback one: both ends are local */
     apc__attrib_t *attr;
     apc__proctab_t *procs;
     pthread_t writer;
@@ -59,7 +61,11 @@ typedef struct apc__live_sess {
     pthread_mutex_t tlock; /* targets */
     target_t targets[MAX_TARGETS];
     size_t ntargets;
-    uint64_t skipped; /* process captures: packets of other processes, not stored */
+    uint64_t skipped;  /* process captures: packets of other processes, not stored */
+    uint64_t waited;   /* process captures: packets that waited for the process table */
+    uint64_t kept;     /* ... kept after the wait (skipped had the table been trusted at once) */
+    uint64_t unknown;  /* ... skipped because their owner was still unknown after the wait */
+    int table_stalled; /* the last wait ran out (writer thread only) */
     char error[512];
     struct apc__live_sess *next;
 } sess_t;
@@ -90,25 +96,87 @@ static long setting_long(apc_ctx_t *ctx, const char *key, long def, long lo, lon
     return r;
 }
 
-/* Keep or skip: process captures keep their targets' packets (descendants with the flag). */
-static int wanted(sess_t *s, const apc__attr_t *r)
+/* Is pid (thread tid) a target of a process capture: 1 yes, 0 no, -1 not known yet (with
+ * descendants: the process table has not seen that process; its fork event may be on its
+ * way). */
+static int is_target(sess_t *s, int64_t pid, int64_t tid)
+{
+    if (!pid)
+        return 0;
+    int keep = 0;
+    /* A second pass after reading /proc/<pid> when the table did not know pid (it still
+     * runs: /proc says who its parent is). */
+    for (int pass = 0; pass < 2; pass++) {
+        keep = 0;
+        pthread_mutex_lock(&s->tlock);
+        for (size_t i = 0; keep <= 0 && i < s->ntargets; i++) {
+            const target_t *t = &s->targets[i];
+            int k = 0;
+            if (s->flags & APC_CAPTURE_FLAG_THREAD_CAPTURE && t->tid)
+                k = pid == t->pid && tid == t->tid;
+            else if (pid == t->pid)
+                k = 1;
+            else if (s->flags & APC_CAPTURE_FLAG_DESCENDANTS)
+                k = apc__proctab_related(s->procs, pid, t->pid);
+            if (k)
+                keep = k;
+        }
+        pthread_mutex_unlock(&s->tlock);
+        if (keep >= 0 || !apc__proctab_learn(s->procs, pid))
+            break;
+    }
+    return keep;
+}
+
+/* Keep or skip: process captures keep their targets' packets (descendants with the flag),
+ * sent or received: a loopback packet is kept when either of its ends is a target, and is
+ * then stored as that end's (r becomes it). 1 keep, 0 skip, -1 not known yet. */
+static int wanted(sess_t *s, apc__attr_t *r)
 {
     if (s->type != APC_CAPTURE_PROCESS)
         return 1;
-    if (!r->pid)
-        return 0;
-    int keep = 0;
-    pthread_mutex_lock(&s->tlock);
-    for (size_t i = 0; !keep && i < s->ntargets; i++) {
-        const target_t *t = &s->targets[i];
-        if (s->flags & APC_CAPTURE_FLAG_THREAD_CAPTURE && t->tid)
-            keep = r->pid == t->pid && r->tid == t->tid;
-        else if (r->pid == t->pid)
-            keep = 1;
-        else if (s->flags & APC_CAPTURE_FLAG_DESCENDANTS)
-            keep = apc__proctab_descends(s->procs, r->pid, t->pid);
+    int own = is_target(s, r->pid, r->tid);
+    if (own > 0)
+        return 1;
+    int peer = is_target(s, r->peer.pid, r->peer.tid);
+    if (peer > 0) {
+        r->attribution = r->peer.attribution;
+        r->pid = r->peer.pid;
+        r->tid = r->peer.tid;
+        r->direction = r->peer.direction;
+        r->process_id = 0; /* the caller looks it up */
+        return 1;
     }
-    pthread_mutex_unlock(&s->tlock);
+    return own < 0 || peer < 0 ? -1 : 0;
+}
+
+/* With descendants the process table decides, and it may be behind the kernel: a child
+ * reaped before its fork event was handled is unknown, or its reused pid still shows an older
+ * process. So a packet is skipped only once the table has every event sent before it was
+ * captured (its sender's fork came first): until then the writer (only) waits, at most
+ * TABLE_WAIT_NS. Usually the table is caught up already (one poll()). docs/live.md. */
+static int wanted_wait(sess_t *s, apc__attr_t *r, int64_t ts_ns)
+{
+    int keep = wanted(s, r);
+    if (keep > 0 || !(s->flags & APC_CAPTURE_FLAG_DESCENDANTS) ||
+        apc__proctab_caught_up(s->procs, ts_ns))
+        return keep > 0;
+    s->waited++;
+    /* After a wait that ran out, the next packets do not wait again until the table has
+     * caught up: a stalled event thread must not hold every packet for the whole limit. */
+    int64_t end = apc__mono_ns() + (s->table_stalled ? 0 : TABLE_WAIT_NS);
+    int caught = 0;
+    while (!(caught = apc__proctab_caught_up(s->procs, ts_ns)) && apc__mono_ns() < end) {
+        struct timespec w = {0, 200000};
+        nanosleep(&w, NULL);
+    }
+    s->table_stalled = !caught;
+    keep = wanted(s, r);
+    s->kept += keep > 0;
+    if (keep < 0) { /* never forked while we listened, or its event was lost: not ours */
+        s->unknown++;
+        keep = 0;
+    }
     return keep;
 }
 
@@ -192,9 +260,12 @@ static int attribute(void *state, apc__capw_t *w, const apc__pipe_pkt_t *in, con
 {
     sess_t *s = state;
     apc__attr_t a;
-    apc__attrib_lookup(s->attr, d, in->ts_ns, &a);
-    if (!wanted(s, &a))
+    int both = s->type == APC_CAPTURE_PROCESS && in->iface < s->nsrc && s->loopback[in->iface];
+    apc__attrib_lookup(s->attr, d, in->ts_ns, both ? APC__ATTR_BOTH_ENDS : 0, &a);
+    if (!wanted_wait(s, &a, in->ts_ns))
         return 0;
+    if (!a.process_id && a.pid) /* the other end's, or known only after the wait */
+        a.process_id = apc__proctab_process_id(s->procs, a.pid);
     if (a.process_id)
         apc__capw_live_process(w, a.process_id, a.pid);
     if (a.direction)
@@ -290,6 +361,14 @@ static void *writer_run(void *arg)
         /* The sources keep running but nobody reads: stop them (the caller joins them). */
     }
     record_drops(s, w, &last_k, &last_q);
+    if (s->waited)
+        apc__log(s->ctx, s->unknown ? APC_LOG_WARN : APC_LOG_INFO,
+                 "live capture %lld: %llu packets waited for the process table: %llu kept after "
+                 "the wait, %llu skipped with their owner still unknown (%llu process events "
+                 "lost by the kernel)",
+                 (long long)s->id, (unsigned long long)s->waited, (unsigned long long)s->kept,
+                 (unsigned long long)s->unknown,
+                 (unsigned long long)apc__proctab_events_lost(s->procs));
     if (apc__capw_finish(w, state, err, 0, 0) < 0)
         apc__log(s->ctx, APC_LOG_ERROR, "live capture %lld: %s", (long long)s->id,
                  apc_last_error_message());
@@ -390,8 +469,10 @@ static int start(apc_ctx_t *ctx, int type, const apc_live_options_t *o, const ta
             .bell = &s->bell,
         };
         rc = apc__livesrc_open(&s->src[s->nsrc], &cfg);
-        if (rc == 0)
+        if (rc == 0) {
+            s->loopback[s->nsrc] = (uint8_t)apc__livesrc_loopback(s->src[s->nsrc]);
             s->nsrc++;
+        }
     }
     for (size_t i = 0; names && i < nn; i++)
         free(names[i]);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <linux/filter.h>
+#include <net/if.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <pthread.h>
@@ -11,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <apc/common.h>
 
@@ -206,6 +209,21 @@ int apc__livesrc_linktype(const apc__livesrc_t *s)
 int apc__livesrc_snaplen(const apc__livesrc_t *s)
 {
     return s->snaplen;
+}
+
+int apc__livesrc_loopback(const apc__livesrc_t *s)
+{
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    size_t n = strlen(s->device);
+    if (n >= sizeof ifr.ifr_name)
+        return 0;
+    memcpy(ifr.ifr_name, s->device, n);
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int r = fd >= 0 && ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_LOOPBACK);
+    if (fd >= 0)
+        close(fd);
+    return r;
 }
 
 const char *apc__livesrc_device(const apc__livesrc_t *s)

@@ -39,6 +39,9 @@ void apc__livesrc_close(apc__livesrc_t *s);
 int apc__livesrc_linktype(const apc__livesrc_t *s); /* LINKTYPE_* */
 int apc__livesrc_snaplen(const apc__livesrc_t *s);
 const char *apc__livesrc_device(const apc__livesrc_t *s);
+/* 1 for a loopback adapter (IFF_LOOPBACK, in the calling thread's network namespace): both
+ * ends of its packets are sockets of this host. */
+int apc__livesrc_loopback(const apc__livesrc_t *s);
 apc__lq_t *apc__livesrc_queue(apc__livesrc_t *s);
 
 /* Latest published kernel counters: received (passed the filter, drops included) and dropped

@@ -366,6 +366,37 @@ static void test_socktab(void **st)
     apc__socktab_free(t);
 }
 
+/* Loopback: both ends are sockets of this host. The lookup with source and destination
+ * swapped finds the receiver as the swapped packet's sender (APC_DIR_OUT), which is what the
+ * procfs backend reports as a packet's other end (attrib.c, tuple_peer); with no receiver
+ * socket it answers with the sender again, as APC_DIR_IN. */
+static void test_socktab_both_ends(void **st)
+{
+    (void)st;
+    apc__socktab_t *t = apc__socktab_new();
+    uint8_t lo[16] = {127, 0, 0, 1};
+    apc__sockkey_t c = {.proto = 6, .ver = 4, .lport = 40000, .rport = 8080};
+    memcpy(c.laddr, lo, 4);
+    memcpy(c.raddr, lo, 4);
+    apc__socktab_put(t, &c, 111, 0, 1000);
+    int64_t pid = 0, tid = 0;
+    int dir = 0;
+    assert_true(apc__socktab_find(t, 6, 4, lo, 8080, lo, 40000, &pid, &tid, &dir));
+    assert_int_equal(pid, 111); /* no server socket yet: the client, receiving */
+    assert_int_equal(dir, APC_DIR_IN);
+    apc__sockkey_t sv = {.proto = 6, .ver = 4, .lport = 8080, .rport = 40000};
+    memcpy(sv.laddr, lo, 4);
+    memcpy(sv.raddr, lo, 4);
+    apc__socktab_put(t, &sv, 222, 0, 1000);
+    assert_true(apc__socktab_find(t, 6, 4, lo, 40000, lo, 8080, &pid, &tid, &dir));
+    assert_int_equal(pid, 111); /* client -> server: the sender */
+    assert_int_equal(dir, APC_DIR_OUT);
+    assert_true(apc__socktab_find(t, 6, 4, lo, 8080, lo, 40000, &pid, &tid, &dir));
+    assert_int_equal(pid, 222); /* swapped: the receiver, as a sender */
+    assert_int_equal(dir, APC_DIR_OUT);
+    apc__socktab_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -378,6 +409,7 @@ int main(void)
         cmocka_unit_test(test_proc_cmdline_uid),
         cmocka_unit_test(test_queue),
         cmocka_unit_test(test_socktab),
+        cmocka_unit_test(test_socktab_both_ends),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
