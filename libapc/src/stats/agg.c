@@ -173,8 +173,40 @@ static void count_key(apc__statsagg_t *a, ent_t *k, int64_t key, int64_t ts, uin
     add(a, k, 1, len, ts, ts);
 }
 
+int64_t apc__statsagg_key_bucket(int64_t ts_ns)
+{
+    return floor_to(ts_ns, apc__stats_level_ns[APC__STATS_KEY_LEVEL]);
+}
+
+/* Counts under the ports (once when both are one port, as tshark's tcp.port == X does) and the
+ * addresses (once when both ends are one address, like capture_ips) of k's bucket. */
+static void count_ends(apc__statsagg_t *a, ent_t *k, int ports, uint16_t p1, uint16_t p2, int ver,
+                       const uint8_t *a1, const uint8_t *a2, uint64_t packets, uint64_t bytes,
+                       int64_t first, int64_t last)
+{
+    if (ports) {
+        k->kind = APC__SK_PORT;
+        k->key = p1;
+        add(a, k, packets, bytes, first, last);
+        if (p2 != p1) {
+            k->key = p2;
+            add(a, k, packets, bytes, first, last);
+        }
+    }
+    int alen = ver == 4 ? 4 : 16;
+    k->kind = APC__SK_IP;
+    k->key = 0;
+    k->ver = (uint8_t)ver;
+    memcpy(k->addr, a1, (size_t)alen);
+    add(a, k, packets, bytes, first, last);
+    if (memcmp(a1, a2, (size_t)alen) != 0) {
+        memcpy(k->addr, a2, (size_t)alen);
+        add(a, k, packets, bytes, first, last);
+    }
+}
+
 void apc__statsagg_packet(apc__statsagg_t *a, const apc__pkt_t *d, int64_t ts_ns, uint32_t wirelen,
-                          int64_t process_id, int new_conn)
+                          int64_t process_id, int new_conn, int ends)
 {
     ent_t k;
     memset(&k, 0, sizeof k);
@@ -184,7 +216,7 @@ void apc__statsagg_packet(apc__statsagg_t *a, const apc__pkt_t *d, int64_t ts_ns
     /* Keys count in 1-minute buckets: per-second series per address or port would cost more
      * rows than the packets they describe (docs/stats.md, "Precision"). */
     k.level = APC__STATS_KEY_LEVEL;
-    k.t = floor_to(ts_ns, apc__stats_level_ns[APC__STATS_KEY_LEVEL]);
+    k.t = apc__statsagg_key_bucket(ts_ns);
     k.kind = APC__SK_PROTO;
     count_key(a, &k, d->ip_ver ? d->ip_proto : -1, ts_ns, wirelen);
     if (process_id > 0) {
@@ -193,26 +225,20 @@ void apc__statsagg_packet(apc__statsagg_t *a, const apc__pkt_t *d, int64_t ts_ns
     }
     a->new_conns += new_conn ? 1 : 0;
     a->packets++;
-    if (!d->ip_ver)
+    if (!d->ip_ver || !ends)
         return;
-    if (d->has_l4 && (d->ip_proto == 6 || d->ip_proto == 17)) {
-        /* A packet counts once under each port it carries, as tshark's tcp.port == X does. */
-        k.kind = APC__SK_PORT;
-        count_key(a, &k, d->sport, ts_ns, wirelen);
-        if (d->dport != d->sport)
-            count_key(a, &k, d->dport, ts_ns, wirelen);
-    }
-    int alen = d->ip_ver == 4 ? 4 : 16;
-    k.kind = APC__SK_IP;
-    k.key = 0;
-    k.ver = d->ip_ver;
-    memcpy(k.addr, d->src, (size_t)alen);
-    add(a, &k, 1, wirelen, ts_ns, ts_ns);
-    /* Once per packet for an address even when it is both ends (like capture_ips). */
-    if (memcmp(d->src, d->dst, (size_t)alen) != 0) {
-        memcpy(k.addr, d->dst, (size_t)alen);
-        add(a, &k, 1, wirelen, ts_ns, ts_ns);
-    }
+    count_ends(a, &k, d->has_l4 && (d->ip_proto == 6 || d->ip_proto == 17), d->sport, d->dport,
+               d->ip_ver, d->src, d->dst, 1, wirelen, ts_ns, ts_ns);
+}
+
+void apc__statsagg_ends(apc__statsagg_t *a, const apc__stats_ends_t *e)
+{
+    ent_t k;
+    memset(&k, 0, sizeof k);
+    k.level = APC__STATS_KEY_LEVEL;
+    k.t = e->t;
+    count_ends(a, &k, 1, e->port1, e->port2, e->ip_ver, e->addr1, e->addr2, e->packets, e->bytes,
+               e->first, e->last);
 }
 
 /* --- commit ----------------------------------------------------------------------------- */
