@@ -33,6 +33,7 @@ typedef struct cum {
     int series; /* rows are written directly */
     held_t *held;
     size_t nheld;
+    int held_none; /* held back, with no series rows to hold (no_series) */
 } cum_t;
 
 struct apc__statsagg {
@@ -252,9 +253,15 @@ typedef struct writer {
     apc__cbatch_t *b;
 } writer_t;
 
+/* Keys with totals and no series rows at all: ephemeral ports (APC__STATS_SERIES_PORT_MAX). */
+static int no_series(const ent_t *e)
+{
+    return e->kind == APC__SK_PORT && e->key >= APC__STATS_SERIES_PORT_MAX;
+}
+
 static int write_ent(writer_t *w, const ent_t *e)
 {
-    if (e->level != LEVEL_TOTAL && e->kind == APC__SK_PORT && e->key >= APC__STATS_SERIES_PORT_MAX)
+    if (e->level != LEVEL_TOTAL && no_series(e))
         return 0;
     apc__st_stat_t row = {
         .kind = e->kind,
@@ -372,6 +379,11 @@ static int hold(apc__statsagg_t *a, const ent_t *e)
     cum_t *c = cum_get(a, e);
     if (!c)
         return apc__err(APC_ENOMEM, "out of memory while storing statistics");
+    if (no_series(e)) {
+        /* Nothing of it would be written: it only competes for apc__statsagg_finish's list. */
+        c->held_none = 1;
+        return 0;
+    }
     size_t j;
     for (j = 0; j < c->nheld && c->held[j].t != e->t; j++)
         ;
@@ -423,7 +435,8 @@ int apc__statsagg_commit(apc__statsagg_t *a, apc__cbatch_t *b)
             base[n++] = a->slots[i];
     for (size_t i = 0; i < n; i++) {
         ent_t k = base[i];
-        for (int l = base_level(k.kind) + 1; l <= LEVEL_TOTAL; l++) {
+        /* A key without series rows needs only its totals (write_ent drops the rest). */
+        for (int l = no_series(&k) ? LEVEL_TOTAL : base_level(k.kind) + 1; l <= LEVEL_TOTAL; l++) {
             k.level = (uint8_t)l;
             k.t = l == LEVEL_TOTAL ? 0 : floor_to(base[i].t, apc__stats_level_ns[l]);
             add(a, &k, base[i].packets, base[i].bytes, base[i].first, base[i].last);
@@ -475,7 +488,7 @@ int apc__statsagg_finish(apc__statsagg_t *a, apc__cbatch_t *b)
 {
     size_t n = 0;
     for (size_t i = 0; i < a->cum_cap; i++)
-        n += a->cum[i].k.used && !a->cum[i].series && a->cum[i].nheld;
+        n += a->cum[i].k.used && !a->cum[i].series && (a->cum[i].nheld || a->cum[i].held_none);
     if (n == 0)
         return 0;
     cum_t **list = malloc(n * sizeof *list);
@@ -483,7 +496,7 @@ int apc__statsagg_finish(apc__statsagg_t *a, apc__cbatch_t *b)
         return apc__err(APC_ENOMEM, "out of memory while storing statistics");
     n = 0;
     for (size_t i = 0; i < a->cum_cap; i++)
-        if (a->cum[i].k.used && !a->cum[i].series && a->cum[i].nheld)
+        if (a->cum[i].k.used && !a->cum[i].series && (a->cum[i].nheld || a->cum[i].held_none))
             list[n++] = &a->cum[i];
     if (n > APC__STATS_HELD_MAX) {
         qsort(list, n, sizeof *list, cmp_cum_desc);
