@@ -359,6 +359,12 @@ int apc__sqlite_capture_commit(void *impl, const apc__cbatch_t *b)
         want *= 2;
     if ((map.slots = calloc(want, sizeof *map.slots)) != NULL)
         map.cap = want;
+    /* A commit rewrites rows all over the connection and statistics indexes (35 MB of them
+     * after 1,000,000 packets of 5,000 live flows): in SQLite's default 2 MiB page cache it
+     * spilled dirty pages to the WAL mid-transaction and read them back (5,000-flow ingest: CPU
+     * 1.2-1.7 s -> 0.8-0.9 s). The connection keeps at most 32 MiB; a failure here only costs
+     * speed. */
+    sqlite3_exec(db, "PRAGMA cache_size=-32768", NULL, NULL, NULL);
     int r = apc__sql_begin(db);
     if (r == 0)
         r = write_conns(c, b);
