@@ -7,7 +7,7 @@
 #   -b  build directory with apcctl and gen_pcap (default: build)
 #   -n  packets to generate (default 1000000; gen_pcap's default mix, 256 flows)
 #   -r  timed runs of each tool, alternating (default 5); the median counts
-#   -o  where the input, the store and the outputs go (default: bench/out-export)
+#   -o  where the input, the store and the outputs go (default: bench/out/export, git-ignored)
 #   -k  keep the work files
 # The capture is ingested once (apcctl ingest); then `tcpdump -r IN -w OUT` and
 # `apcctl capture_export capture_id=1 path=OUT overwrite=1 wait=1` (OUT in the store's export
@@ -21,7 +21,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=$ROOT/build
 PACKETS=1000000
 RUNS=5
-WORK=$ROOT/bench/out-export
+WORK=$ROOT/bench/out/export
 KEEP=0
 while getopts "b:n:r:o:kh" opt; do
     case "$opt" in
