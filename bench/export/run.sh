@@ -56,10 +56,8 @@ cat "$WORK/gen.pcap" "$WORK"/data/captures/1/* >/dev/null
 mkdir -p "$WORK/data/exports"
 OUT=$WORK/data/exports/out-us.pcapng
 
-now() { echo "$EPOCHREALTIME"; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-median() { tr ' ' '\n' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-cpu_of() { awk -F: '/User time|System time/ {s += $2} END {printf "%.2f", s}' "$1"; }
+# shellcheck source=bench/timing.sh
+source "$ROOT/bench/timing.sh"
 
 echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 t_td=() t_us=() c_td=() c_us=()

@@ -80,11 +80,8 @@ if [ "${#INPUTS[@]}" -eq 0 ]; then
     fi
 fi
 
-now() { echo "$EPOCHREALTIME"; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-median() { tr ' ' '\n' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-cpu_of() { awk -F: '/User time|System time/ {s += $2} END {printf "%.2f", s}' "$1"; }
-rss_of() { awk -F: '/Maximum resident set size/ {gsub(/ /,"",$2); print $2}' "$1"; }
+# shellcheck source=bench/timing.sh
+source "$ROOT/bench/timing.sh"
 
 ROWS=()
 for INPUT in "${INPUTS[@]}"; do
