@@ -117,12 +117,6 @@ static const char *field_str(const cJSON *obj, const char *name)
     return cJSON_IsString(v) ? v->valuestring : "";
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL); /* SIGINT cuts it short, which is what we want */
-}
-
 /* Polls capture_get_details until the capture is no longer active; prints the final record. */
 static int wait_capture(apcctl_transport_t *t, const apcctl_opts_t *o, int64_t id, const char *file)
 {
@@ -139,6 +133,8 @@ static int wait_capture(apcctl_transport_t *t, const apcctl_opts_t *o, int64_t i
     }
     apcctl_response_t r;
     int rc;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
         if (apcctl_call(t, "capture_get_details", &args, &r) < 0) {
             rc = APCCTL_EXIT_FAIL;
@@ -165,7 +161,7 @@ static int wait_capture(apcctl_transport_t *t, const apcctl_opts_t *o, int64_t i
             rc = APCCTL_EXIT_INTERRUPTED;
             goto out;
         }
-        sleep_ms(100);
+        apcctl_poll_sleep(&t0);
     }
     if (bar)
         apcctl_progress_clear();

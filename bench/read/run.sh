@@ -57,8 +57,8 @@ id=$("$APCCTL" --data-dir "$WORK/data" --json capture_list_completed |
 cat "$INPUT" >/dev/null # both read warm: tcpdump the file, apcctl its store (just written)
 echo "load: $(uptime)"
 
-now() { echo "$EPOCHREALTIME"; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+# shellcheck source=bench/timing.sh
+source "$ROOT/bench/timing.sh"
 
 t0=$(now)
 tcpdump -nr "$INPUT" >/dev/null 2>&1

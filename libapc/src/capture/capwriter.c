@@ -123,9 +123,54 @@ static int batch_conn(apc__cbatch_t *b, const apc__conn_t *c)
     return apc__cbatch_conn(b, &k);
 }
 
+/* Adds the connection's pending port and address statistics (pend_stats) to the aggregator. */
+static void flush_stats(apc__capw_t *w, apc__conn_t *c)
+{
+    if (!c->st_pend.packets)
+        return;
+    apc__stats_ends_t e = {
+        .ip_ver = c->ip_ver,
+        .addr1 = c->a_addr,
+        .addr2 = c->b_addr,
+        .port1 = c->a_port,
+        .port2 = c->b_port,
+        .t = c->st_pend.t,
+        .first = c->st_pend.first,
+        .last = c->st_pend.last,
+        .packets = c->st_pend.packets,
+        .bytes = c->st_pend.bytes,
+    };
+    apc__statsagg_ends(w->stats, &e);
+    c->st_pend.packets = 0;
+}
+
+/*
+ * Counts a TCP or UDP packet of connection c under its ports and addresses on the connection,
+ * which the packet has just touched, and adds them to the aggregator when the minute bucket
+ * changes, at each commit (batch_dirty) and when the connection leaves the table (on_evict).
+ */
+static void pend_stats(apc__capw_t *w, apc__conn_t *c, int64_t ts, uint32_t wirelen)
+{
+    int64_t t = apc__statsagg_key_bucket(ts);
+    if (c->st_pend.packets && c->st_pend.t != t)
+        flush_stats(w, c);
+    if (!c->st_pend.packets) {
+        c->st_pend.t = t;
+        c->st_pend.first = c->st_pend.last = ts;
+        c->st_pend.bytes = 0;
+    }
+    if (ts < c->st_pend.first)
+        c->st_pend.first = ts;
+    if (ts > c->st_pend.last)
+        c->st_pend.last = ts;
+    c->st_pend.packets++;
+    c->st_pend.bytes += wirelen;
+}
+
 static void on_evict(const apc__conn_t *c, void *payload)
 {
     apc__capw_t *w = payload;
+    flush_stats(w, (apc__conn_t *)c); /* the table's own object, about to be reused */
     if (batch_conn(&w->batch, c) < 0)
         w->oom = 1;
 }
@@ -285,8 +330,14 @@ int apc__capw_add(apc__capw_t *w, const apc__cappkt_t *p, const apc__pkt_t *d)
         return apc__err(-ENOSPC, "disk full: the capture has stopped taking packets");
     int dir = 0;
     apc__conn_t *c = d->ip_ver ? apc__flow_track(w->flows, d, p->ts_ns, p->wirelen, &dir) : NULL;
+    /* A later fragment has no ports (it is counted under its addresses alone, packet by
+     * packet); every other TCP or UDP packet of a connection carries the connection's. */
+    int by_conn = c && d->has_l4 && (d->ip_proto == 6 || d->ip_proto == 17) &&
+                  !(d->is_fragment && d->frag_offset != 0);
     apc__statsagg_packet(w->stats, d, p->ts_ns, p->wirelen, p->process_id,
-                         c && c->pkts[0] + c->pkts[1] == 1);
+                         c && c->pkts[0] + c->pkts[1] == 1, !by_conn);
+    if (by_conn)
+        pend_stats(w, c, p->ts_ns, p->wirelen);
     if (c && p->process_id && !c->process_ref) {
         c->process_ref = p->process_id;
         c->pid = p->pid;
@@ -444,6 +495,7 @@ int apc__capw_file_process(apc__capw_t *w, const apc__procmeta_t *m, int64_t *ou
 static void batch_dirty(const apc__conn_t *c, void *payload)
 {
     apc__capw_t *w = payload;
+    flush_stats(w, (apc__conn_t *)c); /* before apc__statsagg_commit, in the same commit */
     if (!c->dirty)
         return;
     if (batch_conn(&w->batch, c) < 0)

@@ -106,8 +106,11 @@ static void ingest_run(void *arg, const volatile int *cancelled)
         apc__log(ctx, APC_LOG_ERROR, "ingest %lld: %s", (long long)j->id, apc_last_error_message());
         goto out; /* the writer marked the capture failed */
     }
-    /* Progress stays visible every 2 s; a crash re-ingests the file anyway. */
-    apc__capw_set_commit_every(w, 2000000000LL, 128ULL << 20);
+    /* Progress stays visible every 2 s; a crash re-ingests the file anyway. The byte bound is
+     * only a memory bound (connections evicted and statistics keys gather until the commit):
+     * each commit rewrites every live connection and key, so with thousands of live flows
+     * commits by bytes (128 MiB before) cost a third of the ingest (docs/benchmarks.md). */
+    apc__capw_set_commit_every(w, 2000000000LL, 1024ULL << 20);
     size_t known = 0;
     uint64_t since_commit = 0;
     for (;;) {

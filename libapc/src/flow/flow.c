@@ -144,9 +144,11 @@ static void expire(apc__flow_table_t *t, int64_t now)
         evict(t, t->closed.tail);
 }
 
+/* At most one connection per two buckets: every node a lookup walks past is a cache miss once
+ * tens of thousands of connections are in the table (closed ones stay 2 minutes). */
 static void maybe_grow(apc__flow_table_t *t)
 {
-    if (t->count <= t->nbuckets)
+    if (t->count * 2 <= t->nbuckets)
         return;
     size_t nb = t->nbuckets * 2;
     apc__flow_node_t **b = calloc(nb, sizeof(*b));

@@ -28,6 +28,13 @@ typedef struct apc__conn {
      * capture writer, not by the flow table (0 until it stores one); the search planner's
      * span index (docs/filters.md "Planner"). */
     uint64_t first_packet, last_packet;
+    /* Packets whose port and address statistics the capture writer has yet to add (its
+     * pend_stats: one minute bucket at a time, stats/agg.h apc__statsagg_ends); the flow table
+     * only zeroes it with the rest of a new connection. */
+    struct {
+        int64_t t, first, last;
+        uint64_t packets, bytes;
+    } st_pend;
 } apc__conn_t;
 
 typedef struct apc__flow_table apc__flow_table_t;

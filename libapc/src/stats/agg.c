@@ -33,6 +33,7 @@ typedef struct cum {
     int series; /* rows are written directly */
     held_t *held;
     size_t nheld;
+    int held_none; /* held back, with no series rows to hold (no_series) */
 } cum_t;
 
 struct apc__statsagg {
@@ -173,8 +174,40 @@ static void count_key(apc__statsagg_t *a, ent_t *k, int64_t key, int64_t ts, uin
     add(a, k, 1, len, ts, ts);
 }
 
+int64_t apc__statsagg_key_bucket(int64_t ts_ns)
+{
+    return floor_to(ts_ns, apc__stats_level_ns[APC__STATS_KEY_LEVEL]);
+}
+
+/* Counts under the ports (once when both are one port, as tshark's tcp.port == X does) and the
+ * addresses (once when both ends are one address, like capture_ips) of k's bucket. */
+static void count_ends(apc__statsagg_t *a, ent_t *k, int ports, uint16_t p1, uint16_t p2, int ver,
+                       const uint8_t *a1, const uint8_t *a2, uint64_t packets, uint64_t bytes,
+                       int64_t first, int64_t last)
+{
+    if (ports) {
+        k->kind = APC__SK_PORT;
+        k->key = p1;
+        add(a, k, packets, bytes, first, last);
+        if (p2 != p1) {
+            k->key = p2;
+            add(a, k, packets, bytes, first, last);
+        }
+    }
+    int alen = ver == 4 ? 4 : 16;
+    k->kind = APC__SK_IP;
+    k->key = 0;
+    k->ver = (uint8_t)ver;
+    memcpy(k->addr, a1, (size_t)alen);
+    add(a, k, packets, bytes, first, last);
+    if (memcmp(a1, a2, (size_t)alen) != 0) {
+        memcpy(k->addr, a2, (size_t)alen);
+        add(a, k, packets, bytes, first, last);
+    }
+}
+
 void apc__statsagg_packet(apc__statsagg_t *a, const apc__pkt_t *d, int64_t ts_ns, uint32_t wirelen,
-                          int64_t process_id, int new_conn)
+                          int64_t process_id, int new_conn, int ends)
 {
     ent_t k;
     memset(&k, 0, sizeof k);
@@ -184,7 +217,7 @@ void apc__statsagg_packet(apc__statsagg_t *a, const apc__pkt_t *d, int64_t ts_ns
     /* Keys count in 1-minute buckets: per-second series per address or port would cost more
      * rows than the packets they describe (docs/stats.md, "Precision"). */
     k.level = APC__STATS_KEY_LEVEL;
-    k.t = floor_to(ts_ns, apc__stats_level_ns[APC__STATS_KEY_LEVEL]);
+    k.t = apc__statsagg_key_bucket(ts_ns);
     k.kind = APC__SK_PROTO;
     count_key(a, &k, d->ip_ver ? d->ip_proto : -1, ts_ns, wirelen);
     if (process_id > 0) {
@@ -193,26 +226,20 @@ void apc__statsagg_packet(apc__statsagg_t *a, const apc__pkt_t *d, int64_t ts_ns
     }
     a->new_conns += new_conn ? 1 : 0;
     a->packets++;
-    if (!d->ip_ver)
+    if (!d->ip_ver || !ends)
         return;
-    if (d->has_l4 && (d->ip_proto == 6 || d->ip_proto == 17)) {
-        /* A packet counts once under each port it carries, as tshark's tcp.port == X does. */
-        k.kind = APC__SK_PORT;
-        count_key(a, &k, d->sport, ts_ns, wirelen);
-        if (d->dport != d->sport)
-            count_key(a, &k, d->dport, ts_ns, wirelen);
-    }
-    int alen = d->ip_ver == 4 ? 4 : 16;
-    k.kind = APC__SK_IP;
-    k.key = 0;
-    k.ver = d->ip_ver;
-    memcpy(k.addr, d->src, (size_t)alen);
-    add(a, &k, 1, wirelen, ts_ns, ts_ns);
-    /* Once per packet for an address even when it is both ends (like capture_ips). */
-    if (memcmp(d->src, d->dst, (size_t)alen) != 0) {
-        memcpy(k.addr, d->dst, (size_t)alen);
-        add(a, &k, 1, wirelen, ts_ns, ts_ns);
-    }
+    count_ends(a, &k, d->has_l4 && (d->ip_proto == 6 || d->ip_proto == 17), d->sport, d->dport,
+               d->ip_ver, d->src, d->dst, 1, wirelen, ts_ns, ts_ns);
+}
+
+void apc__statsagg_ends(apc__statsagg_t *a, const apc__stats_ends_t *e)
+{
+    ent_t k;
+    memset(&k, 0, sizeof k);
+    k.level = APC__STATS_KEY_LEVEL;
+    k.t = e->t;
+    count_ends(a, &k, 1, e->port1, e->port2, e->ip_ver, e->addr1, e->addr2, e->packets, e->bytes,
+               e->first, e->last);
 }
 
 /* --- commit ----------------------------------------------------------------------------- */
@@ -226,9 +253,15 @@ typedef struct writer {
     apc__cbatch_t *b;
 } writer_t;
 
+/* Keys with totals and no series rows at all: ephemeral ports (APC__STATS_SERIES_PORT_MAX). */
+static int no_series(const ent_t *e)
+{
+    return e->kind == APC__SK_PORT && e->key >= APC__STATS_SERIES_PORT_MAX;
+}
+
 static int write_ent(writer_t *w, const ent_t *e)
 {
-    if (e->level != LEVEL_TOTAL && e->kind == APC__SK_PORT && e->key >= APC__STATS_SERIES_PORT_MAX)
+    if (e->level != LEVEL_TOTAL && no_series(e))
         return 0;
     apc__st_stat_t row = {
         .kind = e->kind,
@@ -346,6 +379,11 @@ static int hold(apc__statsagg_t *a, const ent_t *e)
     cum_t *c = cum_get(a, e);
     if (!c)
         return apc__err(APC_ENOMEM, "out of memory while storing statistics");
+    if (no_series(e)) {
+        /* Nothing of it would be written: it only competes for apc__statsagg_finish's list. */
+        c->held_none = 1;
+        return 0;
+    }
     size_t j;
     for (j = 0; j < c->nheld && c->held[j].t != e->t; j++)
         ;
@@ -397,7 +435,8 @@ int apc__statsagg_commit(apc__statsagg_t *a, apc__cbatch_t *b)
             base[n++] = a->slots[i];
     for (size_t i = 0; i < n; i++) {
         ent_t k = base[i];
-        for (int l = base_level(k.kind) + 1; l <= LEVEL_TOTAL; l++) {
+        /* A key without series rows needs only its totals (write_ent drops the rest). */
+        for (int l = no_series(&k) ? LEVEL_TOTAL : base_level(k.kind) + 1; l <= LEVEL_TOTAL; l++) {
             k.level = (uint8_t)l;
             k.t = l == LEVEL_TOTAL ? 0 : floor_to(base[i].t, apc__stats_level_ns[l]);
             add(a, &k, base[i].packets, base[i].bytes, base[i].first, base[i].last);
@@ -449,7 +488,7 @@ int apc__statsagg_finish(apc__statsagg_t *a, apc__cbatch_t *b)
 {
     size_t n = 0;
     for (size_t i = 0; i < a->cum_cap; i++)
-        n += a->cum[i].k.used && !a->cum[i].series && a->cum[i].nheld;
+        n += a->cum[i].k.used && !a->cum[i].series && (a->cum[i].nheld || a->cum[i].held_none);
     if (n == 0)
         return 0;
     cum_t **list = malloc(n * sizeof *list);
@@ -457,7 +496,7 @@ int apc__statsagg_finish(apc__statsagg_t *a, apc__cbatch_t *b)
         return apc__err(APC_ENOMEM, "out of memory while storing statistics");
     n = 0;
     for (size_t i = 0; i < a->cum_cap; i++)
-        if (a->cum[i].k.used && !a->cum[i].series && a->cum[i].nheld)
+        if (a->cum[i].k.used && !a->cum[i].series && (a->cum[i].nheld || a->cum[i].held_none))
             list[n++] = &a->cum[i];
     if (n > APC__STATS_HELD_MAX) {
         qsort(list, n, sizeof *list, cmp_cum_desc);

@@ -20,10 +20,32 @@ typedef struct apc__statsagg apc__statsagg_t;
 apc__statsagg_t *apc__statsagg_new(int64_t capture_id);
 
 /* Counts one stored packet: `d` its decoding, `wirelen` its length on the wire, `process_id`
- * ours (0 unknown), `new_conn` 1 when the packet opened a connection. No allocation unless the
- * table of this commit's buckets must grow; that failure is reported by the next commit. */
+ * ours (0 unknown), `new_conn` 1 when the packet opened a connection. `ends` 1 counts it under
+ * its ports and addresses too; 0 leaves those to the caller, who adds them per connection with
+ * apc__statsagg_ends. No allocation unless the table of this commit's buckets must grow; that
+ * failure is reported by the next commit. */
 void apc__statsagg_packet(apc__statsagg_t *a, const apc__pkt_t *d, int64_t ts_ns, uint32_t wirelen,
-                          int64_t process_id, int new_conn);
+                          int64_t process_id, int new_conn, int ends);
+
+/*
+ * The port and address keys of some packets of one TCP or UDP connection, all in one key bucket
+ * (apc__statsagg_key_bucket), counted by the caller: a packet touches its connection anyway, so
+ * the table of keys (megabytes with thousands of live flows: a cache miss per probe) is probed
+ * once per connection and minute instead of four times per packet. The result is the same as
+ * apc__statsagg_packet with `ends` 1 for each of these packets. Must be added before the
+ * commit that covers the packets.
+ */
+typedef struct apc__stats_ends {
+    int ip_ver;                   /* 4 or 6 */
+    const uint8_t *addr1, *addr2; /* the two ends' addresses (4 or 16 bytes) */
+    uint16_t port1, port2;        /* the two ends' ports */
+    int64_t t;                    /* key bucket start, ns */
+    int64_t first, last;          /* first and last packet time, ns */
+    uint64_t packets, bytes;      /* bytes: wire lengths */
+} apc__stats_ends_t;
+void apc__statsagg_ends(apc__statsagg_t *a, const apc__stats_ends_t *e);
+/* Start of the key bucket (1 min, APC__STATS_KEY_LEVEL) of a packet at ts_ns. */
+int64_t apc__statsagg_key_bucket(int64_t ts_ns);
 
 /* Adds what was counted since the last commit to the writer's commit batch, as statistics
  * rows (IP keys by address: the store maps them to its ids). 0 or < 0 (message set). */

@@ -23,6 +23,27 @@ static int step_done(sqlite3 *db, sqlite3_stmt *st, const char *what)
     return rc == SQLITE_DONE ? 0 : apc__db_err(db, rc, what);
 }
 
+/*
+ * Rows in primary-key order: the writer hands them over in hash-table or recency order, and
+ * with thousands of live connections or keys each row would then land on another B-tree leaf
+ * than the row before (a page-cache miss and a seek from the root each). Sorted, a commit walks
+ * the leaves once. The upserts add, take min/max or overwrite one row each, so the order does
+ * not change what is stored; equal keys keep the batch's order.
+ */
+typedef struct ord {
+    int64_t k[4];
+    size_t i;
+} ord_t;
+
+static int cmp_ord(const void *x, const void *y)
+{
+    const ord_t *a = x, *b = y;
+    for (int j = 0; j < 4; j++)
+        if (a->k[j] != b->k[j])
+            return a->k[j] < b->k[j] ? -1 : 1;
+    return a->i < b->i ? -1 : a->i > b->i;
+}
+
 static int write_conns(apc__sqlc_t *c, const apc__cbatch_t *b)
 {
     sqlite3 *db = apc__sqlc_db(c);
@@ -40,8 +61,14 @@ static int write_conns(apc__sqlc_t *c, const apc__cbatch_t *b)
                        "process_id=excluded.process_id");
     if (!st)
         return APC_ESTORE;
+    ord_t *ord = b->n_conns > 1 ? malloc(b->n_conns * sizeof *ord) : NULL;
+    if (ord) {
+        for (size_t i = 0; i < b->n_conns; i++)
+            ord[i] = (ord_t){{b->conns[i].id, 0, 0, 0}, i};
+        qsort(ord, b->n_conns, sizeof *ord, cmp_ord);
+    }
     for (size_t i = 0; i < b->n_conns; i++) {
-        const apc__st_conn_t *k = &b->conns[i];
+        const apc__st_conn_t *k = &b->conns[ord ? ord[i].i : i]; /* batch order without memory */
         int alen = k->ip_ver == 4 ? 4 : 16;
         sqlite3_bind_int64(st, 1, b->capture_id);
         sqlite3_bind_int64(st, 2, k->id);
@@ -64,9 +91,12 @@ static int write_conns(apc__sqlc_t *c, const apc__cbatch_t *b)
         sqlite3_bind_int64(st, 19, (int64_t)k->first_packet);
         sqlite3_bind_int64(st, 20, (int64_t)k->last_packet);
         int r = step_done(db, st, WHAT_CONN);
-        if (r < 0)
+        if (r < 0) {
+            free(ord);
             return r;
+        }
     }
+    free(ord);
     return 0;
 }
 
@@ -249,10 +279,21 @@ static int write_stats(apc__sqlc_t *c, const apc__cbatch_t *b, const ipmap_t *ma
     if (!ser[0] || !ser[1] || !keys[0] || !keys[1])
         return APC_ESTORE;
     sqlite3 *db = apc__sqlc_db(c);
-    for (size_t n = 0; n < b->n_stats; n++) {
+    /* Keys first (IP keys are looked up), then the rows in key order (see ord_t). */
+    ord_t *ord = b->n_stats ? malloc(b->n_stats * sizeof *ord) : NULL;
+    if (b->n_stats && !ord)
+        return apc__err(APC_ENOMEM, "out of memory while storing statistics");
+    int r = 0;
+    for (size_t n = 0; r == 0 && n < b->n_stats; n++) {
         const apc__st_stat_t *e = &b->stats[n];
-        int64_t key;
-        int r = stat_key(c, map, e, &key);
+        ord[n] = (ord_t){{e->kind, 0, e->level, e->t}, n};
+        r = stat_key(c, map, e, &ord[n].k[1]);
+    }
+    if (r == 0 && b->n_stats > 1)
+        qsort(ord, b->n_stats, sizeof *ord, cmp_ord);
+    for (size_t n = 0; r == 0 && n < b->n_stats; n++) {
+        const apc__st_stat_t *e = &b->stats[ord[n].i];
+        int64_t key = ord[n].k[1];
         for (int i = 0; r == 0 && i < 2; i++) {
             int total = e->level == APC__ST_STAT_TOTAL;
             sqlite3_stmt *st = total ? keys[i] : ser[i];
@@ -273,10 +314,9 @@ static int write_stats(apc__sqlc_t *c, const apc__cbatch_t *b, const ipmap_t *ma
             }
             r = step_done(db, st, WHAT_STATS);
         }
-        if (r < 0)
-            return r;
     }
-    return 0;
+    free(ord);
+    return r;
 }
 
 static int write_record(apc__sqlc_t *c, const apc__cbatch_t *b)
@@ -319,6 +359,12 @@ int apc__sqlite_capture_commit(void *impl, const apc__cbatch_t *b)
         want *= 2;
     if ((map.slots = calloc(want, sizeof *map.slots)) != NULL)
         map.cap = want;
+    /* A commit rewrites rows all over the connection and statistics indexes (35 MB of them
+     * after 1,000,000 packets of 5,000 live flows): in SQLite's default 2 MiB page cache it
+     * spilled dirty pages to the WAL mid-transaction and read them back (5,000-flow ingest: CPU
+     * 1.2-1.7 s -> 0.8-0.9 s). The connection keeps at most 32 MiB; a failure here only costs
+     * speed. */
+    sqlite3_exec(db, "PRAGMA cache_size=-32768", NULL, NULL, NULL);
     int r = apc__sql_begin(db);
     if (r == 0)
         r = write_conns(c, b);
