@@ -316,6 +316,14 @@ static int64_t committed_packets(const char *dir)
     return n;
 }
 
+/* The kill -9 test's progress callback: the ingest just committed; it goes no further. */
+static void stall_forever(int64_t id, uint64_t done, uint64_t total, uint64_t packets, void *p)
+{
+    (void)id, (void)done, (void)total, (void)packets, (void)p;
+    for (;;)
+        pause();
+}
+
 static void test_kill9_repair(void **state)
 {
     (void)state;
@@ -334,14 +342,24 @@ static void test_kill9_repair(void **state)
         o.data_dir = dir;
         apc_ctx_t *c;
         int64_t id;
-        if (apc_ctx_open(&c, &o) != 0 || apc_ingest_file(c, big, NULL, &id) != 0)
+        apc_ingest_options_t io;
+        apc_ingest_options_init(&io, APC_INGEST_OPTIONS_VERSION);
+        io.progress_cb = stall_forever;
+        if (apc_ctx_open(&c, &o) != 0 || apc_ingest_file(c, big, &io, &id) != 0)
             _exit(3);
         apc_capture_wait(c, id, -1);
         _exit(4); /* finished before the kill: the test could not interrupt it */
     }
-    /* Kill once the first commit is visible, while the ingest is still running. */
+    /* Kill once the first commit is visible, while the ingest is still running. An ingest
+     * commits every 2 s (or 1 GiB), and this file may take less than 2 s on a fast machine:
+     * the child runs one fifth of the time (stopped 20 ms, continued 5 ms) until its first
+     * commit, so it cannot reach the end first, and its progress callback (called after each
+     * commit) stalls it there. The limit is generous; nothing depends on the machine's speed. */
     int64_t n = 0;
-    for (int i = 0; i < 3000 && n <= 0; i++) {
+    for (int i = 0; i < 4000 && n <= 0; i++) {
+        kill(pid, SIGSTOP);
+        usleep(20000);
+        kill(pid, SIGCONT);
         usleep(5000);
         n = committed_packets(dir);
     }
