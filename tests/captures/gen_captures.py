@@ -24,6 +24,9 @@ RFC 8200's pseudo-header for IPv6, RFC 792 for ICMP), so tshark and tcpdump see 
                   CLOSE, a CREATE refused, and a file read with a hole in the middle.
   smb1.pcap       SMB1 over the NetBIOS session service (TCP 139): a 100,000-byte file read with READ_ANDX in 16 KiB chunks, a
                   write in two WRITE_ANDX, an NT_CREATE_ANDX refused.
+  ranges.pcap     HTTP 206 ranges: a 30,000-byte file in three ranges (the last range first,
+                  then the first on the same kept-alive connection, the middle one over a
+                  second connection), and a 20,000-byte file of which two ranges leave a hole.
   many.pcap       2,000 short TCP connections and 1,000 DNS exchanges: paging and connection
                   counts over more than one page.
   manifest.json   what the generator knows: packets per file, the processes and their packets.
@@ -182,6 +185,49 @@ def gen_web(out_dir):
         body = struct.pack("!BBHHH", 8 if d == 0 else 0, 0, 0, 0x77, 1) + b"ping-payload-gen"
         frames.append(icmp.frame(d, body, 1))
     return write_pcap(os.path.join(out_dir, "web.pcap"), frames)
+
+
+def ranges_body(total):
+    """The bytes of a file the generated ranges come from (also read by the tests)."""
+    return bytes((i * 31 + i // 256) % 256 for i in range(total))
+
+
+RANGES = {  # path: (complete length, ETag, ranges per connection, in the order sent)
+    "/big.bin": (30000, '"v1"', [[(20000, 29999), (0, 9999)], [(10000, 19999)]]),
+    "/holes.bin": (20000, '"h7"', [[(0, 4999), (10000, 19999)]]),
+}
+
+
+def range_conn(f, path, ranges, total, etag, out):
+    """One kept-alive connection: a GET with Range and its 206 answer for each range."""
+    out.append(f.tcp(0, 0x02))
+    out.append(f.tcp(1, 0x12))
+    out.append(f.tcp(0, 0x10))
+    body = ranges_body(total)
+    for a, b in ranges:
+        req = (f"GET {path} HTTP/1.1\r\nHost: example.test\r\nRange: bytes={a}-{b}\r\n"
+               f"\r\n").encode()
+        out.append(f.tcp(0, 0x18, req))
+        resp = (f"HTTP/1.1 206 Partial Content\r\nContent-Type: application/octet-stream\r\n"
+                f"ETag: {etag}\r\nContent-Range: bytes {a}-{b}/{total}\r\n"
+                f"Content-Length: {b - a + 1}\r\n\r\n").encode() + body[a:b + 1]
+        for i in range(0, len(resp), 1400):
+            out.append(f.tcp(1, 0x10, resp[i:i + 1400]))
+        out.append(f.tcp(0, 0x10))
+    out.append(f.tcp(0, 0x11))
+    out.append(f.tcp(1, 0x11))
+    out.append(f.tcp(0, 0x10))
+
+
+def gen_ranges(out_dir):
+    frames = []
+    port = 52000
+    for path, (total, etag, conns) in RANGES.items():
+        for ranges in conns:
+            f = Flow("10.0.0.5", "10.0.1.90", port, 80, 6)
+            port += 1
+            range_conn(f, path, ranges, total, etag, frames)
+    return write_pcap(os.path.join(out_dir, "ranges.pcap"), frames)
 
 
 def ftp_lines(ctl, frames, lines):
@@ -661,6 +707,7 @@ def main():
         "tftp.pcap": {"packets": gen_tftp(out_dir)},
         "smb2.pcap": {"packets": gen_smb2(out_dir)},
         "smb1.pcap": {"packets": gen_smb1(out_dir)},
+        "ranges.pcap": {"packets": gen_ranges(out_dir)},
         "ptcpdump.pcapng": {
             "packets": n_pt,
             "processes": [

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer target: a download's Range header parser and Content-Disposition writer
- * (apcd/range.c). The first 8 bytes are the file size, the rest the header value (and the
- * file name), NUL-terminated in a buffer of exactly its size. A range found must lie inside
- * the file; the disposition must hold no quote, backslash or control byte inside its
- * filename="..." and no byte outside printable ASCII. */
+ * (apcd/range.c), and extraction's Content-Range parser (libapc/src/extract/http.c, the same
+ * text as a 206 answer's header: a range found must lie inside its complete length). The first 8
+ * bytes are the file size, the rest the header value (and the file name), NUL-terminated in a
+ * buffer of exactly its size. A range found must lie inside the file; the disposition must hold no
+ * quote, backslash or control byte inside its filename="..." and no byte outside printable ASCII.
+ */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "extract/http.h"
 #include "parsers.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -29,6 +32,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc == 1 && (len == 0 || from >= fsize || len > fsize - from))
         abort();
     if (rc < -1 || rc > 1)
+        abort();
+    uint64_t a = 0, b = 0, t = 0;
+    rc = apc__http_content_range(s, &a, &b, &t);
+    if (rc == 0 && (a > b || b >= t))
+        abort();
+    if (rc != 0 && rc != -1)
         abort();
     char cd[APCD_DISPOSITION_MAX];
     apcd_disposition(s, cd, sizeof cd);

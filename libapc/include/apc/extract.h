@@ -33,7 +33,7 @@ typedef struct apc_extract_stream {
     int64_t conn_id; /* connection within the capture */
     int direction;   /* APC_DIR_OUT: sent by the connection's initiator; APC_DIR_IN: received */
     uint32_t nth;    /* its place among the files of that connection and direction, from 1 */
-    char *protocol;  /* "http" */
+    char *protocol;  /* "http", "http-ranges" (joined 206 ranges), "ftp-data", "tftp", "smb" */
     char *name;      /* as seen (Content-Disposition filename or the URI); metadata only */
     char *mime;      /* from the content (libmagic), e.g. "image/png" */
     char *ctype;     /* Content-Type as carried */

@@ -40,6 +40,26 @@ void apc__xe_set_err(engine_t *e, int r)
         e->err = r;
 }
 
+int apc__xe_file_start(engine_t *e, xfile_t *f, const char *name, const char *ctype)
+{
+    file_reset(f);
+    f->sha = EVP_MD_CTX_new();
+    f->md5 = EVP_MD_CTX_new();
+    f->name = strdup(name ? name : "");
+    f->ctype = strdup(ctype ? ctype : "");
+    if (!f->sha || !f->md5 || !f->name || !f->ctype ||
+        !EVP_DigestInit_ex(f->sha, EVP_sha256(), NULL) ||
+        !EVP_DigestInit_ex(f->md5, EVP_md5(), NULL)) {
+        apc__xe_set_err(e, apc__err(APC_ENOMEM, "cannot start hashing an extracted file"));
+        file_reset(f);
+        return -1;
+    }
+    f->open = 1;
+    f->first_packet = f->last_packet = e->cur_packet;
+    f->time = e->cur_time;
+    return 0;
+}
+
 void apc__xe_begin(void *payload, const char *name, const char *ctype, int64_t length)
 {
     (void)length;
@@ -48,26 +68,25 @@ void apc__xe_begin(void *payload, const char *name, const char *ctype, int64_t l
     xfile_t *f = &d->f;
     file_reset(f);
     d->nth++;
-    f->sha = EVP_MD_CTX_new();
-    f->md5 = EVP_MD_CTX_new();
     /* a response without Content-Disposition is named by the URI of its request */
     if (!name && d->proto == PROTO_HTTP_RESP)
         name = d->resp_uri;
-    f->name = strdup(name ? name : "");
-    f->ctype = strdup(ctype ? ctype : "");
-    if (!f->sha || !f->md5 || !f->name || !f->ctype ||
-        !EVP_DigestInit_ex(f->sha, EVP_sha256(), NULL) ||
-        !EVP_DigestInit_ex(f->md5, EVP_md5(), NULL)) {
-        apc__xe_set_err(e, apc__err(APC_ENOMEM, "cannot start hashing an extracted file"));
-        file_reset(f);
+    if (apc__xe_range_begin(d, name, ctype) || apc__xe_file_start(e, f, name, ctype) < 0)
         return;
-    }
-    f->open = 1;
-    f->first_packet = f->last_packet = e->cur_packet;
-    f->time = e->cur_time;
     const apc__xtrun_t *run = e->run;
     f->carving = run->only_conn == d->c->id && run->write &&
                  run->dir == (d->idx == 0 ? APC_DIR_OUT : APC_DIR_IN) && run->nth == d->nth;
+}
+
+void apc__xe_file_feed(xfile_t *f, const uint8_t *data, size_t len)
+{
+    EVP_DigestUpdate(f->sha, data, len);
+    EVP_DigestUpdate(f->md5, data, len);
+    f->size += len;
+    size_t room = HEAD_MAX - f->head_len;
+    size_t k = len < room ? len : room;
+    memcpy(f->head + f->head_len, data, k);
+    f->head_len += k;
 }
 
 void apc__xe_body(void *payload, const uint8_t *data, size_t len)
@@ -75,16 +94,14 @@ void apc__xe_body(void *payload, const uint8_t *data, size_t len)
     xdir_t *d = payload;
     engine_t *e = d->c->e;
     xfile_t *f = &d->f;
+    if (d->rg) {
+        apc__xe_range_body(d, data, len);
+        return;
+    }
     if (!f->open || len == 0)
         return;
-    EVP_DigestUpdate(f->sha, data, len);
-    EVP_DigestUpdate(f->md5, data, len);
-    f->size += len;
+    apc__xe_file_feed(f, data, len);
     f->last_packet = e->cur_packet;
-    size_t room = HEAD_MAX - f->head_len;
-    size_t k = len < room ? len : room;
-    memcpy(f->head + f->head_len, data, k);
-    f->head_len += k;
     if (f->carving && e->err == 0) {
         int r = e->run->write(e->run->payload, data, len);
         if (r < 0)
@@ -100,19 +117,14 @@ static const char *mime_of(engine_t *e, const xfile_t *f)
     return m ? m : "application/octet-stream";
 }
 
-void apc__xe_end(void *payload, const char *reason)
+void apc__xe_report(engine_t *e, int64_t conn_id, int direction, uint32_t nth, const char *protocol,
+                    xfile_t *f, const char *reason)
 {
-    xdir_t *d = payload;
-    xconn_t *c = d->c;
-    engine_t *e = c->e;
-    xfile_t *f = &d->f;
-    if (!f->open)
-        return;
     unsigned char sha[EVP_MAX_MD_SIZE], md5[EVP_MAX_MD_SIZE];
     unsigned n_sha = 0, n_md5 = 0;
     EVP_DigestFinal_ex(f->sha, sha, &n_sha);
     EVP_DigestFinal_ex(f->md5, md5, &n_md5);
-    const conninfo_t *ci = (size_t)(c->id - 1) < e->n_ci ? &e->ci[c->id - 1] : NULL;
+    const conninfo_t *ci = (size_t)(conn_id - 1) < e->n_ci ? &e->ci[conn_id - 1] : NULL;
     const char *path = "";
     for (size_t i = 0; ci && i < e->n_pp; i++)
         if (e->pp[i].process_id == ci->process_id && ci->process_id) {
@@ -120,13 +132,10 @@ void apc__xe_end(void *payload, const char *reason)
             break;
         }
     apc_extract_stream_t x = {
-        .conn_id = c->id,
-        .direction = d->idx == 0 ? APC_DIR_OUT : APC_DIR_IN,
-        .nth = d->nth,
-        .protocol = d->proto == PROTO_FTP_DATA ? "ftp-data"
-                    : d->proto == PROTO_TFTP   ? "tftp"
-                    : d->proto == PROTO_SMB2   ? "smb"
-                                               : "http",
+        .conn_id = conn_id,
+        .direction = direction,
+        .nth = nth,
+        .protocol = (char *)protocol,
         .name = f->name,
         .mime = (char *)mime_of(e, f),
         .ctype = f->ctype,
@@ -150,20 +159,40 @@ void apc__xe_end(void *payload, const char *reason)
     file_reset(f);
 }
 
+void apc__xe_end(void *payload, const char *reason)
+{
+    xdir_t *d = payload;
+    if (d->rg) {
+        apc__xe_range_end(d, reason);
+        return;
+    }
+    if (!d->f.open)
+        return;
+    apc__xe_report(d->c->e, d->c->id, d->idx == 0 ? APC_DIR_OUT : APC_DIR_IN, d->nth,
+                   d->proto == PROTO_FTP_DATA ? "ftp-data"
+                   : d->proto == PROTO_TFTP   ? "tftp"
+                   : d->proto == PROTO_SMB2   ? "smb"
+                                              : "http",
+                   &d->f, reason);
+}
+
 /* Pairs responses with requests: the URI names a response's file, and the answer to a HEAD
  * request has no body whatever its Content-Length says. */
-static int on_head(void *payload, const char *method, const char *uri, int status)
+static int on_head(void *payload, const char *method, const char *uri, int status,
+                   const apc__http_meta_t *meta)
 {
     xdir_t *d = payload;
     xconn_t *c = d->c;
     if (d->proto == PROTO_HTTP_REQ) {
         if (c->q_len == REQ_Q) { /* deeper than we keep: forget the oldest */
             free(c->q[c->q_first].uri);
+            free(c->q[c->q_first].host);
             c->q_first = (c->q_first + 1) % REQ_Q;
             c->q_len--;
         }
         unsigned k = (c->q_first + c->q_len++) % REQ_Q;
         c->q[k].uri = strdup(uri ? uri : "");
+        c->q[k].host = strdup(meta->host);
         c->q[k].is_head = method && strcmp(method, "HEAD") == 0;
         return 0;
     }
@@ -171,13 +200,18 @@ static int on_head(void *payload, const char *method, const char *uri, int statu
         return 0; /* interim: the final response is still to come */
     free(d->resp_uri);
     d->resp_uri = NULL;
-    if (c->q_len == 0)
+    if (c->q_len == 0) {
+        apc__xe_range_head(d, NULL, status, meta);
         return 0;
+    }
     unsigned k = c->q_first;
     c->q_first = (c->q_first + 1) % REQ_Q;
     c->q_len--;
     d->resp_uri = c->q[k].uri;
     c->q[k].uri = NULL;
+    apc__xe_range_head(d, c->q[k].host, status, meta);
+    free(c->q[k].host);
+    c->q[k].host = NULL;
     return c->q[k].is_head;
 }
 
@@ -255,7 +289,8 @@ static int resync(xdir_t *d, const uint8_t *data, size_t len)
     xconn_t *c = d->c;
     while (kind == PROTO_HTTP_RESP && c->q_len > 1) {
         free(c->q[c->q_first].uri);
-        c->q[c->q_first].uri = NULL;
+        free(c->q[c->q_first].host);
+        c->q[c->q_first].uri = c->q[c->q_first].host = NULL;
         c->q_first = (c->q_first + 1) % REQ_Q;
         c->q_len--;
     }
@@ -364,10 +399,13 @@ static void tcp_classify(engine_t *e, xconn_t *c)
 static void conn_free(xconn_t *c)
 {
     apc__xe_smb2_free(c);
-    for (unsigned i = 0; i < REQ_Q; i++)
+    for (unsigned i = 0; i < REQ_Q; i++) {
         free(c->q[i].uri);
+        free(c->q[i].host);
+    }
     for (int i = 0; i < 2; i++) {
         free(c->d[i].resp_uri);
+        free(c->d[i].range_key);
         free(c->d[i].line);
     }
     free(c);
@@ -520,6 +558,7 @@ static void engine_free(engine_t *e)
     free(e->pp);
     free(e->xfers);
     free(e->treqs);
+    apc__xe_range_free(e);
     if (e->magic)
         magic_close(e->magic);
 }
@@ -568,7 +607,8 @@ int apc__extract_run(const apc__xtrun_t *run)
 {
     engine_t e = {.run = run,
                   .pool = {.cap = APC__EXTRACT_POOL_CAP},
-                  .smb_pool = {.cap = APC__EXTRACT_SMB_CAP}};
+                  .smb_pool = {.cap = APC__EXTRACT_SMB_CAP},
+                  .range_pool = {.cap = APC__EXTRACT_RANGE_POOL}};
     /* MIME types from the content: libmagic's database; a system without it still extracts
      * (every type then reads application/octet-stream). */
     e.magic = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);
@@ -590,6 +630,11 @@ int apc__extract_run(const apc__xtrun_t *run)
             conn_finish(&e, c, "the capture ended before the connection closed");
             r = e.err;
         }
+    /* ranges join across connections: their files are complete only now */
+    if (r == 0) {
+        apc__xe_range_report(&e);
+        r = e.err;
+    }
     engine_free(&e);
     return r;
 }

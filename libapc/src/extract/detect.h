@@ -27,6 +27,9 @@
 #define APC__EXTRACT_POOL_CAP (256u << 20)
 /* What SMB holds in memory in one run: messages, WRITE data awaiting its answer, files. */
 #define APC__EXTRACT_SMB_CAP (256u << 20)
+/* Files joined from 206 ranges are held in memory: each up to 64 MiB, all up to 256 MiB. */
+#define APC__EXTRACT_RANGE_FILE_CAP (64u << 20)
+#define APC__EXTRACT_RANGE_POOL (256u << 20)
 
 typedef struct apc__xtrun {
     apc_ctx_t *ctx;
@@ -37,6 +40,9 @@ typedef struct apc__xtrun {
     uint32_t nth;
     int ftp_data; /* carving an FTP data connection's file: its bytes are the file */
     int tftp;     /* carving a TFTP transfer: its DATA blocks are the file */
+    /* carving a file joined from 206 ranges (protocol "http-ranges"): only_conn is 0 (every
+     * connection is read) and this is the connection of its first range (dir, nth its) */
+    int64_t range_conn;
     int (*write)(void *payload, const uint8_t *data, size_t len);
     /* Called for each file found, in order of its end; x is valid during the call (id and
      * capture_id not set). A negative return stops the run with that error. */

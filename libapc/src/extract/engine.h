@@ -65,7 +65,13 @@ typedef struct xdir {
     uint32_t nth;
     xfile_t f;
     char *resp_uri; /* responses: the URI of the request being answered */
-    char *line;     /* FTP control: the line being read (FTP_LINE_MAX), NULL until needed */
+    /* responses: a 206 whose body is a range of a joined file (detect_range.c): the key of
+     * that file while the head is read, then its index + 1 in engine.rgs, the next offset
+     * and the end of the range */
+    char *range_key;
+    uint64_t range_first, range_stop, range_total;
+    size_t rg;
+    char *line; /* FTP control: the line being read (FTP_LINE_MAX), NULL until needed */
     size_t line_len;
     struct smb2_dir *smb; /* SMB2: the message being read (detect_smb2.c), NULL until needed */
 } xdir_t;
@@ -81,7 +87,7 @@ struct xconn {
     xdir_t d[2];
     int fin[2];
     struct {
-        char *uri;
+        char *uri, *host;
         int is_head;
     } q[REQ_Q];
     unsigned q_first, q_len;
@@ -117,6 +123,21 @@ typedef struct xfer {
     int used;      /* a data connection was matched to it */
 } xfer_t;
 
+/* A file joined from the ranges of 206 responses (RFC 9110 14.4) for one representation:
+ * same host, URI, validator and complete length, over any connections of the run. Reported
+ * at the end of the run, as the first range's connection, direction and nth. */
+typedef struct xrange {
+    char *key, *name, *ctype;
+    uint64_t total; /* UINT64_MAX when no range gave it */
+    apc__sparse_t s;
+    int64_t conn_id;
+    int dir;
+    uint32_t nth;
+    int64_t first_packet, last_packet;
+    apc_time_t time;
+    const char *cut; /* why a range ended early, if one did */
+} xrange_t;
+
 /* What the connection list and the process list say about a connection. */
 typedef struct conninfo {
     char src_ip[46], dst_ip[46];
@@ -148,6 +169,9 @@ struct engine {
     size_t n_treqs, cap_treqs;
     /* what SMB holds (messages, writes awaiting answers, files): APC__EXTRACT_SMB_CAP */
     apc__sparse_pool_t smb_pool;
+    xrange_t *rgs; /* files joined from 206 ranges (detect_range.c) */
+    size_t n_rgs, cap_rgs;
+    apc__sparse_pool_t range_pool; /* their bytes: APC__EXTRACT_RANGE_POOL */
     int64_t cur_packet;
     apc_time_t cur_time;
     int err; /* first error of a callback: stops the run */
@@ -158,6 +182,14 @@ struct engine {
 void apc__xe_begin(void *payload, const char *name, const char *ctype, int64_t length);
 void apc__xe_body(void *payload, const uint8_t *data, size_t len);
 void apc__xe_end(void *payload, const char *reason);
+/* What apc__xe_end does, for any file: hashes finalized, the stream reported as found(), f
+ * reset. protocol: its name in the stream row. */
+void apc__xe_report(engine_t *e, int64_t conn_id, int direction, uint32_t nth, const char *protocol,
+                    xfile_t *f, const char *reason);
+/* Starts f (hashes, name, Content-Type); 0 or -1 (the run's error set). */
+int apc__xe_file_start(engine_t *e, xfile_t *f, const char *name, const char *ctype);
+/* Hashes and counts bytes of f, keeping its first HEAD_MAX bytes for libmagic. */
+void apc__xe_file_feed(xfile_t *f, const uint8_t *data, size_t len);
 /* Records the run's first error (it stops the run). */
 void apc__xe_set_err(engine_t *e, int r);
 /* A new connection state for connection id (1-based, in range), stored in e->conns; NULL when
@@ -165,6 +197,17 @@ void apc__xe_set_err(engine_t *e, int r);
 xconn_t *apc__xe_conn_new(engine_t *e, int64_t id);
 /* The direction of packet p within its connection: 0 from the initiator, 1 back. */
 int apc__xe_dir_of(const engine_t *e, const apc_packet_t *p);
+
+/* 206 ranges (detect_range.c). On a response head: the key of the file its range belongs to
+ * (NULL: not a usable 206) into d. On its body's start: 1 when d's body is a range (it then
+ * goes to range_body/range_end instead of a file of its own). At the end of the run every
+ * joined file is reported; then their memory is freed. */
+void apc__xe_range_head(xdir_t *d, const char *host, int status, const apc__http_meta_t *m);
+int apc__xe_range_begin(xdir_t *d, const char *name, const char *ctype);
+void apc__xe_range_body(xdir_t *d, const uint8_t *data, size_t len);
+void apc__xe_range_end(xdir_t *d, const char *reason);
+void apc__xe_range_report(engine_t *e);
+void apc__xe_range_free(engine_t *e);
 
 /* TFTP (detect_tftp.c): one UDP datagram of the capture. 0, or a negative APC_E*. */
 int apc__xe_tftp(engine_t *e, const apc_packet_t *p);

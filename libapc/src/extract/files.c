@@ -100,9 +100,12 @@ static int carve(apc_ctx_t *ctx, const apc_extract_stream_t *x, const char *path
         EVP_MD_CTX_free(c.sha);
         return apc__err(APC_ENOMEM, "out of memory");
     }
+    /* a file joined from 206 ranges may span connections: the whole capture is read again */
+    int ranges = strcmp(x->protocol, "http-ranges") == 0;
     apc__xtrun_t run = {.ctx = ctx,
                         .capture_id = x->capture_id,
-                        .only_conn = x->conn_id,
+                        .only_conn = ranges ? 0 : x->conn_id,
+                        .range_conn = ranges ? x->conn_id : 0,
                         .dir = x->direction,
                         .nth = x->nth,
                         .ftp_data = strcmp(x->protocol, "ftp-data") == 0,

@@ -244,6 +244,43 @@ static int64_t parse_len(const char *v, size_t n)
     return x;
 }
 
+/* A decimal number of at most 18 digits at *p, advancing *p; -1 when there is none. */
+static int64_t dec(const char **p)
+{
+    int64_t x = 0;
+    int n = 0;
+    for (; **p >= '0' && **p <= '9' && n < 18; (*p)++, n++)
+        x = x * 10 + (**p - '0');
+    return n == 0 || (**p >= '0' && **p <= '9') ? -1 : x;
+}
+
+int apc__http_content_range(const char *v, uint64_t *first, uint64_t *last, uint64_t *total)
+{
+    /* Content-Range = range-unit SP incl-range "/" ( complete-length / "*" ) */
+    if (!ieq_prefix(v, strlen(v), "bytes "))
+        return -1;
+    const char *p = v + 6;
+    while (*p == ' ')
+        p++;
+    int64_t a = dec(&p);
+    if (a < 0 || *p++ != '-')
+        return -1;
+    int64_t b = dec(&p);
+    if (b < a || *p++ != '/')
+        return -1;
+    int64_t t = -1;
+    if (*p == '*')
+        p++;
+    else if ((t = dec(&p)) <= b)
+        return -1;
+    if (*p != '\0')
+        return -1;
+    *first = (uint64_t)a;
+    *last = (uint64_t)b;
+    *total = t < 0 ? UINT64_MAX : (uint64_t)t;
+    return 0;
+}
+
 /* Parses the head in h->head (head_len bytes, ending with an empty line) and picks the body's
  * framing. */
 static void parse_head(apc__http_t *h)
@@ -258,6 +295,7 @@ static void parse_head(apc__http_t *h)
         l1--;
     int status = 0;
     char method[32] = "", uri[sizeof h->name] = "";
+    apc__http_meta_t meta = {{0}};
     h->has_name = h->has_ctype = 0;
     h->length = -1;
     if (h->is_request) {
@@ -340,12 +378,20 @@ static void parse_head(apc__http_t *h)
         } else if (colon == 19 && ieq_prefix(line, colon, "content-disposition")) {
             if (disposition_name(h->name, sizeof(h->name), v, vn))
                 h->has_name = 1;
+        } else if (colon == 4 && ieq_prefix(line, colon, "host")) {
+            copy_value(meta.host, sizeof meta.host, v, vn);
+        } else if (colon == 13 && ieq_prefix(line, colon, "content-range")) {
+            copy_value(meta.content_range, sizeof meta.content_range, v, vn);
+        } else if (colon == 4 && ieq_prefix(line, colon, "etag")) {
+            copy_value(meta.etag, sizeof meta.etag, v, vn);
+        } else if (colon == 13 && ieq_prefix(line, colon, "last-modified")) {
+            copy_value(meta.last_modified, sizeof meta.last_modified, v, vn);
         }
     }
     int nobody = 0;
     if (h->sink.head)
         nobody = h->sink.head(h->sink.payload, h->is_request ? method : NULL,
-                              h->is_request ? uri : NULL, status) == 1 &&
+                              h->is_request ? uri : NULL, status, &meta) == 1 &&
                  !h->is_request;
     h->coded = coded == 1;
     h->z_done = 0;

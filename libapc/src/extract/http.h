@@ -8,7 +8,8 @@
  * and deflate decoded with zlib (the file is the decoded body; decoding stops at the file cap,
  * so a gzip bomb costs no more than the cap; other codings are stored as carried). Answers to
  * HEAD requests through the head() hook of the sink (the caller pairs requests and responses).
- * Not yet: 206 ranges put together, multipart parts. docs/extraction.md "HTTP".
+ * 206 responses are framed like any other; the caller joins their ranges (Content-Range
+ * through the head() hook, apc__http_content_range). docs/extraction.md "HTTP".
  *
  * Limits: a head (start line and headers) of at most APC__HTTP_MAX_HEAD bytes, a chunk-size
  * line of at most 1024, a file of at most the max_file given (past it the file is cut and
@@ -24,6 +25,17 @@
 
 #define APC__HTTP_MAX_HEAD 16384
 
+/* Headers of a message head the caller needs to pair and join messages (each "" when absent,
+ * trimmed, control bytes dropped): a request's Host; a response's Content-Range and its
+ * validators (RFC 9110 8.8: ETag, Last-Modified), which tell whether two ranges are of the
+ * same representation. */
+typedef struct apc__http_meta {
+    char host[256];
+    char content_range[128];
+    char etag[128];
+    char last_modified[64];
+} apc__http_meta_t;
+
 /* Events of one direction. Strings are valid only during the call. */
 typedef struct apc__http_sink {
     /* A message with a non-empty body starts (called at its first body byte as carried).
@@ -38,7 +50,8 @@ typedef struct apc__http_sink {
      * (status 0); a response its status (method and uri NULL). For a response, returning 1
      * says it has no body whatever its headers (the answer to a HEAD request, RFC 9110 9.3.2:
      * only the caller pairing requests with responses knows). */
-    int (*head)(void *payload, const char *method, const char *uri, int status);
+    int (*head)(void *payload, const char *method, const char *uri, int status,
+                const apc__http_meta_t *meta);
     void *payload;
 } apc__http_sink_t;
 
@@ -56,6 +69,10 @@ void apc__http_gap(apc__http_t *h, uint64_t len);
 void apc__http_close(apc__http_t *h);
 /* 1 once parsing stopped on malformed input or a gap; the reason then (static string). */
 const char *apc__http_failed(const apc__http_t *h);
+/* A Content-Range value (RFC 9110 14.4): "bytes first-last/complete-length", or with an
+ * asterisk for the complete length when unknown (total then UINT64_MAX). 0 with first <= last
+ * (and last < total when known), else -1 (an unsatisfied range, other units, malformed). */
+int apc__http_content_range(const char *v, uint64_t *first, uint64_t *last, uint64_t *total);
 /* NULL-safe; does not call the sink. */
 void apc__http_free(apc__http_t *h);
 

@@ -89,7 +89,11 @@ def main():
     ranges = ["bytes=0-99", "bytes=100-", "bytes=-500", "bytes=0-0", "bytes=5-4",
               "bytes=0-99,200-299", "items=0-5", "bytes= 1 - 2"]
     write("range", [struct.pack("<Q", (1000 << 8)) + r.encode() for r in ranges] +
-          [struct.pack("<Q", 0) + b"bytes=0-"])
+          [struct.pack("<Q", 0) + b"bytes=0-"] +
+          # the same target reads 206 answers' Content-Range (extract/http.c)
+          [struct.pack("<Q", 0) + c.encode() for c in
+           ["bytes 0-9999/30000", "bytes 20000-29999/30000", "bytes 5-5/*", "bytes */47022",
+            "bytes 10-5/100"]])
     # fuzz_http: byte 0 = mode (bit 0 request, bits 1-3 file cap, bit 4 reorder), byte 1 =
     # piece size (bit 1 drops a piece); then one direction of an HTTP/1.x stream.
     responses = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello"

@@ -273,6 +273,33 @@ static char msg[200000];
 /* gzip in a chunked body, zlib-wrapped deflate with a Content-Length, a gzip bomb stopped at
  * the file cap, corrupt data (partial, the next message still read), and a coding we do not
  * decode (stored as carried). */
+/* RFC 9110 14.4: what a 206 answer's Content-Range says, and what is refused. */
+static void test_content_range(void **state)
+{
+    (void)state;
+    uint64_t a = 0, b = 0, t = 0;
+    assert_int_equal(apc__http_content_range("bytes 0-9999/30000", &a, &b, &t), 0);
+    assert_true(a == 0 && b == 9999 && t == 30000);
+    assert_int_equal(apc__http_content_range("BYTES 5-5/*", &a, &b, &t), 0);
+    assert_true(a == 5 && b == 5 && t == UINT64_MAX);
+    assert_int_equal(apc__http_content_range("bytes 21010-47021/47022", &a, &b, &t), 0);
+    assert_true(a == 21010 && b == 47021 && t == 47022);
+    static const char *const bad[] = {
+        "bytes */47022",                                   /* unsatisfied-range (a 416's) */
+        "bytes 10-5/100",                                  /* last before first */
+        "bytes 0-100/100",                                 /* past the complete length */
+        "bytes 0-1/100 ",                                  /* trailing junk */
+        "items 0-1/100",                                   /* another unit */
+        "bytes -1-5/100",                                  /* no first */
+        "bytes 0-1",                                       /* no length */
+        "bytes 0-1/",                                      /* empty length */
+        "bytes 1234567890123456789-1234567890123456790/*", /* over 18 digits */
+        "",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(apc__http_content_range(bad[i], &a, &b, &t), -1);
+}
+
 static void test_content_coding(void **state)
 {
     (void)state;
@@ -353,6 +380,7 @@ int main(void)
         cmocka_unit_test(test_close_and_gap),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_content_coding),
+        cmocka_unit_test(test_content_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
