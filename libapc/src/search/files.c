@@ -7,11 +7,13 @@
  * spans of the files that satisfy it, so a packet costs a lookup by connection id, never a
  * query. A capture whose files were never detected is an error naming it, not "no match".
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "search/fields.h"
 #include "search/plan.h"
+#include "util/array.h"
 
 int apc__files_is_field(const apc__field_t *f)
 {
@@ -24,19 +26,6 @@ void apc__files_free(struct apc__fspans *fs)
         free(fs->v);
         free(fs);
     }
-}
-
-static size_t lower_bound(const struct apc__fspans *fs, int64_t conn_id)
-{
-    size_t lo = 0, hi = fs->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (fs->v[mid].conn_id < conn_id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
 }
 
 static int in_span(const apc__fspan_t *x, int64_t packet_id)
@@ -59,7 +48,9 @@ int apc__files_eval(const apc__fnode_t *n, const apc__fpkt_t *p)
         dir = fwd ? APC_DIR_OUT : APC_DIR_IN;
     }
     int any = 0;
-    for (size_t i = lower_bound(fs, c->id); i < fs->n && fs->v[i].conn_id == c->id; i++) {
+    for (size_t i = apc__lower_bound_i64(fs->v, fs->n, sizeof *fs->v,
+                                         offsetof(apc__fspan_t, conn_id), c->id);
+         i < fs->n && fs->v[i].conn_id == c->id; i++) {
         const apc__fspan_t *x = &fs->v[i];
         if (p->level >= LV_REC && !in_span(x, p->packet_id))
             continue;
