@@ -3,11 +3,12 @@
 """The file.* search fields end to end through the real apcctl (issue 10).
 
 On the generated web.pcap (and the generated FTP session: files in both directions): a search
-with a file.* field before detection ran is an error naming the capture and extract_query;
-after extract_query, each search returns exactly the packets of the matching files, that is
-the packets of each file's connection, in its direction, within its packet span. The expected
-packets are computed from the file rows (extract_query) and tshark's reading of each packet's
-source (the connection's initiator sent its first packet), never from our file fields.
+with a file.* field before detection ran is an error naming the capture and extract_query (also
+over every capture when one of them was not examined); after extract_query, each search returns
+exactly the packets of the matching files, that is the packets of each file's connection, in
+its direction, within its packet span. The expected packets are computed from the file rows
+(extract_query) and tshark's reading of each packet's source (the connection's initiator sent
+its first packet), never from our file fields.
 Also: file.sha256 in upper case, file.mime, file.size comparisons, file.name combined with
 tcp.port, a negation, and a bad value (file.size > "abc") refused by the parser.
 Usage: test_extract_search.py APCCTL GEN_CAPTURES_PY
@@ -22,7 +23,8 @@ import test_extract_http as x  # noqa: E402  (its harness, apc() and checks)
 
 def search(apcctl, data, cid, flt):
     """(packet ids, None) of a completed search, or (None, error text)."""
-    r = x.apc(apcctl, data, "search_start", filter=flt, capture_id=cid, wait=1)
+    scope = {"capture_id": cid} if cid else {}  # None: every capture
+    r = x.apc(apcctl, data, "search_start", filter=flt, wait=1, **scope)
     if r.get("ErrorCode") != 0:
         return None, str(r.get("ReturnValue"))
     meta = r["ReturnValue"]
@@ -138,6 +140,10 @@ def ftp_checks(apcctl, data, caps):
     """Files in both directions (downloads and an upload): each one's packets only."""
     pcap = os.path.join(caps, "ftp.pcap")
     cid = x.ok(x.apc(apcctl, data, "pcap_ingest_file", path=pcap, wait=1), "ingest ftp.pcap")
+    # every capture: web.pcap was examined, this one not yet: the search names it
+    got, err = search(apcctl, data, None, "file.size > 0")
+    x.check(got is None and err and f"capture {cid}" in err,
+            f"file.* over every capture, capture {cid} not examined: {got} {err}")
     streams = x.streams_of(apcctl, data, cid)
     src, cache = sources(pcap), {}
     print("ftp.pcap: files in directions", sorted({s["Direction"] for s in streams}))
