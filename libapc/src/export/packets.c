@@ -3,6 +3,7 @@
  * Stored packets into an export file: each EPB carries the packet's process metadata in
  * ptcpdump's comment groups (comments.h) and epb_processid_threadid, then its notes.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,14 +159,8 @@ int apc__xrun_idbs(apc__xrun_t *r, int64_t capture_id, int name_capture, uint32_
 /* Adds the notes of packet id (notes are sorted by packet id: a binary search). */
 static int add_notes(apc__xrun_t *r, int64_t id)
 {
-    size_t lo = 0, hi = r->n_notes;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (r->notes[mid].packet_id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = apc__lower_bound_i64(r->notes, r->n_notes, sizeof *r->notes,
+                                     offsetof(apc__xnote_t, packet_id), id);
     int rc = 0;
     for (size_t i = lo; rc == 0 && i < r->n_notes && r->notes[i].packet_id == id; i++)
         rc = apc__cmts_add(&r->cmts, r->notes[i].text, strlen(r->notes[i].text));

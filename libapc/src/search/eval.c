@@ -400,6 +400,12 @@ static int compare_set(const apc__fnode_t *n, const fv_t *v, int count)
     return TV_FALSE;
 }
 
+int apc__flt_match_value(const apc__fnode_t *n, uint64_t num, const char *s, size_t slen)
+{
+    fv_t v = {.num = num, .s = (const uint8_t *)s, .slen = slen};
+    return compare_set(n, &v, 1) == TV_TRUE;
+}
+
 static int eval_node(apc__fnode_t *n, apc__fpkt_t *p)
 {
     fv_t v[MAXV];
@@ -429,9 +435,13 @@ static int eval_node(apc__fnode_t *n, apc__fpkt_t *p)
             return TV_UNKNOWN;
         return apc__bpf_match(n, p->linktype, p->data, p->caplen, p->wirelen) ? TV_TRUE : TV_FALSE;
     case N_EXISTS:
+        if (apc__files_is_field(n->field))
+            return apc__files_eval(n, p);
         count = values(n->field, p, v, &one_of);
         return count < 0 ? TV_UNKNOWN : count > 0;
     default:
+        if (apc__files_is_field(n->field))
+            return apc__files_eval(n, p);
         count = values(n->field, p, v, &one_of);
         if (count < 0)
             return TV_UNKNOWN;

@@ -2,7 +2,8 @@
 /*
  * The field table of the filter language. Names follow Wireshark's where Wireshark has the
  * field, so a filter people already know works here; ours (conn.*, proc.*, thread.*,
- * capture.*) describe what only an application-aware store knows. docs/filters.md lists them.
+ * capture.*, file.*) describe what only an application-aware store knows. docs/filters.md lists
+ * them.
  */
 #include <string.h>
 
@@ -97,6 +98,16 @@ static const apc__field_t fields[] = {
     {"thread.tid", FT_UINT, F_THREAD_TID, FS_BYTES, U32,
      "System thread id recorded with the packet."},
     {"capture.id", FT_UINT, F_CAPTURE_ID, FS_REC, U64, "Capture id."},
+    /* The packets of a detected file: its connection and direction, within its packet span
+     * (search/files.c resolves them from the capture's extraction results). */
+    {"file.name", FT_STRING, F_FILE_NAME, FS_BYTES, 0,
+     "Name, as seen in the traffic, of a file the packet carried."},
+    {"file.mime", FT_STRING, F_FILE_MIME, FS_BYTES, 0,
+     "MIME type (from the content) of a file the packet carried."},
+    {"file.sha256", FT_STRING, F_FILE_SHA256, FS_BYTES, 0,
+     "SHA-256 (hex, any case) of a file the packet carried."},
+    {"file.size", FT_UINT, F_FILE_SIZE, FS_BYTES, U64,
+     "Size in bytes of a file the packet carried."},
 };
 
 #define NFIELDS (sizeof fields / sizeof fields[0])

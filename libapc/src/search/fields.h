@@ -78,6 +78,10 @@ enum apc__fid {
     F_PROC_PPID,
     F_THREAD_TID,
     F_CAPTURE_ID,
+    F_FILE_NAME,
+    F_FILE_MIME,
+    F_FILE_SHA256,
+    F_FILE_SIZE,
 };
 
 #endif

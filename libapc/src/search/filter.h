@@ -71,6 +71,7 @@ typedef struct apc__fval {
 } apc__fval_t;
 
 struct apc__bpfcache;
+struct apc__fspans;
 
 typedef struct apc__fnode {
     int kind; /* enum apc__nkind */
@@ -82,6 +83,7 @@ typedef struct apc__fnode {
     void *re;                  /* OP_MATCHES: compiled pattern (re.c) */
     char *text;                /* N_BPF: the pcap-filter expression */
     struct apc__bpfcache *bpf; /* compiled per link type, on first use */
+    struct apc__fspans *files; /* file.*: the matching files of the capture scanned (files.c) */
     size_t pos;                /* offset in the filter text */
 } apc__fnode_t;
 
@@ -174,6 +176,17 @@ int apc__http_request(const uint8_t *p, size_t len, apc__fapp_t *app);
  * frames carry it). Its length, or -1 (none, or one with a control byte). */
 int apc__tls_sni(const uint8_t *p, size_t len, char *out, size_t n);
 int apc__tls_hello_sni(const uint8_t *p, size_t len, char *out, size_t n);
+
+/* Whether one value (num for numbers, s/slen for strings) satisfies comparison n (eval.c):
+ * how files.c judges a detected file's attributes. */
+int apc__flt_match_value(const apc__fnode_t *n, uint64_t num, const char *s, size_t slen);
+
+/* files.c: the file.* comparisons. A file field's node answers from n->files, the files of
+ * the capture being scanned that satisfy it, resolved once per capture. */
+int apc__files_is_field(const apc__field_t *f);
+/* The node's answer for packet p (three-valued, as apc__flt_eval). */
+int apc__files_eval(const apc__fnode_t *n, const apc__fpkt_t *p);
+void apc__files_free(struct apc__fspans *fs);
 
 /* re.c: PCRE2 patterns, case-insensitive like Wireshark's `matches`, with match limits so a
  * pathological pattern fails the match instead of running away. */

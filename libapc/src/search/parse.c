@@ -38,6 +38,7 @@ static void node_free(apc__fnode_t *n)
     apc__re_free(n->re);
     free(n->text);
     apc__bpf_free(n->bpf);
+    apc__files_free(n->files);
     free(n);
 }
 

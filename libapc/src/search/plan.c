@@ -74,11 +74,23 @@ static int lookup(planner_t *pl, const uint8_t *key, size_t len, apc__idset_t *o
                                      push_id, out);
 }
 
+static int file_conns(const struct apc__fspans *fs, apc__idset_t *out)
+{
+    out->all = 0;
+    for (size_t i = 0; i < fs->n; i++)
+        if (push(out, fs->v[i].conn_id) < 0)
+            return APC_ENOMEM;
+    sort_unique(out);
+    return 0;
+}
+
 /* Key lookups for one comparison; out->all when the field or value has no key. */
 static int leaf(planner_t *pl, const apc__fnode_t *n, apc__idset_t *out)
 {
     const apc__field_t *f = n->field;
     out->all = 1;
+    if (n->kind == N_CMP && n->files) /* file.*, resolved: the connections of its files */
+        return file_conns(n->files, out);
     if (n->kind != N_CMP || (n->op != OP_EQ && n->op != OP_IN))
         return 0;
     int addr = f->id == F_IP_ADDR || f->id == F_IP_SRC || f->id == F_IP_DST ||

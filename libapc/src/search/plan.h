@@ -29,4 +29,22 @@ int apc__plan_candidates(apc__store_t *store, int64_t capture_id, int direct,
 int apc__plan_conn_keys(const apc__fconn_t *conns, size_t n, apc__st_search_key_t **rows,
                         size_t *n_rows);
 
+/* One file's packets (files.c): its connection, direction and packet span. */
+typedef struct apc__fspan {
+    int64_t conn_id;
+    int direction;        /* enum apc_direction */
+    uint64_t first, last; /* 0, 0: the whole connection (span not stored) */
+} apc__fspan_t;
+
+struct apc__fspans {
+    size_t n, cap;
+    apc__fspan_t *v; /* sorted by conn_id */
+};
+
+/* plan_files.c: whether the tree has file.* fields; and their resolution for capture_id (the
+ * nodes keep the matching files until the next call or the filter's free). APC_EBUSY naming
+ * the capture when its file detection has not run (or failed, or is still running). */
+int apc__files_used(const apc__fnode_t *root);
+int apc__files_resolve(apc__store_t *store, int64_t capture_id, apc__fnode_t *root);
+
 #endif

@@ -374,6 +374,11 @@ static int load(scan_state_t *st)
     r = apc__searches_linktypes(s->ctx->store, s->capture_id, linktype_into, st);
     if (r < 0)
         return r;
+    if (s->filter) {
+        r = apc__files_resolve(s->ctx->store, s->capture_id, s->filter->root);
+        if (r < 0)
+            return r;
+    }
     st->uses_proc = s->filter && tree_uses_proc(s->filter->root);
     st->needs_decode = s->filter && tree_needs_decode(s->filter->root);
     st->frozen = state != APC_STATE_ACTIVE;

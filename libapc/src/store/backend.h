@@ -560,6 +560,16 @@ typedef struct apc__triggers_ops {
     int (*action_ran)(void *impl, const apc_action_t *a);
 } apc__triggers_ops_t;
 
+/* One detected file as the search's file.* fields need it (store/extracts.h). */
+typedef struct apc__st_xspan {
+    int64_t conn_id;
+    int direction;                     /* enum apc_direction */
+    int64_t first_packet, last_packet; /* 0, 0: not stored */
+    uint64_t size;
+    const char *name, *mime, *sha256; /* valid during the callback only */
+} apc__st_xspan_t;
+typedef int (*apc__st_xspan_fn)(const apc__st_xspan_t *x, void *payload);
+
 /* What module extract keeps (store/extracts.h says what each call does). */
 typedef struct apc__extracts_ops {
     int (*extract_enabled)(void *impl, int *on);
@@ -576,6 +586,7 @@ typedef struct apc__extracts_ops {
     int (*extract_files)(void *impl, int64_t capture_id, int64_t file_id,
                          apc_extract_file_list_t *l);
     int (*extract_file_remove)(void *impl, int64_t id);
+    int (*extract_spans)(void *impl, int64_t capture_id, apc__st_xspan_fn fn, void *payload);
 } apc__extracts_ops_t;
 
 /* User settings, a string -> string table (apc_settings_*). */

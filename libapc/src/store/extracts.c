@@ -66,6 +66,11 @@ int apc__st_extract_file_remove(apc__store_t *s, int64_t id)
     return s->be->extracts->extract_file_remove(s->impl, id);
 }
 
+int apc__st_extract_spans(apc__store_t *s, int64_t capture_id, apc__st_xspan_fn fn, void *payload)
+{
+    return s->be->extracts->extract_spans(s->impl, capture_id, fn, payload);
+}
+
 void apc__st_extract_stream_clear(apc_extract_stream_t *x)
 {
     free(x->protocol);

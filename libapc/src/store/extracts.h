@@ -8,6 +8,7 @@
 
 #include <apc/extract.h>
 
+#include "store/backend.h"
 #include "store/store.h"
 
 int apc__st_extract_enabled(apc__store_t *s, int *on);
@@ -44,5 +45,9 @@ int apc__st_extract_file_add(apc__store_t *s, apc_extract_file_t *f);
 int apc__st_extract_files(apc__store_t *s, int64_t capture_id, int64_t file_id,
                           apc_extract_file_list_t *l);
 int apc__st_extract_file_remove(apc__store_t *s, int64_t id);
+/* Calls fn for each file detected in capture_id (its connection, direction, packet span and
+ * the attributes the search's file.* fields compare), in one read: the search resolves its
+ * file fields once per capture, never per packet. A negative return of fn stops with it. */
+int apc__st_extract_spans(apc__store_t *s, int64_t capture_id, apc__st_xspan_fn fn, void *payload);
 
 #endif

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Makes room for at least `need` elements of `elem` bytes in *items (capacity *cap), doubling
  * from 8 so appends cost amortised O(1). Returns 0, or -ENOMEM (also on size overflow) with
@@ -36,6 +37,25 @@ static inline int apc__grow(void **items, size_t *cap, size_t need, size_t elem)
     *items = p;
     *cap = n;
     return 0;
+}
+
+/* The first of n elements of `elem` bytes at base whose int64_t key (at byte offset `off` in
+ * each) is >= key, or n: the elements must be sorted by that key. For sorted lists that are
+ * looked up by id (a packet's notes, a connection's files). */
+static inline size_t apc__lower_bound_i64(const void *base, size_t n, size_t elem, size_t off,
+                                          int64_t key)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int64_t k;
+        memcpy(&k, (const char *)base + mid * elem + off, sizeof k);
+        if (k < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 #endif

@@ -32,7 +32,9 @@ def filters():
                     out.append(item[1])
     out += ["process.name == \"curl\" && tcp.port == 443", "pid == 4242 || tid in {1, 2}",
             "frame.time >= \"2024-01-31 12:00:00\" && frame.time < \"2024-02-01T00:00:00Z\"",
-            "ip.addr == 10.0.0.0/8 and not (udp or icmp)", "!tcp.flags.ack", "ipv6.addr == ::1"]
+            "ip.addr == 10.0.0.0/8 and not (udp or icmp)", "!tcp.flags.ack", "ipv6.addr == ::1",
+            "file.sha256 in {\"AB01\" \"cd\"} || file.name matches \"\\\\.exe$\"",
+            "file.size > 1000 && file.mime == \"image/png\" && !file.name"]
     return sorted(set(out))
 
 

@@ -73,6 +73,11 @@ static void test_normalize(void **state)
                "tcp.flags.syn == 1 && tcp.flags.ack == 0");
     check_norm("tls.handshake.extensions_server_name contains \"x\"", "tls.sni contains \"x\"");
     check_norm("bpf(\"tcp port 80\") && ip", "bpf(\"tcp port 80\") && ip");
+    check_norm("file.size > 1000 && file.mime == image/png",
+               "file.size > 1000 && file.mime == \"image/png\"");
+    check_norm("file.name contains x || file.sha256 in {\"AB\" \"cd\"}",
+               "file.name contains \"x\" || file.sha256 in {\"AB\" \"cd\"}");
+    check_norm("!file.size", "!file.size");
     check_norm("a" == NULL ? "" : "tcp.port == 80 || udp.port == 53 || icmp",
                "tcp.port == 80 || udp.port == 53 || icmp");
 }
@@ -84,6 +89,10 @@ static void test_errors(void **state)
               "unknown field `ip.adr` \xe2\x80\x94 did you mean `ip.addr`?");
     check_err("proc.nam == \"x\"", APC_EINVAL, 0,
               "unknown field `proc.nam` \xe2\x80\x94 did you mean `proc.name`?");
+    check_err("file.size > \"abc\"", APC_EINVAL, 12,
+              "file.size takes a number, not a string; remove the quotes");
+    check_err("file.nam == \"x\"", APC_EINVAL, 0,
+              "unknown field `file.nam` \xe2\x80\x94 did you mean `file.name`?");
     check_err("foo.bar.baz.qux", APC_EINVAL, 0,
               "unknown field `foo.bar.baz.qux` (docs/filters.md lists the fields)");
     check_err("10.0.0.1", APC_EINVAL, 0,

@@ -97,6 +97,7 @@ NS(EXTRACTS, ex_stream, void *i, int64_t c, int64_t id, apc_extract_stream_t *o)
 NS(EXTRACTS, ex_file_add, void *i, apc_extract_file_t *f)
 NS(EXTRACTS, ex_files, void *i, int64_t c, int64_t f, apc_extract_file_list_t *l)
 NS(EXTRACTS, ex_file_remove, void *i, int64_t id)
+NS(EXTRACTS, ex_spans, void *i, int64_t c, apc__st_xspan_fn fn, void *p)
 
 const apc__extracts_ops_t apc__pg_extracts_ops = {
     .extract_enabled = ex_enabled,
@@ -110,6 +111,7 @@ const apc__extracts_ops_t apc__pg_extracts_ops = {
     .extract_file_add = ex_file_add,
     .extract_file_remove = ex_file_remove,
     .extract_files = ex_files,
+    .extract_spans = ex_spans,
 };
 
 const apc__store_backend_t apc__pg_backend = {

@@ -391,6 +391,50 @@ static int sq_extract_file_remove(void *impl, int64_t id)
     return r;
 }
 
+static int spans_read(sqlite3 *db, int64_t capture_id, apc__st_xspan_fn fn, void *payload)
+{
+    sqlite3_stmt *st;
+    int r = apc__sql_prepare(db, "reading the files of a capture",
+                             "SELECT conn_id, direction, first_packet, last_packet, size, name, "
+                             "mime, sha256 FROM extract_streams WHERE capture_id=? ORDER BY id",
+                             &st);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(st, 1, capture_id);
+    int rc;
+    while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *t[3];
+        for (int i = 0; i < 3; i++)
+            t[i] = sqlite3_column_text(st, 5 + i);
+        apc__st_xspan_t x = {
+            .conn_id = sqlite3_column_int64(st, 0),
+            .direction = sqlite3_column_int(st, 1),
+            .first_packet = sqlite3_column_int64(st, 2),
+            .last_packet = sqlite3_column_int64(st, 3),
+            .size = (uint64_t)sqlite3_column_int64(st, 4),
+            .name = t[0] ? (const char *)t[0] : "",
+            .mime = t[1] ? (const char *)t[1] : "",
+            .sha256 = t[2] ? (const char *)t[2] : "",
+        };
+        r = fn(&x, payload);
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = apc__db_err(db, rc, "reading the files of a capture");
+    sqlite3_finalize(st);
+    return r;
+}
+
+static int sq_extract_spans(void *impl, int64_t capture_id, apc__st_xspan_fn fn, void *payload)
+{
+    apc__store_t *s = impl;
+    sqlite3 *db = apc__db_get(s);
+    if (!db)
+        return APC_ESTORE;
+    int r = spans_read(db, capture_id, fn, payload);
+    apc__db_put(s, db);
+    return r;
+}
+
 const apc__extracts_ops_t apc__sqlite_extracts_ops = {
     .extract_enabled = sq_extract_enabled,
     .extract_set_enabled = sq_extract_set_enabled,
@@ -403,4 +447,5 @@ const apc__extracts_ops_t apc__sqlite_extracts_ops = {
     .extract_file_add = sq_extract_file_add,
     .extract_files = sq_extract_files,
     .extract_file_remove = sq_extract_file_remove,
+    .extract_spans = sq_extract_spans,
 };
