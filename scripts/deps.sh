@@ -12,6 +12,7 @@ APC_DEPS=(
     bpftool clang-format sqlite3 groff-base shellcheck
     postgresql-15 libpq-dev
     prometheus
+    netsniff-ng
     nodejs chromium
 )
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Our side of bench/live: a system capture (attribution on: eBPF when it loads) of one adapter
- * into a fresh data directory. Prints "ready <backend>" once capturing, stops at a line on
- * stdin, then prints "packets P kernel_drops K drops D".
- *   live_bench DATA_DIR ADAPTER [no-ebpf]
+ * into a fresh data directory, or with pid=N a process capture of that pid (the capture that
+ * must keep up while other traffic passes it by). Prints "ready <backend>" once capturing,
+ * stops at a line on stdin, then prints "packets P kernel_drops K drops D".
+ *   live_bench DATA_DIR ADAPTER [no-ebpf] [pid=N]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,10 +29,22 @@ int main(int argc, char **argv)
     const char *ad[1] = {argv[2]};
     o.adapters = ad;
     o.n_adapters = 1;
-    if (argc > 3 && strcmp(argv[3], "no-ebpf") == 0)
-        o.flags = APC_CAPTURE_FLAG_NO_EBPF;
+    int type = APC_CAPTURE_SYSTEM;
+    for (int i = 3; i < argc; i++) {
+        if (strcmp(argv[i], "no-ebpf") == 0)
+            o.flags |= APC_CAPTURE_FLAG_NO_EBPF;
+        else if (strncmp(argv[i], "pid=", 4) == 0) {
+            o.pid = atoll(argv[i] + 4);
+            type = APC_CAPTURE_PROCESS;
+        } else {
+            fprintf(stderr, "unknown argument %s\n", argv[i]);
+            return 2;
+        }
+    }
     int64_t id = 0;
-    if (apc_capture_start_system(ctx, &o, &id) < 0) {
+    int rc = type == APC_CAPTURE_PROCESS ? apc_capture_start_process(ctx, &o, &id)
+                                         : apc_capture_start_system(ctx, &o, &id);
+    if (rc < 0) {
         fprintf(stderr, "start: %s\n", apc_last_error_message());
         return 1;
     }
@@ -42,7 +55,7 @@ int main(int argc, char **argv)
     char line[64];
     if (!fgets(line, sizeof line, stdin))
         line[0] = '\0';
-    apc_capture_stop(ctx, id, APC_CAPTURE_SYSTEM);
+    apc_capture_stop(ctx, id, type);
     apc_capture_t *c = NULL;
     if (apc_capture_get(ctx, id, &c) < 0)
         return 1;
