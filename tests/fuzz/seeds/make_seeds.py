@@ -144,7 +144,39 @@ def main():
         b"\0\6blksize\0" b"1428\0",
     ])
     write("smb2", smb2_seeds())
+    write("index", index_seeds())
     return 0
+
+
+def index_seeds():
+    """fuzz_index: index blocks as store/index_codec.c writes them (byte 0 even), and raw
+    records to encode (byte 0 odd)."""
+    def varint(v):
+        out = b""
+        while v >= 0x80:
+            out += bytes([v & 0x7F | 0x80])
+            v >>= 7
+        return out + bytes([v])
+
+    def zz(v):
+        return (v << 1) ^ (v >> 63) if v >= 0 else ((v << 1) ^ -1) & (2**64 - 1)
+
+    def block(recs, us):
+        body, prev = b"", (0, 0, 0, 0)
+        for r in recs:
+            t = r[0] // 1000 if us else r[0]
+            cur = (t, r[1], r[2], r[3])
+            for a, b in zip(cur, prev):
+                d = (a - b) & (2**64 - 1)
+                body += varint(zz(d - 2**64 if d >= 2**63 else d))
+            prev = cur
+        rest = struct.pack("<HB", len(recs), 1 if us else 0) + body
+        return b"\0" + struct.pack("<I", zlib.crc32(rest)) + rest
+
+    recs = [(1733300000000000000 + i * 137000, (1 << 48) + i * 600, i % 9, 0x20000000 | i % 4)
+            for i in range(40)]
+    raw = b"".join(struct.pack("<qQII", *r) for r in recs[:10])
+    return [block(recs, True), block(recs[:1], False), b"\1" + raw]
 
 
 def smb2_seeds():
