@@ -3,8 +3,9 @@
  * The packet index's block codec (index format 2, docs/storage.md): up to APC_IDX_BLOCK
  * records in a few bytes each. Each field is stored as the zigzag LEB128 varint of its
  * difference from the record before (the first record's from zero), time in microseconds when
- * every time in the block is a whole microsecond (pcap files), so a record of 543-byte frames
- * of 5,000 interleaved flows takes about 8 bytes instead of 24. A CRC-32 over the block lets a
+ * every time in the block is a whole microsecond (pcap files), locations in 4-byte units, the
+ * process only when it changed: a record of 543-byte frames of 5,000 interleaved flows takes
+ * about 6 bytes instead of 24. A CRC-32 over the block lets a
  * reader tell a block from one the writer is replacing (and from damage).
  *
  * Pure functions of their arguments: no I/O, no allocation.

@@ -161,16 +161,20 @@ def index_seeds():
     def zz(v):
         return (v << 1) ^ (v >> 63) if v >= 0 else ((v << 1) ^ -1) & (2**64 - 1)
 
+    def sz(v):  # a signed difference, zigzagged
+        d = v & (2**64 - 1)
+        return zz(d - 2**64 if d >= 2**63 else d)
+
     def block(recs, us):
         body, prev = b"", (0, 0, 0, 0)
         for r in recs:
-            t = r[0] // 1000 if us else r[0]
-            cur = (t, r[1], r[2], r[3])
-            for a, b in zip(cur, prev):
-                d = (a - b) & (2**64 - 1)
-                body += varint(zz(d - 2**64 if d >= 2**63 else d))
+            cur = (r[0] // 1000 if us else r[0], r[1] // 4, r[2], r[3])
+            body += varint(sz(cur[0] - prev[0])) + varint(sz(cur[1] - prev[1]))
+            body += varint(sz(cur[2] - prev[2]) << 1 | (cur[3] != prev[3]))
+            if cur[3] != prev[3]:
+                body += varint(sz(cur[3] - prev[3]))
             prev = cur
-        rest = struct.pack("<HB", len(recs), 1 if us else 0) + body
+        rest = struct.pack("<HB", len(recs), (1 if us else 0) | 2) + body
         return b"\0" + struct.pack("<I", zlib.crc32(rest)) + rest
 
     recs = [(1733300000000000000 + i * 137000, (1 << 48) + i * 600, i % 9, 0x20000000 | i % 4)

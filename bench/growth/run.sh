@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Growth benchmark (issue 15): do costs stay flat as a capture grows? For each size (default
+# 1,000,000, 3,000,000 and 10,000,000 packets of gen_pcap, FLOWS concurrent flows) it ingests the
+# file into a fresh store and measures:
+#   - ingest time per packet (wall and CPU), and peak RSS;
+#   - metadata + index as a share of the input;
+#   - a selective search (one client address and port, from the middle of the file): time to
+#     its first page, best of 3 after a first cold run;
+#   - stats_by_ip of the busiest address: best of 20 calls through the action table.
+# Then the table, and per size the cost per packet relative to the smallest (target <= 1.1 at
+# 10 M), the first page (target < 20 ms), stats_by_ip (target < 50 ms), and memory (flat).
+#
+# Usage: bench/growth/run.sh [-b BUILD] [-s "1000000 3000000 10000000"] [-f FLOWS] [-o WORK] [-k]
+#   -o  where inputs and stores go (default: a temporary folder; about 14 GB at 10 M packets)
+#   -k  keep them
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=$ROOT/build
+SIZES="1000000 3000000 10000000"
+FLOWS=256
+WORK=""
+KEEP=0
+while getopts "b:s:f:o:k" opt; do
+    case "$opt" in
+    b) BUILD=$(cd "$OPTARG" && pwd) ;;
+    s) SIZES=$OPTARG ;;
+    f) FLOWS=$OPTARG ;;
+    o) WORK=$OPTARG ;;
+    k) KEEP=1 ;;
+    *) exit 2 ;;
+    esac
+done
+# shellcheck source=bench/timing.sh
+. "$ROOT/bench/timing.sh"
+ninja -C "$BUILD" bench/gen_pcap bench/stats_call bench/search_call apcctl/apcctl >/dev/null
+[ -n "$WORK" ] || WORK=$(mktemp -d /tmp/apc-bench-growth-XXXXXX)
+mkdir -p "$WORK"
+[ $KEEP = 1 ] || trap 'rm -rf "$WORK"' EXIT
+APCCTL=$BUILD/apcctl/apcctl
+ROWS=()
+echo "load: $(uptime)"
+for N in $SIZES; do
+    PCAP=$WORK/gen-$N.pcap
+    DATA=$WORK/store-$N
+    [ -f "$PCAP" ] || "$BUILD/bench/gen_pcap" -n "$N" --flows "$FLOWS" -o "$PCAP" >/dev/null
+    cat "$PCAP" >/dev/null # in the page cache, as for bench/ingest
+    rm -rf "$DATA"
+    t0=$(now)
+    /usr/bin/time -v -o "$WORK/time.txt" "$APCCTL" --data-dir "$DATA" ingest "$PCAP" >/dev/null
+    t1=$(now)
+    wall=$(elapsed "$t0" "$t1")
+    cpu=$(cpu_of "$WORK/time.txt")
+    rss=$(rss_of "$WORK/time.txt")
+    inb=$(stat -c %s "$PCAP")
+    meta=$(find "$DATA" -type f ! -name 'seg-*' -printf '%s\n' | awk '{ s += $1 } END { print s }')
+
+    # A client's address and port from the middle of the file (the side with the larger port).
+    line=$(tcpdump -nn -q -r "$PCAP" 2>/dev/null | sed -n "$((N / 2)),\$p" | grep -m1 ' IP .* tcp ')
+    src=$(echo "$line" | awk '{print $3}')
+    dst=$(echo "$line" | awk '{print $5}' | tr -d :)
+    [ "${src##*.}" -lt "${dst##*.}" ] && src=$dst
+    host=${src%.*} port=${src##*.}
+    case $host in *:*) hf="ipv6.addr == $host" ;; *) hf="ip.addr == $host" ;; esac
+    sel="$hf && tcp.port == $port"
+    "$BUILD/bench/search_call" "$DATA" 1 "$sel" >/dev/null # the first builds its connection index
+    first=$(for _ in 1 2 3; do "$BUILD/bench/search_call" "$DATA" 1 "$sel"; done |
+        sed 's/.*first_page_ms=\([0-9.]*\).*/\1/' | sort -g | head -1)
+
+    ip=$("$BUILD/bench/stats_call" "$DATA" 1 stats_by_id capture_id=1 2>/dev/null |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["ReturnValue"]["TopIps"][0]["Value"])')
+    "$BUILD/bench/stats_call" "$DATA" 20 stats_by_ip capture_id=1 ip="$ip" >/dev/null \
+        2>"$WORK/stats.txt"
+    sbi=$(sed -n 's/.*best of [0-9]* calls: \([0-9.]*\) ms/\1/p' "$WORK/stats.txt")
+
+    row=$(awk -v n="$N" -v w="$wall" -v c="$cpu" -v r="$rss" -v m="$meta" -v i="$inb" \
+        -v f="$first" -v s="$sbi" 'BEGIN { printf "%d %.3f %.3f %.3f %.3f %.0f %.2f %s %s", n, w,
+        c, w * 1e6 / n, c * 1e6 / n, r / 1024, 100 * m / i, f, s }')
+    echo "$N packets: $row"
+    ROWS+=("$row")
+    [ $KEEP = 1 ] || rm -rf "$DATA" "$PCAP"
+done
+echo
+echo "| packets | ingest wall (CPU) | us/packet wall (CPU) | x smallest | peak RSS | metadata+index | search first page | stats_by_ip |"
+echo "|---|---|---|---|---|---|---|---|"
+printf "%s\n" "${ROWS[@]}" | awk '
+    NR == 1 { base = $4; basec = $5 }
+    { printf "| %\047d | %.2f s (%.2f) | %.2f (%.2f) | %.2f (%.2f) | %d MB | %s%% | %s ms | %s ms |\n",
+        $1, $2, $3, $4, $5, $4 / base, $5 / basec, $6, $7, $8, $9 }'
+echo "targets: x smallest <= 1.1 at 10 M; first page < 20 ms; stats_by_ip < 50 ms; peak RSS flat"
