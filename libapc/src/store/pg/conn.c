@@ -44,11 +44,6 @@ int apc__pg_err(apc__pg_t *pg, const PGresult *res, const char *what)
     return apc__err(APC_ESTORE, "%s: PostgreSQL store at %s: %s", what, pg->where, msg);
 }
 
-int apc__pg_nosup(const char *what)
-{
-    return apc__err(APC_ENOTSUP, "%s is not supported by the PostgreSQL store yet", what);
-}
-
 /* Notices (a "no transaction in progress" after a failed commit's second ROLLBACK, a
  * CREATE ... IF NOT EXISTS that had nothing to do) are not errors: libpq would print them on
  * stderr, in the middle of a program's own output. */
