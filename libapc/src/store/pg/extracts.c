@@ -111,28 +111,11 @@ static int pg_extract_run_begin(void *impl, int64_t capture_id, const char *uid,
 static void copy_stream(apc__pg_copy_t *c, int64_t node, int64_t capture_id,
                         const apc_extract_stream_t *x)
 {
-    apc__pg_copy_i64(c, node);
-    apc__pg_copy_i64(c, x->id);
-    apc__pg_copy_i64(c, capture_id);
-    apc__pg_copy_i64(c, x->conn_id);
-    apc__pg_copy_i64(c, x->direction);
-    apc__pg_copy_i64(c, x->nth);
-    apc__pg_copy_text(c, x->protocol);
-    apc__pg_copy_text(c, x->name);
-    apc__pg_copy_text(c, x->mime);
-    apc__pg_copy_text(c, x->ctype);
-    apc__pg_copy_i64(c, (int64_t)x->size);
-    apc__pg_copy_i64(c, x->complete);
-    apc__pg_copy_text(c, x->reason);
-    apc__pg_copy_text(c, x->sha256);
-    apc__pg_copy_text(c, x->md5);
-    apc__pg_copy_i64(c, x->time);
-    apc__pg_copy_i64(c, x->first_packet);
-    apc__pg_copy_i64(c, x->last_packet);
-    apc__pg_copy_i64(c, x->pid);
-    apc__pg_copy_text(c, x->process_name);
-    apc__pg_copy_text(c, x->process_path);
-    apc__pg_copy_row(c);
+    apc__pg_copy_values(c, "iiiiiittttiitttiiiitt", node, x->id, capture_id, x->conn_id,
+                        (int64_t)x->direction, (int64_t)x->nth, x->protocol, x->name, x->mime,
+                        x->ctype, (int64_t)x->size, (int64_t)x->complete, x->reason, x->sha256,
+                        x->md5, x->time, x->first_packet, x->last_packet, x->pid, x->process_name,
+                        x->process_path);
 }
 
 /* Replaces the files found in the capture with v[0..n). */

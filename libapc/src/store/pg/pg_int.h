@@ -116,6 +116,9 @@ void apc__pg_copy_i64(apc__pg_copy_t *c, int64_t v);
 void apc__pg_copy_text(apc__pg_copy_t *c, const char *s);
 void apc__pg_copy_bytes(apc__pg_copy_t *c, const uint8_t *b, size_t n);
 void apc__pg_copy_row(apc__pg_copy_t *c);
+/* One whole row: values as fmt says ('i' int64_t, 't' const char *, 'b' const uint8_t * then
+ * size_t), then the end of the row. */
+void apc__pg_copy_values(apc__pg_copy_t *c, const char *fmt, ...);
 int apc__pg_copy_end(apc__pg_copy_t *c);
 
 /* A transaction on the store's connection: apc__pg_begin takes the lock and starts it (on

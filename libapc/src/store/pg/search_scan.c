@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "store/pg/pg_int.h"
+#include "store/searches.h"
 #include "util/array.h"
 
 int apc__pg_search_capture(void *impl, int64_t capture_id, apc__st_search_capture_t *out)
@@ -168,12 +169,8 @@ static int copy_index(apc__pg_t *pg, int64_t node, int64_t cap, const apc__st_se
                                "COPY search_conn_spans(node, capture_id, conn_id, first_id, "
                                "last_id) FROM STDIN");
     for (size_t i = 0; r == 0 && i < n_spans; i++) {
-        apc__pg_copy_i64(&c, node);
-        apc__pg_copy_i64(&c, cap);
-        apc__pg_copy_i64(&c, spans[i].conn_id);
-        apc__pg_copy_i64(&c, (int64_t)spans[i].first_id);
-        apc__pg_copy_i64(&c, (int64_t)spans[i].last_id);
-        apc__pg_copy_row(&c);
+        apc__pg_copy_values(&c, "iiiii", node, cap, spans[i].conn_id, (int64_t)spans[i].first_id,
+                            (int64_t)spans[i].last_id);
     }
     if (r == 0)
         r = apc__pg_copy_end(&c);
@@ -182,11 +179,8 @@ static int copy_index(apc__pg_t *pg, int64_t node, int64_t cap, const apc__st_se
                                "COPY search_conn_keys(node, capture_id, key, conn_id) FROM "
                                "STDIN");
     for (size_t i = 0; r == 0 && i < n_keys; i++) {
-        apc__pg_copy_i64(&c, node);
-        apc__pg_copy_i64(&c, cap);
-        apc__pg_copy_bytes(&c, keys[i].key, keys[i].len);
-        apc__pg_copy_i64(&c, keys[i].conn_id);
-        apc__pg_copy_row(&c);
+        apc__pg_copy_values(&c, "iibi", node, cap, (const uint8_t *)keys[i].key,
+                            (size_t)keys[i].len, keys[i].conn_id);
     }
     if (r == 0)
         r = apc__pg_copy_end(&c);
@@ -244,11 +238,7 @@ int apc__pg_search_process(void *impl, int64_t id, apc__st_search_proc_t *out)
         out->user = apc__pg_str(q, 0, 5);
         r = 1;
         if (!out->name || !out->path || !out->cmdline || !out->user) {
-            free(out->name);
-            free(out->path);
-            free(out->cmdline);
-            free(out->user);
-            memset(out, 0, sizeof *out);
+            apc__searches_proc_clear(out);
             r = apc__err(APC_ENOMEM, "out of memory");
         }
     }

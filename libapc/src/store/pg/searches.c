@@ -168,11 +168,8 @@ static int se_add_results(void *impl, int64_t id, uint64_t first, const int64_t 
                                "COPY search_results(search_id, id, capture_id, packet_id) "
                                "FROM STDIN");
         for (size_t i = 0; r == 0 && i < n; i++) {
-            apc__pg_copy_i64(&c, id);
-            apc__pg_copy_i64(&c, (int64_t)(first + i + 1));
-            apc__pg_copy_i64(&c, pairs[2 * i]);
-            apc__pg_copy_i64(&c, pairs[2 * i + 1]);
-            apc__pg_copy_row(&c);
+            apc__pg_copy_values(&c, "iiii", id, (int64_t)(first + i + 1), pairs[2 * i],
+                                pairs[2 * i + 1]);
         }
         if (r == 0)
             r = apc__pg_copy_end(&c);
