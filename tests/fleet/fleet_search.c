@@ -261,6 +261,13 @@ void test_search_same_as_sqlite(void **state)
              "THEN RAISE 'results left'; END IF; END $$",
              (long long)gone);
     pg_run(url, sql);
+    /* A flush of searches takes this node's searches, results and index. */
+    assert_int_equal(apc_flush(pg.ctx, APC_FLUSH_SEARCHES | APC_FLUSH_EXTRACTED), 0);
+    assert_int_equal(apc_search_list(pg.ctx, &l), 0);
+    assert_int_equal(l->count, 0);
+    apc_search_list_free(l);
+    pg_run(url, "DO $$ BEGIN IF EXISTS (SELECT 1 FROM search_results) OR EXISTS (SELECT 1 FROM "
+                "search_conn_spans) THEN RAISE 'flush left search rows'; END IF; END $$");
     node_close(&lite);
     node_close(&pg);
 }
