@@ -14,15 +14,12 @@
 
 #include "core/error.h"
 #include "store/pg/pg_int.h"
+#include "store/sql_cols.h"
 #include "util/array.h"
 #include "util/clock.h"
 
-#define S_COLS                                                                                     \
-    "id, capture_id, conn_id, direction, nth, protocol, name, mime, ctype, size, complete, "       \
-    "reason, sha256, md5, time, first_packet, last_packet, pid, process_name, process_path"
-#define F_COLS                                                                                     \
-    "id, capture_id, stream_id, path, name, size, mime, sha256, time, complete, pid, "             \
-    "process_name, process_path"
+#define S_COLS APC__XSTREAM_COLS
+#define F_COLS APC__XFILE_COLS
 
 /* The node of a capture's rows: the capture's, or this one when the capture is gone. */
 #define CAPTURE_NODE(cap, self) "coalesce((SELECT node FROM captures WHERE id=" cap "), " self ")"

@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "store/pg/pg_int.h"
 #include "store/searches.h"
+#include "store/sql_cols.h"
 #include "util/array.h"
 
 int apc__pg_search_capture(void *impl, int64_t capture_id, apc__st_search_capture_t *out)
@@ -90,9 +91,7 @@ static PGresult *by_ids(apc__pg_t *pg, const char *what, const char *sql, int64_
     return q;
 }
 
-#define CONN_COLS                                                                                  \
-    "SELECT c.id, c.proto, c.ip_ver, c.src, c.dst, c.sport, c.dport, c.bytes_out + c.bytes_in, "   \
-    "c.pkts_out + c.pkts_in, c.first_packet, c.last_packet FROM "
+#define CONN_COLS "SELECT " APC__SEARCH_CONN_COLS("c.") " FROM "
 #define BY_IDS(table)                                                                              \
     "unnest($2::bigint[]) WITH ORDINALITY AS u(id, o) JOIN " table                                 \
     " c ON c.capture_id=$1 AND c.id=u.id ORDER BY u.o"

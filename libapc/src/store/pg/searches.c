@@ -15,6 +15,7 @@
 
 #include "core/error.h"
 #include "store/pg/pg_int.h"
+#include "store/sql_cols.h"
 #include "util/array.h"
 
 static int ok_or(int64_t r)
@@ -44,9 +45,7 @@ static int se_exists(void *impl, int64_t id)
                        id);
 }
 
-#define META_COLS                                                                                  \
-    "SELECT id, normalized, state, progress, scanned, matches, created, started, finished, "       \
-    "error, capture_id, owner FROM searches"
+#define META_COLS "SELECT " APC__SEARCH_META_COLS " FROM searches"
 
 /* A new apc_search_meta_t of row i; NULL (error set) when out of memory. */
 static apc_search_meta_t *meta_row(const PGresult *q, int i)
