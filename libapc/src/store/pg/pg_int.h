@@ -73,6 +73,10 @@ int apc__pg_int(apc__pg_t *pg, const char *what, int64_t *out, const char *sql, 
 int apc__pg_text(apc__pg_t *pg, const char *what, char **out, const char *sql, const char *fmt,
                  ...);
 
+/* ids[0..n) as a PostgreSQL array literal "{1,2,3}" for a $n::bigint[] parameter (one round
+ * trip for many ids): a new string (free()), NULL (error set) when out of memory. */
+char *apc__pg_id_array(const int64_t *ids, size_t n);
+
 /* APC_ENOTFOUND ("capture N not found") unless the capture exists. */
 int apc__pg_capture_exists(apc__pg_t *pg, int64_t capture_id);
 

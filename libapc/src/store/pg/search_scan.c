@@ -62,30 +62,13 @@ int apc__pg_search_conn_max(void *impl, int64_t capture_id, int64_t *max)
     return r < 0 ? r : 0;
 }
 
-/* ids[0..n) as a PostgreSQL array literal "{1,2,3}" (a new string), NULL when out of memory. */
-static char *id_array(const int64_t *ids, size_t n)
-{
-    size_t cap = 24 * n + 3, len = 0;
-    char *s = malloc(cap);
-    if (!s) {
-        apc__err(APC_ENOMEM, "out of memory");
-        return NULL;
-    }
-    s[len++] = '{';
-    for (size_t i = 0; i < n; i++)
-        len += (size_t)snprintf(s + len, cap - len, i ? ",%lld" : "%lld", (long long)ids[i]);
-    s[len++] = '}';
-    s[len] = 0;
-    return s;
-}
-
 /* Runs `sql` with $1 the capture id and, when ids is not NULL, $2 the array of ids. */
 static PGresult *by_ids(apc__pg_t *pg, const char *what, const char *sql, int64_t capture_id,
                         const int64_t *ids, size_t n)
 {
     if (!ids)
         return apc__pg_query(pg, what, sql, "i", capture_id);
-    char *arr = id_array(ids, n);
+    char *arr = apc__pg_id_array(ids, n);
     PGresult *q = arr ? apc__pg_query(pg, what, sql, "it", capture_id, arr) : NULL;
     free(arr);
     return q;

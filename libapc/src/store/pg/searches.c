@@ -285,14 +285,21 @@ static long se_hits(void *impl, int64_t id, int64_t last_id, apc__st_search_hit_
 static int se_notes(void *impl, const int64_t *ids, size_t n, apc__st_search_notes_fn fn,
                     void *payload)
 {
+    char *arr = apc__pg_id_array(ids, n);
+    if (!arr)
+        return APC_ENOMEM;
+    PGresult *q = apc__pg_query(impl, "reading captures",
+                                "SELECT c.id, c.notes FROM unnest($1::bigint[]) WITH "
+                                "ORDINALITY AS u(id, o) JOIN captures c ON c.id = u.id "
+                                "ORDER BY u.o",
+                                "t", arr);
+    free(arr);
+    if (!q)
+        return APC_ESTORE;
     int r = 0;
-    for (size_t i = 0; r == 0 && i < n; i++) {
-        char *notes = NULL;
-        r = apc__pg_text(impl, "reading a capture", &notes,
-                         "SELECT notes FROM captures WHERE id=$1", "i", ids[i]);
-        r = r == 1 ? fn(ids[i], notes, payload) : r;
-        free(notes);
-    }
+    for (int i = 0; r == 0 && i < PQntuples(q); i++)
+        r = fn(apc__pg_i64(q, i, 0), PQgetvalue(q, i, 1), payload);
+    PQclear(q);
     return r;
 }
 
