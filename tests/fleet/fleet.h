@@ -33,5 +33,6 @@ int64_t ingest(node_t *n, const char *name, double *secs);
 /* fleet_search.c */
 void test_search_same_as_sqlite(void **state);
 void test_stale_search(void **state);
+void test_migrate_v2(void **state);
 
 #endif

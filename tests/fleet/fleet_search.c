@@ -5,7 +5,8 @@
  * same search results (address, port, process, bytes filters; on PostgreSQL planned from the
  * packet spans, then from the span and key index a full scan stores), the same files found and
  * written (byte for byte), the same file.* search results after; and a search row left running by a
- * process that is gone is failed at the next open, but only by its own node.
+ * process that is gone is failed at the next open, but only by its own node; a version 2
+ * database is migrated.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -320,5 +321,38 @@ void test_stale_search(void **state)
     assert_int_equal(pg->packets[0].capture_id, cap);
     apc_search_page_free(pg);
     run_search(&n, "udp.port == 53", 0);
+    node_close(&n);
+}
+
+/* A database of schema version 2 (phase 1: no searches, no extraction) is migrated to 3 at
+ * open; its captures stay, and can be searched and examined. */
+void test_migrate_v2(void **state)
+{
+    (void)state;
+    char url[1024];
+    fresh_db("apc_v2", url, sizeof url);
+    node_t n = {0};
+    assert_int_equal(node_open(&n, url), 0);
+    int64_t cap = ingest(&n, "web.pcap", NULL);
+    apc_ctx_close(n.ctx);
+    n.ctx = NULL;
+    /* what version 2 had: none of step 3's tables and indexes */
+    pg_run(url, "DROP TABLE searches, search_results, search_conn_spans, search_conn_keys, "
+                "extract_config, extract_runs, extract_streams, extracted_files");
+    pg_run(url, "DROP INDEX connections_src, connections_dst, connections_sport, "
+                "connections_dport");
+    pg_run(url, "UPDATE schema_version SET version = 2");
+    assert_int_equal(node_open(&n, url), 0);
+    pg_run(url, "DO $$ BEGIN IF (SELECT version FROM schema_version) <> 3 THEN "
+                "RAISE 'not migrated'; END IF; END $$");
+    int64_t id = run_search(&n, "tcp.port == 80", cap);
+    apc_search_meta_t *m = NULL;
+    assert_int_equal(apc_search_get(n.ctx, id, &m), 0);
+    assert_true(m->matches > 0);
+    apc_search_meta_free(m);
+    assert_int_equal(apc_extract_enabled(n.ctx), 0);
+    apc_extract_page_t *pg = files_found(&n, cap);
+    assert_true(pg->count > 0);
+    apc_extract_page_free(pg);
     node_close(&n);
 }

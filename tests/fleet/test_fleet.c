@@ -468,7 +468,7 @@ int main(void)
         cmocka_unit_test(test_wrong_url),      cmocka_unit_test(test_newer_schema),
         cmocka_unit_test(test_settings),       cmocka_unit_test(test_database_restart),
         cmocka_unit_test(test_triggers),       cmocka_unit_test(test_search_same_as_sqlite),
-        cmocka_unit_test(test_stale_search),
+        cmocka_unit_test(test_stale_search),   cmocka_unit_test(test_migrate_v2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
