@@ -3,10 +3,10 @@
  * Searches and file extraction on the PostgreSQL store (issue 14, phase 2), part of
  * fleet-pg-store: the same generated captures ingested into SQLite and PostgreSQL give the
  * same search results (address, port, process, bytes filters; on PostgreSQL planned from the
- * packet spans, then from the span and key index a full scan stores), the same files found and
- * written (byte for byte), the same file.* search results after; and a search row left running by a
- * process that is gone is failed at the next open, but only by its own node; a version 2
- * database is migrated.
+ * packet spans, then from the span and key index a full scan stores), the same files found
+ * and written (byte for byte), the same file.* search results after. A search row left
+ * running by a process that is gone is failed at the next open, but only by its own node. A
+ * version 2 database (phase 1) is migrated.
  */
 #include <setjmp.h>
 #include <stdarg.h>
