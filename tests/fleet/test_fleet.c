@@ -8,9 +8,8 @@
  * PostgreSQL one; what the API answers of them must be equal: the capture list, packet and
  * byte counts, protocol counts, connections, processes, IPs and statistics totals. Then:
  * reopening finds the capture again, a wrong connection string names the server, a newer
- * schema is refused, settings round-trip, and what is not stored yet says so.
+ * schema is refused, settings round-trip. Searches and extraction: fleet_search.c.
  */
-#include <ftw.h>
 #include <libpq-fe.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,104 +25,7 @@
 
 #include <apc/apc.h>
 #include "../unit/corpus_skip.h"
-
-static const char *pg_url_or_skip(void)
-{
-    const char *u = getenv("APC_PG_URL");
-    if (u && *u)
-        return u;
-    print_message("skipped: APC_PG_URL is not set: run through tests/fleet/pg_server.sh, which "
-                  "starts a private PostgreSQL 15 (postgresql-15 not installed?)\n");
-    skip();
-    return NULL;
-}
-
-/* A fresh database `name` on the test server; its URL into url. */
-static void fresh_db(const char *name, char *url, size_t n)
-{
-    const char *base = pg_url_or_skip();
-    PGconn *c = PQconnectdb(base);
-    assert_int_equal(PQstatus(c), CONNECTION_OK);
-    char sql[256];
-    PQclear(PQexec(c, "SET client_min_messages=warning"));
-    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", name);
-    PQclear(PQexec(c, sql));
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
-    PGresult *r = PQexec(c, sql);
-    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
-    PQclear(r);
-    PQfinish(c);
-    const char *slash = strrchr(base, '/');
-    assert_non_null(slash);
-    snprintf(url, n, "%.*s/%s", (int)(slash - base), base, name);
-}
-
-/* Runs one statement on the database at url. */
-static void pg_run(const char *url, const char *sql)
-{
-    PGconn *c = PQconnectdb(url);
-    assert_int_equal(PQstatus(c), CONNECTION_OK);
-    PGresult *r = PQexec(c, sql);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        fail_msg("%s: %s", sql, PQresultErrorMessage(r));
-    PQclear(r);
-    PQfinish(c);
-}
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(p);
-}
-
-typedef struct node {
-    char dir[64];
-    apc_ctx_t *ctx;
-} node_t;
-
-/* Opens a context on a new data directory; store NULL = SQLite. Returns apc_ctx_open's code. */
-static int node_open(node_t *n, const char *store)
-{
-    if (!n->dir[0]) {
-        snprintf(n->dir, sizeof n->dir, "/tmp/apc-fleet-test-XXXXXX");
-        assert_non_null(mkdtemp(n->dir));
-    }
-    apc_ctx_options_t o;
-    apc_ctx_options_init(&o, APC_CTX_OPTIONS_VERSION);
-    o.data_dir = n->dir;
-    o.store = store;
-    return apc_ctx_open(&n->ctx, &o);
-}
-
-static void node_close(node_t *n)
-{
-    apc_ctx_close(n->ctx);
-    n->ctx = NULL;
-    nftw(n->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-    n->dir[0] = 0;
-}
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static int64_t ingest(node_t *n, const char *name, double *secs)
-{
-    char path[4096];
-    apc_test_capture(path, sizeof path, name);
-    int64_t id = 0;
-    double t0 = now_s();
-    int r = apc_ingest_file(n->ctx, path, NULL, &id);
-    if (r != 0)
-        fail_msg("ingest %s: %s", name, apc_last_error_message());
-    assert_int_equal(apc_capture_wait(n->ctx, id, 60000), 0);
-    if (secs)
-        *secs = now_s() - t0;
-    return id;
-}
+#include "fleet.h"
 
 static void same_capture(const apc_capture_t *a, const apc_capture_t *b)
 {
@@ -410,14 +312,14 @@ static void test_wrong_url(void **state)
     print_message("wrong URL: %s\n", m);
     assert_non_null(strstr(m, "/nonexistent-apc-dir"));
     assert_non_null(strstr(m, "PostgreSQL store at"));
-    nftw(n.dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    rm_tree(n.dir);
     /* Neither SQLite (empty) nor a PostgreSQL URL. */
     node_t m2 = {0};
     assert_int_equal(node_open(&m2, "mysql://db/apc"), APC_EINVAL);
     print_message("not a PostgreSQL URL: %s\n", apc_last_error_message());
     assert_non_null(strstr(apc_last_error_message(), "store 'mysql...' is neither"));
     assert_null(strstr(apc_last_error_message(), "db/apc"));
-    nftw(m2.dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    rm_tree(m2.dir);
 }
 
 /* A database migrated by a newer build is refused, saying both versions. */
@@ -436,7 +338,7 @@ static void test_newer_schema(void **state)
     const char *m = apc_last_error_message();
     print_message("newer schema: %s\n", m);
     assert_non_null(strstr(m, "has schema version 999, this build knows up to"));
-    nftw(n.dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    rm_tree(n.dir);
 }
 
 /* Triggers and actions: stored, linked, listed, unlinked, removed (the same calls as on
@@ -536,8 +438,8 @@ static void test_database_restart(void **state)
     node_close(&n);
 }
 
-/* Settings round-trip; what is not stored yet says so (never an empty answer). */
-static void test_settings_and_not_yet(void **state)
+/* Settings round-trip; an empty search list is an empty list. */
+static void test_settings(void **state)
 {
     (void)state;
     char url[1024];
@@ -551,22 +453,22 @@ static void test_settings_and_not_yet(void **state)
     assert_string_equal(v, "green");
     free(v);
     assert_int_equal(apc_settings_get(n.ctx, "nope", &v), APC_ENOTFOUND);
+    /* searches are stored now (fleet_search.c): none yet is an empty list */
     apc_search_list_t *sl = NULL;
-    assert_int_equal(apc_search_list(n.ctx, &sl), APC_ENOTSUP);
-    assert_non_null(strstr(apc_last_error_message(), "not supported by the PostgreSQL store yet"));
+    assert_int_equal(apc_search_list(n.ctx, &sl), 0);
+    assert_int_equal(sl->count, 0);
+    apc_search_list_free(sl);
     node_close(&n);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_same_as_sqlite),
-        cmocka_unit_test(test_reopen),
-        cmocka_unit_test(test_wrong_url),
-        cmocka_unit_test(test_newer_schema),
-        cmocka_unit_test(test_settings_and_not_yet),
-        cmocka_unit_test(test_database_restart),
-        cmocka_unit_test(test_triggers),
+        cmocka_unit_test(test_same_as_sqlite), cmocka_unit_test(test_reopen),
+        cmocka_unit_test(test_wrong_url),      cmocka_unit_test(test_newer_schema),
+        cmocka_unit_test(test_settings),       cmocka_unit_test(test_database_restart),
+        cmocka_unit_test(test_triggers),       cmocka_unit_test(test_search_same_as_sqlite),
+        cmocka_unit_test(test_stale_search),   cmocka_unit_test(test_migrate_v2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

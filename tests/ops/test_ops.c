@@ -1189,11 +1189,6 @@ static void test_stats(void **state)
 
 int main(void)
 {
-    /* ops-pg runs only what the PostgreSQL store supports so far (docs/storage.md):
-     * APC_OPS_SKIP is a cmocka pattern of the tests left out. */
-    const char *skip_pattern = getenv("APC_OPS_SKIP");
-    if (skip_pattern && *skip_pattern)
-        cmocka_set_skip_filter(skip_pattern);
     const struct CMUnitTest plain[] = {
         cmocka_unit_test(test_table_covers_spec),
         cmocka_unit_test(test_error_map),

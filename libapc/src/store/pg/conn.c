@@ -44,11 +44,6 @@ int apc__pg_err(apc__pg_t *pg, const PGresult *res, const char *what)
     return apc__err(APC_ESTORE, "%s: PostgreSQL store at %s: %s", what, pg->where, msg);
 }
 
-int apc__pg_nosup(const char *what)
-{
-    return apc__err(APC_ENOTSUP, "%s is not supported by the PostgreSQL store yet", what);
-}
-
 /* Notices (a "no transaction in progress" after a failed commit's second ROLLBACK, a
  * CREATE ... IF NOT EXISTS that had nothing to do) are not errors: libpq would print them on
  * stderr, in the middle of a program's own output. */
@@ -377,6 +372,23 @@ size_t apc__pg_bytes(const PGresult *r, int row, int col, uint8_t *out, size_t m
     memcpy(out, b, n);
     PQfreemem(b);
     return n;
+}
+
+/* ids[0..n) as a PostgreSQL array literal "{1,2,3}" (a new string), NULL when out of memory. */
+char *apc__pg_id_array(const int64_t *ids, size_t n)
+{
+    size_t cap = 24 * n + 3, len = 0;
+    char *s = malloc(cap);
+    if (!s) {
+        apc__err(APC_ENOMEM, "out of memory");
+        return NULL;
+    }
+    s[len++] = '{';
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(s + len, cap - len, i ? ",%lld" : "%lld", (long long)ids[i]);
+    s[len++] = '}';
+    s[len] = 0;
+    return s;
 }
 
 int apc__pg_capture_exists(apc__pg_t *pg, int64_t capture_id)

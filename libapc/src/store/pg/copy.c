@@ -7,6 +7,7 @@
  * Text Format): backslash, tab, newline and carriage return are escaped; bytea values are
  * hex ("\\x..."). The data is values, never SQL.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -89,6 +90,24 @@ void apc__pg_copy_bytes(apc__pg_copy_t *c, const uint8_t *b, size_t n)
         char h[2] = {hex[b[i] >> 4], hex[b[i] & 15]};
         put(c, h, 2);
     }
+}
+
+void apc__pg_copy_values(apc__pg_copy_t *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    for (const char *f = fmt; *f; f++) {
+        if (*f == 'i') {
+            apc__pg_copy_i64(c, va_arg(ap, int64_t));
+        } else if (*f == 't') {
+            apc__pg_copy_text(c, va_arg(ap, const char *));
+        } else {
+            const uint8_t *b = va_arg(ap, const uint8_t *);
+            apc__pg_copy_bytes(c, b, va_arg(ap, size_t));
+        }
+    }
+    va_end(ap);
+    apc__pg_copy_row(c);
 }
 
 void apc__pg_copy_row(apc__pg_copy_t *c)

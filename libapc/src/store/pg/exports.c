@@ -103,10 +103,17 @@ static const flush_kind_t kinds[] = {
      "statistics",
      {"DELETE FROM stats_keys WHERE node=$1", "DELETE FROM stats_series WHERE node=$1",
       "DELETE FROM stats_global_keys WHERE $1>0", "DELETE FROM stats_global_series WHERE $1>0"}},
+    /* This node's searches (their results go with them) and the span/key index of its
+     * captures (rebuilt by the next scan). */
+    {APC_FLUSH_SEARCHES,
+     "searches",
+     {"DELETE FROM searches WHERE node=$1", "DELETE FROM search_conn_spans WHERE node=$1",
+      "DELETE FROM search_conn_keys WHERE node=$1"}},
     {APC_FLUSH_COMMANDS, "commands", {"DELETE FROM commands WHERE node=$1"}},
     {APC_FLUSH_EXPORTS, "exports", {"DELETE FROM export_files WHERE node=$1"}},
-    /* Searches and extracted files: the PostgreSQL store keeps none yet (docs/storage.md), so
-     * there is nothing of theirs to delete. */
+    /* Files this node wrote (their paths are on its disk, emptied by the flush). What
+     * detection found stays with its capture, as on SQLite. */
+    {APC_FLUSH_EXTRACTED, "extracted files", {"DELETE FROM extracted_files WHERE node=$1"}},
 };
 
 static int fl_active_capture(void *impl, int64_t *id)

@@ -54,8 +54,6 @@ void apc__pg_unlock(apc__pg_t *pg);
 /* APC_ESTORE with "what: PostgreSQL store at <where>: <libpq's text>". res may be NULL (the
  * connection's message is used). */
 int apc__pg_err(apc__pg_t *pg, const PGresult *res, const char *what);
-/* APC_ENOTSUP "<what> is not supported by the PostgreSQL store yet". */
-int apc__pg_nosup(const char *what);
 
 /*
  * Runs one parameterised statement ($1, $2, ...) with parameters described by fmt:
@@ -74,6 +72,10 @@ int apc__pg_int(apc__pg_t *pg, const char *what, int64_t *out, const char *sql, 
  * when no row. */
 int apc__pg_text(apc__pg_t *pg, const char *what, char **out, const char *sql, const char *fmt,
                  ...);
+
+/* ids[0..n) as a PostgreSQL array literal "{1,2,3}" for a $n::bigint[] parameter (one round
+ * trip for many ids): a new string (free()), NULL (error set) when out of memory. */
+char *apc__pg_id_array(const int64_t *ids, size_t n);
 
 /* APC_ENOTFOUND ("capture N not found") unless the capture exists. */
 int apc__pg_capture_exists(apc__pg_t *pg, int64_t capture_id);
@@ -118,6 +120,9 @@ void apc__pg_copy_i64(apc__pg_copy_t *c, int64_t v);
 void apc__pg_copy_text(apc__pg_copy_t *c, const char *s);
 void apc__pg_copy_bytes(apc__pg_copy_t *c, const uint8_t *b, size_t n);
 void apc__pg_copy_row(apc__pg_copy_t *c);
+/* One whole row: values as fmt says ('i' int64_t, 't' const char *, 'b' const uint8_t * then
+ * size_t), then the end of the row. */
+void apc__pg_copy_values(apc__pg_copy_t *c, const char *fmt, ...);
 int apc__pg_copy_end(apc__pg_copy_t *c);
 
 /* A transaction on the store's connection: apc__pg_begin takes the lock and starts it (on
@@ -154,6 +159,26 @@ extern const apc__settings_ops_t apc__pg_settings_ops;
 extern const apc__searches_ops_t apc__pg_searches_ops;
 extern const apc__triggers_ops_t apc__pg_triggers_ops;
 extern const apc__extracts_ops_t apc__pg_extracts_ops;
+/* search_scan.c: what one capture's scan reads (apc__searches_ops_t says what each does). */
+int apc__pg_search_capture(void *impl, int64_t capture_id, apc__st_search_capture_t *out);
+int apc__pg_search_linktypes(void *impl, int64_t capture_id, apc__st_search_link_fn fn,
+                             void *payload);
+int apc__pg_search_conn_max(void *impl, int64_t capture_id, int64_t *max);
+int apc__pg_search_conns(void *impl, int64_t capture_id, const int64_t *ids, size_t n,
+                         apc__st_search_conn_fn fn, void *payload);
+int apc__pg_search_spans_covered(void *impl, int64_t capture_id, int64_t *covered);
+int apc__pg_search_spans(void *impl, int64_t capture_id, const int64_t *ids, size_t n,
+                         apc__st_search_span_fn fn, void *payload);
+int apc__pg_search_save_index(void *impl, int64_t capture_id, const apc__st_search_span_t *spans,
+                              size_t n_spans, const apc__st_search_key_t *keys, size_t n_keys,
+                              uint64_t packets);
+int apc__pg_search_process(void *impl, int64_t id, apc__st_search_proc_t *out);
+int apc__pg_search_ids_by_key(void *impl, int64_t capture_id, const uint8_t *key, size_t len,
+                              apc__st_id_fn fn, void *payload);
+int apc__pg_search_ids_by_addr(void *impl, int64_t capture_id, const uint8_t *addr, size_t len,
+                               apc__st_id_fn fn, void *payload);
+int apc__pg_search_ids_by_port(void *impl, int64_t capture_id, int proto, int port,
+                               apc__st_id_fn fn, void *payload);
 /* captures.c's commit (commit.c) */
 int apc__pg_capture_commit(void *impl, const apc__cbatch_t *b);
 

@@ -25,10 +25,62 @@
 #include "core/error.h"
 #include "store/pg/pg_int.h"
 
+/* Step 3: searches and file extraction (as SQLite's parts "search" and "extract"), a step of
+ * its own so that other steps merge around it. searches.node is the node that runs the job
+ * (only it may fail the row as interrupted); results go with their search, not with their
+ * capture (a reader skips results whose capture is gone). The span and key index, the
+ * examinations and the files found are a capture's rows (apc__pg_capture_tables); key rows
+ * have no unique key (a repeated key reads as a repeated id, which the planner accepts) so
+ * that a scan's index is one COPY. extracted_files stay listed after their capture is
+ * deleted, as on SQLite; their node is the one whose disk holds the path. The indexes on
+ * connections answer the planner's look-ups by address and port. */
+static const char step_search_extract[] =
+    "CREATE TABLE searches(id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " node BIGINT NOT NULL, filter TEXT NOT NULL, normalized TEXT NOT NULL,"
+    " capture_id BIGINT NOT NULL DEFAULT 0,"
+    " time_from BIGINT NOT NULL DEFAULT 0, time_to BIGINT NOT NULL DEFAULT 0,"
+    " state INTEGER NOT NULL DEFAULT 0, progress INTEGER NOT NULL DEFAULT 0,"
+    " scanned BIGINT NOT NULL DEFAULT 0, total BIGINT NOT NULL DEFAULT 0,"
+    " matches BIGINT NOT NULL DEFAULT 0, created BIGINT NOT NULL DEFAULT 0,"
+    " started BIGINT NOT NULL DEFAULT 0, finished BIGINT NOT NULL DEFAULT 0,"
+    " error TEXT NOT NULL DEFAULT '', owner TEXT NOT NULL DEFAULT '');"
+    "CREATE TABLE search_results("
+    " search_id BIGINT NOT NULL REFERENCES searches(id) ON DELETE CASCADE,"
+    " id BIGINT NOT NULL, capture_id BIGINT NOT NULL, packet_id BIGINT NOT NULL,"
+    " PRIMARY KEY(search_id, id));"
+    "CREATE TABLE search_conn_spans(node BIGINT NOT NULL, capture_id BIGINT NOT NULL,"
+    " conn_id BIGINT NOT NULL, first_id BIGINT NOT NULL, last_id BIGINT NOT NULL,"
+    " PRIMARY KEY(capture_id, conn_id));"
+    "CREATE TABLE search_conn_keys(node BIGINT NOT NULL, capture_id BIGINT NOT NULL,"
+    " key BYTEA NOT NULL, conn_id BIGINT NOT NULL);"
+    "CREATE INDEX search_conn_keys_key ON search_conn_keys(capture_id, key);"
+    "CREATE INDEX connections_src ON connections(capture_id, src);"
+    "CREATE INDEX connections_dst ON connections(capture_id, dst);"
+    "CREATE INDEX connections_sport ON connections(capture_id, proto, sport);"
+    "CREATE INDEX connections_dport ON connections(capture_id, proto, dport);"
+    "CREATE TABLE extract_config(enabled INTEGER NOT NULL);"
+    "INSERT INTO extract_config VALUES(0);"
+    "CREATE TABLE extract_runs(node BIGINT NOT NULL, capture_id BIGINT PRIMARY KEY,"
+    " state INTEGER NOT NULL, command_uid TEXT NOT NULL DEFAULT '',"
+    " error TEXT NOT NULL DEFAULT '', finished BIGINT NOT NULL DEFAULT 0);"
+    "CREATE TABLE extract_streams(node BIGINT NOT NULL, capture_id BIGINT NOT NULL,"
+    " id BIGINT NOT NULL, conn_id BIGINT NOT NULL, direction INTEGER NOT NULL,"
+    " nth BIGINT NOT NULL, protocol TEXT NOT NULL, name TEXT NOT NULL, mime TEXT NOT NULL,"
+    " ctype TEXT NOT NULL, size BIGINT NOT NULL, complete INTEGER NOT NULL,"
+    " reason TEXT NOT NULL, sha256 TEXT NOT NULL, md5 TEXT NOT NULL, time BIGINT NOT NULL,"
+    " first_packet BIGINT NOT NULL, last_packet BIGINT NOT NULL, pid BIGINT NOT NULL,"
+    " process_name TEXT NOT NULL, process_path TEXT NOT NULL, PRIMARY KEY(capture_id, id));"
+    "CREATE TABLE extracted_files(id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " node BIGINT NOT NULL, capture_id BIGINT NOT NULL, stream_id BIGINT NOT NULL,"
+    " path TEXT NOT NULL, name TEXT NOT NULL, size BIGINT NOT NULL, mime TEXT NOT NULL,"
+    " sha256 TEXT NOT NULL, time BIGINT NOT NULL, complete INTEGER NOT NULL,"
+    " pid BIGINT NOT NULL, process_name TEXT NOT NULL, process_path TEXT NOT NULL);"
+    "CREATE INDEX extracted_files_capture ON extracted_files(capture_id);";
+
 /* Columns that hold ns timestamps, counters and ids are BIGINT. */
 static const char *const steps[] = {
     /* 1: nodes, settings, captures and what their writers commit, statistics, commands and
-     * exports, accounts. Searches, triggers and extracted files come in later steps. */
+     * exports, accounts. Triggers (2), searches and extracted files (3) come later. */
     "CREATE TABLE nodes(id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
     " name TEXT NOT NULL UNIQUE, url TEXT NOT NULL DEFAULT '',"
     " first_seen BIGINT NOT NULL DEFAULT 0);"
@@ -176,12 +228,14 @@ static const char *const steps[] = {
     "CREATE INDEX trigger_actions_action ON trigger_actions(action_id);"
     "CREATE TABLE trigger_captures(capture_id BIGINT PRIMARY KEY, trigger_id BIGINT NOT NULL,"
     " pid BIGINT NOT NULL, program TEXT NOT NULL DEFAULT '', time BIGINT NOT NULL DEFAULT 0);",
+    /* 3 */
+    step_search_extract,
 };
 
 const char *const apc__pg_capture_tables[] = {
-    "interfaces",        "connections",       "capture_ips",
-    "capture_processes", "capture_protocols", "packet_notes",
-    "stats_keys",        "stats_series",      NULL,
+    "interfaces",   "connections",     "capture_ips",  "capture_processes", "capture_protocols",
+    "packet_notes", "stats_keys",      "stats_series", "search_conn_spans", "search_conn_keys",
+    "extract_runs", "extract_streams", NULL,
 };
 
 #define VERSION ((int)(sizeof steps / sizeof steps[0]))

@@ -9,16 +9,12 @@
 
 #include "core/error.h"
 #include "store/sql.h"
+#include "store/sql_cols.h"
 #include "util/array.h"
 #include "util/clock.h"
 
-#define S_COLS                                                                                     \
-    "id, capture_id, conn_id, direction, nth, protocol, name, mime, ctype, size, complete, "       \
-    "reason, "                                                                                     \
-    "sha256, md5, time, first_packet, last_packet, pid, process_name, process_path"
-#define F_COLS                                                                                     \
-    "id, capture_id, stream_id, path, name, size, mime, sha256, time, complete, pid, "             \
-    "process_name, process_path"
+#define S_COLS APC__XSTREAM_COLS
+#define F_COLS APC__XFILE_COLS
 
 static void file_clear(apc_extract_file_t *f)
 {

@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "store/sql.h"
 #include "store/sqlite/sqlite_int.h"
+#include "store/sql_cols.h"
 
 int apc__sqlite_search_capture(void *impl, int64_t capture_id, apc__st_search_capture_t *out)
 {
@@ -91,9 +92,7 @@ int apc__sqlite_search_conn_max(void *impl, int64_t capture_id, int64_t *max)
     return r;
 }
 
-#define CONN_COLS                                                                                  \
-    "SELECT id, proto, ip_ver, src, dst, sport, dport, bytes_out + bytes_in, "                     \
-    "pkts_out + pkts_in, first_packet, last_packet FROM connections "
+#define CONN_COLS "SELECT " APC__SEARCH_CONN_COLS("") " FROM connections "
 
 /* Hands the current row of q (CONN_COLS) to fn. */
 static int conn_row(sqlite3_stmt *q, apc__st_search_conn_fn fn, void *payload)

@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "store/sql.h"
 #include "store/sqlite/sqlite_int.h"
+#include "store/sql_cols.h"
 
 /* Steps st for its first row and reads one integer column: 1 and *out, 0 when no row. */
 static int step_int(apc__sqlc_t *c, sqlite3_stmt *st, int col, int64_t *out, const char *what)
@@ -69,9 +70,7 @@ static int search_exists(void *impl, int64_t id)
     return r;
 }
 
-#define META_COLS                                                                                  \
-    "SELECT id, normalized, state, progress, scanned, matches, created, started, finished, "       \
-    "error, capture_id, owner FROM searches"
+#define META_COLS "SELECT " APC__SEARCH_META_COLS " FROM searches"
 
 /* A new apc_search_meta_t of the row; NULL when out of memory. */
 static apc_search_meta_t *meta_row(sqlite3_stmt *q)
