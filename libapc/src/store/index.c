@@ -33,6 +33,7 @@ _Static_assert(sizeof(apc__idxrec_t) == 24, "format-1 index records are 24 bytes
 #define OUT_CAP (256 * 1024) /* encoded full blocks held until a write */
 #define V1_BATCH 8192        /* format-1 records held until a write */
 #define RETRIES 5            /* re-reads of an entry that changed under a reader */
+#define MAX_ENTS 128         /* full blocks held until a write */
 static const char MAGIC[8] = {'A', 'P', 'C', 'I', 'D', 'X', '1', '\0'};
 
 struct apc__idxw {
@@ -48,7 +49,7 @@ struct apc__idxw {
     size_t n;
     uint8_t *out; /* encoded full blocks not written yet, and their entries */
     size_t out_len;
-    uint8_t ents[(OUT_CAP / (APC_IDX_BLOCK_HDR + APC_IDX_BLOCK * 4) + 1) * ENT];
+    uint8_t ents[MAX_ENTS * ENT];
     size_t n_ents;
     apc__idxrec_t *v1buf;
 };
@@ -164,7 +165,7 @@ static int write_out(apc__idxw_t *w)
 /* Encodes cur[0..n-1] as block `blocks` into `out` with its entry. */
 static int add_block(apc__idxw_t *w)
 {
-    if (w->out_len + APC_IDX_BLOCK_MAX > OUT_CAP) {
+    if (w->out_len + APC_IDX_BLOCK_MAX > OUT_CAP || w->n_ents == MAX_ENTS) {
         int r = write_out(w);
         if (r < 0)
             return r;

@@ -170,6 +170,25 @@ static void test_file_blocks_and_flushes(void **state)
     apc__idxw_close(w);
 }
 
+static void test_file_small_records(void **state)
+{
+    (void)state;
+    /* Records of 3 bytes (one flow, steady times and sizes): many blocks fit the writer's
+     * buffer, more than its directory entries would if sized for larger ones. */
+    enum { N = 200000 };
+    apc__idxrec_t *r = calloc(N, sizeof *r);
+    assert_non_null(r);
+    for (size_t i = 0; i < N; i++) {
+        r[i].ts_ns = 1733300000000000000LL + (int64_t)i * 1000;
+        r[i].loc = 28 + i * 96;
+        r[i].conn_id = 1;
+        r[i].proc = APC_IDX_PROC(1, 1);
+    }
+    write_n(r, N, 0, 0);
+    check_all(r, N);
+    free(r);
+}
+
 static void test_file_cut_and_reopen(void **state)
 {
     (void)state;
@@ -253,6 +272,7 @@ int main(void)
         cmocka_unit_test(test_codec_size),
         cmocka_unit_test(test_codec_damage),
         cmocka_unit_test_setup_teardown(test_file_blocks_and_flushes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_file_small_records, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_cut_and_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_damaged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_format1, setup, teardown),
