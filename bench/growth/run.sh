@@ -8,6 +8,9 @@
 #   - a selective search (one client address and port, from the middle of the file): time to
 #     its first page, best of 3 after a first cold run;
 #   - stats_by_ip of the busiest address: best of 20 calls through the action table.
+#   - `tcpdump -r FILE -w OUT` on the same file, for the part of the growth that is the kernel's:
+#     writing gigabytes through the page cache gets dearer as it fills (reclaim, write-back), for
+#     any writer.
 # Then the table, and per size the cost per packet relative to the smallest (target <= 1.1 at
 # 10 M), the first page (target < 20 ms), stats_by_ip (target < 50 ms), and memory (flat).
 #
@@ -45,6 +48,11 @@ for N in $SIZES; do
     DATA=$WORK/store-$N
     [ -f "$PCAP" ] || "$BUILD/bench/gen_pcap" -n "$N" --flows "$FLOWS" -o "$PCAP" >/dev/null
     cat "$PCAP" >/dev/null # in the page cache, as for bench/ingest
+    /usr/bin/time -v -o "$WORK/td.txt" tcpdump -r "$PCAP" -w "$WORK/td.pcap" 2>/dev/null
+    tdcpu=$(cpu_of "$WORK/td.txt")
+    tdwall=$(awk -F': ' '/Elapsed/ { n = split($2, t, ":"); s = 0
+        for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' "$WORK/td.txt")
+    rm -f "$WORK/td.pcap"
     rm -rf "$DATA"
     t0=$(now)
     /usr/bin/time -v -o "$WORK/time.txt" "$APCCTL" --data-dir "$DATA" ingest "$PCAP" >/dev/null
@@ -56,7 +64,7 @@ for N in $SIZES; do
     meta=$(find "$DATA" -type f ! -name 'seg-*' -printf '%s\n' | awk '{ s += $1 } END { print s }')
 
     # A client's address and port from the middle of the file (the side with the larger port).
-    line=$(tcpdump -nn -q -r "$PCAP" 2>/dev/null | sed -n "$((N / 2)),\$p" | grep -m1 ' IP .* tcp ')
+    line=$(tcpdump -nn -q -r "$PCAP" 2>/dev/null | sed -n "$((N / 2)),\$p" | grep -m1 ' IP .* tcp ' || true)
     src=$(echo "$line" | awk '{print $3}')
     dst=$(echo "$line" | awk '{print $5}' | tr -d :)
     [ "${src##*.}" -lt "${dst##*.}" ] && src=$dst
@@ -74,17 +82,18 @@ for N in $SIZES; do
     sbi=$(sed -n 's/.*best of [0-9]* calls: \([0-9.]*\) ms/\1/p' "$WORK/stats.txt")
 
     row=$(awk -v n="$N" -v w="$wall" -v c="$cpu" -v r="$rss" -v m="$meta" -v i="$inb" \
-        -v f="$first" -v s="$sbi" 'BEGIN { printf "%d %.3f %.3f %.3f %.3f %.0f %.2f %s %s", n, w,
-        c, w * 1e6 / n, c * 1e6 / n, r / 1024, 100 * m / i, f, s }')
+        -v f="$first" -v s="$sbi" -v tw="$tdwall" -v tc="$tdcpu" 'BEGIN {
+        printf "%d %.3f %.3f %.3f %.3f %.0f %.2f %s %s %.3f %.3f", n, w, c, w * 1e6 / n,
+        c * 1e6 / n, r / 1024, 100 * m / i, f, s, tw * 1e6 / n, tc * 1e6 / n }')
     echo "$N packets: $row"
     ROWS+=("$row")
     [ $KEEP = 1 ] || rm -rf "$DATA" "$PCAP"
 done
 echo
-echo "| packets | ingest wall (CPU) | us/packet wall (CPU) | x smallest | peak RSS | metadata+index | search first page | stats_by_ip |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| packets | ingest wall (CPU) | us/packet wall (CPU) | x smallest | tcpdump us/packet wall (CPU), x smallest | peak RSS | metadata+index | search first page | stats_by_ip |"
+echo "|---|---|---|---|---|---|---|---|---|"
 printf "%s\n" "${ROWS[@]}" | awk '
-    NR == 1 { base = $4; basec = $5 }
-    { printf "| %\047d | %.2f s (%.2f) | %.2f (%.2f) | %.2f (%.2f) | %d MB | %s%% | %s ms | %s ms |\n",
-        $1, $2, $3, $4, $5, $4 / base, $5 / basec, $6, $7, $8, $9 }'
+    NR == 1 { base = $4; basec = $5; tb = $10; tbc = $11 }
+    { printf "| %\047d | %.2f s (%.2f) | %.2f (%.2f) | %.2f (%.2f) | %.2f (%.2f), %.2f (%.2f) | %d MB | %s%% | %s ms | %s ms |\n",
+        $1, $2, $3, $4, $5, $4 / base, $5 / basec, $10, $11, $10 / tb, $11 / tbc, $6, $7, $8, $9 }'
 echo "targets: x smallest <= 1.1 at 10 M; first page < 20 ms; stats_by_ip < 50 ms; peak RSS flat"
