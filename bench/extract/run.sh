@@ -81,8 +81,8 @@ files=$(python3 - "$WORK/query.json" <<'PY'
 import json, sys
 v = json.load(open(sys.argv[1]))["ReturnValue"]
 s = v.get("Streams") or []
-done = sum(1 for x in s if not x.get("Partial"))
-print(f"{v.get('State')}: {len(s)} files, {done} complete")
+done = sum(1 for x in s if x.get("Complete"))
+print(f"{v.get('State')}: {len(s)} files, {done} complete" + (" (the first page; more follow)" if v.get("More") else ""))
 PY
 )
 echo "extraction: $files"
