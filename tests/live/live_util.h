@@ -103,6 +103,18 @@ static inline void live_leave(int *root_fd)
     *root_fd = -1;
 }
 
+/* A live test group's teardown: the context closed, back to the initial namespace, the
+ * test's namespaces and servers gone (cleanup), its directory tree removed. */
+static inline void live_teardown(apc_ctx_t **ctx, int *root_fd, void (*cleanup)(void),
+                                 const char *dir)
+{
+    apc_ctx_close(*ctx);
+    *ctx = NULL;
+    live_leave(root_fd);
+    cleanup();
+    rm_tree(dir);
+}
+
 /* The namespaces and veth names of the live tests are fixed: two checkouts running them at
  * once (two developers, or CI beside a developer) would tear down each other's. Waits our
  * turn; the lock is held until the process exits. */

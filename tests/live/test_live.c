@@ -120,10 +120,7 @@ static int setup(void **st)
 static int teardown(void **st)
 {
     (void)st;
-    apc_ctx_close(ctx);
-    live_leave(&root_ns_fd);
-    cleanup_ns();
-    rm_tree(data_dir);
+    live_teardown(&ctx, &root_ns_fd, cleanup_ns, data_dir);
     return 0;
 }
 
