@@ -105,12 +105,7 @@ static int setup(void **st)
            "head -c %d /dev/urandom > '%s/up.bin'",
            www, ftp_root, ftp_root, FILE_SIZE, www, FILE_SIZE, tmp) != 0)
         return -1;
-    if (sh("ip netns add " NS_A " && ip netns add " NS_B " && ip link add apc_xvA netns " NS_A
-           " type veth peer name apc_xvB netns " NS_B " && ip -n " NS_A " addr add " IP_A
-           "/24 dev apc_xvA && ip -n " NS_B " addr add " IP_B "/24 dev apc_xvB && ip -n " NS_A
-           " link set apc_xvA up && ip -n " NS_A " link set lo up && ip -n " NS_B
-           " link set apc_xvB up && ip -n " NS_B " link set lo up") != 0) {
-        fprintf(stderr, "cannot make the test namespaces\n");
+    if (live_make_ns(NS_A, NS_B, "apc_xvA", "apc_xvB", IP_A, IP_B) != 0) {
         cleanup_ns();
         return -1;
     }
@@ -140,13 +135,10 @@ static int setup(void **st)
     /* the process table listens to the proc connector from the initial namespace */
     if (live_enter(ctx, NS_A, &root_ns_fd) != 0)
         return -1;
-    for (double end = mono_s() + LIMIT_S; mono_s() < end; usleep(100000))
-        if (sh(CURL " -s -o /dev/null --max-time 2 http://" IP_B ":8000/ && " PY
-                    " -c \"import ftplib; ftplib.FTP('" IP_B
-                    "',timeout=2).quit()\" 2>/dev/null") == 0)
-            return 0;
-    fprintf(stderr, "the test HTTP and FTP servers did not start\n");
-    return -1;
+    return live_wait_sh(CURL " -s -o /dev/null --max-time 2 http://" IP_B ":8000/ && " PY
+                             " -c \"import ftplib; ftplib.FTP('" IP_B
+                             "',timeout=2).quit()\" 2>/dev/null",
+                        LIMIT_S, "the test HTTP and FTP servers");
 }
 
 static int teardown(void **st)
