@@ -7,7 +7,7 @@ APC_DEPS=(
     libpcap-dev libsqlite3-dev libcjson-dev libuv1-dev libh2o-dev libcmocka-dev
     libbpf-dev libsodium-dev libargon2-dev libpcre2-dev zlib1g-dev libcap-dev libnl-genl-3-dev libssl-dev
     libmagic-dev
-    tshark tcpdump wireshark-common python3 iproute2 curl time openssl
+    tshark tcpdump wireshark-common python3 iproute2 curl time openssl python3-pyftpdlib
     python3-venv python3-setuptools python3-wheel python3-pip
     bpftool clang-format sqlite3 groff-base shellcheck
     postgresql-15 libpq-dev

@@ -18,31 +18,9 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=$ROOT/build
-PACKETS=1000000
-RUNS=5
-WORK=$ROOT/bench/out/export
-KEEP=0
-while getopts "b:n:r:o:kh" opt; do
-    case "$opt" in
-    b) BUILD=$(cd "$OPTARG" && pwd) ;;
-    n) PACKETS=$OPTARG ;;
-    r) RUNS=$OPTARG ;;
-    o) WORK=$OPTARG ;;
-    k) KEEP=1 ;;
-    h)
-        sed -n '3,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
-        exit 0
-        ;;
-    *) exit 2 ;;
-    esac
-done
-
-APCCTL=$BUILD/apcctl/apcctl
-GEN=$BUILD/bench/gen_pcap
-ninja -C "$BUILD" apcctl/apcctl bench/gen_pcap >/dev/null
-mkdir -p "$WORK"
-WORK=$(cd "$WORK" && pwd)
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+bench_options "$ROOT/bench/out/export" '3,16p' "" "$@"
 cleanup() {
     [ "$KEEP" -eq 1 ] || rm -rf "$WORK/gen.pcap" "$WORK/data" "$WORK"/out-*.pcap*
 }
@@ -56,10 +34,7 @@ cat "$WORK/gen.pcap" "$WORK"/data/captures/1/* >/dev/null
 mkdir -p "$WORK/data/exports"
 OUT=$WORK/data/exports/out-us.pcapng
 
-# shellcheck source=bench/timing.sh
-source "$ROOT/bench/timing.sh"
-
-echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "load average $(bench_load)"
 t_td=() t_us=() c_td=() c_us=()
 for ((i = 1; i <= RUNS; i++)); do
     rm -f "$WORK/out-td.pcap"
@@ -81,7 +56,7 @@ for ((i = 1; i <= RUNS; i++)); do
     c_us+=("$(cpu_of "$WORK/time-us.txt")")
     echo "run $i: tcpdump ${t_td[-1]} s (CPU ${c_td[-1]} s), ours ${t_us[-1]} s (CPU ${c_us[-1]} s)"
 done
-n=$(capinfos -c -M "$OUT" | awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2}')
+n=$(bench_packets "$OUT")
 echo "exported: $n packets (input $PACKETS)"
 python3 - "$(echo "${t_us[*]}" | median)" "$(echo "${t_td[*]}" | median)" \
     "$(echo "${c_us[*]}" | median)" "$(echo "${c_td[*]}" | median)" "$PACKETS" \

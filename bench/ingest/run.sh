@@ -23,35 +23,17 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=$ROOT/build
-PACKETS=1000000
 INPUTS=()
-RUNS=5
-WORK=$ROOT/bench/out
-KEEP=0
 STORE=()
-while getopts "b:n:i:r:o:kS:h" opt; do
-    case "$opt" in
-    b) BUILD=$(cd "$OPTARG" && pwd) ;;
-    n) PACKETS=$OPTARG ;;
-    i) INPUTS+=("$(realpath "$OPTARG")") ;;
-    r) RUNS=$OPTARG ;;
-    o) WORK=$OPTARG ;;
-    k) KEEP=1 ;;
-    S) STORE=(--store "$OPTARG") ;;
-    h)
-        sed -n '3,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
-        exit 0
-        ;;
-    *) exit 2 ;;
+bench_extra_opt() {
+    case "$1" in
+    i) INPUTS+=("$(realpath "$2")") ;;
+    S) STORE=(--store "$2") ;;
     esac
-done
-
-APCCTL=$BUILD/apcctl/apcctl
-GEN=$BUILD/bench/gen_pcap
-ninja -C "$BUILD" apcctl/apcctl bench/gen_pcap >/dev/null
-mkdir -p "$WORK"
-WORK=$(cd "$WORK" && pwd)
+}
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+bench_options "$ROOT/bench/out" '3,22p' "i:S:" "$@"
 cleanup() {
     if [ "$KEEP" -eq 0 ]; then
         rm -rf "$WORK"/gen-*.pcap "$WORK/corpus-merged.pcap" "$WORK"/corpus-part-*.pcap \
@@ -67,7 +49,7 @@ if [ "${#INPUTS[@]}" -eq 0 ]; then
     CORPUS=${APC_CORPUS:-$ROOT/../shared/corpus}
     REAL=$CORPUS/zeek/echo-connections.pcap
     if [ -f "$REAL" ] && command -v editcap >/dev/null && command -v mergecap >/dev/null; then
-        n=$(capinfos -c -M "$REAL" | awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2}')
+        n=$(bench_packets "$REAL")
         copies=$(((500000 + n - 1) / n))
         parts=()
         for ((c = 0; c < copies; c++)); do
@@ -84,15 +66,12 @@ if [ "${#INPUTS[@]}" -eq 0 ]; then
     fi
 fi
 
-# shellcheck source=bench/timing.sh
-source "$ROOT/bench/timing.sh"
-
 ROWS=()
 for INPUT in "${INPUTS[@]}"; do
     IN_BYTES=$(stat -c %s "$INPUT")
-    IN_PACKETS=$(capinfos -c -M "$INPUT" 2>/dev/null | awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2}')
+    IN_PACKETS=$(bench_packets "$INPUT")
     echo
-    echo "input: $INPUT, $IN_BYTES bytes, ${IN_PACKETS:-?} packets; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "input: $INPUT, $IN_BYTES bytes, ${IN_PACKETS:-?} packets; load average $(bench_load)"
     # Both tools read from the page cache, and each timed run starts after `sync`, so none waits
     # for the write-back of the run before it. The runs alternate (tcpdump, ours, tcpdump, ...) so
     # a change in the machine's load falls on both.

@@ -14,29 +14,9 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=$ROOT/build
-PACKETS=1000000
-WORK=$ROOT/bench/out/read
-KEEP=0
-while getopts "b:n:o:kh" opt; do
-    case "$opt" in
-    b) BUILD=$(cd "$OPTARG" && pwd) ;;
-    n) PACKETS=$OPTARG ;;
-    o) WORK=$OPTARG ;;
-    k) KEEP=1 ;;
-    h)
-        sed -n '3,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
-        exit 0
-        ;;
-    *) exit 2 ;;
-    esac
-done
-
-APCCTL=$BUILD/apcctl/apcctl
-GEN=$BUILD/bench/gen_pcap
-ninja -C "$BUILD" apcctl/apcctl bench/gen_pcap >/dev/null
-mkdir -p "$WORK"
-WORK=$(cd "$WORK" && pwd)
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+bench_options "$ROOT/bench/out/read" '3,13p' "" "$@"
 cleanup() {
     if [ "$KEEP" -eq 0 ]; then
         rm -rf "$WORK/gen.pcap" "$WORK/data"
@@ -57,8 +37,6 @@ id=$("$APCCTL" --data-dir "$WORK/data" --json capture_list_completed |
 cat "$INPUT" >/dev/null # both read warm: tcpdump the file, apcctl its store (just written)
 echo "load: $(uptime)"
 
-# shellcheck source=bench/timing.sh
-source "$ROOT/bench/timing.sh"
 
 t0=$(now)
 tcpdump -nr "$INPUT" >/dev/null 2>&1

@@ -103,6 +103,44 @@ static inline void live_leave(int *root_fd)
     *root_fd = -1;
 }
 
+/* Makes network namespaces a and b joined by a veth pair (va in a with address ip_a/24, vb in
+ * b with ip_b/24), every link up; 0, or -1 with a message. */
+static inline int live_make_ns(const char *a, const char *b, const char *va, const char *vb,
+                               const char *ip_a, const char *ip_b)
+{
+    if (sh("ip netns add %s && ip netns add %s && ip link add %s netns %s type veth peer name %s "
+           "netns %s && ip -n %s addr add %s/24 dev %s && ip -n %s addr add %s/24 dev %s && "
+           "ip -n %s link set %s up && ip -n %s link set lo up && ip -n %s link set %s up && "
+           "ip -n %s link set lo up",
+           a, b, va, a, vb, b, a, ip_a, va, b, ip_b, vb, a, va, a, b, vb, b) == 0)
+        return 0;
+    fprintf(stderr, "cannot make the test namespaces\n");
+    return -1;
+}
+
+/* Runs the shell command `cmd` every 100 ms until it succeeds (servers starting); 0, or -1
+ * with `what` printed when limit_s seconds pass. */
+static inline int live_wait_sh(const char *cmd, double limit_s, const char *what)
+{
+    for (double end = mono_s() + limit_s; mono_s() < end; usleep(100000))
+        if (sh("%s", cmd) == 0)
+            return 0;
+    fprintf(stderr, "%s did not start\n", what);
+    return -1;
+}
+
+/* A live test group's teardown: the context closed, back to the initial namespace, the
+ * test's namespaces and servers gone (cleanup), its directory tree removed. */
+static inline void live_teardown(apc_ctx_t **ctx, int *root_fd, void (*cleanup)(void),
+                                 const char *dir)
+{
+    apc_ctx_close(*ctx);
+    *ctx = NULL;
+    live_leave(root_fd);
+    cleanup();
+    rm_tree(dir);
+}
+
 /* The namespaces and veth names of the live tests are fixed: two checkouts running them at
  * once (two developers, or CI beside a developer) would tear down each other's. Waits our
  * turn; the lock is held until the process exits. */

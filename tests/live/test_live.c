@@ -78,12 +78,7 @@ static int setup(void **st)
 {
     (void)st;
     cleanup_ns();
-    if (sh("ip netns add " NS_A " && ip netns add " NS_B " && ip link add apc_vA netns " NS_A
-           " type veth peer name apc_vB netns " NS_B " && ip -n " NS_A " addr add " IP_A
-           "/24 dev apc_vA && ip -n " NS_B " addr add " IP_B "/24 dev apc_vB && ip -n " NS_A
-           " link set apc_vA up && ip -n " NS_A " link set lo up && ip -n " NS_B
-           " link set apc_vB up && ip -n " NS_B " link set lo up") != 0) {
-        fprintf(stderr, "cannot make the test namespaces\n");
+    if (live_make_ns(NS_A, NS_B, "apc_vA", "apc_vB", IP_A, IP_B) != 0) {
         cleanup_ns();
         return -1;
     }
@@ -108,22 +103,14 @@ static int setup(void **st)
     if (live_enter(ctx, NS_A, &root_ns_fd) != 0)
         return -1;
     /* Wait until the servers answer (bounded). */
-    for (int i = 0; i < 50; i++) {
-        if (sh("curl -s -o /dev/null --max-time 1 http://" IP_B ":8000/") == 0)
-            return 0;
-        usleep(100000);
-    }
-    fprintf(stderr, "the test HTTP server did not start\n");
-    return -1;
+    return live_wait_sh("curl -s -o /dev/null --max-time 1 http://" IP_B ":8000/", 60.0,
+                        "the test HTTP server");
 }
 
 static int teardown(void **st)
 {
     (void)st;
-    apc_ctx_close(ctx);
-    live_leave(&root_ns_fd);
-    cleanup_ns();
-    rm_tree(data_dir);
+    live_teardown(&ctx, &root_ns_fd, cleanup_ns, data_dir);
     return 0;
 }
 
