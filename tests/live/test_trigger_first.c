@@ -152,6 +152,9 @@ static void test_curl_first_packet(void **st)
     snprintf(url, sizeof url, "http://" NS_IP ":%d/", PORT);
     snprintf(filter, sizeof filter, "tcp port %d", PORT);
     int64_t tid = 0, eid = 0;
+    /* Each firing is handled 300 ms after its exec (read when the triggers load), long after
+     * curl sent its SYN: the packets can only come from the pre-roll. */
+    assert_int_equal(apc_settings_set(ctx, "trigger.fire_delay_ms", "300"), 0);
     assert_int_equal(
         apc_trigger_add(ctx, "curl copy", APC_TRIGGER_TYPE_ON_START, prog, filter, 0, &tid), 0);
     if (!armed_or_skip(tid))
@@ -166,6 +169,9 @@ static void test_curl_first_packet(void **st)
         int status = 0;
         assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
         assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        /* The watcher reads /proc/PID/exe when it handles an exec: the next run starts once
+         * this one has fired, so no run has exited before its exec is judged. */
+        wait_fired(tid, (uint64_t)i + 1);
     }
     wait_fired(tid, RUNS);
     char pattern[800];
@@ -224,7 +230,8 @@ static void test_curl_first_packet(void **st)
         found++;
     }
     assert_int_equal(found, RUNS);
-    assert_int_equal(apc_trigger_remove(ctx, tid), 0);
+    assert_int_equal(apc_settings_set(ctx, "trigger.fire_delay_ms", "0"), 0);
+    assert_int_equal(apc_trigger_remove(ctx, tid), 0); /* reloads: no delay any more */
 }
 
 /* 50 starts a second for 3 s (the pace is not asserted: only the count is). */
@@ -233,6 +240,7 @@ static void test_fifty_a_second(void **st)
     (void)st;
     char prog[700];
     snprintf(prog, sizeof prog, "%s/sleep", bin);
+    assert_int_equal(apc_settings_set(ctx, "trigger.fire_delay_ms", "0"), 0); /* read at add */
     int64_t tid = 0;
     assert_int_equal(
         apc_trigger_add(ctx, "sleep copy", APC_TRIGGER_TYPE_ON_START, prog, "", 0, &tid), 0);

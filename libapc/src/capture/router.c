@@ -51,7 +51,8 @@ typedef struct route {
 } route_t;
 
 typedef struct held {
-    int64_t ts_ns, pid, peer;
+    int64_t ts_ns;
+    apc__attr_t a; /* as attributed when it was captured */
     uint32_t iface, caplen, wirelen;
     struct held *next;
     uint8_t data[];
@@ -180,7 +181,11 @@ static void hold(struct apc__router *rt, const apc__pipe_pkt_t *in, const apc__a
         atomic_fetch_add(&rt->overflow, 1);
         return;
     }
-    *h = (held_t){in->ts_ns, a->pid, a->peer.pid, in->iface, in->caplen, in->wirelen, NULL};
+    *h = (held_t){.ts_ns = in->ts_ns,
+                  .a = *a,
+                  .iface = in->iface,
+                  .caplen = in->caplen,
+                  .wirelen = in->wirelen};
     memcpy(h->data, in->data, in->caplen);
     if (rt->tail)
         rt->tail->next = h;
@@ -233,9 +238,6 @@ static void install(struct apc__router *rt, route_t *r)
     for (held_t *h = rt->head; h; h = h->next) {
         if (h->ts_ns < r->exec_ns)
             continue;
-        apc__attr_t a = {.attribution = APC_ATTR_EXACT, .pid = h->pid};
-        a.peer.pid = h->peer;
-        a.peer.attribution = APC_ATTR_EXACT;
         apc__pipe_pkt_t in = {h->iface,   (uint32_t)apc__livesrc_linktype(rt->src[h->iface]),
                               h->ts_ns,   h->caplen,
                               h->wirelen, h->data,
@@ -243,7 +245,7 @@ static void install(struct apc__router *rt, route_t *r)
                               0};
         apc__pkt_t d;
         apc__decode(&d, in.data, in.caplen, in.wirelen, in.linktype);
-        route_packet(rt, &in, &d, &a, r);
+        route_packet(rt, &in, &d, &h->a, r);
     }
 }
 

@@ -19,11 +19,13 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <apc/capture.h>
 #include <apc/live.h>
 
+#include "capture/live.h"
 #include "capture/router.h"
 #include "core/error.h"
 #include "store/triggers.h"
@@ -113,6 +115,7 @@ static void load_armed(struct apc__trig *t)
         return; /* keep the ones armed */
     }
     armed_clear(t);
+    t->fire_delay_ms = apc__live_setting(t->ctx, "trigger.fire_delay_ms", 0, 0, 2000);
     t->armed = calloc(l.count ? l.count : 1, sizeof *t->armed);
     for (size_t i = 0; t->armed && i < l.count; i++) {
         apc__armed_t *a = &t->armed[t->narmed];
@@ -208,6 +211,10 @@ static void fire(struct apc__trig *t, const apc__armed_t *a, pid_t pid, int64_t 
     for (size_t i = 0; i < t->nfirings; i++)
         if (t->firings[i]->trigger_id == a->id && has_pid(t->firings[i], pid))
             return; /* already followed: a process of the tree exec'd the program again */
+    if (t->fire_delay_ms > 0) { /* tests: the program runs ahead of its firing */
+        struct timespec d = {t->fire_delay_ms / 1000, (t->fire_delay_ms % 1000) * 1000000L};
+        nanosleep(&d, NULL);
+    }
     int64_t cid = 0;
     int r = t->nfirings >= APC__TRIG_FIRINGS_MAX
                 ? apc__err(APC_ELIMIT, "%d triggered captures are running", APC__TRIG_FIRINGS_MAX)
