@@ -416,28 +416,10 @@ static int start(apc_ctx_t *ctx, int type, const apc_live_options_t *o, const ta
         rc = apc__live_adapters(&names, &nn);
     if (rc == 0 && o->n_adapters > MAX_SOURCES)
         rc = apc__err(APC_ELIMIT, "%zu adapters given, at most %d", o->n_adapters, MAX_SOURCES);
-    long ring_mb = apc__live_setting(ctx, "live.ring_mb", 32, 1, 4096);
-    long queue_mb = apc__live_setting(ctx, "live.queue_mb", 64, 1, 16384);
-    long snaplen = apc__live_setting(ctx, "live.snaplen", 262144, 64, 262144);
     size_t count = o->n_adapters ? o->n_adapters : nn;
-    if (rc == 0 && count == 0)
-        rc = apc__err(APC_ENOTFOUND, "no adapter is up to capture from");
-    for (size_t i = 0; rc == 0 && i < count; i++) {
-        apc__livesrc_cfg_t cfg = {
-            .device = o->n_adapters ? o->adapters[i] : names[i],
-            .filter = o->filter,
-            .snaplen = (int)snaplen,
-            .ring_bytes = (size_t)ring_mb << 20,
-            .queue_bytes = (size_t)queue_mb << 20,
-            .iface = (uint32_t)i,
-            .bell = &s->bell,
-        };
-        rc = apc__livesrc_open(&s->src[s->nsrc], &cfg);
-        if (rc == 0) {
-            s->loopback[s->nsrc] = (uint8_t)apc__livesrc_loopback(s->src[s->nsrc]);
-            s->nsrc++;
-        }
-    }
+    if (rc == 0)
+        rc = apc__live_open_sources(ctx, o->n_adapters ? o->adapters : (const char *const *)names,
+                                    count, o->filter, &s->bell, s->src, s->loopback, &s->nsrc);
     for (size_t i = 0; names && i < nn; i++)
         free(names[i]);
     free(names);

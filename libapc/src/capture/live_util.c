@@ -15,6 +15,7 @@
 #include "capture/live.h"
 #include "core/ctx.h"
 #include "core/error.h"
+#include "source/live.h"
 #include "util/page.h"
 
 #define MAX_SOURCES 64
@@ -121,4 +122,33 @@ APC_API int apc_process_list_threads(apc_ctx_t *ctx, int64_t process_id, int64_t
                         (long long)process_id);
     apc__proctab_process_id(pt, pid); /* threads carry our process id */
     return apc__proctab_threads(pt, pid, all, out);
+}
+
+int apc__live_open_sources(apc_ctx_t *ctx, const char *const *devices, size_t n, const char *filter,
+                           apc__bell_t *bell, apc__livesrc_t **src, uint8_t *loopback, size_t *nsrc)
+{
+    if (n == 0)
+        return apc__err(APC_ENOTFOUND, "no adapter is up to capture from");
+    if (n > MAX_SOURCES)
+        return apc__err(APC_ELIMIT, "%zu adapters given, at most %d", n, MAX_SOURCES);
+    long ring_mb = apc__live_setting(ctx, "live.ring_mb", 32, 1, 4096);
+    long queue_mb = apc__live_setting(ctx, "live.queue_mb", 64, 1, 16384);
+    long snaplen = apc__live_setting(ctx, "live.snaplen", 262144, 64, 262144);
+    for (size_t i = 0; i < n; i++) {
+        apc__livesrc_cfg_t cfg = {
+            .device = devices[i],
+            .filter = filter,
+            .snaplen = (int)snaplen,
+            .ring_bytes = (size_t)ring_mb << 20,
+            .queue_bytes = (size_t)queue_mb << 20,
+            .iface = (uint32_t)i,
+            .bell = bell,
+        };
+        int rc = apc__livesrc_open(&src[*nsrc], &cfg);
+        if (rc < 0)
+            return rc;
+        loopback[*nsrc] = (uint8_t)apc__livesrc_loopback(src[*nsrc]);
+        (*nsrc)++;
+    }
+    return 0;
 }

@@ -411,26 +411,12 @@ int apc__router_start(apc_ctx_t *ctx)
     int rc = apc__bell_init(&rt->bell);
     if (rc == 0)
         rc = apc__live_adapters(&names, &nn);
-    for (size_t i = 0; rc == 0 && i < nn && rt->nsrc < MAX_SRC; i++) {
-        apc__livesrc_cfg_t cfg = {
-            .device = names[i],
-            .snaplen = (int)apc__live_setting(ctx, "live.snaplen", 262144, 64, 262144),
-            .ring_bytes = (size_t)apc__live_setting(ctx, "live.ring_mb", 32, 1, 4096) << 20,
-            .queue_bytes = (size_t)apc__live_setting(ctx, "live.queue_mb", 64, 1, 16384) << 20,
-            .iface = (uint32_t)rt->nsrc,
-            .bell = &rt->bell,
-        };
-        rc = apc__livesrc_open(&rt->src[rt->nsrc], &cfg);
-        if (rc == 0) {
-            rt->loopback[rt->nsrc] = (uint8_t)apc__livesrc_loopback(rt->src[rt->nsrc]);
-            rt->nsrc++;
-        }
-    }
+    if (rc == 0)
+        rc = apc__live_open_sources(ctx, (const char *const *)names, nn, NULL, &rt->bell, rt->src,
+                                    rt->loopback, &rt->nsrc);
     for (size_t i = 0; names && i < nn; i++)
         free(names[i]);
     free(names);
-    if (rc == 0 && !rt->nsrc)
-        rc = apc__err(APC_ENOTFOUND, "no adapter is up to capture from");
     if (rc == 0)
         rc = apc__attrib_acquire(ctx, 0, &rt->attr);
     if (rc == 0)
