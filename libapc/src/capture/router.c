@@ -295,7 +295,10 @@ static void housekeep(struct apc__router *rt, int idle, int all)
         if (!r->w && !r->failed)
             install(rt, r);
         int64_t end = __atomic_load_n(&r->end_req, __ATOMIC_ACQUIRE);
-        if (all || (end && idle && apc__mono_ns() - end > APC__ROUTE_GRACE_NS)) {
+        int64_t age = end ? apc__mono_ns() - end : 0;
+        /* Past its grace, once a pass found no packet; under traffic that never pauses, at 5
+         * times the grace (the runner waits for it). */
+        if (all || (end && age > APC__ROUTE_GRACE_NS && (idle || age > 5 * APC__ROUTE_GRACE_NS))) {
             finish(rt, r);
             pthread_mutex_lock(&rt->lock);
             r->done = 1;
