@@ -238,11 +238,12 @@ static void install(struct apc__router *rt, route_t *r)
     for (held_t *h = rt->head; h; h = h->next) {
         if (h->ts_ns < r->exec_ns)
             continue;
-        apc__pipe_pkt_t in = {h->iface,   (uint32_t)apc__livesrc_linktype(rt->src[h->iface]),
-                              h->ts_ns,   h->caplen,
-                              h->wirelen, h->data,
-                              0,          NULL,
-                              0};
+        apc__pipe_pkt_t in = {.iface = h->iface,
+                              .linktype = (uint32_t)apc__livesrc_linktype(rt->src[h->iface]),
+                              .ts_ns = h->ts_ns,
+                              .caplen = h->caplen,
+                              .wirelen = h->wirelen,
+                              .data = h->data};
         apc__pkt_t d;
         apc__decode(&d, in.data, in.caplen, in.wirelen, in.linktype);
         route_packet(rt, &in, &d, &h->a, r);
@@ -315,11 +316,12 @@ static void housekeep(struct apc__router *rt, int idle, int all)
 
 static void one_packet(struct apc__router *rt, size_t i, const apc__lqhdr_t *h, const uint8_t *data)
 {
-    apc__pipe_pkt_t in = {h->iface,   (uint32_t)apc__livesrc_linktype(rt->src[i]),
-                          h->ts_ns,   h->caplen,
-                          h->wirelen, data,
-                          0,          NULL,
-                          0};
+    apc__pipe_pkt_t in = {.iface = h->iface,
+                          .linktype = (uint32_t)apc__livesrc_linktype(rt->src[i]),
+                          .ts_ns = h->ts_ns,
+                          .caplen = h->caplen,
+                          .wirelen = h->wirelen,
+                          .data = data};
     apc__pkt_t d;
     apc__decode(&d, in.data, in.caplen, in.wirelen, in.linktype);
     apc__attr_t a;
