@@ -25,6 +25,7 @@
 #include "capture/capwriter.h"
 #include "capture/pipeline.h"
 #include "capture/live.h"
+#include "capture/router.h"
 #include "core/ctx.h"
 #include "core/error.h"
 #include "decode/decode.h"
@@ -77,23 +78,6 @@ APC_API int apc_live_options_init(apc_live_options_t *o, unsigned version)
     memset(o, 0, sizeof *o);
     o->version = version;
     return 0;
-}
-
-static long setting_long(apc_ctx_t *ctx, const char *key, long def, long lo, long hi)
-{
-    char *v = NULL;
-    long r = def;
-    if (apc_settings_get(ctx, key, &v) == 0 && v && *v) {
-        char *end;
-        long x = strtol(v, &end, 10);
-        if (*end == '\0' && x >= lo && x <= hi)
-            r = x;
-        else
-            apc__log(ctx, APC_LOG_WARN, "setting %s='%s' is not in %ld..%ld: using %ld", key, v, lo,
-                     hi, def);
-    }
-    apc_free(v);
-    return r;
 }
 
 /* Is pid (thread tid) a target of a process capture: 1 yes, 0 no, -1 not known yet (with
@@ -222,8 +206,8 @@ static apc__resolver_t *start_resolver(sess_t *s, apc__capw_t *w)
     if (!(s->flags & APC_CAPTURE_FLAG_RESOLVE_IPS))
         return NULL;
     apc__resolver_cfg_t cfg = {
-        .max_pending = (size_t)setting_long(s->ctx, "live.resolve_queue", 1024, 1, 1 << 20),
-        .per_second = (unsigned)setting_long(s->ctx, "live.resolve_per_second", 20, 1, 10000),
+        .max_pending = (size_t)apc__live_setting(s->ctx, "live.resolve_queue", 1024, 1, 1 << 20),
+        .per_second = (unsigned)apc__live_setting(s->ctx, "live.resolve_per_second", 20, 1, 10000),
         .known = ip_known,
         .on_name = ip_named,
         .arg = s,
@@ -377,26 +361,6 @@ static void *writer_run(void *arg)
     return NULL;
 }
 
-/* Every interface that is up and has a kernel index (libpcap's pseudo devices left out). */
-static int all_adapters(char ***out, size_t *n)
-{
-    char eb[PCAP_ERRBUF_SIZE];
-    pcap_if_t *all = NULL;
-    if (pcap_findalldevs(&all, eb) != 0)
-        return apc__err(APC_EIO, "listing adapters: %s", eb);
-    size_t c = 0;
-    char **v = calloc(MAX_SOURCES, sizeof *v);
-    for (pcap_if_t *d = all; v && d && c < MAX_SOURCES; d = d->next)
-        if ((d->flags & PCAP_IF_UP) && if_nametoindex(d->name))
-            v[c++] = strdup(d->name);
-    pcap_freealldevs(all);
-    if (!v)
-        return apc__err(APC_ENOMEM, "out of memory");
-    *out = v;
-    *n = c;
-    return 0;
-}
-
 /* After the sources stopped: the writer empties their queues, finishes and is joined. */
 static void stop_writer(sess_t *s)
 {
@@ -449,31 +413,13 @@ static int start(apc_ctx_t *ctx, int type, const apc_live_options_t *o, const ta
     size_t nn = 0;
     int rc = apc__bell_init(&s->bell);
     if (rc == 0 && o->n_adapters == 0)
-        rc = all_adapters(&names, &nn);
+        rc = apc__live_adapters(&names, &nn);
     if (rc == 0 && o->n_adapters > MAX_SOURCES)
         rc = apc__err(APC_ELIMIT, "%zu adapters given, at most %d", o->n_adapters, MAX_SOURCES);
-    long ring_mb = setting_long(ctx, "live.ring_mb", 32, 1, 4096);
-    long queue_mb = setting_long(ctx, "live.queue_mb", 64, 1, 16384);
-    long snaplen = setting_long(ctx, "live.snaplen", 262144, 64, 262144);
     size_t count = o->n_adapters ? o->n_adapters : nn;
-    if (rc == 0 && count == 0)
-        rc = apc__err(APC_ENOTFOUND, "no adapter is up to capture from");
-    for (size_t i = 0; rc == 0 && i < count; i++) {
-        apc__livesrc_cfg_t cfg = {
-            .device = o->n_adapters ? o->adapters[i] : names[i],
-            .filter = o->filter,
-            .snaplen = (int)snaplen,
-            .ring_bytes = (size_t)ring_mb << 20,
-            .queue_bytes = (size_t)queue_mb << 20,
-            .iface = (uint32_t)i,
-            .bell = &s->bell,
-        };
-        rc = apc__livesrc_open(&s->src[s->nsrc], &cfg);
-        if (rc == 0) {
-            s->loopback[s->nsrc] = (uint8_t)apc__livesrc_loopback(s->src[s->nsrc]);
-            s->nsrc++;
-        }
-    }
+    if (rc == 0)
+        rc = apc__live_open_sources(ctx, o->n_adapters ? o->adapters : (const char *const *)names,
+                                    count, o->filter, &s->bell, s->src, s->loopback, &s->nsrc);
     for (size_t i = 0; names && i < nn; i++)
         free(names[i]);
     free(names);
@@ -628,6 +574,8 @@ APC_API int apc_capture_stop(apc_ctx_t *ctx, int64_t id, int type)
     if (s)
         *pp = s->next;
     pthread_mutex_unlock(&ctx->live_lock);
+    if (!s && (!type || type == APC_CAPTURE_PROCESS) && apc__router_end(ctx, id) == 0)
+        return 0; /* a triggered capture (router.c) */
     if (!s)
         return apc__err(APC_ENOTFOUND, "capture %lld is not an active %s capture", (long long)id,
                         type ? apc_capture_type_name(type) : "live");
@@ -660,6 +608,7 @@ APC_API int apc_capture_stop_all(apc_ctx_t *ctx)
 
 void apc__live_shutdown(apc_ctx_t *ctx)
 {
+    apc__router_stop(ctx);
     apc_capture_stop_all(ctx);
     apc__attrib_shutdown(ctx);
 }
@@ -669,7 +618,7 @@ APC_API int apc_capture_is_live(apc_ctx_t *ctx, int64_t id)
     pthread_mutex_lock(&ctx->live_lock);
     int r = find_locked(ctx, id) != NULL;
     pthread_mutex_unlock(&ctx->live_lock);
-    return r;
+    return r || apc__router_has(ctx, id);
 }
 
 APC_API int apc_capture_stream(apc_ctx_t *ctx, int64_t id, int64_t last_id, unsigned max,
@@ -678,48 +627,6 @@ APC_API int apc_capture_stream(apc_ctx_t *ctx, int64_t id, int64_t last_id, unsi
     if (!apc_capture_is_live(ctx, id))
         return apc__err(APC_ENOTFOUND, "capture %lld is not active", (long long)id);
     return apc_capture_read(ctx, id, last_id, max, flags, out);
-}
-
-APC_API int apc_capture_thread_stream(apc_ctx_t *ctx, int64_t id, int64_t pid, int64_t tid,
-                                      int64_t last_id, unsigned max, unsigned flags,
-                                      apc_packet_page_t **out)
-{
-    /* Active or stored alike: apc_capture_read answers for both, and not found for neither. */
-    max = apc__page_size(max);
-    apc_packet_page_t *res = calloc(1, sizeof *res);
-    if (res)
-        res->packets = calloc(max, sizeof *res->packets);
-    if (!res || !res->packets) {
-        apc_packet_page_free(res);
-        return apc__err(APC_ENOMEM, "out of memory");
-    }
-    res->capture_id = id;
-    res->last_id = last_id;
-    /* Bounded: at most 50 full pages of other packets are skipped per call. */
-    for (int page = 0; page < 50 && res->count < max; page++) {
-        apc_packet_page_t *pg = NULL;
-        int rc = apc_capture_read(ctx, id, res->last_id, APC_PAGE_MAX, flags, &pg);
-        if (rc < 0) {
-            apc_packet_page_free(res);
-            return rc;
-        }
-        size_t i = 0;
-        for (; i < pg->count && res->count < max; i++) {
-            apc_packet_t *p = &pg->packets[i];
-            res->last_id = p->id;
-            if (p->pid == pid && (!tid || p->tid == tid)) {
-                res->packets[res->count++] = *p;
-                memset(p, 0, sizeof *p); /* moved */
-            }
-        }
-        res->more = i < pg->count || pg->more;
-        int done = !pg->more || i < pg->count;
-        apc_packet_page_free(pg);
-        if (done)
-            break;
-    }
-    *out = res;
-    return 0;
 }
 
 APC_API const char *apc_attribution_backend(apc_ctx_t *ctx, const char **reason)
@@ -768,29 +675,4 @@ APC_API int apc_process_list_capture(apc_ctx_t *ctx, apc_process_page_t **out)
             pg->count++;
     *out = pg;
     return 0;
-}
-
-APC_API int apc_process_list_running(apc_ctx_t *ctx, apc_process_page_t **out)
-{
-    apc__proctab_t *pt;
-    int rc = apc__proctab_get(ctx, &pt);
-    return rc < 0 ? rc : apc__proctab_list_running(pt, out);
-}
-
-APC_API int apc_process_list_threads(apc_ctx_t *ctx, int64_t process_id, int64_t pid, int all,
-                                     apc_thread_list_t **out)
-{
-    apc__proctab_t *pt;
-    int rc = apc__proctab_get(ctx, &pt);
-    if (rc < 0)
-        return rc;
-    if (!pid && process_id)
-        pid = apc__proctab_pid_of(pt, process_id);
-    if (!pid)
-        return apc__err(process_id ? APC_ENOTFOUND : APC_EINVAL,
-                        process_id ? "no process with process_id %lld"
-                                   : "pid or process_id is needed",
-                        (long long)process_id);
-    apc__proctab_process_id(pt, pid); /* threads carry our process id */
-    return apc__proctab_threads(pt, pid, all, out);
 }

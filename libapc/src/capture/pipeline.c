@@ -6,6 +6,13 @@ int apc__pipe_packet(apc__capw_t *w, const apc__pipe_pkt_t *in, apc__pipe_attr_f
 {
     apc__pkt_t d;
     apc__decode(&d, in->data, in->caplen, in->wirelen, in->linktype);
+    return apc__pipe_decoded(w, in, &d, attr, state);
+}
+
+int apc__pipe_decoded(apc__capw_t *w, const apc__pipe_pkt_t *in, const apc__pkt_t *dp,
+                      apc__pipe_attr_fn attr, void *state)
+{
+    const apc__pkt_t d = *dp;
     apc__cappkt_t p = {
         .iface = in->iface,
         .ts_ns = in->ts_ns,

@@ -40,4 +40,9 @@ typedef int (*apc__pipe_attr_fn)(void *state, apc__capw_t *w, const apc__pipe_pk
 int apc__pipe_packet(apc__capw_t *w, const apc__pipe_pkt_t *in, apc__pipe_attr_fn attr,
                      void *state);
 
+/* The same for a packet the caller decoded already (apc__decode of in): the trigger router
+ * (router.c) decodes once to route a packet, then stores it. */
+int apc__pipe_decoded(apc__capw_t *w, const apc__pipe_pkt_t *in, const apc__pkt_t *d,
+                      apc__pipe_attr_fn attr, void *state);
+
 #endif

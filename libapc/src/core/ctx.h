@@ -12,6 +12,7 @@
 
 struct apc__store;
 struct apc__live_sess;
+struct apc__router;
 struct apc__proctab;
 struct apc__attrib;
 struct apc__cmd_live;
@@ -38,6 +39,7 @@ struct apc_ctx {
      * named defines the element type and keeps the list. */
     pthread_mutex_t live_lock;            /* capture/live_session.c */
     struct apc__live_sess *live_sessions; /* running live captures */
+    struct apc__router *router;           /* capture/router.c: triggered captures, or NULL */
     pthread_mutex_t proctab_lock;         /* attrib/proctable.c */
     struct apc__proctab *proctabs;        /* the process table (shared by live captures) */
     pthread_mutex_t attrib_lock;          /* attrib/attrib.c */

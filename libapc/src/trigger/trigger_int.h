@@ -59,6 +59,7 @@ struct apc__trig {
     volatile int reload;
     char state[256];     /* "armed" or "unavailable: why"; under ctx->trig_lock */
     apc__armed_t *armed; /* the watcher thread's own */
+    long fire_delay_ms;  /* setting trigger.fire_delay_ms (tests), read with the triggers */
     size_t narmed;
     apc__firing_t **firings;
     size_t nfirings;

@@ -19,11 +19,14 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <apc/capture.h>
 #include <apc/live.h>
 
+#include "capture/live.h"
+#include "capture/router.h"
 #include "core/error.h"
 #include "store/triggers.h"
 #include "trigger/trigger_int.h"
@@ -112,6 +115,7 @@ static void load_armed(struct apc__trig *t)
         return; /* keep the ones armed */
     }
     armed_clear(t);
+    t->fire_delay_ms = apc__live_setting(t->ctx, "trigger.fire_delay_ms", 0, 0, 2000);
     t->armed = calloc(l.count ? l.count : 1, sizeof *t->armed);
     for (size_t i = 0; t->armed && i < l.count; i++) {
         apc__armed_t *a = &t->armed[t->narmed];
@@ -176,23 +180,45 @@ static void end_firing(struct apc__trig *t, size_t i)
 {
     apc__firing_t *f = t->firings[i];
     t->firings[i] = t->firings[--t->nfirings];
+    apc__router_request_end(t->ctx, f->capture_id); /* its grace starts now, not at the runner */
     apc__trig_enqueue(t, f);
 }
 
-static void fire(struct apc__trig *t, const apc__armed_t *a, pid_t pid, const char *exe)
+/* The capture of a firing: a route of the shared source when it runs (a table insert, the
+ * packets the process sent since exec_ns come from the pre-roll), else a process capture of
+ * its own (handles on every adapter; packets before it starts are missed). */
+static int start_capture(struct apc__trig *t, const apc__armed_t *a, pid_t pid, int64_t exec_ns,
+                         int64_t *cid)
 {
-    for (size_t i = 0; i < t->nfirings; i++)
-        if (t->firings[i]->trigger_id == a->id && has_pid(t->firings[i], pid))
-            return; /* already followed: a process of the tree exec'd the program again */
+    if (apc__router_running(t->ctx)) {
+        apc__route_opts_t ro = {.pid = pid,
+                                .exec_ns = exec_ns,
+                                .filter = a->filter,
+                                .flags = a->flags | APC_CAPTURE_FLAG_DESCENDANTS};
+        return apc__router_add(t->ctx, &ro, cid);
+    }
     apc_live_options_t o;
     apc_live_options_init(&o, APC_LIVE_OPTIONS_VERSION);
     o.pid = pid;
     o.flags = a->flags | APC_CAPTURE_FLAG_DESCENDANTS;
     o.filter = a->filter && *a->filter ? a->filter : NULL;
+    return apc_capture_start_process(t->ctx, &o, cid);
+}
+
+static void fire(struct apc__trig *t, const apc__armed_t *a, pid_t pid, int64_t exec_ns,
+                 const char *exe)
+{
+    for (size_t i = 0; i < t->nfirings; i++)
+        if (t->firings[i]->trigger_id == a->id && has_pid(t->firings[i], pid))
+            return; /* already followed: a process of the tree exec'd the program again */
+    if (t->fire_delay_ms > 0) { /* tests: the program runs ahead of its firing */
+        struct timespec d = {t->fire_delay_ms / 1000, (t->fire_delay_ms % 1000) * 1000000L};
+        nanosleep(&d, NULL);
+    }
     int64_t cid = 0;
     int r = t->nfirings >= APC__TRIG_FIRINGS_MAX
                 ? apc__err(APC_ELIMIT, "%d triggered captures are running", APC__TRIG_FIRINGS_MAX)
-                : apc_capture_start_process(t->ctx, &o, &cid);
+                : start_capture(t, a, pid, exec_ns, &cid);
     char err[512] = "";
     if (r < 0) {
         snprintf(err, sizeof err, "%s", apc_last_error_message());
@@ -224,7 +250,8 @@ static void fire(struct apc__trig *t, const apc__armed_t *a, pid_t pid, const ch
              (int)pid, (long long)cid);
 }
 
-static void on_exec(struct apc__trig *t, pid_t pid)
+/* exec_ns: when the kernel sent the event (Unix epoch ns). */
+static void on_exec(struct apc__trig *t, pid_t pid, int64_t exec_ns)
 {
     char link[64], exe[PATH_MAX];
     snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
@@ -234,7 +261,7 @@ static void on_exec(struct apc__trig *t, pid_t pid)
     exe[n] = '\0';
     for (size_t i = 0; i < t->narmed; i++)
         if (matches(&t->armed[i], exe))
-            fire(t, &t->armed[i], pid, exe);
+            fire(t, &t->armed[i], pid, exec_ns, exe);
 }
 
 static void on_fork(struct apc__trig *t, pid_t parent, pid_t child, pid_t child_tgid)
@@ -272,7 +299,10 @@ static void on_event(struct apc__trig *t, const struct proc_event *ev)
 {
     switch (ev->what) {
     case PROC_EVENT_EXEC:
-        on_exec(t, ev->event_data.exec.process_tgid);
+        /* The event's time is CLOCK_MONOTONIC (ktime_get_ns); packets carry the real time.
+         * Early by a few microseconds at worst: the exec'd program has not run yet. */
+        on_exec(t, ev->event_data.exec.process_tgid,
+                apc__real_ns() - (apc__mono_ns() - (int64_t)ev->timestamp_ns));
         break;
     case PROC_EVENT_FORK:
         on_fork(t, ev->event_data.fork.parent_tgid, ev->event_data.fork.child_pid,
@@ -424,6 +454,12 @@ void apc__trigger_arm(apc_ctx_t *ctx)
     } else if (have_triggers(ctx) && (t || (t = ctx->trig = trig_new(ctx)) != NULL) &&
                open_connector(t) == 0) {
         t->reload = 1;
+        /* The shared source first, so the first exec the watcher sees has its pre-roll. */
+        if (apc__router_start(ctx) < 0)
+            apc__log(ctx, APC_LOG_WARN,
+                     "triggers: no shared capture source (%s): each firing opens its own "
+                     "capture and may miss its first packets",
+                     apc_last_error_message());
         if (apc__trig_runner_start(t) < 0 ||
             pthread_create(&t->watch_thread, NULL, watch_main, t) != 0) {
             snprintf(t->state, sizeof t->state, "unavailable: cannot start the watcher thread");
@@ -463,6 +499,7 @@ void apc__trigger_shutdown(apc_ctx_t *ctx)
         apc__firing_free(t->firings[i]);
     free(t->firings);
     apc__trig_runner_stop(t);
+    apc__router_stop(ctx); /* after the runner: nobody waits for a route any more */
     if (t->fd >= 0)
         close(t->fd);
     if (t->wake_fd >= 0)

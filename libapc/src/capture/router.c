@@ -1,0 +1,589 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The trigger router (router.h). One source per adapter (source/live.h) and one writer thread,
+ * as a live session has, but the writer keeps a capture writer per route instead of one of
+ * its own. Per packet: decode, attribute (attrib/attrib.h, the eBPF socket owners when they
+ * load), then every route whose process tree holds the owner (or, on loopback, the other end)
+ * and whose filter passes gets it. A packet no route takes is copied into the pre-roll (only
+ * when its owner is known: nobody could claim it otherwise) so that a route installed a
+ * moment later gets its process's packets sent after its exec first, in capture order.
+ *
+ * The watcher (trigger/watch.c) only inserts a route under a short lock and returns; the
+ * writer installs it between two batches. Routes are ended by the runner, which waits.
+ */
+#include <pcap/pcap.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <apc/live.h>
+
+#include "attrib/attrib.h"
+#include "attrib/proctable.h"
+#include "capture/capwriter.h"
+#include "capture/live.h"
+#include "capture/pipeline.h"
+#include "capture/router.h"
+#include "core/ctx.h"
+#include "core/error.h"
+#include "decode/decode.h"
+#include "source/live.h"
+#include "store/captures.h"
+#include "store/store.h"
+#include "util/clock.h"
+
+#define MAX_SRC 64
+#define TABLE_WAIT_NS 10000000000LL /* as live_session.c: longest wait for the process table */
+
+typedef struct route {
+    int64_t id, pid, exec_ns;
+    uint32_t flags;
+    struct bpf_program prog[MAX_SRC]; /* per source (linktype); bf_insns NULL = all */
+    apc__capw_t *w;                   /* the writer thread's; NULL until installed */
+    uint64_t k0, q0, o0;              /* counters when it started: its drops are the growth */
+    int64_t end_req;                  /* mono ns the end was asked, 0 running */
+    int done, failed;                 /* done: finished (under lock); failed: writer thread only */
+    int reaped;                       /* the one who waited for it is gone: the writer frees it */
+    struct route *next;
+} route_t;
+
+typedef struct held {
+    int64_t ts_ns;
+    apc__attr_t a; /* as attributed when it was captured */
+    uint32_t iface, caplen, wirelen;
+    struct held *next;
+    uint8_t data[];
+} held_t;
+
+struct apc__router {
+    apc_ctx_t *ctx;
+    apc__livesrc_t *src[MAX_SRC];
+    size_t nsrc;
+    uint8_t loopback[MAX_SRC];
+    apc__attrib_t *attr;
+    apc__proctab_t *procs;
+    apc__bell_t bell;
+    pthread_t writer;
+    int started;
+    atomic_int stop;
+    pthread_mutex_t lock; /* routes, done flags */
+    pthread_cond_t cond;
+    route_t *routes; /* under lock; the writer frees them, nobody else */
+    route_t **act;   /* the writer's snapshot of the routes not done */
+    size_t nact;
+    held_t *head, *tail; /* pre-roll, oldest first (writer thread only) */
+    size_t held_bytes;
+    atomic_ullong overflow; /* pre-roll packets evicted before their time (bytes limit) */
+    int table_stalled;
+};
+
+static void route_free(route_t *r)
+{
+    for (size_t i = 0; i < MAX_SRC; i++)
+        if (r->prog[i].bf_insns)
+            pcap_freecode(&r->prog[i]);
+    free(r);
+}
+
+/* Is pid in route r's tree: 1, 0, -1 unknown to the process table yet. */
+static int in_tree(struct apc__router *rt, const route_t *r, int64_t pid)
+{
+    if (!pid)
+        return 0;
+    if (pid == r->pid)
+        return 1;
+    return apc__proctab_related(rt->procs, pid, r->pid);
+}
+
+typedef struct fill {
+    struct apc__router *rt;
+    int64_t pid, tid;
+    int attribution, direction;
+} fill_t;
+
+static int fill_attr(void *state, apc__capw_t *w, const apc__pipe_pkt_t *in, const apc__pkt_t *d,
+                     apc__cappkt_t *p)
+{
+    (void)in;
+    (void)d;
+    const fill_t *f = state;
+    int64_t process_id = apc__proctab_process_id(f->rt->procs, f->pid);
+    if (process_id)
+        apc__capw_live_process(w, process_id, f->pid);
+    if (f->direction)
+        p->direction = f->direction;
+    p->attribution = f->attribution;
+    p->pid = f->pid;
+    p->tid = f->tid;
+    p->process_id = process_id;
+    return 1;
+}
+
+static int passes(const route_t *r, const apc__pipe_pkt_t *in)
+{
+    if (in->iface >= MAX_SRC || !r->prog[in->iface].bf_insns)
+        return 1;
+    struct pcap_pkthdr h = {.caplen = in->caplen, .len = in->wirelen};
+    return pcap_offline_filter(&r->prog[in->iface], &h, in->data) != 0;
+}
+
+/* Stores the packet in route r as end `who` (the owner or, on loopback, the other end). */
+static void deliver(struct apc__router *rt, route_t *r, const apc__pipe_pkt_t *in,
+                    const apc__pkt_t *d, const apc__attr_end_t *who)
+{
+    if (!r->w || r->failed || !passes(r, in))
+        return;
+    fill_t f = {rt, who->pid, who->tid, who->attribution, who->direction};
+    if (apc__pipe_decoded(r->w, in, d, fill_attr, &f) < 0) {
+        apc__log(rt->ctx, APC_LOG_ERROR, "triggered capture %lld: %s", (long long)r->id,
+                 apc_last_error_message());
+        r->failed = 1;
+    }
+}
+
+/* Routes one packet: the number of routes that took it; -1 when a route might take it once
+ * the process table knows its owner. */
+static int route_packet(struct apc__router *rt, const apc__pipe_pkt_t *in, const apc__pkt_t *d,
+                        const apc__attr_t *a, route_t *only)
+{
+    apc__attr_end_t own = {a->attribution, a->pid, a->tid, a->direction};
+    int took = 0, unknown = 0;
+    for (size_t i = 0; i < (only ? 1 : rt->nact); i++) {
+        route_t *r = only ? only : rt->act[i];
+        int64_t end = __atomic_load_n(&r->end_req, __ATOMIC_ACQUIRE);
+        if (end && !only && apc__mono_ns() - end > APC__ROUTE_GRACE_NS)
+            continue;
+        int k = in_tree(rt, r, a->pid);
+        if (k > 0) {
+            deliver(rt, r, in, d, &own);
+            took++;
+            continue;
+        }
+        int p = in_tree(rt, r, a->peer.pid);
+        if (p > 0) {
+            deliver(rt, r, in, d, &a->peer);
+            took++;
+        }
+        unknown |= k < 0 || p < 0;
+    }
+    return took ? took : unknown ? -1 : 0;
+}
+
+static void hold(struct apc__router *rt, const apc__pipe_pkt_t *in, const apc__attr_t *a)
+{
+    if (!a->pid && !a->peer.pid)
+        return; /* nobody owns it: no route could ever claim it */
+    held_t *h = malloc(sizeof *h + in->caplen);
+    if (!h) {
+        atomic_fetch_add(&rt->overflow, 1);
+        return;
+    }
+    *h = (held_t){.ts_ns = in->ts_ns,
+                  .a = *a,
+                  .iface = in->iface,
+                  .caplen = in->caplen,
+                  .wirelen = in->wirelen};
+    memcpy(h->data, in->data, in->caplen);
+    if (rt->tail)
+        rt->tail->next = h;
+    else
+        rt->head = h;
+    rt->tail = h;
+    rt->held_bytes += sizeof *h + in->caplen;
+    /* Too old (by the newest packet's clock) leaves quietly: that is the time limit. Past the
+     * byte limit the oldest leave and are counted (shown as drops on every running route). */
+    while (rt->head &&
+           (rt->head->ts_ns < in->ts_ns - APC__PREROLL_NS || rt->held_bytes > APC__PREROLL_BYTES)) {
+        held_t *o = rt->head;
+        if (o->ts_ns >= in->ts_ns - APC__PREROLL_NS)
+            atomic_fetch_add(&rt->overflow, 1);
+        rt->head = o->next;
+        if (!rt->head)
+            rt->tail = NULL;
+        rt->held_bytes -= sizeof *o + o->caplen;
+        free(o);
+    }
+}
+
+static void totals(struct apc__router *rt, uint64_t *k, uint64_t *q)
+{
+    *k = *q = 0;
+    for (size_t i = 0; i < rt->nsrc; i++) {
+        uint64_t recv, kd;
+        apc__livesrc_stats(rt->src[i], &recv, &kd);
+        *k += kd;
+        *q += apc__lq_drops(apc__livesrc_queue(rt->src[i]));
+    }
+}
+
+/* Opens the capture writer of a new route and gives it its pre-roll. */
+static void install(struct apc__router *rt, route_t *r)
+{
+    if (apc__capw_open(rt->ctx, r->id, &r->w) < 0) {
+        apc__log(rt->ctx, APC_LOG_ERROR, "triggered capture %lld: %s", (long long)r->id,
+                 apc_last_error_message());
+        r->failed = 1;
+        return;
+    }
+    for (size_t i = 0; i < rt->nsrc; i++)
+        if (apc__capw_add_iface(r->w, (uint32_t)apc__livesrc_linktype(rt->src[i]),
+                                (uint32_t)apc__livesrc_snaplen(rt->src[i]),
+                                apc__livesrc_device(rt->src[i]), "", 1000000000ULL) < 0)
+            r->failed = 1;
+    totals(rt, &r->k0, &r->q0);
+    r->o0 = atomic_load(&rt->overflow);
+    for (held_t *h = rt->head; h; h = h->next) {
+        if (h->ts_ns < r->exec_ns)
+            continue;
+        apc__pipe_pkt_t in = {.iface = h->iface,
+                              .linktype = (uint32_t)apc__livesrc_linktype(rt->src[h->iface]),
+                              .ts_ns = h->ts_ns,
+                              .caplen = h->caplen,
+                              .wirelen = h->wirelen,
+                              .data = h->data};
+        apc__pkt_t d;
+        apc__decode(&d, in.data, in.caplen, in.wirelen, in.linktype);
+        route_packet(rt, &in, &d, &h->a, r);
+    }
+}
+
+static void finish(struct apc__router *rt, route_t *r)
+{
+    if (r->w) {
+        uint64_t k, q;
+        totals(rt, &k, &q);
+        apc__capw_set_drops(r->w, k - r->k0, q - r->q0 + (atomic_load(&rt->overflow) - r->o0));
+        if (apc__capw_finish(r->w, r->failed ? APC_STATE_FAILED : APC_STATE_COMPLETED,
+                             r->failed ? "the triggered capture could not store its packets" : "",
+                             0, 0) < 0)
+            apc__log(rt->ctx, APC_LOG_ERROR, "triggered capture %lld: %s", (long long)r->id,
+                     apc_last_error_message());
+    }
+    r->w = NULL;
+}
+
+/* Frees the routes their waiters left, takes a snapshot of the others, installs new ones,
+ * finishes ended ones (after their grace and a pass that found no packet), commits. */
+static void housekeep(struct apc__router *rt, int idle, int all)
+{
+    pthread_mutex_lock(&rt->lock);
+    size_t n = 0;
+    for (route_t **pp = &rt->routes; *pp;) {
+        route_t *r = *pp;
+        if (r->reaped) {
+            *pp = r->next;
+            route_free(r);
+            continue;
+        }
+        n += !r->done;
+        pp = &r->next;
+    }
+    route_t **act = realloc(rt->act, (n ? n : 1) * sizeof *act);
+    if (act) {
+        rt->act = act;
+        rt->nact = 0;
+        for (route_t *r = rt->routes; r; r = r->next)
+            if (!r->done)
+                rt->act[rt->nact++] = r;
+    } /* else: the old snapshot, new routes wait for the next pass */
+    pthread_mutex_unlock(&rt->lock);
+    size_t keep = 0;
+    for (size_t i = 0; i < rt->nact; i++) {
+        route_t *r = rt->act[i];
+        if (!r->w && !r->failed)
+            install(rt, r);
+        int64_t end = __atomic_load_n(&r->end_req, __ATOMIC_ACQUIRE);
+        int64_t age = end ? apc__mono_ns() - end : 0;
+        /* Past its grace, once a pass found no packet; under traffic that never pauses, at 5
+         * times the grace (the runner waits for it). */
+        if (all || (end && age > APC__ROUTE_GRACE_NS && (idle || age > 5 * APC__ROUTE_GRACE_NS))) {
+            finish(rt, r);
+            pthread_mutex_lock(&rt->lock);
+            r->done = 1;
+            pthread_cond_broadcast(&rt->cond);
+            pthread_mutex_unlock(&rt->lock);
+            continue;
+        }
+        if (r->w && apc__capw_maybe_commit(r->w, 0) < 0)
+            r->failed = 1;
+        rt->act[keep++] = r;
+    }
+    rt->nact = keep;
+}
+
+static void one_packet(struct apc__router *rt, size_t i, const apc__lqhdr_t *h, const uint8_t *data)
+{
+    apc__pipe_pkt_t in = {.iface = h->iface,
+                          .linktype = (uint32_t)apc__livesrc_linktype(rt->src[i]),
+                          .ts_ns = h->ts_ns,
+                          .caplen = h->caplen,
+                          .wirelen = h->wirelen,
+                          .data = data};
+    apc__pkt_t d;
+    apc__decode(&d, in.data, in.caplen, in.wirelen, in.linktype);
+    apc__attr_t a;
+    apc__attrib_lookup(rt->attr, &d, in.ts_ns, rt->loopback[i] ? APC__ATTR_BOTH_ENDS : 0, &a);
+    int took = route_packet(rt, &in, &d, &a, NULL);
+    if (took < 0 && !apc__proctab_caught_up(rt->procs, in.ts_ns)) {
+        /* As live_session.c's wanted_wait: the owner's fork event may not be handled yet. */
+        int64_t end = apc__mono_ns() + (rt->table_stalled ? 0 : TABLE_WAIT_NS);
+        int caught = 0;
+        while (!(caught = apc__proctab_caught_up(rt->procs, in.ts_ns)) && apc__mono_ns() < end) {
+            struct timespec w = {0, 200000};
+            nanosleep(&w, NULL);
+        }
+        rt->table_stalled = !caught;
+        took = route_packet(rt, &in, &d, &a, NULL);
+    }
+    if (took <= 0)
+        hold(rt, &in, &a);
+}
+
+static void *writer_main(void *arg)
+{
+    struct apc__router *rt = arg;
+    for (;;) {
+        int stopping = atomic_load(&rt->stop);
+        housekeep(rt, 0, 0);
+        size_t got = 0;
+        for (size_t i = 0; i < rt->nsrc; i++) {
+            apc__lq_t *q = apc__livesrc_queue(rt->src[i]);
+            const apc__lqhdr_t *h;
+            const uint8_t *data;
+            for (int n = 0; n < 8192 && (h = apc__lq_peek(q, &data)); n++, got++) {
+                one_packet(rt, i, h, data);
+                apc__lq_pop(q);
+            }
+        }
+        if (!got)
+            housekeep(rt, 1, stopping);
+        if (stopping && !got)
+            break;
+        if (!got) {
+            apc__bell_prepare(&rt->bell);
+            int work = atomic_load(&rt->stop);
+            for (size_t i = 0; !work && i < rt->nsrc; i++) {
+                const uint8_t *data;
+                work = apc__lq_peek(apc__livesrc_queue(rt->src[i]), &data) != NULL;
+            }
+            if (work)
+                apc__bell_cancel(&rt->bell);
+            else
+                apc__bell_wait(&rt->bell, 50);
+        }
+    }
+    return NULL;
+}
+
+static void router_free(struct apc__router *rt)
+{
+    for (size_t i = 0; i < rt->nsrc; i++)
+        apc__livesrc_close(rt->src[i]);
+    apc__bell_destroy(&rt->bell);
+    if (rt->attr)
+        apc__attrib_release(rt->attr);
+    while (rt->routes) {
+        route_t *r = rt->routes;
+        rt->routes = r->next;
+        route_free(r);
+    }
+    free(rt->act);
+    while (rt->head) {
+        held_t *h = rt->head;
+        rt->head = h->next;
+        free(h);
+    }
+    pthread_mutex_destroy(&rt->lock);
+    pthread_cond_destroy(&rt->cond);
+    free(rt);
+}
+
+int apc__router_start(apc_ctx_t *ctx)
+{
+    if (apc__router_running(ctx))
+        return 0;
+    struct apc__router *rt = calloc(1, sizeof *rt);
+    if (!rt)
+        return apc__err(APC_ENOMEM, "out of memory");
+    rt->ctx = ctx;
+    pthread_mutex_init(&rt->lock, NULL);
+    pthread_cond_init(&rt->cond, NULL);
+    char **names = NULL;
+    size_t nn = 0;
+    int rc = apc__bell_init(&rt->bell);
+    if (rc == 0)
+        rc = apc__live_adapters(&names, &nn);
+    if (rc == 0)
+        rc = apc__live_open_sources(ctx, (const char *const *)names, nn, NULL, &rt->bell, rt->src,
+                                    rt->loopback, &rt->nsrc);
+    for (size_t i = 0; names && i < nn; i++)
+        free(names[i]);
+    free(names);
+    if (rc == 0)
+        rc = apc__attrib_acquire(ctx, 0, &rt->attr);
+    if (rc == 0)
+        rc = apc__proctab_get(ctx, &rt->procs);
+    if (rc == 0) {
+        int e = pthread_create(&rt->writer, NULL, writer_main, rt);
+        rc = e ? apc__err_errno(e, "starting the trigger router") : 0;
+        rt->started = !e;
+    }
+    for (size_t i = 0; rc == 0 && i < rt->nsrc; i++)
+        rc = apc__livesrc_start(rt->src[i]);
+    if (rc < 0) {
+        char msg[1024];
+        apc__err_copy(msg, sizeof msg);
+        for (size_t i = 0; i < rt->nsrc; i++)
+            apc__livesrc_stop(rt->src[i]);
+        atomic_store(&rt->stop, 1);
+        apc__bell_ring(&rt->bell);
+        if (rt->started)
+            pthread_join(rt->writer, NULL);
+        router_free(rt);
+        return apc__err(rc, "%s", msg);
+    }
+    pthread_mutex_lock(&ctx->live_lock);
+    ctx->router = rt;
+    pthread_mutex_unlock(&ctx->live_lock);
+    apc__log(ctx, APC_LOG_INFO, "trigger router started on %zu adapter(s) (attribution %s)",
+             rt->nsrc, apc__attrib_backend(rt->attr, NULL));
+    return 0;
+}
+
+void apc__router_stop(apc_ctx_t *ctx)
+{
+    if (!ctx)
+        return;
+    pthread_mutex_lock(&ctx->live_lock);
+    struct apc__router *rt = ctx->router;
+    ctx->router = NULL;
+    pthread_mutex_unlock(&ctx->live_lock);
+    if (!rt)
+        return;
+    for (size_t i = 0; i < rt->nsrc; i++)
+        apc__livesrc_stop(rt->src[i]);
+    atomic_store(&rt->stop, 1);
+    apc__bell_ring(&rt->bell);
+    pthread_join(rt->writer, NULL); /* its last pass finishes every route */
+    router_free(rt);
+}
+
+int apc__router_running(apc_ctx_t *ctx)
+{
+    pthread_mutex_lock(&ctx->live_lock);
+    int r = ctx->router != NULL;
+    pthread_mutex_unlock(&ctx->live_lock);
+    return r;
+}
+
+static struct apc__router *get(apc_ctx_t *ctx)
+{
+    pthread_mutex_lock(&ctx->live_lock);
+    struct apc__router *rt = ctx->router;
+    pthread_mutex_unlock(&ctx->live_lock);
+    return rt;
+}
+
+int apc__router_add(apc_ctx_t *ctx, const apc__route_opts_t *o, int64_t *out_id)
+{
+    struct apc__router *rt = get(ctx);
+    if (!rt)
+        return apc__err(APC_ENOTSUP, "the trigger router does not run");
+    route_t *r = calloc(1, sizeof *r);
+    if (!r)
+        return apc__err(APC_ENOMEM, "out of memory");
+    r->pid = o->pid;
+    r->exec_ns = o->exec_ns;
+    r->flags = o->flags;
+    int rc = 0;
+    const char *filter = o->filter && *o->filter ? o->filter : NULL;
+    for (size_t i = 0; filter && rc == 0 && i < rt->nsrc; i++) {
+        pcap_t *p =
+            pcap_open_dead(apc__livesrc_linktype(rt->src[i]), apc__livesrc_snaplen(rt->src[i]));
+        if (!p || pcap_compile(p, &r->prog[i], filter, 1, PCAP_NETMASK_UNKNOWN) != 0)
+            rc = apc__err(APC_EINVAL, "filter '%s': %s", filter,
+                          p ? pcap_geterr(p) : "out of memory");
+        if (p)
+            pcap_close(p);
+    }
+    char name[64];
+    snprintf(name, sizeof name, "process %lld", (long long)o->pid);
+    if (rc == 0)
+        rc = apc__capture_create(ctx, APC_CAPTURE_PROCESS, name, "", 0, &r->id);
+    if (rc == 0) {
+        apc__st_capture_opts_t so = {.filter = filter ? filter : "",
+                                     .adapters = "",
+                                     .flags = (int64_t)o->flags,
+                                     .pid = o->pid};
+        rc = apc__captures_set_options(ctx->store, r->id, &so);
+    }
+    if (rc < 0) {
+        route_free(r);
+        return rc;
+    }
+    pthread_mutex_lock(&rt->lock);
+    r->next = rt->routes;
+    rt->routes = r;
+    pthread_mutex_unlock(&rt->lock);
+    apc__bell_ring(&rt->bell);
+    *out_id = r->id;
+    return 0;
+}
+
+/* Marks the route's end; the route or NULL (under rt->lock). */
+static route_t *mark_end(struct apc__router *rt, int64_t capture_id)
+{
+    route_t *r = rt->routes;
+    while (r && (r->id != capture_id || r->reaped))
+        r = r->next;
+    if (r && !r->end_req)
+        __atomic_store_n(&r->end_req, apc__mono_ns(), __ATOMIC_RELEASE);
+    return r;
+}
+
+void apc__router_request_end(apc_ctx_t *ctx, int64_t capture_id)
+{
+    struct apc__router *rt = get(ctx);
+    if (!rt)
+        return;
+    pthread_mutex_lock(&rt->lock);
+    mark_end(rt, capture_id);
+    pthread_mutex_unlock(&rt->lock);
+    apc__bell_ring(&rt->bell);
+}
+
+int apc__router_end(apc_ctx_t *ctx, int64_t capture_id)
+{
+    struct apc__router *rt = get(ctx);
+    if (!rt)
+        return APC_ENOTFOUND;
+    pthread_mutex_lock(&rt->lock);
+    route_t *r = mark_end(rt, capture_id);
+    pthread_mutex_unlock(&rt->lock);
+    if (!r)
+        return APC_ENOTFOUND;
+    apc__bell_ring(&rt->bell);
+    pthread_mutex_lock(&rt->lock);
+    while (!r->done)
+        pthread_cond_wait(&rt->cond, &rt->lock);
+    r->reaped = 1; /* the writer frees it at its next pass */
+    pthread_mutex_unlock(&rt->lock);
+    apc__ctx_broadcast(ctx);
+    return 0;
+}
+
+int apc__router_has(apc_ctx_t *ctx, int64_t capture_id)
+{
+    struct apc__router *rt = get(ctx);
+    if (!rt)
+        return 0;
+    pthread_mutex_lock(&rt->lock);
+    const route_t *r = rt->routes;
+    while (r && (r->id != capture_id || r->done || r->reaped))
+        r = r->next;
+    pthread_mutex_unlock(&rt->lock);
+    return r != NULL;
+}
