@@ -238,6 +238,40 @@ static void test_directory_trigger(void **st)
     assert_int_equal(apc_trigger_remove(ctx, tid), 0);
 }
 
+/* Flag 0x1 (CAPTURE_FLAG_RESOLVE_IPS) on a trigger: its captures resolve the addresses they
+ * see, as a live capture with the flag does (127.0.0.1: "localhost" from /etc/hosts). */
+static void test_trigger_resolves(void **st)
+{
+    (void)st;
+    char prog[600];
+    snprintf(prog, sizeof prog, "%s/lc", dirs[3]);
+    int64_t tid = 0;
+    assert_int_equal(apc_trigger_add(ctx, "resolving", APC_TRIGGER_TYPE_ON_START, prog, "tcp",
+                                     APC_CAPTURE_FLAG_RESOLVE_IPS, &tid),
+                     0);
+    apc_trigger_t *t = trigger(tid);
+    if (strcmp(t->watcher, "armed") != 0) {
+        apc_trigger_free(t);
+        skip();
+    }
+    apc_trigger_free(t);
+    assert_int_equal(sh("%s tcp 127.0.0.1 %d 1 2 300 >/dev/null", prog, port), 0);
+    int64_t cid = wait_fired(tid, 1);
+    char name[256] = "";
+    for (int i = 0; i < WAIT_S * 10 && !*name; i++) {
+        apc_ip_t *ip = NULL;
+        if (apc_ip_get(ctx, cid, "127.0.0.1", &ip) == 0) {
+            snprintf(name, sizeof name, "%s", ip->host_name ? ip->host_name : "");
+            apc_ip_free(ip);
+        }
+        if (!*name)
+            usleep(100000);
+    }
+    printf("# resolving trigger: capture %lld, 127.0.0.1 is '%s'\n", (long long)cid, name);
+    assert_string_equal(name, "localhost");
+    assert_int_equal(apc_trigger_remove(ctx, tid), 0);
+}
+
 static int setup(void **st)
 {
     (void)st;
@@ -313,6 +347,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fires_and_acts),
         cmocka_unit_test(test_directory_trigger),
+        cmocka_unit_test(test_trigger_resolves),
     };
     return cmocka_run_group_tests_name("live triggers", tests, setup, teardown);
 }

@@ -26,4 +26,16 @@ int apc__live_open_sources(apc_ctx_t *ctx, const char *const *devices, size_t n,
                            struct apc__bell *bell, struct apc__livesrc **src, uint8_t *loopback,
                            size_t *nsrc);
 
+/* live_resolve.c. CAPTURE_FLAG_RESOLVE_IPS: starts reverse lookups of the addresses writer w
+ * sees for the first time, names stored under capture_id; NULL (nothing to stop) when `flags`
+ * lacks the flag or the resolver cannot start (logged: a capture without names still captures).
+ * `what` (a static string) names the capture kind in the log. */
+typedef struct apc__liveres apc__liveres_t;
+struct apc__capw;
+apc__liveres_t *apc__liveres_start(apc_ctx_t *ctx, int64_t capture_id, uint32_t flags,
+                                   struct apc__capw *w, const char *what);
+/* Stops them (waits at most 100 ms for a lookup in progress) and logs what they did. Call it
+ * after the writer is finished: nothing submits any more. NULL-safe. */
+void apc__liveres_stop(apc__liveres_t *lr);
+
 #endif

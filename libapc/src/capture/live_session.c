@@ -180,63 +180,6 @@ static void record_drops(sess_t *s, apc__capw_t *w, uint64_t *last_k, uint64_t *
     }
 }
 
-/* CAPTURE_FLAG_RESOLVE_IPS: the writer hands new addresses to the resolver thread, which
- * stores the names it finds (docs/live.md "Resolving names"). */
-static void new_ip(int ver, const uint8_t *addr, void *arg)
-{
-    apc__resolver_submit(arg, ver, addr); /* a full queue is counted there */
-}
-
-static int ip_known(int ver, const uint8_t *addr, void *arg)
-{
-    sess_t *s = arg;
-    return apc__ip_has_name(s->ctx, s->id, ver, addr);
-}
-
-static void ip_named(int ver, const uint8_t *addr, const char *name, void *arg)
-{
-    sess_t *s = arg;
-    if (apc__ip_set_resolved(s->ctx, s->id, ver, addr, name) < 0)
-        apc__log(s->ctx, APC_LOG_WARN, "live capture %lld: %s", (long long)s->id,
-                 apc_last_error_message());
-}
-
-static apc__resolver_t *start_resolver(sess_t *s, apc__capw_t *w)
-{
-    if (!(s->flags & APC_CAPTURE_FLAG_RESOLVE_IPS))
-        return NULL;
-    apc__resolver_cfg_t cfg = {
-        .max_pending = (size_t)apc__live_setting(s->ctx, "live.resolve_queue", 1024, 1, 1 << 20),
-        .per_second = (unsigned)apc__live_setting(s->ctx, "live.resolve_per_second", 20, 1, 10000),
-        .known = ip_known,
-        .on_name = ip_named,
-        .arg = s,
-    };
-    apc__resolver_t *r = NULL;
-    if (apc__resolver_start(&cfg, &r) < 0) {
-        apc__log(s->ctx, APC_LOG_WARN, "live capture %lld: no reverse lookups: %s",
-                 (long long)s->id, apc_last_error_message());
-        return NULL;
-    }
-    apc__capw_on_new_ip(w, new_ip, r);
-    return r;
-}
-
-static void stop_resolver(sess_t *s, apc__resolver_t *r)
-{
-    if (!r)
-        return;
-    apc__resolver_stats_t st;
-    apc__resolver_get_stats(r, &st);
-    apc__resolver_stop(r);
-    apc__log(s->ctx, APC_LOG_INFO,
-             "live capture %lld: reverse lookups: %llu addresses, %llu looked up, %llu named, "
-             "%llu named already, %llu dropped (queue full), %llu not done at the end",
-             (long long)s->id, (unsigned long long)st.submitted, (unsigned long long)st.lookups,
-             (unsigned long long)st.names, (unsigned long long)st.known,
-             (unsigned long long)st.dropped, (unsigned long long)st.pending);
-}
-
 /* The pipeline's attributor for live packets: the process table and socket lookups
  * (attrib/), then keep or skip by the session's targets. */
 static int attribute(void *state, apc__capw_t *w, const apc__pipe_pkt_t *in, const apc__pkt_t *d,
@@ -294,7 +237,7 @@ static void *writer_run(void *arg)
         rc = apc__capw_add_iface(w, (uint32_t)apc__livesrc_linktype(s->src[i]),
                                  (uint32_t)apc__livesrc_snaplen(s->src[i]),
                                  apc__livesrc_device(s->src[i]), "", 1000000000ULL);
-    apc__resolver_t *resolver = start_resolver(s, w);
+    apc__liveres_t *resolver = apc__liveres_start(s->ctx, s->id, s->flags, w, "live capture");
     uint64_t last_k = 0, last_q = 0;
     int64_t last_drops = 0;
     while (rc == 0) {
@@ -356,7 +299,7 @@ static void *writer_run(void *arg)
     if (apc__capw_finish(w, state, err, 0, 0) < 0)
         apc__log(s->ctx, APC_LOG_ERROR, "live capture %lld: %s", (long long)s->id,
                  apc_last_error_message());
-    stop_resolver(s, resolver); /* after the writer is gone: nothing submits any more */
+    apc__liveres_stop(resolver); /* after the writer is gone: nothing submits any more */
     snprintf(s->error, sizeof s->error, "%s", err);
     return NULL;
 }

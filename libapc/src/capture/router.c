@@ -43,6 +43,7 @@ typedef struct route {
     uint32_t flags;
     struct bpf_program prog[MAX_SRC]; /* per source (linktype); bf_insns NULL = all */
     apc__capw_t *w;                   /* the writer thread's; NULL until installed */
+    apc__liveres_t *res;              /* reverse lookups (CAPTURE_FLAG_RESOLVE_IPS) */
     uint64_t k0, q0, o0;              /* counters when it started: its drops are the growth */
     int64_t end_req;                  /* mono ns the end was asked, 0 running */
     int done, failed;                 /* done: finished (under lock); failed: writer thread only */
@@ -233,6 +234,7 @@ static void install(struct apc__router *rt, route_t *r)
                                 (uint32_t)apc__livesrc_snaplen(rt->src[i]),
                                 apc__livesrc_device(rt->src[i]), "", 1000000000ULL) < 0)
             r->failed = 1;
+    r->res = apc__liveres_start(rt->ctx, r->id, r->flags, r->w, "triggered capture");
     totals(rt, &r->k0, &r->q0);
     r->o0 = atomic_load(&rt->overflow);
     for (held_t *h = rt->head; h; h = h->next) {
@@ -262,6 +264,8 @@ static void finish(struct apc__router *rt, route_t *r)
             apc__log(rt->ctx, APC_LOG_ERROR, "triggered capture %lld: %s", (long long)r->id,
                      apc_last_error_message());
     }
+    apc__liveres_stop(r->res); /* after the writer: nothing submits any more */
+    r->res = NULL;
     r->w = NULL;
 }
 
