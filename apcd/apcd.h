@@ -21,6 +21,8 @@ typedef struct apcd_config {
     char *user;           /* NULL: stay who started apcd; else become this user (privdrop.c) */
     char *execute_user;   /* NULL: EXECUTE actions run as apcd's user */
     char *store;          /* NULL: SQLite in the data directory; else a PostgreSQL URL */
+    char *node_name;      /* NULL: "<host>:<data dir>" (the library's default) */
+    char *node_url;       /* NULL: none; where other nodes reach this apcd */
     char *execute_roots;  /* ':'-separated; NULL: EXECUTE actions of triggers are refused */
     char *export_roots;   /* ':'-separated; NULL: <data>/exports (the library's default) */
     char *ingest_roots;   /* ':'-separated; NULL: <data>/ingest; "/" reads anywhere */

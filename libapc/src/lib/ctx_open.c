@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -66,6 +67,8 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
     const char *eroots = opts->version >= 3 ? opts->execute_roots : NULL;
     const char *euser = opts->version >= 3 ? opts->execute_user : NULL;
     const char *store = opts->version >= 4 ? opts->store : NULL;
+    const char *nname = opts->version >= 5 ? opts->node_name : NULL;
+    const char *nurl = opts->version >= 5 ? opts->node_url : NULL;
     apc_ctx_t *ctx = calloc(1, sizeof *ctx);
     if (!ctx)
         return apc__err(APC_ENOMEM, "out of memory");
@@ -79,6 +82,8 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
     ctx->execute_roots = eroots && *eroots ? strdup(eroots) : NULL;
     ctx->execute_user = euser && *euser ? strdup(euser) : NULL;
     ctx->store_url = store && *store ? strdup(store) : NULL;
+    ctx->node_name = nname && *nname ? strdup(nname) : NULL;
+    ctx->node_url = nurl && *nurl ? strdup(nurl) : NULL;
     ctx->lock_fd = -1;
     pthread_mutex_init(&ctx->lock, NULL);
     pthread_cond_init(&ctx->cond, NULL);
@@ -93,7 +98,8 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
     int rc;
     if (!ctx->data_dir || (xroots && *xroots && !ctx->export_roots) ||
         (iroots && *iroots && !ctx->ingest_roots) || (eroots && *eroots && !ctx->execute_roots) ||
-        (euser && *euser && !ctx->execute_user) || (store && *store && !ctx->store_url)) {
+        (euser && *euser && !ctx->execute_user) || (store && *store && !ctx->store_url) ||
+        (nname && *nname && !ctx->node_name) || (nurl && *nurl && !ctx->node_url)) {
         rc = apc__err(APC_ENOMEM, "out of memory");
         goto fail;
     }
@@ -112,6 +118,19 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
     } else if (!ctx->read_only) {
         rc = apc__err_errno(errno, "cannot resolve data directory '%s'", ctx->data_dir);
         goto fail;
+    }
+    /* A node owns packet bytes: a data directory on a host, so two apcd on one host are two
+     * nodes unless the operator names them. */
+    if (!ctx->node_name) {
+        char host[256] = "";
+        if (gethostname(host, sizeof host - 1) != 0 || !*host)
+            snprintf(host, sizeof host, "localhost");
+        size_t n = strlen(host) + strlen(ctx->data_dir) + 2;
+        if (!(ctx->node_name = malloc(n))) {
+            rc = apc__err(APC_ENOMEM, "out of memory");
+            goto fail;
+        }
+        snprintf(ctx->node_name, n, "%s:%s", host, ctx->data_dir);
     }
     if (!ctx->read_only) {
         rc = lock_data_dir(ctx);
@@ -170,6 +189,8 @@ APC_API void apc_ctx_close(apc_ctx_t *ctx)
     free(ctx->execute_roots);
     free(ctx->execute_user);
     free(ctx->store_url);
+    free(ctx->node_name);
+    free(ctx->node_url);
     pthread_mutex_destroy(&ctx->trig_lock);
     free(ctx);
 }
