@@ -205,7 +205,7 @@ static void keys_of(const cJSON *o, char *buf, size_t n)
 #define CAPTURE_KEYS                                                                               \
     "Version,CaptureId,Type,State,Name,Notes,Filter,Flags,Adapters,Pid,ThreadId,StartTime,"        \
     "EndTime,Packets,Bytes,KernelDrops,Drops,Connections,Error,SourceFile,ErrorOffset,"            \
-    "ProgressBytes,TotalBytes,"
+    "ProgressBytes,TotalBytes,Node,"
 #define PACKET_KEYS                                                                                \
     "Version,PacketId,CaptureId,Time,Length,CapturedLength,Interface,Direction,LinkType,"          \
     "Protocol,SrcIp,DstIp,SrcPort,DstPort,TcpFlags,ConnId,Pid,Tid,ProcessId,ProcessName,"          \

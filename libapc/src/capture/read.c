@@ -54,6 +54,24 @@ static int add_iface(const apc__st_iface_t *i, void *payload)
     return 0;
 }
 
+/* A fleet's capture (PostgreSQL store) has its packet index and bytes on the node that made
+ * it: another node says so, naming the owner, rather than failing on files it does not have.
+ * Fetching them from the owner over HTTP is issue 14's next step (docs/fleet.md). */
+static int check_owner(apc_ctx_t *ctx, int64_t capture_id)
+{
+    if (!ctx->store_url)
+        return 0; /* SQLite: one node, every capture is ours */
+    apc_capture_t *c = NULL;
+    int r = apc_capture_get(ctx, capture_id, &c);
+    if (r == 0 && c->node && ctx->node_name && strcmp(c->node, ctx->node_name) != 0)
+        r = apc__err(APC_ENOTSUP,
+                     "capture %lld: its packets are on node '%s', not on this node ('%s'): "
+                     "read them from that node's apcd",
+                     (long long)capture_id, c->node, ctx->node_name);
+    apc_capture_free(c);
+    return r;
+}
+
 static int reader_open(reader_t *rd, apc_ctx_t *ctx, int64_t capture_id)
 {
     memset(rd, 0, sizeof *rd);
@@ -63,6 +81,10 @@ static int reader_open(reader_t *rd, apc_ctx_t *ctx, int64_t capture_id)
     if (r == 0)
         r = apc__err(APC_ENOTFOUND, "capture %lld not found", (long long)capture_id);
     if (r < 0) {
+        reader_close(rd);
+        return r;
+    }
+    if ((r = check_owner(ctx, capture_id)) < 0) {
         reader_close(rd);
         return r;
     }
