@@ -49,14 +49,6 @@ def wait_for(cond, what):
     raise RuntimeError("gave up after %d s waiting for %s" % (LIMIT_S, what))
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
 def listening(port):
     try:
         socket.create_connection(("127.0.0.1", port), 0.2).close()
@@ -68,7 +60,9 @@ def listening(port):
 class Node:
     def __init__(self, root, name):
         self.name, self.data = name, os.path.join(root, name)
-        self.port = free_port()
+        with socket.socket() as s:  # a free loopback port
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
         self.url = "http://127.0.0.1:%d" % self.port
         self.log = os.path.join(root, name + ".log")
         self.proc = None
@@ -180,7 +174,9 @@ def run(nodes):
     page = c.ok("capture_read", capture_id=ids["nodeC"], flags=1)
     check(len(page["Packets"]) > 0, "C reads its capture's packets")
     r = a.call("capture_read", capture_id=ids["nodeC"], flags=1)
-    check(r["ErrorCode"] != 0 and "nodeC" in json.dumps(r), "A reading C's packets: %s" % r)
+    check(r["ErrorCode"] != 0 and "nodeC" in json.dumps(r) and c.url in json.dumps(r),
+          "A reading C's packets: %s" % r)
+    print("A reading C's packets:", json.dumps(r)[:300])
 
     # Node C stopped: metadata still answers from A; C back: it answers again.
     c.stop()

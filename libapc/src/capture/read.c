@@ -62,12 +62,18 @@ static int check_owner(apc_ctx_t *ctx, int64_t capture_id)
     if (!ctx->store_url)
         return 0; /* SQLite: one node, every capture is ours */
     apc_capture_t *c = NULL;
+    char *url = NULL;
     int r = apc_capture_get(ctx, capture_id, &c);
-    if (r == 0 && c->node && ctx->node_name && strcmp(c->node, ctx->node_name) != 0)
+    if (r == 0 && c->node && ctx->node_name && strcmp(c->node, ctx->node_name) != 0) {
+        if (apc__captures_node_url(ctx->store, c->node, &url) < 0)
+            url = NULL; /* the refusal below still names the node */
         r = apc__err(APC_ENOTSUP,
-                     "capture %lld: its packets are on node '%s', not on this node ('%s'): "
-                     "read them from that node's apcd",
-                     (long long)capture_id, c->node, ctx->node_name);
+                     "capture %lld: its packets are on node '%s' (%s), not on this node "
+                     "('%s'): read them from that node's apcd",
+                     (long long)capture_id, c->node, url && *url ? url : "no URL registered",
+                     ctx->node_name);
+    }
+    free(url);
     apc_capture_free(c);
     return r;
 }

@@ -263,6 +263,12 @@ static int cap_packets(void *impl, int64_t capture_id, uint64_t *packets)
     return r;
 }
 
+static int cap_node_url(void *impl, const char *name, char **url)
+{
+    return apc__pg_text(impl, "reading a node", url, "SELECT url FROM nodes WHERE name=$1", "t",
+                        name);
+}
+
 static int cap_ifaces(void *impl, int64_t capture_id, apc__st_iface_fn fn, void *payload)
 {
     PGresult *r = apc__pg_query(impl, "reading interfaces",
@@ -315,6 +321,7 @@ const apc__captures_ops_t apc__pg_captures_ops = {
     .set_drops = cap_set_drops,
     .set_options = cap_set_options,
     .packets = cap_packets,
+    .node_url = cap_node_url,
     .ifaces = cap_ifaces,
     .notes = cap_notes,
 };
