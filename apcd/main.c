@@ -84,6 +84,7 @@ static void usage(FILE *f)
                "            [--export-roots DIR[:DIR...]] [--ingest-roots DIR[:DIR...]]\n"
                "            [--execute-roots DIR[:DIR...]] [--execute-user USER]\n"
                "            [--store postgresql://...] [--node-name NAME] [--node-url URL]\n"
+               "            [--node-secret-file FILE]\n"
                "            [--user NAME] [--version]\n"
                "Serves the AppPacCap API (POST /ajax) and web pages. docs/apcd.md.\n");
     char themes[4200];
@@ -156,6 +157,7 @@ int main(int argc, char **argv)
                                          {"store", required_argument, 0, 'S'},
                                          {"node-name", required_argument, 0, 'N'},
                                          {"node-url", required_argument, 0, 'W'},
+                                         {"node-secret-file", required_argument, 0, 'K'},
                                          {"max-connections", required_argument, 0, 'm'},
                                          {"user", required_argument, 0, 'u'},
                                          {"help", no_argument, 0, 'h'},
@@ -210,6 +212,9 @@ int main(int argc, char **argv)
             break;
         case 'W':
             key = "node_url";
+            break;
+        case 'K':
+            key = "node_secret_file";
             break;
         case 'm':
             key = "max_connections";
@@ -303,6 +308,7 @@ int main(int argc, char **argv)
     o.store = apcd.cfg.store;
     o.node_name = apcd.cfg.node_name;
     o.node_url = apcd.cfg.node_url;
+    o.node_secret_file = apcd.cfg.node_secret_file;
     o.ingest_roots = apcd.cfg.ingest_roots ? apcd.cfg.ingest_roots : ingest_default;
     int rc = apc_ctx_open(&apcd.ctx, &o);
     free(ingest_default);

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """Three apcd nodes on one PostgreSQL (issue 14): node names and URLs, lists and statistics
-across the fleet, one node's captures (`node` parameter), a node stopped and started again.
+across the fleet, one node's captures (`node` parameter), another node's packets read through
+this node (the shared secret), a node stopped and started again.
 
 usage: pg_server.sh test_nodes.py APCD   (pg_server.sh sets APC_PG_URL; without it: skipped)
 
@@ -30,6 +31,7 @@ FROM_CORPUS = [os.path.join(CORPUS, "tcpdump", f) for f in
                ("pim-packet-assortment.pcap", "dns_tcp.pcap", "icmpv6.pcap")]
 FILES = FROM_CORPUS if CORPUS and all(map(os.path.isfile, FROM_CORPUS)) else GENERATED
 LIMIT_S = 60
+SECRET = "s3cret-of-the-test-fleet-0123456789"
 
 failures = []
 
@@ -58,8 +60,9 @@ def listening(port):
 
 
 class Node:
-    def __init__(self, root, name):
+    def __init__(self, root, name, secret_file):
         self.name, self.data = name, os.path.join(root, name)
+        self.secret_file = secret_file
         with socket.socket() as s:  # a free loopback port
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
@@ -71,7 +74,8 @@ class Node:
     def start(self):
         args = [APCD, "--data-dir", self.data, "--address", "127.0.0.1", "--port",
                 str(self.port), "--log-level", "warn", "--ingest-roots", "/", "--store", PG_URL,
-                "--node-name", self.name, "--node-url", self.url]
+                "--node-name", self.name, "--node-url", self.url,
+                "--node-secret-file", self.secret_file]
         with open(self.log, "a") as out:
             self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
         wait_for(lambda: listening(self.port) or self.proc.poll() is not None,
@@ -89,14 +93,15 @@ class Node:
                 self.proc.wait()
         self.token = None
 
-    def call(self, action, **params):
+    def call(self, action, headers=None, **params):
         if self.token:
             params["token"] = self.token
         params["action"] = action
+        h = {"Host": "127.0.0.1:%d" % self.port,
+             "Content-Type": "application/x-www-form-urlencoded"}
+        h.update(headers or {})
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=300)
-        c.request("POST", "/ajax", body=urllib.parse.urlencode(params).encode(),
-                  headers={"Host": "127.0.0.1:%d" % self.port,
-                           "Content-Type": "application/x-www-form-urlencoded"})
+        c.request("POST", "/ajax", body=urllib.parse.urlencode(params).encode(), headers=h)
         r = json.loads(c.getresponse().read())
         c.close()
         return r
@@ -122,7 +127,10 @@ def main():
             print("SKIP: capture %s missing (build tests/captures first)" % f, file=sys.stderr)
             return 77
     root = tempfile.mkdtemp(prefix="apc-fleet-")
-    nodes = [Node(root, n) for n in ("nodeA", "nodeB", "nodeC")]
+    secret = os.path.join(root, "node-secret")
+    with open(os.open(secret, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+        f.write(SECRET + "\n")
+    nodes = [Node(root, n, secret) for n in ("nodeA", "nodeB", "nodeC")]
     try:
         return run(nodes)
     finally:
@@ -169,20 +177,41 @@ def run(nodes):
     check([x["CaptureId"] for x in c.ok("capture_list_completed")] == sorted(ids.values()),
           "C lists the same captures")
 
-    # Packets of C's capture: C reads them; A names the node that has them (fetching them
-    # over HTTP is not done yet, docs/fleet.md).
-    page = c.ok("capture_read", capture_id=ids["nodeC"], flags=1)
-    check(len(page["Packets"]) > 0, "C reads its capture's packets")
-    r = a.call("capture_read", capture_id=ids["nodeC"], flags=1)
-    check(r["ErrorCode"] != 0 and "nodeC" in json.dumps(r) and c.url in json.dumps(r),
-          "A reading C's packets: %s" % r)
-    print("A reading C's packets:", json.dumps(r)[:300])
+    # Packets of C's capture read through A (A asks C with the fleet's secret) are what C
+    # answers itself, byte for byte: a page, one packet, one connection's stream.
+    cid = ids["nodeC"]
+    page = c.ok("capture_read", capture_id=cid, flags=1)
+    check(len(page["Packets"]) > 0 and "Data" in page["Packets"][0], "C reads its packets")
+    check(a.ok("capture_read", capture_id=cid, flags=1) == page, "A's page of C's capture")
+    check(a.ok("capture_read", capture_id=cid, flags=1, last_id=2, count=3) ==
+          c.ok("capture_read", capture_id=cid, flags=1, last_id=2, count=3), "A's 2nd page")
+    check(a.ok("capture_get_packet", capture_id=cid, packet_id=1) ==
+          c.ok("capture_get_packet", capture_id=cid, packet_id=1), "A's packet 1 of C's")
+    conns = c.ok("capture_list_conns", capture_id=cid)
+    if conns:
+        conn = conns[0]["ConnId"]
+        check(a.ok("capture_conn_stream", capture_id=cid, conn_id=conn, flags=1) ==
+              c.ok("capture_conn_stream", capture_id=cid, conn_id=conn, flags=1),
+              "A's stream of C's connection %d" % conn)
+    # The node credential: refused without the secret or with a wrong one.
+    saved, c.token = c.token, None
+    for tok in ("node:", "node:wrong-secret-of-the-same-len", "node:" + SECRET + "x"):
+        r = c.call("capture_read", headers={"X-Apc-Token": tok}, capture_id=cid, flags=1)
+        check(r["ErrorCode"] != 0, "C served packets to token %r: %s" % (tok, str(r)[:200]))
+    r = c.call("capture_read", headers={"X-Apc-Token": "node:" + SECRET}, capture_id=cid,
+               flags=1)
+    check(r.get("ReturnValue") == page, "C serves the page to the fleet's secret")
+    c.token = saved
 
     # Node C stopped: metadata still answers from A; C back: it answers again.
     c.stop()
     check(len(a.ok("capture_list_completed")) == 3, "A lists 3 captures with C down")
     check(a.ok("capture_get_details", capture_id=ids["nodeC"])["Node"] == "nodeC",
           "C's capture details with C down")
+    r = a.call("capture_read", capture_id=cid, flags=1)
+    check(r["ErrorCode"] != 0 and "nodeC" in str(r) and c.url in str(r),
+          "A reading C's packets with C down: %s" % r)
+    print("A reading C's packets with C down:", json.dumps(r)[:300])
     c.start()
     c.login(password)
     check(len(c.ok("capture_list_completed")) == 3, "C lists 3 captures after its restart")
@@ -191,6 +220,8 @@ def run(nodes):
           "C's capture after restart: %s" % cap)
     check(c.ok("capture_read", capture_id=ids["nodeC"], flags=1) == page,
           "C reads the same packets after its restart")
+    check(a.ok("capture_read", capture_id=cid, flags=1) == page,
+          "A reads C's packets again after C's restart")
     print("fleet of 3 nodes: captures %s, %d packets in all" % (ids, totals["Packets"]))
     return 1 if failures else 0
 

@@ -68,6 +68,11 @@ typedef struct apc_ctx_options {
      * node_name/node_url). */
     const char *node_name;
     const char *node_url;
+    /* Version 5. A file holding the fleet's shared secret (its first line, at least 16 bytes;
+     * read at open, never the secret itself here so that it stays off command lines). With it
+     * this node reads the packets of other nodes' captures from their apcd, and accepts their
+     * requests ("X-Apc-Token: node:SECRET", a viewer); NULL or "" = neither. docs/fleet.md. */
+    const char *node_secret_file;
 } apc_ctx_options_t;
 
 /* Fills `opts` with defaults. Returns APC_EINVAL if `version` is unknown. */

@@ -8,6 +8,7 @@
 #include "core/ctx.h"
 #include "core/error.h"
 #include "decode/decode.h"
+#include "fleet/peer.h"
 #include "store/cursor.h"
 #include "store/index.h"
 #include "store/repair.h"
@@ -55,26 +56,19 @@ static int add_iface(const apc__st_iface_t *i, void *payload)
 }
 
 /* A fleet's capture (PostgreSQL store) has its packet index and bytes on the node that made
- * it: another node says so, naming the owner, rather than failing on files it does not have.
- * Fetching them from the owner over HTTP is issue 14's next step (docs/fleet.md). */
+ * it: the C API reads local files only, so it says so, naming the owner, rather than failing
+ * on files it does not have. The actions ask the owner over HTTP (ops/op_packets.c). */
 static int check_owner(apc_ctx_t *ctx, int64_t capture_id)
 {
-    if (!ctx->store_url)
-        return 0; /* SQLite: one node, every capture is ours */
-    apc_capture_t *c = NULL;
-    char *url = NULL;
-    int r = apc_capture_get(ctx, capture_id, &c);
-    if (r == 0 && c->node && ctx->node_name && strcmp(c->node, ctx->node_name) != 0) {
-        if (apc__captures_node_url(ctx->store, c->node, &url) < 0)
-            url = NULL; /* the refusal below still names the node */
+    char *node = NULL, *url = NULL;
+    int r = apc__fleet_owner(ctx, capture_id, &node, &url);
+    if (r == 1)
         r = apc__err(APC_ENOTSUP,
                      "capture %lld: its packets are on node '%s' (%s), not on this node "
-                     "('%s'): read them from that node's apcd",
-                     (long long)capture_id, c->node, url && *url ? url : "no URL registered",
-                     ctx->node_name);
-    }
+                     "('%s'): read them through the actions (apc_op_call), which ask that node",
+                     (long long)capture_id, node, *url ? url : "no URL registered", ctx->node_name);
+    free(node);
     free(url);
-    apc_capture_free(c);
     return r;
 }
 

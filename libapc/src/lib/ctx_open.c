@@ -50,6 +50,31 @@ static int lock_data_dir(apc_ctx_t *ctx)
     return 0;
 }
 
+/* The fleet's secret: the file's first line, printable, 16 to 256 bytes. */
+static int read_secret(apc_ctx_t *ctx, const char *path)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return apc__err_errno(errno, "cannot read the node secret file '%s'", path);
+    char buf[300] = "";
+    int ok = fgets(buf, sizeof buf, f) != NULL;
+    fclose(f);
+    size_t n = ok ? strcspn(buf, "\r\n") : 0;
+    buf[n] = '\0';
+    for (size_t i = 0; i < n; i++)
+        ok &= buf[i] > ' ' && buf[i] < 127;
+    int rc = 0;
+    if (!ok || n < 16 || n > 256)
+        rc = apc__err(APC_EINVAL,
+                      "node secret file '%s': its first line must be 16 to 256 printable "
+                      "characters without spaces",
+                      path);
+    else if (!(ctx->node_secret = strdup(buf)))
+        rc = apc__err(APC_ENOMEM, "out of memory");
+    memset(buf, 0, sizeof buf);
+    return rc;
+}
+
 APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
 {
     if (!out)
@@ -132,6 +157,9 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
         }
         snprintf(ctx->node_name, n, "%s:%s", host, ctx->data_dir);
     }
+    const char *secret_file = opts->version >= 5 ? opts->node_secret_file : NULL;
+    if (secret_file && *secret_file && (rc = read_secret(ctx, secret_file)) < 0)
+        goto fail;
     if (!ctx->read_only) {
         rc = lock_data_dir(ctx);
         if (rc < 0)
@@ -191,6 +219,9 @@ APC_API void apc_ctx_close(apc_ctx_t *ctx)
     free(ctx->store_url);
     free(ctx->node_name);
     free(ctx->node_url);
+    if (ctx->node_secret)
+        memset(ctx->node_secret, 0, strlen(ctx->node_secret));
+    free(ctx->node_secret);
     pthread_mutex_destroy(&ctx->trig_lock);
     free(ctx);
 }
