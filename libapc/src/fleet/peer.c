@@ -156,6 +156,11 @@ int apc__fleet_check_reply(const char *text, size_t len, int64_t capture_id, int
                            const char *node, cJSON **value)
 {
     *value = NULL;
+    /* RFC 8259 section 7: no raw control character in a string, and outside them only
+     * whitespace; cJSON lets some through, and a NUL would cut the text passed on. */
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)text[i] < 0x20 && text[i] != '\t' && text[i] != '\n' && text[i] != '\r')
+            return bad(node, "a control character in the JSON text at offset", (long long)i);
     cJSON *root = cJSON_ParseWithLength(text, len);
     if (!root)
         return bad(node, "not JSON", (long long)len);
