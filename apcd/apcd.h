@@ -16,15 +16,18 @@ typedef struct apcd_config {
     int port;
     int no_auth;
     char *tls_cert, *tls_key;
-    int log_level;        /* enum apc_log_level */
-    char *log_file;       /* NULL: stderr */
-    char *user;           /* NULL: stay who started apcd; else become this user (privdrop.c) */
-    char *execute_user;   /* NULL: EXECUTE actions run as apcd's user */
-    char *store;          /* NULL: SQLite in the data directory; else a PostgreSQL URL */
-    char *execute_roots;  /* ':'-separated; NULL: EXECUTE actions of triggers are refused */
-    char *export_roots;   /* ':'-separated; NULL: <data>/exports (the library's default) */
-    char *ingest_roots;   /* ':'-separated; NULL: <data>/ingest; "/" reads anywhere */
-    int64_t session_idle; /* seconds; 0 = leave the setting alone */
+    int log_level;          /* enum apc_log_level */
+    char *log_file;         /* NULL: stderr */
+    char *user;             /* NULL: stay who started apcd; else become this user (privdrop.c) */
+    char *execute_user;     /* NULL: EXECUTE actions run as apcd's user */
+    char *store;            /* NULL: SQLite in the data directory; else a PostgreSQL URL */
+    char *node_name;        /* NULL: "<host>:<data dir>" (the library's default) */
+    char *node_url;         /* NULL: none; where other nodes reach this apcd */
+    char *node_secret_file; /* NULL: none; the fleet's shared secret (docs/fleet.md) */
+    char *execute_roots;    /* ':'-separated; NULL: EXECUTE actions of triggers are refused */
+    char *export_roots;     /* ':'-separated; NULL: <data>/exports (the library's default) */
+    char *ingest_roots;     /* ':'-separated; NULL: <data>/ingest; "/" reads anywhere */
+    int64_t session_idle;   /* seconds; 0 = leave the setting alone */
     apcd_limits_t lim;
     unsigned workers; /* libuv thread pool size */
     /* Seconds a client may take to send a request head (and a TLS handshake); and the longest

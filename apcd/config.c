@@ -41,6 +41,9 @@ void apcd_config_free(apcd_config_t *c)
     free(c->execute_roots);
     free(c->execute_user);
     free(c->store);
+    free(c->node_name);
+    free(c->node_url);
+    free(c->node_secret_file);
     free(c->ingest_roots);
 }
 
@@ -141,6 +144,12 @@ int apcd_config_set(apcd_config_t *c, const char *key, const char *v, char *err,
     if (!strcmp(key, "store")) {
         /* "" keeps the embedded SQLite store; what else the library accepts, it checks. */
         return str(&c->store, v);
+    }
+    if (!strcmp(key, "node_secret_file")) /* a file: the secret stays off command lines */
+        return str(&c->node_secret_file, v);
+    if (!strcmp(key, "node_name") || !strcmp(key, "node_url")) {
+        /* "" = the default (node_name) or none (node_url); docs/fleet.md. */
+        return str(key[5] == 'n' ? &c->node_name : &c->node_url, v);
     }
     if (!strcmp(key, "execute_user")) {
         if (!*v) {

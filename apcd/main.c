@@ -83,7 +83,8 @@ static void usage(FILE *f)
                "            [--header-timeout SECONDS] [--max-connections N]\n"
                "            [--export-roots DIR[:DIR...]] [--ingest-roots DIR[:DIR...]]\n"
                "            [--execute-roots DIR[:DIR...]] [--execute-user USER]\n"
-               "            [--store postgresql://...]\n"
+               "            [--store postgresql://...] [--node-name NAME] [--node-url URL]\n"
+               "            [--node-secret-file FILE]\n"
                "            [--user NAME] [--version]\n"
                "Serves the AppPacCap API (POST /ajax) and web pages. docs/apcd.md.\n");
     char themes[4200];
@@ -154,6 +155,9 @@ int main(int argc, char **argv)
                                          {"execute-roots", required_argument, 0, 'X'},
                                          {"execute-user", required_argument, 0, 'U'},
                                          {"store", required_argument, 0, 'S'},
+                                         {"node-name", required_argument, 0, 'N'},
+                                         {"node-url", required_argument, 0, 'W'},
+                                         {"node-secret-file", required_argument, 0, 'K'},
                                          {"max-connections", required_argument, 0, 'm'},
                                          {"user", required_argument, 0, 'u'},
                                          {"help", no_argument, 0, 'h'},
@@ -202,6 +206,15 @@ int main(int argc, char **argv)
             break;
         case 'S':
             key = "store";
+            break;
+        case 'N':
+            key = "node_name";
+            break;
+        case 'W':
+            key = "node_url";
+            break;
+        case 'K':
+            key = "node_secret_file";
             break;
         case 'm':
             key = "max_connections";
@@ -293,6 +306,9 @@ int main(int argc, char **argv)
     o.execute_roots = apcd.cfg.execute_roots;
     o.execute_user = apcd.cfg.execute_user;
     o.store = apcd.cfg.store;
+    o.node_name = apcd.cfg.node_name;
+    o.node_url = apcd.cfg.node_url;
+    o.node_secret_file = apcd.cfg.node_secret_file;
     o.ingest_roots = apcd.cfg.ingest_roots ? apcd.cfg.ingest_roots : ingest_default;
     int rc = apc_ctx_open(&apcd.ctx, &o);
     free(ingest_default);

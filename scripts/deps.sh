@@ -10,7 +10,7 @@ APC_DEPS=(
     tshark tcpdump wireshark-common python3 iproute2 curl time openssl python3-pyftpdlib
     python3-venv python3-setuptools python3-wheel python3-pip
     bpftool clang-format sqlite3 groff-base shellcheck
-    postgresql-15 libpq-dev
+    postgresql-15 libpq-dev libcurl4-openssl-dev
     prometheus
     netsniff-ng
     nodejs chromium

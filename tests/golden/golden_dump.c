@@ -175,8 +175,10 @@ static char *dump(const char *root, const char *rel)
     cJSON *out = cJSON_CreateObject();
     cJSON_AddStringToObject(out, "File", rel);
     cJSON *cap = op("capture_get_details", "capture_id", ids, NULL);
-    /* Volatile: ids and wall-clock times of this run, and where the corpus happens to be. */
-    static const char *volatile_fields[] = {"CaptureId", "StartTime", "EndTime", "SourceFile"};
+    /* Volatile: ids and wall-clock times of this run, where the corpus happens to be, and the
+     * node (host name and data directory). */
+    static const char *volatile_fields[] = {"CaptureId", "StartTime", "EndTime", "SourceFile",
+                                            "Node"};
     for (size_t i = 0; i < sizeof volatile_fields / sizeof *volatile_fields; i++)
         cJSON_DeleteItemFromObject(cap, volatile_fields[i]);
     cJSON_AddItemToObject(out, "Capture", cap);

@@ -205,7 +205,7 @@ static void keys_of(const cJSON *o, char *buf, size_t n)
 #define CAPTURE_KEYS                                                                               \
     "Version,CaptureId,Type,State,Name,Notes,Filter,Flags,Adapters,Pid,ThreadId,StartTime,"        \
     "EndTime,Packets,Bytes,KernelDrops,Drops,Connections,Error,SourceFile,ErrorOffset,"            \
-    "ProgressBytes,TotalBytes,"
+    "ProgressBytes,TotalBytes,Node,"
 #define PACKET_KEYS                                                                                \
     "Version,PacketId,CaptureId,Time,Length,CapturedLength,Interface,Direction,LinkType,"          \
     "Protocol,SrcIp,DstIp,SrcPort,DstPort,TcpFlags,ConnId,Pid,Tid,ProcessId,ProcessName,"          \
@@ -843,6 +843,9 @@ static void test_capture_lifecycle(void **state)
     assert_true(num(c, "EndTime") >= num(c, "StartTime"));
     int packets = (int)num(c, "Packets");
     int conns = (int)num(c, "Connections");
+    char node[4400]; /* SQLite: this context's node; PostgreSQL: the node that made it */
+    snprintf(node, sizeof node, "%s", str(c, "Node"));
+    assert_true(node[0] != '\0');
     cJSON_Delete(r);
 
     /* Lists: completed has it, system does not (it is an ingest). */
@@ -855,6 +858,15 @@ static void test_capture_lifecycle(void **state)
         found += num(it, "CaptureId") == id;
     }
     assert_int_equal(found, 1);
+    cJSON_Delete(r);
+    /* One node's captures (node=): ours has it, another node has none. */
+    r = call(0, "capture_list_completed", "node", node, NULL);
+    found = 0;
+    cJSON_ArrayForEach(it, rv(r)) found += num(it, "CaptureId") == id;
+    assert_int_equal(found, 1);
+    cJSON_Delete(r);
+    r = call(0, "capture_list_completed", "node", "no such node", NULL);
+    assert_int_equal(cJSON_GetArraySize(rv(r)), 0);
     cJSON_Delete(r);
     r = call(0, "capture_list_system", NULL);
     cJSON_ArrayForEach(it, rv(r)) assert_int_not_equal(num(it, "CaptureId"), id);

@@ -52,6 +52,10 @@ typedef struct apc_capture {
     char *source_file;     /* ingests: the file's path; "" otherwise */
     uint64_t error_offset; /* ingests stopped by a defect: file offset of the defect */
     uint64_t progress_bytes, total_bytes; /* ingests: bytes read of the file so far / size */
+    /* The node that owns the capture's packet bytes (its name, docs/fleet.md): with the
+     * PostgreSQL store, the node that made it; with SQLite, this context's node. Added at the
+     * end: only the library allocates this struct. */
+    char *node;
 } apc_capture_t;
 
 APC_API void apc_capture_free(apc_capture_t *c);

@@ -26,7 +26,7 @@ enum apc_log_level {
  */
 typedef void (*apc_log_cb)(int level, const char *msg, void *payload);
 
-#define APC_CTX_OPTIONS_VERSION 4
+#define APC_CTX_OPTIONS_VERSION 5
 
 typedef struct apc_ctx_options {
     unsigned version;     /* APC_CTX_OPTIONS_VERSION */
@@ -60,6 +60,19 @@ typedef struct apc_ctx_options {
      * shared by the nodes of a fleet (docs/fleet.md). Packet bytes stay in data_dir either
      * way. Set by the operator (apcd --store, config key store). */
     const char *store;
+    /* Version 5. This node's identity in a fleet (copied; docs/fleet.md). node_name: NULL or
+     * "" = "<host name>:<data directory>"; it names the node in the PostgreSQL table nodes
+     * and in each CAPTURE's Node (with SQLite, the one implicit node). node_url: where other
+     * nodes reach this node's apcd (e.g. http://10.0.0.2:8080), recorded in table nodes;
+     * NULL or "" = none. Set by the operator (apcd --node-name/--node-url, config keys
+     * node_name/node_url). */
+    const char *node_name;
+    const char *node_url;
+    /* Version 5. A file holding the fleet's shared secret (its first line, at least 16 bytes;
+     * read at open, never the secret itself here so that it stays off command lines). With it
+     * this node reads the packets of other nodes' captures from their apcd, and accepts their
+     * requests ("X-Apc-Token: node:SECRET", a viewer); NULL or "" = neither. docs/fleet.md. */
+    const char *node_secret_file;
 } apc_ctx_options_t;
 
 /* Fills `opts` with defaults. Returns APC_EINVAL if `version` is unknown. */

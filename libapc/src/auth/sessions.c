@@ -121,6 +121,20 @@ APC_API int apc_login(apc_ctx_t *ctx, const char *user, const char *password, co
     return 0;
 }
 
+/* Another node of the fleet (fleet/peer.c) reading packets it does not have: the shared secret
+ * compared in constant time, a viewer named "node". Refused when this node has no secret. */
+static int node_check(apc_ctx_t *ctx, const char *given, int *role, char **username)
+{
+    size_t n = strlen(given);
+    if (!ctx->node_secret || n != strlen(ctx->node_secret) ||
+        sodium_memcmp(given, ctx->node_secret, n) != 0)
+        return apc__err(APC_ENOTOKEN, "node secret refused");
+    *role = APC_ROLE_VIEWER;
+    if (username && !(*username = strdup("node")))
+        return apc__err(APC_ENOMEM, "out of memory");
+    return 0;
+}
+
 APC_API int apc_session_check(apc_ctx_t *ctx, const char *token, int *role, char **username)
 {
     if (!ctx || !role)
@@ -130,6 +144,8 @@ APC_API int apc_session_check(apc_ctx_t *ctx, const char *token, int *role, char
         *username = NULL;
     if (!token || !*token)
         return apc__err(APC_ENOTOKEN, "no token: log in first");
+    if (strncmp(token, "node:", 5) == 0)
+        return node_check(ctx, token + 5, role, username);
     if (!token_ok(token))
         return apc__err(APC_ENOTOKEN, "the token is not a session of this server: log in");
     int rc = apc__auth_init();

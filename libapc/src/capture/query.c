@@ -72,7 +72,17 @@ APC_API void apc_capture_free(apc_capture_t *c)
     free(c->adapters);
     free(c->error);
     free(c->source_file);
+    free(c->node);
     free(c);
+}
+
+/* A store that keeps no node (SQLite: one host) leaves Node to the context: its own. */
+static int own_node(apc_ctx_t *ctx, apc_capture_t *c)
+{
+    if (c->node)
+        return 0;
+    c->node = strdup(ctx->node_name ? ctx->node_name : "");
+    return c->node ? 0 : apc__err(APC_ENOMEM, "out of memory");
 }
 
 APC_API int apc_capture_get(apc_ctx_t *ctx, int64_t id, apc_capture_t **out)
@@ -83,6 +93,10 @@ APC_API int apc_capture_get(apc_ctx_t *ctx, int64_t id, apc_capture_t **out)
     int r = apc__captures_get(ctx->store, id, out);
     if (r == 0)
         return apc__err(APC_ENOTFOUND, "capture %lld not found", (long long)id);
+    if (r > 0 && (r = own_node(ctx, *out)) < 0) {
+        apc_capture_free(*out);
+        *out = NULL;
+    }
     return r < 0 ? r : 0;
 }
 
@@ -108,6 +122,8 @@ APC_API int apc_capture_list(apc_ctx_t *ctx, int which, apc_capture_list_t **out
     if (!l)
         return apc__err(APC_ENOMEM, "out of memory");
     int r = apc__captures_list(ctx->store, which, l);
+    for (size_t i = 0; r >= 0 && i < l->count; i++)
+        r = own_node(ctx, l->items[i]);
     if (r < 0) {
         apc_capture_list_free(l);
         return r;

@@ -8,6 +8,7 @@
 #include "core/ctx.h"
 #include "core/error.h"
 #include "decode/decode.h"
+#include "fleet/peer.h"
 #include "store/cursor.h"
 #include "store/index.h"
 #include "store/repair.h"
@@ -54,6 +55,23 @@ static int add_iface(const apc__st_iface_t *i, void *payload)
     return 0;
 }
 
+/* A fleet's capture (PostgreSQL store) has its packet index and bytes on the node that made
+ * it: the C API reads local files only, so it says so, naming the owner, rather than failing
+ * on files it does not have. The actions ask the owner over HTTP (ops/op_packets.c). */
+static int check_owner(apc_ctx_t *ctx, int64_t capture_id)
+{
+    char *node = NULL, *url = NULL;
+    int r = apc__fleet_owner(ctx, capture_id, &node, &url);
+    if (r == 1)
+        r = apc__err(APC_ENOTSUP,
+                     "capture %lld: its packets are on node '%s' (%s), not on this node "
+                     "('%s'): read them through the actions (apc_op_call), which ask that node",
+                     (long long)capture_id, node, *url ? url : "no URL registered", ctx->node_name);
+    free(node);
+    free(url);
+    return r;
+}
+
 static int reader_open(reader_t *rd, apc_ctx_t *ctx, int64_t capture_id)
 {
     memset(rd, 0, sizeof *rd);
@@ -63,6 +81,10 @@ static int reader_open(reader_t *rd, apc_ctx_t *ctx, int64_t capture_id)
     if (r == 0)
         r = apc__err(APC_ENOTFOUND, "capture %lld not found", (long long)capture_id);
     if (r < 0) {
+        reader_close(rd);
+        return r;
+    }
+    if ((r = check_owner(ctx, capture_id)) < 0) {
         reader_close(rd);
         return r;
     }

@@ -25,6 +25,7 @@ APC_API int apc_ctx_options_init(apc_ctx_options_t *opts, unsigned version)
     size_t len = version == 1   ? offsetof(apc_ctx_options_t, export_roots)
                  : version == 2 ? offsetof(apc_ctx_options_t, execute_roots)
                  : version == 3 ? offsetof(apc_ctx_options_t, store)
+                 : version == 4 ? offsetof(apc_ctx_options_t, node_name)
                                 : sizeof *opts;
     memset(opts, 0, len);
     opts->version = version;

@@ -54,6 +54,9 @@ struct apc_ctx {
     char *execute_roots; /* NULL = no EXECUTE action allowed (trigger/) */
     char *execute_user;  /* NULL = EXECUTE runs as the process's user (trigger/) */
     char *store_url;     /* NULL = SQLite in data_dir, else a PostgreSQL URL (store/db.c) */
+    char *node_name;     /* this node's name; set at open (default "<host>:<data_dir>") */
+    char *node_url;      /* NULL = none; recorded in PostgreSQL's nodes table */
+    char *node_secret;   /* NULL = none: the fleet's shared secret (fleet/peer.c, auth/) */
     pthread_mutex_t trig_lock;  /* trigger/watch.c */
     struct apc__trig *trig;     /* the trigger watcher and action runner, NULL until armed */
     pthread_mutex_t login_lock; /* auth/ratelimit.c */

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -49,6 +50,31 @@ static int lock_data_dir(apc_ctx_t *ctx)
     return 0;
 }
 
+/* The fleet's secret: the file's first line, printable, 16 to 256 bytes. */
+static int read_secret(apc_ctx_t *ctx, const char *path)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return apc__err_errno(errno, "cannot read the node secret file '%s'", path);
+    char buf[300] = "";
+    int ok = fgets(buf, sizeof buf, f) != NULL;
+    fclose(f);
+    size_t n = ok ? strcspn(buf, "\r\n") : 0;
+    buf[n] = '\0';
+    for (size_t i = 0; i < n; i++)
+        ok &= buf[i] > ' ' && buf[i] < 127;
+    int rc = 0;
+    if (!ok || n < 16 || n > 256)
+        rc = apc__err(APC_EINVAL,
+                      "node secret file '%s': its first line must be 16 to 256 printable "
+                      "characters without spaces",
+                      path);
+    else if (!(ctx->node_secret = strdup(buf)))
+        rc = apc__err(APC_ENOMEM, "out of memory");
+    memset(buf, 0, sizeof buf);
+    return rc;
+}
+
 APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
 {
     if (!out)
@@ -66,6 +92,8 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
     const char *eroots = opts->version >= 3 ? opts->execute_roots : NULL;
     const char *euser = opts->version >= 3 ? opts->execute_user : NULL;
     const char *store = opts->version >= 4 ? opts->store : NULL;
+    const char *nname = opts->version >= 5 ? opts->node_name : NULL;
+    const char *nurl = opts->version >= 5 ? opts->node_url : NULL;
     apc_ctx_t *ctx = calloc(1, sizeof *ctx);
     if (!ctx)
         return apc__err(APC_ENOMEM, "out of memory");
@@ -79,6 +107,8 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
     ctx->execute_roots = eroots && *eroots ? strdup(eroots) : NULL;
     ctx->execute_user = euser && *euser ? strdup(euser) : NULL;
     ctx->store_url = store && *store ? strdup(store) : NULL;
+    ctx->node_name = nname && *nname ? strdup(nname) : NULL;
+    ctx->node_url = nurl && *nurl ? strdup(nurl) : NULL;
     ctx->lock_fd = -1;
     pthread_mutex_init(&ctx->lock, NULL);
     pthread_cond_init(&ctx->cond, NULL);
@@ -93,7 +123,8 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
     int rc;
     if (!ctx->data_dir || (xroots && *xroots && !ctx->export_roots) ||
         (iroots && *iroots && !ctx->ingest_roots) || (eroots && *eroots && !ctx->execute_roots) ||
-        (euser && *euser && !ctx->execute_user) || (store && *store && !ctx->store_url)) {
+        (euser && *euser && !ctx->execute_user) || (store && *store && !ctx->store_url) ||
+        (nname && *nname && !ctx->node_name) || (nurl && *nurl && !ctx->node_url)) {
         rc = apc__err(APC_ENOMEM, "out of memory");
         goto fail;
     }
@@ -113,6 +144,22 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
         rc = apc__err_errno(errno, "cannot resolve data directory '%s'", ctx->data_dir);
         goto fail;
     }
+    /* A node owns packet bytes: a data directory on a host, so two apcd on one host are two
+     * nodes unless the operator names them. */
+    if (!ctx->node_name) {
+        char host[256] = "";
+        if (gethostname(host, sizeof host - 1) != 0 || !*host)
+            snprintf(host, sizeof host, "localhost");
+        size_t n = strlen(host) + strlen(ctx->data_dir) + 2;
+        if (!(ctx->node_name = malloc(n))) {
+            rc = apc__err(APC_ENOMEM, "out of memory");
+            goto fail;
+        }
+        snprintf(ctx->node_name, n, "%s:%s", host, ctx->data_dir);
+    }
+    const char *secret_file = opts->version >= 5 ? opts->node_secret_file : NULL;
+    if (secret_file && *secret_file && (rc = read_secret(ctx, secret_file)) < 0)
+        goto fail;
     if (!ctx->read_only) {
         rc = lock_data_dir(ctx);
         if (rc < 0)
@@ -170,6 +217,11 @@ APC_API void apc_ctx_close(apc_ctx_t *ctx)
     free(ctx->execute_roots);
     free(ctx->execute_user);
     free(ctx->store_url);
+    free(ctx->node_name);
+    free(ctx->node_url);
+    if (ctx->node_secret)
+        memset(ctx->node_secret, 0, strlen(ctx->node_secret));
+    free(ctx->node_secret);
     pthread_mutex_destroy(&ctx->trig_lock);
     free(ctx);
 }

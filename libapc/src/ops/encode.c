@@ -137,6 +137,8 @@ int apc__json_capture_fields(cJSON *o, const apc_capture_t *c)
     rc |= apc__json_add_u64(o, "ErrorOffset", c->error_offset);
     rc |= apc__json_add_u64(o, "ProgressBytes", c->progress_bytes);
     rc |= apc__json_add_u64(o, "TotalBytes", c->total_bytes);
+    /* Ours: the node that owns the capture's packet bytes (docs/fleet.md). */
+    rc |= apc__json_add_str(o, "Node", c->node ? c->node : "");
     return rc ? APC_ENOMEM : 0;
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Capture actions: ingest, lists, details, open, notes, delete. */
 #include <inttypes.h>
+#include <string.h>
 
 #include <apc/live.h>
 
@@ -32,9 +33,11 @@ static int list_captures(apc__op_req_t *req, apc__op_res_t *res, int which)
     int rc = apc_capture_list(req->ctx, which, &l);
     if (rc < 0)
         return rc;
+    const char *node = apc__arg_str(req, "node"); /* NULL or "": every node */
     cJSON *arr = cJSON_CreateArray();
     for (size_t i = 0; arr && i < l->count; i++)
-        arr = apc__json_push(arr, apc__json_capture(l->items[i]));
+        if (!node || !*node || !strcmp(node, l->items[i]->node ? l->items[i]->node : ""))
+            arr = apc__json_push(arr, apc__json_capture(l->items[i]));
     apc_capture_list_free(l);
     return apc__res_json(res, arr);
 }

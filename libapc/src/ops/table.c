@@ -49,6 +49,11 @@
 
 static const apc_param_spec_t p_none[] = {END_P};
 static const apc_param_spec_t p_capture_id[] = {CAPTURE_ID, END_P};
+/* A fleet's lists cover every node unless asked for one (docs/fleet.md). */
+static const apc_param_spec_t p_node_list[] = {
+    STR_P("node", 0, NULL, 0, 4400,
+          "Lists only the captures of this node (ours; a CAPTURE's Node); default: every node."),
+    END_P};
 
 /* --- captures ------------------------------------------------------------------------------ */
 
@@ -351,9 +356,9 @@ static const apc__op_def_t table[] = {
     OP("capture_list_conns", "Lists the connections of a capture, by pages.", VIEWER, 1, J_,
        "listOf CONNECTION", p_capture_page, apc__op_capture_list_conns),
     OP("capture_list_completed", "Lists every capture session that is no longer active.", VIEWER, 1,
-       J_, "listOf CAPTURE", p_none, apc__op_capture_list_completed),
+       J_, "listOf CAPTURE", p_node_list, apc__op_capture_list_completed),
     OP("capture_list_system", "Lists the completed system-wide capture sessions.", VIEWER, 1, J_,
-       "listOf CAPTURE", p_none, apc__op_capture_list_system),
+       "listOf CAPTURE", p_node_list, apc__op_capture_list_system),
     OP("capture_open", "Opens a completed capture for reading: its details and packet range.",
        VIEWER, 1, J_, "CAPTUREMETA", p_capture_id, apc__op_capture_open),
     OP("capture_query_ip", "Lists the IP addresses seen in a capture (or overall), by pages.",

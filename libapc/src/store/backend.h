@@ -96,6 +96,9 @@ typedef struct apc__captures_ops {
     /* The packet notes of packets first..last, through fn, in packet order. */
     int (*notes)(void *impl, int64_t capture_id, int64_t first, int64_t last, apc__st_note_fn fn,
                  void *payload);
+    /* A fleet's node: 1 and its URL ("" = none given; a new string in *url) for a node name, 0
+     * when unknown. NULL in a backend of one node (SQLite). */
+    int (*node_url)(void *impl, const char *name, char **url);
 } apc__captures_ops_t;
 
 /* A process as an export describes it (ptcpdump's comments): its executable and command line,

@@ -105,6 +105,12 @@ int apc__captures_packets(apc__store_t *s, int64_t capture_id, uint64_t *packets
     return s->be->captures->packets(s->impl, capture_id, packets);
 }
 
+int apc__captures_node_url(apc__store_t *s, const char *name, char **url)
+{
+    *url = NULL;
+    return s->be->captures->node_url ? s->be->captures->node_url(s->impl, name, url) : 0;
+}
+
 int apc__captures_ifaces(apc__store_t *s, int64_t capture_id, apc__st_iface_fn fn, void *payload)
 {
     return s->be->captures->ifaces(s->impl, capture_id, fn, payload);

@@ -28,6 +28,8 @@ int apc__captures_set_drops(apc__store_t *s, int64_t capture_id, uint64_t kernel
 int apc__captures_set_options(apc__store_t *s, int64_t capture_id, const apc__st_capture_opts_t *o);
 /* For readers of stored packets (backend.h says what each answers). */
 int apc__captures_packets(apc__store_t *s, int64_t capture_id, uint64_t *packets);
+/* 1 and the URL of the fleet node `name` in *url (free()), 0 when unknown or one node only. */
+int apc__captures_node_url(apc__store_t *s, const char *name, char **url);
 int apc__captures_ifaces(apc__store_t *s, int64_t capture_id, apc__st_iface_fn fn, void *payload);
 int apc__captures_notes(apc__store_t *s, int64_t capture_id, int64_t first, int64_t last,
                         apc__st_note_fn fn, void *payload);

@@ -315,7 +315,7 @@ static int is_pg_url(const char *url)
 static int open_pg(apc_ctx_t *ctx, apc__store_t **out)
 {
     apc__pg_t *pg = NULL;
-    int rc = apc__pg_open(ctx->store_url, ctx->data_dir, ctx->read_only, &pg);
+    int rc = apc__pg_open(ctx->store_url, ctx->node_name, ctx->node_url, ctx->read_only, &pg);
     if (rc < 0)
         return rc;
     rc = apc__store_new_backend(&apc__pg_backend, pg, out);

@@ -17,7 +17,7 @@
 #define CAPTURE_COLS                                                                               \
     "id, type, state, name, notes, filter, flags, adapters, pid, tid, start_time, end_time, "      \
     "packets, bytes, kernel_drops, drops, connections, error, source_file, error_offset, "         \
-    "progress_bytes, total_bytes"
+    "progress_bytes, total_bytes, (SELECT n.name FROM nodes n WHERE n.id=captures.node)"
 
 static int64_t ok_or(int64_t r)
 {
@@ -82,7 +82,9 @@ static apc_capture_t *row_to_capture(const PGresult *r, int i)
     c->error_offset = (uint64_t)apc__pg_i64(r, i, 19);
     c->progress_bytes = (uint64_t)apc__pg_i64(r, i, 20);
     c->total_bytes = (uint64_t)apc__pg_i64(r, i, 21);
-    if (!c->name || !c->notes || !c->filter || !c->adapters || !c->error || !c->source_file) {
+    c->node = apc__pg_str(r, i, 22);
+    if (!c->node || !c->name || !c->notes || !c->filter || !c->adapters || !c->error ||
+        !c->source_file) {
         apc_capture_free(c);
         return NULL;
     }
@@ -102,8 +104,8 @@ static int cap_get(void *impl, int64_t id, apc_capture_t **out)
     return rc;
 }
 
-/* Lists cover every node of the fleet (the database is shared); issue 14's later phases add a
- * node filter. */
+/* Lists cover every node of the fleet (the database is shared); the action layer keeps one
+ * node's captures when asked (each CAPTURE says its node). */
 static int cap_list(void *impl, int which, apc_capture_list_t *l)
 {
     static const char *const sql[] = {
@@ -261,6 +263,12 @@ static int cap_packets(void *impl, int64_t capture_id, uint64_t *packets)
     return r;
 }
 
+static int cap_node_url(void *impl, const char *name, char **url)
+{
+    return apc__pg_text(impl, "reading a node", url, "SELECT url FROM nodes WHERE name=$1", "t",
+                        name);
+}
+
 static int cap_ifaces(void *impl, int64_t capture_id, apc__st_iface_fn fn, void *payload)
 {
     PGresult *r = apc__pg_query(impl, "reading interfaces",
@@ -313,6 +321,7 @@ const apc__captures_ops_t apc__pg_captures_ops = {
     .set_drops = cap_set_drops,
     .set_options = cap_set_options,
     .packets = cap_packets,
+    .node_url = cap_node_url,
     .ifaces = cap_ifaces,
     .notes = cap_notes,
 };

@@ -40,7 +40,8 @@ typedef struct apc__pg {
  * and registers this node, named "<host name>:<data_dir>"; unless read_only, this node's captures
  * left active by a crash become interrupted. *out owns the connection (apc__pg_close).
  * APC_ESTORE naming the server on failure. */
-int apc__pg_open(const char *url, const char *data_dir, int read_only, apc__pg_t **out);
+int apc__pg_open(const char *url, const char *node_name, const char *node_url, int read_only,
+                 apc__pg_t **out);
 void apc__pg_close(void *impl);
 
 /* Drops the server's notices of this connection (they are not errors). */

@@ -230,6 +230,9 @@ static const char *const steps[] = {
     " pid BIGINT NOT NULL, program TEXT NOT NULL DEFAULT '', time BIGINT NOT NULL DEFAULT 0);",
     /* 3 */
     step_search_extract,
+    /* 4: when each node last opened the database (ns; 0 = before this step). Its name and
+     * URL are the operator's (--node-name, --node-url). */
+    "ALTER TABLE nodes ADD COLUMN last_seen BIGINT NOT NULL DEFAULT 0;",
 };
 
 const char *const apc__pg_capture_tables[] = {
@@ -318,27 +321,25 @@ static int migrate(apc__pg_t *pg)
     return rc;
 }
 
-/* Registers this node (once) and reads its id. The node is what owns packet bytes: a data
- * directory on a host, so its default name is "<host name>:<data directory>" (two apcd on one
- * host are two nodes). */
-static int register_node(apc__pg_t *pg, const char *name)
+/* Registers this node (once) and reads its id; each open records its URL (an operator may move
+ * a node) and when it was last seen. The name is the context's (ctx_open.c gives the default
+ * "<host name>:<data directory>": the node is what owns packet bytes). */
+static int register_node(apc__pg_t *pg, const char *name, const char *url)
 {
-    char host[256] = "", dflt[4400];
-    if (gethostname(host, sizeof host - 1) != 0 || !*host)
-        snprintf(host, sizeof host, "localhost");
-    snprintf(dflt, sizeof dflt, "%s:%s", host, name ? name : "");
-    name = dflt;
     const char *what = "registering this node";
     if (apc__pg_exec(pg, what,
-                     "INSERT INTO nodes(name, first_seen) VALUES($1, "
-                     "(extract(epoch FROM now()) * 1e9)::bigint) ON CONFLICT(name) DO NOTHING",
-                     "t", name) < 0)
+                     "INSERT INTO nodes(name, url, first_seen, last_seen) VALUES($1, $2, "
+                     "(extract(epoch FROM now()) * 1e9)::bigint, "
+                     "(extract(epoch FROM now()) * 1e9)::bigint) ON CONFLICT(name) DO UPDATE "
+                     "SET url=excluded.url, last_seen=excluded.last_seen",
+                     "tt", name, url ? url : "") < 0)
         return APC_ESTORE;
     int rc = apc__pg_int(pg, what, &pg->node, "SELECT id FROM nodes WHERE name=$1", "t", name);
     return rc < 0 ? rc : rc == 0 ? apc__err(APC_ESTORE, "%s: node '%s' vanished", what, name) : 0;
 }
 
-int apc__pg_open(const char *url, const char *data_dir, int read_only, apc__pg_t **out)
+int apc__pg_open(const char *url, const char *node_name, const char *node_url, int read_only,
+                 apc__pg_t **out)
 {
     *out = NULL;
     apc__pg_t *pg = calloc(1, sizeof *pg);
@@ -373,7 +374,7 @@ int apc__pg_open(const char *url, const char *data_dir, int read_only, apc__pg_t
     if (rc == 0)
         rc = read_only ? check_version(pg) : migrate(pg);
     if (rc == 0 && !read_only)
-        rc = register_node(pg, data_dir);
+        rc = register_node(pg, node_name ? node_name : "", node_url);
     /* This node's writers died with their process: what they committed stays (the commit
      * record), the capture is marked interrupted as SQLite's repair does. Its packet files
      * past the record are cut by a later phase (repair.c reads SQLite today). */

@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fleet peers (peer.h): who owns a capture, and a packet read asked of the owning node's apcd.
+ * The request is a POST of the action to the peer's /ajax (RFC 9110 section 9.3.3) carrying
+ * the fleet's shared secret in the X-Apc-Token header as "node:SECRET"; the peer compares it
+ * in constant time (auth/sessions.c) and runs the action as a viewer. The reply is read whole
+ * up to a bound, then checked field by field before any of it reaches our caller.
+ */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apc/capture.h>
+
+#include "core/ctx.h"
+#include "core/error.h"
+#include "fleet/peer.h"
+#include "store/captures.h"
+
+/* A page is at most APC_PAGE_MAX packets of at most 256 KiB each, hex-encoded: bound the
+ * reply well above what an honest peer sends, so a broken one cannot exhaust our memory. */
+#define REPLY_MAX (600u << 20)
+#define SNAP_MAX (256u * 1024u)
+
+int apc__fleet_owner(apc_ctx_t *ctx, int64_t capture_id, char **node, char **url)
+{
+    *node = *url = NULL;
+    if (!ctx->store_url)
+        return 0; /* SQLite: one node, every capture is ours */
+    apc_capture_t *c = NULL;
+    int r = apc_capture_get(ctx, capture_id, &c);
+    if (r < 0)
+        return r;
+    if (!c->node || !ctx->node_name || strcmp(c->node, ctx->node_name) == 0) {
+        apc_capture_free(c);
+        return 0;
+    }
+    *node = c->node;
+    c->node = NULL;
+    apc_capture_free(c);
+    if (apc__captures_node_url(ctx->store, *node, url) <= 0)
+        *url = NULL;
+    if (!*url && !(*url = strdup(""))) {
+        free(*node);
+        *node = NULL;
+        return apc__err(APC_ENOMEM, "out of memory");
+    }
+    return 1;
+}
+
+static int is_hex(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
+              (s[i] >= 'A' && s[i] <= 'F')))
+            return 0;
+    return 1;
+}
+
+static int bad(const char *node, const char *why, long long a)
+{
+    return apc__err(APC_EFORMAT, "node '%s' sent a bad reply: %s (%lld)", node, why, a);
+}
+
+static int check_packet(const cJSON *p, int64_t capture_id, const char *node)
+{
+    const cJSON *cid = cJSON_GetObjectItemCaseSensitive(p, "CaptureId");
+    const cJSON *len = cJSON_GetObjectItemCaseSensitive(p, "Length");
+    const cJSON *cap = cJSON_GetObjectItemCaseSensitive(p, "CapturedLength");
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(p, "Data");
+    if (!cJSON_IsNumber(cid) || (int64_t)cid->valuedouble != capture_id)
+        return bad(node, "a packet of another capture", (long long)capture_id);
+    if (!cJSON_IsNumber(len) || !cJSON_IsNumber(cap) || cap->valuedouble < 0 ||
+        cap->valuedouble > len->valuedouble || len->valuedouble > SNAP_MAX)
+        return bad(node, "packet lengths out of range", cap ? (long long)cap->valuedouble : -1);
+    size_t n = (size_t)cap->valuedouble;
+    if (!cJSON_IsString(data) || strlen(data->valuestring) != 2 * n ||
+        !is_hex(data->valuestring, 2 * n))
+        return bad(node, "packet data does not match its CapturedLength", (long long)n);
+    return 0;
+}
+
+static void skip_ws(const char *s, size_t n, size_t *i)
+{
+    while (*i < n && (s[*i] == ' ' || s[*i] == '\t' || s[*i] == '\n' || s[*i] == '\r'))
+        (*i)++;
+}
+
+/* Skips one JSON value (RFC 8259) starting at *i; -1 if the text ends first. The text was
+ * parsed whole before, so only where values end matters here, never their meaning. */
+static int skip_value(const char *s, size_t n, size_t *i)
+{
+    int depth = 0;
+    do {
+        skip_ws(s, n, i);
+        if (*i >= n)
+            return -1;
+        char ch = s[*i];
+        if (ch == '"') {
+            for ((*i)++; *i < n && s[*i] != '"'; (*i)++)
+                if (s[*i] == '\\')
+                    (*i)++;
+            if (*i >= n)
+                return -1;
+            (*i)++;
+        } else if (ch == '{' || ch == '[') {
+            depth++, (*i)++;
+        } else if (ch == '}' || ch == ']') {
+            if (--depth < 0)
+                return -1;
+            (*i)++;
+        } else if (ch == ',' || ch == ':') {
+            if (depth == 0)
+                return -1;
+            (*i)++;
+        } else {
+            while (*i < n && !strchr(" \t\r\n,:]}", s[*i]))
+                (*i)++;
+        }
+    } while (depth > 0);
+    return 0;
+}
+
+/* Where the top-level member "ReturnValue" of the RESPONSE text is: [*at, *end). */
+static int find_return_value(const char *s, size_t n, size_t *at, size_t *end)
+{
+    static const char key[] = "\"ReturnValue\"";
+    size_t i = 0;
+    skip_ws(s, n, &i);
+    if (i >= n || s[i++] != '{')
+        return -1;
+    for (;;) {
+        skip_ws(s, n, &i);
+        size_t k = i;
+        if (skip_value(s, n, &i) < 0)
+            return -1;
+        int hit = i - k == sizeof key - 1 && memcmp(s + k, key, sizeof key - 1) == 0;
+        skip_ws(s, n, &i);
+        if (i >= n || s[i++] != ':')
+            return -1;
+        skip_ws(s, n, &i);
+        *at = i;
+        if (skip_value(s, n, &i) < 0)
+            return -1;
+        *end = i;
+        if (hit)
+            return 0;
+        skip_ws(s, n, &i);
+        if (i >= n || s[i++] != ',')
+            return -1;
+    }
+}
+
+int apc__fleet_check_reply(const char *text, size_t len, int64_t capture_id, int single,
+                           const char *node, cJSON **value)
+{
+    *value = NULL;
+    /* RFC 8259 section 7: no raw control character in a string, and outside them only
+     * whitespace; cJSON lets some through, and a NUL would cut the text passed on. */
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)text[i] < 0x20 && text[i] != '\t' && text[i] != '\n' && text[i] != '\r')
+            return bad(node, "a control character in the JSON text at offset", (long long)i);
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    if (!root)
+        return bad(node, "not JSON", (long long)len);
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(root, "ErrorCode");
+    cJSON *rv = cJSON_GetObjectItemCaseSensitive(root, "ReturnValue");
+    int rc = 0;
+    if (!cJSON_IsNumber(code) || !rv)
+        rc = bad(node, "not a RESPONSE", (long long)len);
+    else if (code->valueint != 0)
+        rc = apc__err(APC_EIO, "node '%s' answered error %d: %.300s", node, code->valueint,
+                      cJSON_IsString(rv) ? rv->valuestring : "");
+    else if (!cJSON_IsObject(rv))
+        rc = bad(node, "ReturnValue is not an object", (long long)len);
+    if (rc == 0 && single) {
+        rc = check_packet(rv, capture_id, node);
+    } else if (rc == 0) {
+        const cJSON *pk = cJSON_GetObjectItemCaseSensitive(rv, "Packets");
+        const cJSON *cid = cJSON_GetObjectItemCaseSensitive(rv, "CaptureId");
+        if (!cJSON_IsArray(pk) || !cJSON_IsNumber(cid) || (int64_t)cid->valuedouble != capture_id)
+            rc = bad(node, "not a PACKETSTREAM of the capture", (long long)capture_id);
+        const cJSON *p;
+        cJSON_ArrayForEach(p, pk) if (rc == 0) rc = check_packet(p, capture_id, node);
+    }
+    cJSON_Delete(root);
+    /* The checked value is passed on as the peer's own text: cJSON keeps numbers as doubles,
+     * which would round FILETIMEs (above 2^53) on the way through. */
+    size_t at = 0, end = 0;
+    if (rc == 0 && find_return_value(text, len, &at, &end) < 0)
+        rc = bad(node, "ReturnValue not found again", (long long)len);
+    char *raw = rc == 0 ? strndup(text + at, end - at) : NULL;
+    if (rc == 0 && (!raw || !(*value = cJSON_CreateRaw(raw))))
+        rc = apc__err(APC_ENOMEM, "out of memory");
+    free(raw);
+    return rc;
+}
+
+typedef struct {
+    char *buf;
+    size_t len, cap;
+} reply_t;
+
+static size_t on_data(char *d, size_t sz, size_t n, void *u)
+{
+    reply_t *r = u;
+    size_t k = sz * n;
+    if (k > REPLY_MAX - r->len)
+        return 0; /* too long: curl fails the transfer (CURLE_WRITE_ERROR) */
+    if (r->len + k > r->cap) {
+        size_t c = r->cap ? r->cap : 65536;
+        while (c < r->len + k)
+            c *= 2;
+        char *b = realloc(r->buf, c);
+        if (!b)
+            return 0;
+        r->buf = b, r->cap = c;
+    }
+    memcpy(r->buf + r->len, d, k);
+    r->len += k;
+    return k;
+}
+
+int apc__fleet_call(apc_ctx_t *ctx, const char *node, const char *url, const char *action,
+                    const char *form, int64_t capture_id, cJSON **value)
+{
+    *value = NULL;
+    if (!url || !*url)
+        return apc__err(APC_EIO,
+                        "capture %lld: its packets are on node '%s', which registered no URL "
+                        "(apcd --node-url)",
+                        (long long)capture_id, node);
+    if (!ctx->node_secret)
+        return apc__err(APC_EIO,
+                        "capture %lld: its packets are on node '%s' (%s); this node has no "
+                        "fleet secret to ask it (apcd --node-secret-file)",
+                        (long long)capture_id, node, url);
+    size_t ul = strlen(url) + 8, bl = strlen(action) + strlen(form) + 16;
+    size_t hl = strlen(ctx->node_secret) + 24;
+    char *full = malloc(ul), *body = malloc(bl), *hdr = malloc(hl);
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = NULL;
+    reply_t r = {0};
+    int rc = 0;
+    if (!full || !body || !hdr || !c) {
+        rc = apc__err(APC_ENOMEM, "out of memory");
+        goto out;
+    }
+    snprintf(full, ul, "%s%s/ajax", url, url[strlen(url) - 1] == '/' ? "." : "");
+    snprintf(body, bl, "action=%s&%s", action, form);
+    snprintf(hdr, hl, "X-Apc-Token: node:%s", ctx->node_secret);
+    struct curl_slist *h2 = curl_slist_append(NULL, hdr);
+    h = h2 ? curl_slist_append(h2, "Content-Type: application/x-www-form-urlencoded") : NULL;
+    if (!h) {
+        curl_slist_free_all(h2);
+        rc = apc__err(APC_ENOMEM, "out of memory");
+        goto out;
+    }
+    curl_easy_setopt(c, CURLOPT_URL, full);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 300L);
+    CURLcode cc = curl_easy_perform(c);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (cc != CURLE_OK)
+        rc = apc__err(APC_EIO, "capture %lld: its packets are on node '%s' (%s): %s",
+                      (long long)capture_id, node, url, curl_easy_strerror(cc));
+    else if (status != 200)
+        rc = apc__err(APC_EIO, "capture %lld: node '%s' (%s) answered HTTP %ld",
+                      (long long)capture_id, node, url, status);
+    else
+        rc = apc__fleet_check_reply(r.buf ? r.buf : "", r.len, capture_id,
+                                    strcmp(action, "capture_get_packet") == 0, node, value);
+out:
+    curl_slist_free_all(h);
+    if (c)
+        curl_easy_cleanup(c);
+    free(r.buf);
+    if (hdr) /* the secret */
+        memset(hdr, 0, hl);
+    free(hdr);
+    free(body);
+    free(full);
+    return rc;
+}

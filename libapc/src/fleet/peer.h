@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fleet peers (docs/fleet.md): a capture of another node has its packet index and bytes in
+ * that node's data directory, so its packet reads are asked of that node's apcd over HTTP
+ * (libcurl). This module is a client only: it never calls into the local apcd, and what a peer
+ * answers is checked before anything of it is used.
+ */
+#ifndef APC_FLEET_PEER_H
+#define APC_FLEET_PEER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include <apc/ctx.h>
+
+/* 1 when capture_id belongs to another node of the fleet, with its name and URL in *node and
+ * *url (the caller frees both; *url may be ""); 0 when it is ours (always with SQLite);
+ * negative APC_E* on error (an unknown capture: APC_ENOTFOUND). */
+int apc__fleet_owner(apc_ctx_t *ctx, int64_t capture_id, char **node, char **url);
+
+/* Runs `action` on node `node` at `url` with the form-encoded parameters `form` (no action=,
+ * no token), authenticated with this node's secret. On success *value is the reply's
+ * ReturnValue (caller frees, cJSON_Delete), checked by apc__fleet_check_reply. Errors name
+ * the node and its URL: down, refused, an error of its own, or a reply that fails the checks. */
+int apc__fleet_call(apc_ctx_t *ctx, const char *node, const char *url, const char *action,
+                    const char *form, int64_t capture_id, cJSON **value);
+
+/* Checks a peer's reply text (len bytes, not NUL-terminated) to a packet read of capture_id:
+ * a RESPONSE whose ReturnValue is a PACKETSTREAM (single = 0) or one PACKET (single = 1),
+ * every packet of that capture with CapturedLength <= Length <= 256 KiB and Data of exactly
+ * 2 * CapturedLength hex digits. 0 and the ReturnValue in *value (caller frees), or negative
+ * APC_E* naming `node`. Never trusts a length it has not checked. */
+int apc__fleet_check_reply(const char *text, size_t len, int64_t capture_id, int single,
+                           const char *node, cJSON **value);
+
+#endif

@@ -1,0 +1,230 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Three apcd nodes on one PostgreSQL (issue 14): node names and URLs, lists and statistics
+across the fleet, one node's captures (`node` parameter), another node's packets read through
+this node (the shared secret), a node stopped and started again.
+
+usage: pg_server.sh test_nodes.py APCD   (pg_server.sh sets APC_PG_URL; without it: skipped)
+
+Each node has its own data directory and loopback port and ingests a different capture: corpus
+files when the corpus is beside the checkout, else captures the build generated
+(tests/captures/). Waits are on conditions with generous limits.
+"""
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+APCD = sys.argv[1]
+PG_URL = os.environ.get("APC_PG_URL", "")
+CAPS = os.environ.get("APC_TEST_CAPTURES", "")
+CORPUS = os.environ.get("APC_CORPUS", "")
+GENERATED = [os.path.join(CAPS, f) for f in ("web.pcap", "ftp.pcap", "smb2.pcap")]
+FROM_CORPUS = [os.path.join(CORPUS, "tcpdump", f) for f in
+               ("pim-packet-assortment.pcap", "dns_tcp.pcap", "icmpv6.pcap")]
+FILES = FROM_CORPUS if CORPUS and all(map(os.path.isfile, FROM_CORPUS)) else GENERATED
+LIMIT_S = 60
+SECRET = "s3cret-of-the-test-fleet-0123456789"
+
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what, file=sys.stderr)
+
+
+def wait_for(cond, what):
+    end = time.monotonic() + LIMIT_S
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.05)
+    raise RuntimeError("gave up after %d s waiting for %s" % (LIMIT_S, what))
+
+
+def listening(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), 0.2).close()
+        return True
+    except OSError:
+        return False
+
+
+class Node:
+    def __init__(self, root, name, secret_file):
+        self.name, self.data = name, os.path.join(root, name)
+        self.secret_file = secret_file
+        with socket.socket() as s:  # a free loopback port
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.log = os.path.join(root, name + ".log")
+        self.proc = None
+        self.token = None
+
+    def start(self):
+        args = [APCD, "--data-dir", self.data, "--address", "127.0.0.1", "--port",
+                str(self.port), "--log-level", "warn", "--ingest-roots", "/", "--store", PG_URL,
+                "--node-name", self.name, "--node-url", self.url,
+                "--node-secret-file", self.secret_file]
+        with open(self.log, "a") as out:
+            self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
+        wait_for(lambda: listening(self.port) or self.proc.poll() is not None,
+                 self.name + " to listen")
+        if self.proc.poll() is not None:
+            raise RuntimeError("%s exited: %s" % (self.name, open(self.log).read()))
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(LIMIT_S)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.token = None
+
+    def call(self, action, headers=None, **params):
+        if self.token:
+            params["token"] = self.token
+        params["action"] = action
+        h = {"Host": "127.0.0.1:%d" % self.port,
+             "Content-Type": "application/x-www-form-urlencoded"}
+        h.update(headers or {})
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=300)
+        c.request("POST", "/ajax", body=urllib.parse.urlencode(params).encode(), headers=h)
+        r = json.loads(c.getresponse().read())
+        c.close()
+        return r
+
+    def ok(self, action, **params):
+        r = self.call(action, **params)
+        if r.get("ErrorCode") != 0:
+            raise RuntimeError("%s on %s: %s" % (action, self.name, r))
+        return r["ReturnValue"]
+
+    def login(self, password):
+        self.token = None
+        self.token = self.ok("login", username="admin", password=password)
+
+
+def main():
+    if not PG_URL:
+        print("SKIP: APC_PG_URL is not set: run through tests/fleet/pg_server.sh (PostgreSQL "
+              "15 binaries missing?)", file=sys.stderr)
+        return 77
+    for f in FILES:
+        if not os.path.isfile(f):
+            print("SKIP: capture %s missing (build tests/captures first)" % f, file=sys.stderr)
+            return 77
+    root = tempfile.mkdtemp(prefix="apc-fleet-")
+    secret = os.path.join(root, "node-secret")
+    with open(os.open(secret, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+        f.write(SECRET + "\n")
+    nodes = [Node(root, n, secret) for n in ("nodeA", "nodeB", "nodeC")]
+    try:
+        return run(nodes)
+    finally:
+        for n in nodes:
+            n.stop()
+        if failures:
+            for n in nodes:
+                if os.path.isfile(n.log):
+                    print("--- %s log:\n%s" % (n.name, open(n.log).read()), file=sys.stderr)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def run(nodes):
+    a, b, c = nodes
+    # The first node makes the fleet's admin account (accounts are shared), then the others.
+    a.start()
+    password = open(os.path.join(a.data, "initial-admin-password")).read().strip()
+    b.start()
+    c.start()
+    ids = {}
+    for n, f in zip(nodes, FILES):
+        n.login(password)
+        cid = n.ok("pcap_ingest_file", path=f, wait=1)
+        cap = n.ok("capture_get_details", capture_id=cid)
+        check(cap["State"] == "completed", "%s: ingest of %s: %s" % (n.name, f, cap))
+        check(cap["Node"] == n.name, "%s: capture %d says Node %r" % (n.name, cid, cap["Node"]))
+        ids[n.name] = cid
+    check(len(set(ids.values())) == 3, "capture ids unique across the fleet: %s" % ids)
+
+    # From node A: every node's capture, each saying its node.
+    caps = a.ok("capture_list_completed")
+    got = {x["CaptureId"]: x["Node"] for x in caps}
+    check(got == {v: k for k, v in ids.items()}, "A lists %s, want %s" % (got, ids))
+    only_c = a.ok("capture_list_completed", node="nodeC")
+    check([x["CaptureId"] for x in only_c] == [ids["nodeC"]], "node=nodeC lists %s" % only_c)
+    check(a.ok("capture_list_completed", node="nodeZ") == [], "an unknown node lists nothing")
+    # Statistics totals cover every node: the sum of the captures' counts.
+    totals = a.ok("stats_totals")
+    check(totals["Packets"] == sum(x["Packets"] for x in caps),
+          "stats Packets %d != sum %d" % (totals["Packets"], sum(x["Packets"] for x in caps)))
+    check(totals["Bytes"] == sum(x["Bytes"] for x in caps), "stats Bytes != the sum")
+    check(totals["Captures"] == 3, "stats Captures %d" % totals["Captures"])
+    # Node C's own view is the same list.
+    check([x["CaptureId"] for x in c.ok("capture_list_completed")] == sorted(ids.values()),
+          "C lists the same captures")
+
+    # Packets of C's capture read through A (A asks C with the fleet's secret) are what C
+    # answers itself, byte for byte: a page, one packet, one connection's stream.
+    cid = ids["nodeC"]
+    page = c.ok("capture_read", capture_id=cid, flags=1)
+    check(len(page["Packets"]) > 0 and "Data" in page["Packets"][0], "C reads its packets")
+    check(a.ok("capture_read", capture_id=cid, flags=1) == page, "A's page of C's capture")
+    check(a.ok("capture_read", capture_id=cid, flags=1, last_id=2, count=3) ==
+          c.ok("capture_read", capture_id=cid, flags=1, last_id=2, count=3), "A's 2nd page")
+    check(a.ok("capture_get_packet", capture_id=cid, packet_id=1) ==
+          c.ok("capture_get_packet", capture_id=cid, packet_id=1), "A's packet 1 of C's")
+    conns = c.ok("capture_list_conns", capture_id=cid)
+    if conns:
+        conn = conns[0]["ConnId"]
+        check(a.ok("capture_conn_stream", capture_id=cid, conn_id=conn, flags=1) ==
+              c.ok("capture_conn_stream", capture_id=cid, conn_id=conn, flags=1),
+              "A's stream of C's connection %d" % conn)
+    # The node credential: refused without the secret or with a wrong one.
+    saved, c.token = c.token, None
+    for tok in ("node:", "node:wrong-secret-of-the-same-len", "node:" + SECRET + "x"):
+        r = c.call("capture_read", headers={"X-Apc-Token": tok}, capture_id=cid, flags=1)
+        check(r["ErrorCode"] != 0, "C served packets to token %r: %s" % (tok, str(r)[:200]))
+    r = c.call("capture_read", headers={"X-Apc-Token": "node:" + SECRET}, capture_id=cid,
+               flags=1)
+    check(r.get("ReturnValue") == page, "C serves the page to the fleet's secret")
+    c.token = saved
+
+    # Node C stopped: metadata still answers from A; C back: it answers again.
+    c.stop()
+    check(len(a.ok("capture_list_completed")) == 3, "A lists 3 captures with C down")
+    check(a.ok("capture_get_details", capture_id=ids["nodeC"])["Node"] == "nodeC",
+          "C's capture details with C down")
+    r = a.call("capture_read", capture_id=cid, flags=1)
+    check(r["ErrorCode"] != 0 and "nodeC" in str(r) and c.url in str(r),
+          "A reading C's packets with C down: %s" % r)
+    print("A reading C's packets with C down:", json.dumps(r)[:300])
+    c.start()
+    c.login(password)
+    check(len(c.ok("capture_list_completed")) == 3, "C lists 3 captures after its restart")
+    cap = c.ok("capture_get_details", capture_id=ids["nodeC"])
+    check(cap["State"] == "completed" and cap["Node"] == "nodeC",
+          "C's capture after restart: %s" % cap)
+    check(c.ok("capture_read", capture_id=ids["nodeC"], flags=1) == page,
+          "C reads the same packets after its restart")
+    check(a.ok("capture_read", capture_id=cid, flags=1) == page,
+          "A reads C's packets again after C's restart")
+    print("fleet of 3 nodes: captures %s, %d packets in all" % (ids, totals["Packets"]))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
