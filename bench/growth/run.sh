@@ -14,39 +14,29 @@
 # Then the table, and per size the cost per packet relative to the smallest (target <= 1.1 at
 # 10 M), the first page (target < 20 ms), stats_by_ip (target < 50 ms), and memory (flat).
 #
-# Usage: bench/growth/run.sh [-b BUILD] [-s "1000000 3000000 10000000"] [-f FLOWS] [-o WORK] [-k]
-#   -o  where inputs and stores go (default: a temporary folder; about 14 GB at 10 M packets)
-#   -k  keep them
+# Usage: bench/growth/run.sh [-b BUILD] [-s "1000000 3000000 10000000"] [-f FLOWS] [-o WORK] [-k] [-h]
+#   -o  where inputs and stores go (default: /tmp/apc-bench-growth; about 14 GB at 10 M packets)
+#   -k  keep them (by default each size's are removed once measured)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=$ROOT/build
 SIZES="1000000 3000000 10000000"
 FLOWS=256
-WORK=""
-KEEP=0
-while getopts "b:s:f:o:k" opt; do
-    case "$opt" in
-    b) BUILD=$(cd "$OPTARG" && pwd) ;;
-    s) SIZES=$OPTARG ;;
-    f) FLOWS=$OPTARG ;;
-    o) WORK=$OPTARG ;;
-    k) KEEP=1 ;;
-    *) exit 2 ;;
+bench_extra_opt() {
+    case "$1" in
+    s) SIZES=$2 ;;
+    f) FLOWS=$2 ;;
     esac
-done
-# shellcheck source=bench/timing.sh
-. "$ROOT/bench/timing.sh"
-ninja -C "$BUILD" bench/gen_pcap bench/stats_call bench/search_call apcctl/apcctl >/dev/null
-[ -n "$WORK" ] || WORK=$(mktemp -d /tmp/apc-bench-growth-XXXXXX)
-mkdir -p "$WORK"
-[ $KEEP = 1 ] || trap 'rm -rf "$WORK"' EXIT
-APCCTL=$BUILD/apcctl/apcctl
+}
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+bench_options /tmp/apc-bench-growth 3,19p "s:f:" "$@"
+ninja -C "$BUILD" bench/stats_call bench/search_call >/dev/null
 ROWS=()
 echo "load: $(uptime)"
 for N in $SIZES; do
     PCAP=$WORK/gen-$N.pcap
     DATA=$WORK/store-$N
-    [ -f "$PCAP" ] || "$BUILD/bench/gen_pcap" -n "$N" --flows "$FLOWS" -o "$PCAP" >/dev/null
+    [ -f "$PCAP" ] || "$GEN" -n "$N" --flows "$FLOWS" -o "$PCAP" >/dev/null
     cat "$PCAP" >/dev/null # in the page cache, as for bench/ingest
     /usr/bin/time -v -o "$WORK/td.txt" tcpdump -r "$PCAP" -w "$WORK/td.pcap" 2>/dev/null
     tdcpu=$(cpu_of "$WORK/td.txt")

@@ -64,39 +64,6 @@ static void data_path(char *buf, size_t n, const char *dir)
     snprintf(buf, n, "%s/index.apd", dir);
 }
 
-static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
-{
-    const uint8_t *p = buf;
-    while (len) {
-        ssize_t k = pwrite(fd, p, len, (off_t)off);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0)
-            return -errno;
-        p += k;
-        len -= (size_t)k;
-        off += (uint64_t)k;
-    }
-    return 0;
-}
-
-/* Reads up to len bytes at off; the count read, or -errno. */
-static ssize_t pread_full(int fd, void *buf, size_t len, uint64_t off)
-{
-    size_t got = 0;
-    while (got < len) {
-        ssize_t k = pread(fd, (uint8_t *)buf + got, len - got, (off_t)(off + got));
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0)
-            return -errno;
-        if (k == 0)
-            break;
-        got += (size_t)k;
-    }
-    return (ssize_t)got;
-}
-
 static void put_ent(uint8_t *e, uint64_t off, uint32_t len, uint32_t count)
 {
     memcpy(e, &off, 8);
@@ -109,7 +76,7 @@ static void put_ent(uint8_t *e, uint64_t off, uint32_t len, uint32_t count)
 static int header_version(int fd)
 {
     uint8_t hdr[APC_IDX_HDR];
-    ssize_t k = pread_full(fd, hdr, sizeof hdr, 0);
+    ssize_t k = apc__pread_upto(fd, hdr, sizeof hdr, 0);
     if (k < (ssize_t)sizeof hdr)
         return k < 0 ? -1 : 0;
     uint32_t v;
@@ -124,7 +91,7 @@ static int read_block(int dfd, int bfd, const char *path, uint64_t b, apc__idxre
     static _Thread_local uint8_t buf[APC_IDX_BLOCK_MAX];
     for (int attempt = 0; attempt < RETRIES; attempt++) {
         uint8_t e[ENT];
-        ssize_t k = pread_full(dfd, e, ENT, APC_IDX_HDR + b * ENT);
+        ssize_t k = apc__pread_upto(dfd, e, ENT, APC_IDX_HDR + b * ENT);
         if (k < 0)
             return apc__err_errno((int)-k, "reading index '%s'", path);
         if (k < ENT)
@@ -135,7 +102,7 @@ static int read_block(int dfd, int bfd, const char *path, uint64_t b, apc__idxre
         memcpy(&len, e + 8, 4);
         memcpy(&count, e + 12, 4);
         if (len <= sizeof buf) {
-            k = pread_full(bfd, buf, len, off);
+            k = apc__pread_upto(bfd, buf, len, off);
             if (k < 0)
                 return apc__err_errno((int)-k, "reading index '%s'", path);
             if (k == (ssize_t)len) {
@@ -152,8 +119,8 @@ static int read_block(int dfd, int bfd, const char *path, uint64_t b, apc__idxre
 static int write_out(apc__idxw_t *w)
 {
     int r = 0;
-    if (w->out_len && (r = pwrite_all(w->bfd, w->out, w->out_len, w->out_at)) == 0)
-        r = pwrite_all(w->dfd, w->ents, w->n_ents * ENT, APC_IDX_HDR + w->ent_first * ENT);
+    if (w->out_len && (r = apc__pwrite_all(w->bfd, w->out, w->out_len, w->out_at)) == 0)
+        r = apc__pwrite_all(w->dfd, w->ents, w->n_ents * ENT, APC_IDX_HDR + w->ent_first * ENT);
     if (r < 0)
         return apc__err_errno(-r, "writing index '%s'", w->path);
     w->out_at += w->out_len;
@@ -221,7 +188,7 @@ static int open_v2(apc__idxw_t *w, const char *dir, uint64_t committed)
     w->out_at = (uint64_t)st.st_size;
     w->ent_first = w->blocks;
     off_t end = (off_t)(APC_IDX_HDR + (w->blocks + (rem ? 1 : 0)) * ENT);
-    if (pwrite_all(w->dfd, hdr, sizeof hdr, 0) != 0 || ftruncate(w->dfd, end) != 0)
+    if (apc__pwrite_all(w->dfd, hdr, sizeof hdr, 0) != 0 || ftruncate(w->dfd, end) != 0)
         return apc__err_errno(errno, "cannot prepare index '%s'", w->path);
     return 0;
 }
@@ -303,8 +270,8 @@ int apc__idxw_flush(apc__idxw_t *w)
     size_t len = apc__idxblk_encode(w->cur, w->n, w->out);
     uint8_t e[ENT];
     put_ent(e, w->out_at, (uint32_t)len, (uint32_t)w->n);
-    if ((r = pwrite_all(w->bfd, w->out, len, w->out_at)) == 0 &&
-        (r = pwrite_all(w->dfd, e, ENT, APC_IDX_HDR + w->blocks * ENT)) == 0)
+    if ((r = apc__pwrite_all(w->bfd, w->out, len, w->out_at)) == 0 &&
+        (r = apc__pwrite_all(w->dfd, e, ENT, APC_IDX_HDR + w->blocks * ENT)) == 0)
         w->out_at += len;
     return r < 0 ? apc__err_errno(-r, "writing index '%s'", w->path) : 0;
 }
@@ -328,8 +295,8 @@ void apc__idxw_close(apc__idxw_t *w)
 
 static long read_v1(int fd, const char *path, uint64_t first, size_t n, apc__idxrec_t *out)
 {
-    ssize_t k =
-        pread_full(fd, out, n * sizeof(apc__idxrec_t), APC_IDX_HDR + first * sizeof(apc__idxrec_t));
+    ssize_t k = apc__pread_upto(fd, out, n * sizeof(apc__idxrec_t),
+                                APC_IDX_HDR + first * sizeof(apc__idxrec_t));
     if (k < 0)
         return apc__err_errno((int)-k, "reading index '%s'", path);
     return (long)((size_t)k / sizeof(apc__idxrec_t));

@@ -308,37 +308,11 @@ static int seg_fd(apc__segr_t *r, uint32_t no)
     return fd;
 }
 
+/* n bytes at off, or APC_EFORMAT when the file ends first (a cut segment), or -errno. */
 static int pread_all(int fd, void *buf, size_t n, uint64_t off)
 {
-    size_t got = 0;
-    while (got < n) {
-        ssize_t k = pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0)
-            return -errno;
-        if (k == 0)
-            return APC_EFORMAT;
-        got += (size_t)k;
-    }
-    return 0;
-}
-
-/* Reads up to n bytes at off (fewer only at the end of the file); the count, or -errno. */
-static ssize_t pread_upto(int fd, void *buf, size_t n, uint64_t off)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t k = pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0)
-            return -errno;
-        if (k == 0)
-            break;
-        got += (size_t)k;
-    }
-    return (ssize_t)got;
+    ssize_t k = apc__pread_upto(fd, buf, n, off);
+    return k < 0 ? (int)k : (size_t)k < n ? APC_EFORMAT : 0;
 }
 
 /* Bytes read with a block's header: a packet of an Ethernet MTU and its options fit, so most
@@ -367,7 +341,7 @@ static ssize_t window_read(apc__segr_t *r, int fd, uint32_t no, uint64_t off)
     /* Refill when off is outside, or near the end of a window that did not reach the file's
      * end (a block may straddle it). */
     if (!hit || (avail < SEGR_FIRST_READ && r->win_len == SEGR_WINDOW)) {
-        ssize_t got = pread_upto(fd, r->win, SEGR_WINDOW, off);
+        ssize_t got = apc__pread_upto(fd, r->win, SEGR_WINDOW, off);
         if (got < 0) {
             r->win_len = 0;
             return got;
@@ -398,7 +372,7 @@ int apc__segr_read(apc__segr_t *r, uint64_t loc, apc__segrec_t *out)
         r->cap = SEGR_FIRST_READ + 1;
     }
     ssize_t got = r->ahead ? window_read(r, fd, APC_SEG_NO(loc), off)
-                           : pread_upto(fd, r->buf, SEGR_FIRST_READ, off);
+                           : apc__pread_upto(fd, r->buf, SEGR_FIRST_READ, off);
     if (got < 0)
         return apc__err_errno((int)-got, "reading segment %u", APC_SEG_NO(loc));
     if (got < 8)
