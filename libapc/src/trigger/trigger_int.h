@@ -3,8 +3,10 @@
  * Internals of module trigger. The wiring (lib/ctx_open.c) arms the watcher when a context
  * opens and shuts it down first when it closes; the API (api.c) arms it again after a change.
  *
- *   watch.c  the watcher thread: exec/fork/exit events of the netlink process connector, the
- *            armed triggers, and the firings (a capture and the process tree it follows);
+ *   events.c the reader thread: exec/fork/exit events of the netlink process connector, and
+ *            an exec'd program's path read at once, queued for the watcher;
+ *   watch.c  the watcher thread: the armed triggers, the events, and the firings (a capture
+ *            and the process tree it follows);
  *   run.c    the runner thread: a firing whose tree has exited stops its capture and runs the
  *            actions, off the watcher's path, from a bounded queue;
  *   spawn.c  EXECUTE: argv from the template, fork/execve with a clean environment, a time
@@ -17,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <linux/cn_proc.h>
 
 #include <apc/trigger.h>
 
@@ -26,6 +29,7 @@
 #define APC__TRIG_FIRINGS_MAX 1024 /* captures followed at once */
 #define APC__EXEC_TIMEOUT_MS 30000 /* EXECUTE time limit */
 #define APC__EXEC_OUTPUT_MAX 4096  /* tail of an EXECUTE's output kept */
+#define APC__TRIG_EVENTS_MAX 65536 /* process events read, waiting for the watcher */
 
 /* One firing: the capture a trigger started and the processes it follows (the exec'd process
  * and its descendants, by tgid). */
@@ -38,6 +42,14 @@ typedef struct apc__firing {
     size_t npids, cap;
     struct apc__firing *next; /* runner queue */
 } apc__firing_t;
+
+/* A process event as the reader queued it: for an exec, its time (Unix epoch ns) and the
+ * program's path (malloc'ed; the watcher frees it). */
+typedef struct apc__pev {
+    struct proc_event ev;
+    int64_t exec_ns;
+    char *exe;
+} apc__pev_t;
 
 /* A trigger as the watcher matches it. */
 typedef struct apc__armed {
@@ -63,6 +75,13 @@ struct apc__trig {
     size_t narmed;
     apc__firing_t **firings;
     size_t nfirings;
+    /* event reader (events.c) */
+    pthread_t ev_thread;
+    int ev_running;
+    pthread_mutex_t evlock;
+    apc__pev_t *evq; /* ring of APC__TRIG_EVENTS_MAX */
+    size_t ev_head, nev;
+    uint64_t ev_lost;
     /* runner */
     pthread_t run_thread;
     int running;
@@ -81,6 +100,15 @@ void apc__trigger_arm(apc_ctx_t *ctx);
 void apc__trigger_shutdown(apc_ctx_t *ctx);
 /* "armed", "idle" or "unavailable: why" as a new string (NULL when out of memory). */
 char *apc__trigger_state(apc_ctx_t *ctx);
+
+/* events.c. The reader thread (t->fd open; stopped by t->stop, then joined by _stop, which
+ * frees what is still queued). _take moves up to max events into out, oldest first, and the
+ * count of those dropped since the last call into *lost. */
+int apc__trig_events_start(struct apc__trig *t);
+size_t apc__trig_events_take(struct apc__trig *t, apc__pev_t *out, size_t max, uint64_t *lost);
+void apc__trig_events_stop(struct apc__trig *t);
+/* watch.c: wakes the watcher (new events, a reload, stop). */
+void apc__trig_wake(struct apc__trig *t);
 
 /* run.c */
 int apc__trig_runner_start(struct apc__trig *t);

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The trigger watcher (trigger_int.h): one thread per context that reads exec, fork and exit
- * events from the kernel's process connector (netlink NETLINK_CONNECTOR, group CN_IDX_PROC,
- * linux/cn_proc.h; root only), starts a process capture when an exec'd program matches an
- * armed trigger, follows the process tree by fork and exit events (and a sweep of /proc for
- * events lost to a full socket buffer) and hands the firing to the runner when the tree is
- * gone.
+ * The trigger watcher (trigger_int.h): one thread per context that takes the exec, fork and
+ * exit events of the kernel's process connector (netlink NETLINK_CONNECTOR, group CN_IDX_PROC,
+ * linux/cn_proc.h; root only) from the event reader (events.c), starts a process capture when an
+ * exec'd program matches an armed trigger, follows the process tree by fork and exit events (and a
+ * sweep of /proc for events lost to a full socket buffer) and hands the firing to the runner when
+ * the tree is gone.
  */
 #include <errno.h>
 #include <limits.h>
@@ -250,15 +250,10 @@ static void fire(struct apc__trig *t, const apc__armed_t *a, pid_t pid, int64_t 
              (int)pid, (long long)cid);
 }
 
-/* exec_ns: when the kernel sent the event (Unix epoch ns). */
-static void on_exec(struct apc__trig *t, pid_t pid, int64_t exec_ns)
+/* exec_ns: when the kernel sent the event (Unix epoch ns); exe: the program's path, read by
+ * the event reader as the event came. */
+static void on_exec(struct apc__trig *t, pid_t pid, int64_t exec_ns, const char *exe)
 {
-    char link[64], exe[PATH_MAX];
-    snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
-    ssize_t n = readlink(link, exe, sizeof exe - 1);
-    if (n <= 0)
-        return; /* gone already, or a kernel thread */
-    exe[n] = '\0';
     for (size_t i = 0; i < t->narmed; i++)
         if (matches(&t->armed[i], exe))
             fire(t, &t->armed[i], pid, exec_ns, exe);
@@ -295,14 +290,13 @@ static void on_exit_ev(struct apc__trig *t, pid_t pid, pid_t tgid)
     }
 }
 
-static void on_event(struct apc__trig *t, const struct proc_event *ev)
+static void on_event(struct apc__trig *t, const apc__pev_t *e)
 {
+    const struct proc_event *ev = &e->ev;
     switch (ev->what) {
     case PROC_EVENT_EXEC:
-        /* The event's time is CLOCK_MONOTONIC (ktime_get_ns); packets carry the real time.
-         * Early by a few microseconds at worst: the exec'd program has not run yet. */
-        on_exec(t, ev->event_data.exec.process_tgid,
-                apc__real_ns() - (apc__mono_ns() - (int64_t)ev->timestamp_ns));
+        if (e->exe)
+            on_exec(t, ev->event_data.exec.process_tgid, e->exec_ns, e->exe);
         break;
     case PROC_EVENT_FORK:
         on_fork(t, ev->event_data.fork.parent_tgid, ev->event_data.fork.child_pid,
@@ -320,37 +314,23 @@ static void on_event(struct apc__trig *t, const struct proc_event *ev)
     }
 }
 
-static void read_events(struct apc__trig *t)
+/* Everything the reader queued, in order. */
+static void handle_events(struct apc__trig *t)
 {
-    union {
-        char b[32768];
-        struct nlmsghdr h;
-    } buf;
-    for (;;) {
-        ssize_t n = recv(t->fd, &buf, sizeof buf, 0);
-        if (n < 0) {
-            if (errno == ENOBUFS)
-                apc__log(t->ctx, APC_LOG_WARN,
-                         "triggers: process events were lost (too many at "
-                         "once); exits are found by the sweep");
-            if (errno == ENOBUFS || errno == EINTR)
-                continue;
-            return; /* EAGAIN: all read */
-        }
-        int len = (int)n;
-        for (struct nlmsghdr *h = &buf.h; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
-            if (h->nlmsg_type == NLMSG_ERROR || h->nlmsg_type == NLMSG_NOOP)
-                continue;
-            struct cn_msg *c = NLMSG_DATA(h);
-            if (c->id.idx != CN_IDX_PROC || c->id.val != CN_VAL_PROC ||
-                c->len < sizeof(struct proc_event))
-                continue;
-            /* Copied: the event sits at a 4-byte offset, it needs 8-byte alignment. */
-            struct proc_event ev;
-            memcpy(&ev, c->data, sizeof ev);
-            on_event(t, &ev);
+    apc__pev_t batch[256];
+    uint64_t lost = 0;
+    size_t n;
+    while ((n = apc__trig_events_take(t, batch, sizeof batch / sizeof batch[0], &lost)) > 0) {
+        for (size_t i = 0; i < n; i++) {
+            on_event(t, &batch[i]);
+            free(batch[i].exe);
         }
     }
+    if (lost)
+        apc__log(t->ctx, APC_LOG_WARN,
+                 "triggers: %llu process events were dropped (over %d waiting); exits are found "
+                 "by the sweep",
+                 (unsigned long long)lost, APC__TRIG_EVENTS_MAX);
 }
 
 /* 1 when pid is gone or a zombie (it has exited; its parent has not reaped it yet). */
@@ -393,17 +373,13 @@ static void *watch_main(void *arg)
             load_armed(t);
             sweep(t);
         }
-        struct pollfd p[2] = {{.fd = t->fd, .events = POLLIN},
-                              {.fd = t->wake_fd, .events = POLLIN}};
-        if (poll(p, 2, 200) > 0) {
-            if (p[1].revents & POLLIN) {
-                uint64_t v;
-                if (read(t->wake_fd, &v, sizeof v) < 0)
-                    (void)0; /* counter already reset */
-            }
-            if (p[0].revents & POLLIN)
-                read_events(t);
+        struct pollfd p = {.fd = t->wake_fd, .events = POLLIN};
+        if (poll(&p, 1, 200) > 0 && (p.revents & POLLIN)) {
+            uint64_t v;
+            if (read(t->wake_fd, &v, sizeof v) < 0)
+                (void)0; /* counter already reset */
         }
+        handle_events(t);
         if (apc__mono_ns() >= next) {
             sweep(t);
             next = apc__mono_ns() + SWEEP_NS;
@@ -412,7 +388,7 @@ static void *watch_main(void *arg)
     return NULL;
 }
 
-static void wake(struct apc__trig *t)
+void apc__trig_wake(struct apc__trig *t)
 {
     uint64_t one = 1;
     if (t->wake_fd >= 0 && write(t->wake_fd, &one, sizeof one) < 0)
@@ -436,6 +412,7 @@ static struct apc__trig *trig_new(apc_ctx_t *ctx)
     t->fd = -1;
     t->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     pthread_mutex_init(&t->qlock, NULL);
+    pthread_mutex_init(&t->evlock, NULL);
     pthread_cond_init(&t->qcond, NULL);
     return t;
 }
@@ -450,7 +427,7 @@ void apc__trigger_arm(apc_ctx_t *ctx)
     struct apc__trig *t = ctx->trig;
     if (t && t->watching) {
         __atomic_store_n(&t->reload, 1, __ATOMIC_RELEASE);
-        wake(t);
+        apc__trig_wake(t);
     } else if (have_triggers(ctx) && (t || (t = ctx->trig = trig_new(ctx)) != NULL) &&
                open_connector(t) == 0) {
         t->reload = 1;
@@ -460,9 +437,12 @@ void apc__trigger_arm(apc_ctx_t *ctx)
                      "triggers: no shared capture source (%s): each firing opens its own "
                      "capture and may miss its first packets",
                      apc_last_error_message());
-        if (apc__trig_runner_start(t) < 0 ||
+        if (apc__trig_runner_start(t) < 0 || apc__trig_events_start(t) < 0 ||
             pthread_create(&t->watch_thread, NULL, watch_main, t) != 0) {
             snprintf(t->state, sizeof t->state, "unavailable: cannot start the watcher thread");
+            __atomic_store_n(&t->stop, 1, __ATOMIC_RELEASE); /* the reader, if it started */
+            apc__trig_events_stop(t);
+            __atomic_store_n(&t->stop, 0, __ATOMIC_RELEASE);
             close(t->fd);
             t->fd = -1;
         } else {
@@ -489,8 +469,9 @@ void apc__trigger_shutdown(apc_ctx_t *ctx)
         return;
     if (t->watching) {
         __atomic_store_n(&t->stop, 1, __ATOMIC_RELEASE);
-        wake(t);
+        apc__trig_wake(t);
         pthread_join(t->watch_thread, NULL);
+        apc__trig_events_stop(t);
         mcast(t->fd, PROC_CN_MCAST_IGNORE);
     }
     /* Captures still followed are stopped with the other live captures; their actions do not
@@ -506,6 +487,7 @@ void apc__trigger_shutdown(apc_ctx_t *ctx)
         close(t->wake_fd);
     armed_clear(t);
     pthread_mutex_destroy(&t->qlock);
+    pthread_mutex_destroy(&t->evlock);
     pthread_cond_destroy(&t->qcond);
     pthread_mutex_lock(&ctx->trig_lock);
     ctx->trig = NULL;
