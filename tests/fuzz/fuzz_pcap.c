@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for the pcap reader: opens the input with apc__reader_open_mem and reads every
- * record, touching every data and comment byte and every interface string so that ASan sees any
- * read outside the input. Seeds: the pcap files of the shared corpus.
+ * libFuzzer target for the capture file readers: opens the input with apc__reader_open_mem (which
+ * tells pcap from pcapng by the magic) and reads every record, touching every data and comment
+ * byte and every interface string so that ASan sees any read outside the input. Built twice
+ * (tests/fuzz/meson.build): fuzz_pcap starts from the corpus's pcap files, fuzz_pcapng from its
+ * pcapng files, so each format gets its own 20 s in CI.
  */
 #include <stddef.h>
 #include <stdint.h>
