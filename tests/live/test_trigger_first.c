@@ -11,6 +11,10 @@
  *     sleeps until the test has seen every firing (then it is killed): a program that exits
  *     before the watcher reads its path is not matched (docs/triggers.md), and how long the
  *     watcher lags depends on the machine's load, which a test must not.
+ *   - programs gone before their path is read: 150 starts of a copy of true(1), half through a
+ *     symbolic link, with the setting trigger.exe_from_names=1 (the reader skips /proc/PID/exe
+ *     and matches on the name recorded by the exec tracepoint, trigger/exec_names.h): every
+ *     start fires, each capture ends. Skipped without the kernel's BTF.
  * Waits only on conditions (generous limits). Skips with the reason without the process
  * connector, eBPF attribution, curl, python3, tshark or ip.
  */
@@ -292,6 +296,54 @@ static void test_fifty_a_second(void **st)
     assert_int_equal(apc_trigger_remove(ctx, tid), 0);
 }
 
+/* Short-lived programs matched on the name recorded at their exec (no /proc/PID/exe). */
+static void test_gone_before_read(void **st)
+{
+    (void)st;
+    if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
+        skip(); /* the exec-name program needs the kernel's BTF (CO-RE) */
+    char prog[700], link[720];
+    snprintf(prog, sizeof prog, "%s/true", bin);
+    snprintf(link, sizeof link, "%s/true-link", bin);
+    assert_int_equal(apc_settings_set(ctx, "trigger.exe_from_names", "1"), 0); /* read at add */
+    int64_t tid = 0;
+    assert_int_equal(
+        apc_trigger_add(ctx, "true copy", APC_TRIGGER_TYPE_ON_START, prog, "", 0, &tid), 0);
+    if (!armed_or_skip(tid))
+        skip();
+    static pid_t pids[STARTS];
+    for (int i = 0; i < STARTS; i++) {
+        char *argv[] = {"true", NULL};
+        pids[i] = run(i % 2 ? link : prog, argv);
+        waitpid(pids[i], NULL, 0); /* gone, and reaped: no /proc/PID left at all */
+        usleep(20000);
+    }
+    int64_t last = wait_fired(tid, STARTS);
+    apc_trigger_t *t = trigger(tid);
+    printf("# %d short-lived starts: fired %llu, last error '%s'\n", STARTS,
+           (unsigned long long)t->times_fired, t->last_error);
+    assert_int_equal(t->times_fired, STARTS);
+    assert_string_equal(t->last_error, "");
+    apc_trigger_free(t);
+    int got = 0;
+    for (int64_t cid = 1; cid <= last; cid++) {
+        apc_capture_t *c = NULL;
+        if (apc_capture_get(ctx, cid, &c) != 0)
+            continue;
+        int mine = 0;
+        for (int i = 0; i < STARTS && !mine; i++)
+            mine = c->pid == pids[i];
+        apc_capture_free(c);
+        if (!mine)
+            continue;
+        wait_done(cid);
+        got++;
+    }
+    assert_int_equal(got, STARTS);
+    assert_int_equal(apc_trigger_remove(ctx, tid), 0);
+    assert_int_equal(apc_settings_set(ctx, "trigger.exe_from_names", "0"), 0);
+}
+
 static void net_down(void)
 {
     sh("ip netns del " NS " 2>/dev/null; ip link del apc_tf0 2>/dev/null");
@@ -307,8 +359,9 @@ static int setup(void **st)
     snprintf(bin, sizeof bin, "%s/bin", tmp);
     if (mkdir(data, 0755) || mkdir(exports, 0755) || mkdir(bin, 0755))
         return -1;
-    if (sh("cp \"$(command -v curl)\" '%s/curl' && cp \"$(command -v sleep)\" '%s/sleep'", bin,
-           bin) != 0)
+    if (sh("cp \"$(command -v curl)\" '%s/curl' && cp \"$(command -v sleep)\" '%s/sleep' && "
+           "cp /usr/bin/true '%s/true' && ln -s true '%s/true-link'",
+           bin, bin, bin, bin) != 0)
         return -1;
     net_down();
     if (sh("ip netns add " NS " && ip link add apc_tf0 type veth peer name apc_tf1 && "
@@ -387,6 +440,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_curl_first_packet),
         cmocka_unit_test(test_fifty_a_second),
+        cmocka_unit_test(test_gone_before_read),
     };
     return cmocka_run_group_tests_name("triggers from the first packet", tests, setup, teardown);
 }

@@ -6,7 +6,9 @@
  * the store; while it does, events wait in the socket, and a short-lived program that exits
  * before its exec is judged has no path left to match. Reading the path here, microseconds
  * after the kernel sent the event, whatever the watcher is doing, closes that window except
- * when the process is gone before its exec event is even read.
+ * when the process is gone before its exec event is even read: then the name the program was
+ * exec'd by, recorded in the kernel at the exec (exec_names.h, an eBPF raw tracepoint, when it
+ * loads), gives the path instead.
  *
  * The queue is bounded (APC__TRIG_EVENTS_MAX): past it events are dropped and counted, as the
  * kernel drops them from a full socket buffer; the watcher's sweep of /proc finds exits that
@@ -38,10 +40,14 @@ static void push(struct apc__trig *t, const struct proc_event *ev)
         e.exec_ns = apc__real_ns() - (apc__mono_ns() - (int64_t)ev->timestamp_ns);
         char link[64], exe[PATH_MAX];
         snprintf(link, sizeof link, "/proc/%d/exe", (int)ev->event_data.exec.process_tgid);
-        ssize_t n = readlink(link, exe, sizeof exe - 1);
-        if (n <= 0)
-            return; /* gone already, or a kernel thread: nothing to match */
-        exe[n] = '\0';
+        ssize_t n = __atomic_load_n(&t->names_only, __ATOMIC_RELAXED)
+                        ? -1
+                        : readlink(link, exe, sizeof exe - 1);
+        if (n > 0)
+            exe[n] = '\0';
+        else if (apc__exec_names_find(t->names, ev->event_data.exec.process_tgid, ev->timestamp_ns,
+                                      exe, sizeof exe) < 0)
+            return; /* gone already and no name recorded, or a kernel thread: nothing to match */
         if (!(e.exe = strdup(exe)))
             return;
     } else if (ev->what != PROC_EVENT_FORK && ev->what != PROC_EVENT_EXIT &&
@@ -76,6 +82,10 @@ static void read_batch(struct apc__trig *t)
                 continue;
             return; /* EAGAIN: all read */
         }
+        /* The names recorded for the execs whose events this batch holds are in the kernel's
+         * ring already (the tracepoint runs before the event is sent); draining here, on
+         * every batch, also keeps that ring from filling. */
+        apc__exec_names_drain(t->names);
         int len = (int)n;
         for (struct nlmsghdr *h = &buf.h; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
             if (h->nlmsg_type == NLMSG_ERROR || h->nlmsg_type == NLMSG_NOOP)
@@ -113,7 +123,17 @@ static void *reader_main(void *arg)
 int apc__trig_events_start(struct apc__trig *t)
 {
     t->evq = calloc(APC__TRIG_EVENTS_MAX, sizeof *t->evq);
-    if (!t->evq || pthread_create(&t->ev_thread, NULL, reader_main, t) != 0) {
+    if (!t->evq)
+        return apc__err(APC_ENOMEM, "cannot start the process event reader");
+    char why[256];
+    if (apc__exec_names_open(&t->names, why, sizeof why) < 0)
+        apc__log(t->ctx, APC_LOG_INFO,
+                 "triggers: %s; a program gone before its /proc/PID/exe is read will not "
+                 "match",
+                 why);
+    if (pthread_create(&t->ev_thread, NULL, reader_main, t) != 0) {
+        apc__exec_names_close(t->names);
+        t->names = NULL;
         free(t->evq);
         t->evq = NULL;
         return apc__err(APC_ENOMEM, "cannot start the process event reader");
@@ -141,6 +161,14 @@ void apc__trig_events_stop(struct apc__trig *t)
     if (t->ev_running) /* t->stop is set: the reader sees it within its poll's 200 ms */
         pthread_join(t->ev_thread, NULL);
     t->ev_running = 0;
+    uint64_t seen, lost;
+    apc__exec_names_stats(t->names, &seen, &lost);
+    if (lost)
+        apc__log(t->ctx, APC_LOG_WARN,
+                 "triggers: %llu exec names of %llu did not fit the kernel's ring buffer",
+                 (unsigned long long)lost, (unsigned long long)(seen + lost));
+    apc__exec_names_close(t->names);
+    t->names = NULL;
     for (size_t i = 0; i < t->nev; i++)
         free(t->evq[(t->ev_head + i) % APC__TRIG_EVENTS_MAX].exe);
     t->nev = 0;

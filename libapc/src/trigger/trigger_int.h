@@ -24,6 +24,7 @@
 #include <apc/trigger.h>
 
 #include "core/ctx.h"
+#include "trigger/exec_names.h"
 
 #define APC__TRIG_QUEUE_MAX 256    /* firings waiting for their actions */
 #define APC__TRIG_FIRINGS_MAX 1024 /* captures followed at once */
@@ -72,6 +73,7 @@ struct apc__trig {
     char state[256];     /* "armed" or "unavailable: why"; under ctx->trig_lock */
     apc__armed_t *armed; /* the watcher thread's own */
     long fire_delay_ms;  /* setting trigger.fire_delay_ms (tests), read with the triggers */
+    int names_only;      /* setting trigger.exe_from_names (tests): the reader skips /proc */
     size_t narmed;
     apc__firing_t **firings;
     size_t nfirings;
@@ -82,6 +84,7 @@ struct apc__trig {
     apc__pev_t *evq; /* ring of APC__TRIG_EVENTS_MAX */
     size_t ev_head, nev;
     uint64_t ev_lost;
+    apc__exec_names_t *names; /* the reader's; NULL when the eBPF program is unavailable */
     /* runner */
     pthread_t run_thread;
     int running;

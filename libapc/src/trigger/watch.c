@@ -116,6 +116,11 @@ static void load_armed(struct apc__trig *t)
     }
     armed_clear(t);
     t->fire_delay_ms = apc__live_setting(t->ctx, "trigger.fire_delay_ms", 0, 0, 2000);
+    /* Tests: match on the names recorded at exec only, as for a program gone before its
+     * /proc/PID/exe is read (events.c). */
+    __atomic_store_n(&t->names_only,
+                     (int)apc__live_setting(t->ctx, "trigger.exe_from_names", 0, 0, 1),
+                     __ATOMIC_RELAXED);
     t->armed = calloc(l.count ? l.count : 1, sizeof *t->armed);
     for (size_t i = 0; t->armed && i < l.count; i++) {
         apc__armed_t *a = &t->armed[t->narmed];
