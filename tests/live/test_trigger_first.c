@@ -8,9 +8,8 @@
  *     run's pid; an EXPORT action leaves 20 pcapng files tshark reads, with the pid in the
  *     packet comments;
  *   - 50 starts a second of a copy of sleep(1) for 3 s: every start gets a capture. Each
- *     sleeps until the test has seen every firing (then it is killed): a program that exits
- *     before the watcher reads its path is not matched (docs/triggers.md), and how long the
- *     watcher lags depends on the machine's load, which a test must not.
+ *     sleeps until the test has seen every firing (then it is killed): this part checks the
+ *     firings of live processes, matched on /proc/PID/exe; the next, programs already gone;
  *   - programs gone before their path is read: 150 starts of a copy of true(1), half through a
  *     symbolic link, with the setting trigger.exe_from_names=1 (the reader skips /proc/PID/exe
  *     and matches on the name recorded by the exec tracepoint, trigger/exec_names.h): every
@@ -246,6 +245,33 @@ enum { STARTS = 150 };
 static pid_t sleepers[STARTS]; /* killed by teardown too, when a check fails first */
 static int sleepers_alive;
 
+/* Trigger tid fired exactly STARTS times without an error, and each of pids[] has a capture (up
+ * to capture id last) that ends. */
+static void check_each_start(int64_t tid, int64_t last, const pid_t *pids, const char *what)
+{
+    apc_trigger_t *t = trigger(tid);
+    printf("# %d %s: fired %llu, last error '%s'\n", STARTS, what,
+           (unsigned long long)t->times_fired, t->last_error);
+    assert_int_equal(t->times_fired, STARTS);
+    assert_string_equal(t->last_error, "");
+    apc_trigger_free(t);
+    int got = 0;
+    for (int64_t cid = 1; cid <= last; cid++) {
+        apc_capture_t *c = NULL;
+        if (apc_capture_get(ctx, cid, &c) != 0)
+            continue;
+        int mine = 0;
+        for (int i = 0; i < STARTS && !mine; i++)
+            mine = c->pid == pids[i];
+        apc_capture_free(c);
+        if (!mine)
+            continue;
+        wait_done(cid);
+        got++;
+    }
+    assert_int_equal(got, STARTS);
+}
+
 static void test_fifty_a_second(void **st)
 {
     (void)st;
@@ -262,7 +288,6 @@ static void test_fifty_a_second(void **st)
         char *argv[] = {"sleep", "600", NULL};
         pids[i] = run(prog, argv);
         sleepers_alive = 1;
-        sleepers_alive = 1;
         usleep(20000);
     }
     int64_t last = wait_fired(tid, STARTS);
@@ -271,28 +296,8 @@ static void test_fifty_a_second(void **st)
         waitpid(pids[i], NULL, 0);
     }
     sleepers_alive = 0;
-    apc_trigger_t *t = trigger(tid);
-    printf("# %d starts: fired %llu, last error '%s'\n", STARTS, (unsigned long long)t->times_fired,
-           t->last_error);
-    assert_int_equal(t->times_fired, STARTS);
-    assert_string_equal(t->last_error, "");
-    apc_trigger_free(t);
     /* Every start has its own capture, and each ends. */
-    int got = 0;
-    for (int64_t cid = 1; cid <= last; cid++) {
-        apc_capture_t *c = NULL;
-        if (apc_capture_get(ctx, cid, &c) != 0)
-            continue;
-        int mine = 0;
-        for (int i = 0; i < STARTS && !mine; i++)
-            mine = c->pid == pids[i];
-        apc_capture_free(c);
-        if (!mine)
-            continue;
-        wait_done(cid);
-        got++;
-    }
-    assert_int_equal(got, STARTS);
+    check_each_start(tid, last, pids, "starts");
     assert_int_equal(apc_trigger_remove(ctx, tid), 0);
 }
 
@@ -319,27 +324,7 @@ static void test_gone_before_read(void **st)
         usleep(20000);
     }
     int64_t last = wait_fired(tid, STARTS);
-    apc_trigger_t *t = trigger(tid);
-    printf("# %d short-lived starts: fired %llu, last error '%s'\n", STARTS,
-           (unsigned long long)t->times_fired, t->last_error);
-    assert_int_equal(t->times_fired, STARTS);
-    assert_string_equal(t->last_error, "");
-    apc_trigger_free(t);
-    int got = 0;
-    for (int64_t cid = 1; cid <= last; cid++) {
-        apc_capture_t *c = NULL;
-        if (apc_capture_get(ctx, cid, &c) != 0)
-            continue;
-        int mine = 0;
-        for (int i = 0; i < STARTS && !mine; i++)
-            mine = c->pid == pids[i];
-        apc_capture_free(c);
-        if (!mine)
-            continue;
-        wait_done(cid);
-        got++;
-    }
-    assert_int_equal(got, STARTS);
+    check_each_start(tid, last, pids, "short-lived starts");
     assert_int_equal(apc_trigger_remove(ctx, tid), 0);
     assert_int_equal(apc_settings_set(ctx, "trigger.exe_from_names", "0"), 0);
 }
