@@ -461,6 +461,60 @@ static void test_settings(void **state)
     node_close(&n);
 }
 
+/* Crash repair with PostgreSQL: a capture the database still says is active (its writer was
+ * killed) has its packet files cut back to its commit record at the next open, as SQLite's
+ * repair does, and becomes interrupted: a torn tail and a segment past the record are gone. */
+static void test_crash_repair(void **state)
+{
+    (void)state;
+    char url[1024];
+    fresh_db("apc_repair", url, sizeof url);
+    node_t n = {0};
+    assert_int_equal(node_open(&n, url), 0);
+    int64_t id = ingest(&n, "web.pcap", NULL);
+    apc_capture_t *c = NULL;
+    assert_int_equal(apc_capture_get(n.ctx, id, &c), 0);
+    uint64_t packets = c->packets;
+    apc_capture_free(c);
+    apc_ctx_close(n.ctx);
+    n.ctx = NULL;
+    /* What a kill -9 in the middle of a write leaves behind. */
+    char seg[256], extra[256], sql[256];
+    snprintf(seg, sizeof seg, "%s/captures/%lld/seg-000000.pcapng", n.dir, (long long)id);
+    snprintf(extra, sizeof extra, "%s/captures/%lld/seg-000001.pcapng", n.dir, (long long)id);
+    struct stat sb;
+    assert_int_equal(stat(seg, &sb), 0);
+    off_t committed = sb.st_size;
+    static const char torn[100] = {(char)0x06, 0, 0, 0, (char)0xab};
+    FILE *f = fopen(seg, "ab");
+    assert_non_null(f);
+    assert_int_equal(fwrite(torn, 1, sizeof torn, f), sizeof torn);
+    fclose(f);
+    f = fopen(extra, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(torn, 1, sizeof torn, f), sizeof torn);
+    fclose(f);
+    snprintf(sql, sizeof sql, "UPDATE captures SET state=%d WHERE id=%lld", APC_STATE_ACTIVE,
+             (long long)id);
+    pg_run(url, sql);
+
+    assert_int_equal(node_open(&n, url), 0);
+    assert_int_equal(apc_capture_get(n.ctx, id, &c), 0);
+    assert_int_equal(c->state, APC_STATE_INTERRUPTED);
+    assert_int_equal(c->packets, packets);
+    assert_non_null(strstr(c->error, "interrupted"));
+    apc_capture_free(c);
+    assert_int_equal(stat(seg, &sb), 0);
+    assert_int_equal(sb.st_size, committed);
+    assert_int_not_equal(access(extra, F_OK), 0);
+    apc_packet_page_t *pg = NULL;
+    assert_int_equal(apc_capture_read(n.ctx, id, (int64_t)packets - 3, 10, 0, &pg), 0);
+    assert_int_equal(pg->count, 3);
+    assert_int_equal(pg->more, 0);
+    apc_packet_page_free(pg);
+    node_close(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -469,6 +523,7 @@ int main(void)
         cmocka_unit_test(test_settings),       cmocka_unit_test(test_database_restart),
         cmocka_unit_test(test_triggers),       cmocka_unit_test(test_search_same_as_sqlite),
         cmocka_unit_test(test_stale_search),   cmocka_unit_test(test_migrate_v2),
+        cmocka_unit_test(test_crash_repair),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

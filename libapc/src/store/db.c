@@ -325,8 +325,16 @@ static int open_pg(apc_ctx_t *ctx, apc__store_t **out)
     }
     (*out)->ctx = ctx;
     (*out)->read_only = ctx->read_only;
-    /* Half-written uploads and exports are files of this data directory, whatever the store
-     * (the sweep reads no table). */
+    /* This node's captures a crash left active are cut back to their commit; half-written
+     * uploads and exports are files of this data directory, whatever the store (the sweep
+     * reads no table). */
+    if (!ctx->read_only && (rc = apc__pg_repair(pg, ctx)) < 0) {
+        char msg[1024];
+        apc__err_copy(msg, sizeof msg);
+        apc__store_close(*out);
+        *out = NULL;
+        return apc__err(rc, "%s", msg);
+    }
     if (!ctx->read_only)
         apc__store_sweep_leftovers(ctx, NULL);
     return 0;

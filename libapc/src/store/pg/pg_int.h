@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <apc/ctx.h>
+
 #include "store/backend.h"
 
 typedef struct apc__pg {
@@ -37,11 +39,14 @@ typedef struct apc__pg {
 } apc__pg_t;
 
 /* Connects to `url`, migrates the schema (not when read_only: then an old schema is refused)
- * and registers this node, named "<host name>:<data_dir>"; unless read_only, this node's captures
- * left active by a crash become interrupted. *out owns the connection (apc__pg_close).
- * APC_ESTORE naming the server on failure. */
+ * and registers this node, named "<host name>:<data_dir>". *out owns the connection
+ * (apc__pg_close). APC_ESTORE naming the server on failure. */
 int apc__pg_open(const char *url, const char *node_name, const char *node_url, int read_only,
                  apc__pg_t **out);
+/* Crash repair of this node's captures (store/repair.h): each left active by a crash has its
+ * packet files cut back to its commit record (captures/<id> under ctx's data directory), then
+ * becomes interrupted. Not for read-only opens. */
+int apc__pg_repair(apc__pg_t *pg, apc_ctx_t *ctx);
 void apc__pg_close(void *impl);
 
 /* Drops the server's notices of this connection (they are not errors). */

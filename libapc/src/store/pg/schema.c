@@ -22,8 +22,10 @@
 
 #include <apc/capture.h>
 
+#include "core/ctx.h"
 #include "core/error.h"
 #include "store/pg/pg_int.h"
+#include "store/repair.h"
 
 /* Step 3: searches and file extraction (as SQLite's parts "search" and "extract"), a step of
  * its own so that other steps merge around it. searches.node is the node that runs the job
@@ -375,24 +377,42 @@ int apc__pg_open(const char *url, const char *node_name, const char *node_url, i
         rc = read_only ? check_version(pg) : migrate(pg);
     if (rc == 0 && !read_only)
         rc = register_node(pg, node_name ? node_name : "", node_url);
-    /* This node's writers died with their process: what they committed stays (the commit
-     * record), the capture is marked interrupted as SQLite's repair does. Its packet files
-     * past the record are cut by a later phase (repair.c reads SQLite today). */
-    if (rc == 0 && !read_only &&
-        apc__pg_exec(pg, "marking interrupted captures",
-                     "UPDATE captures SET state=$1, end_time=greatest(last_time, start_time), "
-                     "error=CASE WHEN error='' THEN 'interrupted: the process stopped "
-                     "before the capture ended; packets up to the last commit are kept' ELSE "
-                     "error END WHERE node=$2 AND state=$3",
-                     "iii", (int64_t)APC_STATE_INTERRUPTED, pg->node,
-                     (int64_t)APC_STATE_ACTIVE) < 0)
-        rc = APC_ESTORE;
     if (rc < 0) {
         apc__pg_close(pg);
         return rc;
     }
     *out = pg;
     return 0;
+}
+
+int apc__pg_repair(apc__pg_t *pg, apc_ctx_t *ctx)
+{
+    PGresult *r = apc__pg_query(pg, "finding interrupted captures",
+                                "SELECT id, packets, seg_count, seg_bytes FROM captures "
+                                "WHERE node=$1 AND state=$2 ORDER BY id",
+                                "ii", pg->node, (int64_t)APC_STATE_ACTIVE);
+    if (!r)
+        return APC_ESTORE;
+    int rc = 0;
+    for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
+        int64_t id = apc__pg_i64(r, i, 0);
+        /* The files first, as SQLite's repair (store/repair.c): if the cut fails the capture
+         * stays active, and the next open tries again. */
+        rc = apc__capture_cut(ctx, id, apc__pg_i64(r, i, 1), apc__pg_i64(r, i, 2),
+                              apc__pg_i64(r, i, 3));
+        if (rc == 0 &&
+            apc__pg_exec(pg, "marking a capture interrupted",
+                         "UPDATE captures SET state=$1, end_time=greatest(last_time, start_time), "
+                         "error=CASE WHEN error='' THEN 'interrupted: the process stopped "
+                         "before the capture ended; packets up to the last commit are kept' ELSE "
+                         "error END WHERE id=$2 AND state=$3",
+                         "iii", (int64_t)APC_STATE_INTERRUPTED, id, (int64_t)APC_STATE_ACTIVE) < 0)
+            rc = APC_ESTORE;
+        if (rc == 0)
+            apc__log(ctx, APC_LOG_WARN, "capture %lld was interrupted; repaired", (long long)id);
+    }
+    PQclear(r);
+    return rc;
 }
 
 void apc__pg_close(void *impl)
