@@ -33,10 +33,11 @@
 #include <cmocka.h>
 
 #include "live_util.h"
+#include "trigger_util.h"
 
 #include <apc/apc.h>
 
-#define WAIT_S 120
+#define WAIT_S TRIG_WAIT_S
 #define RUNS 20
 #define NS "apc_tfS"
 #define HOST_IP "10.231.9.1"
@@ -50,48 +51,22 @@ static pid_t server;
 
 static apc_trigger_t *trigger(int64_t id)
 {
-    apc_trigger_t *t = NULL;
-    assert_int_equal(apc_trigger_get(ctx, id, &t), 0);
-    return t;
+    return trig_get(ctx, id);
 }
 
 static int armed_or_skip(int64_t tid)
 {
-    apc_trigger_t *t = trigger(tid);
-    printf("# watcher: %s\n", t->watcher);
-    int ok = strcmp(t->watcher, "armed") == 0;
-    apc_trigger_free(t);
-    return ok;
+    return trig_armed(ctx, tid);
 }
 
-/* Polls until the trigger has fired n times; its last capture id. */
 static int64_t wait_fired(int64_t tid, uint64_t n)
 {
-    for (int i = 0; i < WAIT_S * 10; i++) {
-        apc_trigger_t *t = trigger(tid);
-        uint64_t fired = t->times_fired;
-        int64_t cid = t->last_capture_id;
-        if (*t->last_error)
-            fprintf(stderr, "trigger error: %s\n", t->last_error);
-        apc_trigger_free(t);
-        if (fired >= n)
-            return cid;
-        usleep(100000);
-    }
-    fail_msg("trigger %lld did not fire %llu times within %d s", (long long)tid,
-             (unsigned long long)n, WAIT_S);
-    return -1;
+    return trig_wait_fired(ctx, tid, n);
 }
 
-/* Polls until capture cid is no longer live (its tree exited, its route ended). */
 static void wait_done(int64_t cid)
 {
-    for (int i = 0; i < WAIT_S * 10; i++) {
-        if (!apc_capture_is_live(ctx, cid))
-            return;
-        usleep(100000);
-    }
-    fail_msg("capture %lld still live after %d s", (long long)cid, WAIT_S);
+    trig_wait_done(ctx, cid);
 }
 
 static size_t count_files(const char *pattern)
@@ -104,17 +79,7 @@ static size_t count_files(const char *pattern)
 
 static pid_t run(const char *prog, char *const argv[])
 {
-    pid_t p = fork();
-    if (p == 0) {
-        int null = open("/dev/null", O_WRONLY);
-        if (null >= 0) {
-            dup2(null, 1);
-            dup2(null, 2);
-        }
-        execv(prog, argv);
-        _exit(127);
-    }
-    return p;
+    return trig_run(prog, argv);
 }
 
 /* Every packet of capture cid is pid's; *first_syn: the first is a SYN alone (RFC 9293
