@@ -11,7 +11,11 @@
  *     from another thread (capture_stop_process) while the program exits and the runner stops
  *     it too and starts its EXPORT action, then close the context at once. Nothing to assert
  *     on time: the loop must not crash, hang or leak (run it under ASan), and every capture is
- *     ended afterwards.
+ *     ended afterwards;
+ *   - an adapter that comes up after the trigger was added (veth apc_tm0/apc_tm1 and a second
+ *     server in namespace apc_tmS, made once the trigger is armed): the shared source opens it
+ *     (netlink link events, docs/triggers.md), and a run of curl against that server has its
+ *     packets, first SYN included, in its capture.
  * Skips with the reason without the process connector, eBPF attribution, curl, python3 or ip.
  */
 #include <errno.h>
@@ -40,10 +44,14 @@
 #define NS_IP "10.231.10.2"
 #define PORT 18090
 #define RACES 20
+#define NS2 "apc_tmS"
+#define HOST2_IP "10.231.11.1"
+#define NS2_IP "10.231.11.2"
+#define PORT2 18091
 
 static char tmp[] = "/tmp/apc-trigger-limits-XXXXXX";
 static char bin[600], exports[600];
-static pid_t server;
+static pid_t server, server2;
 
 static apc_ctx_t *open_in(const char *name)
 {
@@ -171,6 +179,91 @@ static void test_close_race(void **st)
 static void net_down(void)
 {
     sh("ip netns del " NS " 2>/dev/null; ip link del apc_tl0 2>/dev/null");
+    sh("ip netns del " NS2 " 2>/dev/null; ip link del apc_tm0 2>/dev/null");
+}
+
+/* python3's HTTP server on ip:port inside namespace ns, serving tmp; its pid once it answers
+ * (-1 when it does not within 60 s). */
+static pid_t serve(const char *ns, const char *ip, int port)
+{
+    pid_t p = fork();
+    if (p == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0) {
+            dup2(null, 1);
+            dup2(null, 2);
+        }
+        char ps[16];
+        snprintf(ps, sizeof ps, "%d", port);
+        if (chdir(tmp) != 0)
+            _exit(127);
+        execlp("ip", "ip", "netns", "exec", ns, "python3", "-m", "http.server", "--bind", ip, ps,
+               (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 600; i++) {
+        if (sh("curl -s -o /dev/null --max-time 1 http://%s:%d/", ip, port) == 0)
+            return p;
+        usleep(100000);
+    }
+    return -1;
+}
+
+static void test_new_adapter(void **st)
+{
+    (void)st;
+    apc_ctx_t *ctx = open_in("newif");
+    char prog[700], url[128], filter[64];
+    snprintf(prog, sizeof prog, "%s/curl", bin);
+    snprintf(url, sizeof url, "http://" NS2_IP ":%d/", PORT2);
+    snprintf(filter, sizeof filter, "tcp port %d", PORT2);
+    int64_t tid = 0;
+    assert_int_equal(
+        apc_trigger_add(ctx, "curl copy", APC_TRIGGER_TYPE_ON_START, prog, filter, 0, &tid), 0);
+    if (!trig_armed(ctx, tid)) {
+        apc_ctx_close(ctx);
+        skip();
+    }
+    /* The adapter comes up now, after the shared source started. */
+    assert_int_equal(sh("ip netns add " NS2 " && ip link add apc_tm0 type veth peer name apc_tm1 "
+                        "&& ip link set apc_tm1 netns " NS2 " && ip addr add " HOST2_IP
+                        "/24 dev apc_tm0 && ip link set apc_tm0 up && ip -n " NS2
+                        " addr add " NS2_IP "/24 dev apc_tm1 && ip -n " NS2
+                        " link set apc_tm1 up && ip -n " NS2 " link set lo up"),
+                     0);
+    server2 = serve(NS2, NS2_IP, PORT2);
+    assert_true(server2 > 0);
+    /* Runs until one's capture holds its connection (the adapter is opened within some 50 ms
+     * of its link event; the limit is generous, not a measure): without the rescan, none
+     * ever does. */
+    int ok = 0;
+    uint64_t runs = 0;
+    for (double end = mono_s() + 60; !ok && mono_s() < end;) {
+        char *argv[] = {"curl", "-s", "-o", "/dev/null", "--max-time", "60", url, NULL};
+        pid_t pid = trig_run(prog, argv);
+        int status = 0;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        int64_t cid = trig_wait_fired(ctx, tid, ++runs);
+        trig_wait_done(ctx, cid);
+        apc_capture_t *c = NULL;
+        assert_int_equal(apc_capture_get(ctx, cid, &c), 0);
+        printf("# run %llu: capture %lld, %llu packets\n", (unsigned long long)runs, (long long)cid,
+               (unsigned long long)c->packets);
+        ok = c->pid == pid && c->packets >= 6; /* SYN, SYN-ACK, ACK, request, answer, FINs */
+        if (ok) {
+            apc_packet_page_t *pg = NULL;
+            assert_int_equal(apc_capture_read(ctx, cid, 0, 0, 0, &pg), 0);
+            assert_true(pg->count > 0);
+            assert_int_equal(pg->packets[0].tcp_flags, 0x02); /* its first SYN */
+            assert_string_equal(pg->packets[0].dst_ip, NS2_IP);
+            apc_packet_page_free(pg);
+        }
+        apc_capture_free(c);
+    }
+    assert_true(ok);
+    assert_int_equal(apc_trigger_remove(ctx, tid), 0);
+    apc_ctx_close(ctx);
 }
 
 static int setup(void **st)
@@ -192,28 +285,8 @@ static int setup(void **st)
            "ip link set apc_tl0 up && ip -n " NS " addr add " NS_IP "/24 dev apc_tl1 && "
            "ip -n " NS " link set apc_tl1 up && ip -n " NS " link set lo up") != 0)
         return -1;
-    server = fork();
-    if (server == 0) {
-        int null = open("/dev/null", O_WRONLY);
-        if (null >= 0) {
-            dup2(null, 1);
-            dup2(null, 2);
-        }
-        char p[16];
-        snprintf(p, sizeof p, "%d", PORT);
-        if (chdir(tmp) != 0)
-            _exit(127);
-        execlp("ip", "ip", "netns", "exec", NS, "python3", "-m", "http.server", "--bind", NS_IP, p,
-               (char *)NULL);
-        _exit(127);
-    }
-    int up = 0;
-    for (int i = 0; i < 600 && !up; i++) {
-        up = sh("curl -s -o /dev/null --max-time 1 http://" NS_IP ":%d/", PORT) == 0;
-        if (!up)
-            usleep(100000);
-    }
-    return up ? 0 : -1;
+    server = serve(NS, NS_IP, PORT);
+    return server > 0 ? 0 : -1;
 }
 
 static int teardown(void **st)
@@ -222,6 +295,10 @@ static int teardown(void **st)
     if (server > 0) {
         kill(server, SIGTERM);
         waitpid(server, NULL, 0);
+    }
+    if (server2 > 0) {
+        kill(server2, SIGTERM);
+        waitpid(server2, NULL, 0);
     }
     net_down();
     rm_tree(tmp);
@@ -250,6 +327,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_overflow_counted),
         cmocka_unit_test(test_close_race),
+        cmocka_unit_test(test_new_adapter),
     };
     return cmocka_run_group_tests_name("triggers at their limits", tests, setup, teardown);
 }

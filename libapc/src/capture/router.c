@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <apc/live.h>
 
@@ -28,6 +29,7 @@
 #include "capture/pipeline.h"
 #include "capture/preroll.h"
 #include "capture/router.h"
+#include "capture/router_int.h"
 #include "core/ctx.h"
 #include "core/error.h"
 #include "decode/decode.h"
@@ -36,59 +38,11 @@
 #include "store/store.h"
 #include "util/clock.h"
 
-#define MAX_SRC 64
 #define TABLE_WAIT_NS 10000000000LL /* as live_session.c: longest wait for the process table */
-#define HIST_N 256                  /* drop counter samples kept ... */
-#define HIST_EVERY_NS 20000000LL    /* ... one per 20 ms at most: 5 s, more than the pre-roll */
-
-typedef struct route {
-    int64_t id, pid, exec_ns;
-    uint32_t flags;
-    struct bpf_program prog[MAX_SRC]; /* per source (linktype); bf_insns NULL = all */
-    apc__capw_t *w;                   /* the writer thread's; NULL until installed */
-    apc__liveres_t *res;              /* reverse lookups (CAPTURE_FLAG_RESOLVE_IPS) */
-    uint64_t k0, q0;                  /* counters at its exec: its drops are the growth */
-    uint64_t lost;                    /* its packets gone from the pre-roll before it started */
-    int64_t end_req;                  /* mono ns the end was asked, 0 running */
-    int done, failed;                 /* done: finished (under lock); failed: writer thread only */
-    int reaped;                       /* someone waited for it: the writer frees it ... */
-    int waiters;                      /* ... once nobody waits any more (under lock) */
-    struct route *next;
-} route_t;
-
-/* Kernel and queue drops of all sources at a time (Unix epoch ns), so a route can count those
- * from its exec on, not only from when it was installed. */
-typedef struct drop_sample {
-    int64_t real_ns;
-    uint64_t k, q;
-} drop_sample_t;
-
-struct apc__router {
-    apc_ctx_t *ctx;
-    apc__livesrc_t *src[MAX_SRC];
-    size_t nsrc;
-    uint8_t loopback[MAX_SRC];
-    apc__attrib_t *attr;
-    apc__proctab_t *procs;
-    apc__bell_t bell;
-    pthread_t writer;
-    int started;
-    atomic_int stop;
-    pthread_mutex_t lock; /* routes, done flags, users */
-    pthread_cond_t cond;
-    int users;       /* callers inside an apc__router_* function (get/put): stop waits */
-    route_t *routes; /* under lock; the writer frees them, nobody else */
-    route_t **act;   /* the writer's snapshot of the routes not done */
-    size_t nact;
-    apc__preroll_t pre; /* writer thread only */
-    drop_sample_t hist[HIST_N];
-    size_t hist_n, hist_next;
-    int64_t hist_mono;
-    int table_stalled;
-};
 
 static void route_free(route_t *r)
 {
+    free(r->filter);
     for (size_t i = 0; i < MAX_SRC; i++)
         if (r->prog[i].bf_insns)
             pcap_freecode(&r->prog[i]);
@@ -131,8 +85,10 @@ static int fill_attr(void *state, apc__capw_t *w, const apc__pipe_pkt_t *in, con
 
 static int passes(const route_t *r, const apc__pipe_pkt_t *in)
 {
-    if (in->iface >= MAX_SRC || !r->prog[in->iface].bf_insns)
+    if (!r->filter)
         return 1;
+    if (in->iface >= MAX_SRC || !r->prog[in->iface].bf_insns)
+        return 0; /* the filter did not compile for this adapter (logged) */
     struct pcap_pkthdr h = {.caplen = in->caplen, .len = in->wirelen};
     return pcap_offline_filter(&r->prog[in->iface], &h, in->data) != 0;
 }
@@ -257,10 +213,7 @@ static void install(struct apc__router *rt, route_t *r)
         return;
     }
     for (size_t i = 0; i < rt->nsrc; i++)
-        if (apc__capw_add_iface(r->w, (uint32_t)apc__livesrc_linktype(rt->src[i]),
-                                (uint32_t)apc__livesrc_snaplen(rt->src[i]),
-                                apc__livesrc_device(rt->src[i]), "", 1000000000ULL) < 0)
-            r->failed = 1;
+        apc__router_route_iface(rt, r, i);
     r->res = apc__liveres_start(rt->ctx, r->id, r->flags, r->w, "triggered capture");
     drops_at_exec(rt, r);
     mine_t m = {rt, r};
@@ -407,6 +360,8 @@ static void *writer_main(void *arg)
     struct apc__router *rt = arg;
     for (;;) {
         int stopping = atomic_load(&rt->stop);
+        if (!stopping)
+            apc__router_adapters(rt, 0);
         housekeep(rt, 0, 0);
         size_t got = 0;
         for (size_t i = 0; i < rt->nsrc; i++) {
@@ -442,6 +397,8 @@ static void router_free(struct apc__router *rt)
 {
     for (size_t i = 0; i < rt->nsrc; i++)
         apc__livesrc_close(rt->src[i]);
+    if (rt->nl_fd >= 0)
+        close(rt->nl_fd);
     apc__bell_destroy(&rt->bell);
     if (rt->attr)
         apc__attrib_release(rt->attr);
@@ -466,6 +423,8 @@ int apc__router_start(apc_ctx_t *ctx)
         return apc__err(APC_ENOMEM, "out of memory");
     rt->ctx = ctx;
     rt->bell.fd = -1;
+    rt->nl_fd = apc__router_nl_open(); /* before the adapters are listed: no change is missed */
+    rt->rescan_mono = apc__mono_ns() + APC__RESCAN_NS;
     pthread_mutex_init(&rt->lock, NULL);
     pthread_cond_init(&rt->cond, NULL);
     char **names = NULL;
@@ -525,7 +484,11 @@ void apc__router_stop(apc_ctx_t *ctx)
     pthread_mutex_unlock(&ctx->live_lock);
     if (!rt)
         return;
-    for (size_t i = 0; i < rt->nsrc; i++)
+    pthread_mutex_lock(&rt->lock); /* the writer opens no source after this */
+    rt->closing = 1;
+    size_t n = rt->nsrc;
+    pthread_mutex_unlock(&rt->lock);
+    for (size_t i = 0; i < n; i++)
         apc__livesrc_stop(rt->src[i]);
     atomic_store(&rt->stop, 1);
     apc__bell_ring(&rt->bell);
@@ -583,17 +546,10 @@ int apc__router_add(apc_ctx_t *ctx, const apc__route_opts_t *o, int64_t *out_id)
     r->pid = o->pid;
     r->exec_ns = o->exec_ns;
     r->flags = o->flags;
-    int rc = 0;
+    /* Compiled for each adapter on the writer thread (adapters come and go there); the
+     * trigger's filter was checked when it was stored. */
     const char *filter = o->filter && *o->filter ? o->filter : NULL;
-    for (size_t i = 0; filter && rc == 0 && i < rt->nsrc; i++) {
-        pcap_t *p =
-            pcap_open_dead(apc__livesrc_linktype(rt->src[i]), apc__livesrc_snaplen(rt->src[i]));
-        if (!p || pcap_compile(p, &r->prog[i], filter, 1, PCAP_NETMASK_UNKNOWN) != 0)
-            rc = apc__err(APC_EINVAL, "filter '%s': %s", filter,
-                          p ? pcap_geterr(p) : "out of memory");
-        if (p)
-            pcap_close(p);
-    }
+    int rc = filter && !(r->filter = strdup(filter)) ? apc__err(APC_ENOMEM, "out of memory") : 0;
     char name[64];
     snprintf(name, sizeof name, "process %lld", (long long)o->pid);
     if (rc == 0)
