@@ -276,35 +276,11 @@ static int setup(void **st)
            bin) != 0)
         return -1;
     net_down();
-    if (sh("ip netns add " NS " && ip link add apc_tf0 type veth peer name apc_tf1 && "
-           "ip link set apc_tf1 netns " NS " && ip addr add " HOST_IP "/24 dev apc_tf0 && "
-           "ip link set apc_tf0 up && ip -n " NS " addr add " NS_IP "/24 dev apc_tf1 && "
-           "ip -n " NS " link set apc_tf1 up && ip -n " NS " link set lo up") != 0)
+    if (trig_veth(NS, "apc_tf0", "apc_tf1", HOST_IP, NS_IP) != 0)
         return -1;
-    server = fork();
-    if (server == 0) {
-        int null = open("/dev/null", O_WRONLY);
-        if (null >= 0) {
-            dup2(null, 1);
-            dup2(null, 2);
-        }
-        char p[16];
-        snprintf(p, sizeof p, "%d", PORT);
-        if (chdir(tmp) != 0)
-            _exit(127);
-        execlp("ip", "ip", "netns", "exec", NS, "python3", "-m", "http.server", "--bind", NS_IP, p,
-               (char *)NULL);
-        _exit(127);
-    }
-    int up = 0;
-    for (int i = 0; i < 600 && !up; i++) {
-        up = sh("curl -s -o /dev/null --max-time 1 http://" NS_IP ":%d/", PORT) == 0;
-        if (!up)
-            usleep(100000);
-    }
-    if (!up)
+    server = trig_serve(NS, NS_IP, PORT, tmp);
+    if (server <= 0)
         return -1;
-    /* After the veth exists: the shared source opens the adapters that are up at arming. */
     apc_ctx_options_t co;
     apc_ctx_options_init(&co, APC_CTX_OPTIONS_VERSION);
     co.data_dir = data;
@@ -321,10 +297,7 @@ static int teardown(void **st)
             waitpid(sleepers[i], NULL, 0);
         }
     apc_ctx_close(ctx);
-    if (server > 0) {
-        kill(server, SIGTERM);
-        waitpid(server, NULL, 0);
-    }
+    trig_stop(&server);
     net_down();
     rm_tree(tmp);
     return 0;
@@ -332,22 +305,9 @@ static int teardown(void **st)
 
 int main(void)
 {
-    if (geteuid() != 0) {
-        printf("SKIP: trigger live tests need root (proc connector, packet capture)\n");
-        return 77;
-    }
-    if (system("command -v curl >/dev/null && command -v python3 >/dev/null && "
-               "command -v tshark >/dev/null && command -v ip >/dev/null") != 0) {
-        printf("SKIP: needs curl, python3, tshark and ip\n");
-        return 77;
-    }
-    char why[512] = "";
-    if (!ebpf_loads(why, sizeof why)) {
-        printf("SKIP: eBPF attribution does not load here (%s); the first packets of a "
-               "process need its socket owners\n",
-               why);
-        return 77;
-    }
+    int skip = trig_can_run(1);
+    if (skip)
+        return skip;
     live_lock();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_curl_first_packet),

@@ -67,14 +67,21 @@ static apc_ctx_t *open_in(const char *name)
     return ctx;
 }
 
+/* The curl copy's path in prog, the URL of `path` on ip:port in url, the port's filter. */
+static void curl_names(char *prog, char *url, char *filter, const char *ip, int port,
+                       const char *path)
+{
+    snprintf(prog, 700, "%s/curl", bin);
+    snprintf(url, 128, "http://%s:%d/%s", ip, port, path);
+    snprintf(filter, 64, "tcp port %d", port);
+}
+
 static void test_overflow_counted(void **st)
 {
     (void)st;
     apc_ctx_t *ctx = open_in("overflow");
     char prog[700], url[128], filter[64];
-    snprintf(prog, sizeof prog, "%s/curl", bin);
-    snprintf(url, sizeof url, "http://" NS_IP ":%d/big", PORT);
-    snprintf(filter, sizeof filter, "tcp port %d", PORT);
+    curl_names(prog, url, filter, NS_IP, PORT, "big");
     /* Both read when the shared source starts and the triggers load: at trigger_add. */
     assert_int_equal(apc_settings_set(ctx, "trigger.preroll_bytes", "4096"), 0);
     assert_int_equal(apc_settings_set(ctx, "trigger.fire_delay_ms", "300"), 0);
@@ -182,41 +189,12 @@ static void net_down(void)
     sh("ip netns del " NS2 " 2>/dev/null; ip link del apc_tm0 2>/dev/null");
 }
 
-/* python3's HTTP server on ip:port inside namespace ns, serving tmp; its pid once it answers
- * (-1 when it does not within 60 s). */
-static pid_t serve(const char *ns, const char *ip, int port)
-{
-    pid_t p = fork();
-    if (p == 0) {
-        int null = open("/dev/null", O_WRONLY);
-        if (null >= 0) {
-            dup2(null, 1);
-            dup2(null, 2);
-        }
-        char ps[16];
-        snprintf(ps, sizeof ps, "%d", port);
-        if (chdir(tmp) != 0)
-            _exit(127);
-        execlp("ip", "ip", "netns", "exec", ns, "python3", "-m", "http.server", "--bind", ip, ps,
-               (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 600; i++) {
-        if (sh("curl -s -o /dev/null --max-time 1 http://%s:%d/", ip, port) == 0)
-            return p;
-        usleep(100000);
-    }
-    return -1;
-}
-
 static void test_new_adapter(void **st)
 {
     (void)st;
     apc_ctx_t *ctx = open_in("newif");
     char prog[700], url[128], filter[64];
-    snprintf(prog, sizeof prog, "%s/curl", bin);
-    snprintf(url, sizeof url, "http://" NS2_IP ":%d/", PORT2);
-    snprintf(filter, sizeof filter, "tcp port %d", PORT2);
+    curl_names(prog, url, filter, NS2_IP, PORT2, "");
     int64_t tid = 0;
     assert_int_equal(
         apc_trigger_add(ctx, "curl copy", APC_TRIGGER_TYPE_ON_START, prog, filter, 0, &tid), 0);
@@ -225,13 +203,8 @@ static void test_new_adapter(void **st)
         skip();
     }
     /* The adapter comes up now, after the shared source started. */
-    assert_int_equal(sh("ip netns add " NS2 " && ip link add apc_tm0 type veth peer name apc_tm1 "
-                        "&& ip link set apc_tm1 netns " NS2 " && ip addr add " HOST2_IP
-                        "/24 dev apc_tm0 && ip link set apc_tm0 up && ip -n " NS2
-                        " addr add " NS2_IP "/24 dev apc_tm1 && ip -n " NS2
-                        " link set apc_tm1 up && ip -n " NS2 " link set lo up"),
-                     0);
-    server2 = serve(NS2, NS2_IP, PORT2);
+    assert_int_equal(trig_veth(NS2, "apc_tm0", "apc_tm1", HOST2_IP, NS2_IP), 0);
+    server2 = trig_serve(NS2, NS2_IP, PORT2, tmp);
     assert_true(server2 > 0);
     /* Runs until one's capture holds its connection (the adapter is opened within some 50 ms
      * of its link event; the limit is generous, not a measure): without the rescan, none
@@ -280,26 +253,17 @@ static int setup(void **st)
            bin, bin, tmp) != 0)
         return -1;
     net_down();
-    if (sh("ip netns add " NS " && ip link add apc_tl0 type veth peer name apc_tl1 && "
-           "ip link set apc_tl1 netns " NS " && ip addr add " HOST_IP "/24 dev apc_tl0 && "
-           "ip link set apc_tl0 up && ip -n " NS " addr add " NS_IP "/24 dev apc_tl1 && "
-           "ip -n " NS " link set apc_tl1 up && ip -n " NS " link set lo up") != 0)
+    if (trig_veth(NS, "apc_tl0", "apc_tl1", HOST_IP, NS_IP) != 0)
         return -1;
-    server = serve(NS, NS_IP, PORT);
+    server = trig_serve(NS, NS_IP, PORT, tmp);
     return server > 0 ? 0 : -1;
 }
 
 static int teardown(void **st)
 {
     (void)st;
-    if (server > 0) {
-        kill(server, SIGTERM);
-        waitpid(server, NULL, 0);
-    }
-    if (server2 > 0) {
-        kill(server2, SIGTERM);
-        waitpid(server2, NULL, 0);
-    }
+    trig_stop(&server);
+    trig_stop(&server2);
     net_down();
     rm_tree(tmp);
     return 0;
@@ -307,22 +271,9 @@ static int teardown(void **st)
 
 int main(void)
 {
-    if (geteuid() != 0) {
-        printf("SKIP: trigger live tests need root (proc connector, packet capture)\n");
-        return 77;
-    }
-    if (system("command -v curl >/dev/null && command -v python3 >/dev/null && "
-               "command -v ip >/dev/null") != 0) {
-        printf("SKIP: needs curl, python3 and ip\n");
-        return 77;
-    }
-    char why[512] = "";
-    if (!ebpf_loads(why, sizeof why)) {
-        printf("SKIP: eBPF attribution does not load here (%s); the packets a program sends "
-               "before its firing need its socket owners\n",
-               why);
-        return 77;
-    }
+    int skip = trig_can_run(0);
+    if (skip)
+        return skip;
     live_lock();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_overflow_counted),
