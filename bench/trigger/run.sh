@@ -5,15 +5,15 @@
 # capture start and the load (`uptime`). Root, and the kernel's process connector. See
 # docs/benchmarks.md.
 #
-# Usage: bench/trigger/run.sh [-b BUILD_DIR] [-r RATE] [-s SECONDS] [-h HOLD_MS]
+# Usage: bench/trigger/run.sh [-b BUILD_DIR] [-r RATE] [-s SECONDS] [-h HOLD_MS] [-u PPS]
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=$ROOT/build
 ARGS=()
-while getopts "b:r:s:h:" opt; do
+while getopts "b:r:s:h:u:" opt; do
     case "$opt" in
     b) BUILD=$(cd "$OPTARG" && pwd) ;;
-    r | s | h) ARGS+=("-$opt" "$OPTARG") ;;
+    r | s | h | u) ARGS+=("-$opt" "$OPTARG") ;;
     *) exit 2 ;;
     esac
 done

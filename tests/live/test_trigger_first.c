@@ -36,10 +36,11 @@
 #include <cmocka.h>
 
 #include "live_util.h"
+#include "trigger_util.h"
 
 #include <apc/apc.h>
 
-#define WAIT_S 120
+#define WAIT_S TRIG_WAIT_S
 #define RUNS 20
 #define NS "apc_tfS"
 #define HOST_IP "10.231.9.1"
@@ -53,48 +54,22 @@ static pid_t server;
 
 static apc_trigger_t *trigger(int64_t id)
 {
-    apc_trigger_t *t = NULL;
-    assert_int_equal(apc_trigger_get(ctx, id, &t), 0);
-    return t;
+    return trig_get(ctx, id);
 }
 
 static int armed_or_skip(int64_t tid)
 {
-    apc_trigger_t *t = trigger(tid);
-    printf("# watcher: %s\n", t->watcher);
-    int ok = strcmp(t->watcher, "armed") == 0;
-    apc_trigger_free(t);
-    return ok;
+    return trig_armed(ctx, tid);
 }
 
-/* Polls until the trigger has fired n times; its last capture id. */
 static int64_t wait_fired(int64_t tid, uint64_t n)
 {
-    for (int i = 0; i < WAIT_S * 10; i++) {
-        apc_trigger_t *t = trigger(tid);
-        uint64_t fired = t->times_fired;
-        int64_t cid = t->last_capture_id;
-        if (*t->last_error)
-            fprintf(stderr, "trigger error: %s\n", t->last_error);
-        apc_trigger_free(t);
-        if (fired >= n)
-            return cid;
-        usleep(100000);
-    }
-    fail_msg("trigger %lld did not fire %llu times within %d s", (long long)tid,
-             (unsigned long long)n, WAIT_S);
-    return -1;
+    return trig_wait_fired(ctx, tid, n);
 }
 
-/* Polls until capture cid is no longer live (its tree exited, its route ended). */
 static void wait_done(int64_t cid)
 {
-    for (int i = 0; i < WAIT_S * 10; i++) {
-        if (!apc_capture_is_live(ctx, cid))
-            return;
-        usleep(100000);
-    }
-    fail_msg("capture %lld still live after %d s", (long long)cid, WAIT_S);
+    trig_wait_done(ctx, cid);
 }
 
 static size_t count_files(const char *pattern)
@@ -107,17 +82,7 @@ static size_t count_files(const char *pattern)
 
 static pid_t run(const char *prog, char *const argv[])
 {
-    pid_t p = fork();
-    if (p == 0) {
-        int null = open("/dev/null", O_WRONLY);
-        if (null >= 0) {
-            dup2(null, 1);
-            dup2(null, 2);
-        }
-        execv(prog, argv);
-        _exit(127);
-    }
-    return p;
+    return trig_run(prog, argv);
 }
 
 /* Every packet of capture cid is pid's; *first_syn: the first is a SYN alone (RFC 9293
@@ -349,35 +314,11 @@ static int setup(void **st)
            bin, bin, bin, bin) != 0)
         return -1;
     net_down();
-    if (sh("ip netns add " NS " && ip link add apc_tf0 type veth peer name apc_tf1 && "
-           "ip link set apc_tf1 netns " NS " && ip addr add " HOST_IP "/24 dev apc_tf0 && "
-           "ip link set apc_tf0 up && ip -n " NS " addr add " NS_IP "/24 dev apc_tf1 && "
-           "ip -n " NS " link set apc_tf1 up && ip -n " NS " link set lo up") != 0)
+    if (trig_veth(NS, "apc_tf0", "apc_tf1", HOST_IP, NS_IP) != 0)
         return -1;
-    server = fork();
-    if (server == 0) {
-        int null = open("/dev/null", O_WRONLY);
-        if (null >= 0) {
-            dup2(null, 1);
-            dup2(null, 2);
-        }
-        char p[16];
-        snprintf(p, sizeof p, "%d", PORT);
-        if (chdir(tmp) != 0)
-            _exit(127);
-        execlp("ip", "ip", "netns", "exec", NS, "python3", "-m", "http.server", "--bind", NS_IP, p,
-               (char *)NULL);
-        _exit(127);
-    }
-    int up = 0;
-    for (int i = 0; i < 600 && !up; i++) {
-        up = sh("curl -s -o /dev/null --max-time 1 http://" NS_IP ":%d/", PORT) == 0;
-        if (!up)
-            usleep(100000);
-    }
-    if (!up)
+    server = trig_serve(NS, NS_IP, PORT, tmp);
+    if (server <= 0)
         return -1;
-    /* After the veth exists: the shared source opens the adapters that are up at arming. */
     apc_ctx_options_t co;
     apc_ctx_options_init(&co, APC_CTX_OPTIONS_VERSION);
     co.data_dir = data;
@@ -394,10 +335,7 @@ static int teardown(void **st)
             waitpid(sleepers[i], NULL, 0);
         }
     apc_ctx_close(ctx);
-    if (server > 0) {
-        kill(server, SIGTERM);
-        waitpid(server, NULL, 0);
-    }
+    trig_stop(&server);
     net_down();
     rm_tree(tmp);
     return 0;
@@ -405,22 +343,9 @@ static int teardown(void **st)
 
 int main(void)
 {
-    if (geteuid() != 0) {
-        printf("SKIP: trigger live tests need root (proc connector, packet capture)\n");
-        return 77;
-    }
-    if (system("command -v curl >/dev/null && command -v python3 >/dev/null && "
-               "command -v tshark >/dev/null && command -v ip >/dev/null") != 0) {
-        printf("SKIP: needs curl, python3, tshark and ip\n");
-        return 77;
-    }
-    char why[512] = "";
-    if (!ebpf_loads(why, sizeof why)) {
-        printf("SKIP: eBPF attribution does not load here (%s); the first packets of a "
-               "process need its socket owners\n",
-               why);
-        return 77;
-    }
+    int skip = trig_can_run(1);
+    if (skip)
+        return skip;
     live_lock();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_curl_first_packet),

@@ -41,6 +41,10 @@ typedef struct apc_trigger {
     int64_t last_capture_id; /* capture started by the last firing; 0 = none */
     char *last_error;        /* why the last firing could not start its capture; "" = none */
     char *watcher;           /* "armed", "idle" or "unavailable: <why>" (not stored) */
+    /* Packets its captures lost: the sum of their drops and kernel drops (a packet lost while
+     * two of its captures ran counts in each). Not stored: read from the captures. */
+    uint64_t drops;
+    uint64_t missed; /* firings that started no capture (a limit, the process gone; LastError) */
 } apc_trigger_t;
 
 typedef struct apc_trigger_list {
@@ -71,8 +75,9 @@ typedef struct apc_action_list {
 } apc_action_list_t;
 
 /* Adds a trigger; its id in *out_id (may be NULL). `path` must be absolute and exist; `filter`
- * (NULL = none) must compile as a capture filter; flags within RESOLVE_IPS, DESCENDANTS and
- * NO_EBPF. APC_EINVAL/APC_ENOTFOUND with a message otherwise; nothing is stored then. Arms the
+ * (NULL = none) must compile as a capture filter; flags within RESOLVE_IPS and DESCENDANTS
+ * (NO_EBPF is refused: the shared source's attribution routes every firing, docs/triggers.md).
+ * APC_EINVAL/APC_ENOTFOUND with a message otherwise; nothing is stored then. Arms the
  * watcher; a watcher that cannot run (no proc connector, not root) does not fail the call:
  * trigger_list says why (`watcher`). */
 APC_API int apc_trigger_add(apc_ctx_t *ctx, const char *name, int type, const char *path,

@@ -141,7 +141,7 @@ int apc__live_open_sources(apc_ctx_t *ctx, const char *const *devices, size_t n,
             .snaplen = (int)snaplen,
             .ring_bytes = (size_t)ring_mb << 20,
             .queue_bytes = (size_t)queue_mb << 20,
-            .iface = (uint32_t)i,
+            .iface = (uint32_t)*nsrc, /* appended after the sources already open */
             .bell = bell,
         };
         int rc = apc__livesrc_open(&src[*nsrc], &cfg);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <apc/live.h>
 
@@ -26,7 +27,9 @@
 #include "capture/capwriter.h"
 #include "capture/live.h"
 #include "capture/pipeline.h"
+#include "capture/preroll.h"
 #include "capture/router.h"
+#include "capture/router_int.h"
 #include "core/ctx.h"
 #include "core/error.h"
 #include "decode/decode.h"
@@ -35,54 +38,11 @@
 #include "store/store.h"
 #include "util/clock.h"
 
-#define MAX_SRC 64
 #define TABLE_WAIT_NS 10000000000LL /* as live_session.c: longest wait for the process table */
-
-typedef struct route {
-    int64_t id, pid, exec_ns;
-    uint32_t flags;
-    struct bpf_program prog[MAX_SRC]; /* per source (linktype); bf_insns NULL = all */
-    apc__capw_t *w;                   /* the writer thread's; NULL until installed */
-    apc__liveres_t *res;              /* reverse lookups (CAPTURE_FLAG_RESOLVE_IPS) */
-    uint64_t k0, q0, o0;              /* counters when it started: its drops are the growth */
-    int64_t end_req;                  /* mono ns the end was asked, 0 running */
-    int done, failed;                 /* done: finished (under lock); failed: writer thread only */
-    int reaped;                       /* the one who waited for it is gone: the writer frees it */
-    struct route *next;
-} route_t;
-
-typedef struct held {
-    int64_t ts_ns;
-    apc__attr_t a; /* as attributed when it was captured */
-    uint32_t iface, caplen, wirelen;
-    struct held *next;
-    uint8_t data[];
-} held_t;
-
-struct apc__router {
-    apc_ctx_t *ctx;
-    apc__livesrc_t *src[MAX_SRC];
-    size_t nsrc;
-    uint8_t loopback[MAX_SRC];
-    apc__attrib_t *attr;
-    apc__proctab_t *procs;
-    apc__bell_t bell;
-    pthread_t writer;
-    int started;
-    atomic_int stop;
-    pthread_mutex_t lock; /* routes, done flags */
-    pthread_cond_t cond;
-    route_t *routes; /* under lock; the writer frees them, nobody else */
-    route_t **act;   /* the writer's snapshot of the routes not done */
-    size_t nact;
-    held_t *head, *tail; /* pre-roll, oldest first (writer thread only) */
-    size_t held_bytes;
-    atomic_ullong overflow; /* pre-roll packets evicted before their time (bytes limit) */
-    int table_stalled;
-};
 
 static void route_free(route_t *r)
 {
+    free(r->filter);
     for (size_t i = 0; i < MAX_SRC; i++)
         if (r->prog[i].bf_insns)
             pcap_freecode(&r->prog[i]);
@@ -125,8 +85,10 @@ static int fill_attr(void *state, apc__capw_t *w, const apc__pipe_pkt_t *in, con
 
 static int passes(const route_t *r, const apc__pipe_pkt_t *in)
 {
-    if (in->iface >= MAX_SRC || !r->prog[in->iface].bf_insns)
+    if (!r->filter)
         return 1;
+    if (in->iface >= MAX_SRC || !r->prog[in->iface].bf_insns)
+        return 0; /* the filter did not compile for this adapter (logged) */
     struct pcap_pkthdr h = {.caplen = in->caplen, .len = in->wirelen};
     return pcap_offline_filter(&r->prog[in->iface], &h, in->data) != 0;
 }
@@ -145,17 +107,20 @@ static void deliver(struct apc__router *rt, route_t *r, const apc__pipe_pkt_t *i
     }
 }
 
-/* Routes one packet: the number of routes that took it; -1 when a route might take it once
- * the process table knows its owner. */
+/* Routes one packet to the routes rs[0..n): the number that took it; -1 when a route might
+ * take it once the process table knows its owner. `replay`: a packet of the pre-roll, offered
+ * to routes being installed (each takes it only from its exec on, whatever its end). */
 static int route_packet(struct apc__router *rt, const apc__pipe_pkt_t *in, const apc__pkt_t *d,
-                        const apc__attr_t *a, route_t *only)
+                        const apc__attr_t *a, route_t *const *rs, size_t n, int replay)
 {
     apc__attr_end_t own = {a->attribution, a->pid, a->tid, a->direction};
     int took = 0, unknown = 0;
-    for (size_t i = 0; i < (only ? 1 : rt->nact); i++) {
-        route_t *r = only ? only : rt->act[i];
+    int64_t now = 0;
+    for (size_t i = 0; i < n; i++) {
+        route_t *r = rs[i];
         int64_t end = __atomic_load_n(&r->end_req, __ATOMIC_ACQUIRE);
-        if (end && !only && apc__mono_ns() - end > APC__ROUTE_GRACE_NS)
+        if (replay ? in->ts_ns < r->exec_ns
+                   : end && (now ? now : (now = apc__mono_ns())) - end > APC__ROUTE_GRACE_NS)
             continue;
         int k = in_tree(rt, r, a->pid);
         if (k > 0) {
@@ -177,36 +142,7 @@ static void hold(struct apc__router *rt, const apc__pipe_pkt_t *in, const apc__a
 {
     if (!a->pid && !a->peer.pid)
         return; /* nobody owns it: no route could ever claim it */
-    held_t *h = malloc(sizeof *h + in->caplen);
-    if (!h) {
-        atomic_fetch_add(&rt->overflow, 1);
-        return;
-    }
-    *h = (held_t){.ts_ns = in->ts_ns,
-                  .a = *a,
-                  .iface = in->iface,
-                  .caplen = in->caplen,
-                  .wirelen = in->wirelen};
-    memcpy(h->data, in->data, in->caplen);
-    if (rt->tail)
-        rt->tail->next = h;
-    else
-        rt->head = h;
-    rt->tail = h;
-    rt->held_bytes += sizeof *h + in->caplen;
-    /* Too old (by the newest packet's clock) leaves quietly: that is the time limit. Past the
-     * byte limit the oldest leave and are counted (shown as drops on every running route). */
-    while (rt->head &&
-           (rt->head->ts_ns < in->ts_ns - APC__PREROLL_NS || rt->held_bytes > APC__PREROLL_BYTES)) {
-        held_t *o = rt->head;
-        if (o->ts_ns >= in->ts_ns - APC__PREROLL_NS)
-            atomic_fetch_add(&rt->overflow, 1);
-        rt->head = o->next;
-        if (!rt->head)
-            rt->tail = NULL;
-        rt->held_bytes -= sizeof *o + o->caplen;
-        free(o);
-    }
+    apc__preroll_push(&rt->pre, a, in->iface, in->ts_ns, in->data, in->caplen, in->wirelen);
 }
 
 static void totals(struct apc__router *rt, uint64_t *k, uint64_t *q)
@@ -220,7 +156,54 @@ static void totals(struct apc__router *rt, uint64_t *k, uint64_t *q)
     }
 }
 
-/* Opens the capture writer of a new route and gives it its pre-roll. */
+/* Samples the drop counters (writer thread), at most every HIST_EVERY_NS. */
+static void sample_drops(struct apc__router *rt)
+{
+    int64_t now = apc__mono_ns();
+    if (rt->hist_n && now - rt->hist_mono < HIST_EVERY_NS)
+        return;
+    drop_sample_t *h = &rt->hist[rt->hist_next];
+    h->real_ns = apc__real_ns();
+    totals(rt, &h->k, &h->q);
+    rt->hist_next = (rt->hist_next + 1) % HIST_N;
+    rt->hist_n += rt->hist_n < HIST_N;
+    rt->hist_mono = now;
+}
+
+/* The counters when route r's process exec'd: the newest sample taken at or before it, else
+ * the oldest kept (the exec is older than every sample: more drops are counted, never fewer). */
+static void drops_at_exec(struct apc__router *rt, route_t *r)
+{
+    const drop_sample_t *best = NULL, *oldest = NULL;
+    for (size_t i = 0; i < rt->hist_n; i++) {
+        const drop_sample_t *h = &rt->hist[i];
+        if (!oldest || h->real_ns < oldest->real_ns)
+            oldest = h;
+        if (h->real_ns <= r->exec_ns && (!best || h->real_ns > best->real_ns))
+            best = h;
+    }
+    if (!best)
+        best = oldest;
+    if (best) {
+        r->k0 = best->k;
+        r->q0 = best->q;
+    } else {
+        totals(rt, &r->k0, &r->q0);
+    }
+}
+
+typedef struct mine {
+    struct apc__router *rt;
+    const route_t *r;
+} mine_t;
+
+static int is_mine(void *arg, int64_t pid)
+{
+    const mine_t *m = arg;
+    return in_tree(m->rt, m->r, pid) > 0;
+}
+
+/* Opens the capture writer of a new route and counts what it lost before it started. */
 static void install(struct apc__router *rt, route_t *r)
 {
     if (apc__capw_open(rt->ctx, r->id, &r->w) < 0) {
@@ -230,15 +213,25 @@ static void install(struct apc__router *rt, route_t *r)
         return;
     }
     for (size_t i = 0; i < rt->nsrc; i++)
-        if (apc__capw_add_iface(r->w, (uint32_t)apc__livesrc_linktype(rt->src[i]),
-                                (uint32_t)apc__livesrc_snaplen(rt->src[i]),
-                                apc__livesrc_device(rt->src[i]), "", 1000000000ULL) < 0)
-            r->failed = 1;
+        apc__router_route_iface(rt, r, i);
     r->res = apc__liveres_start(rt->ctx, r->id, r->flags, r->w, "triggered capture");
-    totals(rt, &r->k0, &r->q0);
-    r->o0 = atomic_load(&rt->overflow);
-    for (held_t *h = rt->head; h; h = h->next) {
-        if (h->ts_ns < r->exec_ns)
+    drops_at_exec(rt, r);
+    mine_t m = {rt, r};
+    r->lost = apc__preroll_lost_for(&rt->pre, r->exec_ns, is_mine, &m);
+}
+
+/* Gives the routes installed together their pre-roll: one pass, each packet decoded once,
+ * offered to every one of them from its exec on, in capture order. */
+static void replay(struct apc__router *rt, route_t *const *rs, size_t n)
+{
+    int64_t since = INT64_MAX;
+    for (size_t i = 0; i < n; i++)
+        if (rs[i]->exec_ns < since)
+            since = rs[i]->exec_ns;
+    apc__preroll_cur_t c;
+    for (const apc__held_t *h = apc__preroll_first(&rt->pre, &c); h;
+         h = apc__preroll_next(&rt->pre, &c)) {
+        if (h->ts_ns < since)
             continue;
         apc__pipe_pkt_t in = {.iface = h->iface,
                               .linktype = (uint32_t)apc__livesrc_linktype(rt->src[h->iface]),
@@ -248,7 +241,7 @@ static void install(struct apc__router *rt, route_t *r)
                               .data = h->data};
         apc__pkt_t d;
         apc__decode(&d, in.data, in.caplen, in.wirelen, in.linktype);
-        route_packet(rt, &in, &d, &h->a, r);
+        route_packet(rt, &in, &d, &h->a, rs, n, 1);
     }
 }
 
@@ -257,7 +250,9 @@ static void finish(struct apc__router *rt, route_t *r)
     if (r->w) {
         uint64_t k, q;
         totals(rt, &k, &q);
-        apc__capw_set_drops(r->w, k - r->k0, q - r->q0 + (atomic_load(&rt->overflow) - r->o0));
+        /* Kernel drops apart; ours: the sources' queues, and its own packets that left the
+         * pre-roll before it started (docs/triggers.md "Drops"). */
+        apc__capw_set_drops(r->w, k - r->k0, q - r->q0 + r->lost);
         if (apc__capw_finish(r->w, r->failed ? APC_STATE_FAILED : APC_STATE_COMPLETED,
                              r->failed ? "the triggered capture could not store its packets" : "",
                              0, 0) < 0)
@@ -277,7 +272,7 @@ static void housekeep(struct apc__router *rt, int idle, int all)
     size_t n = 0;
     for (route_t **pp = &rt->routes; *pp;) {
         route_t *r = *pp;
-        if (r->reaped) {
+        if (r->reaped && !r->waiters) {
             *pp = r->next;
             route_free(r);
             continue;
@@ -294,11 +289,25 @@ static void housekeep(struct apc__router *rt, int idle, int all)
                 rt->act[rt->nact++] = r;
     } /* else: the old snapshot, new routes wait for the next pass */
     pthread_mutex_unlock(&rt->lock);
+    sample_drops(rt);
+    /* New routes first, all together: then one pass over the pre-roll feeds them all. The new
+     * ones are moved to the front of the snapshot (its order does not matter). */
+    size_t nf = 0;
+    for (size_t i = 0; i < rt->nact; i++) {
+        route_t *r = rt->act[i];
+        if (r->w || r->failed)
+            continue;
+        install(rt, r);
+        if (!r->failed) {
+            rt->act[i] = rt->act[nf];
+            rt->act[nf++] = r;
+        }
+    }
+    if (nf)
+        replay(rt, rt->act, nf);
     size_t keep = 0;
     for (size_t i = 0; i < rt->nact; i++) {
         route_t *r = rt->act[i];
-        if (!r->w && !r->failed)
-            install(rt, r);
         int64_t end = __atomic_load_n(&r->end_req, __ATOMIC_ACQUIRE);
         int64_t age = end ? apc__mono_ns() - end : 0;
         /* Past its grace, once a pass found no packet; under traffic that never pauses, at 5
@@ -330,7 +339,7 @@ static void one_packet(struct apc__router *rt, size_t i, const apc__lqhdr_t *h, 
     apc__decode(&d, in.data, in.caplen, in.wirelen, in.linktype);
     apc__attr_t a;
     apc__attrib_lookup(rt->attr, &d, in.ts_ns, rt->loopback[i] ? APC__ATTR_BOTH_ENDS : 0, &a);
-    int took = route_packet(rt, &in, &d, &a, NULL);
+    int took = route_packet(rt, &in, &d, &a, rt->act, rt->nact, 0);
     if (took < 0 && !apc__proctab_caught_up(rt->procs, in.ts_ns)) {
         /* As live_session.c's wanted_wait: the owner's fork event may not be handled yet. */
         int64_t end = apc__mono_ns() + (rt->table_stalled ? 0 : TABLE_WAIT_NS);
@@ -340,7 +349,7 @@ static void one_packet(struct apc__router *rt, size_t i, const apc__lqhdr_t *h, 
             nanosleep(&w, NULL);
         }
         rt->table_stalled = !caught;
-        took = route_packet(rt, &in, &d, &a, NULL);
+        took = route_packet(rt, &in, &d, &a, rt->act, rt->nact, 0);
     }
     if (took <= 0)
         hold(rt, &in, &a);
@@ -351,6 +360,8 @@ static void *writer_main(void *arg)
     struct apc__router *rt = arg;
     for (;;) {
         int stopping = atomic_load(&rt->stop);
+        if (!stopping)
+            apc__router_adapters(rt, 0);
         housekeep(rt, 0, 0);
         size_t got = 0;
         for (size_t i = 0; i < rt->nsrc; i++) {
@@ -386,6 +397,8 @@ static void router_free(struct apc__router *rt)
 {
     for (size_t i = 0; i < rt->nsrc; i++)
         apc__livesrc_close(rt->src[i]);
+    if (rt->nl_fd >= 0)
+        close(rt->nl_fd);
     apc__bell_destroy(&rt->bell);
     if (rt->attr)
         apc__attrib_release(rt->attr);
@@ -395,11 +408,7 @@ static void router_free(struct apc__router *rt)
         route_free(r);
     }
     free(rt->act);
-    while (rt->head) {
-        held_t *h = rt->head;
-        rt->head = h->next;
-        free(h);
-    }
+    apc__preroll_free(&rt->pre);
     pthread_mutex_destroy(&rt->lock);
     pthread_cond_destroy(&rt->cond);
     free(rt);
@@ -413,11 +422,19 @@ int apc__router_start(apc_ctx_t *ctx)
     if (!rt)
         return apc__err(APC_ENOMEM, "out of memory");
     rt->ctx = ctx;
+    rt->bell.fd = -1;
+    rt->nl_fd = apc__router_nl_open(); /* before the adapters are listed: no change is missed */
+    rt->rescan_mono = apc__mono_ns() + APC__RESCAN_NS;
     pthread_mutex_init(&rt->lock, NULL);
     pthread_cond_init(&rt->cond, NULL);
     char **names = NULL;
     size_t nn = 0;
-    int rc = apc__bell_init(&rt->bell);
+    /* trigger.preroll_bytes: for tests, a pre-roll small enough to overflow on purpose. */
+    long bytes = apc__live_setting(ctx, "trigger.preroll_bytes", (long)APC__PREROLL_BYTES, 4096,
+                                   (long)APC__PREROLL_BYTES * 16);
+    int rc = apc__preroll_init(&rt->pre, (size_t)bytes, APC__PREROLL_NS);
+    if (rc == 0)
+        rc = apc__bell_init(&rt->bell);
     if (rc == 0)
         rc = apc__live_adapters(&names, &nn);
     if (rc == 0)
@@ -467,11 +484,21 @@ void apc__router_stop(apc_ctx_t *ctx)
     pthread_mutex_unlock(&ctx->live_lock);
     if (!rt)
         return;
-    for (size_t i = 0; i < rt->nsrc; i++)
+    pthread_mutex_lock(&rt->lock); /* the writer opens no source after this */
+    rt->closing = 1;
+    size_t n = rt->nsrc;
+    pthread_mutex_unlock(&rt->lock);
+    for (size_t i = 0; i < n; i++)
         apc__livesrc_stop(rt->src[i]);
     atomic_store(&rt->stop, 1);
     apc__bell_ring(&rt->bell);
     pthread_join(rt->writer, NULL); /* its last pass finishes every route */
+    /* A caller still inside (apc_capture_stop of a triggered capture racing the close: its
+     * route is done now, it only has to wake up and leave) holds the router until it is out. */
+    pthread_mutex_lock(&rt->lock);
+    while (rt->users)
+        pthread_cond_wait(&rt->cond, &rt->lock);
+    pthread_mutex_unlock(&rt->lock);
     router_free(rt);
 }
 
@@ -483,12 +510,27 @@ int apc__router_running(apc_ctx_t *ctx)
     return r;
 }
 
+/* The router with a hold on it (put), or NULL: apc__router_stop frees it only when every
+ * holder has let go. The count is taken under live_lock, where stop unpublishes the router. */
 static struct apc__router *get(apc_ctx_t *ctx)
 {
     pthread_mutex_lock(&ctx->live_lock);
     struct apc__router *rt = ctx->router;
+    if (rt) {
+        pthread_mutex_lock(&rt->lock);
+        rt->users++;
+        pthread_mutex_unlock(&rt->lock);
+    }
     pthread_mutex_unlock(&ctx->live_lock);
     return rt;
+}
+
+static void put(struct apc__router *rt)
+{
+    pthread_mutex_lock(&rt->lock);
+    if (--rt->users == 0)
+        pthread_cond_broadcast(&rt->cond);
+    pthread_mutex_unlock(&rt->lock);
 }
 
 int apc__router_add(apc_ctx_t *ctx, const apc__route_opts_t *o, int64_t *out_id)
@@ -497,22 +539,17 @@ int apc__router_add(apc_ctx_t *ctx, const apc__route_opts_t *o, int64_t *out_id)
     if (!rt)
         return apc__err(APC_ENOTSUP, "the trigger router does not run");
     route_t *r = calloc(1, sizeof *r);
-    if (!r)
+    if (!r) {
+        put(rt);
         return apc__err(APC_ENOMEM, "out of memory");
+    }
     r->pid = o->pid;
     r->exec_ns = o->exec_ns;
     r->flags = o->flags;
-    int rc = 0;
+    /* Compiled for each adapter on the writer thread (adapters come and go there); the
+     * trigger's filter was checked when it was stored. */
     const char *filter = o->filter && *o->filter ? o->filter : NULL;
-    for (size_t i = 0; filter && rc == 0 && i < rt->nsrc; i++) {
-        pcap_t *p =
-            pcap_open_dead(apc__livesrc_linktype(rt->src[i]), apc__livesrc_snaplen(rt->src[i]));
-        if (!p || pcap_compile(p, &r->prog[i], filter, 1, PCAP_NETMASK_UNKNOWN) != 0)
-            rc = apc__err(APC_EINVAL, "filter '%s': %s", filter,
-                          p ? pcap_geterr(p) : "out of memory");
-        if (p)
-            pcap_close(p);
-    }
+    int rc = filter && !(r->filter = strdup(filter)) ? apc__err(APC_ENOMEM, "out of memory") : 0;
     char name[64];
     snprintf(name, sizeof name, "process %lld", (long long)o->pid);
     if (rc == 0)
@@ -526,6 +563,7 @@ int apc__router_add(apc_ctx_t *ctx, const apc__route_opts_t *o, int64_t *out_id)
     }
     if (rc < 0) {
         route_free(r);
+        put(rt);
         return rc;
     }
     pthread_mutex_lock(&rt->lock);
@@ -534,6 +572,7 @@ int apc__router_add(apc_ctx_t *ctx, const apc__route_opts_t *o, int64_t *out_id)
     pthread_mutex_unlock(&rt->lock);
     apc__bell_ring(&rt->bell);
     *out_id = r->id;
+    put(rt);
     return 0;
 }
 
@@ -557,6 +596,7 @@ void apc__router_request_end(apc_ctx_t *ctx, int64_t capture_id)
     mark_end(rt, capture_id);
     pthread_mutex_unlock(&rt->lock);
     apc__bell_ring(&rt->bell);
+    put(rt);
 }
 
 int apc__router_end(apc_ctx_t *ctx, int64_t capture_id)
@@ -566,15 +606,21 @@ int apc__router_end(apc_ctx_t *ctx, int64_t capture_id)
         return APC_ENOTFOUND;
     pthread_mutex_lock(&rt->lock);
     route_t *r = mark_end(rt, capture_id);
+    if (r)
+        r->waiters++; /* two callers may stop it at once (the runner, capture_stop_process) */
     pthread_mutex_unlock(&rt->lock);
-    if (!r)
+    if (!r) {
+        put(rt);
         return APC_ENOTFOUND;
+    }
     apc__bell_ring(&rt->bell);
     pthread_mutex_lock(&rt->lock);
     while (!r->done)
         pthread_cond_wait(&rt->cond, &rt->lock);
-    r->reaped = 1; /* the writer frees it at its next pass */
+    r->waiters--;
+    r->reaped = 1; /* the writer frees it at its next pass once no one else waits */
     pthread_mutex_unlock(&rt->lock);
+    put(rt);
     apc__ctx_broadcast(ctx);
     return 0;
 }
@@ -589,5 +635,6 @@ int apc__router_has(apc_ctx_t *ctx, int64_t capture_id)
     while (r && (r->id != capture_id || r->done || r->reaped))
         r = r->next;
     pthread_mutex_unlock(&rt->lock);
+    put(rt);
     return r != NULL;
 }

@@ -36,6 +36,8 @@ static cJSON *json_trigger(const apc_trigger_t *t)
     rc |= apc__json_add_i64(o, "LastCaptureId", t->last_capture_id);
     rc |= apc__json_add_str(o, "LastError", t->last_error);
     rc |= apc__json_add_str(o, "Watcher", t->watcher);
+    rc |= apc__json_add_u64(o, "Drops", t->drops);   /* ours, after the spec's fields */
+    rc |= apc__json_add_u64(o, "Missed", t->missed); /* ours */
     if (rc) {
         cJSON_Delete(o);
         return NULL;

@@ -281,8 +281,9 @@ static const apc_param_spec_t p_trigger_add[] = {
     STR_P("filter", 0, NULL, 0, TEXT_MAX,
           "Capture filter of the capture sessions this trigger starts."),
     INT_P("flags", 0, "0", 0, UINT32_MAX,
-          "Capture flags of the sessions it starts: 0x1 resolve IPs, 0x200 procfs attribution; "
-          "descendants (0x100) are always captured."),
+          "Capture flags of the sessions it starts: 0x1 resolve IPs; descendants (0x100) are "
+          "always captured; 0x200 (procfs attribution) is refused: the shared source's "
+          "attribution routes every firing."),
     END_P};
 static const apc_param_spec_t p_trigger_id[] = {
     INT_P("trigger_id", 1, NULL, 1, ID_MAX, "Trigger id."), END_P};

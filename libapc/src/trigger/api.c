@@ -17,8 +17,7 @@
 #include "store/triggers.h"
 #include "trigger/trigger_int.h"
 
-#define FLAGS_ALLOWED                                                                              \
-    (APC_CAPTURE_FLAG_RESOLVE_IPS | APC_CAPTURE_FLAG_DESCENDANTS | APC_CAPTURE_FLAG_NO_EBPF)
+#define FLAGS_ALLOWED (APC_CAPTURE_FLAG_RESOLVE_IPS | APC_CAPTURE_FLAG_DESCENDANTS)
 
 static int check_ctx(apc_ctx_t *ctx)
 {
@@ -57,10 +56,21 @@ static int check_filter(const char *filter)
 
 static int check_flags(uint32_t flags)
 {
+    /* 0x200 asks for the procfs backend instead of eBPF's socket owners. A triggered capture
+     * is a route of the shared source, whose one attribution decides for every firing, and its
+     * first packets (sent before the firing is handled) can only be attributed by the eBPF
+     * socket owners: the flag could not be honoured, so it is refused, not ignored. */
+    if (flags & APC_CAPTURE_FLAG_NO_EBPF)
+        return apc__err(APC_EINVAL,
+                        "trigger flags 0x%x: 0x200 (procfs attribution) cannot apply to a "
+                        "triggered capture: every firing is routed by the shared source's "
+                        "attribution (eBPF socket owners when they load), which its first "
+                        "packets need; start a process capture to use 0x200",
+                        (unsigned)flags);
     if (flags & ~FLAGS_ALLOWED)
         return apc__err(APC_EINVAL,
-                        "trigger flags 0x%x: only 0x1 (resolve IPs), 0x100 (descendants) and "
-                        "0x200 (procfs attribution) apply to triggered captures",
+                        "trigger flags 0x%x: only 0x1 (resolve IPs) and 0x100 (descendants) "
+                        "apply to triggered captures",
                         (unsigned)flags);
     return 0;
 }

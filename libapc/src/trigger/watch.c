@@ -137,6 +137,12 @@ static void load_armed(struct apc__trig *t)
         a->filter = l.items[i].filter;
         l.items[i].filter = NULL;
         a->flags = l.items[i].flags;
+        if (a->flags & APC_CAPTURE_FLAG_NO_EBPF) /* stored before trigger_add refused it */
+            apc__log(t->ctx, APC_LOG_WARN,
+                     "trigger %lld: flag 0x200 (procfs attribution) does not apply to triggered "
+                     "captures; ignored (trigger_mod to clear it)",
+                     (long long)a->id);
+        a->flags &= ~APC_CAPTURE_FLAG_NO_EBPF;
         t->narmed++;
     }
     apc_trigger_list_t *lp = malloc(sizeof *lp);

@@ -20,6 +20,9 @@
 
 #include <apc/apc.h>
 
+#include "capture/capwriter.h"
+#include "store/captures.h"
+#include "store/triggers.h"
 #include "trigger/trigger_int.h"
 
 static char tmp[] = "/tmp/apc-trigger-XXXXXX";
@@ -113,6 +116,10 @@ static void test_validation(void **st)
            "unknown trigger type 2");
     expect(apc_trigger_add(ctx, "t", 1, "/bin/sh", NULL, 0x2, &id), APC_EINVAL,
            "trigger flags 0x2");
+    /* 0x200 cannot mean anything for a route of the shared source: refused, not ignored. */
+    expect(apc_trigger_add(ctx, "t", 1, "/bin/sh", NULL, 0x200, &id), APC_EINVAL,
+           "0x200 (procfs attribution) cannot apply to a triggered capture");
+    expect(apc_trigger_add(ctx, "t", 1, "/bin/sh", NULL, 0x301, &id), APC_EINVAL, "0x200");
     expect(apc_trigger_add(ctx, "", 1, "/bin/sh", NULL, 0, &id), APC_EINVAL, "name is empty");
     assert_int_equal(n_triggers(ctx), 0);
     expect(apc_trigger_mod(ctx, 42, NULL, 0), APC_ENOTFOUND, "trigger 42 not found");
@@ -167,6 +174,8 @@ static void test_crud_and_persistence(void **st)
     assert_int_equal(t->n_actions, 1);
     assert_int_equal(t->action_ids[0], a1);
     assert_int_equal(t->times_fired, 0);
+    assert_int_equal(t->drops, 0);
+    assert_int_equal(t->missed, 0);
     assert_non_null(t->watcher); /* "armed" as root, "unavailable: ..." otherwise */
     apc_trigger_free(t);
 
@@ -233,6 +242,35 @@ static void test_crud_and_persistence(void **st)
     assert_string_equal(v, bin);
     apc_free(v);
     assert_int_equal(apc_settings_set(ctx, "execute_roots", "/"), APC_EPERM);
+    apc_ctx_close(ctx);
+}
+
+/* TRIGGER Drops and Missed (issue 9: drops never silent) are read from the captures a trigger
+ * started and the firings that started none. */
+static void test_drops_missed(void **st)
+{
+    (void)st;
+    apc_ctx_t *ctx = open_ctx(0);
+    char p[600];
+    snprintf(p, sizeof p, "%s/prog", bin);
+    int64_t tid = 0, c1 = 0, c2 = 0;
+    assert_int_equal(apc_trigger_add(ctx, "d", 1, p, NULL, 0, &tid), 0);
+    expect(apc_trigger_mod(ctx, tid, NULL, 0x200), APC_EINVAL, "0x200");
+    assert_int_equal(apc__capture_create(ctx, APC_CAPTURE_PROCESS, "process 11", "", 0, &c1), 0);
+    assert_int_equal(apc__capture_create(ctx, APC_CAPTURE_PROCESS, "process 12", "", 0, &c2), 0);
+    assert_int_equal(apc__st_trigger_fired(ctx->store, tid, 1, c1, 11, p, ""), 0);
+    assert_int_equal(apc__st_trigger_fired(ctx->store, tid, 2, c2, 12, p, ""), 0);
+    assert_int_equal(apc__st_trigger_fired(ctx->store, tid, 3, 0, 13, p, "a limit"), 0);
+    assert_int_equal(apc__captures_set_drops(ctx->store, c1, 2, 5), 0);
+    assert_int_equal(apc__captures_set_drops(ctx->store, c2, 0, 3), 0);
+    apc_trigger_t *t = NULL;
+    assert_int_equal(apc_trigger_get(ctx, tid, &t), 0);
+    assert_int_equal(t->times_fired, 3);
+    assert_int_equal(t->drops, 10);
+    assert_int_equal(t->missed, 1);
+    assert_string_equal(t->last_error, "a limit");
+    apc_trigger_free(t);
+    assert_int_equal(apc_trigger_remove(ctx, tid), 0);
     apc_ctx_close(ctx);
 }
 
@@ -323,9 +361,8 @@ static void test_execute(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_validation),
-        cmocka_unit_test(test_crud_and_persistence),
-        cmocka_unit_test(test_argv),
+        cmocka_unit_test(test_validation),   cmocka_unit_test(test_crud_and_persistence),
+        cmocka_unit_test(test_drops_missed), cmocka_unit_test(test_argv),
         cmocka_unit_test(test_execute),
     };
     return cmocka_run_group_tests_name("trigger", tests, setup, teardown);

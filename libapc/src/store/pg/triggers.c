@@ -14,8 +14,15 @@
 #include "util/array.h"
 #include "util/clock.h"
 
+/* drops: what its captures lost (their drops and kernel drops); missed: its firings that
+ * started no capture (trigger_captures has a row for each one that did). */
 #define T_COLS                                                                                     \
-    "id, name, type, path, filter, flags, times_fired, last_fired, last_capture_id, last_error"
+    "id, name, type, path, filter, flags, times_fired, last_fired, last_capture_id, last_error, "  \
+    "(SELECT COALESCE(SUM(c.drops + c.kernel_drops), 0)::bigint FROM trigger_captures tc JOIN "    \
+    "captures c "                                                                                  \
+    "ON c.id = tc.capture_id WHERE tc.trigger_id = triggers.id), "                                 \
+    "GREATEST(0, times_fired - (SELECT COUNT(*) FROM trigger_captures tc "                         \
+    "WHERE tc.trigger_id = triggers.id))"
 #define A_COLS                                                                                     \
     "id, name, type, path, params, system_wide, last_run, last_capture_id, last_status, "          \
     "last_error, last_output, last_file"
@@ -142,6 +149,8 @@ static int tr_list(void *impl, int64_t id, apc_trigger_list_t *l)
         t->last_fired = apc__pg_i64(r, i, 7);
         t->last_capture_id = apc__pg_i64(r, i, 8);
         t->last_error = apc__pg_str(r, i, 9);
+        t->drops = (uint64_t)apc__pg_i64(r, i, 10);
+        t->missed = (uint64_t)apc__pg_i64(r, i, 11);
         t->enabled = 1;
         if (!t->name || !t->path || !t->filter || !t->last_error)
             rc = apc__err(APC_ENOMEM, "out of memory");

@@ -12,8 +12,14 @@
 #include "util/array.h"
 #include "util/clock.h"
 
+/* drops: what its captures lost (their drops and kernel drops); missed: its firings that
+ * started no capture (trigger_captures has a row for each one that did). */
 #define T_COLS                                                                                     \
-    "id, name, type, path, filter, flags, times_fired, last_fired, last_capture_id, last_error"
+    "id, name, type, path, filter, flags, times_fired, last_fired, last_capture_id, last_error, "  \
+    "(SELECT COALESCE(SUM(c.drops + c.kernel_drops), 0) FROM trigger_captures tc JOIN captures c " \
+    "ON c.id = tc.capture_id WHERE tc.trigger_id = triggers.id), "                                 \
+    "MAX(0, times_fired - (SELECT COUNT(*) FROM trigger_captures tc "                              \
+    "WHERE tc.trigger_id = triggers.id))"
 #define A_COLS                                                                                     \
     "id, name, type, path, params, system_wide, last_run, last_capture_id, last_status, "          \
     "last_error, last_output, last_file"
@@ -146,6 +152,8 @@ static int row_trigger(sqlite3_stmt *st, apc_trigger_t *t)
     t->last_fired = sqlite3_column_int64(st, 7);
     t->last_capture_id = sqlite3_column_int64(st, 8);
     t->last_error = apc__sql_text(st, 9);
+    t->drops = (uint64_t)sqlite3_column_int64(st, 10);
+    t->missed = (uint64_t)sqlite3_column_int64(st, 11);
     t->enabled = 1;
     return t->name && t->path && t->filter && t->last_error ? 0 : APC_ENOMEM;
 }
