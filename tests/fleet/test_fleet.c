@@ -367,6 +367,8 @@ static void test_triggers(void **state)
     assert_string_equal(tr->filter, "tcp");
     assert_int_equal(tr->n_actions, 1);
     assert_int_equal(tr->action_ids[0], a);
+    assert_int_equal(tr->drops, 0); /* read from captures and trigger_captures (pg SQL) */
+    assert_int_equal(tr->missed, 0);
     apc_trigger_free(tr);
     assert_int_equal(apc_trigger_mod(n.ctx, t, "udp", 0), 0);
     apc_action_list_t *al = NULL;

@@ -236,7 +236,7 @@ static const char *const steps[] = {
      * URL are the operator's (--node-name, --node-url). */
     "ALTER TABLE nodes ADD COLUMN last_seen BIGINT NOT NULL DEFAULT 0;",
     /* 5: a trigger's Drops and Missed are read from its captures at every listing. */
-    "CREATE INDEX trigger_captures_trigger ON trigger_captures(trigger_id);",
+    "CREATE INDEX IF NOT EXISTS trigger_captures_trigger ON trigger_captures(trigger_id);",
 };
 
 const char *const apc__pg_capture_tables[] = {

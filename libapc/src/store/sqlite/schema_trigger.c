@@ -32,7 +32,7 @@ static const char *const steps[] = {
     " capture_id INTEGER PRIMARY KEY, trigger_id INTEGER NOT NULL, pid INTEGER NOT NULL,"
     " program TEXT NOT NULL DEFAULT '', time INTEGER NOT NULL DEFAULT 0);",
     /* 2: a trigger's Drops and Missed are read from its captures at every listing. */
-    "CREATE INDEX trigger_captures_trigger ON trigger_captures(trigger_id);",
+    "CREATE INDEX IF NOT EXISTS trigger_captures_trigger ON trigger_captures(trigger_id);",
 };
 
 const apc__schema_part_t apc__schema_trigger = {"trigger", steps, sizeof steps / sizeof steps[0]};
