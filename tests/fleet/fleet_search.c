@@ -325,9 +325,8 @@ void test_stale_search(void **state)
 }
 
 /* A database of schema version 2 (phase 1: no searches, no extraction, no nodes.last_seen, no
- * index of trigger_captures by trigger)
- * is migrated to the current version at open; its captures stay, and can be searched and
- * examined. */
+ * index of trigger_captures by trigger, no node in the since-reset statistics) is migrated to the
+ * current version at open; its captures stay, and can be searched and examined. */
 void test_migrate_v2(void **state)
 {
     (void)state;
@@ -345,10 +344,26 @@ void test_migrate_v2(void **state)
                 "connections_dport");
     pg_run(url, "ALTER TABLE nodes DROP COLUMN last_seen"); /* step 4's */
     pg_run(url, "DROP INDEX trigger_captures_trigger");     /* step 5's */
+    /* step 6's: the since-reset statistics without their node */
+    pg_run(url, "ALTER TABLE stats_global_keys DROP CONSTRAINT stats_global_keys_pkey, "
+                "DROP COLUMN node, ADD PRIMARY KEY(kind, key)");
+    pg_run(url, "ALTER TABLE stats_global_series DROP CONSTRAINT stats_global_series_pkey, "
+                "DROP COLUMN node, ADD PRIMARY KEY(kind, key, level, t)");
     pg_run(url, "UPDATE schema_version SET version = 2");
     assert_int_equal(node_open(&n, url), 0);
-    pg_run(url, "DO $$ BEGIN IF (SELECT version FROM schema_version) <> 5 THEN "
+    pg_run(url, "DO $$ BEGIN IF (SELECT version FROM schema_version) <> 6 THEN "
                 "RAISE 'not migrated'; END IF; END $$");
+    /* The statistics from before step 6 count for every node, and for no one node. */
+    apc_stats_totals_t *all = NULL, *mine = NULL;
+    apc_capture_t *c = NULL;
+    assert_int_equal(apc_capture_get(n.ctx, cap, &c), 0);
+    assert_int_equal(apc_stats_totals(n.ctx, &all), 0);
+    assert_int_equal(all->packets, c->packets);
+    assert_int_equal(apc_stats_totals_node(n.ctx, c->node, &mine), 0);
+    assert_int_equal(mine->packets, 0);
+    apc_stats_totals_free(all);
+    apc_stats_totals_free(mine);
+    apc_capture_free(c);
     int64_t id = run_search(&n, "tcp.port == 80", cap);
     apc_search_meta_t *m = NULL;
     assert_int_equal(apc_search_get(n.ctx, id, &m), 0);

@@ -131,16 +131,55 @@ def main():
     with open(os.open(secret, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
         f.write(SECRET + "\n")
     nodes = [Node(root, n, secret) for n in ("nodeA", "nodeB", "nodeC")]
+    ok = False
     try:
-        return run(nodes)
+        rc = run(nodes)
+        ok = True
+        return rc
     finally:
         for n in nodes:
             n.stop()
-        if failures:
+        if failures or not ok:  # a check failed, or a call raised (a node died?)
             for n in nodes:
                 if os.path.isfile(n.log):
                     print("--- %s log:\n%s" % (n.name, open(n.log).read()), file=sys.stderr)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def check_node_stats(a, nodes, ids, caps, totals):
+    """Statistics of one node (node=, ours): each node's since-reset counts are those of its one
+    capture, they add up to the fleet's, and an address's counts over the nodes add up too."""
+    for n in nodes:
+        t = a.ok("stats_totals", node=n.name)
+        cap = next(x for x in caps if x["CaptureId"] == ids[n.name])
+        check(t["Packets"] == cap["Packets"] and t["Bytes"] == cap["Bytes"] and
+              t["Captures"] == 1, "stats_totals node=%s: %s, its capture %s" %
+              (n.name, {k: t[k] for k in ("Packets", "Bytes", "Captures")}, cap["Packets"]))
+        one = a.ok("stats_by_id", capture_id=ids[n.name])
+        mine = a.ok("stats_by_id", capture_id=0, node=n.name)
+        check(mine["Packets"] == one["Packets"] and mine["TopIps"] == one["TopIps"] and
+              mine["TopPorts"] == one["TopPorts"],
+              "stats_by_id capture 0 node=%s is its capture's" % n.name)
+    r = a.call("stats_totals", node="nodeZ")
+    check(r["ErrorCode"] != 0 and "nodeZ" in str(r), "node=nodeZ: %s" % r)
+    # A capture asked for with another node's name is not found; with its own, as without.
+    r = a.call("stats_by_id", capture_id=ids["nodeC"], node="nodeA")
+    check(r["ErrorCode"] != 0, "C's capture with node=nodeA: %s" % str(r)[:200])
+    check(a.ok("stats_by_id", capture_id=ids["nodeC"], node="nodeC") ==
+          a.ok("stats_by_id", capture_id=ids["nodeC"]), "C's capture with node=nodeC")
+    # The busiest address of B's file, over every node and per node.
+    ip = a.ok("stats_by_id", capture_id=ids["nodeB"])["TopIps"][0]["Value"]
+    whole = a.ok("stats_by_ip", capture_id=0, ip=ip)
+    per = [a.ok("stats_by_ip", capture_id=0, ip=ip, node=n.name) for n in nodes]
+    check(whole["Packets"] == sum(x["Packets"] for x in per) and
+          whole["Bytes"] == sum(x["Bytes"] for x in per),
+          "stats_by_ip %s: %d packets, per node %s" % (ip, whole["Packets"],
+                                                       [x["Packets"] for x in per]))
+    b = a.ok("stats_by_ip", capture_id=ids["nodeB"], ip=ip)
+    check(per[1]["Packets"] == b["Packets"] and per[1]["TopIps"] == b["TopIps"],
+          "stats_by_ip %s node=nodeB is its capture's" % ip)
+    check(sum(a.ok("stats_totals", node=n.name)["Packets"] for n in nodes) ==
+          totals["Packets"], "the nodes' totals add up to the fleet's")
 
 
 def run(nodes):
@@ -173,6 +212,7 @@ def run(nodes):
           "stats Packets %d != sum %d" % (totals["Packets"], sum(x["Packets"] for x in caps)))
     check(totals["Bytes"] == sum(x["Bytes"] for x in caps), "stats Bytes != the sum")
     check(totals["Captures"] == 3, "stats Captures %d" % totals["Captures"])
+    check_node_stats(a, nodes, ids, caps, totals)
     # Node C's own view is the same list.
     check([x["CaptureId"] for x in c.ok("capture_list_completed")] == sorted(ids.values()),
           "C lists the same captures")

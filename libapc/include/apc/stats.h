@@ -66,6 +66,11 @@ typedef struct apc_stats_totals {
 } apc_stats_totals_t;
 
 APC_API int apc_stats_totals(apc_ctx_t *ctx, apc_stats_totals_t **out);
+/* The same, of one node of a fleet (ours, docs/fleet.md): node NULL or "" = every node, as
+ * apc_stats_totals. A name no node has is APC_ENOTFOUND; with a store of one node (SQLite) the
+ * only name is this node's. Captures from before schema version 6 of a PostgreSQL store count
+ * for every node but for no one node. */
+APC_API int apc_stats_totals_node(apc_ctx_t *ctx, const char *node, apc_stats_totals_t **out);
 APC_API void apc_stats_totals_free(apc_stats_totals_t *t);
 
 /* Sets "since" to now and zeroes the since-reset counters; captures and their own statistics
@@ -110,6 +115,23 @@ APC_API int apc_stats_by_protocol(apc_ctx_t *ctx, int64_t capture_id, int proto,
  * pid that has packets in the capture. */
 APC_API int apc_stats_by_process(apc_ctx_t *ctx, int64_t capture_id, int64_t process_id,
                                  int64_t pid, apc_stats_query_t **out);
+
+/* Any of the queries above, scoped to one node of a fleet (ours, docs/fleet.md). The caller owns
+ * `ask` and its strings; *out is the caller's, freed with apc_stats_query_free. */
+typedef struct apc_stats_ask {
+    int key;            /* enum apc_stats_key: which of the queries above */
+    int64_t capture_id; /* 0 = all captures since the last reset */
+    /* NULL or "" = every node. Else only that node's captures (capture_id 0), or a check that
+     * capture_id is that node's (APC_ENOTFOUND if not); an unknown name is APC_ENOTFOUND. */
+    const char *node;
+    apc_time_t start, end;   /* APC_STATS_KEY_DATE, as apc_stats_by_date */
+    const char *ip;          /* APC_STATS_KEY_IP */
+    int port;                /* APC_STATS_KEY_PORT */
+    int proto;               /* APC_STATS_KEY_PROTOCOL */
+    int64_t process_id, pid; /* APC_STATS_KEY_PROCESS, as apc_stats_by_process */
+} apc_stats_ask_t;
+
+APC_API int apc_stats_ask(apc_ctx_t *ctx, const apc_stats_ask_t *ask, apc_stats_query_t **out);
 
 #ifdef __cplusplus
 }

@@ -40,7 +40,7 @@ static int add_tops(cJSON *o, const char *name, const apc_stats_tops_t *t)
 int apc__op_stats_totals(apc__op_req_t *req, apc__op_res_t *res)
 {
     apc_stats_totals_t *t = NULL;
-    int rc = apc_stats_totals(req->ctx, &t);
+    int rc = apc_stats_totals_node(req->ctx, apc__arg_str(req, "node"), &t);
     if (rc < 0)
         return rc;
     cJSON *o = cJSON_CreateObject();
@@ -119,8 +119,11 @@ static cJSON *json_query(const apc_stats_query_t *q)
     return o;
 }
 
-static int reply(int rc, apc_stats_query_t *q, apc__op_res_t *res)
+/* Runs the query k and answers with its STATSCAPTUREQUERY. */
+static int reply(apc__op_req_t *req, const apc_stats_ask_t *k, apc__op_res_t *res)
 {
+    apc_stats_query_t *q = NULL;
+    int rc = apc_stats_ask(req->ctx, k, &q);
     if (rc < 0)
         return rc;
     cJSON *o = json_query(q);
@@ -128,51 +131,55 @@ static int reply(int rc, apc_stats_query_t *q, apc__op_res_t *res)
     return apc__res_json(res, o);
 }
 
+/* The capture (0 = all since the reset) and the node (ours) every STATSCAPTUREQUERY takes. */
+static apc_stats_ask_t ask(apc__op_req_t *req, int key)
+{
+    apc_stats_ask_t k = {.key = key,
+                         .capture_id = apc__arg_int(req, "capture_id"),
+                         .node = apc__arg_str(req, "node")};
+    return k;
+}
+
 int apc__op_stats_by_id(apc__op_req_t *req, apc__op_res_t *res)
 {
-    apc_stats_query_t *q = NULL;
-    int rc = apc_stats_by_capture(req->ctx, apc__arg_int(req, "capture_id"), &q);
-    return reply(rc, q, res);
+    apc_stats_ask_t k = ask(req, APC_STATS_KEY_CAPTURE);
+    return reply(req, &k, res);
 }
 
 int apc__op_stats_by_date(apc__op_req_t *req, apc__op_res_t *res)
 {
-    apc_stats_query_t *q = NULL;
     const apc__op_arg_t *end = apc__arg(req, "end_dtg");
-    apc_time_t end_ns = end && end->present ? apc_time_from_filetime(end->i) : 0;
-    int rc = apc_stats_by_date(req->ctx, apc__arg_int(req, "capture_id"),
-                               apc_time_from_filetime(apc__arg_int(req, "start_dtg")), end_ns, &q);
-    return reply(rc, q, res);
+    apc_stats_ask_t k = ask(req, APC_STATS_KEY_DATE);
+    k.start = apc_time_from_filetime(apc__arg_int(req, "start_dtg"));
+    k.end = end && end->present ? apc_time_from_filetime(end->i) : 0;
+    return reply(req, &k, res);
 }
 
 int apc__op_stats_by_ip(apc__op_req_t *req, apc__op_res_t *res)
 {
-    apc_stats_query_t *q = NULL;
-    int rc =
-        apc_stats_by_ip(req->ctx, apc__arg_int(req, "capture_id"), apc__arg_str(req, "ip"), &q);
-    return reply(rc, q, res);
+    apc_stats_ask_t k = ask(req, APC_STATS_KEY_IP);
+    k.ip = apc__arg_str(req, "ip");
+    return reply(req, &k, res);
 }
 
 int apc__op_stats_by_port(apc__op_req_t *req, apc__op_res_t *res)
 {
-    apc_stats_query_t *q = NULL;
-    int rc = apc_stats_by_port(req->ctx, apc__arg_int(req, "capture_id"),
-                               (int)apc__arg_int(req, "port"), &q);
-    return reply(rc, q, res);
+    apc_stats_ask_t k = ask(req, APC_STATS_KEY_PORT);
+    k.port = (int)apc__arg_int(req, "port");
+    return reply(req, &k, res);
 }
 
 int apc__op_stats_by_protocol(apc__op_req_t *req, apc__op_res_t *res)
 {
-    apc_stats_query_t *q = NULL;
-    int rc = apc_stats_by_protocol(req->ctx, apc__arg_int(req, "capture_id"),
-                                   (int)apc__arg_int(req, "protocol"), &q);
-    return reply(rc, q, res);
+    apc_stats_ask_t k = ask(req, APC_STATS_KEY_PROTOCOL);
+    k.proto = (int)apc__arg_int(req, "protocol");
+    return reply(req, &k, res);
 }
 
 int apc__op_stats_by_process(apc__op_req_t *req, apc__op_res_t *res)
 {
-    apc_stats_query_t *q = NULL;
-    int rc = apc_stats_by_process(req->ctx, apc__arg_int(req, "capture_id"),
-                                  apc__arg_int(req, "process_id"), apc__arg_int(req, "pid"), &q);
-    return reply(rc, q, res);
+    apc_stats_ask_t k = ask(req, APC_STATS_KEY_PROCESS);
+    k.process_id = apc__arg_int(req, "process_id");
+    k.pid = apc__arg_int(req, "pid");
+    return reply(req, &k, res);
 }

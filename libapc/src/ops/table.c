@@ -251,9 +251,14 @@ static const apc_param_spec_t p_filter[] = {
     END_P};
 static const apc_param_spec_t p_theme[] = {
     STR_P("theme_name", 1, NULL, 1, NAME_MAX_, "Name of the theme."), END_P};
+#define STATS_NODE                                                                                 \
+    STR_P("node", 0, NULL, 0, 4400,                                                                \
+          "Only this node's captures (ours, a fleet: docs/fleet.md); default: every node.")
 #define STATS_CAPTURE                                                                              \
     INT_P("capture_id", 1, NULL, 0, ID_MAX,                                                        \
-          "Capture id; 0 = all captures, counted since the last stats_reset (ours).")
+          "Capture id; 0 = all captures, counted since the last stats_reset (ours)."),             \
+        STATS_NODE
+static const apc_param_spec_t p_stats_totals[] = {STATS_NODE, END_P};
 static const apc_param_spec_t p_stats_id[] = {STATS_CAPTURE, END_P};
 static const apc_param_spec_t p_stats_date[] = {
     STATS_CAPTURE, INT_P("start_dtg", 1, NULL, 0, ID_MAX, "Start of the range, UTC FILETIME."),
@@ -473,7 +478,7 @@ static const apc__op_def_t table[] = {
        "STATSCAPTUREQUERY", p_stats_proto, apc__op_stats_by_protocol),
     OP("stats_reset", "Resets the statistics counters.", ADMIN, 1, I_, "ERROR_SUCCESS", p_none,
        apc__op_stats_reset),
-    OP("stats_totals", "System-wide statistics.", VIEWER, 1, J_, "STATSQUERY", p_none,
+    OP("stats_totals", "System-wide statistics.", VIEWER, 1, J_, "STATSQUERY", p_stats_totals,
        apc__op_stats_totals),
     OP("trigger_add", "Adds a trigger that starts a capture when a program starts.", ADMIN, 1, I_,
        "TriggerId of the new trigger", p_trigger_add, apc__op_trigger_add),

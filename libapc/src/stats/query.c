@@ -279,42 +279,42 @@ static int read_query(apc__st_stats_rd_t *rd, void *payload)
 }
 
 /* Checks the capture and runs the query in one read: the totals, buckets and tops agree with
- * each other. */
-static int with_read(apc_ctx_t *ctx, int64_t cap, qspec_t *s, apc_stats_query_t **out, prep_fn prep,
-                     void *arg)
+ * each other. node: NULL or "" = every node (apc__stats_node checks the name). */
+static int with_read(apc_ctx_t *ctx, int64_t cap, const char *node, qspec_t *s,
+                     apc_stats_query_t **out, prep_fn prep, void *arg)
 {
     *out = NULL;
     if (cap < 0)
         return apc__err(APC_EINVAL, "capture_id %lld is negative", (long long)cap);
+    int r = apc__stats_node(ctx, &node);
+    if (r < 0)
+        return r;
     read_arg_t a = {ctx->store, cap, s, out, prep, arg};
-    return apc__st_stats_read(ctx->store, read_query, &a);
+    return apc__st_stats_read(ctx->store, node, read_query, &a);
 }
 
-APC_API int apc_stats_by_capture(apc_ctx_t *ctx, int64_t capture_id, apc_stats_query_t **out)
+static int by_capture(apc_ctx_t *ctx, const apc_stats_ask_t *k, apc_stats_query_t **out)
 {
     char v[32];
-    snprintf(v, sizeof v, "%lld", (long long)capture_id);
+    snprintf(v, sizeof v, "%lld", (long long)k->capture_id);
     qspec_t s = {.qkey = APC_STATS_KEY_CAPTURE, .kind = APC__SK_ALL, .value = v};
-    return with_read(ctx, capture_id, &s, out, NULL, NULL);
+    return with_read(ctx, k->capture_id, k->node, &s, out, NULL, NULL);
 }
 
-APC_API int apc_stats_by_date(apc_ctx_t *ctx, int64_t capture_id, apc_time_t start, apc_time_t end,
-                              apc_stats_query_t **out)
+static int by_date(apc_ctx_t *ctx, const apc_stats_ask_t *k, apc_stats_query_t **out)
 {
-    *out = NULL;
-    if (end == 0)
-        end = apc__real_ns();
+    apc_time_t start = k->start, end = k->end ? k->end : apc__real_ns();
     if (end < start)
         return apc__err(APC_EINVAL, "end_dtg is before start_dtg");
     char v[32];
-    snprintf(v, sizeof v, "%lld", (long long)capture_id);
+    snprintf(v, sizeof v, "%lld", (long long)k->capture_id);
     qspec_t s = {.qkey = APC_STATS_KEY_DATE,
                  .kind = APC__SK_ALL,
                  .value = v,
                  .ranged = 1,
                  .start = start,
                  .end = end};
-    return with_read(ctx, capture_id, &s, out, NULL, NULL);
+    return with_read(ctx, k->capture_id, k->node, &s, out, NULL, NULL);
 }
 
 static int prep_ip(apc__store_t *st, apc__st_stats_rd_t *rd, int64_t cap, qspec_t *s, void *arg)
@@ -329,10 +329,9 @@ static int prep_ip(apc__store_t *st, apc__st_stats_rd_t *rd, int64_t cap, qspec_
     return r < 0 ? r : 0;
 }
 
-APC_API int apc_stats_by_ip(apc_ctx_t *ctx, int64_t capture_id, const char *ip,
-                            apc_stats_query_t **out)
+static int by_ip(apc_ctx_t *ctx, const apc_stats_ask_t *k, apc_stats_query_t **out)
 {
-    *out = NULL;
+    const char *ip = k->ip;
     uint8_t addr[16];
     int alen = 4;
     if (!ip || inet_pton(AF_INET, ip, addr) != 1) {
@@ -345,26 +344,25 @@ APC_API int apc_stats_by_ip(apc_ctx_t *ctx, int64_t capture_id, const char *ip,
     qspec_t s = {
         .qkey = APC_STATS_KEY_IP, .kind = APC__SK_IP, .addr = addr, .alen = alen, .value = text};
     char *host = NULL;
-    int r = with_read(ctx, capture_id, &s, out, prep_ip, &host);
+    int r = with_read(ctx, k->capture_id, k->node, &s, out, prep_ip, &host);
     free(host);
     return r;
 }
 
-APC_API int apc_stats_by_port(apc_ctx_t *ctx, int64_t capture_id, int port, apc_stats_query_t **out)
+static int by_port(apc_ctx_t *ctx, const apc_stats_ask_t *k, apc_stats_query_t **out)
 {
-    *out = NULL;
+    int port = k->port;
     if (port < 0 || port > 65535)
         return apc__err(APC_EINVAL, "port %d out of range 0-65535", port);
     char v[16];
     snprintf(v, sizeof v, "%d", port);
     qspec_t s = {.qkey = APC_STATS_KEY_PORT, .kind = APC__SK_PORT, .key = port, .value = v};
-    return with_read(ctx, capture_id, &s, out, NULL, NULL);
+    return with_read(ctx, k->capture_id, k->node, &s, out, NULL, NULL);
 }
 
-APC_API int apc_stats_by_protocol(apc_ctx_t *ctx, int64_t capture_id, int proto,
-                                  apc_stats_query_t **out)
+static int by_protocol(apc_ctx_t *ctx, const apc_stats_ask_t *k, apc_stats_query_t **out)
 {
-    *out = NULL;
+    int proto = k->proto;
     if (proto < -1 || proto > 255)
         return apc__err(APC_EINVAL, "protocol %d out of range -1-255", proto);
     char v[16];
@@ -374,7 +372,7 @@ APC_API int apc_stats_by_protocol(apc_ctx_t *ctx, int64_t capture_id, int proto,
                  .key = proto,
                  .value = v,
                  .name = apc_stats_protocol_name(proto)};
-    return with_read(ctx, capture_id, &s, out, NULL, NULL);
+    return with_read(ctx, k->capture_id, k->node, &s, out, NULL, NULL);
 }
 
 typedef struct proc_arg {
@@ -408,16 +406,79 @@ static int prep_process(apc__store_t *st, apc__st_stats_rd_t *rd, int64_t cap, q
     return 0;
 }
 
+static int by_process(apc_ctx_t *ctx, const apc_stats_ask_t *k, apc_stats_query_t **out)
+{
+    if (k->process_id <= 0 && k->pid <= 0)
+        return apc__err(APC_EINVAL, "give process_id or pid");
+    proc_arg_t pa = {.pid = k->pid};
+    qspec_t s = {
+        .qkey = APC_STATS_KEY_PROCESS, .kind = APC__SK_PROCESS, .key = k->process_id, .value = ""};
+    int r = with_read(ctx, k->capture_id, k->node, &s, out, prep_process, &pa);
+    free(pa.name);
+    return r;
+}
+
+APC_API int apc_stats_ask(apc_ctx_t *ctx, const apc_stats_ask_t *k, apc_stats_query_t **out)
+{
+    *out = NULL;
+    switch (k->key) {
+    case APC_STATS_KEY_CAPTURE:
+        return by_capture(ctx, k, out);
+    case APC_STATS_KEY_DATE:
+        return by_date(ctx, k, out);
+    case APC_STATS_KEY_IP:
+        return by_ip(ctx, k, out);
+    case APC_STATS_KEY_PORT:
+        return by_port(ctx, k, out);
+    case APC_STATS_KEY_PROTOCOL:
+        return by_protocol(ctx, k, out);
+    case APC_STATS_KEY_PROCESS:
+        return by_process(ctx, k, out);
+    default:
+        return apc__err(APC_EINVAL, "unknown statistics key %d", k->key);
+    }
+}
+
+APC_API int apc_stats_by_capture(apc_ctx_t *ctx, int64_t capture_id, apc_stats_query_t **out)
+{
+    apc_stats_ask_t k = {.key = APC_STATS_KEY_CAPTURE, .capture_id = capture_id};
+    return apc_stats_ask(ctx, &k, out);
+}
+
+APC_API int apc_stats_by_date(apc_ctx_t *ctx, int64_t capture_id, apc_time_t start, apc_time_t end,
+                              apc_stats_query_t **out)
+{
+    apc_stats_ask_t k = {
+        .key = APC_STATS_KEY_DATE, .capture_id = capture_id, .start = start, .end = end};
+    return apc_stats_ask(ctx, &k, out);
+}
+
+APC_API int apc_stats_by_ip(apc_ctx_t *ctx, int64_t capture_id, const char *ip,
+                            apc_stats_query_t **out)
+{
+    apc_stats_ask_t k = {.key = APC_STATS_KEY_IP, .capture_id = capture_id, .ip = ip};
+    return apc_stats_ask(ctx, &k, out);
+}
+
+APC_API int apc_stats_by_port(apc_ctx_t *ctx, int64_t capture_id, int port, apc_stats_query_t **out)
+{
+    apc_stats_ask_t k = {.key = APC_STATS_KEY_PORT, .capture_id = capture_id, .port = port};
+    return apc_stats_ask(ctx, &k, out);
+}
+
+APC_API int apc_stats_by_protocol(apc_ctx_t *ctx, int64_t capture_id, int proto,
+                                  apc_stats_query_t **out)
+{
+    apc_stats_ask_t k = {.key = APC_STATS_KEY_PROTOCOL, .capture_id = capture_id, .proto = proto};
+    return apc_stats_ask(ctx, &k, out);
+}
+
 APC_API int apc_stats_by_process(apc_ctx_t *ctx, int64_t capture_id, int64_t process_id,
                                  int64_t pid, apc_stats_query_t **out)
 {
-    *out = NULL;
-    if (process_id <= 0 && pid <= 0)
-        return apc__err(APC_EINVAL, "give process_id or pid");
-    proc_arg_t pa = {.pid = pid};
-    qspec_t s = {
-        .qkey = APC_STATS_KEY_PROCESS, .kind = APC__SK_PROCESS, .key = process_id, .value = ""};
-    int r = with_read(ctx, capture_id, &s, out, prep_process, &pa);
-    free(pa.name);
-    return r;
+    apc_stats_ask_t k = {.key = APC_STATS_KEY_PROCESS,
+                         .capture_id = capture_id,
+                         .process_id = process_id,
+                         .pid = pid};
+    return apc_stats_ask(ctx, &k, out);
 }

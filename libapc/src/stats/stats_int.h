@@ -14,6 +14,10 @@
 
 void apc__stats_tops_free(apc_stats_tops_t *t);
 
+/* Checks a node name asked for (ours, docs/fleet.md): *node NULL or "" becomes NULL (every
+ * node); a name the store does not know, other than this node's, is APC_ENOTFOUND. */
+int apc__stats_node(apc_ctx_t *ctx, const char **node);
+
 /* Top entries of `kind` (agg.h: APC__SK_*) over a whole capture (0 = since the last reset),
  * from the per-key totals, most packets first; read in rd (apc__st_stats_read). */
 int apc__stats_tops_keys(apc__store_t *s, apc__st_stats_rd_t *rd, int64_t capture_id, int kind,

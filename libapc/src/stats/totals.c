@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* STATSQUERY: everything stored since the last reset (apc/stats.h), and the reset itself. */
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <apc/stats.h>
@@ -9,8 +10,27 @@
 #include "core/error.h"
 #include "stats/agg.h"
 #include "stats/stats_int.h"
+#include "store/captures.h"
 #include "store/stats.h"
 #include "util/clock.h"
+
+int apc__stats_node(apc_ctx_t *ctx, const char **node)
+{
+    if (!*node || !**node) {
+        *node = NULL;
+        return 0;
+    }
+    char *url = NULL;
+    int r = apc__captures_node_url(ctx->store, *node, &url);
+    free(url);
+    if (r < 0)
+        return r;
+    /* A store of one node (SQLite) registers none: its only node is this one. */
+    if (r == 0 && strcmp(*node, ctx->node_name ? ctx->node_name : ""))
+        return apc__err(APC_ENOTFOUND, "no node named '%s' (this node is '%s')", *node,
+                        ctx->node_name ? ctx->node_name : "");
+    return 0;
+}
 
 struct totals_arg {
     apc__store_t *s;
@@ -44,13 +64,21 @@ static int read_totals(apc__st_stats_rd_t *rd, void *payload)
 
 APC_API int apc_stats_totals(apc_ctx_t *ctx, apc_stats_totals_t **out)
 {
+    return apc_stats_totals_node(ctx, NULL, out);
+}
+
+APC_API int apc_stats_totals_node(apc_ctx_t *ctx, const char *node, apc_stats_totals_t **out)
+{
     *out = NULL;
+    int r = apc__stats_node(ctx, &node);
+    if (r < 0)
+        return r;
     apc_stats_totals_t *t = calloc(1, sizeof *t);
     if (!t)
         return apc__err(APC_ENOMEM, "out of memory");
     /* One read transaction: the counts and the tops agree with each other. */
     struct totals_arg a = {ctx->store, t};
-    int r = apc__st_stats_read(ctx->store, read_totals, &a);
+    r = apc__st_stats_read(ctx->store, node, read_totals, &a);
     if (r < 0) {
         apc_stats_totals_free(t);
         return r;

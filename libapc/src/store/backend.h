@@ -246,9 +246,12 @@ typedef int (*apc__st_stats_top_fn)(const apc__st_stats_top_t *row, void *payloa
 /* capture_id 0 reads the store-wide tables (since the last reset), else that capture's. */
 typedef struct apc__stats_ops {
     /* Runs fn(rd, payload) inside one read transaction and returns what it returns (or the
-     * error of starting the read). */
-    int (*read)(void *impl, apc__st_stats_read_fn fn, void *payload);
-    /* APC_ENOTFOUND ("capture N not found") unless the capture exists. */
+     * error of starting the read). node: NULL = every node; else a node's name (checked by the
+     * caller: this node's, or one the store registers), and every read in rd covers only that
+     * node's captures (a backend of one node has nothing else). */
+    int (*read)(void *impl, const char *node, apc__st_stats_read_fn fn, void *payload);
+    /* APC_ENOTFOUND ("capture N not found") unless the capture exists (and is the node's, when
+     * the read is of one node). */
     int (*capture_exists)(void *impl, apc__st_stats_rd_t *rd, int64_t capture_id);
     /* 1 and the key's totals in *out, 0 when it has none. */
     int (*key)(void *impl, apc__st_stats_rd_t *rd, int64_t capture_id, int kind, int64_t key,

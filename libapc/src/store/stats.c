@@ -4,9 +4,9 @@
 
 #include "store/store_int.h"
 
-int apc__st_stats_read(apc__store_t *s, apc__st_stats_read_fn fn, void *payload)
+int apc__st_stats_read(apc__store_t *s, const char *node, apc__st_stats_read_fn fn, void *payload)
 {
-    return s->be->stats->read(s->impl, fn, payload);
+    return s->be->stats->read(s->impl, node, fn, payload);
 }
 
 int apc__st_stats_capture_exists(apc__store_t *s, apc__st_stats_rd_t *rd, int64_t capture_id)

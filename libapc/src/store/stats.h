@@ -9,7 +9,7 @@
 #include "store/backend.h"
 #include "store/store.h"
 
-int apc__st_stats_read(apc__store_t *s, apc__st_stats_read_fn fn, void *payload);
+int apc__st_stats_read(apc__store_t *s, const char *node, apc__st_stats_read_fn fn, void *payload);
 int apc__st_stats_capture_exists(apc__store_t *s, apc__st_stats_rd_t *rd, int64_t capture_id);
 int apc__st_stats_key(apc__store_t *s, apc__st_stats_rd_t *rd, int64_t capture_id, int kind,
                       int64_t key, apc__st_stats_key_t *out);

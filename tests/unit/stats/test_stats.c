@@ -335,13 +335,50 @@ static void test_errors(void **state)
     assert_int_equal(apc_stats_by_capture(ctx, id, &q), APC_ENOTFOUND);
 }
 
+/* node (ours): a store of one node (SQLite) knows only this node's name; asked by it, the
+ * answers are those of every node; another name is not found. */
+static void test_node(void **state)
+{
+    (void)state;
+    int64_t id = ingest("made:web.pcap");
+    apc_capture_t *c = NULL;
+    assert_int_equal(apc_capture_get(ctx, id, &c), 0);
+    apc_stats_totals_t *all = NULL, *mine = NULL;
+    assert_int_equal(apc_stats_totals(ctx, &all), 0);
+    assert_int_equal(apc_stats_totals_node(ctx, c->node, &mine), 0);
+    assert_int_equal(mine->packets, all->packets);
+    assert_int_equal(mine->ips, all->ips);
+    apc_stats_totals_free(mine);
+    assert_int_equal(apc_stats_totals_node(ctx, "", &mine), 0); /* "" = every node */
+    assert_int_equal(mine->packets, all->packets);
+    apc_stats_totals_free(mine);
+    apc_stats_totals_free(all);
+    assert_int_equal(apc_stats_totals_node(ctx, "elsewhere", &mine), APC_ENOTFOUND);
+    assert_null(mine);
+    assert_non_null(strstr(apc_last_error_message(), "no node named 'elsewhere'"));
+    apc_stats_query_t *q = NULL, *r = NULL;
+    apc_stats_ask_t k = {.key = APC_STATS_KEY_CAPTURE, .capture_id = id, .node = c->node};
+    assert_int_equal(apc_stats_ask(ctx, &k, &q), 0);
+    assert_int_equal(apc_stats_by_capture(ctx, id, &r), 0);
+    assert_int_equal(q->packets, r->packets);
+    assert_int_equal(q->ips.count, r->ips.count);
+    apc_stats_query_free(q);
+    apc_stats_query_free(r);
+    k.node = "elsewhere";
+    assert_int_equal(apc_stats_ask(ctx, &k, &q), APC_ENOTFOUND);
+    k.key = 99;
+    assert_int_equal(apc_stats_ask(ctx, &k, &q), APC_EINVAL);
+    assert_string_equal(apc_last_error_message(), "unknown statistics key 99");
+    apc_capture_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vs_tshark),      cmocka_unit_test(test_process),
         cmocka_unit_test(test_made_vs_tshark), cmocka_unit_test(test_made_process),
         cmocka_unit_test(test_date),           cmocka_unit_test(test_reset),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_errors),         cmocka_unit_test(test_node),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

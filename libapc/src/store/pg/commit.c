@@ -193,15 +193,15 @@ static void send_merges(apc__pg_pipe_t *p, const apc__cbatch_t *b, int64_t node)
                       "last_time=greatest(stats_keys.last_time, excluded.last_time)",
                       "iii", node, b->capture_id, (int64_t)APC__ST_STAT_TOTAL);
     apc__pg_pipe_send(p,
-                      "INSERT INTO stats_global_keys(kind, key, packets, bytes, first_time, "
-                      "last_time) SELECT kind, key, sum(packets), sum(bytes), min(first_time), "
-                      "max(last_time) FROM tmp_stats WHERE level=$1 GROUP BY kind, key "
-                      "ON CONFLICT(kind, key) DO UPDATE SET "
+                      "INSERT INTO stats_global_keys(kind, key, node, packets, bytes, first_time, "
+                      "last_time) SELECT kind, key, $2::bigint, sum(packets), sum(bytes), "
+                      "min(first_time), max(last_time) FROM tmp_stats WHERE level=$1 "
+                      "GROUP BY kind, key ON CONFLICT(kind, key, node) DO UPDATE SET "
                       "packets=stats_global_keys.packets+excluded.packets,"
                       "bytes=stats_global_keys.bytes+excluded.bytes,"
                       "first_time=least(stats_global_keys.first_time, excluded.first_time),"
                       "last_time=greatest(stats_global_keys.last_time, excluded.last_time)",
-                      "i", (int64_t)APC__ST_STAT_TOTAL);
+                      "ii", (int64_t)APC__ST_STAT_TOTAL, node);
     apc__pg_pipe_send(p,
                       "INSERT INTO stats_series(node, capture_id, kind, key, level, t, packets, "
                       "bytes) SELECT $1::bigint, $2::bigint, kind, key, level, t, sum(packets), "
@@ -211,13 +211,13 @@ static void send_merges(apc__pg_pipe_t *p, const apc__cbatch_t *b, int64_t node)
                       "bytes=stats_series.bytes+excluded.bytes",
                       "iii", node, b->capture_id, (int64_t)APC__ST_STAT_TOTAL);
     apc__pg_pipe_send(p,
-                      "INSERT INTO stats_global_series(kind, key, level, t, packets, bytes) "
-                      "SELECT kind, key, level, t, sum(packets), sum(bytes) FROM tmp_stats "
-                      "WHERE level<>$1 GROUP BY kind, key, level, t "
-                      "ON CONFLICT(kind, key, level, t) DO UPDATE SET "
+                      "INSERT INTO stats_global_series(kind, key, level, t, node, packets, bytes) "
+                      "SELECT kind, key, level, t, $2::bigint, sum(packets), sum(bytes) FROM "
+                      "tmp_stats WHERE level<>$1 GROUP BY kind, key, level, t "
+                      "ON CONFLICT(kind, key, level, t, node) DO UPDATE SET "
                       "packets=stats_global_series.packets+excluded.packets,"
                       "bytes=stats_global_series.bytes+excluded.bytes",
-                      "i", (int64_t)APC__ST_STAT_TOTAL);
+                      "ii", (int64_t)APC__ST_STAT_TOTAL, node);
 }
 
 /* The few per-commit counters: a row each. */
@@ -247,14 +247,14 @@ static void send_counts(apc__pg_pipe_t *p, const apc__cbatch_t *b, int64_t node)
                           "ii", b->threads[i].process_id, b->threads[i].tid);
 }
 
-static void send_record(apc__pg_pipe_t *p, const apc__cbatch_t *b)
+static void send_record(apc__pg_pipe_t *p, const apc__cbatch_t *b, int64_t node)
 {
     if (b->new_conns)
         apc__pg_pipe_send(p,
-                          "INSERT INTO stats_global_keys(kind, key, packets) VALUES($1,0,$2) "
-                          "ON CONFLICT(kind, key) DO UPDATE SET "
+                          "INSERT INTO stats_global_keys(kind, key, node, packets) "
+                          "VALUES($1,0,$3,$2) ON CONFLICT(kind, key, node) DO UPDATE SET "
                           "packets=stats_global_keys.packets+excluded.packets",
-                          "ii", (int64_t)APC__ST_STAT_KIND_CONNS, (int64_t)b->new_conns);
+                          "iii", (int64_t)APC__ST_STAT_KIND_CONNS, (int64_t)b->new_conns, node);
     if (b->final_state)
         apc__pg_pipe_send(p,
                           "UPDATE captures SET state=$1, error=$2, error_offset=$3, end_time=$4 "
@@ -292,7 +292,7 @@ int apc__pg_capture_commit(void *impl, const apc__cbatch_t *b)
     if (r == 0 && (r = apc__pg_pipe_begin(&p, pg, WHAT)) == 0) {
         send_merges(&p, b, pg->node); /* ips before the statistics: IP keys are ips.id */
         send_counts(&p, b, pg->node);
-        send_record(&p, b);
+        send_record(&p, b, pg->node);
         apc__pg_pipe_send(&p, "COMMIT", "");
         r = apc__pg_pipe_end(&p);
     }

@@ -237,6 +237,15 @@ static const char *const steps[] = {
     "ALTER TABLE nodes ADD COLUMN last_seen BIGINT NOT NULL DEFAULT 0;",
     /* 5: a trigger's Drops and Missed are read from its captures at every listing. */
     "CREATE INDEX IF NOT EXISTS trigger_captures_trigger ON trigger_captures(trigger_id);",
+    /* 6: the since-reset statistics per node, so that they can be read for one node
+     * (`node` of the stats actions). Rows from before keep node 0: no node's, counted when
+     * every node is read. */
+    "ALTER TABLE stats_global_keys ADD COLUMN node BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE stats_global_keys DROP CONSTRAINT stats_global_keys_pkey;"
+    "ALTER TABLE stats_global_keys ADD PRIMARY KEY(kind, key, node);"
+    "ALTER TABLE stats_global_series ADD COLUMN node BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE stats_global_series DROP CONSTRAINT stats_global_series_pkey;"
+    "ALTER TABLE stats_global_series ADD PRIMARY KEY(kind, key, level, t, node);",
 };
 
 const char *const apc__pg_capture_tables[] = {

@@ -15,18 +15,29 @@
 #define WHAT_READ "reading statistics"
 #define WHAT_TOPS "reading top statistics"
 
+/* node: nodes.id of the one node read, 0 = every node. The since-reset tables hold a row per
+ * key and node (schema step 6; rows from before it have node 0 and count for every node only),
+ * so their reads sum over the nodes, or read one; a capture's rows are its node's already. */
 struct apc__st_stats_rd {
     apc__pg_t *pg;
+    int64_t node;
 };
 
-static int stats_read(void *impl, apc__st_stats_read_fn fn, void *payload)
+static int stats_read(void *impl, const char *node, apc__st_stats_read_fn fn, void *payload)
 {
     apc__pg_t *pg = impl;
-    apc__st_stats_rd_t rd = {pg};
+    apc__st_stats_rd_t rd = {pg, 0};
     apc__pg_lock(pg);
     int64_t r = apc__pg_exec(pg, WHAT_READ, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "");
     if (r >= 0) {
-        r = fn(&rd, payload);
+        if (node) {
+            r = apc__pg_int(pg, WHAT_READ, &rd.node, "SELECT id FROM nodes WHERE name=$1", "t",
+                            node);
+            if (r == 0)
+                r = apc__err(APC_ENOTFOUND, "no node named '%s' in the fleet", node);
+        }
+        if (r >= 0)
+            r = fn(&rd, payload);
         apc__pg_rollback(pg); /* only read: nothing to keep */
     }
     apc__pg_unlock(pg);
@@ -35,7 +46,17 @@ static int stats_read(void *impl, apc__st_stats_read_fn fn, void *payload)
 
 static int stats_capture_exists(void *impl, apc__st_stats_rd_t *rd, int64_t capture_id)
 {
-    return apc__pg_capture_exists(rd->pg, capture_id);
+    int r = apc__pg_capture_exists(rd->pg, capture_id);
+    if (r < 0 || !rd->node)
+        return r;
+    int64_t one;
+    r = apc__pg_int(rd->pg, WHAT_READ, &one, "SELECT 1 FROM captures WHERE id=$1 AND node=$2", "ii",
+                    capture_id, rd->node);
+    if (r < 0)
+        return r;
+    return r ? 0
+             : apc__err(APC_ENOTFOUND, "capture %lld is not the node's asked for",
+                        (long long)capture_id);
 }
 
 static int stats_key(void *impl, apc__st_stats_rd_t *rd, int64_t capture_id, int kind, int64_t key,
@@ -47,9 +68,11 @@ static int stats_key(void *impl, apc__st_stats_rd_t *rd, int64_t capture_id, int
                                       "stats_keys WHERE kind=$1 AND key=$2 AND capture_id=$3",
                                       "iii", (int64_t)kind, key, capture_id)
                       : apc__pg_query(rd->pg, WHAT_READ,
-                                      "SELECT packets, bytes, first_time, last_time FROM "
-                                      "stats_global_keys WHERE kind=$1 AND key=$2",
-                                      "ii", (int64_t)kind, key);
+                                      "SELECT sum(packets)::bigint, sum(bytes)::bigint, "
+                                      "min(first_time), max(last_time) FROM stats_global_keys "
+                                      "WHERE kind=$1 AND key=$2 AND ($3::bigint=0 OR node=$3) "
+                                      "HAVING count(*)>0",
+                                      "iii", (int64_t)kind, key, rd->node);
     if (!r)
         return APC_ESTORE;
     int found = PQntuples(r) > 0;
@@ -68,13 +91,14 @@ static int stats_series(void *impl, apc__st_stats_rd_t *rd, int64_t capture_id, 
                         apc__st_stats_bucket_fn fn, void *payload)
 {
     char sql[256];
+    /* A bucket of the since-reset series has a row per node: summed, or one node's. */
     snprintf(sql, sizeof sql,
-             "SELECT t, packets, bytes FROM %s WHERE kind=$1 AND key=$2 AND level=$3 AND t>=$4 "
-             "AND t<=$5%s",
+             "SELECT t, sum(packets)::bigint, sum(bytes)::bigint FROM %s WHERE kind=$1 AND key=$2 "
+             "AND level=$3 AND t>=$4 AND t<=$5 AND %s GROUP BY t ORDER BY t",
              capture_id ? "stats_series" : "stats_global_series",
-             capture_id ? " AND capture_id=$6" : "");
-    PGresult *r = apc__pg_query(rd->pg, WHAT_READ, sql, capture_id ? "iiiiii" : "iiiii",
-                                (int64_t)kind, key, (int64_t)level, from, to, capture_id);
+             capture_id ? "capture_id=$6" : "($6::bigint=0 OR node=$6)");
+    PGresult *r = apc__pg_query(rd->pg, WHAT_READ, sql, "iiiiii", (int64_t)kind, key,
+                                (int64_t)level, from, to, capture_id ? capture_id : rd->node);
     if (!r)
         return APC_ESTORE;
     int rc = 0;
@@ -112,7 +136,12 @@ static int read_tops(PGresult *r, unsigned n, apc__st_stats_top_fn fn, void *pay
 static int stats_top_keys(void *impl, apc__st_stats_rd_t *rd, int64_t capture_id, int kind,
                           unsigned n, apc__st_stats_top_fn fn, void *payload)
 {
-    const char *tab = capture_id ? "stats_keys" : "stats_global_keys";
+    /* The since-reset keys: one row per key, summed over the nodes or of one node ($3). */
+    const char *tab = capture_id
+                          ? "stats_keys"
+                          : "(SELECT kind, key, sum(packets)::bigint packets, "
+                            "sum(bytes)::bigint bytes FROM stats_global_keys WHERE $3::bigint=0 OR "
+                            "node=$3 GROUP BY kind, key)";
     const char *cap = capture_id ? " AND k.capture_id=$3" : "";
     const char *sel = kind == APC__ST_SK_IP        ? "i.addr, i.host_name, 0"
                       : kind == APC__ST_SK_PROCESS ? "NULL::bytea, p.name, p.pid"
@@ -120,13 +149,13 @@ static int stats_top_keys(void *impl, apc__st_stats_rd_t *rd, int64_t capture_id
     const char *join = kind == APC__ST_SK_IP        ? " JOIN ips i ON i.id=k.key"
                        : kind == APC__ST_SK_PROCESS ? " LEFT JOIN processes p ON p.id=k.key"
                                                     : "";
-    char sql[640];
+    char sql[800];
     snprintf(sql, sizeof sql,
              "SELECT k.key, k.packets, k.bytes, %s FROM %s k%s WHERE k.kind=$1%s "
-             "ORDER BY k.packets DESC LIMIT $2",
+             "ORDER BY k.packets DESC, k.key LIMIT $2",
              sel, tab, join, cap);
-    return read_tops(apc__pg_query(rd->pg, WHAT_TOPS, sql, capture_id ? "iii" : "ii", (int64_t)kind,
-                                   (int64_t)n, capture_id),
+    return read_tops(apc__pg_query(rd->pg, WHAT_TOPS, sql, "iii", (int64_t)kind, (int64_t)n,
+                                   capture_id ? capture_id : rd->node),
                      n, fn, payload);
 }
 
@@ -136,7 +165,8 @@ static void conns_cte(char *sql, size_t n, int64_t capture_id, int kind)
 {
     const char *cols = "SELECT src a, dst b, dport port, proto, process_id, "
                        "pkts_out+pkts_in p, bytes_out+bytes_in y FROM connections WHERE ";
-    const char *cap = capture_id ? " AND capture_id=$2" : "";
+    /* $2: the capture, or for all captures the node (0 = every node). */
+    const char *cap = capture_id ? " AND capture_id=$2" : " AND ($2::bigint=0 OR node=$2)";
     switch (kind) {
     case APC__ST_SK_IP:
         snprintf(sql, n, "WITH m AS (%ssrc=$1%s UNION ALL %sdst=$1 AND src<>$1%s) ", cols, cap,
@@ -185,17 +215,14 @@ static int stats_top_conns(void *impl, apc__st_stats_rd_t *rd, int64_t capture_i
 {
     char cte[1024], sql[2048];
     conns_cte(cte, sizeof cte, capture_id, u->kind);
-    snprintf(sql, sizeof sql, "%s%s LIMIT $%d", cte, conns_body(u->kind, list), capture_id ? 3 : 2);
+    snprintf(sql, sizeof sql, "%s%s LIMIT $3", cte, conns_body(u->kind, list));
+    int64_t where = capture_id ? capture_id : rd->node;
     PGresult *r;
-    if (u->addr && capture_id)
-        r = apc__pg_query(rd->pg, WHAT_TOPS, sql, "bii", u->addr, (size_t)u->alen, capture_id,
+    if (u->addr)
+        r = apc__pg_query(rd->pg, WHAT_TOPS, sql, "bii", u->addr, (size_t)u->alen, where,
                           (int64_t)n);
-    else if (u->addr)
-        r = apc__pg_query(rd->pg, WHAT_TOPS, sql, "bi", u->addr, (size_t)u->alen, (int64_t)n);
-    else if (capture_id)
-        r = apc__pg_query(rd->pg, WHAT_TOPS, sql, "iii", u->key, capture_id, (int64_t)n);
     else
-        r = apc__pg_query(rd->pg, WHAT_TOPS, sql, "ii", u->key, (int64_t)n);
+        r = apc__pg_query(rd->pg, WHAT_TOPS, sql, "iii", u->key, where, (int64_t)n);
     return read_tops(r, n, fn, payload);
 }
 
@@ -222,11 +249,11 @@ static int stats_process_find(void *impl, apc__st_stats_rd_t *rd, int64_t captur
     char sql[512];
     snprintf(sql, sizeof sql,
              "SELECT p.id FROM processes p WHERE p.pid=$1 AND EXISTS(SELECT 1 FROM %s k "
-             "WHERE k.kind=%d AND k.key=p.id%s) ORDER BY p.id DESC LIMIT 1",
+             "WHERE k.kind=%d AND k.key=p.id AND %s) ORDER BY p.id DESC LIMIT 1",
              capture_id ? "stats_keys" : "stats_global_keys", APC__ST_SK_PROCESS,
-             capture_id ? " AND k.capture_id=$2" : "");
-    return apc__pg_int(rd->pg, "looking up a process", id, sql, capture_id ? "ii" : "i", pid,
-                       capture_id);
+             capture_id ? "k.capture_id=$2" : "($2::bigint=0 OR k.node=$2)");
+    return apc__pg_int(rd->pg, "looking up a process", id, sql, "ii", pid,
+                       capture_id ? capture_id : rd->node);
 }
 
 static int stats_process_name(void *impl, apc__st_stats_rd_t *rd, int64_t id, char **name)
@@ -237,19 +264,24 @@ static int stats_process_name(void *impl, apc__st_stats_rd_t *rd, int64_t id, ch
 
 static int stats_totals(void *impl, apc__st_stats_rd_t *rd, apc__st_stats_totals_t *t)
 {
+    /* g: the since-reset rows of the nodes read ($5 = 0: every node); c: their captures
+     * started since the reset. */
     PGresult *r = apc__pg_query(
         rd->pg, WHAT_READ,
+        "WITH g AS (SELECT * FROM stats_global_keys WHERE $5::bigint=0 OR node=$5),"
+        " c AS (SELECT drops, kernel_drops FROM captures, stats_reset s WHERE s.id=1 AND "
+        "start_time>=s.since AND ($5::bigint=0 OR node=$5)) "
         "SELECT s.since,"
-        " (SELECT packets FROM stats_global_keys WHERE kind=$1 AND key=0),"
-        " (SELECT bytes FROM stats_global_keys WHERE kind=$1 AND key=0),"
-        " (SELECT packets FROM stats_global_keys WHERE kind=$2 AND key=0),"
-        " (SELECT count(*) FROM stats_global_keys WHERE kind=$3),"
-        " (SELECT count(*) FROM stats_global_keys WHERE kind=$4),"
-        " (SELECT count(*) FROM captures WHERE start_time>=s.since),"
-        " (SELECT coalesce(sum(drops+kernel_drops), 0) FROM captures WHERE start_time>=s.since)"
+        " (SELECT coalesce(sum(packets), 0) FROM g WHERE kind=$1 AND key=0),"
+        " (SELECT coalesce(sum(bytes), 0) FROM g WHERE kind=$1 AND key=0),"
+        " (SELECT coalesce(sum(packets), 0) FROM g WHERE kind=$2 AND key=0),"
+        " (SELECT count(DISTINCT key) FROM g WHERE kind=$3),"
+        " (SELECT count(DISTINCT key) FROM g WHERE kind=$4),"
+        " (SELECT count(*) FROM c),"
+        " (SELECT coalesce(sum(drops+kernel_drops), 0) FROM c)"
         " FROM stats_reset s WHERE s.id=1",
-        "iiii", (int64_t)APC__ST_SK_ALL, (int64_t)APC__ST_STAT_KIND_CONNS, (int64_t)APC__ST_SK_IP,
-        (int64_t)APC__ST_SK_PROCESS);
+        "iiiii", (int64_t)APC__ST_SK_ALL, (int64_t)APC__ST_STAT_KIND_CONNS, (int64_t)APC__ST_SK_IP,
+        (int64_t)APC__ST_SK_PROCESS, rd->node);
     if (!r)
         return APC_ESTORE;
     if (PQntuples(r) > 0) {
