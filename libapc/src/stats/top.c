@@ -79,27 +79,43 @@ int apc__stats_tops_keys(apc__store_t *s, apc__st_stats_rd_t *rd, int64_t captur
     return r;
 }
 
-static int conn_top(apc__store_t *s, apc__st_stats_rd_t *rd, int64_t capture_id,
-                    const apc__st_stats_under_t *u, int list, apc_stats_tops_t *out)
+/* Rows of every list go to the list their row says. */
+typedef struct conns_arg {
+    apc_stats_query_t *q;
+} conns_arg_t;
+
+static int add_conn_top(const apc__st_stats_top_t *row, void *payload)
 {
-    tops_arg_t a = {list, out};
-    int r = tops_alloc(out);
-    if (r == 0)
-        r = apc__st_stats_top_conns(s, rd, capture_id, u, list, APC__STATS_TOP_N, add_top, &a);
-    return r;
+    apc_stats_query_t *q = ((conns_arg_t *)payload)->q;
+    apc_stats_tops_t *out = row->list == APC__SK_IP      ? &q->ips
+                            : row->list == APC__SK_PORT  ? &q->ports
+                            : row->list == APC__SK_PROTO ? &q->protocols
+                                                         : &q->processes;
+    if (out->count >= APC__STATS_TOP_N) /* a backend's bug, never a write past the end */
+        return apc__err(APC_ESTORE, "a top list of more than %d entries", APC__STATS_TOP_N);
+    tops_arg_t a = {row->list, out};
+    return add_top(row, &a);
 }
 
 int apc__stats_tops_conns(apc__store_t *s, apc__st_stats_rd_t *rd, int64_t capture_id, int kind,
                           int64_t key, const uint8_t *addr, int alen, apc_stats_query_t *q)
 {
     apc__st_stats_under_t u = {kind, key, addr, alen};
-    /* The other ends for an IP; both ends otherwise. */
-    int r = conn_top(s, rd, capture_id, &u, APC__SK_IP, &q->ips);
-    if (r == 0 && kind != APC__SK_PORT)
-        r = conn_top(s, rd, capture_id, &u, APC__SK_PORT, &q->ports);
-    if (r == 0 && kind != APC__SK_PROTO)
-        r = conn_top(s, rd, capture_id, &u, APC__SK_PROTO, &q->protocols);
-    if (r == 0 && kind != APC__SK_PROCESS)
-        r = conn_top(s, rd, capture_id, &u, APC__SK_PROCESS, &q->processes);
+    /* The other ends for an IP; both ends otherwise; never the key's own kind but for IPs. */
+    unsigned lists = 1u << APC__SK_IP;
+    if (kind != APC__SK_PORT)
+        lists |= 1u << APC__SK_PORT;
+    if (kind != APC__SK_PROTO)
+        lists |= 1u << APC__SK_PROTO;
+    if (kind != APC__SK_PROCESS)
+        lists |= 1u << APC__SK_PROCESS;
+    apc_stats_tops_t *all[] = {&q->ips, &q->ports, &q->protocols, &q->processes};
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < sizeof all / sizeof all[0]; i++)
+        r = tops_alloc(all[i]);
+    conns_arg_t a = {q};
+    if (r == 0)
+        r = apc__st_stats_top_conns(s, rd, capture_id, &u, lists, APC__STATS_TOP_N, add_conn_top,
+                                    &a);
     return r;
 }

@@ -216,8 +216,10 @@ typedef struct apc__st_stats_totals {
 } apc__st_stats_totals_t;
 
 /* A row of a top list, valid during the callback only. `addr` (alen bytes) is the address of
- * IP lists (NULL if none), `name` the host or process name (NULL if none), `pid` a process's. */
+ * IP lists (NULL if none), `name` the host or process name (NULL if none), `pid` a process's.
+ * `list`: the kind (APC__ST_SK_*) of the list the row is in (top_conns; 0 in top_keys). */
 typedef struct apc__st_stats_top {
+    int list;
     int64_t id;
     uint64_t packets, bytes;
     const uint8_t *addr;
@@ -263,12 +265,14 @@ typedef struct apc__stats_ops {
     /* The n keys of `kind` with most packets, most first, through fn. */
     int (*top_keys)(void *impl, apc__st_stats_rd_t *rd, int64_t capture_id, int kind, unsigned n,
                     apc__st_stats_top_fn fn, void *payload);
-    /* The n entries of kind `list` (IP: the other ends for an IP key, both ends otherwise;
-     * PORT: the responders' TCP/UDP ports; PROTO; PROCESS) with most packets among the
-     * connections under u, most first, through fn. */
+    /* For each list kind whose bit (1 << kind) is in `lists`, the n entries (IP: the other
+     * ends for an IP key, both ends otherwise; PORT: the responders' TCP/UDP ports; PROTO;
+     * PROCESS) with most packets among the connections under u, through fn: list by list in
+     * kind order, most packets first, row->list saying which. One statement reads the
+     * connections once for every list (a busy address has thousands). */
     int (*top_conns)(void *impl, apc__st_stats_rd_t *rd, int64_t capture_id,
-                     const apc__st_stats_under_t *u, int list, unsigned n, apc__st_stats_top_fn fn,
-                     void *payload);
+                     const apc__st_stats_under_t *u, unsigned lists, unsigned n,
+                     apc__st_stats_top_fn fn, void *payload);
     /* 1 with the address's row id and a new string of its host name ("" if none) in *host, 0
      * when the address was never seen. */
     int (*ip_find)(void *impl, apc__st_stats_rd_t *rd, const uint8_t *addr, int alen, int64_t *id,

@@ -34,10 +34,10 @@ int apc__st_stats_top_keys(apc__store_t *s, apc__st_stats_rd_t *rd, int64_t capt
 }
 
 int apc__st_stats_top_conns(apc__store_t *s, apc__st_stats_rd_t *rd, int64_t capture_id,
-                            const apc__st_stats_under_t *u, int list, unsigned n,
+                            const apc__st_stats_under_t *u, unsigned lists, unsigned n,
                             apc__st_stats_top_fn fn, void *payload)
 {
-    return s->be->stats->top_conns(s->impl, rd, capture_id, u, list, n, fn, payload);
+    return s->be->stats->top_conns(s->impl, rd, capture_id, u, lists, n, fn, payload);
 }
 
 int apc__st_stats_ip_find(apc__store_t *s, apc__st_stats_rd_t *rd, const uint8_t *addr, int alen,

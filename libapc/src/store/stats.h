@@ -19,7 +19,7 @@ int apc__st_stats_series(apc__store_t *s, apc__st_stats_rd_t *rd, int64_t captur
 int apc__st_stats_top_keys(apc__store_t *s, apc__st_stats_rd_t *rd, int64_t capture_id, int kind,
                            unsigned n, apc__st_stats_top_fn fn, void *payload);
 int apc__st_stats_top_conns(apc__store_t *s, apc__st_stats_rd_t *rd, int64_t capture_id,
-                            const apc__st_stats_under_t *u, int list, unsigned n,
+                            const apc__st_stats_under_t *u, unsigned lists, unsigned n,
                             apc__st_stats_top_fn fn, void *payload);
 /* *host belongs to the caller (free). */
 int apc__st_stats_ip_find(apc__store_t *s, apc__st_stats_rd_t *rd, const uint8_t *addr, int alen,

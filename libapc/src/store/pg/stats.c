@@ -8,6 +8,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/error.h"
 #include "store/pg/pg_int.h"
@@ -110,22 +111,25 @@ static int stats_series(void *impl, apc__st_stats_rd_t *rd, int64_t capture_id, 
 }
 
 /* Hands at most n rows (id, packets, bytes, addr, host/name, pid) of r to fn. */
-static int read_tops(PGresult *r, unsigned n, apc__st_stats_top_fn fn, void *payload)
+/* Hands at most n rows (id, packets, bytes, addr, host/name, pid) of r to fn; tagged: each row
+ * starts with its list's kind. */
+static int read_tops(PGresult *r, int tagged, unsigned n, apc__st_stats_top_fn fn, void *payload)
 {
     if (!r)
         return APC_ESTORE;
-    int rc = 0;
+    int rc = 0, o = tagged ? 1 : 0;
     for (int i = 0; rc == 0 && i < PQntuples(r) && (unsigned)i < n; i++) {
         uint8_t addr[16];
-        size_t alen = apc__pg_bytes(r, i, 3, addr, sizeof addr);
+        size_t alen = apc__pg_bytes(r, i, o + 3, addr, sizeof addr);
         apc__st_stats_top_t e = {
-            .id = apc__pg_i64(r, i, 0),
-            .packets = (uint64_t)apc__pg_i64(r, i, 1),
-            .bytes = (uint64_t)apc__pg_i64(r, i, 2),
+            .list = tagged ? (int)apc__pg_i64(r, i, 0) : 0,
+            .id = apc__pg_i64(r, i, o),
+            .packets = (uint64_t)apc__pg_i64(r, i, o + 1),
+            .bytes = (uint64_t)apc__pg_i64(r, i, o + 2),
             .addr = alen ? addr : NULL,
             .alen = (int)alen,
-            .name = PQgetisnull(r, i, 4) ? NULL : PQgetvalue(r, i, 4),
-            .pid = apc__pg_i64(r, i, 5),
+            .name = PQgetisnull(r, i, o + 4) ? NULL : PQgetvalue(r, i, o + 4),
+            .pid = apc__pg_i64(r, i, o + 5),
         };
         rc = fn(&e, payload);
     }
@@ -156,7 +160,7 @@ static int stats_top_keys(void *impl, apc__st_stats_rd_t *rd, int64_t capture_id
              sel, tab, join, cap);
     return read_tops(apc__pg_query(rd->pg, WHAT_TOPS, sql, "iii", (int64_t)kind, (int64_t)n,
                                    capture_id ? capture_id : rd->node),
-                     n, fn, payload);
+                     0, n, fn, payload);
 }
 
 /* The connections under a key, as m(a, b, port, proto, process_id, p, y): a and b the two
@@ -169,53 +173,69 @@ static void conns_cte(char *sql, size_t n, int64_t capture_id, int kind)
     const char *cap = capture_id ? " AND capture_id=$2" : " AND ($2::bigint=0 OR node=$2)";
     switch (kind) {
     case APC__ST_SK_IP:
-        snprintf(sql, n, "WITH m AS (%ssrc=$1%s UNION ALL %sdst=$1 AND src<>$1%s) ", cols, cap,
-                 cols, cap);
+        snprintf(sql, n, "WITH m AS MATERIALIZED (%ssrc=$1%s UNION ALL %sdst=$1 AND src<>$1%s) ",
+                 cols, cap, cols, cap);
         break;
     case APC__ST_SK_PORT:
-        snprintf(sql, n, "WITH m AS (%ssport=$1%s UNION ALL %sdport=$1 AND sport<>$1%s) ", cols,
-                 cap, cols, cap);
+        snprintf(sql, n,
+                 "WITH m AS MATERIALIZED (%ssport=$1%s UNION ALL %sdport=$1 AND sport<>$1%s) ",
+                 cols, cap, cols, cap);
         break;
     case APC__ST_SK_PROTO:
-        snprintf(sql, n, "WITH m AS (%sproto=$1%s) ", cols, cap);
+        snprintf(sql, n, "WITH m AS MATERIALIZED (%sproto=$1%s) ", cols, cap);
         break;
     default:
-        snprintf(sql, n, "WITH m AS (%sprocess_id=$1%s) ", cols, cap);
+        snprintf(sql, n, "WITH m AS MATERIALIZED (%sprocess_id=$1%s) ", cols, cap);
         break;
     }
 }
 
+/* What each list selects from m, tagged with the list's kind: the IP list reads the other
+ * ends for an IP, both ends otherwise, and looks up only its top n addresses' rows. */
 static const char *conns_body(int kind, int list)
 {
     switch (list) {
     case APC__ST_SK_IP:
         return kind == APC__ST_SK_IP
-                   ? "SELECT coalesce(i.id, 0), sum(p), sum(y), x, i.host_name, 0 FROM "
-                     "(SELECT CASE WHEN a=$1 THEN b ELSE a END x, p, y FROM m) o LEFT JOIN ips i "
-                     "ON i.addr=x GROUP BY x, i.id, i.host_name ORDER BY 2 DESC"
-                   : "SELECT coalesce(i.id, 0), sum(p), sum(y), x, i.host_name, 0 FROM "
-                     "(SELECT a x, p, y FROM m UNION ALL SELECT b, p, y FROM m WHERE b<>a) o "
-                     "LEFT JOIN ips i ON i.addr=x GROUP BY x, i.id, i.host_name ORDER BY 2 DESC";
+                   ? "SELECT 1, coalesce(i.id, 0), t.p, t.y, t.x, i.host_name, 0 FROM (SELECT x, "
+                     "sum(p) p, sum(y) y FROM (SELECT CASE WHEN a=$1 THEN b ELSE a END x, p, y "
+                     "FROM m) o GROUP BY x ORDER BY 2 DESC LIMIT $3) t LEFT JOIN ips i ON "
+                     "i.addr=t.x"
+                   : "SELECT 1, coalesce(i.id, 0), t.p, t.y, t.x, i.host_name, 0 FROM (SELECT x, "
+                     "sum(p) p, sum(y) y FROM (SELECT a x, p, y FROM m UNION ALL SELECT b, p, y "
+                     "FROM m WHERE b<>a) o GROUP BY x ORDER BY 2 DESC LIMIT $3) t LEFT JOIN ips i "
+                     "ON i.addr=t.x";
     case APC__ST_SK_PORT:
-        return "SELECT port, sum(p), sum(y), NULL::bytea, NULL, 0 FROM m WHERE proto IN (6, 17) "
-               "GROUP BY port ORDER BY 2 DESC";
+        return "SELECT 2, port, sum(p), sum(y), NULL::bytea, NULL, 0 FROM m WHERE proto IN (6, 17) "
+               "GROUP BY port ORDER BY 3 DESC LIMIT $3";
     case APC__ST_SK_PROTO:
-        return "SELECT proto, sum(p), sum(y), NULL::bytea, NULL, 0 FROM m GROUP BY proto "
-               "ORDER BY 2 DESC";
+        return "SELECT 3, proto, sum(p), sum(y), NULL::bytea, NULL, 0 FROM m GROUP BY proto "
+               "ORDER BY 3 DESC LIMIT $3";
     default:
-        return "SELECT m.process_id, sum(p), sum(y), NULL::bytea, pr.name, pr.pid FROM m "
+        return "SELECT 4, m.process_id, sum(p), sum(y), NULL::bytea, pr.name, pr.pid FROM m "
                "LEFT JOIN processes pr ON pr.id=m.process_id WHERE m.process_id<>0 "
-               "GROUP BY m.process_id, pr.name, pr.pid ORDER BY 2 DESC";
+               "GROUP BY m.process_id, pr.name, pr.pid ORDER BY 3 DESC LIMIT $3";
     }
 }
 
+/* m is MATERIALIZED: read once for all the lists, each a subquery of one UNION ALL, sorted
+ * by list then packets (a sort of at most 40 rows). */
 static int stats_top_conns(void *impl, apc__st_stats_rd_t *rd, int64_t capture_id,
-                           const apc__st_stats_under_t *u, int list, unsigned n,
+                           const apc__st_stats_under_t *u, unsigned lists, unsigned n,
                            apc__st_stats_top_fn fn, void *payload)
 {
-    char cte[1024], sql[2048];
-    conns_cte(cte, sizeof cte, capture_id, u->kind);
-    snprintf(sql, sizeof sql, "%s%s LIMIT $3", cte, conns_body(u->kind, list));
+    char sql[4096];
+    conns_cte(sql, sizeof sql, capture_id, u->kind);
+    size_t len = strlen(sql);
+    const char *sep = "";
+    for (int list = APC__ST_SK_IP; list <= APC__ST_SK_PROCESS; list++) {
+        if (!(lists & (1u << list)))
+            continue;
+        len += (size_t)snprintf(sql + len, sizeof sql - len, "%sSELECT * FROM (%s) l%d", sep,
+                                conns_body(u->kind, list), list);
+        sep = " UNION ALL ";
+    }
+    snprintf(sql + len, sizeof sql - len, " ORDER BY 1, 3 DESC, 2");
     int64_t where = capture_id ? capture_id : rd->node;
     PGresult *r;
     if (u->addr)
@@ -223,7 +243,7 @@ static int stats_top_conns(void *impl, apc__st_stats_rd_t *rd, int64_t capture_i
                           (int64_t)n);
     else
         r = apc__pg_query(rd->pg, WHAT_TOPS, sql, "iii", u->key, where, (int64_t)n);
-    return read_tops(r, n, fn, payload);
+    return read_tops(r, 1, 4 * n, fn, payload);
 }
 
 static int stats_ip_find(void *impl, apc__st_stats_rd_t *rd, const uint8_t *addr, int alen,

@@ -7,6 +7,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/error.h"
 #include "store/sql.h"
@@ -104,19 +105,22 @@ static int stats_series(void *impl, apc__st_stats_rd_t *rd, int64_t capture_id, 
 }
 
 /* Hands at most n rows (id, packets, bytes, addr, host/name, pid) of st to fn. */
-static int read_tops(apc__sqlc_t *c, sqlite3_stmt *st, unsigned n, apc__st_stats_top_fn fn,
-                     void *payload)
+/* Hands at most n rows (id, packets, bytes, addr, host/name, pid) of st to fn; tagged: each
+ * row starts with its list's kind. */
+static int read_tops(apc__sqlc_t *c, sqlite3_stmt *st, int tagged, unsigned n,
+                     apc__st_stats_top_fn fn, void *payload)
 {
-    int r = 0, rc = SQLITE_DONE;
+    int r = 0, rc = SQLITE_DONE, o = tagged ? 1 : 0;
     for (unsigned i = 0; r == 0 && i < n && (rc = sqlite3_step(st)) == SQLITE_ROW; i++) {
         apc__st_stats_top_t e = {
-            .id = sqlite3_column_int64(st, 0),
-            .packets = (uint64_t)sqlite3_column_int64(st, 1),
-            .bytes = (uint64_t)sqlite3_column_int64(st, 2),
-            .addr = sqlite3_column_blob(st, 3),
-            .alen = sqlite3_column_bytes(st, 3),
-            .name = (const char *)sqlite3_column_text(st, 4),
-            .pid = sqlite3_column_int64(st, 5),
+            .list = tagged ? sqlite3_column_int(st, 0) : 0,
+            .id = sqlite3_column_int64(st, o),
+            .packets = (uint64_t)sqlite3_column_int64(st, o + 1),
+            .bytes = (uint64_t)sqlite3_column_int64(st, o + 2),
+            .addr = sqlite3_column_blob(st, o + 3),
+            .alen = sqlite3_column_bytes(st, o + 3),
+            .name = (const char *)sqlite3_column_text(st, o + 4),
+            .pid = sqlite3_column_int64(st, o + 5),
         };
         r = fn(&e, payload);
     }
@@ -155,7 +159,7 @@ static int stats_top_keys(void *impl, apc__st_stats_rd_t *rd, int64_t capture_id
     if (capture_id)
         sqlite3_bind_int64(st, 1, capture_id);
     sqlite3_bind_int(st, 2, kind);
-    return read_tops(rd->c, st, n, fn, payload);
+    return read_tops(rd->c, st, 0, n, fn, payload);
 }
 
 /* The connections under a key, as m(a, b, port, proto, process_id, p, y): a and b the two
@@ -168,55 +172,69 @@ static void conns_cte(char *sql, size_t n, int64_t capture_id, int kind)
     const char *cap = capture_id ? " AND capture_id=?2" : "";
     switch (kind) {
     case APC__ST_SK_IP:
-        snprintf(sql, n, "WITH m AS (%ssrc=?1%s UNION ALL %sdst=?1 AND src<>?1%s) ", cols, cap,
-                 cols, cap);
+        snprintf(sql, n, "WITH m AS MATERIALIZED (%ssrc=?1%s UNION ALL %sdst=?1 AND src<>?1%s) ",
+                 cols, cap, cols, cap);
         break;
     case APC__ST_SK_PORT:
-        snprintf(sql, n, "WITH m AS (%ssport=?1%s UNION ALL %sdport=?1 AND sport<>?1%s) ", cols,
-                 cap, cols, cap);
+        snprintf(sql, n,
+                 "WITH m AS MATERIALIZED (%ssport=?1%s UNION ALL %sdport=?1 AND sport<>?1%s) ",
+                 cols, cap, cols, cap);
         break;
     case APC__ST_SK_PROTO:
-        snprintf(sql, n, "WITH m AS (%s%sproto=?1) ", cols, capture_id ? "capture_id=?2 AND " : "");
+        snprintf(sql, n, "WITH m AS MATERIALIZED (%s%sproto=?1) ", cols,
+                 capture_id ? "capture_id=?2 AND " : "");
         break;
     default:
-        snprintf(sql, n, "WITH m AS (%sprocess_id=?1%s) ", cols, cap);
+        snprintf(sql, n, "WITH m AS MATERIALIZED (%sprocess_id=?1%s) ", cols, cap);
         break;
     }
 }
 
-/* What each list selects from m; the IP list reads the other ends for an IP, both ends
- * otherwise. */
+/* What each list selects from m, tagged with the list's kind: the IP list reads the other
+ * ends for an IP, both ends otherwise, and looks up only its top n addresses' rows. */
 static const char *conns_body(int kind, int list)
 {
     switch (list) {
     case APC__ST_SK_IP:
         return kind == APC__ST_SK_IP
-                   ? "SELECT coalesce(i.id, 0), sum(p), sum(y), x, i.host_name, 0 FROM "
-                     "(SELECT CASE WHEN a=?1 THEN b ELSE a END x, p, y FROM m) LEFT JOIN ips i ON "
-                     "i.addr=x GROUP BY x ORDER BY 2 DESC"
-                   : "SELECT coalesce(i.id, 0), sum(p), sum(y), x, i.host_name, 0 FROM "
-                     "(SELECT a x, p, y FROM m UNION ALL SELECT b, p, y FROM m WHERE b<>a) LEFT "
-                     "JOIN ips i ON i.addr=x GROUP BY x ORDER BY 2 DESC";
+                   ? "SELECT 1, coalesce(i.id, 0), t.p, t.y, t.x, i.host_name, 0 FROM (SELECT x, "
+                     "sum(p) p, sum(y) y FROM (SELECT CASE WHEN a=?1 THEN b ELSE a END x, p, y "
+                     "FROM m) GROUP BY x ORDER BY 2 DESC LIMIT ?3) t LEFT JOIN ips i ON i.addr=t.x"
+                   : "SELECT 1, coalesce(i.id, 0), t.p, t.y, t.x, i.host_name, 0 FROM (SELECT x, "
+                     "sum(p) p, sum(y) y FROM (SELECT a x, p, y FROM m UNION ALL SELECT b, p, y "
+                     "FROM m WHERE b<>a) GROUP BY x ORDER BY 2 DESC LIMIT ?3) t LEFT JOIN ips i "
+                     "ON i.addr=t.x";
     case APC__ST_SK_PORT:
-        return "SELECT port, sum(p), sum(y), NULL, NULL, 0 FROM m WHERE proto IN (6, 17) "
-               "GROUP BY port ORDER BY 2 DESC";
+        return "SELECT 2, port, sum(p), sum(y), NULL, NULL, 0 FROM m WHERE proto IN (6, 17) "
+               "GROUP BY port ORDER BY 3 DESC LIMIT ?3";
     case APC__ST_SK_PROTO:
-        return "SELECT proto, sum(p), sum(y), NULL, NULL, 0 FROM m GROUP BY proto "
-               "ORDER BY 2 DESC";
+        return "SELECT 3, proto, sum(p), sum(y), NULL, NULL, 0 FROM m GROUP BY proto "
+               "ORDER BY 3 DESC LIMIT ?3";
     default:
-        return "SELECT m.process_id, sum(p), sum(y), NULL, pr.name, pr.pid FROM m "
+        return "SELECT 4, m.process_id, sum(p), sum(y), NULL, pr.name, pr.pid FROM m "
                "LEFT JOIN processes pr ON pr.id=m.process_id WHERE m.process_id<>0 "
-               "GROUP BY m.process_id ORDER BY 2 DESC";
+               "GROUP BY m.process_id ORDER BY 3 DESC LIMIT ?3";
     }
 }
 
+/* m is MATERIALIZED: read once for all the lists, each a subquery of one UNION ALL, sorted
+ * by list then packets (a sort of at most 40 rows). */
 static int stats_top_conns(void *impl, apc__st_stats_rd_t *rd, int64_t capture_id,
-                           const apc__st_stats_under_t *u, int list, unsigned n,
+                           const apc__st_stats_under_t *u, unsigned lists, unsigned n,
                            apc__st_stats_top_fn fn, void *payload)
 {
-    char cte[1024], sql[2048];
-    conns_cte(cte, sizeof cte, capture_id, u->kind);
-    snprintf(sql, sizeof sql, "%s%s LIMIT %u", cte, conns_body(u->kind, list), n);
+    char sql[4096];
+    conns_cte(sql, sizeof sql, capture_id, u->kind);
+    size_t len = strlen(sql);
+    const char *sep = "";
+    for (int list = APC__ST_SK_IP; list <= APC__ST_SK_PROCESS; list++) {
+        if (!(lists & (1u << list)))
+            continue;
+        len += (size_t)snprintf(sql + len, sizeof sql - len, "%sSELECT * FROM (%s)", sep,
+                                conns_body(u->kind, list));
+        sep = " UNION ALL ";
+    }
+    snprintf(sql + len, sizeof sql - len, " ORDER BY 1, 3 DESC, 2");
     sqlite3_stmt *st = apc__sqlc_stmt(rd->c, WHAT_TOPS, sql);
     if (!st)
         return APC_ESTORE;
@@ -226,7 +244,8 @@ static int stats_top_conns(void *impl, apc__st_stats_rd_t *rd, int64_t capture_i
         sqlite3_bind_int64(st, 1, u->key);
     if (capture_id)
         sqlite3_bind_int64(st, 2, capture_id);
-    return read_tops(rd->c, st, n, fn, payload);
+    sqlite3_bind_int64(st, 3, n);
+    return read_tops(rd->c, st, 1, 4 * n, fn, payload);
 }
 
 /* Reads one text column of the first row of st into *out: 1, 0 when there is no row. */
