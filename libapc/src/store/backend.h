@@ -245,6 +245,12 @@ typedef int (*apc__st_stats_read_fn)(apc__st_stats_rd_t *rd, void *payload);
 typedef int (*apc__st_stats_bucket_fn)(int64_t t, uint64_t packets, uint64_t bytes, void *payload);
 typedef int (*apc__st_stats_top_fn)(const apc__st_stats_top_t *row, void *payload);
 
+/* For the backends' top_conns (store/stats.c): appends to sql (which holds the CTE m) one subquery
+ * per list of `lists`, body(kind, list) each, in one UNION ALL sorted by list, packets (most
+ * first), id. The caller's buffer must be large enough (the texts are the backends' constants). */
+void apc__st_stats_tops_union(char *sql, size_t cap, unsigned lists, int kind,
+                              const char *(*body)(int kind, int list));
+
 /* capture_id 0 reads the store-wide tables (since the last reset), else that capture's. */
 typedef struct apc__stats_ops {
     /* Runs fn(rd, payload) inside one read transaction and returns what it returns (or the

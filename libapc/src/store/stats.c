@@ -2,7 +2,26 @@
 /* Dispatch of the statistics calls to the store's backend (see stats.h). */
 #include "store/stats.h"
 
+#include <stdio.h>
+#include <string.h>
+
 #include "store/store_int.h"
+
+void apc__st_stats_tops_union(char *sql, size_t cap, unsigned lists, int kind,
+                              const char *(*body)(int kind, int list))
+{
+    size_t len = strlen(sql);
+    const char *sep = "";
+    for (int list = APC__ST_SK_IP; list <= APC__ST_SK_PROCESS && len < cap; list++) {
+        if (!(lists & (1u << list)))
+            continue;
+        len += (size_t)snprintf(sql + len, cap - len, "%sSELECT * FROM (%s) l%d", sep,
+                                body(kind, list), list);
+        sep = " UNION ALL ";
+    }
+    if (len < cap)
+        snprintf(sql + len, cap - len, " ORDER BY 1, 3 DESC, 2");
+}
 
 int apc__st_stats_read(apc__store_t *s, const char *node, apc__st_stats_read_fn fn, void *payload)
 {

@@ -226,16 +226,7 @@ static int stats_top_conns(void *impl, apc__st_stats_rd_t *rd, int64_t capture_i
 {
     char sql[4096];
     conns_cte(sql, sizeof sql, capture_id, u->kind);
-    size_t len = strlen(sql);
-    const char *sep = "";
-    for (int list = APC__ST_SK_IP; list <= APC__ST_SK_PROCESS; list++) {
-        if (!(lists & (1u << list)))
-            continue;
-        len += (size_t)snprintf(sql + len, sizeof sql - len, "%sSELECT * FROM (%s) l%d", sep,
-                                conns_body(u->kind, list), list);
-        sep = " UNION ALL ";
-    }
-    snprintf(sql + len, sizeof sql - len, " ORDER BY 1, 3 DESC, 2");
+    apc__st_stats_tops_union(sql, sizeof sql, lists, u->kind, conns_body);
     int64_t where = capture_id ? capture_id : rd->node;
     PGresult *r;
     if (u->addr)
