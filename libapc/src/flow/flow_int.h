@@ -15,7 +15,10 @@
 
 /* Timeouts in packet time (docs/connections.md). */
 #define APC__FLOW_IDLE_NS (600LL * 1000000000LL)   /* any connection idle 10 minutes */
-#define APC__FLOW_CLOSED_NS (120LL * 1000000000LL) /* 2 minutes after FIN both ways or RST */
+/* 60 s after FIN both ways or RST: Linux keeps TIME_WAIT that long (2 MSL); a late
+ * retransmission still finds its connection, and a busy capture holds a minute of closed
+ * connections, not two (the table reaches its steady state sooner: docs/connections.md). */
+#define APC__FLOW_CLOSED_NS (60LL * 1000000000LL)
 
 /* Canonical key: the (address, port) pair that sorts lower comes first, so both directions of
  * a connection hash to the same bucket. 40 bytes, no padding holes: memcmp compares it. */
