@@ -4,8 +4,9 @@
  * records in a few bytes each. Each field is stored as the zigzag LEB128 varint of its
  * difference from the record before (the first record's from zero), time in microseconds when
  * every time in the block is a whole microsecond (pcap files), locations in 4-byte units, the
- * process only when it changed: a record of 543-byte frames of 5,000 interleaved flows takes
- * about 6 bytes instead of 24. A CRC-32 over the block lets a
+ * process only when it changed (or once, when the block has one), the connection as its place
+ * in a list of the 16 last seen when it is there: a record of 543-byte frames of 5,000
+ * interleaved flows takes a few bytes instead of 24. A CRC-32 over the block lets a
  * reader tell a block from one the writer is replacing (and from damage).
  *
  * Pure functions of their arguments: no I/O, no allocation.
@@ -19,9 +20,10 @@
 #include "store/index.h"
 
 #define APC_IDX_BLOCK 256
-/* A block's header (CRC-32, count, flags) and the worst case of four 10-byte varints a record. */
+/* A block's header (CRC-32, count, flags), a block's one process (a varint), and the worst case
+ * of four 10-byte varints a record. */
 #define APC_IDX_BLOCK_HDR 7
-#define APC_IDX_BLOCK_MAX (APC_IDX_BLOCK_HDR + APC_IDX_BLOCK * 40)
+#define APC_IDX_BLOCK_MAX (APC_IDX_BLOCK_HDR + 10 + APC_IDX_BLOCK * 40)
 
 /* Encodes records r[0..n-1] (1 <= n <= APC_IDX_BLOCK) into out, which holds at least
  * APC_IDX_BLOCK_MAX bytes. Returns the block's size. */

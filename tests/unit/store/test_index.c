@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 #include <cmocka.h>
 
 #include <apc/apc.h>
@@ -109,6 +110,104 @@ static void test_codec_damage(void **state)
     assert_int_equal(apc__idxblk_decode(b, 3, out), -1);
     assert_int_equal(apc__idxblk_decode(b, 0, out), -1);
     assert_int_equal(apc__idxblk_decode(b, len, out), 100);
+}
+
+/* The block format before the move-to-front list (flags 0x01-0x02 only), written as the
+ * encoder of 2026-12-03 did: every field a zigzag difference, the connection's shifted left
+ * with the process bit. A store made then must read the same after the change. */
+static void put(uint8_t *b, size_t *p, uint64_t v)
+{
+    while (v >= 0x80) {
+        b[(*p)++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    b[(*p)++] = (uint8_t)v;
+}
+
+static uint64_t zz(int64_t v)
+{
+    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static size_t old_encode(const apc__idxrec_t *r, size_t n, uint8_t *b)
+{
+    size_t p = 7;
+    uint64_t ts = 0, loc = 0, conn = 0, proc = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t t = (uint64_t)r[i].ts_ns; /* nanoseconds, bytes: flags 0 */
+        put(b, &p, zz((int64_t)(t - ts)));
+        put(b, &p, zz((int64_t)(r[i].loc - loc)));
+        int d = r[i].proc != proc;
+        put(b, &p, zz((int64_t)r[i].conn_id - (int64_t)conn) << 1 | (uint64_t)d);
+        if (d)
+            put(b, &p, zz((int64_t)r[i].proc - (int64_t)proc));
+        ts = t;
+        loc = r[i].loc;
+        conn = r[i].conn_id;
+        proc = r[i].proc;
+    }
+    b[4] = (uint8_t)n;
+    b[5] = (uint8_t)(n >> 8);
+    b[6] = 0;
+    uint32_t crc = (uint32_t)crc32(0L, b + 4, (uInt)(p - 4));
+    for (int i = 0; i < 4; i++)
+        b[i] = (uint8_t)(crc >> (8 * i));
+    return p;
+}
+
+static void test_codec_old_blocks(void **state)
+{
+    (void)state;
+    static apc__idxrec_t in[APC_IDX_BLOCK], out[APC_IDX_BLOCK];
+    static uint8_t b[APC_IDX_BLOCK_MAX];
+    for (unsigned seed = 1; seed <= 10; seed++) {
+        size_t n = 1 + (size_t)(seed * 53) % APC_IDX_BLOCK;
+        make(in, n, seed, 1, 5000);
+        size_t len = old_encode(in, n, b);
+        assert_int_equal(apc__idxblk_decode(b, len, out), (int)n);
+        assert_memory_equal(in, out, n * sizeof *in);
+        /* A block without the list claiming a newer bit is damaged. */
+        b[6] = 0x20;
+        uint32_t crc = (uint32_t)crc32(0L, b + 4, (uInt)(len - 4));
+        for (int i = 0; i < 4; i++)
+            b[i] = (uint8_t)(crc >> (8 * i));
+        assert_int_equal(apc__idxblk_decode(b, len, out), -1);
+    }
+}
+
+/* The new block's choices: one process stored once, rising fields, a connection list entry
+ * that does not exist yet refused. */
+static void test_codec_choices(void **state)
+{
+    (void)state;
+    static apc__idxrec_t in[APC_IDX_BLOCK], out[APC_IDX_BLOCK];
+    static uint8_t b[APC_IDX_BLOCK_MAX];
+    for (size_t i = 0; i < APC_IDX_BLOCK; i++) {
+        in[i].ts_ns = 1733300000000000000LL + (int64_t)i * 1000;
+        in[i].loc = 64 + i * 128;
+        in[i].conn_id = (uint32_t)(i % 7) + 100;
+        in[i].proc = APC_IDX_PROC(5, 1);
+    }
+    size_t len = apc__idxblk_encode(in, APC_IDX_BLOCK, b);
+    assert_int_equal(b[6], 0x3f); /* us, 4-byte units, list, rising, one process */
+    assert_int_equal(apc__idxblk_decode(b, len, out), APC_IDX_BLOCK);
+    assert_memory_equal(in, out, sizeof in);
+    /* 7 connections taking turns: after their first packets each record is 3 bytes. */
+    print_message("one process, 7 flows: %zu bytes for %d records\n", len, APC_IDX_BLOCK);
+    assert_true(len < 7 + 10 + 7 * 12 + (APC_IDX_BLOCK - 7) * 3 + 1);
+    /* A first record naming list entry 3 of an empty list: damaged. */
+    size_t p = 7;
+    put(b, &p, 0);
+    put(b, &p, 0);
+    put(b, &p, 0);
+    put(b, &p, 3 << 1);
+    b[4] = 1;
+    b[5] = 0;
+    b[6] = 0x04;
+    uint32_t crc = (uint32_t)crc32(0L, b + 4, (uInt)(p - 4));
+    for (int i = 0; i < 4; i++)
+        b[i] = (uint8_t)(crc >> (8 * i));
+    assert_int_equal(apc__idxblk_decode(b, p, out), -1);
 }
 
 static void write_n(const apc__idxrec_t *r, size_t n, uint64_t committed, size_t flush_every)
@@ -271,6 +370,8 @@ int main(void)
         cmocka_unit_test(test_codec_roundtrip),
         cmocka_unit_test(test_codec_size),
         cmocka_unit_test(test_codec_damage),
+        cmocka_unit_test(test_codec_old_blocks),
+        cmocka_unit_test(test_codec_choices),
         cmocka_unit_test_setup_teardown(test_file_blocks_and_flushes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_small_records, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_cut_and_reopen, setup, teardown),
