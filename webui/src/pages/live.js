@@ -129,11 +129,17 @@ async function watch(main, id) {
   frame(main, `Live capture ${id}`, facts, h("div", { class: "row" }, stop,
     h("div", { class: "check" }, followBox, h("label", { for: "live-follow" }, "Follow new packets"))), note, list.el, detail.el);
   stop.addEventListener("click", async () => {
+    // "Stopping…" goes up before the call: the poll below may see the capture end (and show
+    // its link) before the call returns, and must not be overwritten by it.
+    stop.disabled = true;
+    clear(note, message("info", "Stopping…"));
     try {
       await call(type === "process" ? "capture_stop_process" : "capture_stop_system", { capture_id: id });
-      clear(note, message("info", "Stopping…"));
     } catch (e) {
-      clear(note, errorNote(e, "Stop"));
+      if (!ended) {
+        stop.disabled = false;
+        clear(note, errorNote(e, "Stop"));
+      }
     }
   });
   poll(1000, async () => {
