@@ -24,7 +24,6 @@ RFC 8200's pseudo-header for IPv6, RFC 792 for ICMP), so tshark and tcpdump see 
                   CLOSE, a CREATE refused, and a file read with a hole in the middle.
   smb1.pcap       SMB1 over the NetBIOS session service (TCP 139): a 100,000-byte file read with READ_ANDX in 16 KiB chunks, a
                   write in two WRITE_ANDX, an NT_CREATE_ANDX refused.
-  mail.pcap       SMTP and POP3 sessions carrying 4 messages (gen_mail.py says which).
   ranges.pcap     HTTP 206 ranges: a 30,000-byte file in three ranges (the last range first,
                   then the first on the same kept-alive connection, the middle one over a
                   second connection), and a 20,000-byte file of which two ranges leave a hole.
@@ -693,9 +692,6 @@ def gen_ptcpdump(out_dir):
 
 
 def main():
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import gen_mail  # noqa: E402 (it imports this module's Flow and write_pcap)
-
     if len(sys.argv) != 2:
         print(__doc__, file=sys.stderr)
         return 2
@@ -712,7 +708,6 @@ def main():
         "smb2.pcap": {"packets": gen_smb2(out_dir)},
         "smb1.pcap": {"packets": gen_smb1(out_dir)},
         "ranges.pcap": {"packets": gen_ranges(out_dir)},
-        "mail.pcap": {"packets": gen_mail.gen_mail(out_dir)},
         "ptcpdump.pcapng": {
             "packets": n_pt,
             "processes": [

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target: the whole extraction engine (libapc/src/extract/detect.c and what it
- * drives: TCP reassembly, HTTP, FTP control and data, SMB2/SMB1, TFTP, and SMTP and POP3 through
- * the raw port of header[0] = 6: seeds seed-smtp, seed-pop3) on packets made from
+ * drives: TCP reassembly, HTTP, FTP control and data, SMB2/SMB1, TFTP) on packets made from
  * the input. The packets are written as a pcap in a temporary directory, ingested into a store
  * in that directory (one context for the whole run), and the engine runs over the capture as
  * extract_query runs it, then carves the first file it found, as extract_file_write does. Every

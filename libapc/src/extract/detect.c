@@ -169,11 +169,10 @@ void apc__xe_end(void *payload, const char *reason)
     if (!d->f.open)
         return;
     apc__xe_report(d->c->e, d->c->id, d->idx == 0 ? APC_DIR_OUT : APC_DIR_IN, d->nth,
-                   d->proto == PROTO_FTP_DATA                             ? "ftp-data"
-                   : d->proto == PROTO_TFTP                               ? "tftp"
-                   : d->proto == PROTO_SMB2                               ? "smb"
-                   : d->proto == PROTO_MAIL_C || d->proto == PROTO_MAIL_S ? "imf"
-                                                                          : "http",
+                   d->proto == PROTO_FTP_DATA ? "ftp-data"
+                   : d->proto == PROTO_TFTP   ? "tftp"
+                   : d->proto == PROTO_SMB2   ? "smb"
+                                              : "http",
                    &d->f, reason);
 }
 
@@ -314,10 +313,6 @@ static void dir_data(void *payload, uint64_t off, const uint8_t *data, size_t le
         apc__xe_ftp_ctl(d, data, len);
         return;
     }
-    if (d->proto == PROTO_MAIL_C || d->proto == PROTO_MAIL_S) {
-        apc__xe_mail_data(d, data, len);
-        return;
-    }
     if (d->proto == PROTO_NONE)
         return;
     if (d->proto == PROTO_LOST || (d->http && apc__http_failed(d->http))) {
@@ -355,8 +350,6 @@ static void dir_gap(void *payload, uint64_t off, uint64_t len, enum apc__reasm_g
         d->line_len = FTP_LINE_MAX + 1; /* the line under way lost its start */
     } else if (d->proto == PROTO_SMB2) {
         apc__xe_smb2_gap(d);
-    } else if (d->proto == PROTO_MAIL_C || d->proto == PROTO_MAIL_S) {
-        apc__xe_mail_gap(d);
     } else if (d->http)
         apc__http_gap(d->http, len);
     else if (d->proto == PROTO_UNDECIDED)
@@ -383,13 +376,8 @@ xconn_t *apc__xe_conn_new(engine_t *e, int64_t id)
     return c;
 }
 
-static int is_mail_port(int port)
-{
-    return port == APC__SMTP_PORT || port == APC__SUBMISSION_PORT || port == APC__POP3_PORT;
-}
-
-/* FTP, SMB2 and mail are told by their ports, not its first bytes: a control connection by the
- * server's, a data connection by what its control connection announced (or the carving run). */
+/* FTP and SMB2 are told by their ports, not its first bytes: a control connection by the server's,
+ * a data connection by what its control connection announced (or the carving run). */
 static void tcp_classify(engine_t *e, xconn_t *c)
 {
     const conninfo_t *ci = &e->ci[c->id - 1];
@@ -402,10 +390,6 @@ static void tcp_classify(engine_t *e, xconn_t *c)
     } else if (ci->dst_port == APC__SMB2_PORT || ci->src_port == APC__SMB2_PORT ||
                ci->dst_port == APC__SMB_NBSS_PORT || ci->src_port == APC__SMB_NBSS_PORT) {
         c->d[0].proto = c->d[1].proto = PROTO_SMB2;
-    } else if (is_mail_port(ci->dst_port) || is_mail_port(ci->src_port)) {
-        int server = is_mail_port(ci->dst_port) ? 1 : 0;
-        c->d[server].proto = PROTO_MAIL_S;
-        c->d[!server].proto = PROTO_MAIL_C;
     } else if ((c->xfer = apc__xe_ftp_match(e, ci)) != 0) {
         c->d[0].proto = c->d[1].proto = PROTO_FTP_DATA;
     }
@@ -415,7 +399,6 @@ static void tcp_classify(engine_t *e, xconn_t *c)
 static void conn_free(xconn_t *c)
 {
     apc__xe_smb2_free(c);
-    apc__xe_mail_free(c);
     for (unsigned i = 0; i < REQ_Q; i++) {
         free(c->q[i].uri);
         free(c->q[i].host);
@@ -439,8 +422,6 @@ static void conn_finish(engine_t *e, xconn_t *c, const char *why)
             apc__xe_smb2_end(c, why);
         if (d->proto == PROTO_FTP_DATA)
             apc__xe_ftp_end(d, why);
-        if (d->proto == PROTO_MAIL_C || d->proto == PROTO_MAIL_S)
-            apc__xe_mail_end(d, why);
         if (d->proto == PROTO_TFTP && d->f.open)
             apc__xe_end(d, "the capture ended before the last block");
         if (d->http) {

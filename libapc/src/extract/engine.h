@@ -50,8 +50,6 @@ enum {
     PROTO_FTP_DATA = 5,  /* an FTP data connection: the bytes are the file */
     PROTO_TFTP = 6,      /* the direction of a TFTP transfer that sends the DATA blocks */
     PROTO_SMB2 = 7,      /* either direction of a connection to TCP port 445 or 139 (SMB) */
-    PROTO_MAIL_C = 8,    /* SMTP or POP3, the client's side: commands (and SMTP's messages) */
-    PROTO_MAIL_S = 9,    /* the server's side: replies (and POP3's messages) */
     PROTO_NONE = -1,
     PROTO_LOST = -2
 };
@@ -99,8 +97,7 @@ struct xconn {
     int64_t tftp;
     unsigned tftp_next, tftp_blksize;
     int tftp_sender, tftp_done;
-    struct smb2_conn *smb;  /* SMB2: requests awaiting answers, open files (detect_smb2.c) */
-    struct mail_conn *mail; /* SMTP, POP3: both directions' state (detect_mail.c) */
+    struct smb2_conn *smb; /* SMB2: requests awaiting answers, open files (detect_smb2.c) */
 };
 
 /* A TFTP read or write request (RFC 1350): the transfer follows from another server port to
@@ -229,16 +226,5 @@ void apc__xe_smb2_data(xdir_t *d, const uint8_t *data, size_t len);
 void apc__xe_smb2_gap(xdir_t *d);
 void apc__xe_smb2_end(xconn_t *c, const char *why);
 void apc__xe_smb2_free(xconn_t *c);
-
-/* Mail (detect_mail.c): connections to these server ports carry SMTP or POP3. Bytes of a
- * direction; a hole; the end of a direction (`why` as for FTP: NULL when it closed); the
- * connection's mail state freed. */
-#define APC__SMTP_PORT 25
-#define APC__SUBMISSION_PORT 587
-#define APC__POP3_PORT 110
-void apc__xe_mail_data(xdir_t *d, const uint8_t *data, size_t len);
-void apc__xe_mail_gap(xdir_t *d);
-void apc__xe_mail_end(xdir_t *d, const char *why);
-void apc__xe_mail_free(xconn_t *c);
 
 #endif
