@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: MIT */
+/* SMTP (RFC 5321) and POP3 (RFC 1939) sessions -> the messages they carry (extract/mail.h).
+ * SMTP: the client's DATA body up to CRLF.CRLF, dot-unstuffed (RFC 5321 4.5.2), or its BDAT
+ * chunks (RFC 3030); a STARTTLS the server accepts (220) ends parsing, a refused one does
+ * not. POP3: the multi-line answers (+OK ... CRLF.CRLF, unstuffed) to RETR and TOP. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "extract/mail.h"
+
+#define LINE_MAX_ 1024 /* longer command/reply lines are skipped: none needs more */
+#define HEAD_KEEP 4096 /* message bytes held back to find the Subject before begin */
+#define NAME_MAX_ 200
+
+enum { M_LINE, M_DOT, M_RAW, M_OFF };
+enum { D_MID, D_BOL, D_DOT, D_DOTCR }; /* where a dot-terminated body is */
+
+typedef struct mdir {
+    int mode;
+    char line[LINE_MAX_];
+    size_t line_len; /* LINE_MAX_ + 1: skipping a too long line */
+    int dst;         /* D_* */
+    uint64_t raw_left;
+    int raw_last;
+    int open, begun, cut;
+    uint64_t size;
+    uint8_t head[HEAD_KEEP];
+    size_t head_len;
+    uint8_t out[512];
+    size_t out_len;
+} mdir_t;
+
+struct apc__mail {
+    int kind, client;
+    uint64_t cap;
+    apc__mail_sink_t sink;
+    int tls_wait;  /* SMTP: STARTTLS sent, answer not seen */
+    unsigned want; /* POP3: RETR/TOP commands not yet answered */
+    mdir_t d[2];
+};
+
+/* The Subject header's value in the head (up to its empty line), control bytes replaced; an
+ * encoded-word is kept as it is. "message" when there is none. */
+static void subject_of(const uint8_t *h, size_t n, char *out, size_t cap)
+{
+    snprintf(out, cap, "message");
+    for (size_t i = 0; i < n;) {
+        size_t e = i;
+        while (e < n && h[e] != '\n')
+            e++;
+        size_t l = e - i;
+        if (l && h[i + l - 1] == '\r')
+            l--;
+        if (l == 0)
+            return; /* the end of the headers */
+        if (l > 8 && strncasecmp((const char *)h + i, "subject:", 8) == 0) {
+            size_t s = i + 8, k = 0;
+            while (s < i + l && (h[s] == ' ' || h[s] == '\t'))
+                s++;
+            for (; s < i + l && k + 1 < cap; s++)
+                out[k++] = h[s] < 0x20 || h[s] == 0x7f ? '_' : (char)h[s];
+            if (k) {
+                out[k] = 0;
+                return;
+            }
+            snprintf(out, cap, "message");
+            return;
+        }
+        i = e + 1;
+    }
+}
+
+static void do_begin(apc__mail_t *m, int dir)
+{
+    mdir_t *d = &m->d[dir];
+    char name[NAME_MAX_];
+    subject_of(d->head, d->head_len, name, sizeof name);
+    m->sink.begin(m->sink.u, dir, name);
+    d->begun = 1;
+    if (d->head_len)
+        m->sink.body(m->sink.u, dir, d->head, d->head_len);
+    d->head_len = 0;
+}
+
+static void msg_end(apc__mail_t *m, int dir, const char *reason)
+{
+    mdir_t *d = &m->d[dir];
+    if (!d->open)
+        return;
+    if (!d->begun)
+        do_begin(m, dir);
+    if (!d->cut)
+        m->sink.end(m->sink.u, dir, reason);
+    d->open = d->begun = d->cut = 0;
+    d->size = 0;
+    d->head_len = 0;
+}
+
+static void msg_start(apc__mail_t *m, int dir)
+{
+    mdir_t *d = &m->d[dir];
+    if (d->open)
+        msg_end(m, dir, "message not ended");
+    d->open = 1;
+}
+
+/* Message bytes: held back until the head is full, cut at the cap (the sink never gets an
+ * empty chunk: at the cap the message ends instead). */
+static void msg_bytes(apc__mail_t *m, int dir, const uint8_t *p, size_t len)
+{
+    mdir_t *d = &m->d[dir];
+    if (!d->open || d->cut || !len)
+        return;
+    int at_cap = 0;
+    if (len >= m->cap - d->size) {
+        len = (size_t)(m->cap - d->size);
+        at_cap = 1;
+    }
+    d->size += len;
+    while (len && !d->begun) {
+        size_t k = HEAD_KEEP - d->head_len;
+        if (k > len)
+            k = len;
+        memcpy(d->head + d->head_len, p, k);
+        d->head_len += k;
+        p += k;
+        len -= k;
+        if (d->head_len == HEAD_KEEP)
+            do_begin(m, dir);
+    }
+    if (len)
+        m->sink.body(m->sink.u, dir, p, len);
+    if (at_cap) {
+        msg_end(m, dir, "file size cap");
+        d->open = 1; /* the rest of the message is read and dropped */
+        d->cut = 1;
+    }
+}
+
+static void out_flush(apc__mail_t *m, int dir)
+{
+    mdir_t *d = &m->d[dir];
+    msg_bytes(m, dir, d->out, d->out_len);
+    d->out_len = 0;
+}
+
+static void out_byte(apc__mail_t *m, int dir, uint8_t b)
+{
+    mdir_t *d = &m->d[dir];
+    if (d->out_len == sizeof d->out)
+        out_flush(m, dir);
+    d->out[d->out_len++] = b;
+}
+
+/* A dot-terminated body: returns how many bytes it took (to and with the terminator). */
+static size_t dot_body(apc__mail_t *m, int dir, const uint8_t *p, size_t len)
+{
+    mdir_t *d = &m->d[dir];
+    for (size_t i = 0; i < len; i++) {
+        uint8_t b = p[i];
+        switch (d->dst) {
+        case D_BOL:
+            if (b == '.') {
+                d->dst = D_DOT; /* a stuffed dot or the terminator: dropped either way */
+                continue;
+            }
+            break;
+        case D_DOT:
+            if (b == '\r') {
+                d->dst = D_DOTCR;
+                continue;
+            }
+            if (b == '\n') { /* a bare LF after the dot: taken as the end too */
+                out_flush(m, dir);
+                msg_end(m, dir, NULL);
+                d->mode = M_LINE;
+                return i + 1;
+            }
+            break;
+        case D_DOTCR:
+            if (b == '\n') {
+                out_flush(m, dir);
+                msg_end(m, dir, NULL);
+                d->mode = M_LINE;
+                return i + 1;
+            }
+            out_byte(m, dir, '\r');
+            break;
+        default:
+            break;
+        }
+        out_byte(m, dir, b);
+        d->dst = b == '\n' ? D_BOL : D_MID;
+    }
+    out_flush(m, dir);
+    return len;
+}
+
+static int word_is(const char *line, size_t n, const char *w)
+{
+    size_t k = strlen(w);
+    return n >= k && strncasecmp(line, w, k) == 0 && (n == k || line[k] == ' ');
+}
+
+static void to_dot(mdir_t *d)
+{
+    d->mode = M_DOT;
+    d->dst = D_BOL;
+}
+
+static void stop_all(apc__mail_t *m)
+{
+    for (int i = 0; i < 2; i++) {
+        msg_end(m, i, "the session switched to TLS");
+        m->d[i].mode = M_OFF;
+    }
+}
+
+static void smtp_line(apc__mail_t *m, int dir, const char *line, size_t n)
+{
+    mdir_t *d = &m->d[dir];
+    if (dir != m->client) {
+        if (m->tls_wait && n >= 3 && line[0] >= '2' && line[0] <= '5') {
+            m->tls_wait = 0;
+            if (strncmp(line, "220", 3) == 0)
+                stop_all(m);
+        }
+        return;
+    }
+    if (word_is(line, n, "DATA")) {
+        msg_start(m, dir);
+        to_dot(d);
+    } else if (word_is(line, n, "BDAT")) {
+        char buf[64];
+        size_t k = n - 5 < sizeof buf - 1 ? n - 5 : sizeof buf - 1;
+        memcpy(buf, line + 5, k);
+        buf[k] = 0;
+        char *end;
+        unsigned long long size = strtoull(buf, &end, 10);
+        if (end == buf)
+            return;
+        while (*end == ' ')
+            end++;
+        if (!d->open)
+            msg_start(m, dir);
+        d->raw_left = size;
+        d->raw_last = strncasecmp(end, "LAST", 4) == 0;
+        d->mode = M_RAW;
+        if (!size && d->raw_last) {
+            msg_end(m, dir, NULL);
+            d->mode = M_LINE;
+        }
+    } else if (word_is(line, n, "STARTTLS")) {
+        m->tls_wait = 1;
+    }
+}
+
+static void pop3_line(apc__mail_t *m, int dir, const char *line, size_t n)
+{
+    if (dir == m->client) {
+        if ((word_is(line, n, "RETR") || word_is(line, n, "TOP")) && m->want < 64)
+            m->want++;
+        else if (word_is(line, n, "STLS"))
+            m->tls_wait = 1;
+        return;
+    }
+    if (m->tls_wait) {
+        m->tls_wait = 0;
+        if (n >= 3 && strncmp(line, "+OK", 3) == 0)
+            stop_all(m);
+        return;
+    }
+    if (!m->want)
+        return;
+    if (n >= 3 && strncmp(line, "+OK", 3) == 0) {
+        m->want--;
+        msg_start(m, dir);
+        to_dot(&m->d[dir]);
+    } else if (n >= 4 && strncmp(line, "-ERR", 4) == 0) {
+        m->want--;
+    }
+}
+
+void apc__mail_feed(apc__mail_t *m, int dir, const uint8_t *p, size_t len)
+{
+    mdir_t *d = &m->d[dir];
+    while (len) {
+        if (d->mode == M_OFF)
+            return;
+        if (d->mode == M_DOT) {
+            size_t k = dot_body(m, dir, p, len);
+            p += k;
+            len -= k;
+            continue;
+        }
+        if (d->mode == M_RAW) {
+            size_t k = d->raw_left < len ? (size_t)d->raw_left : len;
+            msg_bytes(m, dir, p, k);
+            p += k;
+            len -= k;
+            d->raw_left -= k;
+            if (!d->raw_left) {
+                if (d->raw_last)
+                    msg_end(m, dir, NULL);
+                d->mode = M_LINE;
+            }
+            continue;
+        }
+        uint8_t b = *p++;
+        len--;
+        if (b != '\n') {
+            if (d->line_len < LINE_MAX_)
+                d->line[d->line_len++] = (char)b;
+            else
+                d->line_len = LINE_MAX_ + 1;
+            continue;
+        }
+        size_t n = d->line_len;
+        d->line_len = 0;
+        if (n > LINE_MAX_)
+            continue;
+        if (n && d->line[n - 1] == '\r')
+            n--;
+        if (m->kind == APC__MAIL_SMTP)
+            smtp_line(m, dir, d->line, n);
+        else
+            pop3_line(m, dir, d->line, n);
+    }
+}
+
+void apc__mail_gap(apc__mail_t *m, int dir)
+{
+    mdir_t *d = &m->d[dir];
+    if (d->mode == M_OFF)
+        return;
+    msg_end(m, dir, "gap in the capture");
+    d->mode = M_LINE;
+    d->line_len = LINE_MAX_ + 1; /* the line under way lost its start */
+}
+
+void apc__mail_close(apc__mail_t *m, const char *why)
+{
+    for (int i = 0; i < 2; i++)
+        msg_end(m, i, why ? why : "the session ended inside the message");
+}
+
+apc__mail_t *apc__mail_new(int kind, int client, uint64_t cap, const apc__mail_sink_t *sink)
+{
+    apc__mail_t *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->kind = kind;
+    m->client = client;
+    m->cap = cap ? cap : 1;
+    m->sink = *sink;
+    return m;
+}
+
+void apc__mail_free(apc__mail_t *m)
+{
+    free(m);
+}
