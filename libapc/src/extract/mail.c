@@ -89,10 +89,11 @@ static void msg_end(apc__mail_t *m, int dir, const char *reason)
     mdir_t *d = &m->d[dir];
     if (!d->open)
         return;
-    if (!d->begun)
-        do_begin(m, dir);
-    if (!d->cut)
+    if (!d->cut) { /* a cut message was reported at the cap: its rest is dropped */
+        if (!d->begun)
+            do_begin(m, dir);
         m->sink.end(m->sink.u, dir, reason);
+    }
     d->open = d->begun = d->cut = 0;
     d->size = 0;
     d->head_len = 0;
