@@ -6,7 +6,8 @@ of messages() below, for the extraction tests (tests/extract/test_extract_mail.p
     4.5.2), a BDAT message in two chunks (RFC 3030), a refused STARTTLS (454) then a DATA
     message, a multipart/mixed message (nested multipart/alternative with a quoted-printable
     part, a base64 attachment);
-  - POP3: a RETR and a TOP answer (RFC 1939), a RETR refused (-ERR: no message).
+  - POP3: a RETR and a TOP answer (RFC 1939), a RETR refused (-ERR: no message);
+  - IMAP: a FETCH BODY[HEADER] (no message), a FETCH BODY.PEEK[] answered BODY[], an APPEND.
 Usage: gen_mail.py OUT_DIR"""
 import base64
 import importlib.util
@@ -45,9 +46,12 @@ def messages():
     after = b"Subject: after a refused STARTTLS\r\n\r\nstill plain text\r\n"
     pop = b"Subject: fetched\r\n\r\n" + b"pop3 body line\r\n" * 100 + b".dot\r\n"
     top = b"Subject: only the top\r\nX: y\r\n\r\nfirst line\r\n"
+    imap = b"Subject: imap fetched\r\n\r\n" + b"a line of the IMAP message\r\n" * 80
+    draft = b"Subject: draft appended\r\n\r\n.not stuffed in IMAP\r\n"
     return [("dots", dots, "smtp"), ("chunked", chunked, "bdat"),
             ("after a refused STARTTLS", after, "smtp"), ("report attached", multipart(), "smtp"),
-            ("fetched", pop, "pop3"), ("only the top", top, "pop3")]
+            ("fetched", pop, "pop3"), ("only the top", top, "pop3"),
+            ("imap fetched", imap, "imap"), ("draft appended", draft, "append")]
 
 
 def stuff(msg):
@@ -111,6 +115,24 @@ def gen_mail(out_dir):
     send(p, frames, 1, stuff(msgs["only the top"]) + b".\r\n")
     talk(p, frames, [(0, "QUIT"), (1, "+OK bye")])
     close(p, frames)
+    i = g.Flow("10.0.3.5", "10.0.3.143", 53002, 143, 6)
+    open_(i, frames)
+    talk(i, frames, [(1, "* OK IMAP4rev1 ready"), (0, "a1 LOGIN u p"), (1, "a1 OK"),
+                     (0, "a2 SELECT INBOX"), (1, "* 2 EXISTS"), (1, "a2 OK"),
+                     (0, "a3 FETCH 1 (BODY.PEEK[HEADER])")])
+    hdr = b"Subject: only a header\r\n\r\n"  # a literal that is not a whole message
+    send(i, frames, 1, f"* 1 FETCH (BODY[HEADER] {{{len(hdr)}}}\r\n".encode() + hdr +
+         b")\r\na3 OK\r\n")
+    m = msgs["imap fetched"]
+    talk(i, frames, [(0, "a4 FETCH 1 (FLAGS BODY.PEEK[])")])
+    send(i, frames, 1, f"* 1 FETCH (FLAGS (\\Seen) BODY[] {{{len(m)}}}\r\n".encode() + m +
+         b")\r\na4 OK FETCH done\r\n")
+    d = msgs["draft appended"]
+    talk(i, frames, [(0, f"a5 APPEND Drafts (\\Draft) {{{len(d)}}}"), (1, "+ Ready")])
+    send(i, frames, 0, d + b"\r\n")
+    talk(i, frames, [(1, "a5 OK APPEND completed"), (0, "a6 LOGOUT"), (1, "* BYE"),
+                     (1, "a6 OK")])
+    close(i, frames)
     return g.write_pcap(os.path.join(out_dir, "mail.pcap"), frames)
 
 

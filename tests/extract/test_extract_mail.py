@@ -9,7 +9,7 @@ tshark 4.0 as the oracle, where it can be one: its `--export-objects imf` keeps 
 stuffing (RFC 5321 4.5.2), so its "dots" file must equal ours once unstuffed; it stops at a
 STARTTLS even when refused (so exports neither the BDAT message, which it does not know, nor
 those after it) and writes POP3 answers one segment at a time, so those are checked against the
-generator's bytes only.
+generator's bytes only. Its IMAP FETCH BODY[] file must be ours byte for byte.
 Corpus: captures under ../shared/corpus whose names say smtp or pop, when present.
 Usage: test_extract_mail.py APCCTL GEN_MAIL_PY
 """
@@ -32,7 +32,7 @@ def generated(gen):
     def post(streams, tmp, pcap):
         got = sorted((s["Name"], open(s["Path"], "rb").read(), s["Complete"], s["Direction"])
                      for s in streams if s["Protocol"] == "imf")
-        want = sorted((n, b, 1, "in" if how == "pop3" else "out") for n, b, how in sent)
+        want = sorted((n, b, 1, "in" if how in ("pop3", "imap") else "out") for n, b, how in sent)
         t.check([g[0] for g in got] == [w[0] for w in want],
                 f"mail.pcap: messages {[g[0] for g in got]}, expected {[w[0] for w in want]}")
         for g, w in zip(got, want):
@@ -43,6 +43,13 @@ def generated(gen):
         theirs = open(dots, "rb").read() if os.path.isfile(dots) else None
         t.check(theirs is not None and unstuff(theirs) == dict((n, b) for n, b, _ in sent)["dots"],
                 "mail.pcap: tshark's dots.eml, unstuffed, differs from ours")
+        # IMAP: tshark's FETCH file is the literal, byte for byte ours (it also writes the
+        # BODY[HEADER] literal, which is no message, and not the APPEND upload)
+        for n in ("imap fetched",):
+            f = os.path.join(out, n + ".eml")
+            mine = [g[1] for g in got if g[0] == n]
+            t.check(os.path.isfile(f) and mine and open(f, "rb").read() == mine[0],
+                    f"mail.pcap: tshark's {n}.eml is not ours")
         print(f"mail.pcap: {len(got)} messages byte-exact; tshark's dots.eml the same unstuffed",
               flush=True)
     return post

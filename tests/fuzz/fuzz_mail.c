@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer target: SMTP and POP3 sessions (libapc/src/extract/mail.c) on arbitrary bytes. The
- * first byte picks the protocol and the client's direction; the rest is cut into chunks (each
- * prefixed by a byte: its direction, its length, a hole). Checked: the sink never gets an empty
- * chunk (a fuzz run once found that at the cap), begin and end pair up per direction, and no
- * message grows past the (small) cap. */
+ * first byte picks the protocol (bit 2: IMAP, else bit 0: POP3, else SMTP) and the client's
+ * direction; the rest is cut into chunks (each prefixed by a byte: its direction, its length, a
+ * hole). Checked: the sink never gets an empty chunk (a fuzz run once found that at the cap), begin
+ * and end pair up per direction, and no message grows past the (small) cap. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +53,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     open_[0] = open_[1] = 0;
     apc__mail_sink_t sink = {on_begin, on_body, on_end, NULL};
-    apc__mail_t *m = apc__mail_new(data[0] & 1 ? APC__MAIL_POP3 : APC__MAIL_SMTP,
+    apc__mail_t *m = apc__mail_new(data[0] & 4   ? APC__MAIL_IMAP
+                                   : data[0] & 1 ? APC__MAIL_POP3
+                                                 : APC__MAIL_SMTP,
                                    (data[0] >> 1) & 1, CAP, &sink);
     if (!m)
         return 0;

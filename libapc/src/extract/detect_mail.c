@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Mail in the extraction engine (extract/engine.h): connections to the SMTP (25), submission
- * (587) and POP3 (110) ports are parsed by extract/mail.c; each message becomes a file of
- * protocol "imf" (the name tshark's Export Objects uses), in the direction that carried it. */
+ * (587), POP3 (110) and IMAP (143) ports are parsed by extract/mail.c; each message becomes a file
+ * of protocol "imf" (the name tshark's Export Objects uses), in the direction that carried it. */
 #include "core/error.h"
 #include "extract/engine.h"
 #include "extract/mail.h"
@@ -36,6 +36,10 @@ int apc__xe_mail_classify(xconn_t *c, const conninfo_t *ci)
         kind = APC__MAIL_POP3, server = 1;
     else if (ci->src_port == APC__POP3_PORT)
         kind = APC__MAIL_POP3, server = 0;
+    else if (ci->dst_port == APC__IMAP_PORT)
+        kind = APC__MAIL_IMAP, server = 1;
+    else if (ci->src_port == APC__IMAP_PORT)
+        kind = APC__MAIL_IMAP, server = 0;
     if (!kind)
         return 0;
     apc__mail_sink_t sink = {on_begin, on_body, on_end, c};

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* SMTP (RFC 5321) and POP3 (RFC 1939) sessions -> the messages they carry (extract/mail.h).
- * SMTP: the client's DATA body up to CRLF.CRLF, dot-unstuffed (RFC 5321 4.5.2), or its BDAT
- * chunks (RFC 3030); a STARTTLS the server accepts (220) ends parsing, a refused one does
- * not. POP3: the multi-line answers (+OK ... CRLF.CRLF, unstuffed) to RETR and TOP. */
+/* SMTP (RFC 5321), POP3 (RFC 1939) and IMAP (RFC 3501, RFC 9051) sessions -> the messages they
+ * carry (extract/mail.h). SMTP: the client's DATA body up to CRLF.CRLF, dot-unstuffed (RFC
+ * 5321 4.5.2), or its BDAT chunks (RFC 3030); a STARTTLS the server accepts (220) ends parsing, a
+ * refused one does not. POP3: the multi-line answers (+OK ... CRLF.CRLF, unstuffed) to RETR and
+ * TOP. IMAP: the literals of FETCH answers that hold a whole message, and of APPEND commands. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@ typedef struct mdir {
     size_t line_len; /* LINE_MAX_ + 1: skipping a too long line */
     int dst;         /* D_* */
     uint64_t raw_left;
-    int raw_last;
+    int raw_last, raw_skip; /* raw_skip: an IMAP literal that is no message, dropped */
     int open, begun, cut;
     uint64_t size;
     uint8_t head[HEAD_KEEP];
@@ -248,6 +249,7 @@ static void smtp_line(apc__mail_t *m, int dir, const char *line, size_t n)
             msg_start(m, dir);
         d->raw_left = size;
         d->raw_last = strncasecmp(end, "LAST", 4) == 0;
+        d->raw_skip = 0;
         d->mode = M_RAW;
         if (!size && d->raw_last) {
             msg_end(m, dir, NULL);
@@ -284,6 +286,85 @@ static void pop3_line(apc__mail_t *m, int dir, const char *line, size_t n)
     }
 }
 
+/* The literal {n} or {n+} (RFC 7888) a line ends with: 1 and its size, or 0. */
+static int literal_of(const char *line, size_t n, uint64_t *size, size_t *open)
+{
+    if (n < 3 || line[n - 1] != '}')
+        return 0;
+    size_t e = n - 1;
+    if (line[e - 1] == '+')
+        e--;
+    size_t b = e;
+    while (b > 0 && line[b - 1] >= '0' && line[b - 1] <= '9' && e - b < 19)
+        b--;
+    if (b == e || b == 0 || line[b - 1] != '{')
+        return 0;
+    uint64_t v = 0;
+    for (size_t i = b; i < e; i++)
+        v = v * 10 + (uint64_t)(line[i] - '0');
+    *size = v;
+    *open = b - 1;
+    return 1;
+}
+
+/* Whether what a FETCH line says just before its literal names the whole message: BODY[],
+ * BODY.PEEK[], BINARY[] (each maybe with a <partial>), RFC822 (RFC 3501 6.4.5, RFC 9051). */
+static int whole_message(const char *line, size_t end)
+{
+    while (end > 0 && line[end - 1] == ' ')
+        end--;
+    if (end > 0 && line[end - 1] == '>') { /* a partial fetch's <origin> */
+        while (end > 0 && line[end - 1] != '<')
+            end--;
+        if (end)
+            end--;
+    }
+    static const char *const ends[] = {"BODY[]", "BINARY[]", " RFC822", "(RFC822"};
+    for (size_t i = 0; i < sizeof ends / sizeof *ends; i++) {
+        size_t k = strlen(ends[i]);
+        if (end >= k && strncasecmp(line + end - k, ends[i], k) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* IMAP (RFC 3501, RFC 9051): a FETCH answer's message literal (server), an APPEND's (client);
+ * any other literal is skipped; STARTTLS ends parsing when the server's tagged answer is OK. */
+static void imap_line(apc__mail_t *m, int dir, const char *line, size_t n)
+{
+    mdir_t *d = &m->d[dir];
+    const char *sp = memchr(line, ' ', n);
+    size_t rest = sp ? n - (size_t)(sp + 1 - line) : 0;
+    if (dir == m->client && sp && word_is(sp + 1, rest, "STARTTLS"))
+        m->tls_wait = 1;
+    if (dir != m->client && m->tls_wait && sp && line[0] != '*' && line[0] != '+') {
+        m->tls_wait = 0;
+        if (word_is(sp + 1, rest, "OK")) {
+            stop_all(m);
+            return;
+        }
+    }
+    uint64_t size;
+    size_t open;
+    if (!literal_of(line, n, &size, &open) || !size)
+        return;
+    int msg;
+    if (dir == m->client) {
+        msg = sp && word_is(sp + 1, rest, "APPEND");
+    } else {
+        int fetch = 0;
+        for (size_t i = 0; i + 7 <= n && !fetch; i++)
+            fetch = strncasecmp(line + i, " FETCH ", 7) == 0;
+        msg = line[0] == '*' && fetch && whole_message(line, open);
+    }
+    d->mode = M_RAW;
+    d->raw_left = size;
+    d->raw_skip = !msg;
+    d->raw_last = 1;
+    if (msg)
+        msg_start(m, dir);
+}
+
 void apc__mail_feed(apc__mail_t *m, int dir, const uint8_t *p, size_t len)
 {
     mdir_t *d = &m->d[dir];
@@ -298,12 +379,13 @@ void apc__mail_feed(apc__mail_t *m, int dir, const uint8_t *p, size_t len)
         }
         if (d->mode == M_RAW) {
             size_t k = d->raw_left < len ? (size_t)d->raw_left : len;
-            msg_bytes(m, dir, p, k);
+            if (!d->raw_skip)
+                msg_bytes(m, dir, p, k);
             p += k;
             len -= k;
             d->raw_left -= k;
             if (!d->raw_left) {
-                if (d->raw_last)
+                if (d->raw_last && !d->raw_skip)
                     msg_end(m, dir, NULL);
                 d->mode = M_LINE;
             }
@@ -326,8 +408,10 @@ void apc__mail_feed(apc__mail_t *m, int dir, const uint8_t *p, size_t len)
             n--;
         if (m->kind == APC__MAIL_SMTP)
             smtp_line(m, dir, d->line, n);
-        else
+        else if (m->kind == APC__MAIL_POP3)
             pop3_line(m, dir, d->line, n);
+        else
+            imap_line(m, dir, d->line, n);
     }
 }
 

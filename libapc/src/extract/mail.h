@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Mail messages in SMTP and POP3 sessions (module extract): one parser per connection, fed
+ * Mail messages in SMTP, POP3 and IMAP sessions (module extract): one parser per connection, fed
  * the bytes of both directions, reports each message it sees (begin with a name taken from
  * the Subject header, bytes, end). Pure: no engine state, so it can be fuzzed alone.
  */
@@ -13,8 +13,9 @@
 #define APC__SMTP_PORT 25
 #define APC__SUBMISSION_PORT 587
 #define APC__POP3_PORT 110
+#define APC__IMAP_PORT 143
 
-enum apc__mail_kind { APC__MAIL_SMTP = 1, APC__MAIL_POP3 = 2 };
+enum apc__mail_kind { APC__MAIL_SMTP = 1, APC__MAIL_POP3 = 2, APC__MAIL_IMAP = 3 };
 
 /* What the parser reports; dir: 0 or 1 as fed. name is borrowed for the call. body is never
  * called with len 0. reason NULL: the message is complete. */

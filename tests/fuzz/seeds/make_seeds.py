@@ -225,8 +225,8 @@ def smb2_seeds():
 
 
 def mail_seeds():
-    """fuzz_mail: a byte (bit 0: POP3, bit 1: the client sends direction 1), then chunks, each
-    a byte (bit 0: direction, the rest: length - 1; 63 or 127 there: a hole) and its bytes."""
+    """fuzz_mail: a byte (bit 2: IMAP, else bit 0: POP3, else SMTP; bit 1: the client sends
+    direction 1), then chunks, each a byte (bit 0: direction, the rest: length - 1; 63 or 127 there: a hole) and its bytes."""
     def session(kind, turns):
         out = bytes([kind])
         for d, data in turns:
@@ -242,7 +242,11 @@ def mail_seeds():
                       (0, b"TOP 1 0\r\n"), (1, b"-ERR\r\n"), (0, b"RETR 2\r\n"),
                       (1, b"+OK\r\n" + b"y" * 400 + b"\r\n.\r\n")])
     big = session(0, [(0, b"DATA\r\n" + b"z" * 299 + b"\r\n.\r\n")])
-    return [smtp, pop, big]
+    imap = session(4, [(0, b"a1 FETCH 1 BODY.PEEK[]\r\n"),
+                       (1, b"* 1 FETCH (BODY[] {12}\r\nSubject: x\r\n)\r\na1 OK\r\n"),
+                       (0, b"a2 APPEND INBOX {5+}\r\nhello\r\n"), (0, b"a3 STARTTLS\r\n"),
+                       (1, b"a3 OK go\r\n")])
+    return [smtp, pop, big, imap]
 
 
 if __name__ == "__main__":
