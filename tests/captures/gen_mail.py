@@ -7,6 +7,7 @@ of messages() below, for the extraction tests (tests/extract/test_extract_mail.p
     message, a multipart/mixed message (nested multipart/alternative with a quoted-printable
     part, a base64 attachment);
   - POP3: a RETR and a TOP answer (RFC 1939), a RETR refused (-ERR: no message);
+  - Subjects: two are RFC 2047 encoded-words (B and Q), named decoded;
   - IMAP: a FETCH BODY[HEADER] (no message), a FETCH BODY.PEEK[] answered BODY[], an APPEND.
 Usage: gen_mail.py OUT_DIR"""
 import base64
@@ -45,9 +46,9 @@ def messages():
     chunked = b"Subject: chunked\r\n\r\n" + b"0123456789abcdef\r\n" * 200
     after = b"Subject: after a refused STARTTLS\r\n\r\nstill plain text\r\n"
     pop = b"Subject: fetched\r\n\r\n" + b"pop3 body line\r\n" * 100 + b".dot\r\n"
-    top = b"Subject: only the top\r\nX: y\r\n\r\nfirst line\r\n"
+    top = b"Subject: =?UTF-8?B?b25seSB0aGUgdG9w?=\r\nX: y\r\n\r\nfirst line\r\n"
     imap = b"Subject: imap fetched\r\n\r\n" + b"a line of the IMAP message\r\n" * 80
-    draft = b"Subject: draft appended\r\n\r\n.not stuffed in IMAP\r\n"
+    draft = b"Subject: =?utf-8?Q?draft_appended?=\r\n\r\n.not stuffed in IMAP\r\n"
     return [("dots", dots, "smtp"), ("chunked", chunked, "bdat"),
             ("after a refused STARTTLS", after, "smtp"), ("report attached", multipart(), "smtp"),
             ("fetched", pop, "pop3"), ("only the top", top, "pop3"),

@@ -42,8 +42,92 @@ struct apc__mail {
     mdir_t d[2];
 };
 
-/* The Subject header's value in the head (up to its empty line), control bytes replaced; an
- * encoded-word is kept as it is. "message" when there is none. */
+static int b64v(int c)
+{
+    return c >= 'A' && c <= 'Z'   ? c - 'A'
+           : c >= 'a' && c <= 'z' ? c - 'a' + 26
+           : c >= '0' && c <= '9' ? c - '0' + 52
+           : c == '+'             ? 62
+           : c == '/'             ? 63
+                                  : -1;
+}
+
+static int hexv(int c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* RFC 2047 in its simple form: a value made only of encoded-words (UTF-8 or US-ASCII, B or
+ * Q), separated by white space, is decoded into out (bytes < 0x20 become '_'); 0 when the
+ * value is anything else (it is then kept as it is). */
+static int decode_2047(const char *v, size_t n, char *out, size_t cap)
+{
+    size_t k = 0, i = 0;
+    while (i < n) {
+        while (i < n && (v[i] == ' ' || v[i] == '\t'))
+            i++;
+        if (i == n)
+            break;
+        if (n - i < 8 || v[i] != '=' || v[i + 1] != '?')
+            return 0;
+        const char *cs = v + i + 2;
+        const char *q = memchr(cs, '?', n - (size_t)(cs - v));
+        if (!q || q + 3 > v + n || q[2] != '?')
+            return 0;
+        size_t csn = (size_t)(q - cs);
+        if (!((csn == 5 && strncasecmp(cs, "utf-8", 5) == 0) ||
+              (csn == 8 && strncasecmp(cs, "us-ascii", 8) == 0)))
+            return 0;
+        int enc = q[1] == 'B' || q[1] == 'b' ? 'B' : q[1] == 'Q' || q[1] == 'q' ? 'Q' : 0;
+        if (!enc)
+            return 0;
+        const char *t = q + 3, *end = NULL;
+        for (const char *x = t; x + 1 < v + n; x++)
+            if (x[0] == '?' && x[1] == '=') {
+                end = x;
+                break;
+            }
+        if (!end)
+            return 0;
+        uint32_t acc = 0;
+        int bits = 0;
+        for (const char *x = t; x < end; x++) {
+            int b = -1;
+            if (enc == 'B') {
+                if (*x == '=')
+                    break;
+                int d = b64v((unsigned char)*x);
+                if (d < 0)
+                    return 0;
+                acc = acc << 6 | (uint32_t)d;
+                bits += 6;
+                if (bits >= 8) {
+                    bits -= 8;
+                    b = (int)(acc >> bits & 0xff);
+                }
+            } else if (*x == '_') {
+                b = ' ';
+            } else if (*x == '=') {
+                if (end - x < 3 || hexv(x[1]) < 0 || hexv(x[2]) < 0)
+                    return 0;
+                b = hexv(x[1]) << 4 | hexv(x[2]);
+                x += 2;
+            } else {
+                b = (unsigned char)*x;
+            }
+            if (b >= 0 && k + 1 < cap)
+                out[k++] = b < 0x20 || b == 0x7f ? '_' : (char)b;
+        }
+        i = (size_t)(end + 2 - v);
+    }
+    if (!k)
+        return 0;
+    out[k] = 0;
+    return 1;
+}
+
+/* The Subject header's value in the head (up to its empty line), decoded when it is simple
+ * RFC 2047, control bytes replaced. "message" when there is none. */
 static void subject_of(const uint8_t *h, size_t n, char *out, size_t cap)
 {
     snprintf(out, cap, "message");
@@ -60,6 +144,8 @@ static void subject_of(const uint8_t *h, size_t n, char *out, size_t cap)
             size_t s = i + 8, k = 0;
             while (s < i + l && (h[s] == ' ' || h[s] == '\t'))
                 s++;
+            if (decode_2047((const char *)h + s, i + l - s, out, cap))
+                return;
             for (; s < i + l && k + 1 < cap; s++)
                 out[k++] = h[s] < 0x20 || h[s] == 0x7f ? '_' : (char)h[s];
             if (k) {
