@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "decode/decode.h"
 #include "extract/engine.h"
+#include "extract/mail.h"
 #include "extract/smb2.h"
 #include "util/array.h"
 
@@ -172,6 +173,7 @@ void apc__xe_end(void *payload, const char *reason)
                    d->proto == PROTO_FTP_DATA ? "ftp-data"
                    : d->proto == PROTO_TFTP   ? "tftp"
                    : d->proto == PROTO_SMB2   ? "smb"
+                   : d->proto == PROTO_MAIL   ? "imf"
                                               : "http",
                    &d->f, reason);
 }
@@ -309,6 +311,10 @@ static void dir_data(void *payload, uint64_t off, const uint8_t *data, size_t le
         apc__xe_smb2_data(d, data, len);
         return;
     }
+    if (d->proto == PROTO_MAIL) {
+        apc__xe_mail_data(d, data, len);
+        return;
+    }
     if (d->proto == PROTO_FTP_CTL_C || d->proto == PROTO_FTP_CTL_S) {
         apc__xe_ftp_ctl(d, data, len);
         return;
@@ -350,6 +356,8 @@ static void dir_gap(void *payload, uint64_t off, uint64_t len, enum apc__reasm_g
         d->line_len = FTP_LINE_MAX + 1; /* the line under way lost its start */
     } else if (d->proto == PROTO_SMB2) {
         apc__xe_smb2_gap(d);
+    } else if (d->proto == PROTO_MAIL) {
+        apc__xe_mail_gap(d);
     } else if (d->http)
         apc__http_gap(d->http, len);
     else if (d->proto == PROTO_UNDECIDED)
@@ -392,6 +400,8 @@ static void tcp_classify(engine_t *e, xconn_t *c)
         c->d[0].proto = c->d[1].proto = PROTO_SMB2;
     } else if ((c->xfer = apc__xe_ftp_match(e, ci)) != 0) {
         c->d[0].proto = c->d[1].proto = PROTO_FTP_DATA;
+    } else {
+        apc__xe_mail_classify(c, ci);
     }
 }
 
@@ -399,6 +409,7 @@ static void tcp_classify(engine_t *e, xconn_t *c)
 static void conn_free(xconn_t *c)
 {
     apc__xe_smb2_free(c);
+    apc__mail_free(c->mail); /* NULL after conn_finish; a run that stopped reports nothing */
     for (unsigned i = 0; i < REQ_Q; i++) {
         free(c->q[i].uri);
         free(c->q[i].host);
@@ -420,6 +431,8 @@ static void conn_finish(engine_t *e, xconn_t *c, const char *why)
         apc__reasm_finish(&d->r);
         if (i == 1 && c->smb)
             apc__xe_smb2_end(c, why);
+        if (i == 1)
+            apc__xe_mail_end(c, why);
         if (d->proto == PROTO_FTP_DATA)
             apc__xe_ftp_end(d, why);
         if (d->proto == PROTO_TFTP && d->f.open)

@@ -144,6 +144,7 @@ def main():
         b"\0\6blksize\0" b"1428\0",
     ])
     write("smb2", smb2_seeds())
+    write("mail", mail_seeds())
     write("index", index_seeds())
     return 0
 
@@ -221,6 +222,31 @@ def smb2_seeds():
     return [frame(create, read, write_, close), frame(*answers), frame(compound_req),
             frame(compound_resp), frame(transform, b"\xffSMB" + bytes(28)),
             frame(smb1_read, smb1_answer)]
+
+
+def mail_seeds():
+    """fuzz_mail: a byte (bit 2: IMAP, else bit 0: POP3, else SMTP; bit 1: the client sends
+    direction 1), then chunks, each a byte (bit 0: direction, the rest: length - 1; 63 or 127 there: a hole) and its bytes."""
+    def session(kind, turns):
+        out = bytes([kind])
+        for d, data in turns:
+            for i in range(0, len(data), 50):
+                c = data[i:i + 50]
+                out += bytes([d | (len(c) - 1) << 1]) + c
+        return out
+    smtp = session(0, [(1, b"220 mx\r\n"), (0, b"STARTTLS\r\n"), (1, b"454 no\r\n"),
+                       (0, b"DATA\r\n"), (0, b"Subject: hi\r\n\r\n..dot\r\nx\r\n.\r\n"),
+                       (0, b"BDAT 5\r\nabcdeBDAT 3 LAST\r\nfgh"), (0, b"STARTTLS\r\n"),
+                       (1, b"220 go\r\n"), (0, b"DATA\r\n")])
+    pop = session(1, [(0, b"RETR 1\r\n"), (1, b"+OK\r\nSubject: p\r\n\r\n..a\r\n.\r\n"),
+                      (0, b"TOP 1 0\r\n"), (1, b"-ERR\r\n"), (0, b"RETR 2\r\n"),
+                      (1, b"+OK\r\n" + b"y" * 400 + b"\r\n.\r\n")])
+    big = session(0, [(0, b"DATA\r\n" + b"z" * 299 + b"\r\n.\r\n")])
+    imap = session(4, [(0, b"a1 FETCH 1 BODY.PEEK[]\r\n"),
+                       (1, b"* 1 FETCH (BODY[] {12}\r\nSubject: x\r\n)\r\na1 OK\r\n"),
+                       (0, b"a2 APPEND INBOX {5+}\r\nhello\r\n"), (0, b"a3 STARTTLS\r\n"),
+                       (1, b"a3 OK go\r\n")])
+    return [smtp, pop, big, imap]
 
 
 if __name__ == "__main__":
