@@ -113,8 +113,17 @@ static const char *mime_of(engine_t *e, const xfile_t *f)
 {
     if (f->head_len == 0)
         return "application/x-empty";
-    const char *m = e->magic ? magic_buffer(e->magic, f->head, f->head_len) : NULL;
-    return m ? m : "application/octet-stream";
+    if (!e->magic)
+        return "application/octet-stream";
+    const char *m = e->types ? apc__typecache_get(e->types, f->head, f->head_len) : NULL;
+    if (m)
+        return m;
+    m = magic_buffer(e->magic, f->head, f->head_len);
+    if (!m)
+        return "application/octet-stream";
+    /* the cache's copy: libmagic's string lasts only until its next call */
+    const char *kept = e->types ? apc__typecache_put(e->types, f->head, f->head_len, m) : NULL;
+    return kept ? kept : m;
 }
 
 void apc__xe_report(engine_t *e, int64_t conn_id, int direction, uint32_t nth, const char *protocol,
@@ -561,6 +570,7 @@ static void engine_free(engine_t *e)
     apc__xe_range_free(e);
     if (e->magic)
         magic_close(e->magic);
+    apc__typecache_free(e->types);
 }
 
 /* --- the run ------------------------------------------------------------------------------- */
@@ -616,6 +626,7 @@ int apc__extract_run(const apc__xtrun_t *run)
         magic_close(e.magic);
         e.magic = NULL;
     }
+    e.types = e.magic ? apc__typecache_new() : NULL;
     int r = load_conns(&e, run->capture_id);
     if (r == 0)
         r = load_procs(&e, run->capture_id);
