@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture/read_lean.h"
 #include "core/error.h"
 #include "decode/decode.h"
 #include "extract/engine.h"
@@ -584,10 +585,8 @@ static int read_packets(engine_t *e)
         if (run->cancelled && *run->cancelled)
             return apc__err(APC_ECANCELED, "cancelled");
         apc_packet_page_t *pg = NULL;
-        int r = run->only_conn
-                    ? apc_capture_read_conn(run->ctx, run->capture_id, run->only_conn, last, PAGE,
-                                            APC_READ_BYTES, &pg)
-                    : apc_capture_read(run->ctx, run->capture_id, last, PAGE, APC_READ_BYTES, &pg);
+        /* no summaries nor process names: the engine reads neither (connections carry them) */
+        int r = apc__capture_read_lean(run->ctx, run->capture_id, run->only_conn, last, PAGE, &pg);
         if (r < 0)
             return r;
         for (size_t i = 0; r == 0 && i < pg->count && e->err == 0; i++) {
