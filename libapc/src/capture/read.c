@@ -5,6 +5,7 @@
 
 #include <apc/capture.h>
 
+#include "capture/read_lean.h"
 #include "core/ctx.h"
 #include "core/error.h"
 #include "decode/decode.h"
@@ -18,6 +19,8 @@
 #include "util/page.h"
 
 #define SCAN_CHUNK 4096
+/* fill_packet: no text fields (apc__capture_read_lean); never taken from a public caller */
+#define READ_LEAN 0x80000000u
 
 typedef struct proc_cache {
     int64_t process_id;
@@ -156,6 +159,15 @@ static int fill_packet(reader_t *rd, apc__cursor_t *cur, int64_t id, const apc__
         p->pid = sr.pid;
         p->tid = sr.tid;
     }
+    if (flags & READ_LEAN) {
+        if ((flags & APC_READ_BYTES) && sr.caplen) {
+            p->data = malloc(sr.caplen);
+            if (!p->data)
+                return apc__err(APC_ENOMEM, "out of memory");
+            memcpy(p->data, sr.data, sr.caplen);
+        }
+        return 0;
+    }
     p->process_name = strdup(p->process_id ? proc_name(rd, p->process_id) : "");
     char sum[512];
     apc__decode_summary(sum, sizeof sum, &d, sr.data, sr.caplen, sr.wirelen);
@@ -260,7 +272,7 @@ static int read_page(apc_ctx_t *ctx, int64_t capture_id, int64_t conn_id, int64_
     uint64_t pos = cur ? apc__cursor_pos(cur) : co.first;
     pg->last_id = pg->count > 0 && !conn_id ? pg->packets[pg->count - 1].id : (int64_t)pos;
     pg->more = pos < rd.packets;
-    if (r == 0)
+    if (r == 0 && !(flags & READ_LEAN))
         r = attach_notes(&rd, pg);
     apc__cursor_close(cur);
     reader_close(&rd);
@@ -275,7 +287,7 @@ static int read_page(apc_ctx_t *ctx, int64_t capture_id, int64_t conn_id, int64_
 APC_API int apc_capture_read(apc_ctx_t *ctx, int64_t capture_id, int64_t last_id, unsigned max,
                              unsigned flags, apc_packet_page_t **out)
 {
-    return read_page(ctx, capture_id, 0, last_id, max, flags, out);
+    return read_page(ctx, capture_id, 0, last_id, max, flags & ~READ_LEAN, out);
 }
 
 APC_API int apc_capture_read_conn(apc_ctx_t *ctx, int64_t capture_id, int64_t conn_id,
@@ -284,7 +296,15 @@ APC_API int apc_capture_read_conn(apc_ctx_t *ctx, int64_t capture_id, int64_t co
 {
     if (conn_id <= 0)
         return apc__err(APC_EINVAL, "conn_id must be positive");
-    return read_page(ctx, capture_id, conn_id, last_id, max, flags, out);
+    return read_page(ctx, capture_id, conn_id, last_id, max, flags & ~READ_LEAN, out);
+}
+
+int apc__capture_read_lean(apc_ctx_t *ctx, int64_t capture_id, int64_t conn_id, int64_t last_id,
+                           unsigned max, apc_packet_page_t **out)
+{
+    if (conn_id < 0)
+        return apc__err(APC_EINVAL, "conn_id must not be negative");
+    return read_page(ctx, capture_id, conn_id, last_id, max, APC_READ_BYTES | READ_LEAN, out);
 }
 
 APC_API int apc_capture_get_packet(apc_ctx_t *ctx, int64_t capture_id, int64_t packet_id,

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture/read_lean.h"
 #include "core/error.h"
 #include "decode/decode.h"
 #include "extract/engine.h"
@@ -114,8 +115,17 @@ static const char *mime_of(engine_t *e, const xfile_t *f)
 {
     if (f->head_len == 0)
         return "application/x-empty";
-    const char *m = e->magic ? magic_buffer(e->magic, f->head, f->head_len) : NULL;
-    return m ? m : "application/octet-stream";
+    if (!e->magic)
+        return "application/octet-stream";
+    const char *m = e->types ? apc__typecache_get(e->types, f->head, f->head_len) : NULL;
+    if (m)
+        return m;
+    m = magic_buffer(e->magic, f->head, f->head_len);
+    if (!m)
+        return "application/octet-stream";
+    /* the cache's copy: libmagic's string lasts only until its next call */
+    const char *kept = e->types ? apc__typecache_put(e->types, f->head, f->head_len, m) : NULL;
+    return kept ? kept : m;
 }
 
 void apc__xe_report(engine_t *e, int64_t conn_id, int direction, uint32_t nth, const char *protocol,
@@ -574,6 +584,7 @@ static void engine_free(engine_t *e)
     apc__xe_range_free(e);
     if (e->magic)
         magic_close(e->magic);
+    apc__typecache_free(e->types);
 }
 
 /* --- the run ------------------------------------------------------------------------------- */
@@ -587,10 +598,8 @@ static int read_packets(engine_t *e)
         if (run->cancelled && *run->cancelled)
             return apc__err(APC_ECANCELED, "cancelled");
         apc_packet_page_t *pg = NULL;
-        int r = run->only_conn
-                    ? apc_capture_read_conn(run->ctx, run->capture_id, run->only_conn, last, PAGE,
-                                            APC_READ_BYTES, &pg)
-                    : apc_capture_read(run->ctx, run->capture_id, last, PAGE, APC_READ_BYTES, &pg);
+        /* no summaries nor process names: the engine reads neither (connections carry them) */
+        int r = apc__capture_read_lean(run->ctx, run->capture_id, run->only_conn, last, PAGE, &pg);
         if (r < 0)
             return r;
         for (size_t i = 0; r == 0 && i < pg->count && e->err == 0; i++) {
@@ -629,6 +638,7 @@ int apc__extract_run(const apc__xtrun_t *run)
         magic_close(e.magic);
         e.magic = NULL;
     }
+    e.types = e.magic ? apc__typecache_new() : NULL;
     int r = load_conns(&e, run->capture_id);
     if (r == 0)
         r = load_procs(&e, run->capture_id);

@@ -19,6 +19,7 @@
 #include "extract/detect.h"
 #include "extract/http.h"
 #include "extract/sparse.h"
+#include "extract/typecache.h"
 #include "flow/reasm.h"
 
 #define HEAD_MAX 4096 /* bytes libmagic looks at */
@@ -159,7 +160,8 @@ struct engine {
     const apc__xtrun_t *run;
     apc__reasm_pool_t pool;
     magic_t magic;
-    conninfo_t *ci; /* by connection id - 1 */
+    apc__typecache_t *types; /* libmagic's answers by head; NULL: no cache (out of memory) */
+    conninfo_t *ci;          /* by connection id - 1 */
     size_t n_ci, cap_ci;
     procpath_t *pp;
     size_t n_pp, cap_pp;
