@@ -215,9 +215,11 @@ static void static_run(apcd_job_t *j)
     j->ctype = mime(name);
     const char *dot = strrchr(name, '.');
     if (dot && (!strcasecmp(dot, ".html") || !strcasecmp(dot, ".htm") || !strcasecmp(dot, ".js"))) {
-        /* Only a token that is a live session goes into the page (never request text). */
+        /* Only a token that is a live session goes into the page (never request text), and
+         * never the node secret: it is no user's session. */
         int role = 0;
-        if (pg->token[0] && apc_session_check(apcd.ctx, pg->token, &role, NULL) < 0)
+        if (pg->token[0] &&
+            (apc_session_check(apcd.ctx, pg->token, &role, NULL) < 0 || role == APC_ROLE_NODE))
             pg->token[0] = '\0';
         size_t ol = 0;
         char *o = substitute(buf, len, pg->token, &ol);

@@ -241,7 +241,18 @@ def run(nodes):
     r = c.call("capture_read", headers={"X-Apc-Token": "node:" + SECRET}, capture_id=cid,
                flags=1)
     check(r.get("ReturnValue") == page, "C serves the page to the fleet's secret")
+    # The secret grants the node-to-node actions only: no other read, no admin action.
+    node_hdr = {"X-Apc-Token": "node:" + SECRET}
+    for action, params in (("capture_list_completed", {}), ("settings_get_all", {}),
+                           ("capture_get_details", {"capture_id": cid}),
+                           ("settings_set", {"key": "node_probe", "value": "1"}),
+                           ("settings_clear", {})):
+        r = c.call(action, headers=node_hdr, **params)
+        check(r["ErrorCode"] == 8 and "node" in str(r),  # ERROR_SERVE_INVALID_PERMISSIONS
+              "the node secret ran %s: %s" % (action, str(r)[:200]))
     c.token = saved
+    check("node_probe" not in json.dumps(c.ok("settings_get_all")),
+          "settings_set ran with the node secret")
 
     # Node C stopped: metadata still answers from A; C back: it answers again.
     c.stop()

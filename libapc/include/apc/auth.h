@@ -58,7 +58,9 @@ APC_API int apc_login(apc_ctx_t *ctx, const char *user, const char *password, co
  * The session of `token`: its role and, if username is not NULL, the account name (caller
  * frees). Missing token: APC_ENOTOKEN; unknown (never issued, logged out, account deleted):
  * APC_ENOTOKEN; idle for longer than the setting allows: APC_ESESSION. Using a session
- * refreshes its idle time.
+ * refreshes its idle time. A token "node:<secret>" carrying the fleet's shared secret gives
+ * APC_ROLE_NODE (user "node"): below every other role, it runs only the node-to-node actions
+ * (apc_op_node_action of apc/ops.h).
  */
 APC_API int apc_session_check(apc_ctx_t *ctx, const char *token, int *role, char **username);
 /* Ends the session of `token`. APC_ENOTOKEN if missing or unknown. */

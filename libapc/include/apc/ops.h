@@ -47,6 +47,7 @@ enum apc_data_type {
 };
 
 enum apc_role {
+    APC_ROLE_NODE = -1,  /* another node of the fleet: only the node-to-node actions */
     APC_ROLE_NONE = 0,   /* no login needed (login itself) */
     APC_ROLE_VIEWER = 1, /* read-only actions */
     APC_ROLE_ADMIN = 2,  /* everything */
@@ -85,6 +86,9 @@ APC_API size_t apc_op_count(void);
 APC_API const apc_op_info_t *apc_op_at(size_t i);
 /* The action named `name`, or NULL. Static data. */
 APC_API const apc_op_info_t *apc_op_find(const char *name);
+/* 1 if `name` is a node-to-node action, the only kind APC_ROLE_NODE may run (docs/fleet.md):
+ * what another node asks of the capture's owner. 0 otherwise, NULL included. */
+APC_API int apc_op_node_action(const char *name);
 
 /* Parameters of one call: an ordered multimap of name -> UTF-8 value. */
 typedef struct apc_params apc_params_t;

@@ -122,14 +122,16 @@ APC_API int apc_login(apc_ctx_t *ctx, const char *user, const char *password, co
 }
 
 /* Another node of the fleet (fleet/peer.c) reading packets it does not have: the shared secret
- * compared in constant time, a viewer named "node". Refused when this node has no secret. */
+ * compared in constant time, the node role named "node": it grants the node-to-node actions
+ * only (ops/call.c), so a leaked secret reads packets but manages nothing. Refused when this
+ * node has no secret. */
 static int node_check(apc_ctx_t *ctx, const char *given, int *role, char **username)
 {
     size_t n = strlen(given);
     if (!ctx->node_secret || n != strlen(ctx->node_secret) ||
         sodium_memcmp(given, ctx->node_secret, n) != 0)
         return apc__err(APC_ENOTOKEN, "node secret refused");
-    *role = APC_ROLE_VIEWER;
+    *role = APC_ROLE_NODE;
     if (username && !(*username = strdup("node")))
         return apc__err(APC_ENOMEM, "out of memory");
     return 0;

@@ -114,7 +114,14 @@ APC_API int apc_op_call(apc_ctx_t *ctx, const apc_session_t *session, const char
     }
     const apc_op_info_t *info = &def->info;
     int role = session ? session->role : APC_ROLE_ADMIN;
-    if (role < info->role) {
+    if (role == APC_ROLE_NODE && !apc_op_node_action(info->name)) {
+        snprintf(buf, sizeof buf,
+                 "permission denied: %s is not a node-to-node action, the node secret does not "
+                 "grant it",
+                 info->name);
+        return error_reply(APC_SERVE_INVALID_PERMISSIONS, buf, out_json);
+    }
+    if (role != APC_ROLE_NODE && role < info->role) {
         snprintf(buf, sizeof buf, "permission denied: %s needs the %s role", info->name,
                  info->role >= APC_ROLE_ADMIN ? "admin" : "viewer");
         return error_reply(APC_SERVE_INVALID_PERMISSIONS, buf, out_json);

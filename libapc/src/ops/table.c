@@ -530,6 +530,18 @@ APC_API const apc_op_info_t *apc_op_find(const char *name)
     return d ? &d->info : NULL;
 }
 
+/* The actions fleet/peer.c sends to a capture's owner: a node secret grants these and nothing
+ * else, neither another read action nor any admin one. */
+APC_API int apc_op_node_action(const char *name)
+{
+    static const char *const node_actions[] = {"capture_read", "capture_get_packet",
+                                               "capture_conn_stream"};
+    for (size_t i = 0; name && i < sizeof node_actions / sizeof *node_actions; i++)
+        if (strcmp(name, node_actions[i]) == 0)
+            return 1;
+    return 0;
+}
+
 /* Levenshtein distance, capped: names longer than 63 bytes are never suggested for. */
 static size_t edit_distance(const char *a, const char *b)
 {
