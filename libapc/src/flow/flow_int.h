@@ -14,7 +14,7 @@
 #define APC__TH_ACK 0x10
 
 /* Timeouts in packet time (docs/connections.md). */
-#define APC__FLOW_IDLE_NS (600LL * 1000000000LL)   /* any connection idle 10 minutes */
+#define APC__FLOW_IDLE_NS (600LL * 1000000000LL) /* any connection idle 10 minutes */
 /* 60 s after FIN both ways or RST: Linux keeps TIME_WAIT that long (2 MSL); a late
  * retransmission still finds its connection, and a busy capture holds a minute of closed
  * connections, not two (the table reaches its steady state sooner: docs/connections.md). */
