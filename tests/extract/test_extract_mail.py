@@ -50,8 +50,16 @@ def generated(gen):
             mine = [g[1] for g in got if g[0] == n]
             t.check(os.path.isfile(f) and mine and open(f, "rb").read() == mine[0],
                     f"mail.pcap: tshark's {n}.eml is not ours")
-        print(f"mail.pcap: {len(got)} messages byte-exact; tshark's dots.eml the same unstuffed",
-              flush=True)
+        # MIME parts that are files (tshark has none of these): the base64 attachment of
+        # "report attached", decoded; its text/plain (quoted-printable) and text/html parts
+        # are text, not files.
+        parts = [(s["Name"], s["ContentType"], s["Complete"], s["Direction"],
+                  open(s["Path"], "rb").read()) for s in streams if s["Protocol"] == "mime"]
+        t.check(parts == [("data.bin", "application/octet-stream", 1, "out", gen.attachment())],
+                f"mail.pcap: MIME parts {[p[:4] + (len(p[4]),) for p in parts]}, expected "
+                "data.bin (3000 bytes, decoded from base64)")
+        print(f"mail.pcap: {len(got)} messages byte-exact, {len(parts)} attachment decoded; "
+              "tshark's dots.eml the same unstuffed", flush=True)
     return post
 
 

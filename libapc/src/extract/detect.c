@@ -36,6 +36,11 @@ static void file_reset(xfile_t *f)
     memset(f, 0, sizeof *f);
 }
 
+void apc__xe_file_drop(xfile_t *f)
+{
+    file_reset(f);
+}
+
 void apc__xe_set_err(engine_t *e, int r)
 {
     if (e->err == 0)
@@ -62,6 +67,14 @@ int apc__xe_file_start(engine_t *e, xfile_t *f, const char *name, const char *ct
     return 0;
 }
 
+/* The file d's nth names is the one a carving run writes. */
+static int carving(const xdir_t *d)
+{
+    const apc__xtrun_t *run = d->c->e->run;
+    return run->only_conn == d->c->id && run->write &&
+           run->dir == (d->idx == 0 ? APC_DIR_OUT : APC_DIR_IN) && run->nth == d->nth;
+}
+
 void apc__xe_begin(void *payload, const char *name, const char *ctype, int64_t length)
 {
     (void)length;
@@ -75,9 +88,18 @@ void apc__xe_begin(void *payload, const char *name, const char *ctype, int64_t l
         name = d->resp_uri;
     if (apc__xe_range_begin(d, name, ctype) || apc__xe_file_start(e, f, name, ctype) < 0)
         return;
-    const apc__xtrun_t *run = e->run;
-    f->carving = run->only_conn == d->c->id && run->write &&
-                 run->dir == (d->idx == 0 ? APC_DIR_OUT : APC_DIR_IN) && run->nth == d->nth;
+    f->carving = carving(d);
+    f->nth = d->nth;
+}
+
+uint32_t apc__xe_file_begin_in(xdir_t *d, xfile_t *f, const char *name, const char *ctype)
+{
+    d->nth++;
+    if (apc__xe_file_start(d->c->e, f, name, ctype) < 0)
+        return 0;
+    f->carving = carving(d);
+    f->nth = d->nth;
+    return d->nth;
 }
 
 void apc__xe_file_feed(xfile_t *f, const uint8_t *data, size_t len)
@@ -100,6 +122,11 @@ void apc__xe_body(void *payload, const uint8_t *data, size_t len)
         apc__xe_range_body(d, data, len);
         return;
     }
+    apc__xe_file_body(e, f, data, len);
+}
+
+void apc__xe_file_body(engine_t *e, xfile_t *f, const uint8_t *data, size_t len)
+{
     if (!f->open || len == 0)
         return;
     apc__xe_file_feed(f, data, len);
@@ -179,7 +206,7 @@ void apc__xe_end(void *payload, const char *reason)
     }
     if (!d->f.open)
         return;
-    apc__xe_report(d->c->e, d->c->id, d->idx == 0 ? APC_DIR_OUT : APC_DIR_IN, d->nth,
+    apc__xe_report(d->c->e, d->c->id, d->idx == 0 ? APC_DIR_OUT : APC_DIR_IN, d->f.nth,
                    d->proto == PROTO_FTP_DATA ? "ftp-data"
                    : d->proto == PROTO_TFTP   ? "tftp"
                    : d->proto == PROTO_SMB2   ? "smb"
@@ -419,7 +446,7 @@ static void tcp_classify(engine_t *e, xconn_t *c)
 static void conn_free(xconn_t *c)
 {
     apc__xe_smb2_free(c);
-    apc__mail_free(c->mail); /* NULL after conn_finish; a run that stopped reports nothing */
+    apc__xe_mail_free(c); /* NULL after conn_finish; a run that stopped reports nothing */
     for (unsigned i = 0; i < REQ_Q; i++) {
         free(c->q[i].uri);
         free(c->q[i].host);

@@ -38,6 +38,7 @@ typedef struct xfile {
     char *name, *ctype;
     int64_t first_packet, last_packet;
     apc_time_t time;
+    uint32_t nth; /* its number among its direction's files (two can be open: mail's parts) */
 } xfile_t;
 
 /* What a direction carries. LOST: its start was not captured; parsing may start at a later
@@ -99,8 +100,8 @@ struct xconn {
     int64_t tftp;
     unsigned tftp_next, tftp_blksize;
     int tftp_sender, tftp_done;
-    struct smb2_conn *smb;  /* SMB2: requests awaiting answers, open files (detect_smb2.c) */
-    struct apc__mail *mail; /* SMTP/POP3: the session's parser (detect_mail.c), or NULL */
+    struct smb2_conn *smb; /* SMB2: requests awaiting answers, open files (detect_smb2.c) */
+    struct xmail *mail;    /* mail: the session's parser and its parts (detect_mail.c), or NULL */
 };
 
 /* A TFTP read or write request (RFC 1350): the transfer follows from another server port to
@@ -238,5 +239,12 @@ int apc__xe_mail_classify(xconn_t *c, const conninfo_t *ci);
 void apc__xe_mail_data(xdir_t *d, const uint8_t *data, size_t len);
 void apc__xe_mail_gap(xdir_t *d);
 void apc__xe_mail_end(xconn_t *c, const char *why);
+void apc__xe_mail_free(xconn_t *c);
+/* A second file of a direction, beside d->f (a message's MIME parts): begun with d's next
+ * nth, which it returns (0: not begun, the run's error set); fed; reported. */
+uint32_t apc__xe_file_begin_in(xdir_t *d, xfile_t *f, const char *name, const char *ctype);
+void apc__xe_file_body(engine_t *e, xfile_t *f, const uint8_t *data, size_t len);
+/* Frees a file's state without reporting it (a run that stopped). */
+void apc__xe_file_drop(xfile_t *f);
 
 #endif
