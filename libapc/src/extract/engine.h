@@ -52,7 +52,7 @@ enum {
     PROTO_FTP_DATA = 5,  /* an FTP data connection: the bytes are the file */
     PROTO_TFTP = 6,      /* the direction of a TFTP transfer that sends the DATA blocks */
     PROTO_SMB2 = 7,      /* either direction of a connection to TCP port 445 or 139 (SMB) */
-    PROTO_MAIL = 8,      /* either direction of an SMTP or POP3 session (detect_mail.c) */
+    PROTO_MAIL = 8,      /* either direction of an SMTP, POP3 or IMAP session (detect_mail.c) */
     PROTO_NONE = -1,
     PROTO_LOST = -2
 };
@@ -232,7 +232,7 @@ void apc__xe_smb2_gap(xdir_t *d);
 void apc__xe_smb2_end(xconn_t *c, const char *why);
 void apc__xe_smb2_free(xconn_t *c);
 
-/* Mail (detect_mail.c): a new connection to an SMTP, submission or POP3 port gets a parser
+/* Mail (detect_mail.c): a new connection to an SMTP, submission, POP3 or IMAP port gets a parser
  * (1; 0 not mail); bytes and holes of a direction; the end of the connection (messages still
  * open end partial, `why` as for FTP; the parser is freed). */
 int apc__xe_mail_classify(xconn_t *c, const conninfo_t *ci);

@@ -392,7 +392,8 @@ static void line_done(apc__mime_t *m, const char *s, size_t n, int eol)
 {
     if (eol && n && s[n - 1] == '\r')
         n--;
-    int d = m->long_line ? 0 : delimiter(m, s, n);
+    int was_long = m->long_line;
+    int d = was_long ? 0 : delimiter(m, s, n);
     m->long_line = 0;
     if (d) {
         part_end(m, NULL);
@@ -405,9 +406,10 @@ static void line_done(apc__mime_t *m, const char *s, size_t n, int eol)
         }
         return;
     }
-    if (m->head)
-        head_line(m, s, n);
-    else
+    if (m->head) {
+        if (!was_long) /* the rest of an over-long field: its start was kept, this is cut */
+            head_line(m, s, n);
+    } else
         part_text(m, (const uint8_t *)s, n, eol);
 }
 

@@ -22,12 +22,13 @@
 struct apc__st_stats_rd {
     apc__pg_t *pg;
     int64_t node;
+    const char *node_name; /* borrowed for the read; NULL with node 0 */
 };
 
 static int stats_read(void *impl, const char *node, apc__st_stats_read_fn fn, void *payload)
 {
     apc__pg_t *pg = impl;
-    apc__st_stats_rd_t rd = {pg, 0};
+    apc__st_stats_rd_t rd = {pg, 0, node};
     apc__pg_lock(pg);
     int64_t r = apc__pg_exec(pg, WHAT_READ, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "");
     if (r >= 0) {
@@ -56,8 +57,8 @@ static int stats_capture_exists(void *impl, apc__st_stats_rd_t *rd, int64_t capt
     if (r < 0)
         return r;
     return r ? 0
-             : apc__err(APC_ENOTFOUND, "capture %lld is not the node's asked for",
-                        (long long)capture_id);
+             : apc__err(APC_ENOTFOUND, "capture %lld is not a capture of node '%s'",
+                        (long long)capture_id, rd->node_name);
 }
 
 static int stats_key(void *impl, apc__st_stats_rd_t *rd, int64_t capture_id, int kind, int64_t key,
