@@ -95,7 +95,7 @@ int apc__export_resolve(apc_ctx_t *ctx, const char *kind, int64_t id, const char
     struct stat st;
     /* The default folder is made on first use, also when a path names a file in it
      * (<data>/exports/x.pcapng on a fresh data directory). */
-    char *home;
+    char *home = NULL; /* set when apc__export_dir succeeds; -O3 cannot see it */
     if ((r = apc__export_dir(ctx, &home)) < 0)
         return r;
     if (!path || !*path)

@@ -177,7 +177,7 @@ static int read_shb(apc__reader_t *r, size_t off)
     /* Section length (b + 16) may be -1 (unknown); it is not needed to walk the blocks. */
     struct optit it = {b + 24, blen - SHB_MIN, off + 24};
     uint16_t code, olen;
-    const uint8_t *val;
+    const uint8_t *val = NULL; /* set by the option reader; -O3 cannot see it */
     int rc;
     while ((rc = opt_next(r, &it, &code, &val, &olen)) > 0) {
         if (code == OPT_COMMENT &&
@@ -225,7 +225,7 @@ static int read_idb(apc__reader_t *r, size_t off, const uint8_t *body, size_t bl
     i->snaplen = apc__rd32(r, body + 4);
     struct optit it = {body + 8, blen - 20, off + 16};
     uint16_t code, olen;
-    const uint8_t *val;
+    const uint8_t *val = NULL; /* set by the option reader; -O3 cannot see it */
     int rc;
     while ((rc = opt_next(r, &it, &code, &val, &olen)) > 0) {
         uint64_t ooff = it.off - 4 - pad4(olen); /* this option, for messages */
@@ -283,7 +283,7 @@ static void rec_init(apc__rec_t *rec, size_t off)
 static int packet_opts(apc__reader_t *r, apc__rec_t *rec, struct optit *it)
 {
     uint16_t code, olen;
-    const uint8_t *val;
+    const uint8_t *val = NULL; /* set by the option reader; -O3 cannot see it */
     size_t clen = 0;
     int rc;
     while ((rc = opt_next(r, it, &code, &val, &olen)) > 0) {
