@@ -10,6 +10,7 @@
 #include <sys/statvfs.h>
 #include <time.h>
 
+#include "capture/committer.h"
 #include "capture/ipstats.h"
 #include "core/ctx.h"
 #include "core/error.h"
@@ -38,6 +39,7 @@ struct apc__capw {
     char dir[4096];
     apc__store_t *store;
     apc__cbatch_t batch; /* the next commit: evicted connections gather here between commits */
+    apc__committer_t *committer; /* applies a commit while packets go on (committer.h) */
     apc__segw_t *seg;
     apc__idxw_t *idx;
     apc__flow_table_t *flows;
@@ -55,6 +57,9 @@ struct apc__capw {
     int oom;
     /* The last commit record, and whether writing failed since (disk full, I/O, store). */
     uint64_t c_packets, c_seg_count, c_seg_bytes;
+    /* ... and the one in flight on the commit thread, which becomes the last when applied. */
+    uint64_t f_packets, f_seg_count, f_seg_bytes;
+    int in_flight;
     int64_t c_time;         /* monotonic time of the last commit */
     uint64_t c_bytes;       /* packet bytes at the last commit */
     uint64_t space_checked; /* packet bytes when the free space was last looked at */
@@ -193,6 +198,8 @@ int apc__capw_open(apc_ctx_t *ctx, int64_t capture_id, apc__capw_t **out)
         r = apc__segw_open(&w->seg, w->dir, 0, 0, 0);
     if (r == 0)
         r = apc__idxw_open(&w->idx, w->dir, 0);
+    if (r == 0)
+        r = apc__committer_start(w->store, capture_id, &w->committer);
     if (r == 0) {
         w->flows = apc__flow_new(1, MAX_CONNS_IN_MEMORY, on_evict, w);
         if (!w->flows)
@@ -549,6 +556,24 @@ static int batch_counts(apc__capw_t *w)
     return r < 0 ? apc__err(APC_ENOMEM, "out of memory while storing counters") : 0;
 }
 
+/* Waits for the commit in flight: applied, it is now the last commit (what a failure later
+ * cuts back to); failed, the writer is broken with its message. */
+static int settle(apc__capw_t *w)
+{
+    if (!w->in_flight)
+        return 0;
+    w->in_flight = 0;
+    int r = apc__committer_wait(w->committer);
+    if (r < 0) {
+        w->broken = 1;
+        return r;
+    }
+    w->c_packets = w->f_packets;
+    w->c_seg_count = w->f_seg_count;
+    w->c_seg_bytes = w->f_seg_bytes;
+    return 0;
+}
+
 static int commit(apc__capw_t *w, uint64_t progress_bytes, int final_state, const char *error,
                   uint64_t error_offset)
 {
@@ -560,6 +585,9 @@ static int commit(apc__capw_t *w, uint64_t progress_bytes, int final_state, cons
         w->broken = 1;
         return r;
     }
+    /* The one before first: commits are applied in order, and one failed breaks the writer. */
+    if ((r = settle(w)) < 0)
+        return r;
     /* Too little space: this commit still goes through (the space kept free is for it), and
      * then the caller is told to stop. The final commit does not look: it is what the reserve
      * is for. */
@@ -596,16 +624,34 @@ static int commit(apc__capw_t *w, uint64_t progress_bytes, int final_state, cons
         b->error = error;
         b->error_offset = error_offset;
         b->end_time = apc__real_ns();
-        r = apc__captures_commit(w->store, b);
     }
-    apc__cbatch_clear(b);
     if (r < 0) {
+        apc__cbatch_clear(b);
         w->broken = 1;
         return r;
     }
-    w->c_packets = w->packets;
-    w->c_seg_count = apc__segw_seg_no(w->seg) + 1;
-    w->c_seg_bytes = apc__segw_seg_bytes(w->seg);
+    uint64_t seg_count = apc__segw_seg_no(w->seg) + 1, seg_bytes = apc__segw_seg_bytes(w->seg);
+    if (final_state) {
+        /* The last one is applied here and now: the caller reports its result, and `error`
+         * is the caller's. */
+        r = apc__captures_commit(w->store, b);
+        apc__cbatch_clear(b);
+        if (r < 0) {
+            w->broken = 1;
+            return r;
+        }
+        w->c_packets = w->packets;
+        w->c_seg_count = seg_count;
+        w->c_seg_bytes = seg_bytes;
+    } else if ((r = apc__committer_hand(w->committer, b)) < 0) {
+        w->broken = 1;
+        return r;
+    } else {
+        w->in_flight = 1;
+        w->f_packets = w->packets;
+        w->f_seg_count = seg_count;
+        w->f_seg_bytes = seg_bytes;
+    }
     return space < 0 ? apc__err(space, "%s", space_msg) : 0;
 }
 
@@ -617,6 +663,11 @@ int apc__capw_commit(apc__capw_t *w, uint64_t progress_bytes)
     return r;
 }
 
+int apc__capw_sync(apc__capw_t *w)
+{
+    return settle(w);
+}
+
 void apc__capw_set_commit_every(apc__capw_t *w, int64_t ns, uint64_t bytes)
 {
     w->commit_ns = ns > 0 ? ns : COMMIT_NS;
@@ -625,7 +676,13 @@ void apc__capw_set_commit_every(apc__capw_t *w, int64_t ns, uint64_t bytes)
 
 int apc__capw_maybe_commit(apc__capw_t *w, uint64_t progress_bytes)
 {
-    if (w->bytes - w->c_bytes < w->commit_bytes && apc__mono_ns() - w->c_time < w->commit_ns)
+    uint64_t since = w->bytes - w->c_bytes;
+    if (since < w->commit_bytes && apc__mono_ns() - w->c_time < w->commit_ns)
+        return 0;
+    /* The commit before is still being applied: packets go on and the commit comes a little
+     * later, rather than this thread waiting for the store. Only a writer this far ahead (four
+     * commits' worth of bytes, whose evicted connections wait in memory) waits for it. */
+    if (since < 2 * w->commit_bytes && apc__committer_busy(w->committer))
         return 0;
     int r = apc__capw_commit(w, progress_bytes);
     return r < 0 ? r : 1;
@@ -646,6 +703,9 @@ int apc__capw_finish(apc__capw_t *w, int state, const char *error, uint64_t erro
 {
     int r = 0;
     apc__ctx_capture_ending(w->ctx);
+    /* The commit in flight settles first, broken or not: applied, it is what a failure cuts
+     * back to; still running, it could record packets after the cut. */
+    settle(w);
     if (w->broken) {
         /* Writing failed: cut the files back to the last commit (which also frees the space a
          * full disk needs for the state change), then record why the capture ended. */
@@ -672,6 +732,7 @@ int apc__capw_finish(apc__capw_t *w, int state, const char *error, uint64_t erro
     } else {
         r = mark_failed(w->ctx, w->id, error ? error : "capture could not start");
     }
+    apc__committer_stop(w->committer); /* settled above: nothing is in flight */
     apc__segw_close(w->seg);
     apc__idxw_close(w->idx);
     apc__flow_free(w->flows);

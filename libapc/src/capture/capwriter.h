@@ -3,7 +3,8 @@
  * The capture writer: everything a source (file ingest now, live capture later) hands over
  * per packet goes through here once — connection tracking, IP counters, DNS names, the packet
  * segment, the index — and is made visible to readers by periodic commits. One writer per
- * capture, used by one thread.
+ * capture, used by one thread; the SQL of its commits runs on a commit thread the writer
+ * starts (committer.h), so that packets go on while the store applies a commit.
  */
 #ifndef APC_CAPTURE_CAPWRITER_H
 #define APC_CAPTURE_CAPWRITER_H
@@ -46,16 +47,23 @@ int apc__capw_add(apc__capw_t *w, const apc__cappkt_t *p, const apc__pkt_t *d);
 /* Process id for metadata read from a file (inserted on first sight, then cached). */
 int apc__capw_file_process(apc__capw_t *w, const apc__procmeta_t *m, int64_t *out_process_id);
 
-/* Makes everything added so far visible to readers. `progress_bytes` for ingests. */
+/* Makes everything added so far visible to readers: its bytes are flushed now, and the commit
+ * record is applied on the commit thread (readers see it once applied; a failure is returned
+ * by the next commit or by apc__capw_finish). `progress_bytes` for ingests. */
 int apc__capw_commit(apc__capw_t *w, uint64_t progress_bytes);
+
+/* Waits until the commits handed over so far are applied, so that readers see them: 0, or the
+ * failure of one (the writer is then broken, as after a failed commit). */
+int apc__capw_sync(apc__capw_t *w);
 
 /* Sets how often apc__capw_maybe_commit commits (defaults: 1 s, 32 MiB): live captures want
  * packets visible within a second; a file ingest commits less often, since every commit
  * rewrites the counters of every connection and key that changed since the last. */
 void apc__capw_set_commit_every(apc__capw_t *w, int64_t ns, uint64_t bytes);
 
-/* Commits when a second has passed or 32 MiB were stored since the last commit. Returns 1 if
- * it committed, 0 if not yet, < 0 on failure. Call it every few thousand packets. */
+/* Commits when a second has passed or 32 MiB were stored since the last commit, and the commit
+ * thread is free (up to twice that: then it waits for it). Returns 1 if it committed, 0 if not
+ * yet, < 0 on failure (this commit's or the one before's). Call it every few thousand packets. */
 int apc__capw_maybe_commit(apc__capw_t *w, uint64_t progress_bytes);
 
 /* Final commit, sets the state (completed/failed/...), error text and offset, end time; frees

@@ -106,11 +106,13 @@ static void ingest_run(void *arg, const volatile int *cancelled)
         apc__log(ctx, APC_LOG_ERROR, "ingest %lld: %s", (long long)j->id, apc_last_error_message());
         goto out; /* the writer marked the capture failed */
     }
-    /* Progress stays visible every 2 s; a crash re-ingests the file anyway. The byte bound is
-     * only a memory bound (connections evicted and statistics keys gather until the commit):
-     * each commit rewrites every live connection and key, so with thousands of live flows
-     * commits by bytes (128 MiB before) cost a third of the ingest (docs/benchmarks.md). */
-    apc__capw_set_commit_every(w, 2000000000LL, 1024ULL << 20);
+    /* Progress stays visible every 2 s; a crash re-ingests the file anyway. Each commit
+     * rewrites every live connection and key that changed, so with thousands of live flows
+     * a commit is costly; it runs on the writer's commit thread (committer.h) while packets go
+     * on, and the last one, which the ingest waits for, holds what came after the one before.
+     * Every 128 MiB keeps that last one small without the commit thread falling behind (at
+     * 64 MiB it does, at 1 GiB the last commit was 40% of the ingest: docs/benchmarks.md). */
+    apc__capw_set_commit_every(w, 2000000000LL, 256ULL << 20);
     size_t known = 0;
     uint64_t since_commit = 0;
     for (;;) {

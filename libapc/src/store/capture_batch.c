@@ -25,7 +25,30 @@ int apc__cbatch_conn(apc__cbatch_t *b, const apc__st_conn_t *c)
 
 int apc__cbatch_ip(apc__cbatch_t *b, const apc__st_ip_t *ip)
 {
-    APPEND(b, ips, *ip);
+    /* The name is copied: a commit may be applied by another thread (capture/committer.h)
+     * while the writer replaces the name it came from. Names are rare (new DNS answers). */
+    apc__st_ip_t row = *ip;
+    char *name = NULL;
+    if (ip->host_name && *ip->host_name && !(name = strdup(ip->host_name))) {
+        b->oom = 1;
+        return -ENOMEM;
+    }
+    row.host_name = name ? name : "";
+    if (apc__grow((void **)&b->ips, &b->cap_ips, b->n_ips + 1, sizeof *b->ips) < 0) {
+        free(name);
+        b->oom = 1;
+        return -ENOMEM;
+    }
+    b->ips[b->n_ips++] = row;
+    return 0;
+}
+
+/* Frees the names apc__cbatch_ip copied ("" is not a copy). */
+static void free_names(apc__cbatch_t *b)
+{
+    for (size_t i = 0; i < b->n_ips; i++)
+        if (*b->ips[i].host_name)
+            free((char *)b->ips[i].host_name);
 }
 
 int apc__cbatch_proc(apc__cbatch_t *b, int64_t process_id, uint64_t packets, uint64_t bytes)
@@ -55,6 +78,7 @@ int apc__cbatch_stat(apc__cbatch_t *b, const apc__st_stat_t *s)
 
 void apc__cbatch_clear(apc__cbatch_t *b)
 {
+    free_names(b);
     b->n_conns = b->n_ips = b->n_procs = b->n_protos = b->n_ifaces = b->n_threads = 0;
     b->n_stats = 0;
     b->new_conns = 0;
@@ -68,6 +92,7 @@ void apc__cbatch_clear(apc__cbatch_t *b)
 
 void apc__cbatch_free(apc__cbatch_t *b)
 {
+    free_names(b);
     free(b->conns);
     free(b->ips);
     free(b->procs);

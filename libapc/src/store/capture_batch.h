@@ -101,7 +101,7 @@ typedef struct apc__cbatch {
     int oom; /* an append failed: the commit reports it instead of storing a partial batch */
 } apc__cbatch_t;
 
-/* Appends a record (copied; for IPs, host_name must live until the commit). Returns 0, or
+/* Appends a record (copied, an IP's host_name too). Returns 0, or
  * -ENOMEM after which the batch is marked (oom) and the commit fails with the message. */
 int apc__cbatch_conn(apc__cbatch_t *b, const apc__st_conn_t *c);
 int apc__cbatch_ip(apc__cbatch_t *b, const apc__st_ip_t *ip);

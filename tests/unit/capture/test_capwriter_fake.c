@@ -202,6 +202,7 @@ static void test_commit_path_on_fake_store(void **state)
     add(w, t, 0, 1, 2, 5000, 53, 0);
     add(w, t + 1000, 0, 2, 1, 53, 5000, 0);
     assert_int_equal(apc__capw_commit(w, 0), 0);
+    assert_int_equal(apc__capw_sync(w), 0); /* applied on the writer's commit thread */
     assert_int_equal(f.commits, 1);
     assert_int_equal(f.n_conns, 1);
     assert_int_equal(f.conns[0].pkts_out, 1);
