@@ -168,7 +168,7 @@ static int wait_capture(apcctl_transport_t *t, const apcctl_opts_t *o, int64_t i
     apcctl_print_response(stdout, o, &r);
     const char *state = field_str(r.value, "State");
     if (strcmp(state, "completed") == 0) {
-        rc = APCCTL_EXIT_OK;
+        rc = apcctl_wait_extraction(t, o, id);
     } else {
         const char *err = field_str(r.value, "Error");
         apcctl_errorf("ingest %s: capture %s %s: %s", file, idtext, state,

@@ -31,6 +31,8 @@ static const job_kind_t kinds[] = {
     {"capture_export", "command_query", "command_uid", "CommandUid", "command", true},
     {"search_export", "command_query", "command_uid", "CommandUid", "command", true},
     {"search_start", "search_open", "search_id", "SearchId", "search", true},
+    /* not an action: the examination an ingest started (apcctl_wait_extraction) */
+    {"extraction", "command_query", "command_uid", "CommandUid", "command", true},
 };
 
 static const char *field_str(const cJSON *obj, const char *name)
@@ -154,5 +156,47 @@ int apcctl_job_wait(apcctl_transport_t *t, const apcctl_opts_t *o, const char *a
     }
     apcctl_args_free(&args);
     free(id_copy);
+    return rc;
+}
+
+/* The running extraction command of capture `id` in a command_list reply; NULL when none. */
+static const char *extraction_of(const cJSON *list, int64_t id)
+{
+    const cJSON *c;
+    cJSON_ArrayForEach(c, list)
+    {
+        if (!strcmp(field_str(c, "Type"), "extraction") && field_int(c, "CaptureId") == id &&
+            active(field_str(c, "State")))
+            return field_str(c, "CommandUid");
+    }
+    return NULL;
+}
+
+int apcctl_wait_extraction(apcctl_transport_t *t, const apcctl_opts_t *o, int64_t id)
+{
+    if (t->detached_jobs)
+        return APCCTL_EXIT_OK;
+    apcctl_args_t none = {0};
+    apcctl_response_t r;
+    if (apcctl_call(t, "command_list", &none, &r) < 0)
+        return APCCTL_EXIT_FAIL;
+    const char *uid = r.error_code == 0 ? extraction_of(r.value, id) : NULL;
+    cJSON *root = uid ? cJSON_CreateObject() : NULL;
+    if (uid && (!root || !cJSON_AddStringToObject(root, "CommandUid", uid))) {
+        cJSON_Delete(root);
+        apcctl_response_free(&r);
+        apcctl_errorf("out of memory");
+        return APCCTL_EXIT_FAIL;
+    }
+    apcctl_response_free(&r);
+    if (!root)
+        return APCCTL_EXIT_OK; /* extraction is off, or the examination has ended already */
+    apcctl_response_t w = {.root = root, .value = root};
+    int rc = apcctl_job_wait(t, o, "extraction", &w);
+    if (rc == APCCTL_EXIT_OK && !o->json && !o->quiet)
+        printf("Extraction:    %s, found while the capture was stored (apcctl extract_query "
+               "capture_id=%lld)\n",
+               field_str(w.value, "Result"), (long long)id);
+    apcctl_response_free(&w);
     return rc;
 }

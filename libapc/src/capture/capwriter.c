@@ -65,6 +65,10 @@ struct apc__capw {
      * is whole, and the final commit (apc__capw_finish) records it using the space kept free
      * for exactly that. Unlike `broken`, nothing is cut back. */
     int low_space;
+    /* Something reads the capture as it is committed (file extraction following an ingest,
+     * apc__ctx_capture_started): commits come at least every FOLLOW_COMMIT_NS, each one
+     * broadcast on the context so the reader wakes at once. */
+    int followed;
     apc__capw_new_ip_fn new_ip; /* apc__capw_on_new_ip */
     void *new_ip_arg;
 };
@@ -72,6 +76,9 @@ struct apc__capw {
 /* Readers see new packets at least every second, and a crash loses at most 32 MiB. */
 #define COMMIT_NS 1000000000LL
 #define COMMIT_BYTES (32ULL << 20)
+/* A followed capture's reader waits for commits: the packets of the last interval are what it
+ * reads after the capture has ended (docs/benchmarks.md, extraction). */
+#define FOLLOW_COMMIT_NS 200000000LL
 
 int apc__capture_create(apc_ctx_t *ctx, int type, const char *name, const char *source_file,
                         uint64_t total_bytes, int64_t *out_id)
@@ -199,14 +206,14 @@ int apc__capw_open(apc_ctx_t *ctx, int64_t capture_id, apc__capw_t **out)
             r = apc__err(APC_ENOMEM, "out of memory for the connection table");
     }
     w->c_time = apc__mono_ns();
-    w->commit_ns = COMMIT_NS;
-    w->commit_bytes = COMMIT_BYTES;
     if (r < 0) {
         char msg[1024];
         apc__err_copy(msg, sizeof msg);
         apc__capw_finish(w, APC_STATE_FAILED, msg, 0, 0);
         return apc__err(r, "%s", msg);
     }
+    w->followed = apc__ctx_capture_started(ctx, capture_id) == 1;
+    apc__capw_set_commit_every(w, 0, 0);
     *out = w;
     return 0;
 }
@@ -606,6 +613,8 @@ static int commit(apc__capw_t *w, uint64_t progress_bytes, int final_state, cons
     w->c_packets = w->packets;
     w->c_seg_count = apc__segw_seg_no(w->seg) + 1;
     w->c_seg_bytes = apc__segw_seg_bytes(w->seg);
+    if (w->followed)
+        apc__ctx_broadcast(w->ctx);
     return space < 0 ? apc__err(space, "%s", space_msg) : 0;
 }
 
@@ -620,6 +629,8 @@ int apc__capw_commit(apc__capw_t *w, uint64_t progress_bytes)
 void apc__capw_set_commit_every(apc__capw_t *w, int64_t ns, uint64_t bytes)
 {
     w->commit_ns = ns > 0 ? ns : COMMIT_NS;
+    if (w->followed && w->commit_ns > FOLLOW_COMMIT_NS)
+        w->commit_ns = FOLLOW_COMMIT_NS;
     w->commit_bytes = bytes > 0 ? bytes : COMMIT_BYTES;
 }
 
