@@ -65,9 +65,9 @@ struct apc__capw {
      * is whole, and the final commit (apc__capw_finish) records it using the space kept free
      * for exactly that. Unlike `broken`, nothing is cut back. */
     int low_space;
-    /* Something reads the capture as it is committed (file extraction following an ingest,
-     * apc__ctx_capture_started): commits come at least every FOLLOW_COMMIT_NS, each one
-     * broadcast on the context so the reader wakes at once. */
+    /* Something reads the capture as it is committed (file extraction following it,
+     * apc__ctx_capture_started): each commit is broadcast on the context so the reader wakes
+     * at once. */
     int followed;
     apc__capw_new_ip_fn new_ip; /* apc__capw_on_new_ip */
     void *new_ip_arg;
@@ -76,9 +76,6 @@ struct apc__capw {
 /* Readers see new packets at least every second, and a crash loses at most 32 MiB. */
 #define COMMIT_NS 1000000000LL
 #define COMMIT_BYTES (32ULL << 20)
-/* A followed capture's reader waits for commits: the packets of the last interval are what it
- * reads after the capture has ended (docs/benchmarks.md, extraction). */
-#define FOLLOW_COMMIT_NS 200000000LL
 
 int apc__capture_create(apc_ctx_t *ctx, int type, const char *name, const char *source_file,
                         uint64_t total_bytes, int64_t *out_id)
@@ -212,8 +209,9 @@ int apc__capw_open(apc_ctx_t *ctx, int64_t capture_id, apc__capw_t **out)
         apc__capw_finish(w, APC_STATE_FAILED, msg, 0, 0);
         return apc__err(r, "%s", msg);
     }
+    w->commit_ns = COMMIT_NS;
+    w->commit_bytes = COMMIT_BYTES;
     w->followed = apc__ctx_capture_started(ctx, capture_id) == 1;
-    apc__capw_set_commit_every(w, 0, 0);
     *out = w;
     return 0;
 }
@@ -629,8 +627,6 @@ int apc__capw_commit(apc__capw_t *w, uint64_t progress_bytes)
 void apc__capw_set_commit_every(apc__capw_t *w, int64_t ns, uint64_t bytes)
 {
     w->commit_ns = ns > 0 ? ns : COMMIT_NS;
-    if (w->followed && w->commit_ns > FOLLOW_COMMIT_NS)
-        w->commit_ns = FOLLOW_COMMIT_NS;
     w->commit_bytes = bytes > 0 ? bytes : COMMIT_BYTES;
 }
 
@@ -640,6 +636,11 @@ int apc__capw_maybe_commit(apc__capw_t *w, uint64_t progress_bytes)
         return 0;
     int r = apc__capw_commit(w, progress_bytes);
     return r < 0 ? r : 1;
+}
+
+int apc__capw_followed(const apc__capw_t *w)
+{
+    return w->followed;
 }
 
 uint64_t apc__capw_packets(const apc__capw_t *w)

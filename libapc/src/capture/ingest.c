@@ -26,6 +26,8 @@
 #include "decode/decode.h"
 #include "source/reader.h"
 
+#define FOLLOWED_COMMIT_NS 200000000LL
+
 typedef struct ingest_job {
     apc_ctx_t *ctx;
     int64_t id;
@@ -111,6 +113,11 @@ static void ingest_run(void *arg, const volatile int *cancelled)
      * each commit rewrites every live connection and key, so with thousands of live flows
      * commits by bytes (128 MiB before) cost a third of the ingest (docs/benchmarks.md). */
     apc__capw_set_commit_every(w, 2000000000LL, 1024ULL << 20);
+    /* File extraction follows this capture as it is committed (apc__capw_followed): what the
+     * last interval stored is what it reads after the ingest has ended, so commit more often
+     * (docs/benchmarks.md, extraction). */
+    if (apc__capw_followed(w))
+        apc__capw_set_commit_every(w, FOLLOWED_COMMIT_NS, 1024ULL << 20);
     size_t known = 0;
     uint64_t since_commit = 0;
     for (;;) {

@@ -223,8 +223,12 @@ static int detect_start(apc_ctx_t *ctx, const apc_capture_t *cap, int follow, ch
         j->total = cap->packets;
         j->follow = follow;
         memcpy(j->uid, uid, sizeof uid);
-        apc__cmd_new_t what = {
-            .type = "extraction", .capture_id = cap->id, .path = "", .filter = ""};
+        /* a followed capture can last for days: its examination must not hold a worker */
+        apc__cmd_new_t what = {.type = "extraction",
+                               .capture_id = cap->id,
+                               .path = "",
+                               .filter = "",
+                               .own_thread = follow};
         r = apc__cmd_start(ctx, &what, uid, detect_job, j);
         if (r < 0)
             free(j);
@@ -344,12 +348,6 @@ int apc__extract_capture_started(apc_ctx_t *ctx, int64_t capture_id)
     apc_capture_t *cap = NULL;
     char *uid = NULL;
     int r = apc_capture_get(ctx, capture_id, &cap);
-    /* Ingests only: a followed run holds one of the context's job workers until its capture
-     * ends, which for a live capture can be days (live captures are examined when they end). */
-    if (r == 0 && cap->type != APC_CAPTURE_INGEST) {
-        apc_capture_free(cap);
-        return 0;
-    }
     if (r == 0)
         r = detect_start(ctx, cap, 1, &uid);
     if (r < 0)
