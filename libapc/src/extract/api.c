@@ -323,37 +323,34 @@ APC_API int apc_extract_query(apc_ctx_t *ctx, int64_t capture_id, int64_t last_i
     return 0;
 }
 
-void apc__extract_capture_ended(apc_ctx_t *ctx, int64_t capture_id)
-{
-    int on = 0;
-    if (apc__st_extract_enabled(ctx->store, &on) < 0 || !on)
-        return;
-    apc_capture_t *cap = NULL;
-    char *uid = NULL;
-    int r = capture_settled(ctx, capture_id, &cap);
-    if (r == 0)
-        r = detect_start(ctx, cap, 0, &uid);
-    if (r < 0)
-        apc__log(ctx, APC_LOG_WARN, "extraction of capture %lld: %s", (long long)capture_id,
-                 apc_last_error_message());
-    free(uid);
-    apc_capture_free(cap);
-}
-
-int apc__extract_capture_started(apc_ctx_t *ctx, int64_t capture_id)
+/* What both hooks do: with extraction on, starts (or finds under way) the examination of a
+ * capture that starts (follow: it is followed as it is stored) or has ended; errors are logged.
+ * 1 when an examination runs. */
+static int hooked(apc_ctx_t *ctx, int64_t capture_id, int follow)
 {
     int on = 0;
     if (apc__st_extract_enabled(ctx->store, &on) < 0 || !on)
         return 0;
     apc_capture_t *cap = NULL;
     char *uid = NULL;
-    int r = apc_capture_get(ctx, capture_id, &cap);
+    int r =
+        follow ? apc_capture_get(ctx, capture_id, &cap) : capture_settled(ctx, capture_id, &cap);
     if (r == 0)
-        r = detect_start(ctx, cap, 1, &uid);
+        r = detect_start(ctx, cap, follow, &uid);
     if (r < 0)
         apc__log(ctx, APC_LOG_WARN, "extraction of capture %lld: %s", (long long)capture_id,
                  apc_last_error_message());
     free(uid);
     apc_capture_free(cap);
     return r == 0;
+}
+
+void apc__extract_capture_ended(apc_ctx_t *ctx, int64_t capture_id)
+{
+    (void)hooked(ctx, capture_id, 0);
+}
+
+int apc__extract_capture_started(apc_ctx_t *ctx, int64_t capture_id)
+{
+    return hooked(ctx, capture_id, 1);
 }
