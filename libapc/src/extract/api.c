@@ -285,8 +285,10 @@ APC_API int apc_extract_query(apc_ctx_t *ctx, int64_t capture_id, int64_t last_i
         return r;
     }
     /* A capture still being stored has files to show only through the examination following
-     * it (extraction was on when it started): its command. */
-    int followed = state == APC__XRUN_DETECTING && uid && apc__cmd_is_live(ctx, uid);
+     * it (extraction was on when it started): its command (a read-only context cannot tell a
+     * command of the process that writes from one left behind, and trusts it, as below). */
+    int followed =
+        state == APC__XRUN_DETECTING && uid && (apc__cmd_is_live(ctx, uid) || ctx->read_only);
     if (cap->state == APC_STATE_ACTIVE && !followed) {
         apc_capture_free(cap);
         free(uid);
