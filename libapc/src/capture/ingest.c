@@ -25,7 +25,10 @@
 #include "core/roots.h"
 #include "decode/decode.h"
 #include "source/reader.h"
+#include "util/clock.h"
 
+#define COMMIT_NS 2000000000LL
+#define COMMIT_BYTES (1024ULL << 20)
 #define FOLLOWED_COMMIT_NS 200000000LL
 
 typedef struct ingest_job {
@@ -95,6 +98,17 @@ static int attribute(void *state, apc__capw_t *w, const apc__pipe_pkt_t *in, con
     return 1;
 }
 
+/* A followed ingest's commit took `ns`. Each commit rewrites every connection and statistics
+ * key that changed since the last, which with thousands of live flows is not free: the interval
+ * stays at least ten times the last commit's time (a tenth of the ingest at most, as the 2 s of
+ * an ingest nobody follows), between FOLLOWED_COMMIT_NS and COMMIT_NS. */
+static void commit_took(apc__capw_t *w, int64_t ns)
+{
+    int64_t every = ns * 10;
+    every = every < FOLLOWED_COMMIT_NS ? FOLLOWED_COMMIT_NS : every > COMMIT_NS ? COMMIT_NS : every;
+    apc__capw_set_commit_every(w, every, COMMIT_BYTES);
+}
+
 static void ingest_run(void *arg, const volatile int *cancelled)
 {
     ingest_job_t *j = arg;
@@ -112,12 +126,11 @@ static void ingest_run(void *arg, const volatile int *cancelled)
      * only a memory bound (connections evicted and statistics keys gather until the commit):
      * each commit rewrites every live connection and key, so with thousands of live flows
      * commits by bytes (128 MiB before) cost a third of the ingest (docs/benchmarks.md). */
-    apc__capw_set_commit_every(w, 2000000000LL, 1024ULL << 20);
     /* File extraction follows this capture as it is committed (apc__capw_followed): what the
      * last interval stored is what it reads after the ingest has ended, so commit more often
-     * (docs/benchmarks.md, extraction). */
-    if (apc__capw_followed(w))
-        apc__capw_set_commit_every(w, FOLLOWED_COMMIT_NS, 1024ULL << 20);
+     * (docs/benchmarks.md, extraction), but see commit_took. */
+    int followed = apc__capw_followed(w);
+    apc__capw_set_commit_every(w, followed ? FOLLOWED_COMMIT_NS : COMMIT_NS, COMMIT_BYTES);
     size_t known = 0;
     uint64_t since_commit = 0;
     for (;;) {
@@ -155,7 +168,10 @@ static void ingest_run(void *arg, const volatile int *cancelled)
         }
         if (rc == 0 && ++since_commit >= 4096) {
             since_commit = 0;
+            int64_t t0 = apc__mono_ns();
             rc = apc__capw_maybe_commit(w, apc__reader_offset(j->reader));
+            if (rc == 1 && followed)
+                commit_took(w, apc__mono_ns() - t0);
             if (rc == 1 && j->opts.progress_cb)
                 j->opts.progress_cb(j->id, apc__reader_offset(j->reader),
                                     apc__reader_size(j->reader), apc__capw_packets(w),
