@@ -159,15 +159,15 @@ int apcctl_job_wait(apcctl_transport_t *t, const apcctl_opts_t *o, const char *a
     return rc;
 }
 
-/* The running extraction command of capture `id` in a command_list reply; NULL when none. */
-static const char *extraction_of(const cJSON *list, int64_t id)
+/* The newest extraction command of capture `id` in a command_list reply (newest first); NULL
+ * when none. */
+static const cJSON *extraction_of(const cJSON *list, int64_t id)
 {
     const cJSON *c;
     cJSON_ArrayForEach(c, list)
     {
-        if (!strcmp(field_str(c, "Type"), "extraction") && field_int(c, "CaptureId") == id &&
-            active(field_str(c, "State")))
-            return field_str(c, "CommandUid");
+        if (!strcmp(field_str(c, "Type"), "extraction") && field_int(c, "CaptureId") == id)
+            return c;
     }
     return NULL;
 }
@@ -180,20 +180,21 @@ int apcctl_wait_extraction(apcctl_transport_t *t, const apcctl_opts_t *o, int64_
     apcctl_response_t r;
     if (apcctl_call(t, "command_list", &none, &r) < 0)
         return APCCTL_EXIT_FAIL;
-    const char *uid = r.error_code == 0 ? extraction_of(r.value, id) : NULL;
-    cJSON *root = uid ? cJSON_CreateObject() : NULL;
-    if (uid && (!root || !cJSON_AddStringToObject(root, "CommandUid", uid))) {
-        cJSON_Delete(root);
-        apcctl_response_free(&r);
+    const cJSON *c = r.error_code == 0 ? extraction_of(r.value, id) : NULL;
+    /* the command as listed: apcctl_job_wait replaces it by its final state if it still runs */
+    cJSON *copy = c ? cJSON_Duplicate(c, 1) : NULL;
+    apcctl_response_free(&r);
+    if (!c)
+        return APCCTL_EXIT_OK; /* extraction is off */
+    if (!copy) {
         apcctl_errorf("out of memory");
         return APCCTL_EXIT_FAIL;
     }
-    apcctl_response_free(&r);
-    if (!root)
-        return APCCTL_EXIT_OK; /* extraction is off, or the examination has ended already */
-    apcctl_response_t w = {.root = root, .value = root};
-    int rc = apcctl_job_wait(t, o, "extraction", &w);
-    if (rc == APCCTL_EXIT_OK && !o->json && !o->quiet)
+    apcctl_response_t w = {.root = copy, .value = copy};
+    int rc =
+        active(field_str(copy, "State")) ? apcctl_job_wait(t, o, "extraction", &w) : APCCTL_EXIT_OK;
+    if (rc == APCCTL_EXIT_OK && !o->json && !o->quiet &&
+        !strcmp(field_str(w.value, "State"), "completed"))
         printf("Extraction:    %s, found while the capture was stored (apcctl extract_query "
                "capture_id=%lld)\n",
                field_str(w.value, "Result"), (long long)id);
