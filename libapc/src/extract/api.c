@@ -89,8 +89,14 @@ static void job_progress(void *payload, uint64_t packets, int at_once)
     if (now - j->last_progress < PROGRESS_NS && !at_once)
         return;
     j->last_progress = now;
-    /* a followed capture's size is not known until it ends: the percentage stays 0 */
-    int pct = j->total && !j->follow ? (int)(packets * 100 / j->total) : 0;
+    /* A followed capture's size is not known until it ends: its percentage is the share of
+     * what is stored so far that was read (how far the examination lags). */
+    apc_capture_t *cap = NULL;
+    if (j->follow && apc_capture_get(j->ctx, j->capture_id, &cap) == 0) {
+        j->total = cap->packets;
+        apc_capture_free(cap);
+    }
+    int pct = j->total ? (int)(packets * 100 / j->total) : 0;
     apc__cmd_progress(j->ctx, j->uid, pct > 99 ? 99 : pct, packets);
 }
 

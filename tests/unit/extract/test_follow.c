@@ -223,6 +223,10 @@ static void test_follows_the_ingest(void **state)
     for (int ms = 0; !(uid = examined(id, 5)) && ms < LIMIT_MS; ms += 10)
         sleep_ms(10);
     assert_non_null(uid); /* the examination read them before the capture ended */
+    apc_command_t *cmd = NULL;
+    assert_int_equal(apc_command_get(ctx, uid, &cmd), 0);
+    assert_int_equal(cmd->progress, 99); /* all that is stored so far was read (100, capped) */
+    apc_command_free(cmd);
     apc_capture_t *cap = NULL;
     assert_int_equal(apc_capture_get(ctx, id, &cap), 0);
     assert_int_equal(cap->state, APC_STATE_ACTIVE);
