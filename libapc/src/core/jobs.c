@@ -94,13 +94,21 @@ apc__jobs_t *apc__jobs_new(unsigned threads)
     return j;
 }
 
-int apc__jobs_submit_id(apc__jobs_t *j, apc__job_fn fn, void *arg, uint64_t *out_id)
+static job_t *job_new(apc__job_fn fn, void *arg)
 {
     job_t *jb = calloc(1, sizeof *jb);
+    if (jb) {
+        jb->fn = fn;
+        jb->arg = arg;
+    }
+    return jb;
+}
+
+int apc__jobs_submit_id(apc__jobs_t *j, apc__job_fn fn, void *arg, uint64_t *out_id)
+{
+    job_t *jb = job_new(fn, arg);
     if (!jb)
         return apc__err(APC_ENOMEM, "out of memory queueing a job");
-    jb->fn = fn;
-    jb->arg = arg;
     pthread_mutex_lock(&j->mu);
     if (j->stopping) {
         pthread_mutex_unlock(&j->mu);
@@ -136,11 +144,9 @@ static void *own_main(void *p)
 
 int apc__jobs_submit_own(apc__jobs_t *j, apc__job_fn fn, void *arg, uint64_t *out_id)
 {
-    job_t *jb = calloc(1, sizeof *jb);
+    job_t *jb = job_new(fn, arg);
     if (!jb)
         return apc__err(APC_ENOMEM, "out of memory starting a job");
-    jb->fn = fn;
-    jb->arg = arg;
     jb->own = j;
     pthread_attr_t attr;
     if (pthread_attr_init(&attr) != 0) {
