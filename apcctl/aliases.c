@@ -168,7 +168,7 @@ static int wait_capture(apcctl_transport_t *t, const apcctl_opts_t *o, int64_t i
     apcctl_print_response(stdout, o, &r);
     const char *state = field_str(r.value, "State");
     if (strcmp(state, "completed") == 0) {
-        rc = APCCTL_EXIT_OK;
+        rc = apcctl_wait_extraction(t, o, id);
     } else {
         const char *err = field_str(r.value, "Error");
         apcctl_errorf("ingest %s: capture %s %s: %s", file, idtext, state,
@@ -299,8 +299,9 @@ static int run_conns(apcctl_transport_t *t, const apcctl_opts_t *o, int argc, ch
 
 static const apcctl_alias_t aliases[] = {
     {"ingest", "ingest [--no-wait] FILE...",
-     "ingest pcap/pcapng files; waits with a progress bar, prints each capture", "pcap_ingest_file",
-     run_ingest},
+     "ingest pcap/pcapng files; waits with a progress bar (and for the file extraction beside it "
+     "when enabled), prints each capture",
+     "pcap_ingest_file", run_ingest},
     {"captures", "captures", "list captures that are not active", "capture_list_completed",
      run_captures},
     {"read",

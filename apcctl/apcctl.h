@@ -101,6 +101,10 @@ void apcctl_progress_clear(void);
 void apcctl_poll_sleep(const struct timespec *t0);
 int apcctl_job_wait(apcctl_transport_t *t, const apcctl_opts_t *o, const char *action,
                     apcctl_response_t *r);
+/* In-process (no daemon): waits for the file extraction that an ingest of capture `id`
+ * started beside it (extraction enabled), which exiting would cancel, and says what it found
+ * (plain output). 0 at once when none runs; else as apcctl_job_wait. */
+int apcctl_wait_extraction(apcctl_transport_t *t, const apcctl_opts_t *o, int64_t id);
 
 /* help.c / gendocs.c */
 int apcctl_help(FILE *f, int argc, char **argv);

@@ -31,6 +31,8 @@ static const job_kind_t kinds[] = {
     {"capture_export", "command_query", "command_uid", "CommandUid", "command", true},
     {"search_export", "command_query", "command_uid", "CommandUid", "command", true},
     {"search_start", "search_open", "search_id", "SearchId", "search", true},
+    /* not an action: the examination an ingest started (apcctl_wait_extraction) */
+    {"extraction", "command_query", "command_uid", "CommandUid", "command", true},
 };
 
 static const char *field_str(const cJSON *obj, const char *name)
@@ -154,5 +156,48 @@ int apcctl_job_wait(apcctl_transport_t *t, const apcctl_opts_t *o, const char *a
     }
     apcctl_args_free(&args);
     free(id_copy);
+    return rc;
+}
+
+/* The newest extraction command of capture `id` in a command_list reply (newest first); NULL
+ * when none. */
+static const cJSON *extraction_of(const cJSON *list, int64_t id)
+{
+    const cJSON *c;
+    cJSON_ArrayForEach(c, list)
+    {
+        if (!strcmp(field_str(c, "Type"), "extraction") && field_int(c, "CaptureId") == id)
+            return c;
+    }
+    return NULL;
+}
+
+int apcctl_wait_extraction(apcctl_transport_t *t, const apcctl_opts_t *o, int64_t id)
+{
+    if (t->detached_jobs)
+        return APCCTL_EXIT_OK;
+    apcctl_args_t none = {0};
+    apcctl_response_t r;
+    if (apcctl_call(t, "command_list", &none, &r) < 0)
+        return APCCTL_EXIT_FAIL;
+    const cJSON *c = r.error_code == 0 ? extraction_of(r.value, id) : NULL;
+    /* the command as listed: apcctl_job_wait replaces it by its final state if it still runs */
+    cJSON *copy = c ? cJSON_Duplicate(c, 1) : NULL;
+    apcctl_response_free(&r);
+    if (!c)
+        return APCCTL_EXIT_OK; /* extraction is off */
+    if (!copy) {
+        apcctl_errorf("out of memory");
+        return APCCTL_EXIT_FAIL;
+    }
+    apcctl_response_t w = {.root = copy, .value = copy};
+    int rc =
+        active(field_str(copy, "State")) ? apcctl_job_wait(t, o, "extraction", &w) : APCCTL_EXIT_OK;
+    if (rc == APCCTL_EXIT_OK && !o->json && !o->quiet &&
+        !strcmp(field_str(w.value, "State"), "completed"))
+        printf("Extraction:    %s, found while the capture was stored (apcctl extract_query "
+               "capture_id=%lld)\n",
+               field_str(w.value, "Result"), (long long)id);
+    apcctl_response_free(&w);
     return rc;
 }

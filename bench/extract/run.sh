@@ -11,9 +11,9 @@
 #   -o  where the input and the data dirs go (default: bench/out/extract, git-ignored)
 #   -k  keep the work files
 # Disabled: `apcctl ingest IN` into a new data dir. Enabled: `apcctl extract_enable`, then
-# `apcctl ingest IN` and `apcctl extract_query capture_id=1 wait=1` (a one-shot ingest ends its
-# process, which cancels the examination it started, so the query runs it to the end), timed
-# together. Prints both medians (CPU in parentheses), the ratio enabled/disabled (target <= 1.5),
+# `apcctl ingest IN` (the examination runs beside the ingest, following its commits, and the
+# one-shot apcctl waits for it before it exits) and `apcctl extract_query capture_id=1`, which
+# must find the examination done (State "done": nothing left to run), timed together. Prints both medians (CPU in parentheses), the ratio enabled/disabled (target <= 1.5),
 # the peak RSS of the enabled runs (target < 200 MB), the files found, and a Markdown row.
 # See docs/benchmarks.md.
 set -euo pipefail
@@ -51,9 +51,14 @@ run_ingest() {
     rss=$(rss_of "$WORK/time-ingest.txt")
     if [ "$mode" = on ]; then
         /usr/bin/time -v -o "$WORK/time-query.txt" "$APCCTL" --data-dir "$data" --json extract_query \
-            capture_id=1 wait=1 >"$WORK/query.json" 2>"$WORK/query.err" || {
+            capture_id=1 >"$WORK/query.json" 2>"$WORK/query.err" || {
             echo "extract_query failed:"
             tail -n 20 "$WORK/query.err"
+            exit 1
+        }
+        grep -q '"State":"done"' "$WORK/query.json" || {
+            echo "the ingest ended before its examination (extract_query did not find it done):"
+            head -c 600 "$WORK/query.json"
             exit 1
         }
         cpu=$(awk -v a="$cpu" -v b="$(cpu_of "$WORK/time-query.txt")" 'BEGIN { printf "%.2f", a + b }')

@@ -5,9 +5,10 @@
  * servers: python3 http.server on 8000 serving a random 300 KB file, pyftpdlib on port 21
  * taking anonymous uploads). In apc_xA curl downloads the file over HTTP and python3's ftplib
  * uploads another random 300 KB file over FTP (passive mode), while a system capture with
- * attribution runs and extraction is enabled (apc_extract_set_enabled). After the stop the
- * capture is examined: both files must be found complete with the SHA-256 of what was sent,
- * each owned by the pid and the program (exe path) of its client (EXTRACTSTREAM), and written
+ * attribution runs and extraction is enabled (apc_extract_set_enabled). The examination starts
+ * with the capture and follows it while it is stored: before the stop its command has read
+ * packets. After the stop it ends: both files must be found complete with the SHA-256 of what was
+ * sent, each owned by the pid and the program (exe path) of its client (EXTRACTSTREAM), and written
  * byte-exact with the same owner (EXTRACTFILE). Skips (77) with the reason without root,
  * eBPF, pyftpdlib or curl. Waits are on conditions with generous limits.
  */
@@ -181,6 +182,21 @@ static void check_stream(int64_t cap, const apc_extract_stream_t *x, pid_t pid, 
     apc_extract_file_free(f);
 }
 
+/* 1 when capture id's examination is running and has read packets. */
+static int examining(int64_t id)
+{
+    apc_command_list_t *l = NULL;
+    assert_int_equal(apc_command_list(ctx, &l), 0);
+    int found = 0;
+    for (size_t i = 0; i < l->count; i++) {
+        const apc_command_t *c = l->items[i];
+        found |= !strcmp(c->type, "extraction") && c->capture_id == id &&
+                 c->state == APC_CMD_RUNNING && c->packets > 0;
+    }
+    apc_command_list_free(l);
+    return found;
+}
+
 static void test_http_and_ftp(void **st)
 {
     (void)st;
@@ -219,6 +235,16 @@ static void test_http_and_ftp(void **st)
     assert_string_equal(sha_got, sha_down);
     assert_int_equal(sha256_of(stored, sha_stored), 0);
     assert_string_equal(sha_stored, sha_up);
+    /* the examination started with the capture and follows it while it is stored: its
+     * command reads the committed packets before the stop (it would not exist yet otherwise) */
+    int seen = 0;
+    for (double end = mono_s() + LIMIT_S; !(seen = examining(id)) && mono_s() < end;)
+        usleep(20000);
+    assert_true(seen);
+    apc_capture_t *cap = NULL;
+    assert_int_equal(apc_capture_get(ctx, id, &cap), 0);
+    assert_int_equal(cap->state, APC_STATE_ACTIVE);
+    apc_capture_free(cap);
     /* every packet is stored once the stop returns (the stop drains the writer) */
     assert_int_equal(apc_capture_stop(ctx, id, APC_CAPTURE_SYSTEM), 0);
     assert_int_equal(apc_capture_wait(ctx, id, (int)(LIMIT_S * 1000)), 0);

@@ -86,7 +86,9 @@ APC_API void apc_extract_page_free(apc_extract_page_t *pg);
 APC_API void apc_extract_file_free(apc_extract_file_t *f);
 APC_API void apc_extract_file_list_free(apc_extract_file_list_t *l);
 
-/* Turns detection at the end of every ingest and capture on (1) or off (0); persisted. */
+/* Turns detection on (1) or off (0); persisted. On, every ingest and capture that starts is
+ * examined as it is stored (the examination follows its commits and ends after it), and one
+ * that ends unexamined is examined then. */
 APC_API int apc_extract_set_enabled(apc_ctx_t *ctx, int on);
 /* 1 when on, 0 when off, or < 0 on error. */
 APC_API int apc_extract_enabled(apc_ctx_t *ctx);
@@ -95,7 +97,8 @@ APC_API int apc_extract_enabled(apc_ctx_t *ctx);
  * APC_PAGE_MAX). A capture not yet examined is examined now: a detection command starts (or
  * the running one is found) and the page comes back with state APC_EXTRACT_DETECTING and its
  * uid; wait for the command (apc_command_wait) and ask again. A capture still being captured
- * is refused (APC_EBUSY). *out is the caller's (apc_extract_page_free). */
+ * answers the same way when its examination follows it (extraction was on when it started),
+ * and is refused (APC_EBUSY) otherwise. *out is the caller's (apc_extract_page_free). */
 APC_API int apc_extract_query(apc_ctx_t *ctx, int64_t capture_id, int64_t last_id, unsigned max,
                               apc_extract_page_t **out);
 /* Writes stream `stream_id` of the capture to <data>/extracted/<capture_id>/ and records it;

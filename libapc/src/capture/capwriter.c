@@ -70,6 +70,10 @@ struct apc__capw {
      * is whole, and the final commit (apc__capw_finish) records it using the space kept free
      * for exactly that. Unlike `broken`, nothing is cut back. */
     int low_space;
+    /* Something reads the capture as it is committed (file extraction following it,
+     * apc__ctx_capture_started): each commit is broadcast on the context so the reader wakes
+     * at once. */
+    int followed;
     apc__capw_new_ip_fn new_ip; /* apc__capw_on_new_ip */
     void *new_ip_arg;
 };
@@ -199,21 +203,22 @@ int apc__capw_open(apc_ctx_t *ctx, int64_t capture_id, apc__capw_t **out)
     if (r == 0)
         r = apc__idxw_open(&w->idx, w->dir, 0);
     if (r == 0)
-        r = apc__committer_start(w->store, capture_id, &w->committer);
+        r = apc__committer_start(w->store, ctx, capture_id, &w->committer);
     if (r == 0) {
         w->flows = apc__flow_new(1, MAX_CONNS_IN_MEMORY, on_evict, w);
         if (!w->flows)
             r = apc__err(APC_ENOMEM, "out of memory for the connection table");
     }
     w->c_time = apc__mono_ns();
-    w->commit_ns = COMMIT_NS;
-    w->commit_bytes = COMMIT_BYTES;
     if (r < 0) {
         char msg[1024];
         apc__err_copy(msg, sizeof msg);
         apc__capw_finish(w, APC_STATE_FAILED, msg, 0, 0);
         return apc__err(r, "%s", msg);
     }
+    w->commit_ns = COMMIT_NS;
+    w->commit_bytes = COMMIT_BYTES;
+    w->followed = apc__ctx_capture_started(ctx, capture_id) == 1;
     *out = w;
     return 0;
 }
@@ -686,6 +691,11 @@ int apc__capw_maybe_commit(apc__capw_t *w, uint64_t progress_bytes)
         return 0;
     int r = apc__capw_commit(w, progress_bytes);
     return r < 0 ? r : 1;
+}
+
+int apc__capw_followed(const apc__capw_t *w)
+{
+    return w->followed;
 }
 
 uint64_t apc__capw_packets(const apc__capw_t *w)

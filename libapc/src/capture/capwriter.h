@@ -24,6 +24,11 @@ int apc__capture_create(apc_ctx_t *ctx, int type, const char *name, const char *
 
 int apc__capw_open(apc_ctx_t *ctx, int64_t capture_id, apc__capw_t **out);
 
+/* 1 when something reads the capture as it is committed (the context's on_capture_started
+ * said so at open: file extraction following it): each commit wakes it, and how far it lags
+ * at the end is the commit interval (apc__capw_set_commit_every). */
+int apc__capw_followed(const apc__capw_t *w);
+
 /* Declares the next interface (indexes 0, 1, ... in order). */
 int apc__capw_add_iface(apc__capw_t *w, uint32_t linktype, uint32_t snaplen, const char *name,
                         const char *description, uint64_t tsresol);

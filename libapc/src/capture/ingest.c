@@ -25,6 +25,11 @@
 #include "core/roots.h"
 #include "decode/decode.h"
 #include "source/reader.h"
+#include "util/clock.h"
+
+#define COMMIT_NS 2000000000LL
+#define COMMIT_BYTES (256ULL << 20)
+#define FOLLOWED_COMMIT_NS 200000000LL
 
 typedef struct ingest_job {
     apc_ctx_t *ctx;
@@ -93,6 +98,18 @@ static int attribute(void *state, apc__capw_t *w, const apc__pipe_pkt_t *in, con
     return 1;
 }
 
+/* A followed ingest's commit took `ns` of this thread (its batch: every connection and
+ * statistics key that changed since the last, which with thousands of live flows is not free;
+ * the SQL runs on the commit thread, which puts a commit off while it is busy): the interval
+ * stays at least ten times that (a tenth of the ingest at most, as the 2 s of an ingest nobody
+ * follows), between FOLLOWED_COMMIT_NS and COMMIT_NS. */
+static void commit_took(apc__capw_t *w, int64_t ns)
+{
+    int64_t every = ns * 10;
+    every = every < FOLLOWED_COMMIT_NS ? FOLLOWED_COMMIT_NS : every > COMMIT_NS ? COMMIT_NS : every;
+    apc__capw_set_commit_every(w, every, COMMIT_BYTES);
+}
+
 static void ingest_run(void *arg, const volatile int *cancelled)
 {
     ingest_job_t *j = arg;
@@ -107,12 +124,17 @@ static void ingest_run(void *arg, const volatile int *cancelled)
         goto out; /* the writer marked the capture failed */
     }
     /* Progress stays visible every 2 s; a crash re-ingests the file anyway. Each commit
-     * rewrites every live connection and key that changed, so with thousands of live flows
-     * a commit is costly; it runs on the writer's commit thread (committer.h) while packets go
+     * rewrites every live connection and key that changed, so with thousands of live flows a
+     * commit is costly; it runs on the writer's commit thread (committer.h) while packets go
      * on, and the last one, which the ingest waits for, holds what came after the one before.
-     * Every 128 MiB keeps that last one small without the commit thread falling behind (at
-     * 64 MiB it does, at 1 GiB the last commit was 40% of the ingest: docs/benchmarks.md). */
-    apc__capw_set_commit_every(w, 2000000000LL, 256ULL << 20);
+     * COMMIT_BYTES keeps that last one small without the commit thread falling behind (at
+     * 64 MiB it does; at 1 GiB the last commit was 40% of the ingest: docs/benchmarks.md).
+     * File extraction follows this capture as it is committed (apc__capw_followed): what the
+     * last interval stored is what it reads after the ingest has ended, so commit more often
+     * (docs/benchmarks.md, extraction), but see commit_took; a commit due while the one before
+     * is still applied waits (apc__capw_maybe_commit). */
+    int followed = apc__capw_followed(w);
+    apc__capw_set_commit_every(w, followed ? FOLLOWED_COMMIT_NS : COMMIT_NS, COMMIT_BYTES);
     size_t known = 0;
     uint64_t since_commit = 0;
     for (;;) {
@@ -150,7 +172,10 @@ static void ingest_run(void *arg, const volatile int *cancelled)
         }
         if (rc == 0 && ++since_commit >= 4096) {
             since_commit = 0;
+            int64_t t0 = apc__mono_ns();
             rc = apc__capw_maybe_commit(w, apc__reader_offset(j->reader));
+            if (rc == 1 && followed)
+                commit_took(w, apc__mono_ns() - t0);
             if (rc == 1 && j->opts.progress_cb)
                 j->opts.progress_cb(j->id, apc__reader_offset(j->reader),
                                     apc__reader_size(j->reader), apc__capw_packets(w),

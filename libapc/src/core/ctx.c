@@ -139,6 +139,12 @@ void apc__ctx_capture_ended(apc_ctx_t *ctx, int64_t capture_id)
     pthread_mutex_unlock(&ctx->lock);
 }
 
+int apc__ctx_capture_started(apc_ctx_t *ctx, int64_t capture_id)
+{
+    apc__capture_started_fn f = __atomic_load_n(&ctx->on_capture_started, __ATOMIC_ACQUIRE);
+    return f && capture_id > 0 ? f(ctx, capture_id) : 0;
+}
+
 void apc__ctx_settle(apc_ctx_t *ctx)
 {
     pthread_mutex_lock(&ctx->lock);

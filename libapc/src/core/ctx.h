@@ -21,6 +21,9 @@ struct apc__trig;
 
 /* Called when a capture or an ingest has ended and stored everything (see on_capture_ended). */
 typedef void (*apc__capture_ended_fn)(apc_ctx_t *ctx, int64_t capture_id);
+/* Called when a capture's writer has opened (see on_capture_started): 1 when something reads
+ * the capture as it is committed, 0 otherwise. */
+typedef int (*apc__capture_started_fn)(apc_ctx_t *ctx, int64_t capture_id);
 
 struct apc_ctx {
     char *data_dir;
@@ -65,6 +68,9 @@ struct apc_ctx {
      * lib/ctx_open.c, the one place that wires modules together, so capture never calls up
      * into extract; NULL = nothing. */
     apc__capture_ended_fn on_capture_ended;
+    /* What runs when a capture starts being stored (file extraction following an ingest);
+     * set with on_capture_ended, NULL = nothing. */
+    apc__capture_started_fn on_capture_started;
     /* Captures between their final commit and on_capture_ended (under `lock`): a caller that
      * saw a capture end and closes the context at once still gets its hook run. */
     int ending;
@@ -85,6 +91,9 @@ void apc__ctx_broadcast(apc_ctx_t *ctx);
  * nothing was stored) and wakes waiters. */
 void apc__ctx_capture_ending(apc_ctx_t *ctx);
 void apc__ctx_capture_ended(apc_ctx_t *ctx, int64_t capture_id);
+/* A capture writer has opened capture_id: runs on_capture_started. 1 when something follows
+ * the capture's commits (the writer then commits often and broadcasts each commit). */
+int apc__ctx_capture_started(apc_ctx_t *ctx, int64_t capture_id);
 /* Waits until no capture is between those two calls (apc_ctx_close, before it unhooks). */
 void apc__ctx_settle(apc_ctx_t *ctx);
 

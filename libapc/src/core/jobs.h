@@ -18,6 +18,11 @@ int apc__jobs_submit(apc__jobs_t *j, apc__job_fn fn, void *arg);
 /* Same, and returns the job's id (never 0) in *out_id for apc__jobs_cancel. Every job has its
  * own cancel flag: cancelling one (a command) leaves the others running. */
 int apc__jobs_submit_id(apc__jobs_t *j, apc__job_fn fn, void *arg, uint64_t *out_id);
+/* As apc__jobs_submit_id, but the job runs at once on a thread of its own rather than on a
+ * worker: for a job that waits on something else for as long as it lasts (file extraction
+ * following a live capture), which would otherwise keep a worker from the queued jobs.
+ * Cancelled and waited for like the others (apc__jobs_cancel, apc__jobs_free). */
+int apc__jobs_submit_own(apc__jobs_t *j, apc__job_fn fn, void *arg, uint64_t *out_id);
 /* Sets the cancel flag of job `id` if it is still queued or running (a queued job still runs
  * and sees the flag at once). Returns 1 if the job was found, 0 if it had already ended. */
 int apc__jobs_cancel(apc__jobs_t *j, uint64_t id);

@@ -143,7 +143,8 @@ int apc__cmd_start(apc_ctx_t *ctx, const apc__cmd_new_t *what, const char *uid, 
         return r;
     }
     uint64_t job = 0;
-    r = apc__jobs_submit_id(ctx->jobs, fn, arg, &job);
+    r = what->own_thread ? apc__jobs_submit_own(ctx->jobs, fn, arg, &job)
+                         : apc__jobs_submit_id(ctx->jobs, fn, arg, &job);
     if (r < 0) {
         char msg[512];
         apc__err_copy(msg, sizeof msg);

@@ -22,6 +22,7 @@ typedef struct apc__cmd_new {
     const char *type; /* "export" */
     int64_t capture_id, search_id;
     const char *path, *filter;
+    int own_thread; /* 1: runs on a thread of its own (apc__jobs_submit_own), not a worker */
 } apc__cmd_new_t;
 
 /* A new random uid. */

@@ -50,6 +50,7 @@ typedef struct detect_job {
     int64_t capture_id;
     char uid[APC_CMD_UID_LEN + 1];
     uint64_t total; /* packets of the capture, for the progress */
+    int follow;     /* started with the capture: follows it while it is stored */
     apc_extract_stream_t *v;
     size_t n, cap;
     apc_time_t last_progress;
@@ -81,15 +82,50 @@ static int job_found(void *payload, const apc_extract_stream_t *x)
     return 0;
 }
 
-static void job_progress(void *payload, uint64_t packets)
+static void job_progress(void *payload, uint64_t packets, int at_once)
 {
     detect_job_t *j = payload;
     apc_time_t now = apc__mono_ns();
-    if (now - j->last_progress < PROGRESS_NS)
+    if (now - j->last_progress < PROGRESS_NS && !at_once)
         return;
     j->last_progress = now;
+    /* A followed capture's size is not known until it ends: its percentage is the share of
+     * what is stored so far that was read (how far the examination lags). */
+    apc_capture_t *cap = NULL;
+    if (j->follow && apc_capture_get(j->ctx, j->capture_id, &cap) == 0) {
+        j->total = cap->packets;
+        apc_capture_free(cap);
+    }
     int pct = j->total ? (int)(packets * 100 / j->total) : 0;
     apc__cmd_progress(j->ctx, j->uid, pct > 99 ? 99 : pct, packets);
+}
+
+static int replace_str(char **s, const char *v)
+{
+    if (strcmp(*s, v) == 0)
+        return 0;
+    char *n = strdup(v);
+    if (!n)
+        return apc__err(APC_ENOMEM, "out of memory");
+    free(*s);
+    *s = n;
+    return 0;
+}
+
+/* A followed capture has ended: the files found so far take their connection's final owner. */
+static void job_reowned(void *payload,
+                        void (*owner)(const void *eng, int64_t conn_id, int64_t *pid,
+                                      const char **name, const char **path),
+                        const void *eng)
+{
+    detect_job_t *j = payload;
+    for (size_t i = 0; i < j->n; i++) {
+        apc_extract_stream_t *y = &j->v[i];
+        const char *name, *path;
+        owner(eng, y->conn_id, &y->pid, &name, &path);
+        if (replace_str(&y->process_name, name) < 0 || replace_str(&y->process_path, path) < 0)
+            return; /* the old name stays: out of memory is reported by the next allocation */
+    }
 }
 
 /* Stream ids follow the files' first bytes: the packet that carried it, then the connection,
@@ -120,9 +156,16 @@ static void detect_job(void *arg, const volatile int *cancelled)
                             .capture_id = j->capture_id,
                             .found = job_found,
                             .progress = job_progress,
+                            .follow = j->follow,
+                            .reowned = job_reowned,
                             .payload = j,
                             .cancelled = cancelled};
         r = apc__extract_run(&run);
+        apc_capture_t *cap = NULL;
+        if (r == 0 && j->follow && apc_capture_get(ctx, j->capture_id, &cap) == 0) {
+            j->total = cap->packets; /* the count the command ends with */
+            apc_capture_free(cap);
+        }
     }
     if (r == 0) {
         qsort(j->v, j->n, sizeof *j->v, by_first_byte);
@@ -149,8 +192,9 @@ static void detect_job(void *arg, const volatile int *cancelled)
     free(j);
 }
 
-/* Starts examining capture_id, or finds the examination under way; its uid in uid_out. */
-static int detect_start(apc_ctx_t *ctx, const apc_capture_t *cap, char **uid_out)
+/* Starts examining capture_id, or finds the examination under way; its uid in uid_out.
+ * follow: the capture is being stored (the run follows its commits). */
+static int detect_start(apc_ctx_t *ctx, const apc_capture_t *cap, int follow, char **uid_out)
 {
     char uid[APC_CMD_UID_LEN + 1];
     int r = apc__cmd_new_uid(uid);
@@ -183,9 +227,14 @@ static int detect_start(apc_ctx_t *ctx, const apc_capture_t *cap, char **uid_out
         j->ctx = ctx;
         j->capture_id = cap->id;
         j->total = cap->packets;
+        j->follow = follow;
         memcpy(j->uid, uid, sizeof uid);
-        apc__cmd_new_t what = {
-            .type = "extraction", .capture_id = cap->id, .path = "", .filter = ""};
+        /* a followed capture can last for days: its examination must not hold a worker */
+        apc__cmd_new_t what = {.type = "extraction",
+                               .capture_id = cap->id,
+                               .path = "",
+                               .filter = "",
+                               .own_thread = follow};
         r = apc__cmd_start(ctx, &what, uid, detect_job, j);
         if (r < 0)
             free(j);
@@ -200,6 +249,14 @@ static int detect_start(apc_ctx_t *ctx, const apc_capture_t *cap, char **uid_out
     return *uid_out ? 0 : apc__err(APC_ENOMEM, "out of memory");
 }
 
+static int capture_active(int64_t capture_id)
+{
+    return apc__err(APC_EBUSY,
+                    "capture %lld is still active and no examination follows it (extraction was "
+                    "off when it started): files are extracted once it has ended",
+                    (long long)capture_id);
+}
+
 /* The capture, refused while it is still being captured. */
 static int capture_settled(apc_ctx_t *ctx, int64_t capture_id, apc_capture_t **out)
 {
@@ -209,9 +266,7 @@ static int capture_settled(apc_ctx_t *ctx, int64_t capture_id, apc_capture_t **o
     if ((*out)->state == APC_STATE_ACTIVE) {
         apc_capture_free(*out);
         *out = NULL;
-        return apc__err(APC_EBUSY,
-                        "capture %lld is still active: files are extracted once it has ended",
-                        (long long)capture_id);
+        return capture_active(capture_id);
     }
     return 0;
 }
@@ -226,9 +281,25 @@ APC_API int apc_extract_query(apc_ctx_t *ctx, int64_t capture_id, int64_t last_i
         return apc__err(APC_EINVAL, "last_id must not be negative");
     max = apc__page_size(max);
     apc_capture_t *cap = NULL;
-    int r = capture_settled(ctx, capture_id, &cap);
+    int r = apc_capture_get(ctx, capture_id, &cap);
     if (r < 0)
         return r;
+    int state = 0;
+    char *uid = NULL;
+    if ((r = apc__st_extract_run(ctx->store, capture_id, &state, &uid, NULL)) < 0) {
+        apc_capture_free(cap);
+        return r;
+    }
+    /* A capture still being stored has files to show only through the examination following
+     * it (extraction was on when it started): its command (a read-only context cannot tell a
+     * command of the process that writes from one left behind, and trusts it, as below). */
+    int followed =
+        state == APC__XRUN_DETECTING && uid && (apc__cmd_is_live(ctx, uid) || ctx->read_only);
+    if (cap->state == APC_STATE_ACTIVE && !followed) {
+        apc_capture_free(cap);
+        free(uid);
+        return capture_active(capture_id);
+    }
     apc_extract_page_t *pg = calloc(1, sizeof *pg);
     if (!pg) {
         apc_capture_free(cap);
@@ -236,17 +307,21 @@ APC_API int apc_extract_query(apc_ctx_t *ctx, int64_t capture_id, int64_t last_i
     }
     pg->capture_id = capture_id;
     pg->last_id = last_id;
-    int state = 0;
-    r = apc__st_extract_run(ctx->store, capture_id, &state, NULL, NULL);
-    if (r == 0 && state == APC__XRUN_DONE) {
+    if (followed) {
+        pg->state = APC_EXTRACT_DETECTING;
+        pg->more = 1;
+        pg->command_uid = uid;
+        uid = NULL;
+    } else if (state == APC__XRUN_DONE) {
         r = apc__st_extract_streams(ctx->store, capture_id, last_id, max, pg);
         if (r == 0 && !(pg->command_uid = strdup("")))
             r = apc__err(APC_ENOMEM, "out of memory");
-    } else if (r == 0) {
+    } else {
         pg->state = APC_EXTRACT_DETECTING;
         pg->more = 1;
-        r = detect_start(ctx, cap, &pg->command_uid);
+        r = detect_start(ctx, cap, 0, &pg->command_uid);
     }
+    free(uid);
     apc_capture_free(cap);
     if (r < 0) {
         apc_extract_page_free(pg);
@@ -256,19 +331,34 @@ APC_API int apc_extract_query(apc_ctx_t *ctx, int64_t capture_id, int64_t last_i
     return 0;
 }
 
-void apc__extract_capture_ended(apc_ctx_t *ctx, int64_t capture_id)
+/* What both hooks do: with extraction on, starts (or finds under way) the examination of a
+ * capture that starts (follow: it is followed as it is stored) or has ended; errors are logged.
+ * 1 when an examination runs. */
+static int hooked(apc_ctx_t *ctx, int64_t capture_id, int follow)
 {
     int on = 0;
     if (apc__st_extract_enabled(ctx->store, &on) < 0 || !on)
-        return;
+        return 0;
     apc_capture_t *cap = NULL;
     char *uid = NULL;
-    int r = capture_settled(ctx, capture_id, &cap);
+    int r =
+        follow ? apc_capture_get(ctx, capture_id, &cap) : capture_settled(ctx, capture_id, &cap);
     if (r == 0)
-        r = detect_start(ctx, cap, &uid);
+        r = detect_start(ctx, cap, follow, &uid);
     if (r < 0)
         apc__log(ctx, APC_LOG_WARN, "extraction of capture %lld: %s", (long long)capture_id,
                  apc_last_error_message());
     free(uid);
     apc_capture_free(cap);
+    return r == 0;
+}
+
+void apc__extract_capture_ended(apc_ctx_t *ctx, int64_t capture_id)
+{
+    (void)hooked(ctx, capture_id, 0);
+}
+
+int apc__extract_capture_started(apc_ctx_t *ctx, int64_t capture_id)
+{
+    return hooked(ctx, capture_id, 1);
 }

@@ -162,13 +162,9 @@ void apc__xe_report(engine_t *e, int64_t conn_id, int direction, uint32_t nth, c
     unsigned n_sha = 0, n_md5 = 0;
     EVP_DigestFinal_ex(f->sha, sha, &n_sha);
     EVP_DigestFinal_ex(f->md5, md5, &n_md5);
-    const conninfo_t *ci = (size_t)(conn_id - 1) < e->n_ci ? &e->ci[conn_id - 1] : NULL;
-    const char *path = "";
-    for (size_t i = 0; ci && i < e->n_pp; i++)
-        if (e->pp[i].process_id == ci->process_id && ci->process_id) {
-            path = e->pp[i].path;
-            break;
-        }
+    int64_t pid;
+    const char *pname, *path;
+    apc__xe_owner(e, conn_id, &pid, &pname, &path);
     apc_extract_stream_t x = {
         .conn_id = conn_id,
         .direction = direction,
@@ -183,8 +179,8 @@ void apc__xe_report(engine_t *e, int64_t conn_id, int direction, uint32_t nth, c
         .time = f->time,
         .first_packet = f->first_packet,
         .last_packet = f->last_packet,
-        .pid = ci ? ci->pid : 0,
-        .process_name = ci && ci->process_name ? ci->process_name : "",
+        .pid = pid,
+        .process_name = (char *)pname,
         .process_path = (char *)path,
     };
     hex(x.sha256, sha, n_sha > 32 ? 32 : n_sha);
@@ -522,71 +518,6 @@ static int add_segment(engine_t *e, const apc_packet_t *p)
     return 0;
 }
 
-/* --- what the store knows about connections and processes ---------------------------------- */
-
-static int load_conns(engine_t *e, int64_t capture_id)
-{
-    int64_t last = e->run->only_conn ? e->run->only_conn - 1 : 0;
-    for (;;) {
-        apc_conn_page_t *pg = NULL;
-        int r = apc_capture_list_conns(e->run->ctx, capture_id, last, APC_PAGE_MAX, &pg);
-        if (r < 0)
-            return r;
-        for (size_t i = 0; i < pg->count; i++) {
-            const apc_conn_t *c = &pg->conns[i];
-            if (c->id <= 0 || c->id > (int64_t)1 << 40)
-                continue;
-            if (apc__grow((void **)&e->ci, &e->cap_ci, (size_t)c->id, sizeof *e->ci) < 0) {
-                apc_conn_page_free(pg);
-                return apc__err(APC_ENOMEM, "out of memory");
-            }
-            while (e->n_ci < (size_t)c->id)
-                memset(&e->ci[e->n_ci++], 0, sizeof *e->ci);
-            conninfo_t *ci = &e->ci[c->id - 1];
-            snprintf(ci->src_ip, sizeof ci->src_ip, "%s", c->src_ip);
-            snprintf(ci->dst_ip, sizeof ci->dst_ip, "%s", c->dst_ip);
-            ci->src_port = c->src_port;
-            ci->dst_port = c->dst_port;
-            ci->pid = c->pid;
-            ci->process_id = c->process_id;
-            ci->process_name = strdup(c->process_name ? c->process_name : "");
-        }
-        int more = pg->more && !e->run->only_conn;
-        last = pg->last_id;
-        apc_conn_page_free(pg);
-        if (!more)
-            break;
-    }
-    e->n_conns = e->n_ci;
-    e->conns = calloc(e->n_conns ? e->n_conns : 1, sizeof *e->conns);
-    return e->conns ? 0 : apc__err(APC_ENOMEM, "out of memory");
-}
-
-static int load_procs(engine_t *e, int64_t capture_id)
-{
-    int64_t last = 0;
-    for (;;) {
-        apc_process_page_t *pg = NULL;
-        int r = apc_capture_get_processes(e->run->ctx, capture_id, last, APC_PAGE_MAX, &pg);
-        if (r < 0)
-            return r;
-        for (size_t i = 0; i < pg->count; i++) {
-            if (apc__grow((void **)&e->pp, &e->cap_pp, e->n_pp + 1, sizeof *e->pp) < 0) {
-                apc_process_page_free(pg);
-                return apc__err(APC_ENOMEM, "out of memory");
-            }
-            procpath_t *pp = &e->pp[e->n_pp++];
-            pp->process_id = pg->procs[i].process_id;
-            pp->path = strdup(pg->procs[i].path ? pg->procs[i].path : "");
-        }
-        int more = pg->more;
-        last = pg->last_id;
-        apc_process_page_free(pg);
-        if (!more)
-            return 0;
-    }
-}
-
 static void engine_free(engine_t *e)
 {
     for (size_t i = 0; i < e->n_conns; i++)
@@ -621,6 +552,7 @@ static int read_packets(engine_t *e)
     const apc__xtrun_t *run = e->run;
     int64_t last = 0;
     uint64_t seen = 0;
+    int ended = !run->follow; /* a followed capture: once its end was seen, what is committed */
     for (;;) {
         if (run->cancelled && *run->cancelled)
             return apc__err(APC_ECANCELED, "cancelled");
@@ -629,6 +561,8 @@ static int read_packets(engine_t *e)
         int r = apc__capture_read_lean(run->ctx, run->capture_id, run->only_conn, last, PAGE, &pg);
         if (r < 0)
             return r;
+        if (run->follow)
+            r = apc__xe_follow_conns(e, pg);
         for (size_t i = 0; r == 0 && i < pg->count && e->err == 0; i++) {
             const apc_packet_t *p = &pg->packets[i];
             if (!p->data || (p->protocol != 6 && p->protocol != 17))
@@ -646,9 +580,14 @@ static int read_packets(engine_t *e)
         if (e->err)
             return e->err;
         if (run->progress)
-            run->progress(run->payload, seen);
-        if (!more)
+            run->progress(run->payload, seen, !more && !ended);
+        if (more)
+            continue;
+        if (ended)
             return 0;
+        /* every committed packet is read: the next commit, or the end, brings more */
+        if ((r = apc__xe_follow_wait(e, last, &ended)) < 0)
+            return r;
     }
 }
 
@@ -666,11 +605,13 @@ int apc__extract_run(const apc__xtrun_t *run)
         e.magic = NULL;
     }
     e.types = e.magic ? apc__typecache_new() : NULL;
-    int r = load_conns(&e, run->capture_id);
+    int r = apc__xe_load_conns(&e, run->only_conn ? run->only_conn - 1 : 0);
     if (r == 0)
-        r = load_procs(&e, run->capture_id);
+        r = apc__xe_load_procs(&e);
     if (r == 0)
         r = read_packets(&e);
+    if (r == 0 && run->follow)
+        r = apc__xe_follow_end(&e);
     /* the end of the capture ends every connection still open, in id order */
     for (size_t i = 0; r == 0 && i < e.n_conns; i++)
         if (e.conns[i] && e.conns[i] != CLOSED) {

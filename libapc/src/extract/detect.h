@@ -47,8 +47,21 @@ typedef struct apc__xtrun {
     /* Called for each file found, in order of its end; x is valid during the call (id and
      * capture_id not set). A negative return stops the run with that error. */
     int (*found)(void *payload, const apc_extract_stream_t *x);
-    /* Called now and then with packets read so far (may be NULL). */
-    void (*progress)(void *payload, uint64_t packets);
+    /* Called now and then with packets read so far (may be NULL); `now` 1: the run is about to
+     * wait for the capture's next commit (a followed run), so the count is worth showing. */
+    void (*progress)(void *payload, uint64_t packets, int now);
+    /* The capture may still be being stored: the run reads what is committed, waits for more
+     * (apc__ctx_wait: each commit wakes it) until the capture has ended, then ends as a run
+     * over the stored capture would, with the same files. */
+    int follow;
+    /* A followed run only: the owners of connections can be learned after their files were
+     * reported (a later packet names the process), so once the capture has ended this is
+     * called to give each file reported so far the owner the store has at the end:
+     * owner(eng, conn_id, ...) answers (strings valid during the call). May be NULL. */
+    void (*reowned)(void *payload,
+                    void (*owner)(const void *eng, int64_t conn_id, int64_t *pid, const char **name,
+                                  const char **path),
+                    const void *eng);
     void *payload;
     const volatile int *cancelled; /* may be NULL */
 } apc__xtrun_t;

@@ -148,6 +148,7 @@ typedef struct conninfo {
     int src_port, dst_port;
     int64_t pid, process_id;
     char *process_name;
+    int loaded; /* 0: an id below a loaded one whose row was not read (detect_load.c) */
 } conninfo_t;
 
 typedef struct procpath {
@@ -191,6 +192,21 @@ void apc__xe_end(void *payload, const char *reason);
  * reset. protocol: its name in the stream row. */
 void apc__xe_report(engine_t *e, int64_t conn_id, int direction, uint32_t nth, const char *protocol,
                     xfile_t *f, const char *reason);
+/* The store's connections and processes (detect_load.c). load_conns: rows with id > last, new
+ * or updated, e->conns grown to match; load_procs: every process again. */
+int apc__xe_load_conns(engine_t *e, int64_t last);
+int apc__xe_load_procs(engine_t *e);
+/* A followed run (run->follow): loads the connections a page names that are not loaded yet. */
+int apc__xe_follow_conns(engine_t *e, const apc_packet_page_t *pg);
+/* A followed run has read every packet committed after `last`: waits (cancellable) for the next
+ * commit or the capture's end (*ended 1; what the final commit made visible is still to read). */
+int apc__xe_follow_wait(engine_t *e, int64_t last, int *ended);
+/* A followed capture has ended: connections and processes loaded again, and run->reowned told,
+ * before the last files are reported. */
+int apc__xe_follow_end(engine_t *e);
+/* The owner of a connection as loaded: pid, name, executable ("" when unknown). */
+void apc__xe_owner(const engine_t *e, int64_t conn_id, int64_t *pid, const char **name,
+                   const char **path);
 /* Starts f (hashes, name, Content-Type); 0 or -1 (the run's error set). */
 int apc__xe_file_start(engine_t *e, xfile_t *f, const char *name, const char *ctype);
 /* Hashes and counts bytes of f, keeping its first HEAD_MAX bytes for libmagic. */

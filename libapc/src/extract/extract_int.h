@@ -12,4 +12,10 @@
  * ended has nobody to return them to, and a later extract_query tries again. */
 void apc__extract_capture_ended(apc_ctx_t *ctx, int64_t capture_id);
 
+/* apc_ctx_t.on_capture_started: with extraction on and a capture (an ingest, a live capture)
+ * starting, starts its examination at once, on a thread of its own, following the capture as
+ * it is committed (the capture's end then finds it under way). 1 when it did (each commit then
+ * wakes it), 0 when not; errors are logged, and the capture's end tries again. */
+int apc__extract_capture_started(apc_ctx_t *ctx, int64_t capture_id);
+
 #endif

@@ -179,6 +179,8 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
         apc__trigger_arm(ctx);
         /* With extraction on, every capture that ends is examined for files (a command). */
         ctx->on_capture_ended = apc__extract_capture_ended;
+        /* ... and an ingest's from its start, beside the ingest (issue 10, "Performance"). */
+        ctx->on_capture_started = apc__extract_capture_started;
     }
     *out = ctx;
     return 0;
@@ -195,6 +197,7 @@ APC_API void apc_ctx_close(apc_ctx_t *ctx)
      * are examined when a later query asks, not now. */
     apc__ctx_settle(ctx);
     __atomic_store_n(&ctx->on_capture_ended, NULL, __ATOMIC_RELEASE);
+    __atomic_store_n(&ctx->on_capture_started, NULL, __ATOMIC_RELEASE);
     apc__trigger_shutdown(ctx); /* no new firings; runs already queued end first */
     apc__live_shutdown(ctx);    /* live captures stop and store everything first */
     apc__jobs_free(ctx->jobs);

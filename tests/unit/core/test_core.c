@@ -127,6 +127,54 @@ static void test_jobs(void **state)
     assert_int_equal(counter, 5050);
 }
 
+static int own_ended;
+static void own_job(void *arg, const volatile int *cancelled)
+{
+    (void)arg;
+    struct timespec ms = {0, 1000000};
+    while (!*cancelled)
+        nanosleep(&ms, NULL);
+    pthread_mutex_lock(&counter_mu);
+    own_ended++;
+    pthread_mutex_unlock(&counter_mu);
+}
+
+static int counted(void)
+{
+    pthread_mutex_lock(&counter_mu);
+    int c = counter;
+    pthread_mutex_unlock(&counter_mu);
+    return c;
+}
+
+/* A job on a thread of its own (apc__jobs_submit_own: extraction following a live capture)
+ * holds no worker: with the only worker free, a queued job runs while it lasts; cancel stops
+ * it, and the pool's end cancels and waits for the ones still running. */
+static void test_jobs_own(void **state)
+{
+    (void)state;
+    apc__jobs_t *j = apc__jobs_new(1);
+    assert_non_null(j);
+    counter = own_ended = 0;
+    uint64_t a_id = 0, b_id = 0;
+    assert_int_equal(apc__jobs_submit_own(j, own_job, NULL, &a_id), 0);
+    assert_int_equal(apc__jobs_submit_own(j, own_job, NULL, &b_id), 0);
+    assert_true(a_id != 0 && b_id != a_id);
+    int *one = malloc(sizeof *one);
+    *one = 1;
+    assert_int_equal(apc__jobs_submit(j, count_job, one), 0);
+    struct timespec ms = {0, 1000000};
+    for (int i = 0; i < 60000 && counted() != 1; i++) /* a generous limit, not a timing */
+        nanosleep(&ms, NULL);
+    assert_int_equal(counted(), 1);
+    assert_int_equal(apc__jobs_cancel(j, a_id), 1);
+    for (int i = 0; i < 60000 && apc__jobs_cancel(j, a_id) == 1; i++)
+        nanosleep(&ms, NULL);
+    assert_int_equal(apc__jobs_cancel(j, a_id), 0); /* it has ended */
+    apc__jobs_free(j);                              /* cancels b and waits for it */
+    assert_int_equal(own_ended, 2);
+}
+
 static void test_ctx_open_bad_dir(void **state)
 {
     (void)state;
@@ -254,11 +302,12 @@ static void test_ctx_interrupt(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_error_names),      cmocka_unit_test(test_error_message),
-        cmocka_unit_test(test_error_values),     cmocka_unit_test(test_error_wrap),
-        cmocka_unit_test(test_filetime),         cmocka_unit_test(test_jobs),
-        cmocka_unit_test(test_ctx_open_bad_dir), cmocka_unit_test(test_ctx_open_close),
-        cmocka_unit_test(test_ctx_wait),         cmocka_unit_test(test_ctx_interrupt),
+        cmocka_unit_test(test_error_names),    cmocka_unit_test(test_error_message),
+        cmocka_unit_test(test_error_values),   cmocka_unit_test(test_error_wrap),
+        cmocka_unit_test(test_filetime),       cmocka_unit_test(test_jobs),
+        cmocka_unit_test(test_jobs_own),       cmocka_unit_test(test_ctx_open_bad_dir),
+        cmocka_unit_test(test_ctx_open_close), cmocka_unit_test(test_ctx_wait),
+        cmocka_unit_test(test_ctx_interrupt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
