@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/ctx.h"
 #include "core/error.h"
 #include "store/captures.h"
 
 struct apc__committer {
     apc__store_t *store;
+    apc_ctx_t *wake;
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -42,18 +44,26 @@ static void *run(void *arg)
         snprintf(c->message, sizeof c->message, "%s", msg);
         c->busy = 0;
         pthread_cond_broadcast(&c->cv);
+        if (r == 0 && c->wake) {
+            /* Outside our lock: the context's has its own waiters. */
+            pthread_mutex_unlock(&c->mu);
+            apc__ctx_broadcast(c->wake);
+            pthread_mutex_lock(&c->mu);
+        }
     }
     pthread_mutex_unlock(&c->mu);
     return NULL;
 }
 
-int apc__committer_start(apc__store_t *store, int64_t capture_id, apc__committer_t **out)
+int apc__committer_start(apc__store_t *store, apc_ctx_t *wake, int64_t capture_id,
+                         apc__committer_t **out)
 {
     *out = NULL;
     apc__committer_t *c = calloc(1, sizeof *c);
     if (!c)
         return apc__err(APC_ENOMEM, "out of memory");
     c->store = store;
+    c->wake = wake;
     c->work.capture_id = capture_id;
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);

@@ -17,14 +17,19 @@
 #ifndef APC_CAPTURE_COMMITTER_H
 #define APC_CAPTURE_COMMITTER_H
 
+#include <apc/ctx.h>
+
 #include "store/capture_batch.h"
 #include "store/store.h"
 
 typedef struct apc__committer apc__committer_t;
 
-/* Starts a commit thread for batches of capture_id applied to `store` (borrowed: it must
- * outlive the committer). *out is the new committer (free it with apc__committer_stop). */
-int apc__committer_start(apc__store_t *store, int64_t capture_id, apc__committer_t **out);
+/* Starts a commit thread for batches of capture_id applied to `store`; after each batch it
+ * wakes the waiters of `wake` (apc__ctx_broadcast: a reader following the capture, such as
+ * file extraction, reads what the commit made visible). Both are borrowed and must outlive the
+ * committer; wake may be NULL. *out is the new committer (free it with apc__committer_stop). */
+int apc__committer_start(apc__store_t *store, apc_ctx_t *wake, int64_t capture_id,
+                         apc__committer_t **out);
 
 /* Waits for the batch in flight, if any. 0 when it was applied (or nothing was in flight);
  * its negative APC_E* with the message set in this thread when it failed. The failure is
