@@ -10,6 +10,7 @@ Each node has its own data directory and loopback port and ingests a different c
 files when the corpus is beside the checkout, else captures the build generated
 (tests/captures/). Waits are on conditions with generous limits.
 """
+import decimal
 import http.client
 import json
 import os
@@ -183,6 +184,98 @@ def check_node_stats(a, nodes, ids, caps, totals):
           totals["Packets"], "the nodes' totals add up to the fleet's")
 
 
+def export(n, **params):
+    """capture_export on node n, waited for: the COMMAND and the file's bytes (or None)."""
+    cmd = n.ok("capture_export", wait=1, **params)
+    data = None
+    if cmd["State"] == "completed":
+        with open(cmd["Result"], "rb") as f:
+            data = f.read()
+    return cmd, data
+
+
+def tshark_packets(path):
+    """(time, length, captured length) of each packet as tshark reads the file, or None
+    without tshark."""
+    if not shutil.which("tshark"):
+        return None
+    out = subprocess.run(["tshark", "-n", "-r", path, "-T", "fields", "-e", "frame.time_epoch",
+                          "-e", "frame.len", "-e", "frame.cap_len"],
+                         capture_output=True, text=True, timeout=300, check=True).stdout
+    rows = [line.split("\t") for line in out.splitlines()]
+    return [(decimal.Decimal(t), int(n), int(k)) for t, n, k in rows]
+
+
+def check_exports(a, c, cid, caps, original):
+    """An export on A of C's capture is C's own export of it, byte for byte (C writes it and
+    streams it to A, which checks every block): whole, and with a filter that needs the
+    packets' bytes, which C runs."""
+    total = next(x["Packets"] for x in caps if x["CaptureId"] == cid)
+    mine, want = export(c, capture_id=cid)
+    theirs, got = export(a, capture_id=cid)
+    check(mine["State"] == "completed" and want, "C's own export: %s" % mine)
+    check(theirs["State"] == "completed" and theirs["Packets"] == total,
+          "A's export of C's capture: %s (%d packets)" % (theirs, total))
+    check(got is not None and got == want,
+          "A's export of C's capture is C's byte for byte (%s vs %s bytes)" %
+          (len(got or b""), len(want or b"")))
+    ts = tshark_packets(theirs["Result"]) if got else None
+    if ts is not None:  # the packets of the file C ingested: times, lengths
+        check(len(ts) == total and ts == tshark_packets(original),
+              "tshark reads %d packets of A's export, those of %s" % (len(ts), original))
+    # A filter that needs the packets' bytes (C scans them) and selects some packets only.
+    flt = "frame.len > 100 && !(frame contains 7a:7a:7a:71)"
+    mine, want = export(c, capture_id=cid, filter=flt)
+    theirs, got = export(a, capture_id=cid, filter=flt)
+    check(theirs["State"] == "completed" and theirs["Packets"] == mine["Packets"] and
+          0 < mine["Packets"] < total and got == want,
+          "filtered export: A %s, C %s of %d packets" % (theirs.get("Packets"), mine.get("Packets"),
+                                                         total))
+    if shutil.which("tshark"):
+        out = subprocess.run(["tshark", "-n", "-r", original, "-Y", flt], capture_output=True,
+                             text=True, timeout=300, check=True).stdout
+        check(theirs["Packets"] == len(out.splitlines()),
+              "filtered export: %s packets, tshark -Y %d" % (theirs["Packets"],
+                                                            len(out.splitlines())))
+    # The node secret exports only this node's capture into the default folder.
+    node_hdr = {"X-Apc-Token": "node:" + SECRET}
+    saved, c.token = c.token, None
+    r = c.call("capture_export", headers=node_hdr, capture_id=cid, path="/tmp/x.pcapng")
+    check(r["ErrorCode"] == 8 and "default folder" in str(r), "node export to a path: %s" % r)
+    r = c.call("capture_export", headers=node_hdr, capture_id=cid, overwrite=1)
+    check(r["ErrorCode"] == 8, "node export with overwrite: %s" % r)
+    other = next(x["CaptureId"] for x in caps if x["Node"] == "nodeA")
+    r = c.call("capture_export", headers=node_hdr, capture_id=other)
+    check(r["ErrorCode"] != 0 and "nodeA" in str(r), "C exporting A's capture for a node: %s" % r)
+    c.token = saved
+
+
+def check_export_down(a, c, cid):
+    """C stopped: A's export of its capture fails naming C and its URL, and leaves no file."""
+    before = len(a.ok("export_list"))
+    cmd, _ = export(a, capture_id=cid)
+    check(cmd["State"] == "failed" and "nodeC" in cmd["Error"] and c.url in cmd["Error"],
+          "A's export of C's capture with C down: %s" % cmd)
+    print("A exporting C's capture with C down:", cmd["Error"][:300])
+    check(len(a.ok("export_list")) == before, "a failed export left a file on A")
+    # C's port taken by a listener that answers nothing (as C does while it writes a large
+    # export): cancelling A's export ends its wait at once, and leaves no file either.
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", c.port))
+        s.listen(8)
+        s.settimeout(LIMIT_S)
+        uid = a.ok("capture_export", capture_id=cid)["CommandUid"]
+        conn, _ = s.accept()  # A is connected and waits for the reply
+        t0 = time.monotonic()
+        a.ok("command_delete", command_uid=uid)  # cancels, waits for the end, forgets it
+        took = time.monotonic() - t0
+        check(took < 30, "cancelling A's export waiting on a silent node took %.1f s" % took)
+        print("A's export waiting on a silent node cancelled in %.2f s" % took)
+        conn.close()
+    check(len(a.ok("export_list")) == before, "a cancelled export left a file on A")
+
+
 def run(nodes):
     a, b, c = nodes
     # The first node makes the fleet's admin account (accounts are shared), then the others.
@@ -234,6 +327,7 @@ def run(nodes):
         check(a.ok("capture_conn_stream", capture_id=cid, conn_id=conn, flags=1) ==
               c.ok("capture_conn_stream", capture_id=cid, conn_id=conn, flags=1),
               "A's stream of C's connection %d" % conn)
+    check_exports(a, c, cid, caps, FILES[2])
     # The node credential: refused without the secret or with a wrong one.
     saved, c.token = c.token, None
     for tok in ("node:", "node:wrong-secret-of-the-same-len", "node:" + SECRET + "x"):
@@ -264,6 +358,7 @@ def run(nodes):
     check(r["ErrorCode"] != 0 and "nodeC" in str(r) and c.url in str(r),
           "A reading C's packets with C down: %s" % r)
     print("A reading C's packets with C down:", json.dumps(r)[:300])
+    check_export_down(a, c, cid)
     c.start()
     c.login(password)
     check(len(c.ok("capture_list_completed")) == 3, "C lists 3 captures after its restart")
@@ -274,6 +369,7 @@ def run(nodes):
           "C reads the same packets after its restart")
     check(a.ok("capture_read", capture_id=cid, flags=1) == page,
           "A reads C's packets again after C's restart")
+    check(export(a, capture_id=cid)[0]["State"] == "completed", "A exports C's capture again")
     print("fleet of 3 nodes: captures %s, %d packets in all" % (ids, totals["Packets"]))
     return 1 if failures else 0
 

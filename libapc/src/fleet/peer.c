@@ -16,6 +16,7 @@
 #include "core/ctx.h"
 #include "core/error.h"
 #include "fleet/peer.h"
+#include "fleet/peer_int.h"
 #include "store/captures.h"
 
 /* A page is at most APC_PAGE_MAX packets of at most 256 KiB each, hex-encoded: bound the
@@ -222,10 +223,10 @@ static size_t on_data(char *d, size_t sz, size_t n, void *u)
     return k;
 }
 
-int apc__fleet_call(apc_ctx_t *ctx, const char *node, const char *url, const char *action,
-                    const char *form, int64_t capture_id, cJSON **value)
+int apc__fleet_req_open(apc_ctx_t *ctx, const char *node, const char *url, const char *path,
+                        int64_t capture_id, apc__fleet_req_t *r)
 {
-    *value = NULL;
+    memset(r, 0, sizeof *r);
     if (!url || !*url)
         return apc__err(APC_EIO,
                         "capture %lld: its packets are on node '%s', which registered no URL "
@@ -236,57 +237,83 @@ int apc__fleet_call(apc_ctx_t *ctx, const char *node, const char *url, const cha
                         "capture %lld: its packets are on node '%s' (%s); this node has no "
                         "fleet secret to ask it (apcd --node-secret-file)",
                         (long long)capture_id, node, url);
-    size_t ul = strlen(url) + 8, bl = strlen(action) + strlen(form) + 16;
-    size_t hl = strlen(ctx->node_secret) + 24;
-    char *full = malloc(ul), *body = malloc(bl), *hdr = malloc(hl);
-    CURL *c = curl_easy_init();
-    struct curl_slist *h = NULL;
-    reply_t r = {0};
-    int rc = 0;
-    if (!full || !body || !hdr || !c) {
-        rc = apc__err(APC_ENOMEM, "out of memory");
-        goto out;
+    size_t ul = strlen(url) + strlen(path) + 2;
+    r->hl = strlen(ctx->node_secret) + 24;
+    r->url = malloc(ul);
+    r->hdr = malloc(r->hl);
+    r->c = curl_easy_init();
+    if (!r->url || !r->hdr || !r->c) {
+        apc__fleet_req_close(r);
+        return apc__err(APC_ENOMEM, "out of memory");
     }
-    snprintf(full, ul, "%s%s/ajax", url, url[strlen(url) - 1] == '/' ? "." : "");
-    snprintf(body, bl, "action=%s&%s", action, form);
-    snprintf(hdr, hl, "X-Apc-Token: node:%s", ctx->node_secret);
-    struct curl_slist *h2 = curl_slist_append(NULL, hdr);
-    h = h2 ? curl_slist_append(h2, "Content-Type: application/x-www-form-urlencoded") : NULL;
-    if (!h) {
+    snprintf(r->url, ul, "%s%s%s", url, url[strlen(url) - 1] == '/' ? "." : "", path);
+    snprintf(r->hdr, r->hl, "X-Apc-Token: node:%s", ctx->node_secret);
+    struct curl_slist *h2 = curl_slist_append(NULL, r->hdr);
+    r->h = h2 ? curl_slist_append(h2, "Content-Type: application/x-www-form-urlencoded") : NULL;
+    if (!r->h) {
         curl_slist_free_all(h2);
-        rc = apc__err(APC_ENOMEM, "out of memory");
-        goto out;
+        apc__fleet_req_close(r);
+        return apc__err(APC_ENOMEM, "out of memory");
     }
-    curl_easy_setopt(c, CURLOPT_URL, full);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 300L);
-    CURLcode cc = curl_easy_perform(c);
+    curl_easy_setopt(r->c, CURLOPT_URL, r->url);
+    curl_easy_setopt(r->c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(r->c, CURLOPT_HTTPHEADER, r->h);
+    curl_easy_setopt(r->c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(r->c, CURLOPT_CONNECTTIMEOUT, 10L);
+    return 0;
+}
+
+void apc__fleet_req_close(apc__fleet_req_t *r)
+{
+    curl_slist_free_all(r->h);
+    if (r->c)
+        curl_easy_cleanup(r->c);
+    if (r->hdr) /* the secret */
+        memset(r->hdr, 0, r->hl);
+    free(r->hdr);
+    free(r->url);
+    memset(r, 0, sizeof *r);
+}
+
+int apc__fleet_req_down(CURLcode cc, const char *node, const char *url, int64_t capture_id)
+{
+    return apc__err(APC_EIO, "capture %lld: its packets are on node '%s' (%s): %s",
+                    (long long)capture_id, node, url, curl_easy_strerror(cc));
+}
+
+int apc__fleet_call(apc_ctx_t *ctx, const char *node, const char *url, const char *action,
+                    const char *form, int64_t capture_id, cJSON **value)
+{
+    *value = NULL;
+    apc__fleet_req_t q;
+    int rc = apc__fleet_req_open(ctx, node, url, "/ajax", capture_id, &q);
+    if (rc < 0)
+        return rc;
+    size_t bl = strlen(action) + strlen(form) + 16;
+    char *body = malloc(bl);
+    reply_t r = {0};
+    if (!body) {
+        apc__fleet_req_close(&q);
+        return apc__err(APC_ENOMEM, "out of memory");
+    }
+    snprintf(body, bl, "action=%s&%s", action, form);
+    curl_easy_setopt(q.c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(q.c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(q.c, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(q.c, CURLOPT_TIMEOUT, 300L);
+    CURLcode cc = curl_easy_perform(q.c);
     long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(q.c, CURLINFO_RESPONSE_CODE, &status);
     if (cc != CURLE_OK)
-        rc = apc__err(APC_EIO, "capture %lld: its packets are on node '%s' (%s): %s",
-                      (long long)capture_id, node, url, curl_easy_strerror(cc));
+        rc = apc__fleet_req_down(cc, node, url, capture_id);
     else if (status != 200)
         rc = apc__err(APC_EIO, "capture %lld: node '%s' (%s) answered HTTP %ld",
                       (long long)capture_id, node, url, status);
     else
         rc = apc__fleet_check_reply(r.buf ? r.buf : "", r.len, capture_id,
                                     strcmp(action, "capture_get_packet") == 0, node, value);
-out:
-    curl_slist_free_all(h);
-    if (c)
-        curl_easy_cleanup(c);
+    apc__fleet_req_close(&q);
     free(r.buf);
-    if (hdr) /* the secret */
-        memset(hdr, 0, hl);
-    free(hdr);
     free(body);
-    free(full);
     return rc;
 }

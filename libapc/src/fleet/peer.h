@@ -15,6 +15,8 @@
 
 #include <apc/ctx.h>
 
+#include "fleet/ngcheck.h"
+
 /* 1 when capture_id belongs to another node of the fleet, with its name and URL in *node and
  * *url (the caller frees both; *url may be ""); 0 when it is ours (always with SQLite);
  * negative APC_E* on error (an unknown capture: APC_ENOTFOUND). */
@@ -34,5 +36,15 @@ int apc__fleet_call(apc_ctx_t *ctx, const char *node, const char *url, const cha
  * APC_E* naming `node`. Never trusts a length it has not checked. */
 int apc__fleet_check_reply(const char *text, size_t len, int64_t capture_id, int single,
                            const char *node, cJSON **value);
+
+/* Streams the export of capture_id (its packets that `filter` selects, every one for NULL or
+ * "") as node `node` at `url` writes it: GET <url>/download?kind=capture (docs/apcd.md
+ * "Downloads") with this node's secret. Each block is checked (ngcheck.h) before fn gets it,
+ * whole. 0 once the stream has ended after a whole section; APC_ECANCELED when *cancelled
+ * was set; fn's error; or an error naming the node and its URL (down, refused, its own error
+ * text, a bad block). What fn got before an error is for the caller to discard. */
+int apc__fleet_fetch_export(apc_ctx_t *ctx, const char *node, const char *url, int64_t capture_id,
+                            const char *filter, apc__ngchk_fn fn, void *payload,
+                            const volatile int *cancelled);
 
 #endif

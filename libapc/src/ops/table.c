@@ -531,11 +531,13 @@ APC_API const apc_op_info_t *apc_op_find(const char *name)
 }
 
 /* The actions fleet/peer.c sends to a capture's owner: a node secret grants these and nothing
- * else, neither another read action nor any admin one. */
+ * else, neither another read action nor any admin one. capture_export is how apcd's download
+ * of a capture (fleet/fetch.c asks it) writes the file it sends; a node may only export its
+ * own capture into the default folder (op_export.c). */
 APC_API int apc_op_node_action(const char *name)
 {
     static const char *const node_actions[] = {"capture_read", "capture_get_packet",
-                                               "capture_conn_stream"};
+                                               "capture_conn_stream", "capture_export"};
     for (size_t i = 0; name && i < sizeof node_actions / sizeof *node_actions; i++)
         if (strcmp(name, node_actions[i]) == 0)
             return 1;
