@@ -250,6 +250,41 @@ def check_exports(a, c, cid, caps, original):
     c.token = saved
 
 
+SCAN_FILTER = "frame contains 00:00 && frame.len > 60"
+
+
+def tshark_count(path, flt):
+    """How many packets of the file tshark's display filter selects, or None without tshark."""
+    if not shutil.which("tshark"):
+        return None
+    out = subprocess.run(["tshark", "-n", "-r", path, "-Y", flt], capture_output=True,
+                         text=True, timeout=300, check=True).stdout
+    return len(out.splitlines())
+
+
+def check_scans(a, nodes, ids):
+    """search_scan, a search's byte scan of one capture: asked of A for each node's capture, it
+    is that node's own answer (A asks it of the node), and it counts what tshark -Y counts."""
+    for n, f in zip(nodes, FILES):
+        cid = ids[n.name]
+        mine = n.ok("search_scan", capture_id=cid, filter=SCAN_FILTER)
+        via_a = a.ok("search_scan", capture_id=cid, filter=SCAN_FILTER)
+        check(via_a == mine, "A's scan of %s's capture: %s, its own %s" %
+              (n.name, str(via_a)[:200], str(mine)[:200]))
+        want = tshark_count(f, SCAN_FILTER)
+        check(want is None or len(mine["PacketIds"]) == want,
+              "scan of %s: %d matches, tshark -Y %s" % (f, len(mine["PacketIds"]), want))
+    # The node secret scans this node's captures only.
+    node_hdr = {"X-Apc-Token": "node:" + SECRET}
+    c = nodes[2]
+    saved, c.token = c.token, None
+    r = c.call("search_scan", headers=node_hdr, capture_id=ids["nodeC"], filter=SCAN_FILTER)
+    check(r["ErrorCode"] == 0, "C scans its capture for a node: %s" % str(r)[:200])
+    r = c.call("search_scan", headers=node_hdr, capture_id=ids["nodeA"], filter=SCAN_FILTER)
+    check(r["ErrorCode"] != 0 and "nodeA" in str(r), "C scanned A's capture for a node: %s" % r)
+    c.token = saved
+
+
 def check_export_down(a, c, cid):
     """C stopped: A's export of its capture fails naming C and its URL, and leaves no file."""
     before = len(a.ok("export_list"))
@@ -328,6 +363,7 @@ def run(nodes):
               c.ok("capture_conn_stream", capture_id=cid, conn_id=conn, flags=1),
               "A's stream of C's connection %d" % conn)
     check_exports(a, c, cid, caps, FILES[2])
+    check_scans(a, nodes, ids)
     # The node credential: refused without the secret or with a wrong one.
     saved, c.token = c.token, None
     for tok in ("node:", "node:wrong-secret-of-the-same-len", "node:" + SECRET + "x"):
@@ -359,6 +395,9 @@ def run(nodes):
           "A reading C's packets with C down: %s" % r)
     print("A reading C's packets with C down:", json.dumps(r)[:300])
     check_export_down(a, c, cid)
+    r = a.call("search_scan", capture_id=cid, filter=SCAN_FILTER)
+    check(r["ErrorCode"] != 0 and "nodeC" in str(r) and c.url in str(r),
+          "A's scan of C's capture with C down: %s" % r)
     c.start()
     c.login(password)
     check(len(c.ok("capture_list_completed")) == 3, "C lists 3 captures after its restart")

@@ -54,19 +54,6 @@ static size_t on_bytes(char *d, size_t sz, size_t n, void *u)
     return s->rc < 0 ? 0 : k;
 }
 
-/* Called about once a second even while the owner is still writing (silent): a cancel stops
- * the wait too, not only a transfer under way. */
-static int on_progress(void *u, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-                       curl_off_t ulnow)
-{
-    stream_t *s = u;
-    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-    if (!*s->cancelled)
-        return 0;
-    s->rc = APC_ECANCELED;
-    return 1; /* CURLE_ABORTED_BY_CALLBACK */
-}
-
 /* The owner's refusal, with the message of its RESPONSE when it sent one. */
 static int refused(stream_t *s, const char *node, const char *url, int64_t capture_id)
 {
@@ -105,9 +92,8 @@ int apc__fleet_fetch_export(apc_ctx_t *ctx, const char *node, const char *url, i
     curl_easy_setopt(q.c, CURLOPT_HTTPGET, 1L);
     curl_easy_setopt(q.c, CURLOPT_WRITEFUNCTION, on_bytes);
     curl_easy_setopt(q.c, CURLOPT_WRITEDATA, &s);
-    curl_easy_setopt(q.c, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(q.c, CURLOPT_XFERINFODATA, &s);
-    curl_easy_setopt(q.c, CURLOPT_NOPROGRESS, 0L);
+    /* a cancel stops the wait too, while the owner is still writing (silent) */
+    apc__fleet_req_cancel(&q, cancelled, NULL);
     /* No limit on the whole (a large capture takes what it takes), one on silence. */
     curl_easy_setopt(q.c, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(q.c, CURLOPT_LOW_SPEED_TIME, SILENT_S);
@@ -116,6 +102,8 @@ int apc__fleet_fetch_export(apc_ctx_t *ctx, const char *node, const char *url, i
         curl_easy_getinfo(q.c, CURLINFO_RESPONSE_CODE, &s.status);
     if (s.rc < 0)
         rc = s.rc; /* its message is set: a bad block, a write error, cancelled */
+    else if (cc == CURLE_ABORTED_BY_CALLBACK)
+        rc = APC_ECANCELED;
     else if (cc != CURLE_OK)
         rc = apc__fleet_req_down(cc, node, url, capture_id);
     else if (s.status != 200)

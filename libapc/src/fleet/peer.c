@@ -153,28 +153,40 @@ static int find_return_value(const char *s, size_t n, size_t *at, size_t *end)
     }
 }
 
-int apc__fleet_check_reply(const char *text, size_t len, int64_t capture_id, int single,
-                           const char *node, cJSON **value)
+int apc__fleet_response(const char *text, size_t len, const char *node, cJSON **root,
+                        const cJSON **rv)
 {
-    *value = NULL;
+    *root = NULL;
+    *rv = NULL;
     /* RFC 8259 section 7: no raw control character in a string, and outside them only
      * whitespace; cJSON lets some through, and a NUL would cut the text passed on. */
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)text[i] < 0x20 && text[i] != '\t' && text[i] != '\n' && text[i] != '\r')
             return bad(node, "a control character in the JSON text at offset", (long long)i);
-    cJSON *root = cJSON_ParseWithLength(text, len);
-    if (!root)
+    *root = cJSON_ParseWithLength(text, len);
+    if (!*root)
         return bad(node, "not JSON", (long long)len);
-    const cJSON *code = cJSON_GetObjectItemCaseSensitive(root, "ErrorCode");
-    cJSON *rv = cJSON_GetObjectItemCaseSensitive(root, "ReturnValue");
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(*root, "ErrorCode");
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(*root, "ReturnValue");
     int rc = 0;
-    if (!cJSON_IsNumber(code) || !rv)
+    if (!cJSON_IsNumber(code) || !v)
         rc = bad(node, "not a RESPONSE", (long long)len);
     else if (code->valueint != 0)
         rc = apc__err(APC_EIO, "node '%s' answered error %d: %.300s", node, code->valueint,
-                      cJSON_IsString(rv) ? rv->valuestring : "");
-    else if (!cJSON_IsObject(rv))
+                      cJSON_IsString(v) ? v->valuestring : "");
+    else if (!cJSON_IsObject(v))
         rc = bad(node, "ReturnValue is not an object", (long long)len);
+    *rv = v;
+    return rc;
+}
+
+int apc__fleet_check_reply(const char *text, size_t len, int64_t capture_id, int single,
+                           const char *node, cJSON **value)
+{
+    *value = NULL;
+    cJSON *root = NULL;
+    const cJSON *rv = NULL;
+    int rc = apc__fleet_response(text, len, node, &root, &rv);
     if (rc == 0 && single) {
         rc = check_packet(rv, capture_id, node);
     } else if (rc == 0) {
@@ -211,7 +223,7 @@ static size_t on_data(char *d, size_t sz, size_t n, void *u)
         return 0; /* too long: curl fails the transfer (CURLE_WRITE_ERROR) */
     if (r->len + k > r->cap) {
         size_t c = r->cap ? r->cap : 65536;
-        while (c < r->len + k)
+        while (c < r->len + k + 1) /* and a NUL */
             c *= 2;
         char *b = realloc(r->buf, c);
         if (!b)
@@ -220,6 +232,7 @@ static size_t on_data(char *d, size_t sz, size_t n, void *u)
     }
     memcpy(r->buf + r->len, d, k);
     r->len += k;
+    r->buf[r->len] = '\0';
     return k;
 }
 
@@ -281,39 +294,79 @@ int apc__fleet_req_down(CURLcode cc, const char *node, const char *url, int64_t 
                     (long long)capture_id, node, url, curl_easy_strerror(cc));
 }
 
-int apc__fleet_call(apc_ctx_t *ctx, const char *node, const char *url, const char *action,
-                    const char *form, int64_t capture_id, cJSON **value)
+/* Either flag set stops the transfer; called about once a second, replies or not. */
+static int on_progress(void *u, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
 {
-    *value = NULL;
+    const apc__fleet_req_t *r = u;
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return (r->cancel[0] && *r->cancel[0]) || (r->cancel[1] && *r->cancel[1]);
+}
+
+void apc__fleet_req_cancel(apc__fleet_req_t *r, const volatile int *c1, const volatile int *c2)
+{
+    r->cancel[0] = c1;
+    r->cancel[1] = c2;
+    curl_easy_setopt(r->c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(r->c, CURLOPT_XFERINFODATA, r);
+    curl_easy_setopt(r->c, CURLOPT_NOPROGRESS, 0L);
+}
+
+int apc__fleet_post(apc_ctx_t *ctx, const char *node, const char *url, const char *action,
+                    const char *form, int64_t capture_id, const volatile int *cancel,
+                    const volatile int *cancel2, char **body, size_t *len)
+{
+    *body = NULL;
+    *len = 0;
     apc__fleet_req_t q;
     int rc = apc__fleet_req_open(ctx, node, url, "/ajax", capture_id, &q);
     if (rc < 0)
         return rc;
     size_t bl = strlen(action) + strlen(form) + 16;
-    char *body = malloc(bl);
+    char *post = malloc(bl);
     reply_t r = {0};
-    if (!body) {
+    if (!post) {
         apc__fleet_req_close(&q);
         return apc__err(APC_ENOMEM, "out of memory");
     }
-    snprintf(body, bl, "action=%s&%s", action, form);
-    curl_easy_setopt(q.c, CURLOPT_POSTFIELDS, body);
+    snprintf(post, bl, "action=%s&%s", action, form);
+    curl_easy_setopt(q.c, CURLOPT_POSTFIELDS, post);
     curl_easy_setopt(q.c, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(q.c, CURLOPT_WRITEDATA, &r);
     curl_easy_setopt(q.c, CURLOPT_TIMEOUT, 300L);
+    if (cancel || cancel2)
+        apc__fleet_req_cancel(&q, cancel, cancel2);
     CURLcode cc = curl_easy_perform(q.c);
     long status = 0;
     curl_easy_getinfo(q.c, CURLINFO_RESPONSE_CODE, &status);
-    if (cc != CURLE_OK)
+    if (cc == CURLE_ABORTED_BY_CALLBACK)
+        rc = APC_ECANCELED;
+    else if (cc != CURLE_OK)
         rc = apc__fleet_req_down(cc, node, url, capture_id);
     else if (status != 200)
         rc = apc__err(APC_EIO, "capture %lld: node '%s' (%s) answered HTTP %ld",
                       (long long)capture_id, node, url, status);
-    else
-        rc = apc__fleet_check_reply(r.buf ? r.buf : "", r.len, capture_id,
-                                    strcmp(action, "capture_get_packet") == 0, node, value);
     apc__fleet_req_close(&q);
-    free(r.buf);
+    free(post);
+    if (rc < 0) {
+        free(r.buf);
+        return rc;
+    }
+    *body = r.buf ? r.buf : strdup("");
+    *len = r.len;
+    return *body ? 0 : apc__err(APC_ENOMEM, "out of memory");
+}
+
+int apc__fleet_call(apc_ctx_t *ctx, const char *node, const char *url, const char *action,
+                    const char *form, int64_t capture_id, cJSON **value)
+{
+    *value = NULL;
+    char *body = NULL;
+    size_t len = 0;
+    int rc = apc__fleet_post(ctx, node, url, action, form, capture_id, NULL, NULL, &body, &len);
+    if (rc == 0)
+        rc = apc__fleet_check_reply(body, len, capture_id,
+                                    strcmp(action, "capture_get_packet") == 0, node, value);
     free(body);
     return rc;
 }

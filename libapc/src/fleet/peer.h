@@ -47,4 +47,32 @@ int apc__fleet_fetch_export(apc_ctx_t *ctx, const char *node, const char *url, i
                             const char *filter, apc__ngchk_fn fn, void *payload,
                             const volatile int *cancelled);
 
+/* A match of a scan: packet packet_id of capture capture_id. 0, or negative APC_E* to stop. */
+typedef int (*apc__fleet_match_fn)(int64_t capture_id, int64_t packet_id, void *payload);
+
+/* The byte scan of one capture asked of the node that holds it. */
+typedef struct apc__fleet_scan {
+    const char *node, *url; /* apc__fleet_owner's */
+    int64_t capture_id;
+    uint64_t packets;                     /* the capture's (store): no id beyond them */
+    const char *filter;                   /* normalized or as typed; NULL or "": every packet */
+    int64_t time_from, time_to;           /* ns; 0 = unbounded */
+    const volatile int *cancel, *cancel2; /* NULL, or either set stops with APC_ECANCELED */
+} apc__fleet_scan_t;
+
+/* Asks q->node (action search_scan, docs/fleet.md) for the packets of q->capture_id that
+ * q->filter matches within the time bounds; fn gets each, in packet order, once the whole
+ * answer has passed apc__fleet_check_matches. *scanned: the packets the node looked at. 0, fn's
+ * error, APC_ECANCELED, or an error naming the node and its URL. */
+int apc__fleet_matches(apc_ctx_t *ctx, const apc__fleet_scan_t *q, apc__fleet_match_fn fn,
+                       void *payload, uint64_t *scanned);
+
+/* Checks a peer's reply text (len bytes, not NUL-terminated) to search_scan of capture_id, a
+ * capture of `packets` packets: a RESPONSE whose ReturnValue has this CaptureId, Scanned at
+ * most `packets` and PacketIds in increasing order within 1..packets. Only then is fn called
+ * for each id (none when the reply fails). 0, fn's error, or APC_EFORMAT naming `node`. */
+int apc__fleet_check_matches(const char *text, size_t len, int64_t capture_id, uint64_t packets,
+                             const char *node, apc__fleet_match_fn fn, void *payload,
+                             uint64_t *scanned);
+
 #endif
