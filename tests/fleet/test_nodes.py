@@ -262,6 +262,17 @@ def tshark_count(path, flt):
     return len(out.splitlines())
 
 
+def read_search(n, sid):
+    """Every PACKET of search sid on node n, by pages of 7."""
+    out, last = [], 0
+    while True:
+        pg = n.ok("search_read", search_id=sid, last_id=last, count=7)
+        out += pg["Packets"]
+        if not pg["More"] or pg["LastId"] == last:
+            return out
+        last = pg["LastId"]
+
+
 def check_scans(a, nodes, ids):
     """search_scan, a search's byte scan of one capture: asked of A for each node's capture, it
     is that node's own answer (A asks it of the node), and it counts what tshark -Y counts."""
@@ -274,6 +285,22 @@ def check_scans(a, nodes, ids):
         want = tshark_count(f, SCAN_FILTER)
         check(want is None or len(mine["PacketIds"]) == want,
               "scan of %s: %d matches, tshark -Y %s" % (f, len(mine["PacketIds"]), want))
+    # A search over every capture from A covers every node's (each scans its own captures):
+    # its matches are the scans' in capture order, read back with each node's packet fields.
+    meta = a.ok("search_start", filter=SCAN_FILTER, wait=1)
+    want = sum(len(n.ok("search_scan", capture_id=ids[n.name], filter=SCAN_FILTER)["PacketIds"])
+               for n in nodes)
+    counts = [tshark_count(f, SCAN_FILTER) for f in FILES]
+    check(meta["State"] == "completed" and meta["Matches"] == want and
+          (None in counts or want == sum(counts)),
+          "A's search over the fleet: %s, scans %d, tshark -Y %s" % (meta, want, counts))
+    print("search from A over 3 nodes: %d matches (tshark -Y %s)" % (meta["Matches"], counts))
+    got = read_search(a, meta["SearchId"])
+    order = [(p["CaptureId"], p["PacketId"]) for p in got]
+    check(order == sorted(order) and len(got) == want, "A's search_read order: %s" % order[:8])
+    theirs = nodes[2].ok("search_start", filter=SCAN_FILTER, wait=1)
+    check(read_search(nodes[2], theirs["SearchId"]) == got,
+          "A's search_read packets are what C reads of its own search")
     # The node secret scans this node's captures only.
     node_hdr = {"X-Apc-Token": "node:" + SECRET}
     c = nodes[2]
@@ -398,6 +425,10 @@ def run(nodes):
     r = a.call("search_scan", capture_id=cid, filter=SCAN_FILTER)
     check(r["ErrorCode"] != 0 and "nodeC" in str(r) and c.url in str(r),
           "A's scan of C's capture with C down: %s" % r)
+    meta = a.ok("search_start", filter=SCAN_FILTER, wait=1)
+    check(meta["State"] == "failed" and "nodeC" in meta["Error"] and c.url in meta["Error"],
+          "A's search over the fleet with C down: %s" % meta)
+    print("A's search with C down:", meta["Error"][:300])
     c.start()
     c.login(password)
     check(len(c.ok("capture_list_completed")) == 3, "C lists 3 captures after its restart")

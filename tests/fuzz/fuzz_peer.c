@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the check of a fleet peer's reply to a packet read (src/fleet/peer.c) or
  * to a search's scan (src/fleet/matches.c), on arbitrary bytes. The first byte picks a page
- * (bit 0 clear) or one packet (set), or with bit 1 a scan's matches; the rest is the reply.
+ * (bit 0 clear; bit 2 set: without bytes) or one packet (set), or with bit 1 a scan's
+ * matches; the rest is the reply.
  * What the packet check accepts must be a ReturnValue text that cJSON parses again; the
  * matches passed on must be increasing ids within the capture, and none when it refuses. */
 #include <stdint.h>
@@ -46,7 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     cJSON *v = NULL;
-    if (apc__fleet_check_reply(buf, size - 1, 3, data[0] & 1, "fuzz", &v) == 0) {
+    int kind = data[0] & 1 ? APC_FLEET_SINGLE | APC_FLEET_DATA : data[0] & 4 ? 0 : APC_FLEET_DATA;
+    if (apc__fleet_check_reply(buf, size - 1, 3, kind, "fuzz", &v) == 0) {
         if (!v || !cJSON_IsRaw(v))
             abort();
         cJSON *again = cJSON_Parse(v->valuestring);

@@ -64,7 +64,7 @@ static int bad(const char *node, const char *why, long long a)
     return apc__err(APC_EFORMAT, "node '%s' sent a bad reply: %s (%lld)", node, why, a);
 }
 
-static int check_packet(const cJSON *p, int64_t capture_id, const char *node)
+static int check_packet(const cJSON *p, int64_t capture_id, int with_data, const char *node)
 {
     const cJSON *cid = cJSON_GetObjectItemCaseSensitive(p, "CaptureId");
     const cJSON *len = cJSON_GetObjectItemCaseSensitive(p, "Length");
@@ -76,8 +76,10 @@ static int check_packet(const cJSON *p, int64_t capture_id, const char *node)
         cap->valuedouble > len->valuedouble || len->valuedouble > SNAP_MAX)
         return bad(node, "packet lengths out of range", cap ? (long long)cap->valuedouble : -1);
     size_t n = (size_t)cap->valuedouble;
-    if (!cJSON_IsString(data) || strlen(data->valuestring) != 2 * n ||
-        !is_hex(data->valuestring, 2 * n))
+    if (!with_data && data)
+        return bad(node, "packet data not asked for", (long long)n);
+    if (with_data && (!cJSON_IsString(data) || strlen(data->valuestring) != 2 * n ||
+                      !is_hex(data->valuestring, 2 * n)))
         return bad(node, "packet data does not match its CapturedLength", (long long)n);
     return 0;
 }
@@ -123,10 +125,11 @@ static int skip_value(const char *s, size_t n, size_t *i)
     return 0;
 }
 
-/* Where the top-level member "ReturnValue" of the RESPONSE text is: [*at, *end). */
-static int find_return_value(const char *s, size_t n, size_t *at, size_t *end)
+/* Where the value of member `key` (quoted, as in the text) of the object text s is: [*at,
+ * *end). */
+static int find_member(const char *s, size_t n, const char *key, size_t *at, size_t *end)
 {
-    static const char key[] = "\"ReturnValue\"";
+    size_t kl = strlen(key);
     size_t i = 0;
     skip_ws(s, n, &i);
     if (i >= n || s[i++] != '{')
@@ -136,7 +139,7 @@ static int find_return_value(const char *s, size_t n, size_t *at, size_t *end)
         size_t k = i;
         if (skip_value(s, n, &i) < 0)
             return -1;
-        int hit = i - k == sizeof key - 1 && memcmp(s + k, key, sizeof key - 1) == 0;
+        int hit = i - k == kl && memcmp(s + k, key, kl) == 0;
         skip_ws(s, n, &i);
         if (i >= n || s[i++] != ':')
             return -1;
@@ -180,28 +183,29 @@ int apc__fleet_response(const char *text, size_t len, const char *node, cJSON **
     return rc;
 }
 
-int apc__fleet_check_reply(const char *text, size_t len, int64_t capture_id, int single,
+int apc__fleet_check_reply(const char *text, size_t len, int64_t capture_id, int kind,
                            const char *node, cJSON **value)
 {
     *value = NULL;
     cJSON *root = NULL;
     const cJSON *rv = NULL;
     int rc = apc__fleet_response(text, len, node, &root, &rv);
-    if (rc == 0 && single) {
-        rc = check_packet(rv, capture_id, node);
+    int with_data = (kind & APC_FLEET_DATA) != 0;
+    if (rc == 0 && (kind & APC_FLEET_SINGLE)) {
+        rc = check_packet(rv, capture_id, with_data, node);
     } else if (rc == 0) {
         const cJSON *pk = cJSON_GetObjectItemCaseSensitive(rv, "Packets");
         const cJSON *cid = cJSON_GetObjectItemCaseSensitive(rv, "CaptureId");
         if (!cJSON_IsArray(pk) || !cJSON_IsNumber(cid) || (int64_t)cid->valuedouble != capture_id)
             rc = bad(node, "not a PACKETSTREAM of the capture", (long long)capture_id);
         const cJSON *p;
-        cJSON_ArrayForEach(p, pk) if (rc == 0) rc = check_packet(p, capture_id, node);
+        cJSON_ArrayForEach(p, pk) if (rc == 0) rc = check_packet(p, capture_id, with_data, node);
     }
     cJSON_Delete(root);
     /* The checked value is passed on as the peer's own text: cJSON keeps numbers as doubles,
      * which would round FILETIMEs (above 2^53) on the way through. */
     size_t at = 0, end = 0;
-    if (rc == 0 && find_return_value(text, len, &at, &end) < 0)
+    if (rc == 0 && find_member(text, len, "\"ReturnValue\"", &at, &end) < 0)
         rc = bad(node, "ReturnValue not found again", (long long)len);
     char *raw = rc == 0 ? strndup(text + at, end - at) : NULL;
     if (rc == 0 && (!raw || !(*value = cJSON_CreateRaw(raw))))
@@ -294,6 +298,40 @@ int apc__fleet_req_down(CURLcode cc, const char *node, const char *url, int64_t 
                     (long long)capture_id, node, url, curl_easy_strerror(cc));
 }
 
+int apc__fleet_packet_meta(apc_ctx_t *ctx, const char *node, const char *url, int64_t capture_id,
+                           int64_t packet_id, char **raw)
+{
+    *raw = NULL;
+    char form[128];
+    snprintf(form, sizeof form, "capture_id=%lld&last_id=%lld&count=1&flags=0",
+             (long long)capture_id, (long long)(packet_id - 1));
+    cJSON *v = NULL;
+    int rc = apc__fleet_call(ctx, node, url, "capture_read", form, capture_id, &v);
+    if (rc < 0)
+        return rc;
+    /* v is the checked PACKETSTREAM's own text: its first packet, kept as text (its Time is a
+     * FILETIME that a double would round), once it is the packet asked for. */
+    const char *t = v->valuestring;
+    size_t n = strlen(t), at = 0, end = 0, i;
+    if (find_member(t, n, "\"Packets\"", &at, &end) == 0 && t[at] == '[') {
+        i = at + 1;
+        skip_ws(t, end, &i);
+        at = i;
+        if (at < end && t[at] != ']' && skip_value(t, end, &i) == 0)
+            *raw = strndup(t + at, i - at);
+    }
+    cJSON *p = *raw ? cJSON_Parse(*raw) : NULL;
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(p, "PacketId");
+    if (!*raw || !cJSON_IsNumber(id) || (int64_t)id->valuedouble != packet_id) {
+        free(*raw);
+        *raw = NULL;
+        rc = bad(node, "not the packet asked for", (long long)packet_id);
+    }
+    cJSON_Delete(p);
+    cJSON_Delete(v);
+    return rc;
+}
+
 /* Either flag set stops the transfer; called about once a second, replies or not. */
 static int on_progress(void *u, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                        curl_off_t ulnow)
@@ -364,9 +402,14 @@ int apc__fleet_call(apc_ctx_t *ctx, const char *node, const char *url, const cha
     char *body = NULL;
     size_t len = 0;
     int rc = apc__fleet_post(ctx, node, url, action, form, capture_id, NULL, NULL, &body, &len);
+    /* What was asked: one packet (always with its bytes), or pages with bytes when flags has
+     * APC_READ_BYTES (the forms callers build end "flags=N"). */
+    const char *fl = strstr(form, "flags=");
+    int kind = strcmp(action, "capture_get_packet") == 0 ? APC_FLEET_SINGLE | APC_FLEET_DATA
+               : fl && (strtoul(fl + 6, NULL, 10) & APC_READ_BYTES) ? APC_FLEET_DATA
+                                                                    : 0;
     if (rc == 0)
-        rc = apc__fleet_check_reply(body, len, capture_id,
-                                    strcmp(action, "capture_get_packet") == 0, node, value);
+        rc = apc__fleet_check_reply(body, len, capture_id, kind, node, value);
     free(body);
     return rc;
 }

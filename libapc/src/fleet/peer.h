@@ -29,12 +29,22 @@ int apc__fleet_owner(apc_ctx_t *ctx, int64_t capture_id, char **node, char **url
 int apc__fleet_call(apc_ctx_t *ctx, const char *node, const char *url, const char *action,
                     const char *form, int64_t capture_id, cJSON **value);
 
+/* The PACKET of packet_id of capture_id (without Data) as node `node` at `url` answers it
+ * (capture_read of one packet): its JSON text in *raw (caller frees), checked as a packet
+ * read's and that it is the packet asked for; an error naming the node otherwise. */
+int apc__fleet_packet_meta(apc_ctx_t *ctx, const char *node, const char *url, int64_t capture_id,
+                           int64_t packet_id, char **raw);
+
+#define APC_FLEET_SINGLE 1 /* one PACKET (capture_get_packet), not a PACKETSTREAM */
+#define APC_FLEET_DATA 2   /* the packets carry their bytes (flags=1, capture_get_packet) */
+
 /* Checks a peer's reply text (len bytes, not NUL-terminated) to a packet read of capture_id:
- * a RESPONSE whose ReturnValue is a PACKETSTREAM (single = 0) or one PACKET (single = 1),
- * every packet of that capture with CapturedLength <= Length <= 256 KiB and Data of exactly
- * 2 * CapturedLength hex digits. 0 and the ReturnValue in *value (caller frees), or negative
- * APC_E* naming `node`. Never trusts a length it has not checked. */
-int apc__fleet_check_reply(const char *text, size_t len, int64_t capture_id, int single,
+ * a RESPONSE whose ReturnValue is a PACKETSTREAM or, with APC_FLEET_SINGLE in kind, one
+ * PACKET, every packet of that capture with CapturedLength <= Length <= 256 KiB and, with
+ * APC_FLEET_DATA, Data of exactly 2 * CapturedLength hex digits (without, no Data at all).
+ * 0 and the ReturnValue in *value (caller frees), or negative APC_E* naming `node`. Never
+ * trusts a length it has not checked. */
+int apc__fleet_check_reply(const char *text, size_t len, int64_t capture_id, int kind,
                            const char *node, cJSON **value);
 
 /* Streams the export of capture_id (its packets that `filter` selects, every one for NULL or

@@ -14,6 +14,7 @@
 
 #include "core/ctx.h"
 #include "core/error.h"
+#include "fleet/peer.h"
 #include "search/job.h"
 #include "search/search.h"
 #include "store/searches.h"
@@ -213,23 +214,52 @@ static int on_progress(void *payload)
 
 typedef struct scope_acc {
     job_t *j;
-    int64_t *ids;
+    int64_t *ids; /* capture id, packets: pairs */
     size_t n;
 } scope_acc_t;
 
 static int scope_row(int64_t capture_id, uint64_t packets, void *payload)
 {
     scope_acc_t *a = payload;
-    int64_t *ni = realloc(a->ids, (a->n + 1) * sizeof *ni);
+    int64_t *ni = realloc(a->ids, (a->n + 1) * 2 * sizeof *ni);
     if (!ni)
         return apc__err(APC_ENOMEM, "out of memory");
     a->ids = ni;
-    ni[a->n++] = capture_id;
+    ni[2 * a->n] = capture_id;
+    ni[2 * a->n++ + 1] = (int64_t)packets;
     a->j->total += packets;
     return 0;
 }
 
-/* Captures in scope, with their packet counts; time bounds skip captures outside. */
+/* A capture of another node of the fleet: its node runs the scan where the index and bytes
+ * are (action search_scan, fleet/matches.c), and its matches join ours in capture order.
+ * 1 when it was, 0 when the capture is ours. */
+static int scan_remote(job_t *j, int64_t capture_id, uint64_t packets,
+                       const volatile int *cancelled)
+{
+    char *node = NULL, *url = NULL;
+    int r = apc__fleet_owner(j->ctx, capture_id, &node, &url);
+    if (r == 1) {
+        apc__fleet_scan_t q = {.node = node,
+                               .url = url,
+                               .capture_id = capture_id,
+                               .packets = packets,
+                               .filter = j->filter,
+                               .time_from = j->time_from,
+                               .time_to = j->time_to,
+                               .cancel = cancelled,
+                               .cancel2 = &j->active->cancel};
+        uint64_t scanned = 0;
+        r = apc__fleet_matches(j->ctx, &q, on_match, j, &scanned);
+        j->scanned_before += scanned;
+        r = r < 0 ? r : 1;
+    }
+    free(node);
+    free(url);
+    return r;
+}
+
+/* Captures in scope (pairs of id and packets); time bounds skip captures outside. */
 static int scope(job_t *j, int64_t **ids, size_t *n)
 {
     scope_acc_t a = {j, NULL, 0};
@@ -259,10 +289,14 @@ static int run(job_t *j, const volatile int *cancelled)
                                   j->total);
     j->last_flush = apc__real_ns();
     for (size_t i = 0; r == 0 && i < n; i++) {
+        if ((r = scan_remote(j, ids[2 * i], (uint64_t)ids[2 * i + 1], cancelled)) != 0) {
+            r = r == APC_ENOTFOUND ? 0 : r < 0 ? r : 0; /* deleted since: nothing to search */
+            continue;
+        }
         apc__scan_t s = {0};
         s.ctx = j->ctx;
         s.filter = j->flt;
-        s.capture_id = ids[i];
+        s.capture_id = ids[2 * i];
         s.time_from = j->time_from;
         s.time_to = j->time_to;
         s.cancel = cancelled;
