@@ -15,11 +15,6 @@
 #include "fleet/peer.h"
 #include "fleet/peer_int.h"
 
-static int bad(const char *node, const char *why, long long a)
-{
-    return apc__err(APC_EFORMAT, "node '%s' sent a bad reply: %s (%lld)", node, why, a);
-}
-
 /* An integer JSON number in [lo, hi]: doubles hold every integer up to 2^53 exactly. */
 static int whole(const cJSON *v, double lo, double hi)
 {
@@ -39,9 +34,10 @@ int apc__fleet_check_matches(const char *text, size_t len, int64_t capture_id, u
     const cJSON *sc = rc == 0 ? cJSON_GetObjectItemCaseSensitive(rv, "Scanned") : NULL;
     const cJSON *ids = rc == 0 ? cJSON_GetObjectItemCaseSensitive(rv, "PacketIds") : NULL;
     if (rc == 0 && (!whole(cid, 1, 9007199254740992.0) || (int64_t)cid->valuedouble != capture_id))
-        rc = bad(node, "matches of another capture", (long long)capture_id);
+        rc = apc__fleet_bad(node, "matches of another capture", (long long)capture_id);
     if (rc == 0 && (!whole(sc, 0, (double)packets) || !cJSON_IsArray(ids)))
-        rc = bad(node, "not the matches of a scan of the capture's packets", (long long)packets);
+        rc = apc__fleet_bad(node, "not the matches of a scan of the capture's packets",
+                            (long long)packets);
     /* Every id a packet of the capture, in increasing order (each once), before any is used. */
     const cJSON *p;
     double last = 0;
@@ -51,7 +47,8 @@ int apc__fleet_check_matches(const char *text, size_t len, int64_t capture_id, u
         if (rc < 0)
             break;
         if (!whole(p, last + 1, (double)packets))
-            rc = bad(node, "a packet id out of order or beyond the capture", (long long)n);
+            rc = apc__fleet_bad(node, "a packet id out of order or beyond the capture",
+                                (long long)n);
         else
             last = p->valuedouble, n++;
     }

@@ -59,7 +59,7 @@ static int is_hex(const char *s, size_t n)
     return 1;
 }
 
-static int bad(const char *node, const char *why, long long a)
+int apc__fleet_bad(const char *node, const char *why, long long a)
 {
     return apc__err(APC_EFORMAT, "node '%s' sent a bad reply: %s (%lld)", node, why, a);
 }
@@ -71,16 +71,17 @@ static int check_packet(const cJSON *p, int64_t capture_id, int with_data, const
     const cJSON *cap = cJSON_GetObjectItemCaseSensitive(p, "CapturedLength");
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(p, "Data");
     if (!cJSON_IsNumber(cid) || (int64_t)cid->valuedouble != capture_id)
-        return bad(node, "a packet of another capture", (long long)capture_id);
+        return apc__fleet_bad(node, "a packet of another capture", (long long)capture_id);
     if (!cJSON_IsNumber(len) || !cJSON_IsNumber(cap) || cap->valuedouble < 0 ||
         cap->valuedouble > len->valuedouble || len->valuedouble > SNAP_MAX)
-        return bad(node, "packet lengths out of range", cap ? (long long)cap->valuedouble : -1);
+        return apc__fleet_bad(node, "packet lengths out of range",
+                              cap ? (long long)cap->valuedouble : -1);
     size_t n = (size_t)cap->valuedouble;
     if (!with_data && data)
-        return bad(node, "packet data not asked for", (long long)n);
+        return apc__fleet_bad(node, "packet data not asked for", (long long)n);
     if (with_data && (!cJSON_IsString(data) || strlen(data->valuestring) != 2 * n ||
                       !is_hex(data->valuestring, 2 * n)))
-        return bad(node, "packet data does not match its CapturedLength", (long long)n);
+        return apc__fleet_bad(node, "packet data does not match its CapturedLength", (long long)n);
     return 0;
 }
 
@@ -165,20 +166,21 @@ int apc__fleet_response(const char *text, size_t len, const char *node, cJSON **
      * whitespace; cJSON lets some through, and a NUL would cut the text passed on. */
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)text[i] < 0x20 && text[i] != '\t' && text[i] != '\n' && text[i] != '\r')
-            return bad(node, "a control character in the JSON text at offset", (long long)i);
+            return apc__fleet_bad(node, "a control character in the JSON text at offset",
+                                  (long long)i);
     *root = cJSON_ParseWithLength(text, len);
     if (!*root)
-        return bad(node, "not JSON", (long long)len);
+        return apc__fleet_bad(node, "not JSON", (long long)len);
     const cJSON *code = cJSON_GetObjectItemCaseSensitive(*root, "ErrorCode");
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(*root, "ReturnValue");
     int rc = 0;
     if (!cJSON_IsNumber(code) || !v)
-        rc = bad(node, "not a RESPONSE", (long long)len);
+        rc = apc__fleet_bad(node, "not a RESPONSE", (long long)len);
     else if (code->valueint != 0)
         rc = apc__err(APC_EIO, "node '%s' answered error %d: %.300s", node, code->valueint,
                       cJSON_IsString(v) ? v->valuestring : "");
     else if (!cJSON_IsObject(v))
-        rc = bad(node, "ReturnValue is not an object", (long long)len);
+        rc = apc__fleet_bad(node, "ReturnValue is not an object", (long long)len);
     *rv = v;
     return rc;
 }
@@ -197,7 +199,7 @@ int apc__fleet_check_reply(const char *text, size_t len, int64_t capture_id, int
         const cJSON *pk = cJSON_GetObjectItemCaseSensitive(rv, "Packets");
         const cJSON *cid = cJSON_GetObjectItemCaseSensitive(rv, "CaptureId");
         if (!cJSON_IsArray(pk) || !cJSON_IsNumber(cid) || (int64_t)cid->valuedouble != capture_id)
-            rc = bad(node, "not a PACKETSTREAM of the capture", (long long)capture_id);
+            rc = apc__fleet_bad(node, "not a PACKETSTREAM of the capture", (long long)capture_id);
         const cJSON *p;
         cJSON_ArrayForEach(p, pk) if (rc == 0) rc = check_packet(p, capture_id, with_data, node);
     }
@@ -206,7 +208,7 @@ int apc__fleet_check_reply(const char *text, size_t len, int64_t capture_id, int
      * which would round FILETIMEs (above 2^53) on the way through. */
     size_t at = 0, end = 0;
     if (rc == 0 && find_member(text, len, "\"ReturnValue\"", &at, &end) < 0)
-        rc = bad(node, "ReturnValue not found again", (long long)len);
+        rc = apc__fleet_bad(node, "ReturnValue not found again", (long long)len);
     char *raw = rc == 0 ? strndup(text + at, end - at) : NULL;
     if (rc == 0 && (!raw || !(*value = cJSON_CreateRaw(raw))))
         rc = apc__err(APC_ENOMEM, "out of memory");
@@ -325,7 +327,7 @@ int apc__fleet_packet_meta(apc_ctx_t *ctx, const char *node, const char *url, in
     if (!*raw || !cJSON_IsNumber(id) || (int64_t)id->valuedouble != packet_id) {
         free(*raw);
         *raw = NULL;
-        rc = bad(node, "not the packet asked for", (long long)packet_id);
+        rc = apc__fleet_bad(node, "not the packet asked for", (long long)packet_id);
     }
     cJSON_Delete(p);
     cJSON_Delete(v);

@@ -39,6 +39,8 @@ int apc__fleet_req_down(CURLcode cc, const char *node, const char *url, int64_t 
 int apc__fleet_post(apc_ctx_t *ctx, const char *node, const char *url, const char *action,
                     const char *form, int64_t capture_id, const volatile int *cancel,
                     const volatile int *cancel2, char **body, size_t *len);
+/* APC_EFORMAT "node 'N' sent a bad reply: why (a)": a peer's answer failed a check. */
+int apc__fleet_bad(const char *node, const char *why, long long a);
 /* The RESPONSE in text: *root parsed (caller frees, also on error) and its ReturnValue in *rv,
  * an object, when ErrorCode is 0; else the node's own error, or APC_EFORMAT naming it. */
 int apc__fleet_response(const char *text, size_t len, const char *node, cJSON **root,
