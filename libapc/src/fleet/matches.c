@@ -15,13 +15,6 @@
 #include "fleet/peer.h"
 #include "fleet/peer_int.h"
 
-/* An integer JSON number in [lo, hi]: doubles hold every integer up to 2^53 exactly. */
-static int whole(const cJSON *v, double lo, double hi)
-{
-    return cJSON_IsNumber(v) && v->valuedouble >= lo && v->valuedouble <= hi &&
-           v->valuedouble == (double)(int64_t)v->valuedouble;
-}
-
 int apc__fleet_check_matches(const char *text, size_t len, int64_t capture_id, uint64_t packets,
                              const char *node, apc__fleet_match_fn fn, void *payload,
                              uint64_t *scanned)
@@ -33,9 +26,9 @@ int apc__fleet_check_matches(const char *text, size_t len, int64_t capture_id, u
     const cJSON *cid = rc == 0 ? cJSON_GetObjectItemCaseSensitive(rv, "CaptureId") : NULL;
     const cJSON *sc = rc == 0 ? cJSON_GetObjectItemCaseSensitive(rv, "Scanned") : NULL;
     const cJSON *ids = rc == 0 ? cJSON_GetObjectItemCaseSensitive(rv, "PacketIds") : NULL;
-    if (rc == 0 && (!whole(cid, 1, 9007199254740992.0) || (int64_t)cid->valuedouble != capture_id))
+    if (rc == 0 && !apc__fleet_whole(cid, (double)capture_id, (double)capture_id))
         rc = apc__fleet_bad(node, "matches of another capture", (long long)capture_id);
-    if (rc == 0 && (!whole(sc, 0, (double)packets) || !cJSON_IsArray(ids)))
+    if (rc == 0 && (!apc__fleet_whole(sc, 0, (double)packets) || !cJSON_IsArray(ids)))
         rc = apc__fleet_bad(node, "not the matches of a scan of the capture's packets",
                             (long long)packets);
     /* Every id a packet of the capture, in increasing order (each once), before any is used. */
@@ -46,7 +39,7 @@ int apc__fleet_check_matches(const char *text, size_t len, int64_t capture_id, u
     {
         if (rc < 0)
             break;
-        if (!whole(p, last + 1, (double)packets))
+        if (!apc__fleet_whole(p, last + 1, (double)packets))
             rc = apc__fleet_bad(node, "a packet id out of order or beyond the capture",
                                 (long long)n);
         else

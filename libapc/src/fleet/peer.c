@@ -59,6 +59,13 @@ static int is_hex(const char *s, size_t n)
     return 1;
 }
 
+int apc__fleet_whole(const cJSON *v, double lo, double hi)
+{
+    /* NaN fails both comparisons; doubles hold every integer up to 2^53 exactly */
+    return cJSON_IsNumber(v) && v->valuedouble >= lo && v->valuedouble <= hi &&
+           v->valuedouble == (double)(int64_t)v->valuedouble;
+}
+
 int apc__fleet_bad(const char *node, const char *why, long long a)
 {
     return apc__err(APC_EFORMAT, "node '%s' sent a bad reply: %s (%lld)", node, why, a);
@@ -70,12 +77,14 @@ static int check_packet(const cJSON *p, int64_t capture_id, int with_data, const
     const cJSON *len = cJSON_GetObjectItemCaseSensitive(p, "Length");
     const cJSON *cap = cJSON_GetObjectItemCaseSensitive(p, "CapturedLength");
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(p, "Data");
-    if (!cJSON_IsNumber(cid) || (int64_t)cid->valuedouble != capture_id)
+    if (!apc__fleet_whole(cid, (double)capture_id, (double)capture_id))
         return apc__fleet_bad(node, "a packet of another capture", (long long)capture_id);
-    if (!cJSON_IsNumber(len) || !cJSON_IsNumber(cap) || cap->valuedouble < 0 ||
-        cap->valuedouble > len->valuedouble || len->valuedouble > SNAP_MAX)
+    /* Checked as whole numbers in range before any is converted: a double beyond an integer
+     * type (1e300, NaN) has no value there (C11 6.3.1.4). */
+    if (!apc__fleet_whole(len, 0, SNAP_MAX) || !apc__fleet_whole(cap, 0, len->valuedouble))
         return apc__fleet_bad(node, "packet lengths out of range",
-                              cap ? (long long)cap->valuedouble : -1);
+                              apc__fleet_whole(cap, 0, SNAP_MAX) ? (long long)cap->valuedouble
+                                                                 : -1);
     size_t n = (size_t)cap->valuedouble;
     if (!with_data && data)
         return apc__fleet_bad(node, "packet data not asked for", (long long)n);
@@ -198,7 +207,7 @@ int apc__fleet_check_reply(const char *text, size_t len, int64_t capture_id, int
     } else if (rc == 0) {
         const cJSON *pk = cJSON_GetObjectItemCaseSensitive(rv, "Packets");
         const cJSON *cid = cJSON_GetObjectItemCaseSensitive(rv, "CaptureId");
-        if (!cJSON_IsArray(pk) || !cJSON_IsNumber(cid) || (int64_t)cid->valuedouble != capture_id)
+        if (!cJSON_IsArray(pk) || !apc__fleet_whole(cid, (double)capture_id, (double)capture_id))
             rc = apc__fleet_bad(node, "not a PACKETSTREAM of the capture", (long long)capture_id);
         const cJSON *p;
         cJSON_ArrayForEach(p, pk) if (rc == 0) rc = check_packet(p, capture_id, with_data, node);
@@ -324,7 +333,7 @@ int apc__fleet_packet_meta(apc_ctx_t *ctx, const char *node, const char *url, in
     }
     cJSON *p = *raw ? cJSON_Parse(*raw) : NULL;
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(p, "PacketId");
-    if (!*raw || !cJSON_IsNumber(id) || (int64_t)id->valuedouble != packet_id) {
+    if (!*raw || !apc__fleet_whole(id, (double)packet_id, (double)packet_id)) {
         free(*raw);
         *raw = NULL;
         rc = apc__fleet_bad(node, "not the packet asked for", (long long)packet_id);

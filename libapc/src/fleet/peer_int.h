@@ -39,6 +39,9 @@ int apc__fleet_req_down(CURLcode cc, const char *node, const char *url, int64_t 
 int apc__fleet_post(apc_ctx_t *ctx, const char *node, const char *url, const char *action,
                     const char *form, int64_t capture_id, const volatile int *cancel,
                     const volatile int *cancel2, char **body, size_t *len);
+/* 1 when v is a JSON number holding a whole number in [lo, hi] (lo, hi within int64): only
+ * then may it be converted to an integer type. */
+int apc__fleet_whole(const cJSON *v, double lo, double hi);
 /* APC_EFORMAT "node 'N' sent a bad reply: why (a)": a peer's answer failed a check. */
 int apc__fleet_bad(const char *node, const char *why, long long a);
 /* The RESPONSE in text: *root parsed (caller frees, also on error) and its ReturnValue in *rv,
