@@ -309,36 +309,49 @@ int apc__fleet_req_down(CURLcode cc, const char *node, const char *url, int64_t 
                     (long long)capture_id, node, url, curl_easy_strerror(cc));
 }
 
-int apc__fleet_packet_meta(apc_ctx_t *ctx, const char *node, const char *url, int64_t capture_id,
-                           int64_t packet_id, char **raw)
+int apc__fleet_packets_meta(apc_ctx_t *ctx, const char *node, const char *url, int64_t capture_id,
+                            const int64_t *ids, size_t n, char **raws)
 {
-    *raw = NULL;
+    for (size_t k = 0; k < n; k++)
+        raws[k] = NULL;
+    if (n == 0)
+        return 0;
     char form[128];
-    snprintf(form, sizeof form, "capture_id=%lld&last_id=%lld&count=1&flags=0",
-             (long long)capture_id, (long long)(packet_id - 1));
+    snprintf(form, sizeof form, "capture_id=%lld&last_id=%lld&count=%lld&flags=0",
+             (long long)capture_id, (long long)(ids[0] - 1), (long long)(ids[n - 1] - ids[0] + 1));
     cJSON *v = NULL;
     int rc = apc__fleet_call(ctx, node, url, "capture_read", form, capture_id, &v);
     if (rc < 0)
         return rc;
-    /* v is the checked PACKETSTREAM's own text: its first packet, kept as text (its Time is a
-     * FILETIME that a double would round), once it is the packet asked for. */
+    /* v is the checked PACKETSTREAM's own text: the packets asked for are kept as text (a
+     * Time is a FILETIME, which a double would round), each once it is known by its id. */
     const char *t = v->valuestring;
-    size_t n = strlen(t), at = 0, end = 0, i;
-    if (find_member(t, n, "\"Packets\"", &at, &end) == 0 && t[at] == '[') {
+    size_t len = strlen(t), at = 0, end = 0, i = 0, k = 0;
+    if (find_member(t, len, "\"Packets\"", &at, &end) == 0 && t[at] == '[')
         i = at + 1;
+    while (i && k < n) {
         skip_ws(t, end, &i);
-        at = i;
-        if (at < end && t[at] != ']' && skip_value(t, end, &i) == 0)
-            *raw = strndup(t + at, i - at);
+        size_t from = i;
+        if (i >= end || t[i] == ']' || skip_value(t, end, &i) < 0)
+            break;
+        cJSON *p = cJSON_ParseWithLength(t + from, i - from);
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(p, "PacketId");
+        if (apc__fleet_whole(id, (double)ids[k], (double)ids[k]) &&
+            !(raws[k++] = strndup(t + from, i - from)))
+            rc = apc__err(APC_ENOMEM, "out of memory");
+        cJSON_Delete(p);
+        skip_ws(t, end, &i);
+        if (rc < 0 || i >= end || t[i] != ',')
+            break;
+        i++;
     }
-    cJSON *p = *raw ? cJSON_Parse(*raw) : NULL;
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(p, "PacketId");
-    if (!*raw || !apc__fleet_whole(id, (double)packet_id, (double)packet_id)) {
-        free(*raw);
-        *raw = NULL;
-        rc = apc__fleet_bad(node, "not the packet asked for", (long long)packet_id);
-    }
-    cJSON_Delete(p);
+    if (rc == 0 && k < n)
+        rc = apc__fleet_bad(node, "not the packets asked for", (long long)ids[k]);
+    if (rc < 0)
+        for (size_t j = 0; j < n; j++) {
+            free(raws[j]);
+            raws[j] = NULL;
+        }
     cJSON_Delete(v);
     return rc;
 }

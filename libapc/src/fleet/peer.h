@@ -29,11 +29,12 @@ int apc__fleet_owner(apc_ctx_t *ctx, int64_t capture_id, char **node, char **url
 int apc__fleet_call(apc_ctx_t *ctx, const char *node, const char *url, const char *action,
                     const char *form, int64_t capture_id, cJSON **value);
 
-/* The PACKET of packet_id of capture_id (without Data) as node `node` at `url` answers it
- * (capture_read of one packet): its JSON text in *raw (caller frees), checked as a packet
- * read's and that it is the packet asked for; an error naming the node otherwise. */
-int apc__fleet_packet_meta(apc_ctx_t *ctx, const char *node, const char *url, int64_t capture_id,
-                           int64_t packet_id, char **raw);
+/* The PACKETs (without Data) of packets ids[0..n) of capture_id (increasing, spanning at
+ * most APC_PAGE_MAX ids) as node `node` at `url` answers them: one capture_read of the span,
+ * checked as a packet read's and that each id asked for is in it. Each packet's JSON text in
+ * raws[k] (caller frees each); an error naming the node otherwise (then every raws[k] NULL). */
+int apc__fleet_packets_meta(apc_ctx_t *ctx, const char *node, const char *url, int64_t capture_id,
+                            const int64_t *ids, size_t n, char **raws);
 
 #define APC_FLEET_SINGLE 1 /* one PACKET (capture_get_packet), not a PACKETSTREAM */
 #define APC_FLEET_DATA 2   /* the packets carry their bytes (flags=1, capture_get_packet) */

@@ -117,16 +117,37 @@ int apc__op_search_list(apc__op_req_t *req, apc__op_res_t *res)
     return apc__res_json(res, arr);
 }
 
+/* The PACKETs of matches i..*j of another node's capture (one request: the run of the page's
+ * matches of that capture within APC_PAGE_MAX ids of the first), as that node answers them. */
+static int remote_run(apc_ctx_t *ctx, const apc_search_page_t *pg, size_t i, size_t *j,
+                      const char *node, const char *url, char **raws)
+{
+    int64_t ids[APC_PAGE_MAX];
+    size_t n = 0;
+    const apc_packet_t *ps = pg->packets;
+    while (i + n < pg->count && n < APC_PAGE_MAX && ps[i + n].capture_id == ps[i].capture_id &&
+           ps[i + n].id - ps[i].id < APC_PAGE_MAX && (n == 0 || ps[i + n].id > ids[n - 1])) {
+        ids[n] = ps[i + n].id;
+        n++;
+    }
+    *j = i + n;
+    return apc__fleet_packets_meta(ctx, node, url, ps[i].capture_id, ids, n, raws + i);
+}
+
 /* The PACKETs of a page of matches: ours encoded here, those of another node's capture as
- * that node answers them (one packet read each, fleet/peer.h), in the page's order. */
+ * that node answers them (fleet/peer.h), in the page's order. */
 static int search_packets(apc_ctx_t *ctx, const apc_search_page_t *pg, cJSON **out)
 {
     *out = NULL;
+    char **raws = calloc(pg->count ? pg->count : 1, sizeof *raws);
+    if (!raws)
+        return apc__err(APC_ENOMEM, "out of memory");
     apc__jw_t w = {0};
     apc__jw_open(&w, '[');
-    int64_t seen = 0;
     char *node = NULL, *url = NULL;
+    int64_t seen = 0;
     int theirs = 0, rc = 0;
+    size_t run_end = 0; /* raws[i] filled up to here */
     for (size_t i = 0; rc == 0 && i < pg->count; i++) {
         const apc_packet_t *p = &pg->packets[i];
         if (p->capture_id != seen) {
@@ -135,20 +156,21 @@ static int search_packets(apc_ctx_t *ctx, const apc_search_page_t *pg, cJSON **o
             theirs = apc__fleet_owner(ctx, p->capture_id, &node, &url) == 1;
             seen = p->capture_id;
         }
+        if (theirs && i >= run_end)
+            rc = remote_run(ctx, pg, i, &run_end, node, url, raws);
         cJSON *one = NULL;
-        char *raw = NULL;
-        if (theirs)
-            rc = apc__fleet_packet_meta(ctx, node, url, p->capture_id, p->id, &raw);
-        else if (!(one = apc__json_packet(p, 0)))
+        if (rc == 0 && !theirs && !(one = apc__json_packet(p, 0)))
             rc = apc__err(APC_ENOMEM, "out of memory");
-        const char *text = raw ? raw : one ? one->valuestring : NULL;
+        const char *text = theirs ? raws[i] : one ? one->valuestring : NULL;
         if (rc == 0 && i)
             apc__jw_raw(&w, ",", 1);
         if (rc == 0)
             apc__jw_raw(&w, text, strlen(text));
-        free(raw);
         cJSON_Delete(one);
     }
+    for (size_t i = 0; i < pg->count; i++)
+        free(raws[i]);
+    free(raws);
     free(node);
     free(url);
     apc__jw_close(&w, ']');
