@@ -335,6 +335,18 @@ def check_export_down(a, c, cid):
         check(took < 30, "cancelling A's export waiting on a silent node took %.1f s" % took)
         print("A's export waiting on a silent node cancelled in %.2f s" % took)
         conn.close()
+        # A search over the fleet waits for the silent node too (it asks every other node at
+        # once); cancelling it ends the wait.
+        sid = a.ok("search_start", filter=SCAN_FILTER)["SearchId"]
+        conn, _ = s.accept()
+        t0 = time.monotonic()
+        a.ok("search_cancel", search_id=sid)
+        wait_for(lambda: a.ok("search_open", search_id=sid)["State"] == "cancelled",
+                 "the search waiting on a silent node to be cancelled")
+        took = time.monotonic() - t0
+        check(took < 30, "cancelling A's search waiting on a silent node took %.1f s" % took)
+        print("A's search waiting on a silent node cancelled in %.2f s" % took)
+        conn.close()
     check(len(a.ok("export_list")) == before, "a cancelled export left a file on A")
 
 

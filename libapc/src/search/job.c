@@ -14,8 +14,8 @@
 
 #include "core/ctx.h"
 #include "core/error.h"
-#include "fleet/peer.h"
 #include "search/job.h"
+#include "search/remote.h"
 #include "search/search.h"
 #include "store/searches.h"
 #include "util/clock.h"
@@ -231,34 +231,6 @@ static int scope_row(int64_t capture_id, uint64_t packets, void *payload)
     return 0;
 }
 
-/* A capture of another node of the fleet: its node runs the scan where the index and bytes
- * are (action search_scan, fleet/matches.c), and its matches join ours in capture order.
- * 1 when it was, 0 when the capture is ours. */
-static int scan_remote(job_t *j, int64_t capture_id, uint64_t packets,
-                       const volatile int *cancelled)
-{
-    char *node = NULL, *url = NULL;
-    int r = apc__fleet_owner(j->ctx, capture_id, &node, &url);
-    if (r == 1) {
-        apc__fleet_scan_t q = {.node = node,
-                               .url = url,
-                               .capture_id = capture_id,
-                               .packets = packets,
-                               .filter = j->filter,
-                               .time_from = j->time_from,
-                               .time_to = j->time_to,
-                               .cancel = cancelled,
-                               .cancel2 = &j->active->cancel};
-        uint64_t scanned = 0;
-        r = apc__fleet_matches(j->ctx, &q, on_match, j, &scanned);
-        j->scanned_before += scanned;
-        r = r < 0 ? r : 1;
-    }
-    free(node);
-    free(url);
-    return r;
-}
-
 /* Captures in scope (pairs of id and packets); time bounds skip captures outside. */
 static int scope(job_t *j, int64_t **ids, size_t *n)
 {
@@ -288,9 +260,18 @@ static int run(job_t *j, const volatile int *cancelled)
         r = apc__searches_started(j->ctx->store, j->id, APC_SEARCH_RUNNING, apc__real_ns(),
                                   j->total);
     j->last_flush = apc__real_ns();
+    /* Captures of other nodes are scanned there (fleet/matches.c), all at once, while we
+     * scan ours; their matches join ours in capture order. */
+    apc__search_remote_t *rem = NULL;
+    if (r == 0)
+        r = apc__search_remote_start(j->ctx, j->filter, j->time_from, j->time_to, ids, n, cancelled,
+                                     &rem);
     for (size_t i = 0; r == 0 && i < n; i++) {
-        if ((r = scan_remote(j, ids[2 * i], (uint64_t)ids[2 * i + 1], cancelled)) != 0) {
-            r = r == APC_ENOTFOUND ? 0 : r < 0 ? r : 0; /* deleted since: nothing to search */
+        uint64_t theirs = 0;
+        if ((r = apc__search_remote_take(rem, ids[2 * i], &j->active->cancel, on_match, j,
+                                         &theirs)) != 0) {
+            j->scanned_before += theirs;
+            r = r < 0 ? r : 0;
             continue;
         }
         apc__scan_t s = {0};
@@ -318,6 +299,7 @@ static int run(job_t *j, const volatile int *cancelled)
         if (r == APC_ENOTFOUND) /* deleted while we ran: nothing of it to search */
             r = 0;
     }
+    apc__search_remote_end(rem);
     free(ids);
     return r;
 }
