@@ -301,6 +301,23 @@ def check_scans(a, nodes, ids):
     theirs = nodes[2].ok("search_start", filter=SCAN_FILTER, wait=1)
     check(read_search(nodes[2], theirs["SearchId"]) == got,
           "A's search_read packets are what C reads of its own search")
+    # Its export holds every node's matched packets: A's file is C's export of C's own search
+    # but for the section header (it names the search), and tshark reads them alike.
+    files = []
+    for n, sid in ((a, meta["SearchId"]), (nodes[2], theirs["SearchId"])):
+        cmd = n.ok("search_export", search_id=sid, wait=1)
+        check(cmd["State"] == "completed" and cmd["Packets"] == want,
+              "search_export on %s: %s (%d matches)" % (n.name, cmd, want))
+        files.append(cmd["Result"] if cmd["State"] == "completed" else None)
+    if all(files):
+        body = []
+        for f in files:
+            data = open(f, "rb").read()
+            body.append(data[int.from_bytes(data[4:8], sys.byteorder):])
+        check(body[0] == body[1], "A's search export differs from C's past the section header")
+        ta = tshark_packets(files[0])
+        check(ta is None or (len(ta) == want and ta == tshark_packets(files[1])),
+              "tshark reads A's search export as C's")
     # The node secret scans this node's captures only.
     node_hdr = {"X-Apc-Token": "node:" + SECRET}
     c = nodes[2]
