@@ -66,11 +66,6 @@ typedef struct hits_sink {
     size_t cap;
 } hits_sink_t;
 
-static uint32_t swap32(uint32_t v)
-{
-    return (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
-}
-
 static int put_hit(const uint8_t *block, size_t len, int is_packet, void *payload)
 {
     hits_sink_t *h = payload;
@@ -92,12 +87,12 @@ static int put_hit(const uint8_t *block, size_t len, int is_packet, void *payloa
     memcpy(h->copy, block, len);
     uint32_t iface; /* EPB interface id, at byte 8 (draft-ietf-opsawg-pcapng 4.3) */
     memcpy(&iface, block + 8, 4);
-    iface = h->swap ? swap32(iface) : iface;
+    iface = h->swap ? __builtin_bswap32(iface) : iface;
     if (iface >= h->n_ifaces)
         return apc__err(APC_EFORMAT, "capture %lld: a packet of interface %u of %u",
                         (long long)h->base.r->capture_id, iface, h->n_ifaces);
     iface += h->iface_base;
-    iface = h->swap ? swap32(iface) : iface;
+    iface = h->swap ? __builtin_bswap32(iface) : iface;
     memcpy(h->copy + 8, &iface, 4);
     return put(h->copy, len, 1, &h->base);
 }

@@ -17,16 +17,11 @@
 #define EPB 6u
 #define MAGIC 0x1A2B3C4Du
 
-static uint32_t swap32(uint32_t v)
-{
-    return (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
-}
-
 static uint32_t rd32(const apc__ngchk_t *c, const uint8_t *p)
 {
     uint32_t v;
     memcpy(&v, p, 4);
-    return c->swap ? swap32(v) : v;
+    return c->swap ? __builtin_bswap32(v) : v;
 }
 
 static uint16_t rd16(const apc__ngchk_t *c, const uint8_t *p)
@@ -120,7 +115,7 @@ static int block_length(apc__ngchk_t *c)
         memcpy(&magic, c->blk + 8, 4);
         if (type != SHB)
             return bad(c, "it does not start with a Section Header Block");
-        if (magic != MAGIC && magic != swap32(MAGIC))
+        if (magic != MAGIC && magic != __builtin_bswap32(MAGIC))
             return bad(c, "not a pcapng section (byte-order magic)");
         c->swap = magic != MAGIC;
     }
