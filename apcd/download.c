@@ -13,7 +13,8 @@
  * What a kind may read is decided by the action table (the caller's role for the listing
  * action), and files are found through the library's own lists, never by a path the client
  * wrote: kind=export (name: one of export_list's names), kind=capture (capture_id: exported
- * with capture_export into the export folder, sent, and removed), kind=extracted (capture_id,
+ * with capture_export into the export folder, with `filter` if given, sent, and removed; the
+ * fleet's node secret may ask this one, fleet/fetch.c), kind=extracted (capture_id,
  * file_id: a FileId of extract_file_list, stored under <data>/extracted/<capture>/).
  */
 #include <errno.h>
@@ -38,6 +39,7 @@ typedef struct dl_req {
     char kind[16];
     char name[256];
     long long capture_id, file_id;
+    char filter[4096]; /* kind=capture: the export's filter (another node asks it, fleet) */
 } dl_req_t;
 
 typedef struct link {
@@ -70,6 +72,12 @@ static int read_params(dl_t *d, apc_params_t *p, char *err, size_t errlen)
     snprintf(d->what.kind, sizeof d->what.kind, "%s", kind ? kind : "");
     if ((v = apc_params_get(p, "name")))
         snprintf(d->what.name, sizeof d->what.name, "%s", v);
+    if ((v = apc_params_get(p, "filter")) &&
+        (size_t)snprintf(d->what.filter, sizeof d->what.filter, "%s", v) >= sizeof d->what.filter) {
+        snprintf(err, errlen, "parameter 'filter' is longer than %zu bytes",
+                 sizeof d->what.filter - 1);
+        return -1;
+    }
     const char *ids[2] = {"capture_id", "file_id"};
     long long *out[2] = {&d->what.capture_id, &d->what.file_id};
     for (int i = 0; i < 2; i++) {
@@ -156,16 +164,18 @@ static cJSON *call_as(apcd_job_t *j, const apc_session_t *s, const char *action,
     return r;
 }
 
-/* call_as with the parameters the resolvers pass: capture_id when > 0, wait=1 when asked. */
+/* call_as with the parameters the resolvers pass: capture_id when > 0, wait=1 when asked, a
+ * filter when not NULL or "". */
 static cJSON *run_as(apcd_job_t *j, const apc_session_t *s, const char *action,
-                     long long capture_id, int wait)
+                     long long capture_id, int wait, const char *filter)
 {
     apc_params_t *p = NULL;
     char id[24];
     snprintf(id, sizeof id, "%lld", capture_id);
     cJSON *r = NULL;
     if (apc_params_new(&p) == 0 && (capture_id <= 0 || apc_params_add(p, "capture_id", id) == 0) &&
-        (!wait || apc_params_add(p, "wait", "1") == 0))
+        (!wait || apc_params_add(p, "wait", "1") == 0) &&
+        (!filter || !*filter || apc_params_add(p, "filter", filter) == 0))
         r = call_as(j, s, action, p);
     else {
         j->code = APC_SERVE_GENERIC_ERROR;
@@ -190,7 +200,7 @@ static int refuse(apcd_job_t *j, int status, int code, const char *msg)
 static int resolve_export(apcd_job_t *j, const apc_session_t *s)
 {
     dl_t *d = j->data;
-    cJSON *r = run_as(j, s, "export_list", 0, 0);
+    cJSON *r = run_as(j, s, "export_list", 0, 0, NULL);
     if (!r)
         return -1;
     /* The Name a client chose, looked up in export_list: only a file listed there (a file of
@@ -219,7 +229,7 @@ static int resolve_export(apcd_job_t *j, const apc_session_t *s)
 static int resolve_capture(apcd_job_t *j, const apc_session_t *s)
 {
     dl_t *d = j->data;
-    cJSON *r = run_as(j, s, "capture_export", d->what.capture_id, 1);
+    cJSON *r = run_as(j, s, "capture_export", d->what.capture_id, 1, d->what.filter);
     if (!r)
         return -1;
     const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(r, "ReturnValue");
@@ -249,7 +259,7 @@ static int resolve_capture(apcd_job_t *j, const apc_session_t *s)
 static int resolve_extracted(apcd_job_t *j, const apc_session_t *s)
 {
     dl_t *d = j->data;
-    cJSON *r = run_as(j, s, "extract_file_list", d->what.capture_id, 0);
+    cJSON *r = run_as(j, s, "extract_file_list", d->what.capture_id, 0, NULL);
     if (!r)
         return -1;
     const cJSON *f, *list = cJSON_GetObjectItemCaseSensitive(r, "ReturnValue");

@@ -10,6 +10,7 @@ Each node has its own data directory and loopback port and ingests a different c
 files when the corpus is beside the checkout, else captures the build generated
 (tests/captures/). Waits are on conditions with generous limits.
 """
+import decimal
 import http.client
 import json
 import os
@@ -183,6 +184,204 @@ def check_node_stats(a, nodes, ids, caps, totals):
           totals["Packets"], "the nodes' totals add up to the fleet's")
 
 
+def export(n, **params):
+    """capture_export on node n, waited for: the COMMAND and the file's bytes (or None)."""
+    cmd = n.ok("capture_export", wait=1, **params)
+    data = None
+    if cmd["State"] == "completed":
+        with open(cmd["Result"], "rb") as f:
+            data = f.read()
+    return cmd, data
+
+
+def tshark_packets(path):
+    """(time, length, captured length) of each packet as tshark reads the file, or None
+    without tshark."""
+    if not shutil.which("tshark"):
+        return None
+    out = subprocess.run(["tshark", "-n", "-r", path, "-T", "fields", "-e", "frame.time_epoch",
+                          "-e", "frame.len", "-e", "frame.cap_len"],
+                         capture_output=True, text=True, timeout=300, check=True).stdout
+    rows = [line.split("\t") for line in out.splitlines()]
+    return [(decimal.Decimal(t), int(n), int(k)) for t, n, k in rows]
+
+
+def check_exports(a, c, cid, caps, original):
+    """An export on A of C's capture is C's own export of it, byte for byte (C writes it and
+    streams it to A, which checks every block): whole, and with a filter that needs the
+    packets' bytes, which C runs."""
+    total = next(x["Packets"] for x in caps if x["CaptureId"] == cid)
+    mine, want = export(c, capture_id=cid)
+    theirs, got = export(a, capture_id=cid)
+    check(mine["State"] == "completed" and want, "C's own export: %s" % mine)
+    check(theirs["State"] == "completed" and theirs["Packets"] == total,
+          "A's export of C's capture: %s (%d packets)" % (theirs, total))
+    check(got is not None and got == want,
+          "A's export of C's capture is C's byte for byte (%s vs %s bytes)" %
+          (len(got or b""), len(want or b"")))
+    ts = tshark_packets(theirs["Result"]) if got else None
+    if ts is not None:  # the packets of the file C ingested: times, lengths
+        check(len(ts) == total and ts == tshark_packets(original),
+              "tshark reads %d packets of A's export, those of %s" % (len(ts), original))
+    # A filter that needs the packets' bytes (C scans them) and selects some packets only.
+    flt = "frame.len > 100 && !(frame contains 7a:7a:7a:71)"
+    mine, want = export(c, capture_id=cid, filter=flt)
+    theirs, got = export(a, capture_id=cid, filter=flt)
+    check(theirs["State"] == "completed" and theirs["Packets"] == mine["Packets"] and
+          0 < mine["Packets"] < total and got == want,
+          "filtered export: A %s, C %s of %d packets" % (theirs.get("Packets"), mine.get("Packets"),
+                                                         total))
+    if shutil.which("tshark"):
+        out = subprocess.run(["tshark", "-n", "-r", original, "-Y", flt], capture_output=True,
+                             text=True, timeout=300, check=True).stdout
+        check(theirs["Packets"] == len(out.splitlines()),
+              "filtered export: %s packets, tshark -Y %d" % (theirs["Packets"],
+                                                            len(out.splitlines())))
+    # The node secret exports only this node's capture into the default folder.
+    node_hdr = {"X-Apc-Token": "node:" + SECRET}
+    saved, c.token = c.token, None
+    r = c.call("capture_export", headers=node_hdr, capture_id=cid, path="/tmp/x.pcapng")
+    check(r["ErrorCode"] == 8 and "default folder" in str(r), "node export to a path: %s" % r)
+    r = c.call("capture_export", headers=node_hdr, capture_id=cid, overwrite=1)
+    check(r["ErrorCode"] == 8, "node export with overwrite: %s" % r)
+    other = next(x["CaptureId"] for x in caps if x["Node"] == "nodeA")
+    r = c.call("capture_export", headers=node_hdr, capture_id=other)
+    check(r["ErrorCode"] != 0 and "nodeA" in str(r), "C exporting A's capture for a node: %s" % r)
+    c.token = saved
+
+
+SCAN_FILTER = "frame contains 00:00 && frame.len > 60"
+
+
+def tshark_count(path, flt):
+    """How many packets of the file tshark's display filter selects, or None without tshark."""
+    if not shutil.which("tshark"):
+        return None
+    out = subprocess.run(["tshark", "-n", "-r", path, "-Y", flt], capture_output=True,
+                         text=True, timeout=300, check=True).stdout
+    return len(out.splitlines())
+
+
+def read_search(n, sid):
+    """Every PACKET of search sid on node n, by pages of 7."""
+    out, last = [], 0
+    while True:
+        pg = n.ok("search_read", search_id=sid, last_id=last, count=7)
+        out += pg["Packets"]
+        if not pg["More"] or pg["LastId"] == last:
+            return out
+        last = pg["LastId"]
+
+
+def check_scans(a, nodes, ids):
+    """search_scan, a search's byte scan of one capture: asked of A for each node's capture, it
+    is that node's own answer (A asks it of the node), and it counts what tshark -Y counts."""
+    for n, f in zip(nodes, FILES):
+        cid = ids[n.name]
+        mine = n.ok("search_scan", capture_id=cid, filter=SCAN_FILTER)
+        via_a = a.ok("search_scan", capture_id=cid, filter=SCAN_FILTER)
+        check(via_a == mine, "A's scan of %s's capture: %s, its own %s" %
+              (n.name, str(via_a)[:200], str(mine)[:200]))
+        want = tshark_count(f, SCAN_FILTER)
+        check(want is None or len(mine["PacketIds"]) == want,
+              "scan of %s: %d matches, tshark -Y %s" % (f, len(mine["PacketIds"]), want))
+    # A search over every capture from A covers every node's (each scans its own captures):
+    # its matches are the scans' in capture order, read back with each node's packet fields.
+    meta = a.ok("search_start", filter=SCAN_FILTER, wait=1)
+    want = sum(len(n.ok("search_scan", capture_id=ids[n.name], filter=SCAN_FILTER)["PacketIds"])
+               for n in nodes)
+    counts = [tshark_count(f, SCAN_FILTER) for f in FILES]
+    check(meta["State"] == "completed" and meta["Matches"] == want and
+          (None in counts or want == sum(counts)),
+          "A's search over the fleet: %s, scans %d, tshark -Y %s" % (meta, want, counts))
+    print("search from A over 3 nodes: %d matches (tshark -Y %s)" % (meta["Matches"], counts))
+    got = read_search(a, meta["SearchId"])
+    order = [(p["CaptureId"], p["PacketId"]) for p in got]
+    check(order == sorted(order) and len(got) == want, "A's search_read order: %s" % order[:8])
+    theirs = nodes[2].ok("search_start", filter=SCAN_FILTER, wait=1)
+    check(read_search(nodes[2], theirs["SearchId"]) == got,
+          "A's search_read packets are what C reads of its own search")
+    # Its export holds every node's matched packets: A's file is C's export of C's own search
+    # but for the section header (it names the search), and tshark reads them alike.
+    files = []
+    for n, sid in ((a, meta["SearchId"]), (nodes[2], theirs["SearchId"])):
+        cmd = n.ok("search_export", search_id=sid, wait=1)
+        check(cmd["State"] == "completed" and cmd["Packets"] == want,
+              "search_export on %s: %s (%d matches)" % (n.name, cmd, want))
+        files.append(cmd["Result"] if cmd["State"] == "completed" else None)
+    if all(files):
+        body = []
+        for f in files:
+            data = open(f, "rb").read()
+            body.append(data[int.from_bytes(data[4:8], sys.byteorder):])
+        check(body[0] == body[1], "A's search export differs from C's past the section header")
+        ta = tshark_packets(files[0])
+        check(ta is None or (len(ta) == want and ta == tshark_packets(files[1])),
+              "tshark reads A's search export as C's")
+    # A search with time bounds may hold fewer of C's packets than its filter matches there:
+    # its export from A fails, naming C, rather than write other packets.
+    cid = ids["nodeC"]
+    matched = set(nodes[2].ok("search_scan", capture_id=cid, filter=SCAN_FILTER)["PacketIds"])
+    times = [p["Time"] for p in nodes[2].ok("capture_read", capture_id=cid, count=1000)["Packets"]
+             if p["PacketId"] in matched]
+    if len(set(times)) > 1:
+        bounded = a.ok("search_start", filter=SCAN_FILTER, capture_id=cid, start_dtg=max(times),
+                       wait=1)
+        cmd = a.ok("search_export", search_id=bounded["SearchId"], wait=1)
+        check(0 < bounded["Matches"] < len(matched) and cmd["State"] == "failed" and
+              "nodeC" in cmd["Error"] and "not supported yet" in cmd["Error"],
+              "export of a bounded search of C's capture: %s, %s" % (bounded, cmd))
+        print("a bounded search of C's capture: %d of %d matches; its export: %s" %
+              (bounded["Matches"], len(matched), cmd["Error"][:200]))
+    # The node secret scans this node's captures only.
+    node_hdr = {"X-Apc-Token": "node:" + SECRET}
+    c = nodes[2]
+    saved, c.token = c.token, None
+    r = c.call("search_scan", headers=node_hdr, capture_id=ids["nodeC"], filter=SCAN_FILTER)
+    check(r["ErrorCode"] == 0, "C scans its capture for a node: %s" % str(r)[:200])
+    r = c.call("search_scan", headers=node_hdr, capture_id=ids["nodeA"], filter=SCAN_FILTER)
+    check(r["ErrorCode"] != 0 and "nodeA" in str(r), "C scanned A's capture for a node: %s" % r)
+    c.token = saved
+
+
+def check_export_down(a, c, cid):
+    """C stopped: A's export of its capture fails naming C and its URL, and leaves no file."""
+    before = len(a.ok("export_list"))
+    cmd, _ = export(a, capture_id=cid)
+    check(cmd["State"] == "failed" and "nodeC" in cmd["Error"] and c.url in cmd["Error"],
+          "A's export of C's capture with C down: %s" % cmd)
+    print("A exporting C's capture with C down:", cmd["Error"][:300])
+    check(len(a.ok("export_list")) == before, "a failed export left a file on A")
+    # C's port taken by a listener that answers nothing (as C does while it writes a large
+    # export): cancelling A's export ends its wait at once, and leaves no file either.
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", c.port))
+        s.listen(8)
+        s.settimeout(LIMIT_S)
+        uid = a.ok("capture_export", capture_id=cid)["CommandUid"]
+        conn, _ = s.accept()  # A is connected and waits for the reply
+        t0 = time.monotonic()
+        a.ok("command_delete", command_uid=uid)  # cancels, waits for the end, forgets it
+        took = time.monotonic() - t0
+        check(took < 30, "cancelling A's export waiting on a silent node took %.1f s" % took)
+        print("A's export waiting on a silent node cancelled in %.2f s" % took)
+        conn.close()
+        # A search over the fleet waits for the silent node too (it asks every other node at
+        # once); cancelling it ends the wait.
+        sid = a.ok("search_start", filter=SCAN_FILTER)["SearchId"]
+        conn, _ = s.accept()
+        t0 = time.monotonic()
+        a.ok("search_cancel", search_id=sid)
+        wait_for(lambda: a.ok("search_open", search_id=sid)["State"] == "cancelled",
+                 "the search waiting on a silent node to be cancelled")
+        took = time.monotonic() - t0
+        check(took < 30, "cancelling A's search waiting on a silent node took %.1f s" % took)
+        print("A's search waiting on a silent node cancelled in %.2f s" % took)
+        conn.close()
+    check(len(a.ok("export_list")) == before, "a cancelled export left a file on A")
+
+
 def run(nodes):
     a, b, c = nodes
     # The first node makes the fleet's admin account (accounts are shared), then the others.
@@ -234,6 +433,8 @@ def run(nodes):
         check(a.ok("capture_conn_stream", capture_id=cid, conn_id=conn, flags=1) ==
               c.ok("capture_conn_stream", capture_id=cid, conn_id=conn, flags=1),
               "A's stream of C's connection %d" % conn)
+    check_exports(a, c, cid, caps, FILES[2])
+    check_scans(a, nodes, ids)
     # The node credential: refused without the secret or with a wrong one.
     saved, c.token = c.token, None
     for tok in ("node:", "node:wrong-secret-of-the-same-len", "node:" + SECRET + "x"):
@@ -264,6 +465,14 @@ def run(nodes):
     check(r["ErrorCode"] != 0 and "nodeC" in str(r) and c.url in str(r),
           "A reading C's packets with C down: %s" % r)
     print("A reading C's packets with C down:", json.dumps(r)[:300])
+    check_export_down(a, c, cid)
+    r = a.call("search_scan", capture_id=cid, filter=SCAN_FILTER)
+    check(r["ErrorCode"] != 0 and "nodeC" in str(r) and c.url in str(r),
+          "A's scan of C's capture with C down: %s" % r)
+    meta = a.ok("search_start", filter=SCAN_FILTER, wait=1)
+    check(meta["State"] == "failed" and "nodeC" in meta["Error"] and c.url in meta["Error"],
+          "A's search over the fleet with C down: %s" % meta)
+    print("A's search with C down:", meta["Error"][:300])
     c.start()
     c.login(password)
     check(len(c.ok("capture_list_completed")) == 3, "C lists 3 captures after its restart")
@@ -274,6 +483,7 @@ def run(nodes):
           "C reads the same packets after its restart")
     check(a.ok("capture_read", capture_id=cid, flags=1) == page,
           "A reads C's packets again after C's restart")
+    check(export(a, capture_id=cid)[0]["State"] == "completed", "A exports C's capture again")
     print("fleet of 3 nodes: captures %s, %d packets in all" % (ids, totals["Packets"]))
     return 1 if failures else 0
 

@@ -283,6 +283,7 @@ static const char *milestone[] = {
     "settings_clear",
     "search_verify_filter",
     "search_start",
+    "search_scan",
     "search_list",
     "search_open",
     "search_read",
@@ -790,6 +791,19 @@ static void test_export_actions(void **state)
     int64_t matches = (int64_t)num(rv(r), "Matches");
     assert_int_equal(matches, 4); /* 2 packets in each */
     cJSON_Delete(r);
+    /* search_scan: the same scan of one capture, now, its packet ids in order */
+    char cid2[32];
+    snprintf(cid2, sizeof cid2, "%lld", (long long)id2);
+    r = call(0, "search_scan", "capture_id", cid2, "filter", "udp.port == 53", NULL);
+    assert_int_equal(num(rv(r), "CaptureId"), id2);
+    const cJSON *pids = cJSON_GetObjectItemCaseSensitive(rv(r), "PacketIds");
+    assert_int_equal(cJSON_GetArraySize(pids), 2);
+    assert_true(cJSON_GetArrayItem(pids, 0)->valuedouble <
+                cJSON_GetArrayItem(pids, 1)->valuedouble);
+    assert_true(num(rv(r), "Scanned") >= 2);
+    cJSON_Delete(r);
+    expect_error(4, "search_scan: unknown field `udp.prot` \xe2\x80\x94 did you mean `udp.port`?",
+                 "search_scan", "capture_id", cid2, "filter", "udp.prot == 53", NULL);
     r = call(0, "search_export", "search_id", sids, "wait", "1", NULL);
     c = rv(r);
     assert_keys(c, COMMAND_KEYS);

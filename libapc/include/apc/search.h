@@ -99,7 +99,9 @@ typedef struct apc_search_page {
 } apc_search_page_t;
 
 /* Matches after result `last_id` (0 = from the first), at most max (0 = 100, capped at
- * APC_PAGE_MAX). Matches of a capture deleted since are skipped. */
+ * APC_PAGE_MAX). Matches of a capture deleted since are skipped. A match in a capture of
+ * another node of a fleet (docs/fleet.md) carries its id and capture id only (its other
+ * fields are in that node's index; the action search_read fills them from that node). */
 APC_API int apc_search_read(apc_ctx_t *ctx, int64_t id, int64_t last_id, unsigned max,
                             apc_search_page_t **out);
 APC_API void apc_search_page_free(apc_search_page_t *pg);

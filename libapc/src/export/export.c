@@ -4,7 +4,8 @@
  * Block (capture notes as its comment), one Interface Description Block per interface of the
  * capture and one Enhanced Packet Block per packet, carrying the packet's process metadata
  * (comments.h, epb_processid_threadid) and notes (packets.c). A search export writes a search's
- * results instead (search_out.c). The file is written under a hidden temporary
+ * results instead (search_out.c); a capture of another node of a fleet is written by that node
+ * and streamed here (remote.c). The file is written under a hidden temporary
  * name in the target directory and renamed at the end, so a failure (disk full) or a cancel
  * leaves no partial file and readers never see a half-written export.
  */
@@ -25,6 +26,7 @@
 #include "core/roots.h"
 #include "export/export_int.h"
 #include "export/export.h"
+#include "fleet/peer.h"
 #include "search/search.h"
 #include "store/captures.h"
 #include "store/exports.h"
@@ -44,6 +46,8 @@ typedef struct export_job {
     char *root;         /* the export root it lies in (a realpath): the file is made beneath */
     int overwrite;
     apc__export_filter_t *filter;
+    /* a capture of another node (fleet): its name and URL, and the filter's text for it */
+    char *node, *url, *filter_text;
 } export_job_t;
 
 static void free_job(export_job_t *j)
@@ -51,6 +55,9 @@ static void free_job(export_job_t *j)
     if (!j)
         return;
     apc__export_filter_close(j->filter);
+    free(j->node);
+    free(j->url);
+    free(j->filter_text);
     free(j->final);
     free(j->root);
     free(j);
@@ -122,8 +129,10 @@ static int capture_packets(apc__xrun_t *r, export_job_t *j, const volatile int *
 static int export_body(apc__xrun_t *r, export_job_t *j, int fd, const volatile int *cancelled)
 {
     int rc = apc__ngw_open(&r->out, fd, j->final);
+    apc__export_peer_t peer = {j->capture_id, j->node, j->url, j->filter_text};
     if (rc == 0)
         rc = j->search_id ? apc__export_search_packets(r, j->search_id, j->uid, cancelled)
+             : j->node    ? apc__export_remote(r, &peer, j->uid, cancelled)
                           : capture_packets(r, j, cancelled);
     if (rc == 0)
         rc = apc__ngw_flush(r->out);
@@ -285,7 +294,13 @@ APC_API int apc_export_start(apc_ctx_t *ctx, int64_t capture_id, const char *pat
     j->ctx = ctx;
     j->capture_id = capture_id;
     j->overwrite = overwrite != 0;
+    /* A bad filter is refused here whoever holds the capture; another node's runs it there. */
     rc = apc__export_filter_open(ctx, capture_id, filter, &j->filter);
+    int theirs = rc == 0 ? apc__fleet_owner(ctx, capture_id, &j->node, &j->url) : 0;
+    if (theirs < 0)
+        rc = theirs;
+    else if (theirs == 1 && filter && !(j->filter_text = strdup(filter)))
+        rc = apc__err(APC_ENOMEM, "out of memory");
     if (rc == 0)
         rc = apc__export_resolve(ctx, "capture", capture_id, path, overwrite, &j->final, &j->root);
     if (rc < 0) {

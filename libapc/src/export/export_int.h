@@ -74,4 +74,25 @@ void apc__export_filter_close(apc__export_filter_t *f);
 int apc__export_search_packets(apc__xrun_t *r, int64_t search_id, const char *uid,
                                const volatile int *cancelled);
 
+/* --- remote.c ------------------------------------------------------------------------------ */
+
+/* A capture of another node: who has it, and what to ask of it. */
+typedef struct apc__export_peer {
+    int64_t capture_id;
+    const char *node, *url;
+    const char *filter; /* NULL or "": every packet */
+} apc__export_peer_t;
+
+/* The body of the export of p's capture (r->out open, nothing written yet), streamed from the
+ * node that holds it: 0, APC_ECANCELED, or an error naming the node with the message set. */
+int apc__export_remote(apc__xrun_t *r, const apc__export_peer_t *p, const char *uid,
+                       const volatile int *cancelled);
+/* A search export's packets of p's capture (p->filter: the search's), streamed from its node:
+ * written with that capture's interfaces renumbered from iface_base (n_ifaces of them), its
+ * section and interface blocks left out. *packets: how many were written. 0, APC_ECANCELED,
+ * or an error naming the node. */
+int apc__export_remote_hits(apc__xrun_t *r, const apc__export_peer_t *p, uint32_t iface_base,
+                            uint32_t n_ifaces, const char *uid, const volatile int *cancelled,
+                            uint64_t *packets);
+
 #endif

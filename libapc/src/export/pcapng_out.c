@@ -121,3 +121,13 @@ int apc__ngw_epb(apc__ngw_t *w, const apc__ngpkt_t *p)
     }
     return r;
 }
+
+int apc__ngw_raw(apc__ngw_t *w, const uint8_t *block, size_t len)
+{
+    int r = room(w, len);
+    if (r == 0) {
+        memcpy(w->buf + w->len, block, len);
+        w->len += len;
+    }
+    return r;
+}

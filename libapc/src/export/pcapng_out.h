@@ -27,6 +27,8 @@ typedef apc__ng_epb_t apc__ngpkt_t;
 
 /* EPB (draft 4.3) with opt_comment, epb_flags and epb_processid_threadid (code 8). */
 int apc__ngw_epb(apc__ngw_t *w, const apc__ngpkt_t *p);
+/* A block as it is, already encoded and checked (an owning node's, fleet/ngcheck.h). */
+int apc__ngw_raw(apc__ngw_t *w, const uint8_t *block, size_t len);
 /* Writes what is buffered. */
 int apc__ngw_flush(apc__ngw_t *w);
 /* Bytes written so far (buffered included). */

@@ -14,6 +14,7 @@
 #include "core/ctx.h"
 #include "core/error.h"
 #include "export/export_int.h"
+#include "fleet/peer.h"
 #include "search/search.h"
 #include "store/searches.h"
 #include "store/store.h"
@@ -25,7 +26,38 @@
 typedef struct capmap {
     int64_t capture_id;
     uint32_t base, n; /* its interfaces are IDBs base..base+n-1 */
+    /* another node's capture (fleet): its node and URL; its matches are streamed from there
+     * once (`expect` packets), then its results are only counted (`seen`) */
+    char *node, *url;
+    int streamed;
+    uint64_t expect, seen;
 } capmap_t;
+
+/* The search's results in another node's capture c, from its node: the capture's export with
+ * the search's filter, which holds every packet of the results and, when as many as the
+ * results, exactly those (the results are a subset of the filter's matches: a search with time
+ * bounds may have fewer, and cannot be exported from there yet). */
+static int remote_part(apc__xrun_t *r, capmap_t *c, const apc__search_info_t *info, const char *uid,
+                       const volatile int *cancelled)
+{
+    apc__export_peer_t p = {c->capture_id, c->node, c->url, info->normalized};
+    c->streamed = 1;
+    return apc__export_remote_hits(r, &p, c->base, c->n, uid, cancelled, &c->expect);
+}
+
+static int remote_counts(const capmap_t *map, size_t n, int64_t search_id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (map[i].node && map[i].seen != map[i].expect)
+            return apc__err(APC_ENOTSUP,
+                            "search %lld: its %llu results in capture %lld (node '%s') are not "
+                            "the %llu packets its filter matches there (a search with time "
+                            "bounds?): exporting them from that node is not supported yet",
+                            (long long)search_id, (unsigned long long)map[i].seen,
+                            (long long)map[i].capture_id, map[i].node,
+                            (unsigned long long)map[i].expect);
+    return 0;
+}
 
 /* Store callback: a capture's notes line, when it has notes. */
 static int note_line(int64_t capture_id, const char *notes, void *payload)
@@ -69,12 +101,15 @@ static int write_head(apc__xrun_t *r, int64_t search_id, const apc__search_info_
         map[i].capture_id = info->captures[i];
         map[i].base = base;
         rc = apc__xrun_idbs(r, info->captures[i], 1, &map[i].n);
+        int theirs =
+            rc == 0 ? apc__fleet_owner(r->ctx, info->captures[i], &map[i].node, &map[i].url) : 0;
+        rc = theirs < 0 ? theirs : rc;
         base += map[i].n;
     }
     return rc;
 }
 
-static const capmap_t *find_cap(const capmap_t *map, size_t n, int64_t capture_id)
+static capmap_t *find_cap(capmap_t *map, size_t n, int64_t capture_id)
 {
     for (size_t i = 0; i < n; i++)
         if (map[i].capture_id == capture_id)
@@ -84,8 +119,9 @@ static const capmap_t *find_cap(const capmap_t *map, size_t n, int64_t capture_i
 
 /* Writes hits[0..n): runs of one capture with rising packet ids within HITS of each other
  * are one range of the capture's cursor. */
-static int write_hits(apc__xrun_t *r, int64_t search_id, const capmap_t *map, size_t n_map,
-                      const apc__search_hit_t *hits, long n)
+static int write_hits(apc__xrun_t *r, const apc__search_info_t *info, int64_t search_id,
+                      capmap_t *map, const apc__search_hit_t *hits, long n, const char *uid,
+                      const volatile int *cancelled)
 {
     int rc = 0;
     for (long i = 0, k; rc == 0 && i < n; i = k) {
@@ -93,15 +129,22 @@ static int write_hits(apc__xrun_t *r, int64_t search_id, const capmap_t *map, si
             return apc__err(APC_EFORMAT, "search %lld result %lld: packet id %lld",
                             (long long)search_id, (long long)hits[i].id,
                             (long long)hits[i].packet_id);
+        capmap_t *c = find_cap(map, info->n_captures, hits[i].capture_id);
+        if (!c)
+            return apc__err(APC_ENOTFOUND,
+                            "search %lld result %lld: capture %lld had no results when the "
+                            "export started",
+                            (long long)search_id, (long long)hits[i].id,
+                            (long long)hits[i].capture_id);
+        if (c->node) { /* another node's capture: its part once, then its results counted */
+            rc = c->streamed ? 0 : remote_part(r, c, info, uid, cancelled);
+            for (k = i + 1; k < n && hits[k].capture_id == hits[i].capture_id; k++)
+                ;
+            c->seen += (uint64_t)(k - i);
+            continue;
+        }
         if (hits[i].capture_id != r->capture_id || !r->cur) {
-            const capmap_t *m = find_cap(map, n_map, hits[i].capture_id);
-            if (!m)
-                return apc__err(APC_ENOTFOUND,
-                                "search %lld result %lld: capture %lld had no results when the "
-                                "export started",
-                                (long long)search_id, (long long)hits[i].id,
-                                (long long)hits[i].capture_id);
-            rc = apc__xrun_capture(r, m->capture_id, m->base, m->n);
+            rc = apc__xrun_capture(r, c->capture_id, c->base, c->n);
             if (rc < 0)
                 return rc;
         }
@@ -155,7 +198,7 @@ int apc__export_search_packets(apc__xrun_t *r, int64_t search_id, const char *ui
             rc = (int)n;
             break;
         }
-        rc = write_hits(r, search_id, map, info.n_captures, hits, n);
+        rc = write_hits(r, &info, search_id, map, hits, n, uid, cancelled);
         last_id = hits[n - 1].id;
         done += (uint64_t)n;
         int pct = info.results ? (int)(done * 100 / info.results) : 0;
@@ -165,6 +208,12 @@ int apc__export_search_packets(apc__xrun_t *r, int64_t search_id, const char *ui
             last = now;
             last_pct = pct;
         }
+    }
+    if (rc == 0 && map)
+        rc = remote_counts(map, info.n_captures, search_id);
+    for (size_t i = 0; map && i < info.n_captures; i++) {
+        free(map[i].node);
+        free(map[i].url);
     }
     free(hits);
     free(map);

@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Export actions: capture_export, export files, commands (COMMAND, EXPORTFILE), apc_flush. */
+#include <stdlib.h>
+
 #include <apc/export.h>
+
+#include "core/error.h"
+#include "fleet/peer.h"
 
 #include "ops/op_export.h"
 
@@ -40,12 +45,37 @@ static int reply_command(apc__op_req_t *req, apc__op_res_t *res, const char *uid
     return apc__res_json(res, o);
 }
 
+/* What the node secret may export (apc_op_node_action): this node's own capture, into the
+ * default folder, never replacing a file. Asked by another node for its export of our capture
+ * (fleet/fetch.c); a capture this node does not hold is refused rather than asked onwards, so
+ * two nodes that disagree about an owner never ask each other in a loop. */
+static int node_export_allowed(apc__op_req_t *req)
+{
+    if (!req->session || req->session->role != APC_ROLE_NODE)
+        return 0;
+    const char *path = apc__arg_str(req, "path");
+    if ((path && *path) || apc__arg_int(req, "overwrite"))
+        return apc__err(APC_EPERM, "permission denied: a node may export a capture into the "
+                                   "default folder only (no path, no overwrite)");
+    int64_t capture_id = apc__arg_int(req, "capture_id");
+    char *node = NULL, *url = NULL;
+    int rc = apc__fleet_owner(req->ctx, capture_id, &node, &url);
+    if (rc == 1)
+        rc = apc__err(APC_ENOTFOUND, "capture %lld is not this node's: it is on node '%s'",
+                      (long long)capture_id, node);
+    free(node);
+    free(url);
+    return rc;
+}
+
 int apc__op_capture_export(apc__op_req_t *req, apc__op_res_t *res)
 {
     char *uid = NULL;
-    int rc =
-        apc_export_start(req->ctx, apc__arg_int(req, "capture_id"), apc__arg_str(req, "path"),
-                         apc__arg_str(req, "filter"), (int)apc__arg_int(req, "overwrite"), &uid);
+    int rc = node_export_allowed(req);
+    if (rc < 0)
+        return rc;
+    rc = apc_export_start(req->ctx, apc__arg_int(req, "capture_id"), apc__arg_str(req, "path"),
+                          apc__arg_str(req, "filter"), (int)apc__arg_int(req, "overwrite"), &uid);
     if (rc < 0)
         return rc;
     /* wait=1 (ours) answers the ended command: a one-shot caller like apcctl would otherwise

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* Search actions: SEARCHSYNTAX, SEARCHMETA and SEARCHLIST over apc/search.h (docs/api.md). */
+#include <stdlib.h>
 #include <string.h>
 
 #include <apc/export.h>
 #include <apc/search.h>
 
 #include "core/error.h"
+#include "fleet/peer.h"
+#include "ops/jsonw.h"
 #include "ops/op_search.h"
 
 static cJSON *json_meta(const apc_search_meta_t *m)
@@ -114,6 +117,74 @@ int apc__op_search_list(apc__op_req_t *req, apc__op_res_t *res)
     return apc__res_json(res, arr);
 }
 
+/* The PACKETs of matches i..*j of another node's capture (one request: the run of the page's
+ * matches of that capture within APC_PAGE_MAX ids of the first), as that node answers them. */
+static int remote_run(apc_ctx_t *ctx, const apc_search_page_t *pg, size_t i, size_t *j,
+                      const char *node, const char *url, char **raws)
+{
+    int64_t ids[APC_PAGE_MAX];
+    size_t n = 0;
+    const apc_packet_t *ps = pg->packets;
+    while (i + n < pg->count && n < APC_PAGE_MAX && ps[i + n].capture_id == ps[i].capture_id &&
+           ps[i + n].id - ps[i].id < APC_PAGE_MAX && (n == 0 || ps[i + n].id > ids[n - 1])) {
+        ids[n] = ps[i + n].id;
+        n++;
+    }
+    *j = i + n;
+    return apc__fleet_packets_meta(ctx, node, url, ps[i].capture_id, ids, n, raws + i);
+}
+
+/* The PACKETs of a page of matches: ours encoded here, those of another node's capture as
+ * that node answers them (fleet/peer.h), in the page's order. */
+static int search_packets(apc_ctx_t *ctx, const apc_search_page_t *pg, cJSON **out)
+{
+    *out = NULL;
+    char **raws = calloc(pg->count ? pg->count : 1, sizeof *raws);
+    if (!raws)
+        return apc__err(APC_ENOMEM, "out of memory");
+    apc__jw_t w = {0};
+    apc__jw_open(&w, '[');
+    char *node = NULL, *url = NULL;
+    int64_t seen = 0;
+    int theirs = 0, rc = 0;
+    size_t run_end = 0; /* raws[i] filled up to here */
+    for (size_t i = 0; rc == 0 && i < pg->count; i++) {
+        const apc_packet_t *p = &pg->packets[i];
+        if (p->capture_id != seen) {
+            free(node);
+            free(url);
+            theirs = apc__fleet_owner(ctx, p->capture_id, &node, &url) == 1;
+            seen = p->capture_id;
+        }
+        if (theirs && i >= run_end)
+            rc = remote_run(ctx, pg, i, &run_end, node, url, raws);
+        cJSON *one = NULL;
+        if (rc == 0 && !theirs && !(one = apc__json_packet(p, 0)))
+            rc = apc__err(APC_ENOMEM, "out of memory");
+        const char *text = theirs ? raws[i] : one ? one->valuestring : NULL;
+        if (rc == 0 && i)
+            apc__jw_raw(&w, ",", 1);
+        if (rc == 0)
+            apc__jw_raw(&w, text, strlen(text));
+        cJSON_Delete(one);
+    }
+    for (size_t i = 0; i < pg->count; i++)
+        free(raws[i]);
+    free(raws);
+    free(node);
+    free(url);
+    apc__jw_close(&w, ']');
+    char *t = apc__jw_take(&w);
+    cJSON *arr = t && rc == 0 ? cJSON_CreateRaw(t) : NULL;
+    free(t);
+    if (rc < 0) {
+        cJSON_Delete(arr);
+        return rc;
+    }
+    *out = arr;
+    return arr ? 0 : apc__err(APC_ENOMEM, "out of memory");
+}
+
 int apc__op_search_read(apc__op_req_t *req, apc__op_res_t *res)
 {
     apc_search_page_t *pg = NULL;
@@ -129,7 +200,8 @@ int apc__op_search_read(apc__op_req_t *req, apc__op_res_t *res)
         e |= apc__json_add_i64(o, "SearchId", pg->search_id);
         e |= apc__json_add_i64(o, "LastId", pg->last_id);
         e |= apc__json_add_i64(o, "More", pg->more ? 1 : 0);
-        arr = apc__json_packets(pg->packets, pg->count, 0);
+        arr = NULL;
+        e |= (rc = search_packets(req->ctx, pg, &arr)) < 0;
         if (!arr || !cJSON_AddItemToObject(o, "Packets", arr)) {
             cJSON_Delete(arr);
             e = 1;
@@ -140,7 +212,7 @@ int apc__op_search_read(apc__op_req_t *req, apc__op_res_t *res)
         cJSON_Delete(o);
         o = NULL;
     }
-    return apc__res_json(res, o);
+    return rc < 0 ? rc : apc__res_json(res, o);
 }
 
 /* An admin may change any search; a viewer only those its own account started (a search

@@ -245,6 +245,15 @@ static const apc_param_spec_t p_search_start[] = {
     INT_P("wait", 0, "0", 0, 1,
           "1 waits until the search has ended before answering (ours); 0 answers at once."),
     END_P};
+static const apc_param_spec_t p_search_scan[] = {
+    CAPTURE_ID,
+    STR_P("filter", 0, NULL, 0, TEXT_MAX,
+          "Search filter (display-filter syntax, docs/filters.md); blank matches every packet."),
+    INT_P("start_dtg", 0, "0", 0, ID_MAX,
+          "Only packets at or after this time, UTC FILETIME; 0 = no bound."),
+    INT_P("end_dtg", 0, "0", 0, ID_MAX,
+          "Only packets at or before this time, UTC FILETIME; 0 = no bound."),
+    END_P};
 static const apc_param_spec_t p_filter[] = {
     STR_P("filter", 1, NULL, 0, TEXT_MAX,
           "Search filter (display-filter syntax, docs/filters.md) to check."),
@@ -449,6 +458,10 @@ static const apc__op_def_t table[] = {
        apc__op_search_open),
     OP("search_read", "Reads the matches of a search, by pages.", VIEWER, 1, J_, "SEARCHLIST",
        p_search_read, apc__op_search_read),
+    OP("search_scan",
+       "Packet ids of one capture that a filter matches, scanned now (ours; the byte scan a "
+       "search asks of the node holding the capture).",
+       VIEWER, 1, J_, "SCANMATCHES", p_search_scan, apc__op_search_scan),
     OP("search_start", "Starts a search over stored packets; results come with search_read.",
        VIEWER, 0, J_, "SEARCHMETA", p_search_start, apc__op_search_start),
     OP("search_verify_filter", "Checks the syntax of a search filter.", VIEWER, 0, J_,
@@ -532,11 +545,15 @@ APC_API const apc_op_info_t *apc_op_find(const char *name)
 }
 
 /* The actions fleet/peer.c sends to a capture's owner: a node secret grants these and nothing
- * else, neither another read action nor any admin one. */
+ * else, neither another read action nor any admin one. capture_export is how apcd's download
+ * of a capture (fleet/fetch.c asks it) writes the file it sends; a node may only export its
+ * own capture into the default folder (op_export.c). search_scan is a search's byte scan of
+ * one of this node's captures (op_scan.c). */
 APC_API int apc_op_node_action(const char *name)
 {
     static const char *const node_actions[] = {"capture_read", "capture_get_packet",
-                                               "capture_conn_stream"};
+                                               "capture_conn_stream", "capture_export",
+                                               "search_scan"};
     for (size_t i = 0; name && i < sizeof node_actions / sizeof *node_actions; i++)
         if (strcmp(name, node_actions[i]) == 0)
             return 1;

@@ -15,6 +15,7 @@
 #include "core/ctx.h"
 #include "core/error.h"
 #include "search/job.h"
+#include "search/remote.h"
 #include "search/search.h"
 #include "store/searches.h"
 #include "util/clock.h"
@@ -213,23 +214,24 @@ static int on_progress(void *payload)
 
 typedef struct scope_acc {
     job_t *j;
-    int64_t *ids;
+    int64_t *ids; /* capture id, packets: pairs */
     size_t n;
 } scope_acc_t;
 
 static int scope_row(int64_t capture_id, uint64_t packets, void *payload)
 {
     scope_acc_t *a = payload;
-    int64_t *ni = realloc(a->ids, (a->n + 1) * sizeof *ni);
+    int64_t *ni = realloc(a->ids, (a->n + 1) * 2 * sizeof *ni);
     if (!ni)
         return apc__err(APC_ENOMEM, "out of memory");
     a->ids = ni;
-    ni[a->n++] = capture_id;
+    ni[2 * a->n] = capture_id;
+    ni[2 * a->n++ + 1] = (int64_t)packets;
     a->j->total += packets;
     return 0;
 }
 
-/* Captures in scope, with their packet counts; time bounds skip captures outside. */
+/* Captures in scope (pairs of id and packets); time bounds skip captures outside. */
 static int scope(job_t *j, int64_t **ids, size_t *n)
 {
     scope_acc_t a = {j, NULL, 0};
@@ -258,11 +260,24 @@ static int run(job_t *j, const volatile int *cancelled)
         r = apc__searches_started(j->ctx->store, j->id, APC_SEARCH_RUNNING, apc__real_ns(),
                                   j->total);
     j->last_flush = apc__real_ns();
+    /* Captures of other nodes are scanned there (fleet/matches.c), all at once, while we
+     * scan ours; their matches join ours in capture order. */
+    apc__search_remote_t *rem = NULL;
+    if (r == 0)
+        r = apc__search_remote_start(j->ctx, j->filter, j->time_from, j->time_to, ids, n, cancelled,
+                                     &rem);
     for (size_t i = 0; r == 0 && i < n; i++) {
+        uint64_t theirs = 0;
+        if ((r = apc__search_remote_take(rem, ids[2 * i], &j->active->cancel, on_match, j,
+                                         &theirs)) != 0) {
+            j->scanned_before += theirs;
+            r = r < 0 ? r : 0;
+            continue;
+        }
         apc__scan_t s = {0};
         s.ctx = j->ctx;
         s.filter = j->flt;
-        s.capture_id = ids[i];
+        s.capture_id = ids[2 * i];
         s.time_from = j->time_from;
         s.time_to = j->time_to;
         s.cancel = cancelled;
@@ -284,6 +299,7 @@ static int run(job_t *j, const volatile int *cancelled)
         if (r == APC_ENOTFOUND) /* deleted while we ran: nothing of it to search */
             r = 0;
     }
+    apc__search_remote_end(rem);
     free(ids);
     return r;
 }

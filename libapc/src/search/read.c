@@ -7,6 +7,7 @@
 
 #include "core/ctx.h"
 #include "core/error.h"
+#include "fleet/peer.h"
 #include "search/job.h"
 #include "store/searches.h"
 #include "util/page.h"
@@ -37,6 +38,32 @@ static int load_hits(apc_ctx_t *ctx, int64_t id, int64_t last_id, unsigned max, 
     return r < 0 ? r : 0;
 }
 
+/* A match in another node's capture: its packet's fields are in that node's index, so it
+ * carries its ids only (apc/search.h); the action search_read asks that node for the rest. */
+static int remote_stub(const hit_t *h, apc_packet_t **out)
+{
+    apc_packet_t *p = calloc(1, sizeof *p);
+    if (p) {
+        p->id = h->packet_id;
+        p->capture_id = h->capture_id;
+        p->protocol = p->src_port = p->dst_port = p->tcp_flags = -1;
+        p->process_name = strdup("");
+        p->summary = strdup("");
+        p->notes = strdup("");
+    }
+    if (!p || !p->process_name || !p->summary || !p->notes) {
+        if (p) {
+            free(p->process_name);
+            free(p->summary);
+            free(p->notes);
+        }
+        free(p);
+        return apc__err(APC_ENOMEM, "out of memory");
+    }
+    *out = p;
+    return 0;
+}
+
 APC_API int apc_search_read(apc_ctx_t *ctx, int64_t id, int64_t last_id, unsigned max,
                             apc_search_page_t **out)
 {
@@ -60,9 +87,19 @@ APC_API int apc_search_read(apc_ctx_t *ctx, int64_t id, int64_t last_id, unsigne
     int r = load_hits(ctx, id, last_id, max, hits, &n, &more, &state);
     pg->search_id = id;
     pg->last_id = last_id;
+    int64_t seen = 0; /* the last capture asked about, and whether it is another node's */
+    int theirs = 0;
     for (size_t i = 0; r == 0 && i < n; i++) {
+        if (hits[i].capture_id != seen) {
+            char *node = NULL, *url = NULL;
+            theirs = apc__fleet_owner(ctx, hits[i].capture_id, &node, &url) == 1;
+            seen = hits[i].capture_id;
+            free(node);
+            free(url);
+        }
         apc_packet_t *p = NULL;
-        int pr = apc_capture_get_packet(ctx, hits[i].capture_id, hits[i].packet_id, &p);
+        int pr = theirs ? remote_stub(&hits[i], &p)
+                        : apc_capture_get_packet(ctx, hits[i].capture_id, hits[i].packet_id, &p);
         pg->last_id = hits[i].id;
         if (pr == APC_ENOTFOUND)
             continue; /* its capture was deleted */

@@ -563,8 +563,10 @@ out:
 }
 
 int apc__search_filter_capture(apc_ctx_t *ctx, const char *text, int64_t capture_id,
-                               const volatile int *cancel, apc__search_match_fn fn, void *payload)
+                               int64_t time_from, int64_t time_to, const volatile int *cancel,
+                               apc__search_match_fn fn, void *payload, uint64_t *scanned)
 {
+    *scanned = 0;
     apc__filter_t *f = NULL;
     size_t off;
     int r = apc__flt_compile(text ? text : "", text ? strlen(text) : 0, &f, &off);
@@ -574,10 +576,13 @@ int apc__search_filter_capture(apc_ctx_t *ctx, const char *text, int64_t capture
     s.ctx = ctx;
     s.filter = f;
     s.capture_id = capture_id;
+    s.time_from = time_from;
+    s.time_to = time_to;
     s.cancel = cancel;
     s.on_match = fn;
     s.payload = payload;
     r = apc__search_scan(&s);
+    *scanned = s.scanned;
     apc__flt_free(f);
     return r;
 }

@@ -54,10 +54,13 @@ typedef struct apc__scan {
  * leave the answer open. 0, APC_ECANCELED, or an error with the message set. */
 int apc__search_scan(apc__scan_t *s);
 
-/* Compiles `text` and scans one capture, calling fn for each match: the entry point for
- * capture_export's filter. APC_EINVAL with the checker's message for a bad filter. */
+/* Compiles `text` and scans one capture within [time_from, time_to] (ns, 0 = unbounded),
+ * calling fn for each match in packet order; *scanned gets the packets looked at. The byte
+ * scan another node asks of this one for its search (action search_scan, docs/fleet.md).
+ * APC_EINVAL with the checker's message for a bad filter. */
 int apc__search_filter_capture(apc_ctx_t *ctx, const char *text, int64_t capture_id,
-                               const volatile int *cancel, apc__search_match_fn fn, void *payload);
+                               int64_t time_from, int64_t time_to, const volatile int *cancel,
+                               apc__search_match_fn fn, void *payload, uint64_t *scanned);
 
 /* job.c: the id of a search of ctx queued or running in this process, 0 when none. Searches
  * that have ended but still store their span index are waited for first, so after 0 no job

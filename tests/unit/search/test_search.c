@@ -235,15 +235,26 @@ static void test_filter_capture(void **state)
     int64_t cap = ingest(corpus("zeek/http_bro.org.pcap"));
     static int64_t want[20000][2];
     size_t nw = expect(cap, is_port80, want, 20000), n = 0;
-    assert_int_equal(apc__search_filter_capture(ctx, "tcp.port == 80", cap, NULL, count_cb, &n), 0);
+    uint64_t scanned = 0, all = 0;
+    assert_int_equal(
+        apc__search_filter_capture(ctx, "tcp.port == 80", cap, 0, 0, NULL, count_cb, &n, &scanned),
+        0);
     assert_int_equal(n, nw);
-    assert_int_equal(apc__search_filter_capture(ctx, "tcp.prot == 80", cap, NULL, count_cb, &n),
-                     APC_EINVAL);
+    /* The whole capture was looked at (what search_scan answers as Scanned). */
+    apc_capture_t *c = NULL;
+    assert_int_equal(apc_capture_get(ctx, cap, &c), 0);
+    all = c->packets;
+    apc_capture_free(c);
+    assert_true(scanned > 0 && scanned <= all);
+    assert_int_equal(
+        apc__search_filter_capture(ctx, "tcp.prot == 80", cap, 0, 0, NULL, count_cb, &n, &scanned),
+        APC_EINVAL);
     assert_string_equal(apc_last_error_message(),
                         "unknown field `tcp.prot` \xe2\x80\x94 did you mean `tcp.port`?");
     volatile int cancel = 1;
-    assert_int_equal(apc__search_filter_capture(ctx, "", cap, &cancel, count_cb, &n),
-                     APC_ECANCELED);
+    assert_int_equal(
+        apc__search_filter_capture(ctx, "", cap, 0, 0, &cancel, count_cb, &n, &scanned),
+        APC_ECANCELED);
 }
 
 static int64_t db_int(const char *sql, int64_t cap)

@@ -129,14 +129,15 @@ static int se_scope(void *impl, int64_t capture_id, int64_t time_from, int64_t t
                     apc__st_search_scope_fn fn, void *payload)
 {
     apc__pg_t *pg = impl;
-    /* Every capture = every capture of this node: the bytes of another node's are not here
-     * (docs/storage.md); a capture named by id is taken wherever it is. */
+    /* Every capture of every node: the search scans another node's on that node (search/
+     * job.c); results are in capture order, so the scope is. The parameters are bigint: from
+     * "$2 = 0" alone PostgreSQL would take an integer, and a time in ns is out of its range. */
     PGresult *q = apc__pg_query(pg, "listing captures",
                                 "SELECT id, packets FROM captures WHERE "
-                                "(($1 = 0 AND node = $4) OR id = $1) "
-                                "AND ($2 = 0 OR last_time = 0 OR last_time >= $2) AND "
-                                "($3 = 0 OR first_time <= $3) ORDER BY id",
-                                "iiii", capture_id, time_from, time_to, pg->node);
+                                "($1::bigint = 0 OR id = $1) "
+                                "AND ($2::bigint = 0 OR last_time = 0 OR last_time >= $2) AND "
+                                "($3::bigint = 0 OR first_time <= $3) ORDER BY id",
+                                "iii", capture_id, time_from, time_to);
     if (!q)
         return APC_ESTORE;
     int r = 0;
