@@ -21,6 +21,9 @@ struct apc__trig;
 
 /* Called when a capture or an ingest has ended and stored everything (see on_capture_ended). */
 typedef void (*apc__capture_ended_fn)(apc_ctx_t *ctx, int64_t capture_id);
+/* Types every file of a capture that its examination left untyped (see type_files). */
+typedef int (*apc__type_files_fn)(apc_ctx_t *ctx, int64_t capture_id, const volatile int *cancel,
+                                  const volatile int *cancel2);
 
 struct apc_ctx {
     char *data_dir;
@@ -65,6 +68,10 @@ struct apc_ctx {
      * lib/ctx_open.c, the one place that wires modules together, so capture never calls up
      * into extract; NULL = nothing. */
     apc__capture_ended_fn on_capture_ended;
+    /* What a search on file.mime runs first for each capture (extract/typing.h: the
+     * examination stores files untyped). Set once by lib/ctx_open.c, so search never calls up
+     * into extract; NULL = nothing. */
+    apc__type_files_fn type_files;
     /* Captures between their final commit and on_capture_ended (under `lock`): a caller that
      * saw a capture end and closes the context at once still gets its hook run. */
     int ending;

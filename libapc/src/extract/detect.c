@@ -138,10 +138,29 @@ void apc__xe_file_body(engine_t *e, xfile_t *f, const uint8_t *data, size_t len)
     }
 }
 
-static const char *mime_of(engine_t *e, const xfile_t *f)
+/* libmagic's database, loaded at the first file typed; a system without it still extracts
+ * (every type then reads application/octet-stream). */
+static void magic_load_once(engine_t *e)
+{
+    if (e->magic_tried)
+        return;
+    e->magic_tried = 1;
+    e->magic = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);
+    if (e->magic && magic_load(e->magic, NULL) != 0) {
+        magic_close(e->magic);
+        e->magic = NULL;
+    }
+    e->types = e->magic ? apc__typecache_new() : NULL;
+}
+
+static const char *mime_of(engine_t *e, int64_t conn_id, int direction, uint32_t nth,
+                           const xfile_t *f)
 {
     if (f->head_len == 0)
         return "application/x-empty";
+    if (!e->run->want_type || !e->run->want_type(e->run->payload, conn_id, direction, nth))
+        return ""; /* untyped: typed when someone looks at it (extract/typing.h) */
+    magic_load_once(e);
     if (!e->magic)
         return "application/octet-stream";
     const char *m = e->types ? apc__typecache_get(e->types, f->head, f->head_len) : NULL;
@@ -175,7 +194,7 @@ void apc__xe_report(engine_t *e, int64_t conn_id, int direction, uint32_t nth, c
         .nth = nth,
         .protocol = (char *)protocol,
         .name = f->name,
-        .mime = (char *)mime_of(e, f),
+        .mime = (char *)mime_of(e, conn_id, direction, nth, f),
         .ctype = f->ctype,
         .size = f->size,
         .complete = reason == NULL,
@@ -189,10 +208,12 @@ void apc__xe_report(engine_t *e, int64_t conn_id, int direction, uint32_t nth, c
     };
     hex(x.sha256, sha, n_sha > 32 ? 32 : n_sha);
     hex(x.md5, md5, n_md5 > 16 ? 16 : n_md5);
-    if (e->err == 0) {
+    if (e->err == 0 && !e->done) {
         int r = e->run->found(e->run->payload, &x);
         if (r < 0)
             apc__xe_set_err(e, r);
+        else if (r > 0)
+            e->done = 1;
     }
     file_reset(f);
 }
@@ -616,22 +637,35 @@ static void engine_free(engine_t *e)
 
 /* --- the run ------------------------------------------------------------------------------- */
 
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Whether the run reads p's connection (run->conns). */
+static int wanted_conn(const apc__xtrun_t *run, const apc_packet_t *p)
+{
+    return !run->conns ||
+           bsearch(&p->conn_id, run->conns, run->n_conns, sizeof *run->conns, cmp_id) != NULL;
+}
+
 static int read_packets(engine_t *e)
 {
     const apc__xtrun_t *run = e->run;
     int64_t last = 0;
     uint64_t seen = 0;
     for (;;) {
-        if (run->cancelled && *run->cancelled)
+        if ((run->cancelled && *run->cancelled) || (run->cancelled2 && *run->cancelled2))
             return apc__err(APC_ECANCELED, "cancelled");
         apc_packet_page_t *pg = NULL;
         /* no summaries nor process names: the engine reads neither (connections carry them) */
         int r = apc__capture_read_lean(run->ctx, run->capture_id, run->only_conn, last, PAGE, &pg);
         if (r < 0)
             return r;
-        for (size_t i = 0; r == 0 && i < pg->count && e->err == 0; i++) {
+        for (size_t i = 0; r == 0 && i < pg->count && e->err == 0 && !e->done; i++) {
             const apc_packet_t *p = &pg->packets[i];
-            if (!p->data || (p->protocol != 6 && p->protocol != 17))
+            if (!p->data || (p->protocol != 6 && p->protocol != 17) || !wanted_conn(run, p))
                 continue;
             e->cur_packet = p->id;
             e->cur_time = p->time;
@@ -645,6 +679,8 @@ static int read_packets(engine_t *e)
             return r;
         if (e->err)
             return e->err;
+        if (e->done)
+            return 0;
         if (run->progress)
             run->progress(run->payload, seen);
         if (!more)
@@ -658,21 +694,14 @@ int apc__extract_run(const apc__xtrun_t *run)
                   .pool = {.cap = APC__EXTRACT_POOL_CAP},
                   .smb_pool = {.cap = APC__EXTRACT_SMB_CAP},
                   .range_pool = {.cap = APC__EXTRACT_RANGE_POOL}};
-    /* MIME types from the content: libmagic's database; a system without it still extracts
-     * (every type then reads application/octet-stream). */
-    e.magic = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);
-    if (e.magic && magic_load(e.magic, NULL) != 0) {
-        magic_close(e.magic);
-        e.magic = NULL;
-    }
-    e.types = e.magic ? apc__typecache_new() : NULL;
     int r = load_conns(&e, run->capture_id);
     if (r == 0)
         r = load_procs(&e, run->capture_id);
     if (r == 0)
         r = read_packets(&e);
-    /* the end of the capture ends every connection still open, in id order */
-    for (size_t i = 0; r == 0 && i < e.n_conns; i++)
+    /* the end of the capture ends every connection still open, in id order (unless found()
+     * already has what it wanted) */
+    for (size_t i = 0; r == 0 && !e.done && i < e.n_conns; i++)
         if (e.conns[i] && e.conns[i] != CLOSED) {
             xconn_t *c = e.conns[i];
             const xfile_t *f0 = &c->d[0].f, *f1 = &c->d[1].f;
@@ -681,7 +710,7 @@ int apc__extract_run(const apc__xtrun_t *run)
             r = e.err;
         }
     /* ranges join across connections: their files are complete only now */
-    if (r == 0) {
+    if (r == 0 && !e.done) {
         apc__xe_range_report(&e);
         r = e.err;
     }

@@ -160,7 +160,8 @@ typedef struct procpath {
 struct engine {
     const apc__xtrun_t *run;
     apc__reasm_pool_t pool;
-    magic_t magic;
+    magic_t magic;           /* opened at the first file to type (most runs type none) */
+    int magic_tried;         /* magic_open was tried: NULL magic then means no database */
     apc__typecache_t *types; /* libmagic's answers by head; NULL: no cache (out of memory) */
     conninfo_t *ci;          /* by connection id - 1 */
     size_t n_ci, cap_ci;
@@ -179,7 +180,8 @@ struct engine {
     apc__sparse_pool_t range_pool; /* their bytes: APC__EXTRACT_RANGE_POOL */
     int64_t cur_packet;
     apc_time_t cur_time;
-    int err; /* first error of a callback: stops the run */
+    int err;  /* first error of a callback: stops the run */
+    int done; /* found() said it has what it wanted: the run stops without error */
 };
 
 /* Files: a direction's file begins (name and Content-Type may be NULL), takes bytes, ends

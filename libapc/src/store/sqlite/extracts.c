@@ -300,6 +300,27 @@ static int sq_extract_stream(void *impl, int64_t capture_id, int64_t id, apc_ext
     return r;
 }
 
+static int sq_extract_set_types(void *impl, int64_t capture_id, const int64_t *ids,
+                                const char *const *mimes, size_t n)
+{
+    apc__store_t *s = impl;
+    sqlite3 *db = apc__db_get(s);
+    if (!db)
+        return APC_ESTORE;
+    int r = apc__sql_begin(db);
+    for (size_t i = 0; r == 0 && i < n; i++)
+        r = apc__sql_exec(db, "recording the type of a file found",
+                          "UPDATE extract_streams SET mime=? WHERE capture_id=? AND id=? AND "
+                          "mime=''",
+                          "tii", mimes[i], capture_id, ids[i]);
+    if (r == 0)
+        r = apc__sql_commit(db, "recording the types of files found");
+    else
+        apc__sql_rollback(db);
+    apc__db_put(s, db);
+    return r;
+}
+
 static int sq_extract_file_add(void *impl, apc_extract_file_t *f)
 {
     apc__store_t *s = impl;
@@ -444,4 +465,5 @@ const apc__extracts_ops_t apc__sqlite_extracts_ops = {
     .extract_files = sq_extract_files,
     .extract_file_remove = sq_extract_file_remove,
     .extract_spans = sq_extract_spans,
+    .extract_set_types = sq_extract_set_types,
 };
