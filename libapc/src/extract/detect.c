@@ -50,13 +50,14 @@ void apc__xe_set_err(engine_t *e, int r)
 int apc__xe_file_start(engine_t *e, xfile_t *f, const char *name, const char *ctype)
 {
     file_reset(f);
-    f->sha = EVP_MD_CTX_new();
-    f->md5 = EVP_MD_CTX_new();
+    int hash = !e->run->no_hashes;
+    f->sha = hash ? EVP_MD_CTX_new() : NULL;
+    f->md5 = hash ? EVP_MD_CTX_new() : NULL;
     f->name = strdup(name ? name : "");
     f->ctype = strdup(ctype ? ctype : "");
-    if (!f->sha || !f->md5 || !f->name || !f->ctype ||
-        !EVP_DigestInit_ex(f->sha, EVP_sha256(), NULL) ||
-        !EVP_DigestInit_ex(f->md5, EVP_md5(), NULL)) {
+    if ((hash && (!f->sha || !f->md5 || !EVP_DigestInit_ex(f->sha, EVP_sha256(), NULL) ||
+                  !EVP_DigestInit_ex(f->md5, EVP_md5(), NULL))) ||
+        !f->name || !f->ctype) {
         apc__xe_set_err(e, apc__err(APC_ENOMEM, "cannot start hashing an extracted file"));
         file_reset(f);
         return -1;
@@ -104,8 +105,10 @@ uint32_t apc__xe_file_begin_in(xdir_t *d, xfile_t *f, const char *name, const ch
 
 void apc__xe_file_feed(xfile_t *f, const uint8_t *data, size_t len)
 {
-    EVP_DigestUpdate(f->sha, data, len);
-    EVP_DigestUpdate(f->md5, data, len);
+    if (f->sha) {
+        EVP_DigestUpdate(f->sha, data, len);
+        EVP_DigestUpdate(f->md5, data, len);
+    }
     f->size += len;
     size_t room = HEAD_MAX - f->head_len;
     size_t k = len < room ? len : room;
@@ -179,8 +182,10 @@ void apc__xe_report(engine_t *e, int64_t conn_id, int direction, uint32_t nth, c
 {
     unsigned char sha[EVP_MAX_MD_SIZE], md5[EVP_MAX_MD_SIZE];
     unsigned n_sha = 0, n_md5 = 0;
-    EVP_DigestFinal_ex(f->sha, sha, &n_sha);
-    EVP_DigestFinal_ex(f->md5, md5, &n_md5);
+    if (f->sha) {
+        EVP_DigestFinal_ex(f->sha, sha, &n_sha);
+        EVP_DigestFinal_ex(f->md5, md5, &n_md5);
+    }
     const conninfo_t *ci = (size_t)(conn_id - 1) < e->n_ci ? &e->ci[conn_id - 1] : NULL;
     const char *path = "";
     for (size_t i = 0; ci && i < e->n_pp; i++)
@@ -653,7 +658,7 @@ static int wanted_conn(const apc__xtrun_t *run, const apc_packet_t *p)
 static int read_packets(engine_t *e)
 {
     const apc__xtrun_t *run = e->run;
-    int64_t last = 0;
+    int64_t last = run->conns && run->after_packet > 0 ? run->after_packet : 0;
     uint64_t seen = 0;
     for (;;) {
         if ((run->cancelled && *run->cancelled) || (run->cancelled2 && *run->cancelled2))

@@ -60,6 +60,12 @@ typedef struct apc__xtrun {
      * 206 ranges, which follow other flows). */
     const int64_t *conns;
     size_t n_conns;
+    /* With conns: packets up to this id are skipped unread, none of those connections having
+     * one there (their first packet comes later); 0: from the start. */
+    int64_t after_packet;
+    /* found() needs no SHA-256 nor MD5 (x->sha256 and md5 are ""): runs that type or write a
+     * file the examination already hashed. Hashing was a third of such a run's instructions. */
+    int no_hashes;
     /* Called now and then with packets read so far (may be NULL). */
     void (*progress)(void *payload, uint64_t packets);
     void *payload;

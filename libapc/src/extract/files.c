@@ -132,6 +132,7 @@ static int carve(apc_ctx_t *ctx, const apc_extract_stream_t *x, const char *path
                         .write = carve_write,
                         .found = carve_found,
                         .want_type = carve_want,
+                        .no_hashes = 1, /* carve_write hashes what is written */
                         .payload = &c};
     int r = apc__extract_run(&run);
     *mime = c.mime;

@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "extract/detect.h"
 #include "store/extracts.h"
+#include "store/searches.h"
 #include "util/array.h"
 
 typedef struct target {
@@ -95,6 +96,20 @@ static int store_types(apc_ctx_t *ctx, int64_t capture_id, const typing_t *t)
     return r;
 }
 
+typedef struct earliest {
+    uint64_t first; /* the smallest first packet id seen; 0: one is unknown */
+    size_t seen;
+} earliest_t;
+
+static int earliest(const apc__st_search_conn_t *c, void *payload)
+{
+    earliest_t *x = payload;
+    /* 0: a capture stored before packet spans, whose connections' first packets are unknown */
+    if (x->seen++ == 0 || c->first_packet < x->first)
+        x->first = c->first_packet;
+    return 0;
+}
+
 /* Replays the capture until every target was reported, typed; stores the types unless the
  * context is read-only. */
 static int run_typing(apc_ctx_t *ctx, int64_t capture_id, typing_t *t, const volatile int *c1,
@@ -107,12 +122,22 @@ static int run_typing(apc_ctx_t *ctx, int64_t capture_id, typing_t *t, const vol
     /* only the targets' connections are read, unless one follows other flows */
     int64_t *conns = NULL;
     size_t nc = 0;
+    earliest_t from = {0};
     if (!t->all_conns) {
         if (!(conns = malloc(t->n * sizeof *conns)))
             return apc__err(APC_ENOMEM, "out of memory");
         for (size_t i = 0; i < t->n; i++)
             if (nc == 0 || conns[nc - 1] != t->v[i].conn_id)
                 conns[nc++] = t->v[i].conn_id;
+        /* and from the first packet of the earliest: a later page need not read the capture
+         * from its start again */
+        int r = apc__searches_conns(ctx->store, capture_id, conns, nc, earliest, &from);
+        if (r < 0) {
+            free(conns);
+            return r;
+        }
+        if (from.seen != nc)
+            from.first = 0; /* a connection without its row: from the start */
     }
     apc__xtrun_t run = {.ctx = ctx,
                         .capture_id = capture_id,
@@ -120,6 +145,8 @@ static int run_typing(apc_ctx_t *ctx, int64_t capture_id, typing_t *t, const vol
                         .want_type = want,
                         .conns = conns,
                         .n_conns = nc,
+                        .after_packet = from.first > 0 ? (int64_t)from.first - 1 : 0,
+                        .no_hashes = 1,
                         .payload = t,
                         .cancelled = c1,
                         .cancelled2 = c2};
