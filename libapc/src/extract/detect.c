@@ -550,39 +550,64 @@ static int add_segment(engine_t *e, const apc_packet_t *p)
 
 /* --- what the store knows about connections and processes ---------------------------------- */
 
+/* One page of the capture's connections, ids after *last, at most max, into e->ci; *last
+ * moves on; *more tells whether there are further ones. */
+static int load_page(engine_t *e, int64_t capture_id, int64_t *last, unsigned max, int *more)
+{
+    apc_conn_page_t *pg = NULL;
+    int r = apc_capture_list_conns(e->run->ctx, capture_id, *last, max, &pg);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < pg->count; i++) {
+        const apc_conn_t *c = &pg->conns[i];
+        if (c->id <= 0 || c->id > (int64_t)1 << 40)
+            continue;
+        if (apc__grow((void **)&e->ci, &e->cap_ci, (size_t)c->id, sizeof *e->ci) < 0) {
+            apc_conn_page_free(pg);
+            return apc__err(APC_ENOMEM, "out of memory");
+        }
+        while (e->n_ci < (size_t)c->id)
+            memset(&e->ci[e->n_ci++], 0, sizeof *e->ci);
+        conninfo_t *ci = &e->ci[c->id - 1];
+        snprintf(ci->src_ip, sizeof ci->src_ip, "%s", c->src_ip);
+        snprintf(ci->dst_ip, sizeof ci->dst_ip, "%s", c->dst_ip);
+        ci->src_port = c->src_port;
+        ci->dst_port = c->dst_port;
+        ci->pid = c->pid;
+        ci->process_id = c->process_id;
+        ci->process_name = strdup(c->process_name ? c->process_name : "");
+    }
+    *more = pg->more;
+    *last = pg->last_id;
+    apc_conn_page_free(pg);
+    return 0;
+}
+
 static int load_conns(engine_t *e, int64_t capture_id)
 {
-    int64_t last = e->run->only_conn ? e->run->only_conn - 1 : 0;
-    for (;;) {
-        apc_conn_page_t *pg = NULL;
-        int r = apc_capture_list_conns(e->run->ctx, capture_id, last, APC_PAGE_MAX, &pg);
-        if (r < 0)
-            return r;
-        for (size_t i = 0; i < pg->count; i++) {
-            const apc_conn_t *c = &pg->conns[i];
-            if (c->id <= 0 || c->id > (int64_t)1 << 40)
-                continue;
-            if (apc__grow((void **)&e->ci, &e->cap_ci, (size_t)c->id, sizeof *e->ci) < 0) {
-                apc_conn_page_free(pg);
-                return apc__err(APC_ENOMEM, "out of memory");
-            }
-            while (e->n_ci < (size_t)c->id)
-                memset(&e->ci[e->n_ci++], 0, sizeof *e->ci);
-            conninfo_t *ci = &e->ci[c->id - 1];
-            snprintf(ci->src_ip, sizeof ci->src_ip, "%s", c->src_ip);
-            snprintf(ci->dst_ip, sizeof ci->dst_ip, "%s", c->dst_ip);
-            ci->src_port = c->src_port;
-            ci->dst_port = c->dst_port;
-            ci->pid = c->pid;
-            ci->process_id = c->process_id;
-            ci->process_name = strdup(c->process_name ? c->process_name : "");
+    const apc__xtrun_t *run = e->run;
+    int r = 0, more = 1;
+    if (run->conns) {
+        /* only the connections read, a page per cluster of near ids: a listing page's typing
+         * needs a few dozen of a capture's tens of thousands */
+        for (size_t k = 0; r == 0 && k < run->n_conns;) {
+            size_t j = k;
+            while (j + 1 < run->n_conns && run->conns[j + 1] - run->conns[k] < APC_PAGE_MAX)
+                j++;
+            int64_t last = run->conns[k] - 1;
+            for (more = 1; r == 0 && more && last < run->conns[j];)
+                r = load_page(e, capture_id, &last, (unsigned)(run->conns[j] - last), &more);
+            k = j + 1;
         }
-        int more = pg->more && !e->run->only_conn;
-        last = pg->last_id;
-        apc_conn_page_free(pg);
-        if (!more)
-            break;
+    } else {
+        int64_t last = run->only_conn ? run->only_conn - 1 : 0;
+        while (r == 0 && more) {
+            r = load_page(e, capture_id, &last, APC_PAGE_MAX, &more);
+            more = more && !run->only_conn;
+        }
     }
+    if (r < 0)
+        return r;
     e->n_conns = e->n_ci;
     e->conns = calloc(e->n_conns ? e->n_conns : 1, sizeof *e->conns);
     return e->conns ? 0 : apc__err(APC_ENOMEM, "out of memory");
