@@ -38,6 +38,8 @@ static int cmp_target(const void *a, const void *b)
 
 static target_t *find(const typing_t *t, int64_t conn_id, int dir, uint32_t nth)
 {
+    if (t->n == 0)
+        return NULL; /* v may be NULL: bsearch must not see it */
     target_t key = {.conn_id = conn_id, .dir = dir, .nth = nth};
     return bsearch(&key, t->v, t->n, sizeof *t->v, cmp_target);
 }
