@@ -2,6 +2,7 @@
 /* The extraction engine (extract/detect.h): stored packets -> TCP reassembly -> HTTP framing,
  * FTP control and data connections, SMB2/SMB1 reads and writes; TFTP over UDP -> files with
  * their hashes, MIME type and process. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,7 +34,7 @@ static void file_reset(xfile_t *f)
     EVP_MD_CTX_free(f->md5);
     free(f->name);
     free(f->ctype);
-    memset(f, 0, sizeof *f);
+    memset(f, 0, offsetof(xfile_t, head));
 }
 
 void apc__xe_file_drop(xfile_t *f)

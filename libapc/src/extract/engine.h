@@ -33,12 +33,14 @@ typedef struct xfile {
     int open, carving;
     EVP_MD_CTX *sha, *md5;
     uint64_t size;
-    uint8_t head[HEAD_MAX];
     size_t head_len;
     char *name, *ctype;
     int64_t first_packet, last_packet;
     apc_time_t time;
     uint32_t nth; /* its number among its direction's files (two can be open: mail's parts) */
+    /* Last: a reset leaves it (only its first head_len bytes are ever read), which spares
+     * three 4 KiB memsets per file. */
+    uint8_t head[HEAD_MAX];
 } xfile_t;
 
 /* What a direction carries. LOST: its start was not captured; parsing may start at a later
