@@ -4,7 +4,8 @@
  * drives: TCP reassembly, HTTP, FTP control and data, SMB2/SMB1, TFTP) on packets made from
  * the input. The packets are written as a pcap in a temporary directory, ingested into a store
  * in that directory (one context for the whole run), and the engine runs over the capture as
- * extract_query runs it, then carves the first file it found, as extract_file_write does. Every
+ * extract_query runs it, then carves the first file it found, as extract_file_write does, and
+ * types it as a listing does (only its connection, no hashes: it must come back typed). Every
  * file reported must be sane. Nothing is written outside the temporary directory.
  *
  * Input: a header of 16 bytes, then records.
@@ -209,6 +210,26 @@ static int found(void *payload, const apc_extract_stream_t *x)
     return 0;
 }
 
+/* The typing run (extract/typing.c): no hashes, and the file asked for comes back typed. */
+static int want_first(void *payload, int64_t conn_id, int direction, uint32_t nth)
+{
+    const struct seen *s = payload;
+    return conn_id == s->conn && direction == s->dir && nth == s->nth;
+}
+
+static int typed(void *payload, const apc_extract_stream_t *x)
+{
+    struct seen *s = payload;
+    if (x->sha256[0] || x->md5[0])
+        abort();
+    if (!want_first(s, x->conn_id, x->direction, x->nth))
+        return 0;
+    if (!x->mime[0])
+        abort();
+    s->n++;
+    return 1;
+}
+
 static int write_cb(void *payload, const uint8_t *data, size_t len)
 {
     struct seen *s = payload;
@@ -243,6 +264,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                            .found = found,
                            .payload = &c};
         if (apc__extract_run(&cv) == 0 && c.written != s.size)
+            abort();
+        /* typing replays only that connection and stops once the file is seen */
+        struct seen t = {.conn = s.conn, .dir = s.dir, .nth = s.nth};
+        apc__xtrun_t ty = {.ctx = ctx,
+                           .capture_id = id,
+                           .found = typed,
+                           .want_type = want_first,
+                           .conns = &s.conn,
+                           .n_conns = 1,
+                           .no_hashes = 1,
+                           .payload = &t};
+        if (apc__extract_run(&ty) == 0 && t.n != 1)
             abort();
     }
     if (!getenv("APC_FUZZ_KEEP"))

@@ -35,7 +35,8 @@ typedef struct apc_extract_stream {
     uint32_t nth;    /* its place among the files of that connection and direction, from 1 */
     char *protocol;  /* "http", "http-ranges" (joined 206 ranges), "ftp-data", "tftp", "smb" */
     char *name;      /* as seen (Content-Disposition filename or the URI); metadata only */
-    char *mime;      /* from the content (libmagic), e.g. "image/png" */
+    char *mime;      /* from the content (libmagic), e.g. "image/png"; computed (and stored)
+                        the first time a page returns the file, not by the examination */
     char *ctype;     /* Content-Type as carried */
     uint64_t size;   /* bytes of the file as extracted (decoded when it was gzip/deflate) */
     int complete;    /* 1: every byte was captured; 0: partial, see reason */
@@ -98,13 +99,15 @@ APC_API int apc_extract_enabled(apc_ctx_t *ctx);
  * the running one is found) and the page comes back with state APC_EXTRACT_DETECTING and its
  * uid; wait for the command (apc_command_wait) and ask again. A capture still being captured
  * answers the same way when its examination follows it (extraction was on when it started),
- * and is refused (APC_EBUSY) otherwise. *out is the caller's (apc_extract_page_free). */
+ * and is refused (APC_EBUSY) otherwise. Streams the examination left untyped are typed before
+ * the page is answered (one replay of their connections from the stored packets, stopping once
+ * it has seen them all). *out is the caller's (apc_extract_page_free). */
 APC_API int apc_extract_query(apc_ctx_t *ctx, int64_t capture_id, int64_t last_id, unsigned max,
                               apc_extract_page_t **out);
 /* Writes stream `stream_id` of the capture to <data>/extracted/<capture_id>/ and records it;
  * the new file's record in *out (caller's, apc_extract_file_free). The bytes written are
  * checked against the SHA-256 recorded at detection (APC_EIO on a mismatch: the stored packets
- * changed; nothing is kept then). */
+ * changed; nothing is kept then). A stream still untyped is typed on the way. */
 APC_API int apc_extract_file_write(apc_ctx_t *ctx, int64_t capture_id, int64_t stream_id,
                                    apc_extract_file_t **out);
 /* Files written from capture_id (0 = every capture), by id. */

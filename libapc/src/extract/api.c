@@ -20,6 +20,7 @@
 #include "export/export_int.h"
 #include "extract/detect.h"
 #include "extract/extract_int.h"
+#include "extract/typing.h"
 #include "store/extracts.h"
 #include "util/array.h"
 #include "util/clock.h"
@@ -314,6 +315,9 @@ APC_API int apc_extract_query(apc_ctx_t *ctx, int64_t capture_id, int64_t last_i
         uid = NULL;
     } else if (state == APC__XRUN_DONE) {
         r = apc__st_extract_streams(ctx->store, capture_id, last_id, max, pg);
+        /* the examination stored them untyped: every answer shows real types */
+        if (r == 0)
+            r = apc__extract_type_streams(ctx, capture_id, pg->items, pg->count);
         if (r == 0 && !(pg->command_uid = strdup("")))
             r = apc__err(APC_ENOMEM, "out of memory");
     } else {

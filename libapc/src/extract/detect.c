@@ -2,6 +2,7 @@
 /* The extraction engine (extract/detect.h): stored packets -> TCP reassembly -> HTTP framing,
  * FTP control and data connections, SMB2/SMB1 reads and writes; TFTP over UDP -> files with
  * their hashes, MIME type and process. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,7 +34,7 @@ static void file_reset(xfile_t *f)
     EVP_MD_CTX_free(f->md5);
     free(f->name);
     free(f->ctype);
-    memset(f, 0, sizeof *f);
+    memset(f, 0, offsetof(xfile_t, head));
 }
 
 void apc__xe_file_drop(xfile_t *f)
@@ -50,13 +51,14 @@ void apc__xe_set_err(engine_t *e, int r)
 int apc__xe_file_start(engine_t *e, xfile_t *f, const char *name, const char *ctype)
 {
     file_reset(f);
-    f->sha = EVP_MD_CTX_new();
-    f->md5 = EVP_MD_CTX_new();
+    int hash = !e->run->no_hashes;
+    f->sha = hash ? EVP_MD_CTX_new() : NULL;
+    f->md5 = hash ? EVP_MD_CTX_new() : NULL;
     f->name = strdup(name ? name : "");
     f->ctype = strdup(ctype ? ctype : "");
-    if (!f->sha || !f->md5 || !f->name || !f->ctype ||
-        !EVP_DigestInit_ex(f->sha, EVP_sha256(), NULL) ||
-        !EVP_DigestInit_ex(f->md5, EVP_md5(), NULL)) {
+    if ((hash && (!f->sha || !f->md5 || !EVP_DigestInit_ex(f->sha, EVP_sha256(), NULL) ||
+                  !EVP_DigestInit_ex(f->md5, EVP_md5(), NULL))) ||
+        !f->name || !f->ctype) {
         apc__xe_set_err(e, apc__err(APC_ENOMEM, "cannot start hashing an extracted file"));
         file_reset(f);
         return -1;
@@ -104,8 +106,10 @@ uint32_t apc__xe_file_begin_in(xdir_t *d, xfile_t *f, const char *name, const ch
 
 void apc__xe_file_feed(xfile_t *f, const uint8_t *data, size_t len)
 {
-    EVP_DigestUpdate(f->sha, data, len);
-    EVP_DigestUpdate(f->md5, data, len);
+    if (f->sha) {
+        EVP_DigestUpdate(f->sha, data, len);
+        EVP_DigestUpdate(f->md5, data, len);
+    }
     f->size += len;
     size_t room = HEAD_MAX - f->head_len;
     size_t k = len < room ? len : room;
@@ -138,10 +142,29 @@ void apc__xe_file_body(engine_t *e, xfile_t *f, const uint8_t *data, size_t len)
     }
 }
 
-static const char *mime_of(engine_t *e, const xfile_t *f)
+/* libmagic's database, loaded at the first file typed; a system without it still extracts
+ * (every type then reads application/octet-stream). */
+static void magic_load_once(engine_t *e)
+{
+    if (e->magic_tried)
+        return;
+    e->magic_tried = 1;
+    e->magic = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);
+    if (e->magic && magic_load(e->magic, NULL) != 0) {
+        magic_close(e->magic);
+        e->magic = NULL;
+    }
+    e->types = e->magic ? apc__typecache_new() : NULL;
+}
+
+static const char *mime_of(engine_t *e, int64_t conn_id, int direction, uint32_t nth,
+                           const xfile_t *f)
 {
     if (f->head_len == 0)
         return "application/x-empty";
+    if (!e->run->want_type || !e->run->want_type(e->run->payload, conn_id, direction, nth))
+        return ""; /* untyped: typed when someone looks at it (extract/typing.h) */
+    magic_load_once(e);
     if (!e->magic)
         return "application/octet-stream";
     const char *m = e->types ? apc__typecache_get(e->types, f->head, f->head_len) : NULL;
@@ -160,8 +183,10 @@ void apc__xe_report(engine_t *e, int64_t conn_id, int direction, uint32_t nth, c
 {
     unsigned char sha[EVP_MAX_MD_SIZE], md5[EVP_MAX_MD_SIZE];
     unsigned n_sha = 0, n_md5 = 0;
-    EVP_DigestFinal_ex(f->sha, sha, &n_sha);
-    EVP_DigestFinal_ex(f->md5, md5, &n_md5);
+    if (f->sha) {
+        EVP_DigestFinal_ex(f->sha, sha, &n_sha);
+        EVP_DigestFinal_ex(f->md5, md5, &n_md5);
+    }
     int64_t pid;
     const char *pname, *path;
     apc__xe_owner(e, conn_id, &pid, &pname, &path);
@@ -171,7 +196,7 @@ void apc__xe_report(engine_t *e, int64_t conn_id, int direction, uint32_t nth, c
         .nth = nth,
         .protocol = (char *)protocol,
         .name = f->name,
-        .mime = (char *)mime_of(e, f),
+        .mime = (char *)mime_of(e, conn_id, direction, nth, f),
         .ctype = f->ctype,
         .size = f->size,
         .complete = reason == NULL,
@@ -185,10 +210,12 @@ void apc__xe_report(engine_t *e, int64_t conn_id, int direction, uint32_t nth, c
     };
     hex(x.sha256, sha, n_sha > 32 ? 32 : n_sha);
     hex(x.md5, md5, n_md5 > 16 ? 16 : n_md5);
-    if (e->err == 0) {
+    if (e->err == 0 && !e->done) {
         int r = e->run->found(e->run->payload, &x);
         if (r < 0)
             apc__xe_set_err(e, r);
+        else if (r > 0)
+            e->done = 1;
     }
     file_reset(f);
 }
@@ -547,14 +574,27 @@ static void engine_free(engine_t *e)
 
 /* --- the run ------------------------------------------------------------------------------- */
 
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Whether the run reads p's connection (run->conns). */
+static int wanted_conn(const apc__xtrun_t *run, const apc_packet_t *p)
+{
+    return !run->conns ||
+           bsearch(&p->conn_id, run->conns, run->n_conns, sizeof *run->conns, cmp_id) != NULL;
+}
+
 static int read_packets(engine_t *e)
 {
     const apc__xtrun_t *run = e->run;
-    int64_t last = 0;
+    int64_t last = run->conns && run->after_packet > 0 ? run->after_packet : 0;
     uint64_t seen = 0;
     int ended = !run->follow; /* a followed capture: once its end was seen, what is committed */
     for (;;) {
-        if (run->cancelled && *run->cancelled)
+        if ((run->cancelled && *run->cancelled) || (run->cancelled2 && *run->cancelled2))
             return apc__err(APC_ECANCELED, "cancelled");
         apc_packet_page_t *pg = NULL;
         /* no summaries nor process names: the engine reads neither (connections carry them) */
@@ -563,9 +603,9 @@ static int read_packets(engine_t *e)
             return r;
         if (run->follow)
             r = apc__xe_follow_conns(e, pg);
-        for (size_t i = 0; r == 0 && i < pg->count && e->err == 0; i++) {
+        for (size_t i = 0; r == 0 && i < pg->count && e->err == 0 && !e->done; i++) {
             const apc_packet_t *p = &pg->packets[i];
-            if (!p->data || (p->protocol != 6 && p->protocol != 17))
+            if (!p->data || (p->protocol != 6 && p->protocol != 17) || !wanted_conn(run, p))
                 continue;
             e->cur_packet = p->id;
             e->cur_time = p->time;
@@ -579,6 +619,8 @@ static int read_packets(engine_t *e)
             return r;
         if (e->err)
             return e->err;
+        if (e->done)
+            return 0;
         if (run->progress)
             run->progress(run->payload, seen, !more && !ended);
         if (more)
@@ -597,23 +639,16 @@ int apc__extract_run(const apc__xtrun_t *run)
                   .pool = {.cap = APC__EXTRACT_POOL_CAP},
                   .smb_pool = {.cap = APC__EXTRACT_SMB_CAP},
                   .range_pool = {.cap = APC__EXTRACT_RANGE_POOL}};
-    /* MIME types from the content: libmagic's database; a system without it still extracts
-     * (every type then reads application/octet-stream). */
-    e.magic = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);
-    if (e.magic && magic_load(e.magic, NULL) != 0) {
-        magic_close(e.magic);
-        e.magic = NULL;
-    }
-    e.types = e.magic ? apc__typecache_new() : NULL;
     int r = apc__xe_load_conns(&e, run->only_conn ? run->only_conn - 1 : 0);
     if (r == 0)
         r = apc__xe_load_procs(&e);
     if (r == 0)
         r = read_packets(&e);
-    if (r == 0 && run->follow)
+    if (r == 0 && run->follow && !e.done)
         r = apc__xe_follow_end(&e);
-    /* the end of the capture ends every connection still open, in id order */
-    for (size_t i = 0; r == 0 && i < e.n_conns; i++)
+    /* the end of the capture ends every connection still open, in id order (unless found()
+     * already has what it wanted) */
+    for (size_t i = 0; r == 0 && !e.done && i < e.n_conns; i++)
         if (e.conns[i] && e.conns[i] != CLOSED) {
             xconn_t *c = e.conns[i];
             const xfile_t *f0 = &c->d[0].f, *f1 = &c->d[1].f;
@@ -622,7 +657,7 @@ int apc__extract_run(const apc__xtrun_t *run)
             r = e.err;
         }
     /* ranges join across connections: their files are complete only now */
-    if (r == 0) {
+    if (r == 0 && !e.done) {
         apc__xe_range_report(&e);
         r = e.err;
     }

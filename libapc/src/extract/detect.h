@@ -5,8 +5,8 @@
  * HTTP/1.x in them (extract/http.h), follows FTP control connections to their data
  * connections (extract/ftp.h), SMB2 and SMB1 files through their reads and writes
  * (extract/smb2.h, smb1.h) and TFTP requests to their transfers (extract/tftp.h), and reports
- * every file found with its metadata, its SHA-256, MD5 and MIME type (libmagic), and the process
- * that owned the connection.
+ * every file found with its metadata, its SHA-256, MD5 and (when asked: want_type) its MIME type
+ * (libmagic), and the process that owned the connection.
  *
  * Run over a whole capture it finds the files (detection); run over one connection with a
  * target (direction, nth) it also hands that file's bytes to a writer (carving). The two runs
@@ -45,7 +45,9 @@ typedef struct apc__xtrun {
     int64_t range_conn;
     int (*write)(void *payload, const uint8_t *data, size_t len);
     /* Called for each file found, in order of its end; x is valid during the call (id and
-     * capture_id not set). A negative return stops the run with that error. */
+     * capture_id not set). A negative return stops the run with that error; a positive one
+     * stops it at once as done (a caller that has what it wanted: the end of the capture then
+     * reports nothing more). */
     int (*found)(void *payload, const apc_extract_stream_t *x);
     /* Called now and then with packets read so far (may be NULL); `now` 1: the run is about to
      * wait for the capture's next commit (a followed run), so the count is worth showing. */
@@ -62,8 +64,25 @@ typedef struct apc__xtrun {
                     void (*owner)(const void *eng, int64_t conn_id, int64_t *pid, const char **name,
                                   const char **path),
                     const void *eng);
+    /* Whether the file (connection, direction, nth) gets its MIME type from its content (1) or
+     * is reported untyped, mime "" (0). NULL: none is typed. libmagic is the examination's
+     * dearest step (about 2 M instructions per head), so the examination types nothing and a
+     * file is typed when someone looks at it (extract/typing.h). An empty file is always
+     * "application/x-empty": that needs no libmagic. */
+    int (*want_type)(void *payload, int64_t conn_id, int direction, uint32_t nth);
+    /* Only these connections' packets are read (sorted ids, n_conns of them); NULL: all. For
+     * runs after files whose protocol lives in their own connection (not FTP data, TFTP or
+     * 206 ranges, which follow other flows). */
+    const int64_t *conns;
+    size_t n_conns;
+    /* With conns: packets up to this id are skipped unread, none of those connections having
+     * one there (their first packet comes later); 0: from the start. */
+    int64_t after_packet;
+    /* found() needs no SHA-256 nor MD5 (x->sha256 and md5 are ""): runs that type or write a
+     * file the examination already hashed. Hashing was a third of such a run's instructions. */
+    int no_hashes;
     void *payload;
-    const volatile int *cancelled; /* may be NULL */
+    const volatile int *cancelled, *cancelled2; /* either may be NULL */
 } apc__xtrun_t;
 
 /* Runs the engine. Returns 0, APC_ECANCELED, or the error of a read, of found() or write(). */

@@ -16,13 +16,17 @@
  * cancel is seen. */
 #define FOLLOW_POLL_MS 100
 
-/* Rows of connections with id > last: new ones are added, known ones updated (a connection's
- * owner can be learned from a later packet than its first). */
-int apc__xe_load_conns(engine_t *e, int64_t last)
+/* Rows of connections with id > last, up to id `upto` (0: every one after last; a run of
+ * only_conn: that one): new ones are added, known ones updated (a connection's owner can be
+ * learned from a later packet than its first). */
+static int load_rows(engine_t *e, int64_t last, int64_t upto)
 {
     for (;;) {
+        unsigned max = APC_PAGE_MAX;
+        if (upto > 0 && upto - last < (int64_t)APC_PAGE_MAX)
+            max = (unsigned)(upto - last);
         apc_conn_page_t *pg = NULL;
-        int r = apc_capture_list_conns(e->run->ctx, e->run->capture_id, last, APC_PAGE_MAX, &pg);
+        int r = apc_capture_list_conns(e->run->ctx, e->run->capture_id, last, max, &pg);
         if (r < 0)
             return r;
         for (size_t i = 0; i < pg->count; i++) {
@@ -51,12 +55,35 @@ int apc__xe_load_conns(engine_t *e, int64_t last)
             ci->process_id = c->process_id;
             ci->loaded = 1;
         }
-        int more = pg->more && !e->run->only_conn;
+        int more = pg->more && !e->run->only_conn && pg->count > 0;
         last = pg->last_id;
         apc_conn_page_free(pg);
-        if (!more)
-            break;
+        if (!more || (upto > 0 && last >= upto))
+            return 0;
     }
+}
+
+int apc__xe_load_conns(engine_t *e, int64_t last)
+{
+    const apc__xtrun_t *run = e->run;
+    int r = 0;
+    if (run->conns) {
+        /* only the connections read, a page per cluster of near ids: a listing page's typing
+         * needs a few dozen of a capture's tens of thousands */
+        for (size_t k = 0; r == 0 && k < run->n_conns;) {
+            size_t j = k;
+            while (j + 1 < run->n_conns && run->conns[j + 1] - run->conns[k] < APC_PAGE_MAX)
+                j++;
+            if (run->conns[j] > last)
+                r = load_rows(e, run->conns[k] - 1 > last ? run->conns[k] - 1 : last,
+                              run->conns[j]);
+            k = j + 1;
+        }
+    } else {
+        r = load_rows(e, last, 0);
+    }
+    if (r < 0)
+        return r;
     /* the reassembly states, one slot per connection row */
     if (e->n_conns < e->n_ci || !e->conns) {
         size_t n = e->n_ci ? e->n_ci : 1;

@@ -33,12 +33,14 @@ typedef struct xfile {
     int open, carving;
     EVP_MD_CTX *sha, *md5;
     uint64_t size;
-    uint8_t head[HEAD_MAX];
     size_t head_len;
     char *name, *ctype;
     int64_t first_packet, last_packet;
     apc_time_t time;
     uint32_t nth; /* its number among its direction's files (two can be open: mail's parts) */
+    /* Last: a reset leaves it (only its first head_len bytes are ever read), which spares
+     * three 4 KiB memsets per file. */
+    uint8_t head[HEAD_MAX];
 } xfile_t;
 
 /* What a direction carries. LOST: its start was not captured; parsing may start at a later
@@ -161,7 +163,8 @@ typedef struct procpath {
 struct engine {
     const apc__xtrun_t *run;
     apc__reasm_pool_t pool;
-    magic_t magic;
+    magic_t magic;           /* opened at the first file to type (most runs type none) */
+    int magic_tried;         /* magic_open was tried: NULL magic then means no database */
     apc__typecache_t *types; /* libmagic's answers by head; NULL: no cache (out of memory) */
     conninfo_t *ci;          /* by connection id - 1 */
     size_t n_ci, cap_ci;
@@ -180,7 +183,8 @@ struct engine {
     apc__sparse_pool_t range_pool; /* their bytes: APC__EXTRACT_RANGE_POOL */
     int64_t cur_packet;
     apc_time_t cur_time;
-    int err; /* first error of a callback: stops the run */
+    int err;  /* first error of a callback: stops the run */
+    int done; /* found() said it has what it wanted: the run stops without error */
 };
 
 /* Files: a direction's file begins (name and Content-Type may be NULL), takes bytes, ends
@@ -193,7 +197,8 @@ void apc__xe_end(void *payload, const char *reason);
 void apc__xe_report(engine_t *e, int64_t conn_id, int direction, uint32_t nth, const char *protocol,
                     xfile_t *f, const char *reason);
 /* The store's connections and processes (detect_load.c). load_conns: rows with id > last, new
- * or updated, e->conns grown to match; load_procs: every process again. */
+ * or updated (only the run's own connections when it names them: apc__xtrun_t.conns), e->conns
+ * grown to match; load_procs: every process again. */
 int apc__xe_load_conns(engine_t *e, int64_t last);
 int apc__xe_load_procs(engine_t *e);
 /* A followed run (run->follow): loads the connections a page names that are not loaded yet. */

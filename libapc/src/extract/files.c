@@ -49,6 +49,8 @@ typedef struct carve {
     int fd;
     EVP_MD_CTX *sha;
     uint64_t size;
+    const apc_extract_stream_t *x; /* the file written */
+    char *mime;                    /* its type, when it had none yet (extract/typing.h) */
 } carve_t;
 
 static int carve_write(void *payload, const uint8_t *data, size_t len)
@@ -61,11 +63,26 @@ static int carve_write(void *payload, const uint8_t *data, size_t len)
     return 0;
 }
 
+static int is_target(const apc_extract_stream_t *t, int64_t conn_id, int direction, uint32_t nth)
+{
+    return t->conn_id == conn_id && t->direction == direction && t->nth == nth;
+}
+
+/* The file written is typed on the way when the examination left it untyped. */
+static int carve_want(void *payload, int64_t conn_id, int direction, uint32_t nth)
+{
+    const carve_t *c = payload;
+    return !c->x->mime[0] && is_target(c->x, conn_id, direction, nth);
+}
+
 static int carve_found(void *payload, const apc_extract_stream_t *x)
 {
-    (void)payload;
-    (void)x;
-    return 0;
+    carve_t *c = payload;
+    if (!is_target(c->x, x->conn_id, x->direction, x->nth))
+        return 0;
+    if (x->mime[0] && !c->mime && !(c->mime = strdup(x->mime)))
+        return apc__err(APC_ENOMEM, "out of memory");
+    return 1; /* every byte of it was written: the rest of the capture is not needed */
 }
 
 /* Opens a new file <dir>/<stream>-<name>, or <stream>-<k>-<name> when written before. */
@@ -93,9 +110,11 @@ static int open_new(const char *dir, int64_t stream_id, const char *safe, char *
     return apc__err(APC_ELIMIT, "stream %lld was written 999 times already", (long long)stream_id);
 }
 
-static int carve(apc_ctx_t *ctx, const apc_extract_stream_t *x, const char *path, int fd)
+/* Writes x's bytes to fd; *mime (caller's) its type when x had none. */
+static int carve(apc_ctx_t *ctx, const apc_extract_stream_t *x, const char *path, int fd,
+                 char **mime)
 {
-    carve_t c = {.fd = fd, .sha = EVP_MD_CTX_new()};
+    carve_t c = {.fd = fd, .sha = EVP_MD_CTX_new(), .x = x};
     if (!c.sha || !EVP_DigestInit_ex(c.sha, EVP_sha256(), NULL)) {
         EVP_MD_CTX_free(c.sha);
         return apc__err(APC_ENOMEM, "out of memory");
@@ -112,8 +131,11 @@ static int carve(apc_ctx_t *ctx, const apc_extract_stream_t *x, const char *path
                         .tftp = strcmp(x->protocol, "tftp") == 0,
                         .write = carve_write,
                         .found = carve_found,
+                        .want_type = carve_want,
+                        .no_hashes = 1, /* carve_write hashes what is written */
                         .payload = &c};
     int r = apc__extract_run(&run);
+    *mime = c.mime;
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned n = 0;
     EVP_DigestFinal_ex(c.sha, md, &n);
@@ -163,12 +185,28 @@ APC_API int apc_extract_file_write(apc_ctx_t *ctx, int64_t capture_id, int64_t s
     else if (apc__mkdir_p(dir, 0750) < 0)
         r = apc__err_errno(errno, "cannot create '%s'", dir);
     int fd = r < 0 ? r : open_new(dir, stream_id, safe, &path);
+    char *mime = NULL;
     if (fd >= 0) {
-        r = carve(ctx, &x, path, fd);
+        r = carve(ctx, &x, path, fd, &mime);
         close(fd);
     } else {
         r = fd;
     }
+    if (r == 0 && !x.mime[0]) {
+        /* typed on the way: stored for the listings too */
+        if (!mime)
+            r = apc__err(APC_EIO, "stream %lld of capture %lld: the replay did not type it",
+                         (long long)stream_id, (long long)capture_id);
+        else
+            r = apc__st_extract_set_types(ctx->store, capture_id, &stream_id,
+                                          (const char *const *)&mime, 1);
+        if (r == 0) {
+            free(x.mime);
+            x.mime = mime;
+            mime = NULL;
+        }
+    }
+    free(mime);
     apc_extract_file_t *f = r < 0 ? NULL : calloc(1, sizeof *f);
     if (r == 0 && !f)
         r = apc__err(APC_ENOMEM, "out of memory");

@@ -20,6 +20,7 @@
 #include "core/fsutil.h"
 #include "store/store.h"
 #include "extract/extract_int.h"
+#include "extract/typing.h"
 #include "trigger/trigger_int.h"
 
 /* One writer per data directory: crash repair at open would otherwise cut the files of a
@@ -168,6 +169,8 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
     rc = apc__store_open(ctx, &ctx->store);
     if (rc < 0)
         goto fail;
+    /* A search on file.mime types the files it needs first (read-only: it says why not). */
+    ctx->type_files = apc__extract_type_capture;
     if (!ctx->read_only) {
         ctx->jobs = apc__jobs_new(opts->jobs);
         if (!ctx->jobs) {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ctx.h"
 #include "core/error.h"
 #include "search/fields.h"
 #include "search/plan.h"
@@ -128,10 +129,22 @@ static int require_detection(apc__store_t *store, int64_t capture_id)
     return r;
 }
 
-int apc__files_resolve(apc__store_t *store, int64_t capture_id, apc__fnode_t *root)
+static int uses_mime(const apc__fnode_t *n)
+{
+    if (!n)
+        return 0;
+    if (n->field && n->field->id == F_FILE_MIME)
+        return 1;
+    return uses_mime(n->a) || uses_mime(n->b);
+}
+
+int apc__files_resolve(apc_ctx_t *ctx, int64_t capture_id, apc__fnode_t *root,
+                       const volatile int *cancel, const volatile int *cancel2)
 {
     if (!apc__files_used(root))
         return 0;
-    int r = require_detection(store, capture_id);
-    return r < 0 ? r : walk(store, capture_id, root);
+    int r = require_detection(ctx->store, capture_id);
+    if (r == 0 && uses_mime(root) && ctx->type_files)
+        r = ctx->type_files(ctx, capture_id, cancel, cancel2);
+    return r < 0 ? r : walk(ctx->store, capture_id, root);
 }

@@ -375,7 +375,7 @@ static int load(scan_state_t *st)
     if (r < 0)
         return r;
     if (s->filter) {
-        r = apc__files_resolve(s->ctx->store, s->capture_id, s->filter->root);
+        r = apc__files_resolve(s->ctx, s->capture_id, s->filter->root, s->cancel, s->cancel2);
         if (r < 0)
             return r;
     }

@@ -603,6 +603,8 @@ typedef struct apc__extracts_ops {
                          apc_extract_file_list_t *l);
     int (*extract_file_remove)(void *impl, int64_t id);
     int (*extract_spans)(void *impl, int64_t capture_id, apc__st_xspan_fn fn, void *payload);
+    int (*extract_set_types)(void *impl, int64_t capture_id, const int64_t *ids,
+                             const char *const *mimes, size_t n);
 } apc__extracts_ops_t;
 
 /* User settings, a string -> string table (apc_settings_*). */

@@ -298,6 +298,22 @@ static int pg_extract_files(void *impl, int64_t capture_id, int64_t file_id,
     return r;
 }
 
+static int pg_extract_set_types(void *impl, int64_t capture_id, const int64_t *ids,
+                                const char *const *mimes, size_t n)
+{
+    apc__pg_t *pg = impl;
+    const char *what = "recording the types of files found";
+    int r = apc__pg_begin(pg, what);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; r == 0 && i < n; i++)
+        r = ok_or(apc__pg_exec(pg, what,
+                               "UPDATE extract_streams SET mime=$1 WHERE capture_id=$2 AND id=$3 "
+                               "AND mime=''",
+                               "tii", mimes[i], capture_id, ids[i]));
+    return apc__pg_end(pg, what, r);
+}
+
 static int pg_extract_file_remove(void *impl, int64_t id)
 {
     return ok_or(apc__pg_exec(impl, "forgetting a written file",
@@ -344,4 +360,5 @@ const apc__extracts_ops_t apc__pg_extracts_ops = {
     .extract_files = pg_extract_files,
     .extract_file_remove = pg_extract_file_remove,
     .extract_spans = pg_extract_spans,
+    .extract_set_types = pg_extract_set_types,
 };

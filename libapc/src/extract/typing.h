@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Lazy typing of the files found (issue 10): the examination stores each stream untyped (mime
+ * "", or "application/x-empty" for an empty file) because libmagic is its dearest step (about
+ * 2 M instructions per 4 KiB head: nearly all of its time). A file is typed when someone looks
+ * at it: a listing page, a write (files.c, during its own replay), a search on file.mime. The
+ * head is replayed from the stored packets by the same engine run that writes files
+ * (extract/detect.h), the run stopping once every file asked for has been seen; the type is
+ * then stored, so each file is typed once.
+ */
+#ifndef APC_EXTRACT_TYPING_H
+#define APC_EXTRACT_TYPING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <apc/extract.h>
+
+/* Types the untyped streams among v[0..n) (rows of capture_id as the store returned them):
+ * their mime is replaced by the type and stored (not stored by a read-only context: the answer
+ * is typed all the same). APC_EIO when the stored packets no longer hold one of them. */
+int apc__extract_type_streams(apc_ctx_t *ctx, int64_t capture_id, apc_extract_stream_t *v,
+                              size_t n);
+
+/* Types every untyped stream of capture_id and stores the types (a search on file.mime needs
+ * them all). Either cancel flag (may be NULL) stops it with APC_ECANCELED; what was typed is
+ * kept only when all was. A read-only context cannot store them: APC_ENOTSUP when some file is
+ * untyped. The shape of apc_ctx_t.type_files (wired by lib/ctx_open.c). */
+int apc__extract_type_capture(apc_ctx_t *ctx, int64_t capture_id, const volatile int *cancel,
+                              const volatile int *cancel2);
+
+#endif
