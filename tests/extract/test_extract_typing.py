@@ -14,7 +14,9 @@ captures (files of several types; skipped without the corpus), in fresh data dir
     T` for every type T of the listing finds exactly the packets of the files of type T, and
     afterwards apc.db holds every type, equal to the listed ones;
   - written: in a third capture of the same file, writing the last stream (never listed)
-    answers and stores its type, leaving the others untyped.
+    answers and stores its type, leaving the others untyped;
+  - paged on: a second page (last_id > 0, count=1) types the files after it too (up to 1000
+    in all, extract/api.c), so a listing in small pages replays once per thousand files.
 Usage: test_extract_typing.py APCCTL GEN_CAPTURES_PY
 """
 import os
@@ -127,6 +129,22 @@ def written(apcctl, data, pcap, ref):
     print(f"{name}: stream {last} typed by its write, {len(want)} left untyped", flush=True)
 
 
+def paged(apcctl, data, pcap, ref):
+    name = os.path.basename(pcap)
+    cid = x.ok(x.apc(apcctl, data, "pcap_ingest_file", path=pcap, wait=1), "ingest " + name)
+    first = first_page(apcctl, data, cid, name)
+    if len(ref) > 1000 or len(ref) < 3:
+        return
+    v = x.ok(x.apc(apcctl, data, "extract_query", capture_id=cid, count=1,
+                   last_id=first["StreamId"]), f"{name}: second page")
+    x.check(len(v["Streams"]) == 1, f"{name}: second page {v}")
+    got = {i: m for i, (m, _) in rows(data, cid).items()}
+    x.check(got == {i: s["MimeType"] for i, s in ref.items()},
+            f"{name}: after the second page of one, stored types {got} differ from the "
+            f"listing's (the page types the files after it)")
+    print(f"{name}: a second page of one typed all {len(ref)} files", flush=True)
+
+
 # Corpus captures with files of several types (a web site's page, images, scripts).
 CORPUS = ["zeek/http_bro.org.pcap", "zeek/http_get-gzip.pcap"]
 
@@ -138,12 +156,13 @@ def checks(apcctl, gen, data, tmp, caps):
     else:
         print(f"corpus part skipped: no corpus at {x.CORPUS} (set APC_CORPUS)")
     for i, pcap in enumerate(pcaps):
-        dirs = [os.path.join(tmp, f"data-{i}-{k}") for k in range(2)]
+        dirs = [os.path.join(tmp, f"data-{i}-{k}") for k in range(3)]
         for d in dirs:
             os.makedirs(d)
         ref = listed(apcctl, dirs[0], tmp, pcap)
         searched(apcctl, dirs[1], pcap, ref)
         written(apcctl, dirs[1], pcap, ref)
+        paged(apcctl, dirs[2], pcap, ref)
 
 
 def main():

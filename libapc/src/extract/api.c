@@ -315,9 +315,16 @@ APC_API int apc_extract_query(apc_ctx_t *ctx, int64_t capture_id, int64_t last_i
         uid = NULL;
     } else if (state == APC__XRUN_DONE) {
         r = apc__st_extract_streams(ctx->store, capture_id, last_id, max, pg);
-        /* the examination stored them untyped: every answer shows real types */
+        /* the examination stored them untyped: every answer shows real types. A caller
+         * paging on (last_id > 0) is listing them all: the page's replay types the files
+         * after it too, up to APC_PAGE_MAX in all, so a listing in small pages costs one
+         * replay per thousand files, not one per page. */
+        unsigned ahead = last_id > 0 && pg->more && pg->count < APC_PAGE_MAX
+                             ? (unsigned)(APC_PAGE_MAX - pg->count)
+                             : 0;
         if (r == 0)
-            r = apc__extract_type_streams(ctx, capture_id, pg->items, pg->count);
+            r = apc__extract_type_streams(ctx, capture_id, pg->items, pg->count, pg->last_id,
+                                          ahead);
         if (r == 0 && !(pg->command_uid = strdup("")))
             r = apc__err(APC_ENOMEM, "out of memory");
     } else {

@@ -168,12 +168,29 @@ static int run_typing(apc_ctx_t *ctx, int64_t capture_id, typing_t *t, const vol
     return r;
 }
 
-int apc__extract_type_streams(apc_ctx_t *ctx, int64_t capture_id, apc_extract_stream_t *v, size_t n)
+/* Adds the untyped streams among the `ahead` after id `after` to t. */
+static int add_ahead(apc_ctx_t *ctx, int64_t capture_id, typing_t *t, int64_t after, unsigned ahead)
+{
+    apc_extract_page_t *pg = calloc(1, sizeof *pg);
+    if (!pg)
+        return apc__err(APC_ENOMEM, "out of memory");
+    int r = apc__st_extract_streams(ctx->store, capture_id, after, ahead, pg);
+    for (size_t i = 0; r == 0 && i < pg->count; i++)
+        r = add(t, &pg->items[i]);
+    apc_extract_page_free(pg);
+    return r;
+}
+
+static int type_streams(apc_ctx_t *ctx, int64_t capture_id, apc_extract_stream_t *v, size_t n,
+                        int64_t after, unsigned ahead)
 {
     typing_t t = {0};
     int r = 0;
     for (size_t i = 0; r == 0 && i < n; i++)
         r = add(&t, &v[i]);
+    /* only when this page needs a replay anyway, and the types can be kept */
+    if (r == 0 && t.n && ahead && !ctx->read_only)
+        r = add_ahead(ctx, capture_id, &t, after, ahead);
     if (r == 0)
         r = run_typing(ctx, capture_id, &t, NULL, NULL);
     for (size_t i = 0; r == 0 && i < n; i++) {
@@ -185,6 +202,17 @@ int apc__extract_type_streams(apc_ctx_t *ctx, int64_t capture_id, apc_extract_st
         }
     }
     typing_free(&t);
+    return r;
+}
+
+int apc__extract_type_streams(apc_ctx_t *ctx, int64_t capture_id, apc_extract_stream_t *v, size_t n,
+                              int64_t after, unsigned ahead)
+{
+    int r = type_streams(ctx, capture_id, v, n, after, ahead);
+    /* a file beyond the page that cannot be typed must not fail the page: its own listing
+     * reports it */
+    if (r == APC_EIO && ahead)
+        r = type_streams(ctx, capture_id, v, n, 0, 0);
     return r;
 }
 

@@ -18,9 +18,12 @@
 
 /* Types the untyped streams among v[0..n) (rows of capture_id as the store returned them):
  * their mime is replaced by the type and stored (not stored by a read-only context: the answer
- * is typed all the same). APC_EIO when the stored packets no longer hold one of them. */
-int apc__extract_type_streams(apc_ctx_t *ctx, int64_t capture_id, apc_extract_stream_t *v,
-                              size_t n);
+ * is typed all the same). APC_EIO when the stored packets no longer hold one of them.
+ * With ahead > 0 (and a context that can store), the untyped streams among the next `ahead`
+ * after id `after` are typed and stored in the same replay: a listing that pages on then finds
+ * them typed, one replay for many pages instead of one per page. */
+int apc__extract_type_streams(apc_ctx_t *ctx, int64_t capture_id, apc_extract_stream_t *v, size_t n,
+                              int64_t after, unsigned ahead);
 
 /* Types every untyped stream of capture_id and stores the types (a search on file.mime needs
  * them all). Either cancel flag (may be NULL) stops it with APC_ECANCELED; what was typed is
