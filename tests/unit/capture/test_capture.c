@@ -24,6 +24,7 @@
 
 #include "core/fsutil.h"
 #include "../corpus_skip.h"
+#include "../test_ctx.h"
 
 static char tmpdir[64];
 static apc_ctx_t *ctx;
@@ -38,14 +39,7 @@ static const char *corpus(const char *rel)
 static int setup(void **state)
 {
     (void)state;
-    strcpy(tmpdir, "/tmp/apc-capture-XXXXXX");
-    if (!mkdtemp(tmpdir))
-        return -1;
-    apc_ctx_options_t o;
-    apc_ctx_options_init(&o, APC_CTX_OPTIONS_VERSION);
-    o.data_dir = tmpdir;
-    o.log_level = APC_LOG_ERROR;
-    return apc_ctx_open(&ctx, &o);
+    return apc_test_ctx_open(&ctx, tmpdir, sizeof tmpdir, "capture");
 }
 
 static int teardown(void **state)

@@ -16,6 +16,7 @@
 
 #include "capture/read_lean.h"
 #include "core/fsutil.h"
+#include "../test_ctx.h"
 
 #define N 3000
 
@@ -25,22 +26,13 @@ static apc_ctx_t *ctx;
 static int setup(void **state)
 {
     (void)state;
-    strcpy(tmpdir, "/tmp/apc-scan-XXXXXX");
-    if (!mkdtemp(tmpdir))
-        return -1;
-    apc_ctx_options_t o;
-    apc_ctx_options_init(&o, APC_CTX_OPTIONS_VERSION);
-    o.data_dir = tmpdir;
-    o.log_level = APC_LOG_ERROR;
-    return apc_ctx_open(&ctx, &o);
+    return apc_test_ctx_open(&ctx, tmpdir, sizeof tmpdir, "scan");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    apc_ctx_close(ctx);
-    ctx = NULL;
-    return apc__rm_rf(tmpdir);
+    return apc_test_ctx_close(&ctx, tmpdir);
 }
 
 /* N UDP packets over 16 source ports (16 connections), payloads differing per packet. */

@@ -27,6 +27,7 @@
 #include "capture/capwriter.h"
 #include "capture/pipeline.h"
 #include "core/fsutil.h"
+#include "../test_ctx.h"
 
 #define LINKTYPE_RAW 101
 #define LIMIT_MS 60000 /* generous: a loaded CI machine, ASan */
@@ -37,22 +38,13 @@ static apc_ctx_t *ctx;
 static int setup(void **state)
 {
     (void)state;
-    strcpy(tmpdir, "/tmp/apc-follow-XXXXXX");
-    if (!mkdtemp(tmpdir))
-        return -1;
-    apc_ctx_options_t o;
-    apc_ctx_options_init(&o, APC_CTX_OPTIONS_VERSION);
-    o.data_dir = tmpdir;
-    o.log_level = APC_LOG_ERROR;
-    return apc_ctx_open(&ctx, &o);
+    return apc_test_ctx_open(&ctx, tmpdir, sizeof tmpdir, "follow");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    apc_ctx_close(ctx);
-    ctx = NULL;
-    return apc__rm_rf(tmpdir);
+    return apc_test_ctx_close(&ctx, tmpdir);
 }
 
 /* --- packets ---------------------------------------------------------------------------- */

@@ -24,6 +24,7 @@
 #include "store/sql.h"
 #include "store/store.h"
 #include "../corpus_skip.h"
+#include "../test_ctx.h"
 
 static apc_ctx_t *ctx;
 static char tmpdir[64];
@@ -38,22 +39,13 @@ static const char *corpus(const char *rel)
 static int setup(void **state)
 {
     (void)state;
-    strcpy(tmpdir, "/tmp/apc-search-XXXXXX");
-    if (!mkdtemp(tmpdir))
-        return -1;
-    apc_ctx_options_t o;
-    apc_ctx_options_init(&o, APC_CTX_OPTIONS_VERSION);
-    o.data_dir = tmpdir;
-    o.log_level = APC_LOG_ERROR;
-    return apc_ctx_open(&ctx, &o);
+    return apc_test_ctx_open(&ctx, tmpdir, sizeof tmpdir, "search");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    apc_ctx_close(ctx);
-    ctx = NULL;
-    return apc__rm_rf(tmpdir);
+    return apc_test_ctx_close(&ctx, tmpdir);
 }
 
 static int64_t ingest(const char *path)
