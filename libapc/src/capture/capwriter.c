@@ -685,7 +685,7 @@ int apc__capw_maybe_commit(apc__capw_t *w, uint64_t progress_bytes)
     if (since < w->commit_bytes && apc__mono_ns() - w->c_time < w->commit_ns)
         return 0;
     /* The commit before is still being applied: packets go on and the commit comes a little
-     * later, rather than this thread waiting for the store. Only a writer this far ahead (four
+     * later, rather than this thread waiting for the store. Only a writer this far ahead (two
      * commits' worth of bytes, whose evicted connections wait in memory) waits for it. */
     if (since < 2 * w->commit_bytes && apc__committer_busy(w->committer))
         return 0;
