@@ -21,6 +21,7 @@
 
 #include "capture/capwriter.h"
 #include "core/ctx.h"
+#include "core/error.h"
 #include "core/fsutil.h"
 #include "decode/decode.h"
 #include "stats/agg.h"
@@ -31,6 +32,7 @@
 typedef struct fake {
     int64_t next_capture, next_process;
     int ifaces, commits, failed, final_state;
+    int fail_commits; /* from then on, every commit fails as a full disk would */
     apc__st_conn_t conns[16];
     int n_conns;
     uint64_t ip_add_packets; /* sum of add_packets over every IP row */
@@ -61,6 +63,8 @@ static int f_add_iface(void *impl, int64_t capture_id, const apc__st_iface_t *i)
 static int f_commit(void *impl, const apc__cbatch_t *b)
 {
     fake_t *f = impl;
+    if (f->fail_commits)
+        return apc__err(APC_ESTORE, "fake store: database or disk is full");
     f->commits++;
     for (size_t i = 0; i < b->n_conns; i++) {
         int j;
@@ -234,10 +238,48 @@ static void test_commit_path_on_fake_store(void **state)
     apc__rm_rf(dir);
 }
 
+/* A commit applied on the commit thread fails: the next call reports it with the store's
+ * message, and the end cuts the capture back to the last commit applied and marks it failed. */
+static void test_commit_failure_on_the_commit_thread(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/apc-capw-fail-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    fake_t f = {0};
+    struct apc_ctx ctx = {.data_dir = dir, .lock_fd = -1};
+    pthread_mutex_init(&ctx.lock, NULL);
+    pthread_cond_init(&ctx.cond, NULL);
+    assert_int_equal(apc__store_new_backend(&fake_backend, &f, &ctx.store), 0);
+    int64_t id;
+    assert_int_equal(apc__capture_create(&ctx, APC_CAPTURE_INGEST, "t", "/x.pcap", 0, &id), 0);
+    apc__capw_t *w;
+    assert_int_equal(apc__capw_open(&ctx, id, &w), 0);
+    assert_int_equal(apc__capw_add_iface(w, 1, 65535, "eth0", "", 1000000000), 0);
+    int64_t t = 1700000000LL * 1000000000LL;
+    add(w, t, 0, 1, 2, 5000, 53, 0);
+    assert_int_equal(apc__capw_commit(w, 0), 0);
+    assert_int_equal(apc__capw_sync(w), 0);
+    assert_int_equal(f.progress.packets, 1);
+    f.fail_commits = 1;
+    add(w, t + 1000, 0, 2, 1, 53, 5000, 0);
+    assert_int_equal(apc__capw_commit(w, 0), 0); /* handed over: the failure comes later */
+    assert_int_equal(apc__capw_sync(w), APC_ESTORE);
+    assert_non_null(strstr(apc_last_error_message(), "database or disk is full"));
+    assert_int_equal(apc__capw_finish(w, APC_STATE_COMPLETED, "stopped", 0, 0), 0);
+    assert_int_equal(f.failed, 1);           /* marked failed, not completed */
+    assert_int_equal(f.final_state, 0);      /* no final commit went through */
+    assert_int_equal(f.progress.packets, 1); /* the last commit applied stands */
+    apc__store_close(ctx.store);
+    pthread_mutex_destroy(&ctx.lock);
+    pthread_cond_destroy(&ctx.cond);
+    apc__rm_rf(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_commit_path_on_fake_store),
+        cmocka_unit_test(test_commit_failure_on_the_commit_thread),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
