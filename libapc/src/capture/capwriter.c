@@ -334,6 +334,15 @@ static int check_free_space(apc__capw_t *w)
                     avail >> 10, w->dir, MIN_FREE_BYTES >> 20);
 }
 
+void apc__capw_hint(apc__capw_t *w, const apc__pkt_t *d, uint64_t key, int stage)
+{
+    apc__flow_hint(w->flows, key, stage);
+    if (stage == 0 && d->ip_ver) {
+        apc__ipstats_hint(&w->ips, d->ip_ver, d->src);
+        apc__ipstats_hint(&w->ips, d->ip_ver, d->dst);
+    }
+}
+
 int apc__capw_add(apc__capw_t *w, const apc__cappkt_t *p, const apc__pkt_t *d)
 {
     if (p->iface >= w->n_ifaces)
@@ -745,7 +754,9 @@ int apc__capw_finish(apc__capw_t *w, int state, const char *error, uint64_t erro
     apc__committer_stop(w->committer); /* settled above: nothing is in flight */
     apc__segw_close(w->seg);
     apc__idxw_close(w->idx);
-    apc__flow_free(w->flows);
+    /* The final commit stored every connection that changed (or the capture failed): evicting
+     * them one by one into a batch nobody commits took 37 ms with 30,000 in the table. */
+    apc__flow_discard(w->flows);
     apc__ipstats_free(&w->ips);
     apc__statsagg_free(w->stats);
     apc__cbatch_free(&w->batch);

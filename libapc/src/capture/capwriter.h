@@ -48,6 +48,10 @@ typedef struct apc__cappkt {
 
 /* Stores one packet; `d` is its decoding. */
 int apc__capw_add(apc__capw_t *w, const apc__cappkt_t *p, const apc__pkt_t *d);
+/* A cache hint for a packet apc__capw_add will be given soon, decoded as d (flow.h,
+ * apc__flow_hint: key is apc__flow_hint_key(d)): stage 0 its connection's bucket and its
+ * addresses' counters, stage 1 (a packet later) its connection. Changes nothing. */
+void apc__capw_hint(apc__capw_t *w, const apc__pkt_t *d, uint64_t key, int stage);
 
 /* Process id for metadata read from a file (inserted on first sight, then cached). */
 int apc__capw_file_process(apc__capw_t *w, const apc__procmeta_t *m, int64_t *out_process_id);

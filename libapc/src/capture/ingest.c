@@ -20,6 +20,7 @@
 #include "attrib/filemeta.h"
 #include "capture/capwriter.h"
 #include "capture/pipeline.h"
+#include "capture/readahead.h"
 #include "core/ctx.h"
 #include "core/error.h"
 #include "core/roots.h"
@@ -137,14 +138,21 @@ static void ingest_run(void *arg, const volatile int *cancelled)
     apc__capw_set_commit_every(w, followed ? FOLLOWED_COMMIT_NS : COMMIT_NS, COMMIT_BYTES);
     size_t known = 0;
     uint64_t since_commit = 0;
+    apc__ahead_t ahead;
+    apc__ahead_init(&ahead, j->reader, w);
     for (;;) {
-        apc__rec_t rec;
-        rc = apc__reader_next(j->reader, &rec);
+        apc__ahead_slot_t *s;
+        rc = apc__ahead_next(&ahead, &s);
         if (rc == 0)
             break;
         if (rc < 0) {
-            apc__err_copy(errbuf, sizeof errbuf);
-            err_off = apc__reader_offset(j->reader);
+            if (ahead.end < 0) { /* the file's defect: the packets before it are stored */
+                snprintf(errbuf, sizeof errbuf, "%s", ahead.err);
+                err_off = ahead.err_off;
+            } else {
+                apc__err_copy(errbuf, sizeof errbuf);
+                err_off = apc__ahead_offset(&ahead);
+            }
             state = APC_STATE_FAILED;
             break;
         }
@@ -156,29 +164,30 @@ static void ingest_run(void *arg, const volatile int *cancelled)
         }
         rc = sync_ifaces(w, j->reader, &known);
         if (rc == 0) {
+            const apc__rec_t *rec = &s->rec;
             apc__pipe_pkt_t in = {
-                .iface = rec.iface,
-                .linktype = rec.linktype,
-                .ts_ns = rec.ts_ns,
-                .caplen = rec.caplen,
-                .wirelen = rec.wirelen,
-                .data = rec.data,
-                .direction = rec.direction,
-                .comment = rec.comment,
-                .comment_len = rec.comment_len,
+                .iface = rec->iface,
+                .linktype = rec->linktype,
+                .ts_ns = rec->ts_ns,
+                .caplen = rec->caplen,
+                .wirelen = rec->wirelen,
+                .data = rec->data,
+                .direction = rec->direction,
+                .comment = rec->comment,
+                .comment_len = rec->comment_len,
             };
-            rc = apc__pipe_packet(w, &in, attribute, &rec);
+            rc = apc__pipe_decoded(w, &in, &s->d, attribute, &s->rec);
             rc = rc < 0 ? rc : 0;
         }
         if (rc == 0 && ++since_commit >= 4096) {
             since_commit = 0;
             int64_t t0 = apc__mono_ns();
-            rc = apc__capw_maybe_commit(w, apc__reader_offset(j->reader));
+            uint64_t off = apc__ahead_offset(&ahead);
+            rc = apc__capw_maybe_commit(w, off);
             if (rc == 1 && followed)
                 commit_took(w, apc__mono_ns() - t0);
             if (rc == 1 && j->opts.progress_cb)
-                j->opts.progress_cb(j->id, apc__reader_offset(j->reader),
-                                    apc__reader_size(j->reader), apc__capw_packets(w),
+                j->opts.progress_cb(j->id, off, apc__reader_size(j->reader), apc__capw_packets(w),
                                     j->opts.payload);
             rc = rc < 0 ? rc : 0;
         }
@@ -190,7 +199,8 @@ static void ingest_run(void *arg, const volatile int *cancelled)
         }
     }
     uint64_t done =
-        state == APC_STATE_COMPLETED ? apc__reader_size(j->reader) : apc__reader_offset(j->reader);
+        state == APC_STATE_COMPLETED ? apc__reader_size(j->reader) : apc__ahead_offset(&ahead);
+    apc__ahead_free(&ahead);
     rc = apc__capw_finish(w, state, errbuf, err_off, done);
     if (rc < 0)
         apc__log(ctx, APC_LOG_ERROR, "ingest %lld: %s", (long long)j->id, apc_last_error_message());

@@ -49,6 +49,12 @@ static apc__ipent_t *probe(apc__ipent_t *slots, size_t cap, int ver, const uint8
     }
 }
 
+void apc__ipstats_hint(const apc__ipstats_t *s, int ver, const uint8_t *addr)
+{
+    if (s->slots)
+        __builtin_prefetch(&s->slots[hash_addr(ver, addr) & (s->cap - 1)]);
+}
+
 static int grow(apc__ipstats_t *s)
 {
     size_t ncap = s->cap * 2;

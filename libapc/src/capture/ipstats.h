@@ -27,5 +27,8 @@ int apc__ipstats_init(apc__ipstats_t *s);
 void apc__ipstats_free(apc__ipstats_t *s);
 /* Finds or adds an address; NULL only when out of memory. */
 apc__ipent_t *apc__ipstats_get(apc__ipstats_t *s, int ver, const uint8_t *addr);
+/* Starts loading the slot apc__ipstats_get(s, ver, addr) looks at first (a cache hint for a
+ * packet stored soon); changes nothing. */
+void apc__ipstats_hint(const apc__ipstats_t *s, int ver, const uint8_t *addr);
 
 #endif

@@ -269,6 +269,32 @@ apc__flow_table_t *apc__flow_new(uint64_t first_id, size_t max_conns, apc__conn_
     return t;
 }
 
+uint64_t apc__flow_hint_key(const apc__pkt_t *p)
+{
+    if (!p || (p->ip_ver != 4 && p->ip_ver != 6) || (p->is_fragment && p->frag_offset != 0) ||
+        (has_ports(p->ip_proto) && !p->has_l4))
+        return 0;
+    apc__flow_key_t k;
+    make_key(&k, p);
+    return key_hash(&k); /* a hash of 0 (one in 2^64) only loses its hint */
+}
+
+void apc__flow_hint(const apc__flow_table_t *t, uint64_t key, int stage)
+{
+    if (!t || !key)
+        return;
+    apc__flow_node_t *const *b = &t->buckets[key & (t->nbuckets - 1)];
+    if (stage == 0) {
+        __builtin_prefetch(b);
+        return;
+    }
+    const apc__flow_node_t *n = *b;
+    if (n) {
+        __builtin_prefetch(&n->hash);   /* the compare, with the key and chain link */
+        __builtin_prefetch(&n->c.pkts); /* the counters account() adds to */
+    }
+}
+
 apc__conn_t *apc__flow_track(apc__flow_table_t *t, const apc__pkt_t *p, int64_t ts_ns,
                              uint32_t wirelen, int *dir)
 {
@@ -360,6 +386,13 @@ void apc__flow_free(apc__flow_table_t *t)
         while ((n = oldest(t)) != NULL)
             evict(t, n);
     }
+    apc__flow_discard(t);
+}
+
+void apc__flow_discard(apc__flow_table_t *t)
+{
+    if (!t)
+        return;
     for (size_t i = 0; i < t->nslabs; i++)
         free(t->slabs[i]);
     free(t->slabs);

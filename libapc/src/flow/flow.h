@@ -59,6 +59,15 @@ apc__flow_table_t *apc__flow_new(uint64_t first_id, size_t max_conns, apc__conn_
 apc__conn_t *apc__flow_track(apc__flow_table_t *t, const apc__pkt_t *p, int64_t ts_ns,
                              uint32_t wirelen, int *dir);
 
+/* Cache hints for a caller that has the next packets decoded before it tracks them (the file
+ * ingest): with thousands of live connections the lookup's bucket and connection are cache
+ * misses, one after the other. apc__flow_hint_key gives p's lookup key (0: p is not looked up
+ * by its tuple); stage 0 starts loading its bucket, stage 1 (a packet or two later, once the
+ * bucket has arrived) the connection the bucket points to. They read the table, change
+ * nothing and may be stale (the table grows, connections go): a hint, never a result. */
+uint64_t apc__flow_hint_key(const apc__pkt_t *p);
+void apc__flow_hint(const apc__flow_table_t *t, uint64_t key, int stage);
+
 /* Calls cb for every connection in the table (order unspecified). */
 void apc__flow_foreach(apc__flow_table_t *t, apc__conn_evict_cb cb, void *payload);
 /* Number of connections in the table now. */
@@ -67,5 +76,8 @@ size_t apc__flow_count(const apc__flow_table_t *t);
 uint64_t apc__flow_next_id(const apc__flow_table_t *t);
 /* Evicts every connection (calling the evict callback) and frees the table. NULL-safe. */
 void apc__flow_free(apc__flow_table_t *t);
+/* Frees the table without the evict callback: for a caller that has stored every connection
+ * already (the capture writer's final commit). NULL-safe. */
+void apc__flow_discard(apc__flow_table_t *t);
 
 #endif
