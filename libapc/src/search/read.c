@@ -84,6 +84,10 @@ APC_API int apc_search_read(apc_ctx_t *ctx, int64_t id, int64_t last_id, unsigne
     }
     size_t n = 0;
     int more = 0, state = 0;
+    /* Asked before the rows are read: a search ends by storing its last matches and its state,
+     * and only then leaves the active list. Asked after, a search that ended in between
+     * looked "running, not active, no rows": an empty last page (python-clients saw it). */
+    int active = apc__search_is_active(ctx, id);
     int r = load_hits(ctx, id, last_id, max, hits, &n, &more, &state);
     pg->search_id = id;
     pg->last_id = last_id;
@@ -118,7 +122,7 @@ APC_API int apc_search_read(apc_ctx_t *ctx, int64_t id, int64_t last_id, unsigne
         return r;
     }
     pg->more = more || state <= APC_SEARCH_RUNNING;
-    if (pg->more && !more && !apc__search_is_active(ctx, id))
+    if (pg->more && !more && !active)
         pg->more = 0; /* left running by a stopped process: nothing more will come */
     *out = pg;
     return 0;
