@@ -307,6 +307,52 @@ int apc__capture_read_lean(apc_ctx_t *ctx, int64_t capture_id, int64_t conn_id, 
     return read_page(ctx, capture_id, conn_id, last_id, max, APC_READ_BYTES | READ_LEAN, out);
 }
 
+int apc__capture_get_many(apc_ctx_t *ctx, int64_t capture_id, const int64_t *ids, size_t n,
+                          apc_packet_t *out, size_t *got)
+{
+    *got = 0;
+    reader_t rd;
+    int r = reader_open(&rd, ctx, capture_id);
+    if (r < 0)
+        return r;
+    apc__cursor_opts_t co = {.first = 0, .end = 1, .batch = 1};
+    apc__cursor_t *cur = NULL;
+    r = n ? apc__cursor_open(&cur, rd.dir, rd.packets, &co) : 0;
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        if (ids[i] < 1 || (uint64_t)ids[i] > rd.packets)
+            continue; /* not in this capture (cut back after a failure): as a deleted one */
+        apc__cursor_seek(cur, (uint64_t)ids[i] - 1, (uint64_t)ids[i]);
+        int64_t id;
+        const apc__idxrec_t *rec;
+        r = apc__cursor_next(cur, &id, &rec);
+        if (r == 0) /* the index has every committed packet, or fails */
+            r = apc__err(APC_ESTORE, "capture %lld: packet %lld missing from the index",
+                         (long long)capture_id, (long long)ids[i]);
+        if (r == 1) {
+            memset(&out[*got], 0, sizeof out[*got]);
+            r = fill_packet(&rd, cur, id, rec, 0, &out[*got]);
+            (*got)++;
+        }
+    }
+    apc__cursor_close(cur);
+    if (r == 0 && *got) {
+        int64_t lo = out[0].id, hi = out[0].id; /* ascending as asked, but do not rely on it */
+        for (size_t i = 1; i < *got; i++) {
+            lo = out[i].id < lo ? out[i].id : lo;
+            hi = out[i].id > hi ? out[i].id : hi;
+        }
+        apc_packet_page_t pg = {.packets = out, .count = *got};
+        r = apc__captures_notes(ctx->store, capture_id, lo, hi, attach_note, &pg);
+    }
+    reader_close(&rd);
+    if (r < 0) {
+        for (size_t i = 0; i < *got; i++)
+            free_packet_fields(&out[i]);
+        *got = 0;
+    }
+    return r;
+}
+
 APC_API int apc_capture_get_packet(apc_ctx_t *ctx, int64_t capture_id, int64_t packet_id,
                                    apc_packet_t **out)
 {

@@ -13,4 +13,13 @@
 int apc__capture_read_lean(apc_ctx_t *ctx, int64_t capture_id, int64_t conn_id, int64_t last_id,
                            unsigned max, apc_packet_page_t **out);
 
+/* Packets ids[0..n) of one capture (ascending ids), as apc_capture_get_packet gives them but
+ * without their bytes, read with one capture lookup, one index cursor and one notes query (a
+ * search's page of matches: a lookup per match cost a PostgreSQL round trip each). Each id
+ * found fills out[*got] (the caller's array of at least n, its fields then the caller's to free
+ * with the page, or field by field); ids past the capture's end are skipped. APC_ENOTFOUND when
+ * the capture does not exist; on any failure nothing is left in out. */
+int apc__capture_get_many(apc_ctx_t *ctx, int64_t capture_id, const int64_t *ids, size_t n,
+                          apc_packet_t *out, size_t *got);
+
 #endif

@@ -6,6 +6,7 @@
 #include <apc/search.h>
 
 #include "core/ctx.h"
+#include "capture/read_lean.h"
 #include "core/error.h"
 #include "fleet/peer.h"
 #include "search/job.h"
@@ -91,31 +92,40 @@ APC_API int apc_search_read(apc_ctx_t *ctx, int64_t id, int64_t last_id, unsigne
     int r = load_hits(ctx, id, last_id, max, hits, &n, &more, &state);
     pg->search_id = id;
     pg->last_id = last_id;
-    int64_t seen = 0; /* the last capture asked about, and whether it is another node's */
-    int theirs = 0;
-    for (size_t i = 0; r == 0 && i < n; i++) {
-        if (hits[i].capture_id != seen) {
-            char *node = NULL, *url = NULL;
-            theirs = apc__fleet_owner(ctx, hits[i].capture_id, &node, &url) == 1;
-            seen = hits[i].capture_id;
-            free(node);
-            free(url);
+    int64_t *ids = n ? malloc(n * sizeof *ids) : NULL;
+    if (n && !ids)
+        r = apc__err(APC_ENOMEM, "out of memory");
+    /* Runs of matches in one capture: another node's are stubs (its ids only), this node's
+     * are read together (apc__capture_get_many: one capture lookup and cursor per run). */
+    for (size_t i = 0, j; r == 0 && i < n; i = j) {
+        int64_t cap = hits[i].capture_id;
+        for (j = i; j < n && hits[j].capture_id == cap; j++)
+            ids[j - i] = hits[j].packet_id;
+        pg->last_id = hits[j - 1].id;
+        char *node = NULL, *url = NULL;
+        int theirs = apc__fleet_owner(ctx, cap, &node, &url) == 1;
+        free(node);
+        free(url);
+        if (theirs) {
+            for (size_t k = i; r == 0 && k < j; k++) {
+                apc_packet_t *p = NULL;
+                r = remote_stub(&hits[k], &p);
+                if (r == 0) {
+                    pg->packets[pg->count++] = *p;
+                    free(p);
+                }
+            }
+            continue;
         }
-        apc_packet_t *p = NULL;
-        int pr = theirs ? remote_stub(&hits[i], &p)
-                        : apc_capture_get_packet(ctx, hits[i].capture_id, hits[i].packet_id, &p);
-        pg->last_id = hits[i].id;
+        size_t got = 0;
+        int pr = apc__capture_get_many(ctx, cap, ids, j - i, pg->packets + pg->count, &got);
         if (pr == APC_ENOTFOUND)
             continue; /* its capture was deleted */
-        if (pr < 0) {
+        if (pr < 0)
             r = pr;
-            break;
-        }
-        free(p->data);
-        p->data = NULL;
-        pg->packets[pg->count++] = *p;
-        free(p);
+        pg->count += got;
     }
+    free(ids);
     free(hits);
     if (r < 0) {
         apc_search_page_free(pg);
