@@ -34,15 +34,20 @@ typedef struct capmap {
 } capmap_t;
 
 /* The search's results in another node's capture c, from its node: the capture's export with
- * the search's filter, which holds every packet of the results and, when as many as the
- * results, exactly those (the results are a subset of the filter's matches: a search with time
- * bounds may have fewer, and cannot be exported from there yet). */
+ * the search's filter and its time bounds (as frame.time comparisons), which holds every packet
+ * of the results and, when as many as the results, exactly those (remote_counts checks it: the
+ * capture may have changed since the search ran). */
 static int remote_part(apc__xrun_t *r, capmap_t *c, const apc__search_info_t *info, const char *uid,
                        const volatile int *cancelled)
 {
-    apc__export_peer_t p = {c->capture_id, c->node, c->url, info->normalized};
+    char *filter = apc__search_bounded_filter(info);
+    if (!filter)
+        return APC_ENOMEM;
+    apc__export_peer_t p = {c->capture_id, c->node, c->url, filter};
     c->streamed = 1;
-    return apc__export_remote_hits(r, &p, c->base, c->n, uid, cancelled, &c->expect);
+    int rc = apc__export_remote_hits(r, &p, c->base, c->n, uid, cancelled, &c->expect);
+    free(filter);
+    return rc;
 }
 
 static int remote_counts(const capmap_t *map, size_t n, int64_t search_id)
@@ -51,8 +56,8 @@ static int remote_counts(const capmap_t *map, size_t n, int64_t search_id)
         if (map[i].node && map[i].seen != map[i].expect)
             return apc__err(APC_ENOTSUP,
                             "search %lld: its %llu results in capture %lld (node '%s') are not "
-                            "the %llu packets its filter matches there (a search with time "
-                            "bounds?): exporting them from that node is not supported yet",
+                            "the %llu packets its filter matches there now: the export would "
+                            "not hold the search's packets (search again)",
                             (long long)search_id, (unsigned long long)map[i].seen,
                             (long long)map[i].capture_id, map[i].node,
                             (unsigned long long)map[i].expect);

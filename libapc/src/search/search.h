@@ -73,11 +73,12 @@ int64_t apc__search_any_active(apc_ctx_t *ctx);
 typedef apc__st_search_hit_t apc__search_hit_t;
 
 typedef struct apc__search_info {
-    int active;         /* queued or running in this process: more results may come */
-    int64_t capture_id; /* the search's scope; 0 = every capture */
-    char *normalized;   /* the filter it ran */
-    uint64_t results;   /* results in captures that still exist */
-    int64_t *captures;  /* those captures, in the order of their first result */
+    int active;                 /* queued or running in this process: more results may come */
+    int64_t capture_id;         /* the search's scope; 0 = every capture */
+    char *normalized;           /* the filter it ran */
+    int64_t time_from, time_to; /* and its time bounds (ns, inclusive; 0 open) */
+    uint64_t results;           /* results in captures that still exist */
+    int64_t *captures;          /* those captures, in the order of their first result */
     size_t n_captures;
 } apc__search_info_t;
 
@@ -85,6 +86,10 @@ typedef struct apc__search_info {
  * apc__search_info_free. */
 int apc__search_info_get(apc_ctx_t *ctx, int64_t id, apc__search_info_t *out);
 void apc__search_info_free(apc__search_info_t *info);
+/* A filter that matches in a capture exactly what the search matched there: its filter and its
+ * time bounds as frame.time comparisons (docs/filters.md), for the node asked to export them.
+ * A new string (the caller frees it); NULL when out of memory, with the message set. */
+char *apc__search_bounded_filter(const apc__search_info_t *info);
 /* Up to max results of search `id` after result `last_id` (0: from the first), in result
  * order, leaving out those of captures deleted since. Returns how many (0 at the end) or a
  * negative APC_E* with the message set. */

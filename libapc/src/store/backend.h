@@ -429,6 +429,7 @@ typedef struct apc__st_search_row {
     char *normalized;
     int64_t capture_id;
     int state;
+    int64_t time_from, time_to; /* its time bounds, ns since the epoch, inclusive; 0 open */
 } apc__st_search_row_t;
 
 /* A capture as a scan starts it: its committed packets, state (enum apc_capture_state),

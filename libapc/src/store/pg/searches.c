@@ -231,7 +231,9 @@ static int se_row(void *impl, int64_t id, apc__st_search_row_t *out)
 {
     PGresult *q =
         apc__pg_query(impl, "reading a search",
-                      "SELECT normalized, capture_id, state FROM searches WHERE id=$1", "i", id);
+                      "SELECT normalized, capture_id, state, time_from, time_to FROM searches "
+                      "WHERE id=$1",
+                      "i", id);
     if (!q)
         return APC_ESTORE;
     int r = 0;
@@ -239,6 +241,8 @@ static int se_row(void *impl, int64_t id, apc__st_search_row_t *out)
         out->normalized = apc__pg_str(q, 0, 0);
         out->capture_id = apc__pg_i64(q, 0, 1);
         out->state = (int)apc__pg_i64(q, 0, 2);
+        out->time_from = apc__pg_i64(q, 0, 3);
+        out->time_to = apc__pg_i64(q, 0, 4);
         r = out->normalized ? 1 : apc__err(APC_ENOMEM, "out of memory");
     }
     PQclear(q);

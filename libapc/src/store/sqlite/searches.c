@@ -313,7 +313,8 @@ static int search_row(void *impl, int64_t id, apc__st_search_row_t *out)
     if (!c)
         return APC_ESTORE;
     sqlite3_stmt *q = apc__sqlc_stmt(
-        c, "reading a search", "SELECT normalized, capture_id, state FROM searches WHERE id=?");
+        c, "reading a search",
+        "SELECT normalized, capture_id, state, time_from, time_to FROM searches WHERE id=?");
     int r = APC_ESTORE;
     if (q) {
         sqlite3_bind_int64(q, 1, id);
@@ -322,6 +323,8 @@ static int search_row(void *impl, int64_t id, apc__st_search_row_t *out)
             out->normalized = apc__sql_text(q, 0);
             out->capture_id = sqlite3_column_int64(q, 1);
             out->state = (int)sqlite3_column_int64(q, 2);
+            out->time_from = sqlite3_column_int64(q, 3);
+            out->time_to = sqlite3_column_int64(q, 4);
             r = out->normalized ? 1 : apc__err(APC_ENOMEM, "out of memory");
         } else {
             r = rc == SQLITE_DONE ? 0 : apc__db_err(apc__sqlc_db(c), rc, "reading a search");
