@@ -187,6 +187,62 @@ def gen_web(out_dir):
     return write_pcap(os.path.join(out_dir, "web.pcap"), frames)
 
 
+# An HTML form upload (RFC 7578): two files and a text field in one multipart/form-data POST,
+# then a second POST whose body the capture cuts short inside its only file.
+FORM_BOUNDARY = "----gen7578boundaryQx"
+FORM_FILES = {
+    "report.pdf": (b"%PDF-1.4\n" + bytes((i * 13) % 256 for i in range(3000)) + b"\n%%EOF\n",
+                   "application/pdf"),
+    "notes.txt": (b"first line\r\nsecond line, with a --boundary-looking -- dash\r\n" * 40,
+                  "text/plain"),
+}
+FORM_CUT = ("cut.bin", bytes((i * 5 + 1) % 256 for i in range(4000)))
+
+
+def form_body(parts):
+    out = b""
+    for field, value, fname, ctype in parts:
+        out += f"--{FORM_BOUNDARY}\r\n".encode()
+        disp = f'Content-Disposition: form-data; name="{field}"'
+        if fname:
+            disp += f'; filename="{fname}"'
+        out += disp.encode() + b"\r\n"
+        if ctype:
+            out += f"Content-Type: {ctype}\r\n".encode()
+        out += b"\r\n" + value + b"\r\n"
+    return out + f"--{FORM_BOUNDARY}--\r\n".encode()
+
+
+def form_post(f, body, out, send=None):
+    """Handshake, a POST of body (only its first `send` bytes carried), a 200, FIN both ways."""
+    out.append(f.tcp(0, 0x02))
+    out.append(f.tcp(1, 0x12))
+    out.append(f.tcp(0, 0x10))
+    req = (f"POST /upload HTTP/1.1\r\nHost: example.test\r\nUser-Agent: gen/1\r\n"
+           f"Content-Type: multipart/form-data; boundary={FORM_BOUNDARY}\r\n"
+           f"Content-Length: {len(body)}\r\n\r\n").encode() + body[:send]
+    for i in range(0, len(req), 1000):
+        out.append(f.tcp(0, 0x18 if i + 1000 >= len(req) else 0x10, req[i:i + 1000]))
+    out.append(f.tcp(1, 0x10))
+    if send is None:
+        out.append(f.tcp(1, 0x18, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+        out.append(f.tcp(0, 0x10))
+    out.append(f.tcp(0, 0x11))
+    out.append(f.tcp(1, 0x11))
+    out.append(f.tcp(0, 0x10))
+
+
+def gen_form(out_dir):
+    frames = []
+    parts = [("title", b"quarterly numbers", None, None)]
+    parts += [("upload%d" % i, data, name, ctype)
+              for i, (name, (data, ctype)) in enumerate(FORM_FILES.items())]
+    form_post(Flow("10.0.0.5", "10.0.1.95", 53000, 80, 6), form_body(parts), frames)
+    body = form_body([("upload", FORM_CUT[1], FORM_CUT[0], "application/octet-stream")])
+    form_post(Flow("10.0.0.5", "10.0.1.95", 53001, 80, 6), body, frames, send=len(body) // 2)
+    return write_pcap(os.path.join(out_dir, "form.pcap"), frames)
+
+
 def ranges_body(total):
     """The bytes of a file the generated ranges come from (also read by the tests)."""
     return bytes((i * 31 + i // 256) % 256 for i in range(total))
@@ -708,6 +764,7 @@ def main():
         "smb2.pcap": {"packets": gen_smb2(out_dir)},
         "smb1.pcap": {"packets": gen_smb1(out_dir)},
         "ranges.pcap": {"packets": gen_ranges(out_dir)},
+        "form.pcap": {"packets": gen_form(out_dir)},
         "ptcpdump.pcapng": {
             "packets": n_pt,
             "processes": [

@@ -228,6 +228,32 @@ def tftp_generated(streams, tmp, pcap):
     print(f"tftp.pcap: {len(got)} transfers named and byte-exact", flush=True)
 
 
+def form_generated(streams, tmp, pcap):
+    """The generator's form uploads (gen_captures.gen_form): each POST body is one http file (as
+    tshark exports it), and each part with a filename a mime file of its own, named as sent,
+    byte-exact; the text field is no file; the part the capture cuts short is partial, with the
+    body's reason, and holds the start of what was sent."""
+    g = gen_module()
+    parts = [s for s in streams if s["Protocol"] == "mime"]
+    whole = {s["Name"]: s for s in parts if s["Complete"]}
+    check(sorted(whole) == sorted(g.FORM_FILES),
+          f"form.pcap: complete parts {sorted(whole)}, expected {sorted(g.FORM_FILES)}")
+    for name, (data, ctype) in g.FORM_FILES.items():
+        s = whole.get(name)
+        if s:
+            check(open(s["Path"], "rb").read() == data and s["Direction"] == "out",
+                  f"form.pcap: part {name}: {s['Size']} bytes, {s['Direction']}, sent "
+                  f"{len(data)} (bytes differ or wrong direction)")
+    cut = [s for s in parts if not s["Complete"]]
+    ok_cut = len(cut) == 1 and cut[0]["Name"] == g.FORM_CUT[0] and cut[0]["Reason"]
+    if ok_cut:
+        got = open(cut[0]["Path"], "rb").read()
+        ok_cut = 0 < len(got) < len(g.FORM_CUT[1]) and g.FORM_CUT[1].startswith(got)
+    check(ok_cut, f"form.pcap: the cut part: {[(s['Name'], s['Size'], s['Reason']) for s in cut]}")
+    print(f"form.pcap: {len(whole)} uploaded files byte-exact beside their bodies, "
+          f"{len(cut)} cut short", flush=True)
+
+
 def ftp_cut(streams, tmp, pcap):
     """ndpi/ftp.pcap: the data connection of RETR 1MB.zip (announced 1048576 bytes) is cut by
     the end of the capture. Ours: partial, every payload byte the capture holds on it (tshark's
@@ -366,6 +392,7 @@ def checks(apcctl, gen, data, tmp, caps):
             post=tftp_generated)
     run_one(apcctl, data, tmp, os.path.join(caps, "ranges.pcap"), extra=None,
             post=ranges_generated)
+    run_one(apcctl, data, tmp, os.path.join(caps, "form.pcap"), post=form_generated)
     bad_input(apcctl, data, cid)
     if os.path.isdir(CORPUS):
         for rel, extra in CORPUS_HTTP.items():

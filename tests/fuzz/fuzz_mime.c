@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer target: MIME parts of a message (libapc/src/extract/mime.c) on arbitrary bytes. The
  * first byte picks the size of the pieces the message is fed in (so lines and boundaries fall
- * across pieces); the rest is the message. Checked: the sink never gets an empty chunk, begin
+ * across pieces; its low 7 bits) and, with its high bit, the form-data mode of HTTP uploads
+ * (apc__mime_new_form); the rest is the message. Checked: the sink never gets an empty chunk, begin
  * and end pair up, no part grows past the (small) cap, names and types are NUL-terminated
  * text of bounded length, and no more parts are reported than APC__MIME_FILES. */
 #include <stdint.h>
@@ -54,10 +55,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     open_ = parts = 0;
     apc__mime_sink_t sink = {on_begin, on_body, on_end, NULL};
-    apc__mime_t *m = apc__mime_new(CAP, &sink);
+    apc__mime_t *m = (data[0] & 0x80) ? apc__mime_new_form(CAP, &sink) : apc__mime_new(CAP, &sink);
     if (!m)
         return 0;
-    size_t piece = (size_t)data[0] + 1, i = 1;
+    size_t piece = (size_t)(data[0] & 0x7f) + 1, i = 1;
     while (i < size) {
         size_t n = piece < size - i ? piece : size - i;
         uint8_t *p = malloc(n); /* an exact copy: a read past it is caught by ASan */

@@ -92,6 +92,7 @@ void apc__xe_begin(void *payload, const char *name, const char *ctype, int64_t l
         return;
     f->carving = carving(d);
     f->nth = d->nth;
+    apc__xe_form_begin(d, ctype);
 }
 
 uint32_t apc__xe_file_begin_in(xdir_t *d, xfile_t *f, const char *name, const char *ctype)
@@ -127,6 +128,7 @@ void apc__xe_body(void *payload, const uint8_t *data, size_t len)
         return;
     }
     apc__xe_file_body(e, f, data, len);
+    apc__xe_form_body(d, data, len);
 }
 
 void apc__xe_file_body(engine_t *e, xfile_t *f, const uint8_t *data, size_t len)
@@ -229,6 +231,7 @@ void apc__xe_end(void *payload, const char *reason)
     }
     if (!d->f.open)
         return;
+    apc__xe_form_end(d, reason); /* its parts first, as a message's (detect_mail.c) */
     apc__xe_report(d->c->e, d->c->id, d->idx == 0 ? APC_DIR_OUT : APC_DIR_IN, d->f.nth,
                    d->proto == PROTO_FTP_DATA ? "ftp-data"
                    : d->proto == PROTO_TFTP   ? "tftp"
@@ -501,6 +504,7 @@ static void conn_finish(engine_t *e, xconn_t *c, const char *why)
             apc__http_close(d->http);
             apc__http_free(d->http);
         }
+        apc__xe_form_free(d);
         file_reset(&d->f);
     }
     e->conns[c->id - 1] = CLOSED;
@@ -553,6 +557,7 @@ static void engine_free(engine_t *e)
             for (int k = 0; k < 2; k++) {
                 apc__reasm_free(&c->d[k].r);
                 apc__http_free(c->d[k].http);
+                apc__xe_form_free(&c->d[k]);
                 file_reset(&c->d[k].f);
             }
             conn_free(c);

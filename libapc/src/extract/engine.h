@@ -79,6 +79,7 @@ typedef struct xdir {
     char *line; /* FTP control: the line being read (FTP_LINE_MAX), NULL until needed */
     size_t line_len;
     struct smb2_dir *smb; /* SMB2: the message being read (detect_smb2.c), NULL until needed */
+    struct xform *form;   /* HTTP: the multipart/form-data body being read (detect_form.c) */
 } xdir_t;
 
 #define FTP_LINE_MAX 1024 /* longer control lines are skipped: no reply or command needs more */
@@ -261,6 +262,13 @@ void apc__xe_mail_data(xdir_t *d, const uint8_t *data, size_t len);
 void apc__xe_mail_gap(xdir_t *d);
 void apc__xe_mail_end(xconn_t *c, const char *why);
 void apc__xe_mail_free(xconn_t *c);
+/* HTTP uploads (detect_form.c): a body of type multipart/form-data (ctype: its Content-Type,
+ * anything else is left alone) is also read part by part; its bytes as they come; its end
+ * (reason as the body's: NULL complete), which frees the parser; free without reporting. */
+void apc__xe_form_begin(xdir_t *d, const char *ctype);
+void apc__xe_form_body(xdir_t *d, const uint8_t *data, size_t len);
+void apc__xe_form_end(xdir_t *d, const char *reason);
+void apc__xe_form_free(xdir_t *d);
 /* A second file of a direction, beside d->f (a message's MIME parts): begun with d's next
  * nth, which it returns (0: not begun, the run's error set); fed; reported. */
 uint32_t apc__xe_file_begin_in(xdir_t *d, xfile_t *f, const char *name, const char *ctype);

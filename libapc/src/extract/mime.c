@@ -22,9 +22,11 @@ enum { CTE_IDENTITY = 0, CTE_BASE64, CTE_QP };
 struct apc__mime {
     apc__mime_sink_t sink;
     uint64_t cap;
-    int head;  /* reading a header section (the message's, then each part's) */
-    int top;   /* the header section is the message's own */
-    int depth; /* boundaries open */
+    int head;    /* reading a header section (the message's, then each part's) */
+    int top;     /* the header section is the message's own */
+    int form;    /* multipart/form-data: `name` names a field, not a file (RFC 7578) */
+    int bare_lf; /* form: the line being handed on ended with LF alone (kept as sent) */
+    int depth;   /* boundaries open */
     char bnd[APC__MIME_DEPTH][BND_MAX + 1];
     size_t bnd_len[APC__MIME_DEPTH];
     /* the header section being read */
@@ -55,6 +57,14 @@ apc__mime_t *apc__mime_new(uint64_t cap, const apc__mime_sink_t *sink)
     m->sink = *sink;
     m->cap = cap;
     m->head = m->top = 1;
+    return m;
+}
+
+apc__mime_t *apc__mime_new_form(uint64_t cap, const apc__mime_sink_t *sink)
+{
+    apc__mime_t *m = apc__mime_new(cap, sink);
+    if (m)
+        m->form = 1;
     return m;
 }
 
@@ -178,7 +188,8 @@ static void part_text(apc__mime_t *m, const uint8_t *s, size_t n, int eol)
         return;
     }
     if (m->pend_crlf > 0) {
-        put(m, '\r');
+        if (m->pend_crlf == 1)
+            put(m, '\r');
         put(m, '\n');
     }
     m->pend_crlf = 0;
@@ -187,8 +198,10 @@ static void part_text(apc__mime_t *m, const uint8_t *s, size_t n, int eol)
     else
         for (size_t i = 0; i < n; i++)
             put(m, s[i]);
+    /* A mail's lines end with CRLF (RFC 5322); an upload's bytes are a file's, whose line
+     * breaks are whatever the file holds: 2 is LF alone. */
     if (eol)
-        m->pend_crlf = m->pend_crlf < 0 ? 0 : 1;
+        m->pend_crlf = m->pend_crlf < 0 ? 0 : m->form && m->bare_lf ? 2 : 1;
 }
 
 /* --- header sections ---------------------------------------------------------------------- */
@@ -260,7 +273,7 @@ static void params(apc__mime_t *m, const char *p, const char *end)
             size_t b = vn < BND_MAX ? vn : BND_MAX;
             memcpy(m->boundary, v, b);
             m->boundary[b] = 0;
-        } else if (klen == 4 && !strncasecmp(k, "name", 4))
+        } else if (klen == 4 && !strncasecmp(k, "name", 4) && !m->form)
             copy_name(m->name, sizeof m->name, v, vn, 0);
         else if (klen == 8 && !strncasecmp(k, "filename", 8))
             copy_name(m->fname, sizeof m->fname, v, vn, 0);
@@ -390,7 +403,8 @@ static int delimiter(const apc__mime_t *m, const char *s, size_t n)
 
 static void line_done(apc__mime_t *m, const char *s, size_t n, int eol)
 {
-    if (eol && n && s[n - 1] == '\r')
+    m->bare_lf = eol && !(n && s[n - 1] == '\r');
+    if (eol && !m->bare_lf)
         n--;
     int was_long = m->long_line;
     int d = was_long ? 0 : delimiter(m, s, n);

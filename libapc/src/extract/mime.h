@@ -30,6 +30,11 @@ typedef struct apc__mime apc__mime_t;
 /* A parser of one message whose parts are at most `cap` bytes decoded (longer ones end
  * partial). Owned by the caller: free with apc__mime_free. NULL when out of memory. */
 apc__mime_t *apc__mime_new(uint64_t cap, const apc__mime_sink_t *sink);
+/* The same for a multipart/form-data body (RFC 7578, an HTTP upload): a part's `name`
+ * parameter is its form field's name, not a file name, so a part is a file when it has a
+ * filename (4.2) or a type other than text. Its header section is the body's: feed
+ * "Content-Type: <the request's Content-Type>\r\n\r\n" first. */
+apc__mime_t *apc__mime_new_form(uint64_t cap, const apc__mime_sink_t *sink);
 /* The message's bytes, in order. */
 void apc__mime_feed(apc__mime_t *m, const uint8_t *data, size_t len);
 /* The end of the message: a part still open ends, complete when the message ended cleanly
