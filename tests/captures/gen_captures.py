@@ -133,6 +133,13 @@ def dns_answer(qid, name, qtype, rdata):
                                                                              1) + ans
 
 
+def close_conn(f, out):
+    """FIN from the initiator, FIN back, the last ACK."""
+    out.append(f.tcp(0, 0x11))
+    out.append(f.tcp(1, 0x11))
+    out.append(f.tcp(0, 0x10))
+
+
 def http_exchange(f, path, body_len, out):
     """Handshake, GET, a response of body_len bytes in 1000-byte segments, FIN both ways."""
     out.append(f.tcp(0, 0x02))
@@ -148,9 +155,7 @@ def http_exchange(f, path, body_len, out):
     for i in range(0, len(resp), 1000):
         out.append(f.tcp(1, 0x18 if i + 1000 >= len(resp) else 0x10, resp[i:i + 1000]))
     out.append(f.tcp(0, 0x10))
-    out.append(f.tcp(0, 0x11))
-    out.append(f.tcp(1, 0x11))
-    out.append(f.tcp(0, 0x10))
+    close_conn(f, out)
 
 
 def write_pcap(path, frames, linktype=1):
@@ -227,9 +232,7 @@ def form_post(f, body, out, send=None):
     if send is None:
         out.append(f.tcp(1, 0x18, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
         out.append(f.tcp(0, 0x10))
-    out.append(f.tcp(0, 0x11))
-    out.append(f.tcp(1, 0x11))
-    out.append(f.tcp(0, 0x10))
+    close_conn(f, out)
 
 
 def gen_form(out_dir):
@@ -270,9 +273,7 @@ def range_conn(f, path, ranges, total, etag, out):
         for i in range(0, len(resp), 1400):
             out.append(f.tcp(1, 0x10, resp[i:i + 1400]))
         out.append(f.tcp(0, 0x10))
-    out.append(f.tcp(0, 0x11))
-    out.append(f.tcp(1, 0x11))
-    out.append(f.tcp(0, 0x10))
+    close_conn(f, out)
 
 
 def gen_ranges(out_dir):
