@@ -19,6 +19,7 @@
 #include "util/page.h"
 
 #define SCAN_CHUNK 4096
+#define SKIP_PAGES 64 /* records looked at per page with a skip, in pages of `max` */
 /* fill_packet: no text fields (apc__capture_read_lean); never taken from a public caller */
 #define READ_LEAN 0x80000000u
 
@@ -235,7 +236,8 @@ static int attach_notes(reader_t *rd, apc_packet_page_t *pg)
 }
 
 static int read_page(apc_ctx_t *ctx, int64_t capture_id, int64_t conn_id, int64_t last_id,
-                     unsigned max, unsigned flags, apc_packet_page_t **out)
+                     unsigned max, unsigned flags, apc__read_skip_fn skip, void *sp,
+                     apc_packet_page_t **out)
 {
     if (!ctx || !out)
         return apc__err(APC_EINVAL, "NULL argument");
@@ -263,14 +265,23 @@ static int read_page(apc_ctx_t *ctx, int64_t capture_id, int64_t conn_id, int64_
     r = apc__cursor_open(&cur, rd.dir, rd.packets, &co);
     int64_t id;
     const apc__idxrec_t *rec;
-    while (r == 0 && pg->count < max && (r = apc__cursor_next(cur, &id, &rec)) == 1) {
+    /* Records a skip leaves out cost their index entry only; a page still ends after
+     * SKIP_PAGES pages' worth of them, so that its reader sees its cancel and progress. */
+    uint64_t looked = 0, limit = (uint64_t)max * SKIP_PAGES;
+    while (r == 0 && pg->count < max && looked < limit &&
+           (r = apc__cursor_next(cur, &id, &rec)) == 1) {
+        looked++;
+        if (skip && skip(sp, (int64_t)rec->conn_id)) {
+            r = 0;
+            continue;
+        }
         r = fill_packet(&rd, cur, id, rec, flags, &pg->packets[pg->count]);
         pg->count++;
     }
-    /* Where the next page starts: after the last packet given, or (one connection's packets)
-     * after the last record looked at. */
+    /* Where the next page starts: after the last packet given, or (one connection's packets,
+     * or records skipped) after the last record looked at. */
     uint64_t pos = cur ? apc__cursor_pos(cur) : co.first;
-    pg->last_id = pg->count > 0 && !conn_id ? pg->packets[pg->count - 1].id : (int64_t)pos;
+    pg->last_id = pg->count > 0 && !conn_id && !skip ? pg->packets[pg->count - 1].id : (int64_t)pos;
     pg->more = pos < rd.packets;
     if (r == 0 && !(flags & READ_LEAN))
         r = attach_notes(&rd, pg);
@@ -287,7 +298,7 @@ static int read_page(apc_ctx_t *ctx, int64_t capture_id, int64_t conn_id, int64_
 APC_API int apc_capture_read(apc_ctx_t *ctx, int64_t capture_id, int64_t last_id, unsigned max,
                              unsigned flags, apc_packet_page_t **out)
 {
-    return read_page(ctx, capture_id, 0, last_id, max, flags & ~READ_LEAN, out);
+    return read_page(ctx, capture_id, 0, last_id, max, flags & ~READ_LEAN, NULL, NULL, out);
 }
 
 APC_API int apc_capture_read_conn(apc_ctx_t *ctx, int64_t capture_id, int64_t conn_id,
@@ -296,15 +307,16 @@ APC_API int apc_capture_read_conn(apc_ctx_t *ctx, int64_t capture_id, int64_t co
 {
     if (conn_id <= 0)
         return apc__err(APC_EINVAL, "conn_id must be positive");
-    return read_page(ctx, capture_id, conn_id, last_id, max, flags & ~READ_LEAN, out);
+    return read_page(ctx, capture_id, conn_id, last_id, max, flags & ~READ_LEAN, NULL, NULL, out);
 }
 
 int apc__capture_read_lean(apc_ctx_t *ctx, int64_t capture_id, int64_t conn_id, int64_t last_id,
-                           unsigned max, apc_packet_page_t **out)
+                           unsigned max, apc__read_skip_fn skip, void *sp, apc_packet_page_t **out)
 {
     if (conn_id < 0)
         return apc__err(APC_EINVAL, "conn_id must not be negative");
-    return read_page(ctx, capture_id, conn_id, last_id, max, APC_READ_BYTES | READ_LEAN, out);
+    return read_page(ctx, capture_id, conn_id, last_id, max, APC_READ_BYTES | READ_LEAN, skip, sp,
+                     out);
 }
 
 int apc__capture_get_many(apc_ctx_t *ctx, int64_t capture_id, const int64_t *ids, size_t n,

@@ -7,11 +7,17 @@
 
 #include <apc/capture.h>
 
+/* Whether the reader leaves out the packets of connection conn_id (0: none) without reading
+ * their bytes: 1 skip. sp is the caller's. */
+typedef int (*apc__read_skip_fn)(void *sp, int64_t conn_id);
+
 /* As apc_capture_read (conn_id 0) or apc_capture_read_conn (conn_id > 0) with APC_READ_BYTES,
  * but each packet's summary, process_name and notes are left NULL (not read); every other field
- * is filled as there. The caller owns *out: apc_packet_page_free. */
+ * is filled as there. With `skip` (may be NULL), the packets it names are left out, and the
+ * page's last_id is the last record looked at (a page may then hold no packet and have more).
+ * The caller owns *out: apc_packet_page_free. */
 int apc__capture_read_lean(apc_ctx_t *ctx, int64_t capture_id, int64_t conn_id, int64_t last_id,
-                           unsigned max, apc_packet_page_t **out);
+                           unsigned max, apc__read_skip_fn skip, void *sp, apc_packet_page_t **out);
 
 /* Packets ids[0..n) of one capture (ascending ids), as apc_capture_get_packet gives them but
  * without their bytes, read with one capture lookup, one index cursor and one notes query (a

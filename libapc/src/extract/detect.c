@@ -546,6 +546,10 @@ static int add_segment(engine_t *e, const apc_packet_t *p)
         c->fin[idx] = 1;
     if ((pk.tcp_flags & 0x04) || (c->fin[0] && c->fin[1]))
         conn_finish(e, c, (pk.tcp_flags & 0x04) ? "connection reset" : NULL);
+    else if (c->d[0].proto == PROTO_NONE && c->d[1].proto == PROTO_NONE)
+        conn_finish(e, c, NULL); /* neither side carries a protocol we read (TLS, SSH...):
+                                  * nothing it sends later can be a file; its packets are no
+                                  * longer even read (skip_closed) */
     return 0;
 }
 
@@ -585,6 +589,14 @@ static int cmp_id(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* The reader's skip (apc__capture_read_lean): a finished connection's packets are ignored by
+ * add_segment and apc__xe_tftp alike, so they are not read at all. */
+static int skip_closed(void *sp, int64_t conn_id)
+{
+    const engine_t *e = sp;
+    return conn_id > 0 && (size_t)(conn_id - 1) < e->n_conns && e->conns[conn_id - 1] == CLOSED;
+}
+
 /* Whether the run reads p's connection (run->conns). */
 static int wanted_conn(const apc__xtrun_t *run, const apc_packet_t *p)
 {
@@ -603,7 +615,8 @@ static int read_packets(engine_t *e)
             return apc__err(APC_ECANCELED, "cancelled");
         apc_packet_page_t *pg = NULL;
         /* no summaries nor process names: the engine reads neither (connections carry them) */
-        int r = apc__capture_read_lean(run->ctx, run->capture_id, run->only_conn, last, PAGE, &pg);
+        int r = apc__capture_read_lean(run->ctx, run->capture_id, run->only_conn, last, PAGE,
+                                       skip_closed, e, &pg);
         if (r < 0)
             return r;
         if (run->follow)
@@ -616,8 +629,9 @@ static int read_packets(engine_t *e)
             e->cur_time = p->time;
             r = p->protocol == 6 ? add_segment(e, p) : apc__xe_tftp(e, p);
         }
-        seen += pg->count;
-        int more = pg->more && pg->count > 0;
+        /* records looked at, skipped ones included; a page may skip them all and have more */
+        seen += (uint64_t)(pg->last_id > last ? pg->last_id - last : 0);
+        int more = pg->more && pg->last_id > last;
         last = pg->last_id;
         apc_packet_page_free(pg);
         if (r < 0)
