@@ -38,9 +38,13 @@ const char *apcd_check_origin(const char *host, size_t hlen, const char *origin,
     if (!host || hlen == 0)
         return "the request has no Host header";
     /* DNS rebinding: when we listen on one address, a Host naming another server is refused. */
-    if (apcd.host_ok[0][0] && !host_is(host, hlen, apcd.host_ok[0]) &&
-        !(apcd.host_ok[1][0] && host_is(host, hlen, apcd.host_ok[1])))
-        return "the Host header does not name this server";
+    if (apcd.host_ok[0][0]) {
+        int named = 0;
+        for (int i = 0; i < 4 && !named; i++)
+            named = apcd.host_ok[i][0] && host_is(host, hlen, apcd.host_ok[i]);
+        if (!named)
+            return "the Host header does not name this server";
+    }
     if (origin) {
         /* Cross-site posts: a browser names the page's origin; it must be this server. */
         const char *p = NULL;
@@ -71,8 +75,8 @@ int apcd_upload_name(char out[64])
     return 0;
 }
 
-int apcd_session_for(const char *action, const char *token, const char *peer, apc_session_t *s,
-                     char **user, char **json)
+int apcd_session_for(const char *action, const char *token, const char *peer, int via_node_port,
+                     apc_session_t *s, char **user, char **json)
 {
     memset(s, 0, sizeof *s);
     *user = NULL;
@@ -91,6 +95,17 @@ int apcd_session_for(const char *action, const char *token, const char *peer, ap
     int need = info ? info->role : APC_ROLE_VIEWER;
     if (need == APC_ROLE_NONE)
         return 0;
+    /* With mutual TLS the fleet's secret alone is not enough: it must come over the node
+     * port, whose clients showed a certificate of the fleet's CA (http.c). */
+    if (apcd.cfg.node_port && !via_node_port && token && strncmp(token, "node:", 5) == 0) {
+        char msg[200];
+        snprintf(msg, sizeof msg,
+                 "node credentials are accepted on the node port only (%d, mutual TLS with a "
+                 "certificate of the fleet's CA)",
+                 apcd.cfg.node_port);
+        *json = apcd_error_json(APC_SERVE_NO_TOKEN, msg);
+        return APC_SERVE_NO_TOKEN;
+    }
     int role = 0;
     int rc = apc_session_check(apcd.ctx, token, &role, user);
     if (rc < 0) {
@@ -104,7 +119,7 @@ int apcd_session_for(const char *action, const char *token, const char *peer, ap
 }
 
 void apcd_run_action(apcd_job_t *j, apc_params_t *params, const char *hdr_token, const char *peer,
-                     int has_upload)
+                     int via_node_port, int has_upload)
 {
     const char *action = apc_params_get(params, "action");
     const char *token = apc_params_get(params, "token");
@@ -131,7 +146,7 @@ void apcd_run_action(apcd_job_t *j, apc_params_t *params, const char *hdr_token,
         code = APC_SERVE_MALFORMED_REQUEST;
         json = apcd_error_json(code, msg);
     } else {
-        code = apcd_session_for(action ? action : "", token, peer, &s, &user, &json);
+        code = apcd_session_for(action ? action : "", token, peer, via_node_port, &s, &user, &json);
     }
     const char *who = code == 0 && s.username ? s.username : "-";
     if (code == 0 && action && strcmp(action, "pcap_ingest_post") == 0 && !has_upload &&
@@ -167,6 +182,7 @@ typedef struct ajax {
     int kind;
     char boundary[72];
     char peer[64];
+    int via_node_port; /* came over the node port (mutual TLS) */
     /* multipart */
     apc_params_t *params;
     size_t count;
@@ -306,8 +322,8 @@ static void ajax_run(apcd_job_t *j)
         apc_session_t s;
         char *user = NULL, *json = NULL;
         const char *tok = apc_params_get(a->params, "token");
-        int code =
-            apcd_session_for(action, tok && *tok ? tok : a->token, a->peer, &s, &user, &json);
+        int code = apcd_session_for(action, tok && *tok ? tok : a->token, a->peer, a->via_node_port,
+                                    &s, &user, &json);
         if (code == 0 && s.role < APC_ROLE_ADMIN && !apcd.cfg.no_auth) {
             code = APC_SERVE_INVALID_PERMISSIONS;
             json = apcd_error_json(code, "permission denied: pcap_ingest_post needs the admin "
@@ -345,7 +361,7 @@ static void ajax_run(apcd_job_t *j)
             return;
         }
     }
-    apcd_run_action(j, a->params, a->token, a->peer, upload);
+    apcd_run_action(j, a->params, a->token, a->peer, a->via_node_port, upload);
     if (upload && a->upload_path)
         unlink(a->upload_path); /* normally gone already (pcap_ingest_post removes it) */
     apc_params_free(a->params);
@@ -422,6 +438,7 @@ int apcd_ajax_on_req(h2o_req_t *req)
     if (tok)
         a->token = strndup(tok, tl);
     apcd_peer(req, a->peer, sizeof a->peer);
+    a->via_node_port = apcd_via_node_port(req);
     j->data = a;
     j->free_data = ajax_free;
     j->run = ajax_run;

@@ -24,10 +24,16 @@ typedef struct apcd_config {
     char *node_name;        /* NULL: "<host>:<data dir>" (the library's default) */
     char *node_url;         /* NULL: none; where other nodes reach this apcd */
     char *node_secret_file; /* NULL: none; the fleet's shared secret (docs/fleet.md) */
-    char *execute_roots;    /* ':'-separated; NULL: EXECUTE actions of triggers are refused */
-    char *export_roots;     /* ':'-separated; NULL: <data>/exports (the library's default) */
-    char *ingest_roots;     /* ':'-separated; NULL: <data>/ingest; "/" reads anywhere */
-    int64_t session_idle;   /* seconds; 0 = leave the setting alone */
+    /* Mutual TLS between nodes (docs/fleet.md): a second listener on node_port (0 = none)
+     * that asks every client for a certificate of the fleet's CA, node_tls_ca; this node's own
+     * certificate and key (served there, and presented to other nodes). With it, the node
+     * secret is accepted on that port only. */
+    int node_port;
+    char *node_tls_ca, *node_tls_cert, *node_tls_key;
+    char *execute_roots;  /* ':'-separated; NULL: EXECUTE actions of triggers are refused */
+    char *export_roots;   /* ':'-separated; NULL: <data>/exports (the library's default) */
+    char *ingest_roots;   /* ':'-separated; NULL: <data>/ingest; "/" reads anywhere */
+    int64_t session_idle; /* seconds; 0 = leave the setting alone */
     apcd_limits_t lim;
     unsigned workers; /* libuv thread pool size */
     /* Seconds a client may take to send a request head (and a TLS handshake); and the longest
@@ -59,7 +65,8 @@ typedef struct apcd {
     apcd_config_t cfg;
     apc_ctx_t *ctx;
     uv_loop_t *loop;
-    char host_ok[2][300]; /* accepted Host values: "addr:port" and "localhost:port" */
+    /* Accepted Host values: "addr:port" and "localhost:port", the same with node_port. */
+    char host_ok[4][300];
     int loopback;
     int stopping;
 } apcd_t;

@@ -44,6 +44,9 @@ void apcd_config_free(apcd_config_t *c)
     free(c->node_name);
     free(c->node_url);
     free(c->node_secret_file);
+    free(c->node_tls_ca);
+    free(c->node_tls_cert);
+    free(c->node_tls_key);
     free(c->ingest_roots);
 }
 
@@ -147,6 +150,18 @@ int apcd_config_set(apcd_config_t *c, const char *key, const char *v, char *err,
     }
     if (!strcmp(key, "node_secret_file")) /* a file: the secret stays off command lines */
         return str(&c->node_secret_file, v);
+    if (!strcmp(key, "node_tls_ca"))
+        return str(&c->node_tls_ca, v);
+    if (!strcmp(key, "node_tls_cert"))
+        return str(&c->node_tls_cert, v);
+    if (!strcmp(key, "node_tls_key"))
+        return str(&c->node_tls_key, v);
+    if (!strcmp(key, "node_port")) {
+        if (num(key, v, 1, 65535, &n, err, errlen))
+            return -1;
+        c->node_port = (int)n;
+        return 0;
+    }
     if (!strcmp(key, "node_name") || !strcmp(key, "node_url")) {
         /* "" = the default (node_name) or none (node_url); docs/fleet.md. */
         return str(key[5] == 'n' ? &c->node_name : &c->node_url, v);

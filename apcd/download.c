@@ -55,6 +55,7 @@ static pthread_mutex_t links_mu = PTHREAD_MUTEX_INITIALIZER;
 typedef struct dl {
     dl_req_t what;
     char token[80], link[80], peer[64];
+    int via_node_port; /* came over the node port (mutual TLS) */
     int make_link, head;
     char range[80];
     /* resolved */
@@ -297,7 +298,8 @@ static void dl_run(apcd_job_t *j)
     }
     apc_session_t s;
     char *user = NULL, *json = NULL;
-    int code = apcd_session_for("export_list", d->token, d->peer, &s, &user, &json);
+    int code =
+        apcd_session_for("export_list", d->token, d->peer, d->via_node_port, &s, &user, &json);
     if (code) {
         free(json);
         refuse(j, 403, code,
@@ -524,6 +526,7 @@ int apcd_download_on_req(h2o_req_t *req)
         return 0;
     }
     apcd_peer(req, d->peer, sizeof d->peer);
+    d->via_node_port = apcd_via_node_port(req);
     j->data = d;
     j->free_data = dl_free;
     j->run = dl_run;

@@ -21,6 +21,10 @@ static h2o_globalconf_t config;
 static h2o_context_t hctx;
 static h2o_accept_ctx_t accept_ctx;
 static uv_tcp_t listener;
+/* The node port (node_port): TLS that asks each client for a certificate of the fleet's CA;
+ * the same handler behind it. */
+static h2o_accept_ctx_t node_accept_ctx;
+static uv_tcp_t node_listener;
 /* Changed on the loop thread only; read by /metrics on a worker thread, hence atomics. */
 static int jobs_inflight;
 /* When a job last ended, or when the pool last went from idle to busy: the start of the span
@@ -103,6 +107,19 @@ void apcd_peer(h2o_req_t *req, char *out, size_t n)
         inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)n);
     else if (sl && ss.ss_family == AF_INET6)
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, (socklen_t)n);
+}
+
+int apcd_via_node_port(h2o_req_t *req)
+{
+    if (!apcd.cfg.node_port)
+        return 0;
+    struct sockaddr_storage ss;
+    socklen_t sl = req->conn->callbacks->get_sockname(req->conn, (struct sockaddr *)&ss);
+    if (sl && ss.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&ss)->sin_port) == apcd.cfg.node_port;
+    if (sl && ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) == apcd.cfg.node_port;
+    return 0;
 }
 
 /* --- jobs on the thread pool ------------------------------------------------------------- */
@@ -276,7 +293,7 @@ static void free_conn(uv_handle_t *h)
     apcd_conn_closed();
 }
 
-void apcd_http_handoff(uv_tcp_t *conn, const char *bytes, size_t n)
+static void handoff(uv_tcp_t *conn, h2o_accept_ctx_t *actx, const char *bytes, size_t n)
 {
     h2o_socket_t *sock = h2o_uv_socket_create((uv_stream_t *)conn, free_conn);
     if (n > 0) {
@@ -284,7 +301,12 @@ void apcd_http_handoff(uv_tcp_t *conn, const char *bytes, size_t n)
         memcpy(b.base, bytes, n);
         sock->input->size += n;
     }
-    h2o_accept(&accept_ctx, sock);
+    h2o_accept(actx, sock);
+}
+
+void apcd_http_handoff(uv_tcp_t *conn, const char *bytes, size_t n)
+{
+    handoff(conn, &accept_ctx, bytes, n);
 }
 
 static void on_accept(uv_stream_t *l, int status)
@@ -315,7 +337,9 @@ static void on_accept(uv_stream_t *l, int status)
     if (conns_open > conns_peak)
         conns_peak = conns_open;
     uv_tcp_nodelay(conn, 1);
-    if (accept_ctx.ssl_ctx)
+    if (l == (uv_stream_t *)&node_listener)
+        handoff(conn, &node_accept_ctx, NULL, 0);
+    else if (accept_ctx.ssl_ctx)
         apcd_http_handoff(conn, NULL, 0); /* uploads over TLS go through h2o: docs/apcd.md */
     else
         apcd_upload_sniff(conn);
@@ -339,7 +363,8 @@ static const char *tls_reason(void)
     return r ? r : "unknown error";
 }
 
-static SSL_CTX *tls_setup(const char *cert, const char *key)
+/* `what` names the settings in messages: "tls" (tls_cert, tls_key) or "node_tls". */
+static SSL_CTX *tls_setup(const char *what, const char *cert, const char *key)
 {
     SSL_load_error_strings();
     SSL_library_init();
@@ -350,7 +375,7 @@ static SSL_CTX *tls_setup(const char *cert, const char *key)
     SSL_CTX_set_min_proto_version(s, TLS1_2_VERSION);
     ERR_clear_error();
     if (SSL_CTX_use_certificate_chain_file(s, cert) != 1) {
-        apcd_log(APC_LOG_ERROR, "tls_cert %s: cannot load the certificate chain: %s", cert,
+        apcd_log(APC_LOG_ERROR, "%s_cert %s: cannot load the certificate chain: %s", what, cert,
                  tls_reason());
         SSL_CTX_free(s);
         return NULL;
@@ -362,18 +387,81 @@ static SSL_CTX *tls_setup(const char *cert, const char *key)
     int mismatch = !loaded && ERR_GET_LIB(e) == ERR_LIB_X509 &&
                    ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH;
     if (!loaded && !mismatch) {
-        apcd_log(APC_LOG_ERROR, "tls_key %s: cannot load the private key: %s", key, tls_reason());
+        apcd_log(APC_LOG_ERROR, "%s_key %s: cannot load the private key: %s", what, key,
+                 tls_reason());
         SSL_CTX_free(s);
         return NULL;
     }
     if (mismatch || SSL_CTX_check_private_key(s) != 1) {
-        apcd_log(APC_LOG_ERROR, "tls_key %s: the key does not match the certificate of %s", key,
-                 cert);
+        apcd_log(APC_LOG_ERROR, "%s_key %s: the key does not match the certificate of %s", what,
+                 key, cert);
         SSL_CTX_free(s);
         return NULL;
     }
     h2o_ssl_register_alpn_protocols(s, h2o_http2_alpn_protocols);
     return s;
+}
+
+/* A client certificate the node port refuses (another CA, expired...): said in the log, with
+ * whom it names, since the client only sees a TLS alert. */
+static int node_verify(int ok, X509_STORE_CTX *x)
+{
+    if (!ok) {
+        char subject[256] = "?";
+        X509 *cert = X509_STORE_CTX_get_current_cert(x);
+        if (cert)
+            X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof subject);
+        apcd_log(APC_LOG_WARN, "node port: refused the client certificate %s: %s", subject,
+                 X509_verify_cert_error_string(X509_STORE_CTX_get_error(x)));
+    }
+    return ok;
+}
+
+/* The node port's TLS: this node's certificate, and a client certificate required, verified
+ * against the fleet's CA alone (RFC 8446 section 4.3.2, CertificateRequest). */
+static SSL_CTX *node_tls_setup(void)
+{
+    const apcd_config_t *c = &apcd.cfg;
+    SSL_CTX *s = tls_setup("node_tls", c->node_tls_cert, c->node_tls_key);
+    if (!s)
+        return NULL;
+    ERR_clear_error();
+    STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(c->node_tls_ca);
+    if (SSL_CTX_load_verify_locations(s, c->node_tls_ca, NULL) != 1 || !names) {
+        apcd_log(APC_LOG_ERROR, "node_tls_ca %s: cannot load the fleet's CA certificate: %s",
+                 c->node_tls_ca, tls_reason());
+        if (names)
+            sk_X509_NAME_pop_free(names, X509_NAME_free);
+        SSL_CTX_free(s);
+        return NULL;
+    }
+    SSL_CTX_set_client_CA_list(s, names); /* owns names */
+    SSL_CTX_set_verify(s, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, node_verify);
+    /* A resumed session keeps its verified certificate; OpenSSL refuses resumption with
+     * verification on unless sessions are tied to a context. */
+    static const unsigned char sid[] = "apcd-node-port";
+    SSL_CTX_set_session_id_context(s, sid, sizeof sid - 1);
+    return s;
+}
+
+static int listen_on(uv_tcp_t *l, int port)
+{
+    struct sockaddr_storage addr;
+    int r = strchr(apcd.cfg.address, ':')
+                ? uv_ip6_addr(apcd.cfg.address, port, (struct sockaddr_in6 *)&addr)
+                : uv_ip4_addr(apcd.cfg.address, port, (struct sockaddr_in *)&addr);
+    if (r != 0) {
+        apcd_log(APC_LOG_ERROR, "address '%s' is not an IP address", apcd.cfg.address);
+        return -1;
+    }
+    uv_tcp_init(apcd.loop, l);
+    if ((r = uv_tcp_bind(l, (struct sockaddr *)&addr, 0)) != 0 ||
+        (r = uv_listen((uv_stream_t *)l, 512, on_accept)) != 0) {
+        apcd_log(APC_LOG_ERROR, "listening on %s port %d: %s", apcd.cfg.address, port,
+                 uv_strerror(r));
+        return -1;
+    }
+    return 0;
 }
 
 int apcd_http_start(void)
@@ -402,27 +490,20 @@ int apcd_http_start(void)
             apcd_log(APC_LOG_ERROR, "TLS needs both tls_cert and tls_key");
             return -1;
         }
-        if (!(accept_ctx.ssl_ctx = tls_setup(apcd.cfg.tls_cert, apcd.cfg.tls_key)))
+        if (!(accept_ctx.ssl_ctx = tls_setup("tls", apcd.cfg.tls_cert, apcd.cfg.tls_key)))
             return -1;
     }
-
-    struct sockaddr_storage addr;
-    int r = strchr(apcd.cfg.address, ':')
-                ? uv_ip6_addr(apcd.cfg.address, apcd.cfg.port, (struct sockaddr_in6 *)&addr)
-                : uv_ip4_addr(apcd.cfg.address, apcd.cfg.port, (struct sockaddr_in *)&addr);
-    if (r != 0) {
-        apcd_log(APC_LOG_ERROR, "address '%s' is not an IP address", apcd.cfg.address);
-        return -1;
+    if (apcd.cfg.node_port) {
+        node_accept_ctx = accept_ctx;
+        if (!(node_accept_ctx.ssl_ctx = node_tls_setup()))
+            return -1;
     }
     uv_timer_init(apcd.loop, &trim_timer);
     uv_unref((uv_handle_t *)&trim_timer); /* a pending trim does not keep apcd running */
-    uv_tcp_init(apcd.loop, &listener);
-    if ((r = uv_tcp_bind(&listener, (struct sockaddr *)&addr, 0)) != 0 ||
-        (r = uv_listen((uv_stream_t *)&listener, 512, on_accept)) != 0) {
-        apcd_log(APC_LOG_ERROR, "listening on %s port %d: %s", apcd.cfg.address, apcd.cfg.port,
-                 uv_strerror(r));
+    if (listen_on(&listener, apcd.cfg.port) < 0)
         return -1;
-    }
+    if (apcd.cfg.node_port && listen_on(&node_listener, apcd.cfg.node_port) < 0)
+        return -1;
     return 0;
 }
 
@@ -430,5 +511,7 @@ void apcd_http_stop(void)
 {
     if (!uv_is_closing((uv_handle_t *)&listener))
         uv_close((uv_handle_t *)&listener, NULL);
+    if (apcd.cfg.node_port && !uv_is_closing((uv_handle_t *)&node_listener))
+        uv_close((uv_handle_t *)&node_listener, NULL);
     h2o_context_request_shutdown(&hctx);
 }

@@ -49,6 +49,9 @@ const char *apcd_header(h2o_req_t *req, const char *name, size_t *len);
 const char *apcd_check_request(h2o_req_t *req);
 /* The peer address as text. */
 void apcd_peer(h2o_req_t *req, char *out, size_t n);
+/* 1 when req came over the node port (node_port: mutual TLS, so its client showed a
+ * certificate of the fleet's CA), else 0. */
+int apcd_via_node_port(h2o_req_t *req);
 
 int apcd_ajax_on_req(h2o_req_t *req);
 int apcd_static_on_req(h2o_req_t *req);
@@ -74,11 +77,11 @@ void apcd_http_handoff(uv_tcp_t *conn, const char *bytes, size_t n);
 
 /* ajax.c: who is calling `action`. 0 with *s filled (its username malloc'd in *user, free it),
  * or the wire ErrorCode of the refusal with the RESPONSE in *json. Blocking (store). */
-int apcd_session_for(const char *action, const char *token, const char *peer, apc_session_t *s,
-                     char **user, char **json);
+int apcd_session_for(const char *action, const char *token, const char *peer, int via_node_port,
+                     apc_session_t *s, char **user, char **json);
 /* Runs the action of `params` as the caller; fills the job's body/code/action. Blocking. */
 void apcd_run_action(apcd_job_t *j, apc_params_t *params, const char *hdr_token, const char *peer,
-                     int has_upload);
+                     int via_node_port, int has_upload);
 /* A fresh upload name under <data>/uploads/ ("upload-<32 hex>"); 0 or -1. */
 int apcd_upload_name(char out[64]);
 #endif

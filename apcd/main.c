@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -84,7 +85,8 @@ static void usage(FILE *f)
                "            [--export-roots DIR[:DIR...]] [--ingest-roots DIR[:DIR...]]\n"
                "            [--execute-roots DIR[:DIR...]] [--execute-user USER]\n"
                "            [--store postgresql://...] [--node-name NAME] [--node-url URL]\n"
-               "            [--node-secret-file FILE]\n"
+               "            [--node-secret-file FILE] [--node-port N --node-tls-ca FILE\n"
+               "             --node-tls-cert FILE --node-tls-key FILE]\n"
                "            [--user NAME] [--version]\n"
                "Serves the AppPacCap API (POST /ajax) and web pages. docs/apcd.md.\n");
     char themes[4200];
@@ -100,6 +102,37 @@ static int is_loopback(const char *a)
         return (ntohl(v4.s_addr) >> 24) == 127;
     if (inet_pton(AF_INET6, a, &v6) == 1)
         return IN6_IS_ADDR_LOOPBACK(&v6);
+    return 0;
+}
+
+/* Mutual TLS between nodes is all or nothing: the port, the CA, this node's certificate and
+ * key; and a node URL that other nodes reach it by must then be that https port's. */
+static int check_node_tls(char *err, size_t n)
+{
+    const apcd_config_t *c = &apcd.cfg;
+    int set = !!c->node_port + !!c->node_tls_ca + !!c->node_tls_cert + !!c->node_tls_key;
+    if (set == 0)
+        return 0;
+    if (set < 4) {
+        snprintf(err, n,
+                 "mutual TLS between nodes needs node_port, node_tls_ca, node_tls_cert and "
+                 "node_tls_key together (missing: %s%s%s%s)",
+                 c->node_port ? "" : "node_port ", c->node_tls_ca ? "" : "node_tls_ca ",
+                 c->node_tls_cert ? "" : "node_tls_cert ", c->node_tls_key ? "" : "node_tls_key");
+        return -1;
+    }
+    if (c->node_port == c->port) {
+        snprintf(err, n, "node_port %d: it must differ from port (browsers connect to port)",
+                 c->node_port);
+        return -1;
+    }
+    if (c->node_url && *c->node_url && strncasecmp(c->node_url, "https://", 8) != 0) {
+        snprintf(err, n,
+                 "node_url %s: with mutual TLS other nodes reach this one over https on "
+                 "node_port %d: say https://HOST:%d",
+                 c->node_url, c->node_port, c->node_port);
+        return -1;
+    }
     return 0;
 }
 
@@ -158,6 +191,10 @@ int main(int argc, char **argv)
                                          {"node-name", required_argument, 0, 'N'},
                                          {"node-url", required_argument, 0, 'W'},
                                          {"node-secret-file", required_argument, 0, 'K'},
+                                         {"node-port", required_argument, 0, 'P'},
+                                         {"node-tls-ca", required_argument, 0, 'A'},
+                                         {"node-tls-cert", required_argument, 0, 'C'},
+                                         {"node-tls-key", required_argument, 0, 'Y'},
                                          {"max-connections", required_argument, 0, 'm'},
                                          {"user", required_argument, 0, 'u'},
                                          {"help", no_argument, 0, 'h'},
@@ -216,6 +253,18 @@ int main(int argc, char **argv)
         case 'K':
             key = "node_secret_file";
             break;
+        case 'P':
+            key = "node_port";
+            break;
+        case 'A':
+            key = "node_tls_ca";
+            break;
+        case 'C':
+            key = "node_tls_cert";
+            break;
+        case 'Y':
+            key = "node_tls_key";
+            break;
         case 'm':
             key = "max_connections";
             break;
@@ -246,6 +295,10 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (check_node_tls(err, sizeof err) < 0) {
+        fprintf(stderr, "apcd: %s\n", err);
+        return 2;
+    }
     apcd.loopback = is_loopback(apcd.cfg.address);
     if (apcd.cfg.no_auth && !apcd.loopback) {
         fprintf(stderr, "apcd: --no-auth is refused on %s: only on a loopback address\n",
@@ -256,8 +309,10 @@ int main(int argc, char **argv)
         /* First of all: the log file, the store and everything in the data directory are
          * then opened and created as that user. */
         mkdirs(apcd.cfg.data_dir);
-        if (apcd_drop_privileges(apcd.cfg.user, apcd.cfg.data_dir, apcd.cfg.port, err, sizeof err) <
-            0) {
+        /* The lower of the two ports decides whether binding needs a capability. */
+        int low = apcd.cfg.node_port && apcd.cfg.node_port < apcd.cfg.port ? apcd.cfg.node_port
+                                                                           : apcd.cfg.port;
+        if (apcd_drop_privileges(apcd.cfg.user, apcd.cfg.data_dir, low, err, sizeof err) < 0) {
             fprintf(stderr, "apcd: --user %s\n", err);
             return 1;
         }
@@ -309,6 +364,9 @@ int main(int argc, char **argv)
     o.node_name = apcd.cfg.node_name;
     o.node_url = apcd.cfg.node_url;
     o.node_secret_file = apcd.cfg.node_secret_file;
+    o.node_tls_ca = apcd.cfg.node_tls_ca;
+    o.node_tls_cert = apcd.cfg.node_tls_cert;
+    o.node_tls_key = apcd.cfg.node_tls_key;
     o.ingest_roots = apcd.cfg.ingest_roots ? apcd.cfg.ingest_roots : ingest_default;
     int rc = apc_ctx_open(&apcd.ctx, &o);
     free(ingest_default);
@@ -350,6 +408,14 @@ int main(int argc, char **argv)
                      apcd.cfg.port);
         if (apcd.loopback)
             snprintf(apcd.host_ok[1], sizeof apcd.host_ok[1], "localhost:%d", apcd.cfg.port);
+        if (apcd.cfg.node_port) {
+            char *p = strrchr(apcd.host_ok[0], ':');
+            snprintf(apcd.host_ok[2], sizeof apcd.host_ok[2], "%.*s:%d", (int)(p - apcd.host_ok[0]),
+                     apcd.host_ok[0], apcd.cfg.node_port);
+            if (apcd.loopback)
+                snprintf(apcd.host_ok[3], sizeof apcd.host_ok[3], "localhost:%d",
+                         apcd.cfg.node_port);
+        }
     }
 
     apcd.loop = uv_default_loop();
@@ -366,6 +432,9 @@ int main(int argc, char **argv)
     apcd_log(APC_LOG_INFO, "listening on %s%s:%d, data %s, auth %s",
              apcd.cfg.tls_cert ? "https://" : "http://", apcd.cfg.address, apcd.cfg.port,
              apc_ctx_data_dir(apcd.ctx), apcd.cfg.no_auth ? "OFF" : "on");
+    if (apcd.cfg.node_port)
+        apcd_log(APC_LOG_INFO, "node port https://%s:%d: mutual TLS, clients of %s only",
+                 apcd.cfg.address, apcd.cfg.node_port, apcd.cfg.node_tls_ca);
     uv_run(apcd.loop, UV_RUN_DEFAULT);
     if (apcd_jobs_in_flight() > 0) {
         /* A worker still inside the library after 10 s is stuck (a store locked by another

@@ -152,8 +152,8 @@ static int check_early(up_t *u)
         return 0; /* the token comes after the file: checked when the body has ended */
     apc_session_t s;
     char *user = NULL, *json = NULL;
-    int code = apcd_session_for("pcap_ingest_post", tok && *tok ? tok : u->token_hdr, u->peer, &s,
-                                &user, &json);
+    int code = apcd_session_for("pcap_ingest_post", tok && *tok ? tok : u->token_hdr, u->peer, 0,
+                                &s, &user, &json);
     free(user);
     free(json);
     if (code == 0 && !apcd.cfg.no_auth && s.role < APC_ROLE_ADMIN)
@@ -238,7 +238,8 @@ static void work(uv_work_t *w)
      * a file sent with another action is only removed (up_free). */
     const char *action = apc_params_get(u->params, "action");
     int upload = u->has_file && action && strcmp(action, "pcap_ingest_post") == 0;
-    apcd_run_action(u->job, u->params, u->token_hdr, u->peer, upload);
+    /* Plain HTTP on the browsers' port: never the node port (TLS, h2o's). */
+    apcd_run_action(u->job, u->params, u->token_hdr, u->peer, 0, upload);
 }
 
 static void work_done(uv_work_t *w, int status)

@@ -71,12 +71,13 @@ class Node:
         self.log = os.path.join(root, name + ".log")
         self.proc = None
         self.token = None
+        self.extra = []  # more flags of apcd (test_mtls.py: the node port's)
 
     def start(self):
         args = [APCD, "--data-dir", self.data, "--address", "127.0.0.1", "--port",
                 str(self.port), "--log-level", "warn", "--ingest-roots", "/", "--store", PG_URL,
                 "--node-name", self.name, "--node-url", self.url,
-                "--node-secret-file", self.secret_file]
+                "--node-secret-file", self.secret_file] + self.extra
         with open(self.log, "a") as out:
             self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
         wait_for(lambda: listening(self.port) or self.proc.poll() is not None,

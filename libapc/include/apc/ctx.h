@@ -26,7 +26,7 @@ enum apc_log_level {
  */
 typedef void (*apc_log_cb)(int level, const char *msg, void *payload);
 
-#define APC_CTX_OPTIONS_VERSION 5
+#define APC_CTX_OPTIONS_VERSION 6
 
 typedef struct apc_ctx_options {
     unsigned version;     /* APC_CTX_OPTIONS_VERSION */
@@ -73,6 +73,16 @@ typedef struct apc_ctx_options {
      * this node reads the packets of other nodes' captures from their apcd, and accepts their
      * requests ("X-Apc-Token: node:SECRET", a viewer); NULL or "" = neither. docs/fleet.md. */
     const char *node_secret_file;
+    /* Version 6. Mutual TLS between the nodes of a fleet (copied paths of PEM files; all
+     * three or none; docs/fleet.md): node_tls_ca, the fleet's certificate authority, which
+     * the other nodes' certificates must chain to; node_tls_cert and node_tls_key, this
+     * node's certificate and key, presented when it reads another node's packets. With them
+     * set, requests to other nodes go over https only, each peer's certificate checked
+     * against node_tls_ca (its name against the host of its URL), and the shared secret is
+     * still sent. Files that cannot be read: apc_ctx_open fails naming the file. */
+    const char *node_tls_ca;
+    const char *node_tls_cert;
+    const char *node_tls_key;
 } apc_ctx_options_t;
 
 /* Fills `opts` with defaults. Returns APC_EINVAL if `version` is unknown. */

@@ -26,6 +26,7 @@ APC_API int apc_ctx_options_init(apc_ctx_options_t *opts, unsigned version)
                  : version == 2 ? offsetof(apc_ctx_options_t, execute_roots)
                  : version == 3 ? offsetof(apc_ctx_options_t, store)
                  : version == 4 ? offsetof(apc_ctx_options_t, node_name)
+                 : version == 5 ? offsetof(apc_ctx_options_t, node_tls_ca)
                                 : sizeof *opts;
     memset(opts, 0, len);
     opts->version = version;

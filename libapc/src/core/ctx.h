@@ -63,6 +63,7 @@ struct apc_ctx {
     char *node_name;     /* this node's name; set at open (default "<host>:<data_dir>") */
     char *node_url;      /* NULL = none; recorded in PostgreSQL's nodes table */
     char *node_secret;   /* NULL = none: the fleet's shared secret (fleet/peer.c, auth/) */
+    char *node_tls[3];   /* NULL = none: CA, certificate, key of mutual TLS (fleet/peer.c) */
     pthread_mutex_t trig_lock;  /* trigger/watch.c */
     struct apc__trig *trig;     /* the trigger watcher and action runner, NULL until armed */
     pthread_mutex_t login_lock; /* auth/ratelimit.c */

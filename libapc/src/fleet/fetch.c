@@ -105,7 +105,7 @@ int apc__fleet_fetch_export(apc_ctx_t *ctx, const char *node, const char *url, i
     else if (cc == CURLE_ABORTED_BY_CALLBACK)
         rc = APC_ECANCELED;
     else if (cc != CURLE_OK)
-        rc = apc__fleet_req_down(cc, node, url, capture_id);
+        rc = apc__fleet_req_down(&q, cc, node, url, capture_id);
     else if (s.status != 200)
         rc = refused(&s, node, url, capture_id);
     else

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <apc/capture.h>
 
@@ -265,6 +266,13 @@ int apc__fleet_req_open(apc_ctx_t *ctx, const char *node, const char *url, const
                         "capture %lld: its packets are on node '%s' (%s); this node has no "
                         "fleet secret to ask it (apcd --node-secret-file)",
                         (long long)capture_id, node, url);
+    /* With mutual TLS, the secret never travels in clear and only a node whose certificate
+     * chains to the fleet's CA gets it. */
+    if (ctx->node_tls[0] && strncasecmp(url, "https://", 8) != 0)
+        return apc__err(APC_EIO,
+                        "capture %lld: its packets are on node '%s', whose URL %s is not https: "
+                        "this node talks to other nodes over mutual TLS only (node_tls_ca)",
+                        (long long)capture_id, node, url);
     size_t ul = strlen(url) + strlen(path) + 2;
     r->hl = strlen(ctx->node_secret) + 24;
     r->url = malloc(ul);
@@ -288,6 +296,21 @@ int apc__fleet_req_open(apc_ctx_t *ctx, const char *node, const char *url, const
     curl_easy_setopt(r->c, CURLOPT_HTTPHEADER, r->h);
     curl_easy_setopt(r->c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(r->c, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(r->c, CURLOPT_ERRORBUFFER, r->err);
+    if (ctx->node_tls[0]) {
+        r->mtls = 1;
+        /* The peer's certificate is checked against the fleet's CA alone (not the system's
+         * roots), its name against the URL's host; ours goes with the request. */
+        curl_easy_setopt(r->c, CURLOPT_CAINFO, ctx->node_tls[0]);
+        curl_easy_setopt(r->c, CURLOPT_CAPATH, NULL);
+        curl_easy_setopt(r->c, CURLOPT_SSLCERT, ctx->node_tls[1]);
+        curl_easy_setopt(r->c, CURLOPT_SSLKEY, ctx->node_tls[2]);
+        curl_easy_setopt(r->c, CURLOPT_SSL_VERIFYPEER, 1L);
+        curl_easy_setopt(r->c, CURLOPT_SSL_VERIFYHOST, 2L);
+        /* HTTP/1.1 as over plain http: one request per connection, the same framing of the
+         * streamed export. */
+        curl_easy_setopt(r->c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    }
     return 0;
 }
 
@@ -303,10 +326,19 @@ void apc__fleet_req_close(apc__fleet_req_t *r)
     memset(r, 0, sizeof *r);
 }
 
-int apc__fleet_req_down(CURLcode cc, const char *node, const char *url, int64_t capture_id)
+int apc__fleet_req_down(const apc__fleet_req_t *r, CURLcode cc, const char *node, const char *url,
+                        int64_t capture_id)
 {
-    return apc__err(APC_EIO, "capture %lld: its packets are on node '%s' (%s): %s",
-                    (long long)capture_id, node, url, curl_easy_strerror(cc));
+    /* curl's buffer says what its code does not: which TLS alert, which certificate check.
+     * A node that refuses our certificate under TLS 1.3 does so after our side of the
+     * handshake ended, and h2o closes without sending its alert: we see an empty reply. */
+    int closed = cc == CURLE_GOT_NOTHING || cc == CURLE_RECV_ERROR || cc == CURLE_SEND_ERROR;
+    return apc__err(APC_EIO, "capture %lld: its packets are on node '%s' (%s): %s%s%s%s",
+                    (long long)capture_id, node, url, curl_easy_strerror(cc), r->err[0] ? ": " : "",
+                    r->err,
+                    r->mtls && closed ? " (with mutual TLS, a node that refuses this node's "
+                                        "certificate closes the connection: its log says why)"
+                                      : "");
 }
 
 int apc__fleet_packets_meta(apc_ctx_t *ctx, const char *node, const char *url, int64_t capture_id,
@@ -404,7 +436,7 @@ int apc__fleet_post(apc_ctx_t *ctx, const char *node, const char *url, const cha
     if (cc == CURLE_ABORTED_BY_CALLBACK)
         rc = APC_ECANCELED;
     else if (cc != CURLE_OK)
-        rc = apc__fleet_req_down(cc, node, url, capture_id);
+        rc = apc__fleet_req_down(&q, cc, node, url, capture_id);
     else if (status != 200)
         rc = apc__err(APC_EIO, "capture %lld: node '%s' (%s) answered HTTP %ld",
                       (long long)capture_id, node, url, status);

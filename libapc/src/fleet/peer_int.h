@@ -19,6 +19,8 @@ typedef struct apc__fleet_req {
     char *hdr; /* "X-Apc-Token: node:<secret>", wiped when closed */
     size_t hl;
     const volatile int *cancel[2]; /* apc__fleet_req_cancel */
+    char err[CURL_ERROR_SIZE];     /* curl's own words on a failure (a TLS alert, say) */
+    int mtls;                      /* over mutual TLS (ctx->node_tls) */
 } apc__fleet_req_t;
 
 /* A request to `path` ("/ajax") of node `node` at `url`, carrying this node's secret: an easy
@@ -30,8 +32,10 @@ void apc__fleet_req_close(apc__fleet_req_t *r);
 /* Stops the transfer (CURLE_ABORTED_BY_CALLBACK) once *c1 or *c2 is set (NULL: never),
  * looked at about once a second even while the peer is silent. */
 void apc__fleet_req_cancel(apc__fleet_req_t *r, const volatile int *c1, const volatile int *c2);
-/* The error of a transfer that failed (the node down, a timeout): names the node and URL. */
-int apc__fleet_req_down(CURLcode cc, const char *node, const char *url, int64_t capture_id);
+/* The error of r's transfer that failed (the node down, a timeout, a certificate refused):
+ * names the node and URL, and says curl's details when it has some. */
+int apc__fleet_req_down(const apc__fleet_req_t *r, CURLcode cc, const char *node, const char *url,
+                        int64_t capture_id);
 
 /* POSTs action=`action`&`form` to the node's /ajax: its reply's bytes in *body (caller frees;
  * NUL-terminated, *len without it) once it answered HTTP 200 within the size bound; an error

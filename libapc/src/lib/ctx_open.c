@@ -76,6 +76,31 @@ static int read_secret(apc_ctx_t *ctx, const char *path)
     return rc;
 }
 
+/* The files of mutual TLS between nodes: all three or none, each readable now (a typo is
+ * found at start, not at the first read of another node's packets). */
+static int node_tls_files(apc_ctx_t *ctx, const apc_ctx_options_t *opts)
+{
+    static const char *const what[3] = {"node_tls_ca", "node_tls_cert", "node_tls_key"};
+    const char *path[3] = {opts->node_tls_ca, opts->node_tls_cert, opts->node_tls_key};
+    int set = 0;
+    for (int i = 0; i < 3; i++)
+        set += path[i] && *path[i];
+    if (set == 0)
+        return 0;
+    for (int i = 0; i < 3; i++) {
+        if (!path[i] || !*path[i])
+            return apc__err(APC_EINVAL,
+                            "mutual TLS between nodes needs node_tls_ca, node_tls_cert and "
+                            "node_tls_key: %s is missing",
+                            what[i]);
+        if (access(path[i], R_OK) != 0)
+            return apc__err_errno(errno, "%s '%s': cannot read it", what[i], path[i]);
+        if (!(ctx->node_tls[i] = strdup(path[i])))
+            return apc__err(APC_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
 APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
 {
     if (!out)
@@ -161,6 +186,8 @@ APC_API int apc_ctx_open(apc_ctx_t **out, const apc_ctx_options_t *opts)
     const char *secret_file = opts->version >= 5 ? opts->node_secret_file : NULL;
     if (secret_file && *secret_file && (rc = read_secret(ctx, secret_file)) < 0)
         goto fail;
+    if (opts->version >= 6 && (rc = node_tls_files(ctx, opts)) < 0)
+        goto fail;
     if (!ctx->read_only) {
         rc = lock_data_dir(ctx);
         if (rc < 0)
@@ -228,6 +255,8 @@ APC_API void apc_ctx_close(apc_ctx_t *ctx)
     if (ctx->node_secret)
         memset(ctx->node_secret, 0, strlen(ctx->node_secret));
     free(ctx->node_secret);
+    for (int i = 0; i < 3; i++)
+        free(ctx->node_tls[i]);
     pthread_mutex_destroy(&ctx->trig_lock);
     free(ctx);
 }
