@@ -48,9 +48,10 @@ struct {
     __type(value, struct apc_owner);
 } bound SEC(".maps");
 
+#define EVENTS_BYTES (16 << 20)
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
-    __uint(max_entries, 16 << 20);
+    __uint(max_entries, EVENTS_BYTES);
 } events SEC(".maps");
 
 struct {
@@ -290,7 +291,12 @@ static __always_inline int on_skb(struct __sk_buff *skb, __u8 dir)
         e->cur_pid = id >> 32;
         e->cur_tid = (__u32)id;
     }
-    bpf_ringbuf_submit(e, 0);
+    /* The consumer is woken only once the ring is a quarter full: it drains it every 10 ms
+     * anyway, and the matcher drains it when a packet finds no event (attrib_ebpf.c). The
+     * default wakes it for nearly every event when it keeps up, and each wakeup cost the CPU
+     * sending the packet more than the event itself (issue 15, docs/benchmarks.md). */
+    __u64 queued = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+    bpf_ringbuf_submit(e, queued > EVENTS_BYTES / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
     count(APC_STAT_SENT);
     return 1;
 }
