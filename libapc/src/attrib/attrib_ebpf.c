@@ -97,7 +97,9 @@ static void on_event(const struct apc_pktev *ev, void *payload)
                         ev->ip_len, ev->seq, ev->ack, ev->tcp_flags);
     e.cookie = ev->cookie;
     e.netns = ev->netns;
-    e.t_ns = apc__mono_ns();
+    /* The hook's own time (bpf_ktime_get_ns is CLOCK_MONOTONIC, apc__mono_ns's clock): no
+     * clock read per event here. */
+    e.t_ns = (int64_t)ev->ktime;
     e.owner_pid = ev->owner_pid;
     e.owner_tid = ev->owner_tid;
     e.cur_pid = ev->cur_pid;

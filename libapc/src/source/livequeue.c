@@ -49,11 +49,19 @@ void apc__lq_free(apc__lq_t *q)
     free(q);
 }
 
+/* +1 to a counter only the producer writes: a load and a store, not a locked add (readers on
+ * other threads see either value). */
+static inline void bump(_Atomic uint64_t *c)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+}
+
 int apc__lq_push(apc__lq_t *q, const apc__lqhdr_t *h, const uint8_t *data)
 {
     size_t need = sizeof *h + ALIGN8(h->caplen);
     if (need > q->size / 2) {
-        atomic_fetch_add_explicit(&q->drops, 1, memory_order_relaxed);
+        bump(&q->drops);
         return APC_ELIMIT;
     }
     uint64_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
@@ -61,7 +69,7 @@ int apc__lq_push(apc__lq_t *q, const apc__lqhdr_t *h, const uint8_t *data)
     size_t off = head & q->mask;
     size_t pad = off + need > q->size ? q->size - off : 0;
     if (head + pad + need - tail > q->size) {
-        atomic_fetch_add_explicit(&q->drops, 1, memory_order_relaxed);
+        bump(&q->drops);
         return APC_ELIMIT;
     }
     if (pad) {
@@ -75,7 +83,7 @@ int apc__lq_push(apc__lq_t *q, const apc__lqhdr_t *h, const uint8_t *data)
     memcpy(q->buf + off, h, sizeof *h);
     if (h->caplen)
         memcpy(q->buf + off + sizeof *h, data, h->caplen);
-    atomic_fetch_add_explicit(&q->pushed, 1, memory_order_relaxed);
+    bump(&q->pushed);
     atomic_store_explicit(&q->head, head + pad + need, memory_order_release);
     return 0;
 }
