@@ -116,9 +116,9 @@ static int check_node_tls(char *err, size_t n)
     if (set < 4) {
         snprintf(err, n,
                  "mutual TLS between nodes needs node_port, node_tls_ca, node_tls_cert and "
-                 "node_tls_key together (missing: %s%s%s%s)",
-                 c->node_port ? "" : "node_port ", c->node_tls_ca ? "" : "node_tls_ca ",
-                 c->node_tls_cert ? "" : "node_tls_cert ", c->node_tls_key ? "" : "node_tls_key");
+                 "node_tls_key together (missing:%s%s%s%s)",
+                 c->node_port ? "" : " node_port", c->node_tls_ca ? "" : " node_tls_ca",
+                 c->node_tls_cert ? "" : " node_tls_cert", c->node_tls_key ? "" : " node_tls_key");
         return -1;
     }
     if (c->node_port == c->port) {

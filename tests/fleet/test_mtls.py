@@ -119,6 +119,7 @@ def check_start_errors(root, pki):
             "--node-tls-key", key]
     start_fails(full + ["--node-url", "http://127.0.0.1:" + port], root, 2, "node_url",
                 "https://HOST:" + port)
+    start_fails(full + ["--port", port], root, 2, "node_port " + port, "must differ from port")
     missing = os.path.join(root, "no-such-ca.pem")
     start_fails(["--node-port", port, "--node-tls-ca", missing, "--node-tls-cert", cert,
                  "--node-tls-key", key], root, 1, "node_tls_ca", missing)
