@@ -198,7 +198,8 @@ static int found(void *payload, const apc_extract_stream_t *x)
     if (getenv("APC_FUZZ_VERBOSE"))
         fprintf(stderr, "file: %s, %llu bytes, %s\n", x->protocol, (unsigned long long)x->size,
                 x->complete ? "complete" : x->reason);
-    if (!x->protocol || strlen(x->sha256) != 64 || x->conn_id <= 0)
+    /* nothing asks for types: only an empty file comes with digests (those of nothing) */
+    if (!x->protocol || x->conn_id <= 0 || (strlen(x->sha256) == 64) != (x->size == 0))
         abort();
     if (s->n++ == 0) {
         s->conn = x->conn_id;
@@ -210,7 +211,8 @@ static int found(void *payload, const apc_extract_stream_t *x)
     return 0;
 }
 
-/* The typing run (extract/typing.c): no hashes, and the file asked for comes back typed. */
+/* The typing run (extract/typing.c): the file asked for comes back typed and hashed, the
+ * others (but for empty ones) unhashed. */
 static int want_first(void *payload, int64_t conn_id, int direction, uint32_t nth)
 {
     const struct seen *s = payload;
@@ -220,9 +222,10 @@ static int want_first(void *payload, int64_t conn_id, int direction, uint32_t nt
 static int typed(void *payload, const apc_extract_stream_t *x)
 {
     struct seen *s = payload;
-    if (x->sha256[0] || x->md5[0])
+    int wanted = want_first(s, x->conn_id, x->direction, x->nth);
+    if ((strlen(x->sha256) == 64 && strlen(x->md5) == 32) != (wanted || x->size == 0))
         abort();
-    if (!want_first(s, x->conn_id, x->direction, x->nth))
+    if (!wanted)
         return 0;
     if (!x->mime[0])
         abort();
@@ -273,7 +276,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                            .want_type = want_first,
                            .conns = &s.conn,
                            .n_conns = 1,
-                           .no_hashes = 1,
                            .payload = &t};
         if (apc__extract_run(&ty) == 0 && t.n != 1)
             abort();

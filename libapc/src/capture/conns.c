@@ -6,6 +6,7 @@
 #include <apc/capture.h>
 
 #include "core/ctx.h"
+#include "capture/read_lean.h"
 #include "core/error.h"
 #include "store/captures.h"
 #include "util/page.h"
@@ -22,8 +23,8 @@ APC_API void apc_conn_page_free(apc_conn_page_t *pg)
     free(pg);
 }
 
-APC_API int apc_capture_list_conns(apc_ctx_t *ctx, int64_t capture_id, int64_t last_id,
-                                   unsigned max, apc_conn_page_t **out)
+static int list_conns(apc_ctx_t *ctx, int64_t capture_id, int64_t last_id, unsigned max, int lean,
+                      apc_conn_page_t **out)
 {
     if (!ctx || !out)
         return apc__err(APC_EINVAL, "NULL argument");
@@ -35,7 +36,7 @@ APC_API int apc_capture_list_conns(apc_ctx_t *ctx, int64_t capture_id, int64_t l
         return apc__err(APC_ENOMEM, "out of memory");
     }
     pg->last_id = last_id;
-    int r = apc__conns_page(ctx->store, capture_id, last_id, max, pg);
+    int r = apc__conns_page(ctx->store, capture_id, last_id, max, lean, pg);
     for (size_t i = 0; i < pg->count; i++)
         pg->conns[i].capture_id = capture_id;
     if (r < 0) {
@@ -44,6 +45,18 @@ APC_API int apc_capture_list_conns(apc_ctx_t *ctx, int64_t capture_id, int64_t l
     }
     *out = pg;
     return 0;
+}
+
+APC_API int apc_capture_list_conns(apc_ctx_t *ctx, int64_t capture_id, int64_t last_id,
+                                   unsigned max, apc_conn_page_t **out)
+{
+    return list_conns(ctx, capture_id, last_id, max, 0, out);
+}
+
+int apc__capture_list_conns_lean(apc_ctx_t *ctx, int64_t capture_id, int64_t last_id, unsigned max,
+                                 apc_conn_page_t **out)
+{
+    return list_conns(ctx, capture_id, last_id, max, 1, out);
 }
 
 APC_API void apc_process_page_free(apc_process_page_t *pg)

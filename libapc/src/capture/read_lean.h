@@ -15,9 +15,20 @@ typedef int (*apc__read_skip_fn)(void *sp, int64_t conn_id);
  * but each packet's summary, process_name and notes are left NULL (not read); every other field
  * is filled as there. With `skip` (may be NULL), the packets it names are left out, and the
  * page's last_id is the last record looked at (a page may then hold no packet and have more).
- * The caller owns *out: apc_packet_page_free. */
+ * The caller owns *out: apc__lean_page_free (not apc_packet_page_free: the packets' bytes are
+ * in blocks of the page's own). */
 int apc__capture_read_lean(apc_ctx_t *ctx, int64_t capture_id, int64_t conn_id, int64_t last_id,
                            unsigned max, apc__read_skip_fn skip, void *sp, apc_packet_page_t **out);
+
+/* Frees a page of apc__capture_read_lean; NULL is fine. */
+void apc__lean_page_free(apc_packet_page_t *pg);
+
+/* As apc_capture_list_conns, but each connection's id, protocol, addresses, ports and owner
+ * (pid, process_id, process_name) only: statistics 0 and host_name NULL (its lookups were
+ * most of a row's cost). For the extraction engine, which loads every connection of a capture
+ * and then again at the end of a followed one. The caller owns *out: apc_conn_page_free. */
+int apc__capture_list_conns_lean(apc_ctx_t *ctx, int64_t capture_id, int64_t last_id, unsigned max,
+                                 apc_conn_page_t **out);
 
 /* Packets ids[0..n) of one capture (ascending ids), as apc_capture_get_packet gives them but
  * without their bytes, read with one capture lookup, one index cursor and one notes query (a

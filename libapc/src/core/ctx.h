@@ -24,7 +24,7 @@ typedef void (*apc__capture_ended_fn)(apc_ctx_t *ctx, int64_t capture_id);
 /* Called when a capture's writer has opened (see on_capture_started): 1 when something reads
  * the capture as it is committed, 0 otherwise. */
 typedef int (*apc__capture_started_fn)(apc_ctx_t *ctx, int64_t capture_id);
-/* Types every file of a capture that its examination left untyped (see type_files). */
+/* Types and hashes every file of a capture that its examination left so (see type_files). */
 typedef int (*apc__type_files_fn)(apc_ctx_t *ctx, int64_t capture_id, const volatile int *cancel,
                                   const volatile int *cancel2);
 
@@ -75,9 +75,9 @@ struct apc_ctx {
     /* What runs when a capture starts being stored (file extraction following an ingest);
      * set with on_capture_ended, NULL = nothing. */
     apc__capture_started_fn on_capture_started;
-    /* What a search on file.mime runs first for each capture (extract/typing.h: the
-     * examination stores files untyped). Set once by lib/ctx_open.c, so search never calls up
-     * into extract; NULL = nothing. */
+    /* What a search on file.mime or file.sha256 runs first for each capture
+     * (extract/typing.h: the examination stores files untyped and unhashed). Set once by
+     * lib/ctx_open.c, so search never calls up into extract; NULL = nothing. */
     apc__type_files_fn type_files;
     /* Captures between their final commit and on_capture_ended (under `lock`): a caller that
      * saw a capture end and closes the context at once still gets its hook run. */

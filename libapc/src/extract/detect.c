@@ -18,6 +18,10 @@
 
 /* --- files ----------------------------------------------------------------------------------- */
 
+/* The digests of zero bytes (FIPS 180-4; RFC 1321) */
+#define SHA256_OF_NOTHING "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define MD5_OF_NOTHING "d41d8cd98f00b204e9800998ecf8427e"
+
 static void hex(char *out, const unsigned char *b, unsigned n)
 {
     static const char digits[] = "0123456789abcdef";
@@ -48,10 +52,18 @@ void apc__xe_set_err(engine_t *e, int r)
         e->err = r;
 }
 
-int apc__xe_file_start(engine_t *e, xfile_t *f, const char *name, const char *ctype)
+/* Whether the run types (and so hashes) the file: a file is typed and hashed together, when
+ * someone first looks at it (extract/typing.h). */
+static int wanted(const engine_t *e, int64_t conn_id, int direction, uint32_t nth)
+{
+    return e->run->want_type && e->run->want_type(e->run->payload, conn_id, direction, nth);
+}
+
+int apc__xe_file_start(engine_t *e, xfile_t *f, int64_t conn_id, int direction, uint32_t nth,
+                       const char *name, const char *ctype)
 {
     file_reset(f);
-    int hash = !e->run->no_hashes;
+    int hash = !e->run->no_hashes && wanted(e, conn_id, direction, nth);
     f->sha = hash ? EVP_MD_CTX_new() : NULL;
     f->md5 = hash ? EVP_MD_CTX_new() : NULL;
     f->name = strdup(name ? name : "");
@@ -69,12 +81,17 @@ int apc__xe_file_start(engine_t *e, xfile_t *f, const char *name, const char *ct
     return 0;
 }
 
+/* The direction of d's files in their stream rows. */
+static int row_dir(const xdir_t *d)
+{
+    return d->idx == 0 ? APC_DIR_OUT : APC_DIR_IN;
+}
+
 /* The file d's nth names is the one a carving run writes. */
 static int carving(const xdir_t *d)
 {
     const apc__xtrun_t *run = d->c->e->run;
-    return run->only_conn == d->c->id && run->write &&
-           run->dir == (d->idx == 0 ? APC_DIR_OUT : APC_DIR_IN) && run->nth == d->nth;
+    return run->only_conn == d->c->id && run->write && run->dir == row_dir(d) && run->nth == d->nth;
 }
 
 void apc__xe_begin(void *payload, const char *name, const char *ctype, int64_t length)
@@ -88,7 +105,8 @@ void apc__xe_begin(void *payload, const char *name, const char *ctype, int64_t l
     /* a response without Content-Disposition is named by the URI of its request */
     if (!name && d->proto == PROTO_HTTP_RESP)
         name = d->resp_uri;
-    if (apc__xe_range_begin(d, name, ctype) || apc__xe_file_start(e, f, name, ctype) < 0)
+    if (apc__xe_range_begin(d, name, ctype) ||
+        apc__xe_file_start(e, f, d->c->id, row_dir(d), d->nth, name, ctype) < 0)
         return;
     f->carving = carving(d);
     f->nth = d->nth;
@@ -98,7 +116,7 @@ void apc__xe_begin(void *payload, const char *name, const char *ctype, int64_t l
 uint32_t apc__xe_file_begin_in(xdir_t *d, xfile_t *f, const char *name, const char *ctype)
 {
     d->nth++;
-    if (apc__xe_file_start(d->c->e, f, name, ctype) < 0)
+    if (apc__xe_file_start(d->c->e, f, d->c->id, row_dir(d), d->nth, name, ctype) < 0)
         return 0;
     f->carving = carving(d);
     f->nth = d->nth;
@@ -164,7 +182,7 @@ static const char *mime_of(engine_t *e, int64_t conn_id, int direction, uint32_t
 {
     if (f->head_len == 0)
         return "application/x-empty";
-    if (!e->run->want_type || !e->run->want_type(e->run->payload, conn_id, direction, nth))
+    if (!wanted(e, conn_id, direction, nth))
         return ""; /* untyped: typed when someone looks at it (extract/typing.h) */
     magic_load_once(e);
     if (!e->magic)
@@ -212,6 +230,11 @@ void apc__xe_report(engine_t *e, int64_t conn_id, int direction, uint32_t nth, c
     };
     hex(x.sha256, sha, n_sha > 32 ? 32 : n_sha);
     hex(x.md5, md5, n_md5 > 16 ? 16 : n_md5);
+    if (!f->sha && f->size == 0) {
+        /* an empty file is typed without a look (application/x-empty): its digests need none */
+        snprintf(x.sha256, sizeof x.sha256, "%s", SHA256_OF_NOTHING);
+        snprintf(x.md5, sizeof x.md5, "%s", MD5_OF_NOTHING);
+    }
     if (e->err == 0 && !e->done) {
         int r = e->run->found(e->run->payload, &x);
         if (r < 0)
@@ -232,7 +255,7 @@ void apc__xe_end(void *payload, const char *reason)
     if (!d->f.open)
         return;
     apc__xe_form_end(d, reason); /* its parts first, as a message's (detect_mail.c) */
-    apc__xe_report(d->c->e, d->c->id, d->idx == 0 ? APC_DIR_OUT : APC_DIR_IN, d->f.nth,
+    apc__xe_report(d->c->e, d->c->id, row_dir(d), d->f.nth,
                    d->proto == PROTO_FTP_DATA ? "ftp-data"
                    : d->proto == PROTO_TFTP   ? "tftp"
                    : d->proto == PROTO_SMB2   ? "smb"
@@ -633,7 +656,7 @@ static int read_packets(engine_t *e)
         seen += (uint64_t)(pg->last_id > last ? pg->last_id - last : 0);
         int more = pg->more && pg->last_id > last;
         last = pg->last_id;
-        apc_packet_page_free(pg);
+        apc__lean_page_free(pg);
         if (r < 0)
             return r;
         if (e->err)

@@ -64,11 +64,13 @@ typedef struct apc__xtrun {
                     void (*owner)(const void *eng, int64_t conn_id, int64_t *pid, const char **name,
                                   const char **path),
                     const void *eng);
-    /* Whether the file (connection, direction, nth) gets its MIME type from its content (1) or
-     * is reported untyped, mime "" (0). NULL: none is typed. libmagic is the examination's
-     * dearest step (about 2 M instructions per head), so the examination types nothing and a
-     * file is typed when someone looks at it (extract/typing.h). An empty file is always
-     * "application/x-empty": that needs no libmagic. */
+    /* Whether the file (connection, direction, nth) gets its MIME type from its content and
+     * its SHA-256 and MD5 (1), or is reported untyped and unhashed, mime, sha256 and md5 ""
+     * (0). NULL: none is. libmagic is the examination's dearest step (about 2 M instructions
+     * per head) and the digests the next (a pass over every byte of every file), so the
+     * examination types and hashes nothing and a file is typed and hashed when someone looks
+     * at it (extract/typing.h). An empty file is always "application/x-empty" with the
+     * digests of nothing: those need no look. */
     int (*want_type)(void *payload, int64_t conn_id, int direction, uint32_t nth);
     /* Only these connections' packets are read (sorted ids, n_conns of them); NULL: all. For
      * runs after files whose protocol lives in their own connection (not FTP data, TFTP or
@@ -78,8 +80,8 @@ typedef struct apc__xtrun {
     /* With conns: packets up to this id are skipped unread, none of those connections having
      * one there (their first packet comes later); 0: from the start. */
     int64_t after_packet;
-    /* found() needs no SHA-256 nor MD5 (x->sha256 and md5 are ""): runs that type or write a
-     * file the examination already hashed. Hashing was a third of such a run's instructions. */
+    /* Not even the files want_type asks for are hashed (x->sha256 and md5 are "", but for an
+     * empty file): a run that hashes what it writes itself. */
     int no_hashes;
     void *payload;
     const volatile int *cancelled, *cancelled2; /* either may be NULL */

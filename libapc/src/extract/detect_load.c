@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture/read_lean.h"
 #include "core/ctx.h"
 #include "core/error.h"
 #include "extract/engine.h"
@@ -26,7 +27,7 @@ static int load_rows(engine_t *e, int64_t last, int64_t upto)
         if (upto > 0 && upto - last < (int64_t)APC_PAGE_MAX)
             max = (unsigned)(upto - last);
         apc_conn_page_t *pg = NULL;
-        int r = apc_capture_list_conns(e->run->ctx, e->run->capture_id, last, max, &pg);
+        int r = apc__capture_list_conns_lean(e->run->ctx, e->run->capture_id, last, max, &pg);
         if (r < 0)
             return r;
         for (size_t i = 0; i < pg->count; i++) {

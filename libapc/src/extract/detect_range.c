@@ -155,7 +155,7 @@ static const char *partial(const xrange_t *g, char *out, size_t n)
 static void report_one(engine_t *e, xrange_t *g)
 {
     xfile_t f = {0};
-    if (apc__xe_file_start(e, &f, g->name, g->ctype) < 0)
+    if (apc__xe_file_start(e, &f, g->conn_id, g->dir, g->nth, g->name, g->ctype) < 0)
         return;
     /* the stored bytes run to the last byte received; holes are zeros */
     size_t len = (size_t)(g->s.end < g->s.alloc ? g->s.end : g->s.alloc);

@@ -213,9 +213,11 @@ int apc__xe_follow_end(engine_t *e);
 /* The owner of a connection as loaded: pid, name, executable ("" when unknown). */
 void apc__xe_owner(const engine_t *e, int64_t conn_id, int64_t *pid, const char **name,
                    const char **path);
-/* Starts f (hashes, name, Content-Type); 0 or -1 (the run's error set). */
-int apc__xe_file_start(engine_t *e, xfile_t *f, const char *name, const char *ctype);
-/* Hashes and counts bytes of f, keeping its first HEAD_MAX bytes for libmagic. */
+/* Starts f, the nth file of the connection's direction (name, Content-Type; hashes when the
+ * run types it); 0 or -1 (the run's error set). */
+int apc__xe_file_start(engine_t *e, xfile_t *f, int64_t conn_id, int direction, uint32_t nth,
+                       const char *name, const char *ctype);
+/* Hashes (when started so) and counts bytes of f, keeping its first HEAD_MAX bytes for libmagic. */
 void apc__xe_file_feed(xfile_t *f, const uint8_t *data, size_t len);
 /* Records the run's first error (it stops the run). */
 void apc__xe_set_err(engine_t *e, int r);

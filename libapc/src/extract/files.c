@@ -51,6 +51,7 @@ typedef struct carve {
     uint64_t size;
     const apc_extract_stream_t *x; /* the file written */
     char *mime;                    /* its type, when it had none yet (extract/typing.h) */
+    char sha256[65], md5[33];      /* and its digests then, as the replay found them */
 } carve_t;
 
 static int carve_write(void *payload, const uint8_t *data, size_t len)
@@ -68,7 +69,7 @@ static int is_target(const apc_extract_stream_t *t, int64_t conn_id, int directi
     return t->conn_id == conn_id && t->direction == direction && t->nth == nth;
 }
 
-/* The file written is typed on the way when the examination left it untyped. */
+/* The file written is typed and hashed on the way when the examination left it so. */
 static int carve_want(void *payload, int64_t conn_id, int direction, uint32_t nth)
 {
     const carve_t *c = payload;
@@ -82,6 +83,8 @@ static int carve_found(void *payload, const apc_extract_stream_t *x)
         return 0;
     if (x->mime[0] && !c->mime && !(c->mime = strdup(x->mime)))
         return apc__err(APC_ENOMEM, "out of memory");
+    memcpy(c->sha256, x->sha256, sizeof c->sha256);
+    memcpy(c->md5, x->md5, sizeof c->md5);
     return 1; /* every byte of it was written: the rest of the capture is not needed */
 }
 
@@ -110,9 +113,9 @@ static int open_new(const char *dir, int64_t stream_id, const char *safe, char *
     return apc__err(APC_ELIMIT, "stream %lld was written 999 times already", (long long)stream_id);
 }
 
-/* Writes x's bytes to fd; *mime (caller's) its type when x had none. */
-static int carve(apc_ctx_t *ctx, const apc_extract_stream_t *x, const char *path, int fd,
-                 char **mime)
+/* Writes x's bytes to fd; when x was untyped, its type (*mime, caller's) and digests found on
+ * the way are put in x. */
+static int carve(apc_ctx_t *ctx, apc_extract_stream_t *x, const char *path, int fd, char **mime)
 {
     carve_t c = {.fd = fd, .sha = EVP_MD_CTX_new(), .x = x};
     if (!c.sha || !EVP_DigestInit_ex(c.sha, EVP_sha256(), NULL)) {
@@ -131,8 +134,7 @@ static int carve(apc_ctx_t *ctx, const apc_extract_stream_t *x, const char *path
                         .tftp = strcmp(x->protocol, "tftp") == 0,
                         .write = carve_write,
                         .found = carve_found,
-                        .want_type = carve_want,
-                        .no_hashes = 1, /* carve_write hashes what is written */
+                        .want_type = carve_want, /* untyped: typed and hashed */
                         .payload = &c};
     int r = apc__extract_run(&run);
     *mime = c.mime;
@@ -147,6 +149,12 @@ static int carve(apc_ctx_t *ctx, const apc_extract_stream_t *x, const char *path
     char hex[65];
     for (unsigned i = 0; i < 32 && i < n; i++)
         snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    if (!x->sha256[0]) {
+        /* unhashed until now: what was written is checked against the replay's digest, and
+         * the size against the examination's */
+        memcpy(x->sha256, c.sha256, sizeof x->sha256);
+        memcpy(x->md5, c.md5, sizeof x->md5);
+    }
     if (c.size != x->size || strcmp(hex, x->sha256) != 0)
         return apc__err(APC_EIO,
                         "stream %lld of capture %lld: the stored packets now give %llu bytes "
@@ -193,13 +201,13 @@ APC_API int apc_extract_file_write(apc_ctx_t *ctx, int64_t capture_id, int64_t s
         r = fd;
     }
     if (r == 0 && !x.mime[0]) {
-        /* typed on the way: stored for the listings too */
-        if (!mime)
+        /* typed and hashed on the way: stored for the listings too */
+        apc__st_xtyped_t t = {stream_id, mime, x.sha256, x.md5};
+        if (!mime || !x.sha256[0])
             r = apc__err(APC_EIO, "stream %lld of capture %lld: the replay did not type it",
                          (long long)stream_id, (long long)capture_id);
         else
-            r = apc__st_extract_set_types(ctx->store, capture_id, &stream_id,
-                                          (const char *const *)&mime, 1);
+            r = apc__st_extract_set_types(ctx->store, capture_id, &t, 1);
         if (r == 0) {
             free(x.mime);
             x.mime = mime;

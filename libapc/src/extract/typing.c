@@ -18,6 +18,7 @@ typedef struct target {
     int dir;
     uint32_t nth;
     char *mime; /* the type found; NULL until the run reports the file */
+    char sha256[65], md5[33];
 } target_t;
 
 typedef struct typing {
@@ -57,6 +58,8 @@ static int found(void *payload, const apc_extract_stream_t *x)
         return 0;
     if (!(g->mime = strdup(x->mime)))
         return apc__err(APC_ENOMEM, "out of memory");
+    memcpy(g->sha256, x->sha256, sizeof g->sha256);
+    memcpy(g->md5, x->md5, sizeof g->md5);
     return --t->left == 0; /* 1: every file asked for was seen, the run stops */
 }
 
@@ -67,7 +70,7 @@ static int add(typing_t *t, const apc_extract_stream_t *x)
         return 0;
     if (apc__grow((void **)&t->v, &t->cap, t->n + 1, sizeof *t->v) < 0)
         return apc__err(APC_ENOMEM, "out of memory");
-    t->v[t->n++] = (target_t){x->id, x->conn_id, x->direction, x->nth, NULL};
+    t->v[t->n++] = (target_t){x->id, x->conn_id, x->direction, x->nth, NULL, "", ""};
     const char *p = x->protocol ? x->protocol : "";
     if (!strcmp(p, "ftp-data") || !strcmp(p, "tftp") || !strcmp(p, "http-ranges"))
         t->all_conns = 1;
@@ -81,20 +84,16 @@ static void typing_free(typing_t *t)
     free(t->v);
 }
 
-/* The stored types of the targets (all typed). */
+/* The stored types and digests of the targets (all typed). */
 static int store_types(apc_ctx_t *ctx, int64_t capture_id, const typing_t *t)
 {
-    int64_t *ids = malloc(t->n * sizeof *ids);
-    const char **mimes = malloc(t->n * sizeof *mimes);
-    int r = ids && mimes ? 0 : apc__err(APC_ENOMEM, "out of memory");
-    for (size_t i = 0; r == 0 && i < t->n; i++) {
-        ids[i] = t->v[i].id;
-        mimes[i] = t->v[i].mime;
-    }
-    if (r == 0)
-        r = apc__st_extract_set_types(ctx->store, capture_id, ids, mimes, t->n);
-    free(ids);
-    free(mimes);
+    apc__st_xtyped_t *v = malloc(t->n * sizeof *v);
+    if (!v)
+        return apc__err(APC_ENOMEM, "out of memory");
+    for (size_t i = 0; i < t->n; i++)
+        v[i] = (apc__st_xtyped_t){t->v[i].id, t->v[i].mime, t->v[i].sha256, t->v[i].md5};
+    int r = apc__st_extract_set_types(ctx->store, capture_id, v, t->n);
+    free(v);
     return r;
 }
 
@@ -148,7 +147,6 @@ static int run_typing(apc_ctx_t *ctx, int64_t capture_id, typing_t *t, const vol
                         .conns = conns,
                         .n_conns = nc,
                         .after_packet = from.first > 0 ? (int64_t)from.first - 1 : 0,
-                        .no_hashes = 1,
                         .payload = t,
                         .cancelled = c1,
                         .cancelled2 = c2};
@@ -199,6 +197,8 @@ static int type_streams(apc_ctx_t *ctx, int64_t capture_id, apc_extract_stream_t
             free(v[i].mime);
             v[i].mime = g->mime;
             g->mime = NULL;
+            memcpy(v[i].sha256, g->sha256, sizeof v[i].sha256);
+            memcpy(v[i].md5, g->md5, sizeof v[i].md5);
         }
     }
     typing_free(&t);
@@ -237,8 +237,9 @@ int apc__extract_type_capture(apc_ctx_t *ctx, int64_t capture_id, const volatile
     }
     if (r == 0 && t.n && ctx->read_only)
         r = apc__err(APC_ENOTSUP,
-                     "file.mime: %zu files of capture %lld are not typed yet, and a read-only "
-                     "context cannot store their types; list them from a read-write one",
+                     "file.mime, file.sha256: %zu files of capture %lld are not typed and "
+                     "hashed yet, and a read-only context cannot store what it finds; list them "
+                     "from a read-write one",
                      t.n, (long long)capture_id);
     if (r == 0)
         r = run_typing(ctx, capture_id, &t, cancel, cancel2);

@@ -44,8 +44,9 @@ struct apc__fspans {
 /* plan_files.c: whether the tree has file.* fields; and their resolution for capture_id (the
  * nodes keep the matching files until the next call or the filter's free). APC_EBUSY naming
  * the capture when its file detection has not run (or failed, or is still running). A tree
- * with file.mime first has every file of the capture typed (ctx->type_files: the examination
- * stores them untyped), which either cancel flag stops. */
+ * with file.mime or file.sha256 first has every file of the capture typed and hashed
+ * (ctx->type_files: the examination stores them untyped and unhashed), which either cancel flag
+ * stops. */
 int apc__files_used(const apc__fnode_t *root);
 int apc__files_resolve(apc_ctx_t *ctx, int64_t capture_id, apc__fnode_t *root,
                        const volatile int *cancel, const volatile int *cancel2);

@@ -129,13 +129,14 @@ static int require_detection(apc__store_t *store, int64_t capture_id)
     return r;
 }
 
-static int uses_mime(const apc__fnode_t *n)
+/* Whether the filter reads what a file's first look learns (extract/typing.h). */
+static int uses_look(const apc__fnode_t *n)
 {
     if (!n)
         return 0;
-    if (n->field && n->field->id == F_FILE_MIME)
+    if (n->field && (n->field->id == F_FILE_MIME || n->field->id == F_FILE_SHA256))
         return 1;
-    return uses_mime(n->a) || uses_mime(n->b);
+    return uses_look(n->a) || uses_look(n->b);
 }
 
 int apc__files_resolve(apc_ctx_t *ctx, int64_t capture_id, apc__fnode_t *root,
@@ -144,7 +145,7 @@ int apc__files_resolve(apc_ctx_t *ctx, int64_t capture_id, apc__fnode_t *root,
     if (!apc__files_used(root))
         return 0;
     int r = require_detection(ctx->store, capture_id);
-    if (r == 0 && uses_mime(root) && ctx->type_files)
+    if (r == 0 && uses_look(root) && ctx->type_files)
         r = ctx->type_files(ctx, capture_id, cancel, cancel2);
     return r < 0 ? r : walk(ctx->store, capture_id, root);
 }

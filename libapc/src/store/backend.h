@@ -132,8 +132,11 @@ typedef struct apc__processes_ops {
 
 typedef struct apc__conns_ops {
     /* One page of the connections of capture_id with id > last_id, into pg (pg->conns has room
-     * for max; sets count, more, last_id). APC_ENOTFOUND when there is no such capture. */
-    int (*page)(void *impl, int64_t capture_id, int64_t last_id, unsigned max, apc_conn_page_t *pg);
+     * for max; sets count, more, last_id). APC_ENOTFOUND when there is no such capture. lean:
+     * each row's id, protocol, addresses, ports and owner (pid, process_id, process_name) only,
+     * the rest 0 and host_name NULL (the address's host name costs two lookups a row). */
+    int (*page)(void *impl, int64_t capture_id, int64_t last_id, unsigned max, int lean,
+                apc_conn_page_t *pg);
 } apc__conns_ops_t;
 
 /* Geolocation of an address (apc_ip_set_geo): NULL text fields keep what is stored. */
@@ -587,6 +590,13 @@ typedef struct apc__st_xspan {
 } apc__st_xspan_t;
 typedef int (*apc__st_xspan_fn)(const apc__st_xspan_t *x, void *payload);
 
+/* What the first look at a detected file learns (store/extracts.h). */
+typedef struct apc__st_xtyped {
+    int64_t id;               /* the stream's */
+    const char *mime;         /* never "" */
+    const char *sha256, *md5; /* lowercase hex */
+} apc__st_xtyped_t;
+
 /* What module extract keeps (store/extracts.h says what each call does). */
 typedef struct apc__extracts_ops {
     int (*extract_enabled)(void *impl, int *on);
@@ -604,8 +614,7 @@ typedef struct apc__extracts_ops {
                          apc_extract_file_list_t *l);
     int (*extract_file_remove)(void *impl, int64_t id);
     int (*extract_spans)(void *impl, int64_t capture_id, apc__st_xspan_fn fn, void *payload);
-    int (*extract_set_types)(void *impl, int64_t capture_id, const int64_t *ids,
-                             const char *const *mimes, size_t n);
+    int (*extract_set_types)(void *impl, int64_t capture_id, const apc__st_xtyped_t *v, size_t n);
 } apc__extracts_ops_t;
 
 /* User settings, a string -> string table (apc_settings_*). */

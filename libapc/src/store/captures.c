@@ -84,10 +84,10 @@ int apc__processes_capture_page(apc__store_t *s, int64_t capture_id, int64_t las
     return s->be->processes->capture_page(s->impl, capture_id, last_id, max, pg);
 }
 
-int apc__conns_page(apc__store_t *s, int64_t capture_id, int64_t last_id, unsigned max,
+int apc__conns_page(apc__store_t *s, int64_t capture_id, int64_t last_id, unsigned max, int lean,
                     apc_conn_page_t *pg)
 {
-    return s->be->conns->page(s->impl, capture_id, last_id, max, pg);
+    return s->be->conns->page(s->impl, capture_id, last_id, max, lean, pg);
 }
 
 int apc__processes_thread_add(apc__store_t *s, int64_t process_id, int64_t tid, const char *name)

@@ -39,7 +39,8 @@ int apc__processes_update(apc__store_t *s, int64_t id, const apc__st_process_t *
 int apc__processes_pid_of(apc__store_t *s, int64_t id, int64_t *pid);
 int apc__processes_capture_page(apc__store_t *s, int64_t capture_id, int64_t last_id, unsigned max,
                                 apc_process_page_t *pg);
-int apc__conns_page(apc__store_t *s, int64_t capture_id, int64_t last_id, unsigned max,
+/* lean: see apc__conns_ops_t.page */
+int apc__conns_page(apc__store_t *s, int64_t capture_id, int64_t last_id, unsigned max, int lean,
                     apc_conn_page_t *pg);
 int apc__processes_thread_add(apc__store_t *s, int64_t process_id, int64_t tid, const char *name);
 int apc__processes_name_of(apc__store_t *s, int64_t id, char **name);

@@ -50,10 +50,10 @@ int apc__st_extract_stream(apc__store_t *s, int64_t capture_id, int64_t id,
     return s->be->extracts->extract_stream(s->impl, capture_id, id, out);
 }
 
-int apc__st_extract_set_types(apc__store_t *s, int64_t capture_id, const int64_t *ids,
-                              const char *const *mimes, size_t n)
+int apc__st_extract_set_types(apc__store_t *s, int64_t capture_id, const apc__st_xtyped_t *v,
+                              size_t n)
 {
-    return n ? s->be->extracts->extract_set_types(s->impl, capture_id, ids, mimes, n) : 0;
+    return n ? s->be->extracts->extract_set_types(s->impl, capture_id, v, n) : 0;
 }
 
 int apc__st_extract_file_add(apc__store_t *s, apc_extract_file_t *f)

@@ -38,12 +38,12 @@ int apc__st_extract_stream(apc__store_t *s, int64_t capture_id, int64_t id,
                            apc_extract_stream_t *out);
 void apc__st_extract_stream_clear(apc_extract_stream_t *x);
 
-/* Stores the MIME types of streams ids[i] of capture_id (mimes[i], never ""), in one
- * transaction. A stream already typed keeps its type (two typings of one file agree anyway).
- * Streams are stored untyped (mime "") by the examination and typed when first looked at
- * (extract/typing.h). */
-int apc__st_extract_set_types(apc__store_t *s, int64_t capture_id, const int64_t *ids,
-                              const char *const *mimes, size_t n);
+/* Stores what the first look at each of v[0..n) learned (its type and digests), streams of
+ * capture_id, in one transaction. A stream already typed keeps its row (two looks at one file
+ * agree anyway). Streams are stored untyped and unhashed (mime, sha256, md5 "") by the
+ * examination and typed and hashed when first looked at (extract/typing.h). */
+int apc__st_extract_set_types(apc__store_t *s, int64_t capture_id, const apc__st_xtyped_t *v,
+                              size_t n);
 
 /* Records a written file: f->id is set. */
 int apc__st_extract_file_add(apc__store_t *s, apc_extract_file_t *f);

@@ -108,7 +108,7 @@ static size_t compare(int64_t id, int64_t conn, unsigned max)
         seen += lean->count;
         more = lean->more;
         last = lean->last_id;
-        apc_packet_page_free(lean);
+        apc__lean_page_free(lean);
         apc_packet_page_free(full);
     }
     return seen;
@@ -123,7 +123,7 @@ static void test_same_as_public(void **state)
     apc_packet_page_t *pg = NULL;
     assert_int_equal(apc__capture_read_lean(ctx, id, 0, 0, 1, NULL, NULL, &pg), 0);
     int64_t conn = pg->packets[0].conn_id;
-    apc_packet_page_free(pg);
+    apc__lean_page_free(pg);
     assert_true(conn > 0);
     assert_int_equal(compare(id, conn, 50), N / 16 + (0 < N % 16));
     assert_int_equal(apc__capture_read_lean(ctx, id, -1, 0, 1, NULL, NULL, &pg), APC_EINVAL);
@@ -153,7 +153,7 @@ static void test_skip(void **state)
                 want_ids[want++] = pg->packets[i].id;
         more = pg->more;
         last = pg->last_id;
-        apc_packet_page_free(pg);
+        apc__lean_page_free(pg);
     }
     assert_true(want > 0 && want < N);
     size_t got = 0;
@@ -171,7 +171,7 @@ static void test_skip(void **state)
         assert_true(pg->count == 3 || !pg->more);
         more = pg->more;
         last = pg->last_id;
-        apc_packet_page_free(pg);
+        apc__lean_page_free(pg);
     }
     assert_int_equal(got, want);
     assert_int_equal(asked, N); /* each record asked about once */

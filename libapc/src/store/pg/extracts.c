@@ -298,8 +298,7 @@ static int pg_extract_files(void *impl, int64_t capture_id, int64_t file_id,
     return r;
 }
 
-static int pg_extract_set_types(void *impl, int64_t capture_id, const int64_t *ids,
-                                const char *const *mimes, size_t n)
+static int pg_extract_set_types(void *impl, int64_t capture_id, const apc__st_xtyped_t *v, size_t n)
 {
     apc__pg_t *pg = impl;
     const char *what = "recording the types of files found";
@@ -308,9 +307,9 @@ static int pg_extract_set_types(void *impl, int64_t capture_id, const int64_t *i
         return r;
     for (size_t i = 0; r == 0 && i < n; i++)
         r = ok_or(apc__pg_exec(pg, what,
-                               "UPDATE extract_streams SET mime=$1 WHERE capture_id=$2 AND id=$3 "
-                               "AND mime=''",
-                               "tii", mimes[i], capture_id, ids[i]));
+                               "UPDATE extract_streams SET mime=$1, sha256=$2, md5=$3 WHERE "
+                               "capture_id=$4 AND id=$5 AND mime=''",
+                               "tttii", v[i].mime, v[i].sha256, v[i].md5, capture_id, v[i].id));
     return apc__pg_end(pg, what, r);
 }
 

@@ -303,8 +303,7 @@ static int sq_extract_stream(void *impl, int64_t capture_id, int64_t id, apc_ext
     return r;
 }
 
-static int sq_extract_set_types(void *impl, int64_t capture_id, const int64_t *ids,
-                                const char *const *mimes, size_t n)
+static int sq_extract_set_types(void *impl, int64_t capture_id, const apc__st_xtyped_t *v, size_t n)
 {
     apc__store_t *s = impl;
     apc__sqlc_t *c = apc__sqlc_get(s);
@@ -314,9 +313,9 @@ static int sq_extract_set_types(void *impl, int64_t capture_id, const int64_t *i
     int r = apc__sql_begin(db);
     for (size_t i = 0; r == 0 && i < n; i++)
         r = apc__sqlc_exec(c, "recording the type of a file found",
-                           "UPDATE extract_streams SET mime=? WHERE capture_id=? AND id=? AND "
-                           "mime=''",
-                           "tii", mimes[i], capture_id, ids[i]);
+                           "UPDATE extract_streams SET mime=?, sha256=?, md5=? WHERE "
+                           "capture_id=? AND id=? AND mime=''",
+                           "tttii", v[i].mime, v[i].sha256, v[i].md5, capture_id, v[i].id);
     if (r == 0)
         r = apc__sql_commit(db, "recording the types of files found");
     else

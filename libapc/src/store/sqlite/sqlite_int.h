@@ -55,7 +55,7 @@ int apc__sqlite_process_name_of(void *impl, int64_t id, char **name);
 int apc__sqlite_process_export_meta(void *impl, int64_t id, apc__st_proc_meta_t *out);
 int apc__sqlite_process_thread_name(void *impl, int64_t process_id, int64_t tid, char **name);
 /* conns.c: pages of connections and of a capture's processes. */
-int apc__sqlite_conn_page(void *impl, int64_t capture_id, int64_t last_id, unsigned max,
+int apc__sqlite_conn_page(void *impl, int64_t capture_id, int64_t last_id, unsigned max, int lean,
                           apc_conn_page_t *pg);
 int apc__sqlite_process_page(void *impl, int64_t capture_id, int64_t last_id, unsigned max,
                              apc_process_page_t *pg);
