@@ -273,6 +273,9 @@ int apc__fleet_req_open(apc_ctx_t *ctx, const char *node, const char *url, const
                         "capture %lld: its packets are on node '%s', whose URL %s is not https: "
                         "this node talks to other nodes over mutual TLS only (node_tls_ca)",
                         (long long)capture_id, node, url);
+    int lr = apc__curl_load();
+    if (lr < 0)
+        return lr;
     size_t ul = strlen(url) + strlen(path) + 2;
     r->hl = strlen(ctx->node_secret) + 24;
     r->url = malloc(ul);

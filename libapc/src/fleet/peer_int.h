@@ -26,6 +26,9 @@ typedef struct apc__fleet_req {
 /* A request to `path` ("/ajax") of node `node` at `url`, carrying this node's secret: an easy
  * handle with the URL, headers and the connect timeout set, the rest the caller's. Without
  * a URL or a secret: APC_EIO naming the node and capture_id. Close it in every case. */
+/* Loads libcurl (curl_dl.c); APC_ENOTSUP naming the reason when it cannot be. */
+int apc__curl_load(void);
+
 int apc__fleet_req_open(apc_ctx_t *ctx, const char *node, const char *url, const char *path,
                         int64_t capture_id, apc__fleet_req_t *r);
 void apc__fleet_req_close(apc__fleet_req_t *r);

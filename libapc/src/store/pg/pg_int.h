@@ -48,6 +48,8 @@ int apc__pg_open(const char *url, const char *node_name, const char *node_url, i
  * becomes interrupted. Not for read-only opens. */
 int apc__pg_repair(apc__pg_t *pg, apc_ctx_t *ctx);
 void apc__pg_close(void *impl);
+/* Loads libpq (pq_dl.c); APC_ENOTSUP naming the reason when it cannot be. */
+int apc__pq_load(void);
 
 /* Drops the server's notices of this connection (they are not errors). */
 void apc__pg_quiet(apc__pg_t *pg);

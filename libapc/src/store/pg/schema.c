@@ -355,6 +355,9 @@ int apc__pg_open(const char *url, const char *node_name, const char *node_url, i
                  apc__pg_t **out)
 {
     *out = NULL;
+    int lr = apc__pq_load();
+    if (lr < 0)
+        return lr;
     apc__pg_t *pg = calloc(1, sizeof *pg);
     if (!pg)
         return apc__err(APC_ENOMEM, "out of memory");
