@@ -22,7 +22,31 @@ struct apc__lq {
     _Alignas(64) _Atomic uint64_t head; /* written by the producer */
     _Atomic uint64_t drops, pushed;     /* written by the producer only */
     _Alignas(64) _Atomic uint64_t tail; /* written by the consumer */
+    size_t populated;                   /* the consumer's: bytes of buf mapped (populate_ahead) */
 };
+
+/* The ring's pages are mapped ahead of the producer, from the consumer's thread: left to the
+ * producer, its first pass through the ring was a page fault every 4 KiB (16,384 for 64 MiB),
+ * which on a virtual machine slowed the capture thread enough for the kernel's ring to overflow
+ * in the first second at 90 MB/s (process mode, 1500 B frames). Mapped all at once, an idle
+ * adapter's queue would hold its 64 MiB from the start: a system capture opens one per
+ * adapter. So they are mapped as the traffic comes, 16 MiB ahead of it. */
+#define POPULATE_CHUNK (4u << 20)
+#define POPULATE_AHEAD (16u << 20)
+
+static void populate_ahead(apc__lq_t *q, uint64_t head)
+{
+    uint64_t want = head + POPULATE_AHEAD;
+    while (q->populated < q->size && q->populated < want) {
+        size_t left = q->size - q->populated;
+        size_t n = left < POPULATE_CHUNK ? left : POPULATE_CHUNK;
+        if (madvise(q->buf + q->populated, n, MADV_POPULATE_WRITE) != 0) {
+            q->populated = q->size; /* a kernel before 5.14: the producer maps them, as it did */
+            return;
+        }
+        q->populated += n;
+    }
+}
 
 int apc__lq_new(apc__lq_t **out, size_t bytes)
 {
@@ -30,11 +54,8 @@ int apc__lq_new(apc__lq_t **out, size_t bytes)
     while (size < bytes && size < ((size_t)1 << 40))
         size <<= 1;
     apc__lq_t *q = calloc(1, sizeof *q);
-    /* Every page mapped now, not at its first push: the capture thread's first pass through
-     * the ring was a page fault every 4 KiB (16,384 for 64 MiB), which on a virtual machine
-     * slowed it enough for the kernel's ring to overflow in the first second at 90 MB/s. */
-    void *b = q ? mmap(NULL, size, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0)
+    /* page-aligned for madvise (populate_ahead) */
+    void *b = q ? mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
                 : MAP_FAILED;
     if (!q || b == MAP_FAILED) {
         free(q);
@@ -43,6 +64,7 @@ int apc__lq_new(apc__lq_t **out, size_t bytes)
     q->buf = b;
     q->size = size;
     q->mask = size - 1;
+    populate_ahead(q, 0);
     *out = q;
     return 0;
 }
@@ -98,6 +120,8 @@ const apc__lqhdr_t *apc__lq_peek(apc__lq_t *q, const uint8_t **data)
 {
     uint64_t tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
     uint64_t head = atomic_load_explicit(&q->head, memory_order_acquire);
+    if (q->populated < q->size)
+        populate_ahead(q, head);
     if (tail == head)
         return NULL;
     size_t off = tail & q->mask;
