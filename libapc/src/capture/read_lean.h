@@ -24,7 +24,7 @@ int apc__capture_read_lean(apc_ctx_t *ctx, int64_t capture_id, int64_t conn_id, 
 void apc__lean_page_free(apc_packet_page_t *pg);
 
 /* As apc_capture_list_conns, but each connection's id, protocol, addresses, ports and owner
- * (pid, process_id, process_name) only: statistics 0 and host_name NULL (its lookups were
+ * (pid, process_id, process_name) only: statistics 0 and host_name "" (its lookups were
  * most of a row's cost). For the extraction engine, which loads every connection of a capture
  * and then again at the end of a followed one. The caller owns *out: apc_conn_page_free. */
 int apc__capture_list_conns_lean(apc_ctx_t *ctx, int64_t capture_id, int64_t last_id, unsigned max,

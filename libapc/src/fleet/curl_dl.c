@@ -9,15 +9,13 @@
  * visibility). apc__curl_load, called before a request, gives a clear error when libcurl is
  * missing; each forwarder loads it too (pthread_once: an atomic read once loaded).
  */
-#include <dlfcn.h>
-#include <pthread.h>
 #include <stdarg.h>
-#include <stdio.h>
 
 #include <curl/curl.h>
 
 #include "core/error.h"
 #include "fleet/peer_int.h"
+#include "util/dl.h"
 
 /* X(returns, name, (parameters), (arguments)); V: the same for void functions. The two
  * variadic ones (setopt, getinfo) are written out below. */
@@ -39,33 +37,23 @@ static struct {
     CURLcode (*curl_easy_getinfo)(CURL *, CURLINFO, ...);
 } lc;
 
-#define LIBCURL "libcurl.so.4"
+#define NAME(ret, name, params, args) #name,
+#define VNAME(name, params, args) #name,
+static const char *const names[] = {"curl_easy_setopt", "curl_easy_getinfo",
+                                    CURL_FUNCS(NAME, VNAME)};
+#define SLOT(ret, name, params, args) (void **)&lc.name,
+#define VSLOT(name, params, args) (void **)&lc.name,
+static void **const slots[] = {(void **)&lc.curl_easy_setopt, (void **)&lc.curl_easy_getinfo,
+                               CURL_FUNCS(SLOT, VSLOT)};
+
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int loaded;
 static char load_error[512];
 
 static void load(void)
 {
-    void *h = dlopen(LIBCURL, RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        snprintf(load_error, sizeof load_error, "%s", dlerror());
-        return;
-    }
-    const char *missing = NULL;
-#define SYM(name)                                                                                  \
-    if (!missing && !(*(void **)&lc.name = dlsym(h, #name)))                                       \
-        missing = #name;
-#define LOAD(ret, name, params, args) SYM(name)
-#define VLOAD(name, params, args) SYM(name)
-    CURL_FUNCS(LOAD, VLOAD)
-    SYM(curl_easy_setopt)
-    SYM(curl_easy_getinfo)
-    if (missing) {
-        snprintf(load_error, sizeof load_error, "%s has no %s", LIBCURL, missing);
-        dlclose(h);
-        return;
-    }
-    loaded = 1;
+    loaded = apc__dl_resolve("libcurl.so.4", names, slots, sizeof names / sizeof *names, load_error,
+                             sizeof load_error) == 0;
 }
 
 int apc__curl_load(void)
@@ -79,18 +67,8 @@ int apc__curl_load(void)
     return 0;
 }
 
-#define FWD(ret, name, params, args)                                                               \
-    ret name params                                                                                \
-    {                                                                                              \
-        pthread_once(&once, load);                                                                 \
-        return lc.name args;                                                                       \
-    }
-#define VFWD(name, params, args)                                                                   \
-    void name params                                                                               \
-    {                                                                                              \
-        pthread_once(&once, load);                                                                 \
-        lc.name args;                                                                              \
-    }
+#define FWD(ret, name, params, args) APC_DL_FWD(lc, once, load, ret, name, params, args)
+#define VFWD(name, params, args) APC_DL_VFWD(lc, once, load, name, params, args)
 CURL_FUNCS(FWD, VFWD)
 
 /* The option's number says the type of its argument (curl.h, CURLOPTTYPE_*). The names are in

@@ -134,7 +134,7 @@ typedef struct apc__conns_ops {
     /* One page of the connections of capture_id with id > last_id, into pg (pg->conns has room
      * for max; sets count, more, last_id). APC_ENOTFOUND when there is no such capture. lean:
      * each row's id, protocol, addresses, ports and owner (pid, process_id, process_name) only,
-     * the rest 0 and host_name NULL (the address's host name costs two lookups a row). */
+     * the rest 0 and host_name "" (the address's host name costs two lookups a row). */
     int (*page)(void *impl, int64_t capture_id, int64_t last_id, unsigned max, int lean,
                 apc_conn_page_t *pg);
 } apc__conns_ops_t;

@@ -11,12 +11,9 @@
  * forwarder loads it too (pthread_once: an atomic read once loaded), for code that links these
  * without opening a store first.
  */
-#include <dlfcn.h>
-#include <pthread.h>
-#include <stdio.h>
-
 #include "core/error.h"
 #include "store/pg/pg_int.h"
+#include "util/dl.h"
 
 /* X(returns, name, (parameters), (arguments)); V: the same for void functions */
 #define PQ_FUNCS(X, V)                                                                             \
@@ -68,32 +65,21 @@ static struct {
     PQ_FUNCS(PTR, VPTR)
 } pq;
 
-#define LIBPQ "libpq.so.5"
+#define NAME(ret, name, params, args) #name,
+#define VNAME(name, params, args) #name,
+static const char *const names[] = {PQ_FUNCS(NAME, VNAME)};
+#define SLOT(ret, name, params, args) (void **)&pq.name,
+#define VSLOT(name, params, args) (void **)&pq.name,
+static void **const slots[] = {PQ_FUNCS(SLOT, VSLOT)};
+
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int loaded;
 static char load_error[512];
 
 static void load(void)
 {
-    void *h = dlopen(LIBPQ, RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        snprintf(load_error, sizeof load_error, "%s", dlerror());
-        return;
-    }
-    const char *missing = NULL;
-#define SYM(name)                                                                                  \
-    if (!missing && !(*(void **)&pq.name = dlsym(h, #name)))                                       \
-        missing = #name;
-#define LOAD(ret, name, params, args) SYM(name)
-#define VLOAD(name, params, args) SYM(name)
-    PQ_FUNCS(LOAD, VLOAD)
-    if (missing) {
-        snprintf(load_error, sizeof load_error, "%s has no %s (libpq 14 or later is needed)", LIBPQ,
-                 missing);
-        dlclose(h);
-        return;
-    }
-    loaded = 1;
+    loaded = apc__dl_resolve("libpq.so.5", names, slots, sizeof names / sizeof *names, load_error,
+                             sizeof load_error) == 0;
 }
 
 int apc__pq_load(void)
@@ -107,16 +93,6 @@ int apc__pq_load(void)
     return 0;
 }
 
-#define FWD(ret, name, params, args)                                                               \
-    ret name params                                                                                \
-    {                                                                                              \
-        pthread_once(&once, load);                                                                 \
-        return pq.name args;                                                                       \
-    }
-#define VFWD(name, params, args)                                                                   \
-    void name params                                                                               \
-    {                                                                                              \
-        pthread_once(&once, load);                                                                 \
-        pq.name args;                                                                              \
-    }
+#define FWD(ret, name, params, args) APC_DL_FWD(pq, once, load, ret, name, params, args)
+#define VFWD(name, params, args) APC_DL_VFWD(pq, once, load, name, params, args)
 PQ_FUNCS(FWD, VFWD)
