@@ -249,6 +249,18 @@ async function main() {
     check(capinfosCount(join(d.dir, "export2.pcapng")) === packets, "an export downloaded from the exports page reads whole");
     await visit("exports");
 
+    // The Files page's switch turns extraction on for captures that start from now on; a
+    // reload shows it on (apppaccap's Extraction).
+    await page.goto(`${d.url}#/files`);
+    await page.waitForSelector("#files-extraction");
+    check(!(await page.isChecked("#files-extraction")), "extraction starts off");
+    await page.check("#files-extraction");
+    await page.waitForFunction(() => /On: captures that start now/.test(document.querySelector("main").textContent));
+    await page.reload();
+    await page.waitForSelector("#files-extraction");
+    await page.waitForFunction(() => document.querySelector("#files-extraction").checked, null, { timeout: 30000 });
+    await visit("files-extraction-on");
+
     // Live capture on a namespace's veth (root only).
     ns = liveSetup();
     if (!ns.ok) {
@@ -266,6 +278,20 @@ async function main() {
       const pinger = spawn("ip", ["netns", "exec", ns.name, "python3", "-c", sender], { stdio: "ignore" });
       await page.waitForFunction(() => document.querySelectorAll(".vlist .vrow[data-loaded]").length >= 5, null, { timeout: 60000 });
       await visit("live-watching");
+      // The running capture is on the Files page, which says its files come when it ends (the
+      // examination follows it: extraction is on).
+      const liveId = page.url().match(/#\/live\/(\d+)/)[1];
+      await page.goto(`${d.url}#/files`);
+      await page.waitForSelector(`#files-capture option[value="${liveId}"]`, { state: "attached" });
+      check((await page.textContent(`#files-capture option[value="${liveId}"]`)).includes("(capturing)"),
+        "the Files page lists the running capture as capturing");
+      await page.goto(`${d.url}#/files/${liveId}`);
+      await page.waitForFunction((lid) => document.querySelector("main").textContent.includes(`Capture ${lid} is still running`),
+        liveId, { timeout: 60000 });
+      await visit("files-running");
+      await page.goto(`${d.url}#/live/${liveId}`);
+      await page.waitForSelector("#live-stop");
+      await page.waitForFunction(() => document.querySelectorAll(".vlist .vrow[data-loaded]").length >= 5, null, { timeout: 60000 });
       await page.click("#live-stop");
       await page.waitForSelector("a:text('Open it')", { timeout: 60000 });
       pinger.kill();

@@ -551,7 +551,7 @@ static void test_apppaccap(void **state)
     assert_int_equal(num(r, "DataType"), APC_DATA_TYPE_JSON);
     cJSON *a = rv(r);
     assert_keys(a, "Version,AppPacCap,Licensed,LicenseType,MachineName,OS,MapData,Threat,Updated,"
-                   "DataDir,AttributionBackend,AttributionReason,");
+                   "DataDir,AttributionBackend,AttributionReason,Extraction,");
     assert_int_equal(num(a, "Version"), 1);
     assert_string_equal(str(a, "AppPacCap"), apc_version());
     assert_int_equal(num(a, "Licensed"), 1);
@@ -567,6 +567,21 @@ static void test_apppaccap(void **state)
     assert_string_equal(str(a, "DataDir"), apc_ctx_data_dir(ctx));
     assert_string_equal(str(a, "AttributionBackend"), "none");
     assert_non_null(strstr(str(a, "AttributionReason"), "no live capture runs"));
+    /* extraction follows extract_enable / extract_disable */
+    assert_int_equal(num(a, "Extraction"), 0);
+    apc_session_t admin = {.role = APC_ROLE_ADMIN};
+    char *out = NULL;
+    assert_int_equal(apc_op_call(ctx, &admin, "extract_enable", NULL, &out), 0);
+    apc_free(out);
+    out = NULL;
+    assert_int_equal(apc_op_call(ctx, &s, "apppaccap", NULL, &out), 0);
+    cJSON *r2 = cJSON_Parse(out);
+    assert_int_equal(num(rv(r2), "Extraction"), 1);
+    cJSON_Delete(r2);
+    apc_free(out);
+    out = NULL;
+    assert_int_equal(apc_op_call(ctx, &admin, "extract_disable", NULL, &out), 0);
+    apc_free(out);
     char want[64];
     snprintf(want, sizeof want, "\"Updated\":%lld,",
              (long long)apc_time_to_filetime(apc__ops_build_time * 1000000000LL));

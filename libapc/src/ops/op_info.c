@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <sys/utsname.h>
 
+#include <apc/extract.h>
+
 #include "ops/op_live.h"
 #include "ops/ops_internal.h"
 
@@ -31,6 +33,8 @@ int apc__op_apppaccap(apc__op_req_t *req, apc__op_res_t *res)
     rc |= apc__json_add_time(o, "Updated", apc__ops_build_time * 1000000000LL);
     rc |= apc__json_add_str(o, "DataDir", apc_ctx_data_dir(req->ctx));
     rc |= apc__json_add_attribution(o, req->ctx);
+    /* whether captures and ingests that start now are examined for files (the web UI's switch) */
+    rc |= apc__json_add_i64(o, "Extraction", apc_extract_enabled(req->ctx) == 1);
     if (rc) {
         cJSON_Delete(o);
         o = NULL;

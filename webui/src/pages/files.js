@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
 // Extracted files: what a capture carried (extract_query, EXTRACTSTREAM) and the files
 // written (extract_file_list, EXTRACTFILE), each downloadable. A capture not examined yet is
-// examined by a command when the page first asks; the page follows its progress.
+// examined by a command when the page first asks; the page follows its progress. A capture
+// still running is listed too: its examination follows its packets as they are stored, and its
+// files are listed once it has ended. The switch on top is extract_enable / extract_disable
+// (whether captures and ingests that start from now on are examined as they are stored; its
+// state is apppaccap's Extraction).
 import { h, clear, field, message } from "../dom.js";
 import { call, download } from "../api.js";
 import { frame, errorNote, section, poll } from "../ui.js";
@@ -10,8 +14,30 @@ import { objectTable } from "./generic.js";
 export async function files(main, id) {
   const pick = h("select", { id: "files-capture" }, h("option", { value: "" }, "choose a capture"));
   const streams = h("div"), written = h("div"), note = h("div", { "aria-live": "polite" });
-  frame(main, "Extracted files", field("Capture", pick), note, section("Files written", written), section("Files seen in the capture", streams));
+  const on = h("input", { type: "checkbox", id: "files-extraction" });
+  const onNote = h("span", { "aria-live": "polite" });
+  const toggle = h("div", { class: "check" }, on, h("label", { for: "files-extraction" }, "Find files in captures and ingests as they are stored, from now on"), onNote);
+  frame(main, "Extracted files", toggle, field("Capture", pick), note, section("Files written", written), section("Files seen in the capture", streams));
   try {
+    on.checked = (await call("apppaccap")).Extraction === 1;
+  } catch (e) {
+    clear(onNote, errorNote(e));
+  }
+  on.addEventListener("change", async () => {
+    try {
+      await call(on.checked ? "extract_enable" : "extract_disable");
+      clear(onNote, on.checked ? " On: captures that start now are examined as they are stored." : " Off.");
+    } catch (e) {
+      on.checked = !on.checked;
+      clear(onNote, errorNote(e, "Turning extraction on or off"));
+    }
+  });
+  const active = new Set();
+  try {
+    for (const c of await call("capture_list_active")) {
+      active.add(String(c.CaptureId));
+      pick.append(h("option", { value: String(c.CaptureId) }, `Capture ${c.CaptureId}: ${c.Name} (capturing)`));
+    }
     for (const c of await call("capture_list_completed")) pick.append(h("option", { value: String(c.CaptureId) }, `Capture ${c.CaptureId}: ${c.Name}`));
   } catch (e) {
     clear(note, errorNote(e));
@@ -37,7 +63,10 @@ export async function files(main, id) {
         const c = await call("command_query", { command_uid: s.CommandUid });
         pct = ` ${c.Progress}%`;
       } catch { /* the command may have just ended */ }
-      return clear(streams, message("info", `Examining capture ${id} for files\u2026${pct}`));
+      const how = active.has(String(id))
+        ? `Capture ${id} is still running: its packets are examined for files as they are stored (${pct.trim() || "0%"} of those stored so far), and its files are listed here when it ends.`
+        : `Examining capture ${id} for files\u2026${pct}`;
+      return clear(streams, message("info", how));
     }
     done = true;
     clear(streams, objectTable(s.Streams, ["StreamId", "ConnId", "Direction", "Protocol", "Name", "MimeType", "Size", "Complete", "Reason", "ProcessName"], {
