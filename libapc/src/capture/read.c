@@ -12,11 +12,11 @@
 #include "fleet/peer.h"
 #include "store/cursor.h"
 #include "store/index.h"
-#include "util/array.h"
 #include "store/repair.h"
 #include "store/segment.h"
 #include "store/captures.h"
 #include "store/store.h"
+#include "util/array.h"
 #include "util/page.h"
 
 #define SCAN_CHUNK 4096

@@ -63,7 +63,7 @@ int apc__xe_file_start(engine_t *e, xfile_t *f, int64_t conn_id, int direction, 
                        const char *name, const char *ctype)
 {
     file_reset(f);
-    int hash = !e->run->no_hashes && wanted(e, conn_id, direction, nth);
+    int hash = wanted(e, conn_id, direction, nth);
     f->sha = hash ? EVP_MD_CTX_new() : NULL;
     f->md5 = hash ? EVP_MD_CTX_new() : NULL;
     f->name = strdup(name ? name : "");

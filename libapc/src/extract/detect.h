@@ -80,9 +80,6 @@ typedef struct apc__xtrun {
     /* With conns: packets up to this id are skipped unread, none of those connections having
      * one there (their first packet comes later); 0: from the start. */
     int64_t after_packet;
-    /* Not even the files want_type asks for are hashed (x->sha256 and md5 are "", but for an
-     * empty file): a run that hashes what it writes itself. */
-    int no_hashes;
     void *payload;
     const volatile int *cancelled, *cancelled2; /* either may be NULL */
 } apc__xtrun_t;

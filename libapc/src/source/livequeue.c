@@ -31,6 +31,9 @@ struct apc__lq {
  * in the first second at 90 MB/s (process mode, 1500 B frames). Mapped all at once, an idle
  * adapter's queue would hold its 64 MiB from the start: a system capture opens one per
  * adapter. So they are mapped as the traffic comes, 16 MiB ahead of it. */
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14; an older kernel answers EINVAL (below) */
+#endif
 #define POPULATE_CHUNK (4u << 20)
 #define POPULATE_AHEAD (16u << 20)
 
