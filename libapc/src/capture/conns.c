@@ -5,8 +5,8 @@
 
 #include <apc/capture.h>
 
-#include "core/ctx.h"
 #include "capture/read_lean.h"
+#include "core/ctx.h"
 #include "core/error.h"
 #include "store/captures.h"
 #include "util/page.h"

@@ -30,7 +30,8 @@ struct apc__lq {
  * which on a virtual machine slowed the capture thread enough for the kernel's ring to overflow
  * in the first second at 90 MB/s (process mode, 1500 B frames). Mapped all at once, an idle
  * adapter's queue would hold its 64 MiB from the start: a system capture opens one per
- * adapter. So they are mapped as the traffic comes, 16 MiB ahead of it. */
+ * adapter. So they are mapped as the traffic comes, 16 MiB ahead of it (an idle adapter's
+ * queue holds those 16). */
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23 /* Linux 5.14; an older kernel answers EINVAL (below) */
 #endif
