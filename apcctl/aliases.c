@@ -161,7 +161,7 @@ static int wait_capture(apcctl_transport_t *t, const apcctl_opts_t *o, int64_t i
             rc = APCCTL_EXIT_INTERRUPTED;
             goto out;
         }
-        apcctl_poll_sleep(&t0);
+        apcctl_poll_sleep(t, "capture_get_details", idtext, &t0);
     }
     if (bar)
         apcctl_progress_clear();

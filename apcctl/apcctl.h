@@ -95,10 +95,13 @@ void apcctl_progress_clear(void);
  * replaced by the job's final state (what wait=1 would have answered) and 0 is returned; else
  * an exit code after saying why (the job failed, or Ctrl-C cancelled it). Other actions, a
  * daemon's jobs and failed calls: 0 at once, *r untouched. */
-/* Sleeps between two polls of a job that started at t0 (CLOCK_MONOTONIC): 1/20 of the time
- * waited so far, at least 10 ms, at most 100 ms, so a job's end is seen soon after it comes
- * (a fixed 100 ms added 50 ms on average: a fifth of a short ingest). SIGINT cuts it short. */
-void apcctl_poll_sleep(const struct timespec *t0);
+/* Waits between two polls (action `poll`, job `id`) of a job that started at t0
+ * (CLOCK_MONOTONIC): 1/20 of the time waited so far, at least 10 ms, at most 100 ms, so that a
+ * progress bar moves and a daemon's job's end is seen soon after it comes (a fixed 100 ms added
+ * 50 ms on average: a fifth of a short ingest). In-process the wait ends when the job does
+ * (transport wait); a sleep is cut short by SIGINT, a wait notices it within the interval. */
+void apcctl_poll_sleep(apcctl_transport_t *t, const char *poll, const char *id,
+                       const struct timespec *t0);
 int apcctl_job_wait(apcctl_transport_t *t, const apcctl_opts_t *o, const char *action,
                     apcctl_response_t *r);
 /* In-process (no daemon): waits for the file extraction that an ingest of capture `id`

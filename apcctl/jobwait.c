@@ -4,7 +4,8 @@
  * export or search it starts lives in this process and closing the context cancels it:
  * apcctl must not exit before the job ends. It polls the job's state (the action a client of
  * apcd would poll) every 1/20 of the time waited so far, at least 10 ms and at most 100 ms (a
- * fixed 100 ms added 50 ms on average to every job's end: 20% of a short ingest), draws progress
+ * fixed 100 ms added 50 ms on average to every job's end: 20% of a short ingest), in-process
+ * waiting on the library between polls so that the end is seen when it comes, draws progress
  * with rate and time left on a terminal, and answers what wait=1 would have answered. Ctrl-C stops
  * waiting and says the job is cancelled.
  */
@@ -70,13 +71,19 @@ static void draw(const job_kind_t *k, const char *label, const cJSON *v)
     apcctl_progress_percent(label, (int)field_int(v, "Progress"), counts);
 }
 
-void apcctl_poll_sleep(const struct timespec *t0)
+void apcctl_poll_sleep(apcctl_transport_t *t, const char *poll, const char *id,
+                       const struct timespec *t0)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     long waited_ms = (long)(now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
     long ms = waited_ms / 20;
     ms = ms < 10 ? 10 : ms > 100 ? 100 : ms;
+    if (t->wait) {
+        int rc = t->wait(t, poll, id, (int)ms);
+        if (rc == 0 || rc == APC_EBUSY)
+            return;
+    }
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL); /* SIGINT cuts it short, which is what we want */
 }
@@ -152,7 +159,7 @@ int apcctl_job_wait(apcctl_transport_t *t, const apcctl_opts_t *o, const char *a
             rc = APCCTL_EXIT_INTERRUPTED;
             break;
         }
-        apcctl_poll_sleep(&t0);
+        apcctl_poll_sleep(t, k->poll, id_copy, &t0);
     }
     apcctl_args_free(&args);
     free(id_copy);

@@ -37,6 +37,11 @@ struct apcctl_transport {
      * err holds why no RESPONSE was obtained. */
     int (*call)(apcctl_transport_t *t, const char *action, const apcctl_args_t *args,
                 char **out_json, char *err, size_t errlen);
+    /* Waits up to ms for the job that action `poll` reads (capture_get_details, command_query
+     * or search_open) with id `id` to end, returning when it ends: 0 it ended, APC_EBUSY the time
+     * passed, other < 0 the job cannot be waited on this way. NULL: the caller sleeps instead
+     * (HTTP: the next poll is the only news). */
+    int (*wait)(apcctl_transport_t *t, const char *poll, const char *id, int ms);
     void (*close)(apcctl_transport_t *t);
 };
 
