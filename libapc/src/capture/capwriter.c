@@ -350,7 +350,8 @@ int apc__capw_add(apc__capw_t *w, const apc__cappkt_t *p, const apc__pkt_t *d)
     if (w->low_space)
         return apc__err(-ENOSPC, "disk full: the capture has stopped taking packets");
     int dir = 0;
-    apc__conn_t *c = d->ip_ver ? apc__flow_track(w->flows, d, p->ts_ns, p->wirelen, &dir) : NULL;
+    apc__conn_t *c =
+        d->ip_ver ? apc__flow_track_at(w->flows, d, p->flow, p->ts_ns, p->wirelen, &dir) : NULL;
     /* A later fragment has no ports (it is counted under its addresses alone, packet by
      * packet); every other TCP or UDP packet of a connection carries the connection's. */
     int by_conn = c && d->has_l4 && (d->ip_proto == 6 || d->ip_proto == 17) &&

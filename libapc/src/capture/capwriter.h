@@ -15,6 +15,7 @@
 
 #include "attrib/filemeta.h"
 #include "decode/decode.h"
+#include "flow/flow.h"
 
 typedef struct apc__capw apc__capw_t;
 
@@ -44,13 +45,14 @@ typedef struct apc__cappkt {
     int64_t process_id;  /* ours, 0 unknown */
     const char *comment; /* kept in the segment with the packet; may be NULL */
     size_t comment_len;
+    const apc__flow_lookup_t *flow; /* its connection's lookup computed ahead, or NULL */
 } apc__cappkt_t;
 
 /* Stores one packet; `d` is its decoding. */
 int apc__capw_add(apc__capw_t *w, const apc__cappkt_t *p, const apc__pkt_t *d);
 /* A cache hint for a packet apc__capw_add will be given soon, decoded as d (flow.h,
- * apc__flow_hint: key is apc__flow_hint_key(d)): stage 0 its connection's bucket and its
- * addresses' counters, stage 1 (a packet later) its connection. Changes nothing. */
+ * apc__flow_hint: key is the hash apc__flow_lookup_of(d) answers): stage 0 its connection's bucket
+ * and its addresses' counters, stage 1 (a packet later) its connection. Changes nothing. */
 void apc__capw_hint(apc__capw_t *w, const apc__pkt_t *d, uint64_t key, int stage);
 
 /* Process id for metadata read from a file (inserted on first sight, then cached). */

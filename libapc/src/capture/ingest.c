@@ -175,6 +175,7 @@ static void ingest_run(void *arg, const volatile int *cancelled)
                 .direction = rec->direction,
                 .comment = rec->comment,
                 .comment_len = rec->comment_len,
+                .flow = &s->flow,
             };
             rc = apc__pipe_decoded(w, &in, &s->d, attribute, &s->rec);
             rc = rc < 0 ? rc : 0;

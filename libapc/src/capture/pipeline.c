@@ -12,20 +12,20 @@ int apc__pipe_packet(apc__capw_t *w, const apc__pipe_pkt_t *in, apc__pipe_attr_f
 int apc__pipe_decoded(apc__capw_t *w, const apc__pipe_pkt_t *in, const apc__pkt_t *dp,
                       apc__pipe_attr_fn attr, void *state)
 {
-    const apc__pkt_t d = *dp;
     apc__cappkt_t p = {
         .iface = in->iface,
         .ts_ns = in->ts_ns,
         .caplen = in->caplen,
         .wirelen = in->wirelen,
         .data = in->data,
-        .direction = in->direction ? in->direction : d.direction,
+        .direction = in->direction ? in->direction : dp->direction,
         .comment = in->comment,
         .comment_len = in->comment_len,
+        .flow = in->flow,
     };
-    int keep = attr ? attr(state, w, in, &d, &p) : 1;
+    int keep = attr ? attr(state, w, in, dp, &p) : 1;
     if (keep <= 0)
         return keep;
-    int rc = apc__capw_add(w, &p, &d);
+    int rc = apc__capw_add(w, &p, dp);
     return rc < 0 ? rc : 1;
 }

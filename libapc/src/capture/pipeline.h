@@ -25,6 +25,8 @@ typedef struct apc__pipe_pkt {
     int direction;       /* the source's own knowledge (a file's EPB flags), 0 unknown */
     const char *comment; /* the file's packet comment, kept with the packet; may be NULL */
     size_t comment_len;
+    const apc__flow_lookup_t *flow; /* the decoding's connection lookup computed ahead (flow.h),
+                                     * or NULL */
 } apc__pipe_pkt_t;
 
 /*

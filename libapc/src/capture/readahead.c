@@ -38,10 +38,9 @@ static int fill(apc__ahead_t *a, apc__ahead_slot_t *s)
         s->rec.comment = (const char *)s->buf + s->rec.caplen;
     }
     apc__decode(&s->d, s->rec.data, s->rec.caplen, s->rec.wirelen, s->rec.linktype);
-    if (a->w) {
-        s->key = apc__flow_hint_key(&s->d);
-        apc__capw_hint(a->w, &s->d, s->key, 0);
-    }
+    apc__flow_lookup_of(&s->d, &s->flow);
+    if (a->w)
+        apc__capw_hint(a->w, &s->d, s->flow.hash, 0);
     return 1;
 }
 
@@ -67,7 +66,7 @@ int apc__ahead_next(apc__ahead_t *a, apc__ahead_slot_t **out)
     if (a->w &&
         a->n > 1) /* its bucket was asked for a packet ago: now the connection it points to */
         apc__capw_hint(a->w, &a->s[(a->head + 1) % APC__AHEAD].d,
-                       a->s[(a->head + 1) % APC__AHEAD].key, 1);
+                       a->s[(a->head + 1) % APC__AHEAD].flow.hash, 1);
     *out = &a->s[a->head];
     a->head = (a->head + 1) % APC__AHEAD;
     a->n--;

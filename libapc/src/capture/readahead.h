@@ -13,14 +13,15 @@
 
 #include "capture/capwriter.h"
 #include "decode/decode.h"
+#include "flow/flow.h"
 #include "source/reader.h"
 
 #define APC__AHEAD 3
 
 typedef struct apc__ahead_slot {
-    apc__rec_t rec; /* data and comment point into buf */
-    apc__pkt_t d;   /* rec's decoding */
-    uint64_t key;   /* apc__flow_hint_key(&d) */
+    apc__rec_t rec;          /* data and comment point into buf */
+    apc__pkt_t d;            /* rec's decoding */
+    apc__flow_lookup_t flow; /* d's connection lookup (apc__flow_lookup_of) */
     uint8_t *buf;
     size_t cap;
 } apc__ahead_slot_t;

@@ -269,14 +269,17 @@ apc__flow_table_t *apc__flow_new(uint64_t first_id, size_t max_conns, apc__conn_
     return t;
 }
 
-uint64_t apc__flow_hint_key(const apc__pkt_t *p)
+uint64_t apc__flow_lookup_of(const apc__pkt_t *p, apc__flow_lookup_t *lk)
 {
+    lk->keyed = 0;
+    lk->hash = 0;
     if (!p || (p->ip_ver != 4 && p->ip_ver != 6) || (p->is_fragment && p->frag_offset != 0) ||
         (has_ports(p->ip_proto) && !p->has_l4))
         return 0;
-    apc__flow_key_t k;
-    make_key(&k, p);
-    return key_hash(&k); /* a hash of 0 (one in 2^64) only loses its hint */
+    lk->src_lo = make_key(&lk->k, p);
+    lk->hash = key_hash(&lk->k);
+    lk->keyed = 1;
+    return lk->hash;
 }
 
 void apc__flow_hint(const apc__flow_table_t *t, uint64_t key, int stage)
@@ -297,6 +300,13 @@ void apc__flow_hint(const apc__flow_table_t *t, uint64_t key, int stage)
 
 apc__conn_t *apc__flow_track(apc__flow_table_t *t, const apc__pkt_t *p, int64_t ts_ns,
                              uint32_t wirelen, int *dir)
+{
+    return apc__flow_track_at(t, p, NULL, ts_ns, wirelen, dir);
+}
+
+apc__conn_t *apc__flow_track_at(apc__flow_table_t *t, const apc__pkt_t *p,
+                                const apc__flow_lookup_t *lk, int64_t ts_ns, uint32_t wirelen,
+                                int *dir)
 {
     if (dir)
         *dir = 0;
@@ -319,11 +329,16 @@ apc__conn_t *apc__flow_track(apc__flow_table_t *t, const apc__pkt_t *p, int64_t 
     if (has_ports(p->ip_proto) && !p->has_l4)
         return NULL; /* truncated transport header: no tuple to file it under */
 
-    apc__flow_key_t k;
-    int src_lo = make_key(&k, p);
-    uint64_t h = key_hash(&k);
+    apc__flow_lookup_t own;
+    if (!lk || !lk->keyed) {
+        apc__flow_lookup_of(p, &own);
+        lk = &own;
+    }
+    const apc__flow_key_t *k = &lk->k;
+    int src_lo = lk->src_lo;
+    uint64_t h = lk->hash;
     apc__flow_node_t *n = t->buckets[h & (t->nbuckets - 1)];
-    while (n && (n->hash != h || memcmp(&n->k, &k, sizeof(k)) != 0))
+    while (n && (n->hash != h || memcmp(&n->k, k, sizeof(*k)) != 0))
         n = n->hnext;
     int d = 0;
     if (n) {
@@ -334,7 +349,7 @@ apc__conn_t *apc__flow_track(apc__flow_table_t *t, const apc__pkt_t *p, int64_t 
         }
     }
     if (!n) {
-        n = create(t, &k, h, p, src_lo, ts_ns);
+        n = create(t, k, h, p, src_lo, ts_ns);
         if (!n)
             return NULL;
         d = src_lo == n->a_is_lo ? 0 : 1;

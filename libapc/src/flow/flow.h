@@ -39,6 +39,25 @@ typedef struct apc__conn {
 
 typedef struct apc__flow_table apc__flow_table_t;
 
+/* Canonical key: the (address, port) pair that sorts lower comes first, so both directions of
+ * a connection hash to the same bucket. 40 bytes, no padding holes: memcmp compares it. */
+typedef struct apc__flow_key {
+    uint8_t lo_addr[16], hi_addr[16];
+    uint16_t lo_port, hi_port;
+    uint8_t ip_ver, proto;
+    uint8_t pad[2];
+} apc__flow_key_t;
+
+/* A packet's lookup key and its hash, computed once by a caller that has its packets decoded
+ * ahead (the file ingest) for both the cache hints and the lookup: the key and its hash were a
+ * tenth of an ingest of small packets when computed twice. */
+typedef struct apc__flow_lookup {
+    apc__flow_key_t k;
+    uint64_t hash;
+    int src_lo; /* the packet's sender is the key's lo side */
+    int keyed;  /* 0: the packet is not looked up by its tuple (k and hash unset) */
+} apc__flow_lookup_t;
+
 /* Called when a connection leaves the table (evicted or at apc__flow_free); the caller stores
  * it. The pointer is valid only during the call. */
 typedef void (*apc__conn_evict_cb)(const apc__conn_t *c, void *payload);
@@ -58,14 +77,19 @@ apc__flow_table_t *apc__flow_new(uint64_t first_id, size_t max_conns, apc__conn_
  * for longer than the timeouts (in packet time) are evicted. */
 apc__conn_t *apc__flow_track(apc__flow_table_t *t, const apc__pkt_t *p, int64_t ts_ns,
                              uint32_t wirelen, int *dir);
+/* The same with p's lookup as apc__flow_lookup_of gave it (lk NULL: computed here). */
+apc__conn_t *apc__flow_track_at(apc__flow_table_t *t, const apc__pkt_t *p,
+                                const apc__flow_lookup_t *lk, int64_t ts_ns, uint32_t wirelen,
+                                int *dir);
 
 /* Cache hints for a caller that has the next packets decoded before it tracks them (the file
  * ingest): with thousands of live connections the lookup's bucket and connection are cache
- * misses, one after the other. apc__flow_hint_key gives p's lookup key (0: p is not looked up
- * by its tuple); stage 0 starts loading its bucket, stage 1 (a packet or two later, once the
- * bucket has arrived) the connection the bucket points to. They read the table, change
- * nothing and may be stale (the table grows, connections go): a hint, never a result. */
-uint64_t apc__flow_hint_key(const apc__pkt_t *p);
+ * misses, one after the other. apc__flow_lookup_of fills p's lookup and answers its hash (0:
+ * p is not looked up by its tuple, or, one in 2^64, a hash of 0 that only loses its hint);
+ * stage 0 starts loading its bucket, stage 1 (a packet or two later, once the bucket has
+ * arrived) the connection the bucket points to. They read the table, change nothing and may be
+ * stale (the table grows, connections go): a hint, never a result. */
+uint64_t apc__flow_lookup_of(const apc__pkt_t *p, apc__flow_lookup_t *lk);
 void apc__flow_hint(const apc__flow_table_t *t, uint64_t key, int stage);
 
 /* Calls cb for every connection in the table (order unspecified). */

@@ -20,15 +20,6 @@
  * connections, not two (the table reaches its steady state sooner: docs/connections.md). */
 #define APC__FLOW_CLOSED_NS (60LL * 1000000000LL)
 
-/* Canonical key: the (address, port) pair that sorts lower comes first, so both directions of
- * a connection hash to the same bucket. 40 bytes, no padding holes: memcmp compares it. */
-typedef struct apc__flow_key {
-    uint8_t lo_addr[16], hi_addr[16];
-    uint16_t lo_port, hi_port;
-    uint8_t ip_ver, proto;
-    uint8_t pad[2];
-} apc__flow_key_t;
-
 typedef struct apc__flow_node {
     apc__conn_t c; /* first: callers get &node->c */
     apc__flow_key_t k;

@@ -18,6 +18,7 @@
 
 #include "core/error.h"
 #include "util/array.h"
+#include "util/prefault.h"
 
 #define PCAP_MAGIC_US 0xa1b2c3d4u
 #define PCAP_MAGIC_NS 0xa1b23c4du
@@ -96,6 +97,7 @@ const uint8_t *apc__reader_fetch(apc__reader_t *r, size_t off, size_t n)
         }
         r->win = w;
         r->wcap = want;
+        apc__prefault(w + r->wlen, want - r->wlen); /* before pread fills it page by page */
     }
     while (r->wlen < want) {
         ssize_t got = pread(r->fd, r->win + r->wlen, want - r->wlen, (off_t)(off + r->wlen));

@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/fsutil.h"
 #include "store/pcapng_enc.h"
+#include "util/prefault.h"
 
 #define BT_EPB 0x00000006U
 #define DEFAULT_SEG_MAX (1ULL << 30)
@@ -122,6 +123,7 @@ int apc__segw_open(apc__segw_t **out, const char *dir, uint32_t seg_no, uint64_t
     w->seg_max = seg_max ? seg_max : DEFAULT_SEG_MAX;
     w->cap = WBUF_SIZE;
     w->buf = malloc(w->cap);
+    apc__prefault(w->buf, w->cap);
     if (!w->dir || !w->buf) {
         apc__segw_close(w);
         return apc__err(APC_ENOMEM, "out of memory");
