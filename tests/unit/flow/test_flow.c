@@ -79,9 +79,17 @@ static apc__pkt_t udp(const char *src, uint16_t sp, const char *dst, uint16_t dp
     return p;
 }
 
+/* Every other packet goes through the ingest's way in (its lookup computed ahead, then
+ * apc__flow_track_at), so that each test below holds for both. */
 static apc__conn_t *track(apc__flow_table_t *t, apc__pkt_t p, int64_t ts, uint32_t len, int *dir)
 {
-    return apc__flow_track(t, &p, ts, len, dir);
+    static unsigned calls;
+    if (calls++ % 2 == 0)
+        return apc__flow_track(t, &p, ts, len, dir);
+    apc__flow_lookup_t lk;
+    memset(&lk, 0xa5, sizeof lk); /* what apc__flow_lookup_of leaves unset stays garbage */
+    apc__flow_lookup_of(&p, &lk);
+    return apc__flow_track_at(t, &p, &lk, ts, len, dir);
 }
 
 static void assert_v4(const uint8_t *addr, const char *want)
@@ -422,6 +430,52 @@ static void test_ipv6_icmp_and_non_ip(void **state)
     apc__flow_free(NULL);
 }
 
+/* The lookup computed ahead: both directions of a tuple give one key and hash, with the sender's
+ * side told apart; packets not looked up by their tuple say so. */
+static void test_lookup_of(void **state)
+{
+    (void)state;
+    apc__flow_lookup_t a, b;
+    apc__pkt_t out = tcp("10.0.0.1", 40000, "10.0.0.2", 80, SYN, 1, 0);
+    apc__pkt_t back = tcp("10.0.0.2", 80, "10.0.0.1", 40000, SYN | ACK, 7, 2);
+    uint64_t h = apc__flow_lookup_of(&out, &a);
+    assert_int_equal(a.keyed, 1);
+    assert_int_equal(h, a.hash);
+    assert_int_equal(apc__flow_lookup_of(&back, &b), h);
+    assert_memory_equal(&a.k, &b.k, sizeof a.k);
+    assert_int_not_equal(a.src_lo, b.src_lo);
+    apc__pkt_t v6 = udp("2001:db8::1", 5353, "2001:db8::2", 5353);
+    assert_int_not_equal(apc__flow_lookup_of(&v6, &b), h);
+    assert_int_equal(b.keyed, 1);
+    apc__pkt_t none;
+    memset(&none, 0, sizeof none); /* not IP */
+    assert_int_equal(apc__flow_lookup_of(&none, &b), 0);
+    assert_int_equal(b.keyed, 0);
+    apc__pkt_t later = udp("10.0.0.1", 0, "10.0.0.2", 0);
+    later.is_fragment = 1;
+    later.frag_offset = 1480;
+    later.has_l4 = 0;
+    assert_int_equal(apc__flow_lookup_of(&later, &b), 0);
+    assert_int_equal(b.keyed, 0);
+    apc__pkt_t cut = tcp("10.0.0.1", 0, "10.0.0.2", 0, 0, 0, 0);
+    cut.has_l4 = 0; /* a transport header cut short: no tuple */
+    assert_int_equal(apc__flow_lookup_of(&cut, &b), 0);
+    assert_int_equal(b.keyed, 0);
+    /* A lookup given to apc__flow_track_at files the packet where apc__flow_track does. */
+    apc__flow_table_t *t = apc__flow_new(1, 16, NULL, NULL);
+    int dir = -1;
+    apc__conn_t *c1 = apc__flow_track(t, &out, 1 * SEC, 60, &dir);
+    assert_int_equal(dir, 0);
+    apc__flow_lookup_of(&back, &b);
+    apc__conn_t *c2 = apc__flow_track_at(t, &back, &b, 2 * SEC, 60, &dir);
+    assert_ptr_equal(c1, c2);
+    assert_int_equal(dir, 1);
+    assert_int_equal(c2->pkts[0], 1);
+    assert_int_equal(c2->pkts[1], 1);
+    assert_null(apc__flow_track_at(t, &none, NULL, 3 * SEC, 60, &dir));
+    apc__flow_free(t);
+}
+
 static void count_cb(const apc__conn_t *c, void *payload)
 {
     uint64_t *sum = payload;
@@ -508,6 +562,7 @@ int main(void)
         cmocka_unit_test(test_timeouts),
         cmocka_unit_test(test_fragments),
         cmocka_unit_test(test_ipv6_icmp_and_non_ip),
+        cmocka_unit_test(test_lookup_of),
         cmocka_unit_test(test_foreach_count_next_id_free),
         cmocka_unit_test(test_scale_and_rate),
         cmocka_unit_test(test_flow_corpus_vs_tshark),
