@@ -2,7 +2,9 @@
 // A capture for the browser suite and the benchmark when no corpus is at hand: pcap (LINKTYPE
 // 1) of Ethernet/IPv4 conversations: TCP connections to port 21 (handshake, a few lines each
 // way, FIN), DNS over UDP, and ICMP echoes. writeCapture(path, {connections}) writes it;
-// writeBig(path, packets) writes `packets` small UDP packets quickly (for the benchmark).
+// writeBig(path, packets) writes `packets` small UDP packets quickly (for the benchmark);
+// writeHttpFiles(path, files) one HTTP/1.1 download per TCP connection, `files` of them (each
+// a 200 response with a Content-Length body: one file each for extraction).
 import { openSync, writeSync, closeSync } from "node:fs";
 
 function csum(b, o, n, init = 0) {
@@ -123,6 +125,33 @@ export function writeBig(path, packets) {
   for (let i = 0; i < packets; i++) {
     f[14 + 20 + 1] = i & 255; // source port varies a little: a few connections
     p.add(f.slice(), 10);
+  }
+  return p.close();
+}
+
+export function writeHttpFiles(path, files) {
+  const p = new Pcap(path);
+  const client = [10, 79, 202, 2], server = [10, 79, 202, 1];
+  for (let c = 0; c < files; c++) {
+    const sport = 20000 + c;
+    let cs = 7000 + c, ss = 90000 + c;
+    const to = (flags, payload) => {
+      p.add(frame({ src: client, dst: server, proto: 6, sport, dport: 80, seq: cs, ack: ss, flags, payload }));
+      cs += payload ? payload.length : flags & 3 ? 1 : 0;
+    };
+    const back = (flags, payload) => {
+      p.add(frame({ src: server, dst: client, proto: 6, sport: 80, dport: sport, seq: ss, ack: cs, flags, payload }));
+      ss += payload ? payload.length : flags & 3 ? 1 : 0;
+    };
+    const body = `file ${c} of ${files}\n`;
+    to(0x02);
+    back(0x12);
+    to(0x10);
+    to(0x18, text(`GET /f${c}.txt HTTP/1.1\r\nHost: files.test\r\n\r\n`));
+    back(0x18, text(`HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`));
+    to(0x11);
+    back(0x11);
+    to(0x10);
   }
   return p.close();
 }

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join, dirname, resolve } from "node:path";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
-import { writeCapture } from "./capture.mjs";
+import { writeCapture, writeHttpFiles } from "./capture.mjs";
 
 const [APCD, OUTDIR] = process.argv.slice(2);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -119,10 +119,11 @@ async function main() {
   });
   page.on("pageerror", (e) => check(false, `page error on ${page.url()}: ${e.message}`));
   let shot = 0;
-  const visit = async (name) => {
+  // fullPage false: the viewport only (a page of a thousand rows makes a 16 MB picture).
+  const visit = async (name, fullPage = true) => {
     await page.waitForLoadState("networkidle").catch(() => {});
     const file = join(OUTDIR, `${String(++shot).padStart(2, "0")}-${name}.png`);
-    await page.screenshot({ path: file, fullPage: true });
+    await page.screenshot({ path: file, fullPage });
     await page.addScriptTag({ content: axeSource });
     const r = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
     for (const v of r.violations.filter((x) => x.impact === "serious" || x.impact === "critical")) {
@@ -305,6 +306,27 @@ async function main() {
     await page.waitForFunction(() => /No file was found|Extract/.test(document.querySelector("main").textContent),
       null, { timeout: 120000 });
     await visit("files-examined");
+
+    // A capture with more files than a page (1,000): the next page comes on demand.
+    const many = join(d.dir, "files.pcap");
+    writeHttpFiles(many, 1050);
+    await page.goto(`${d.url}#/captures`);
+    await page.setInputFiles("#upload-file", many);
+    await page.click("form.upload button[type=submit]");
+    await page.waitForSelector("#upload-open", { timeout: 120000 });
+    await page.click("#upload-open");
+    await page.waitForURL(/capture\/\d+/);
+    const manyId = Number(page.url().match(/capture\/(\d+)/)[1]);
+    await page.goto(`${d.url}#/files/${manyId}`);
+    await page.waitForSelector("#files-more", { timeout: 120000 });
+    const rowsShown = () => page.$$eval("#files-seen table tbody tr", (r) => r.length);
+    check(await rowsShown() === 1000, `the files page shows the first 1,000 files (${await rowsShown()})`);
+    await page.click("#files-more");
+    await page.waitForFunction(() => /All 1,050 files shown/.test(document.querySelector("main").textContent), null, { timeout: 60000 });
+    check(await rowsShown() === 1050, `the next page adds the last 50 files (${await rowsShown()})`);
+    check(!(await page.$("#files-more")), "no next page after the last");
+    await page.locator("text=All 1,050 files shown").scrollIntoViewIfNeeded();
+    await visit("files-paged", false);
 
     // The other pages, each screenshotted and checked.
     for (const [hash, name, sel] of [["#/search", "search", "form.filterbar"], ["#/captures", "captures", "table.grid"],

@@ -5,15 +5,19 @@
 // still running is listed too: its examination follows its packets as they are stored, and its
 // files are listed once it has ended. The switch on top is extract_enable / extract_disable
 // (whether captures and ingests that start from now on are examined as they are stored; its
-// state is apppaccap's Extraction).
+// state is apppaccap's Extraction). The files seen come PAGE at a time (extract_query's last_id
+// pages), the next on demand: a capture of a busy web server carries tens of thousands.
 import { h, clear, field, message } from "../dom.js";
 import { call, download } from "../api.js";
 import { frame, errorNote, section, poll } from "../ui.js";
 import { objectTable } from "./generic.js";
 
+const PAGE = 1000;
+const STREAM_COLUMNS = ["StreamId", "ConnId", "Direction", "Protocol", "Name", "MimeType", "Size", "Complete", "Reason", "ProcessName"];
+
 export async function files(main, id) {
   const pick = h("select", { id: "files-capture" }, h("option", { value: "" }, "choose a capture"));
-  const streams = h("div"), written = h("div"), note = h("div", { "aria-live": "polite" });
+  const streams = h("div", { id: "files-seen" }), written = h("div"), note = h("div", { "aria-live": "polite" });
   const on = h("input", { type: "checkbox", id: "files-extraction" });
   const onNote = h("span", { "aria-live": "polite" });
   const toggle = h("div", { class: "check" }, on, h("label", { for: "files-extraction" }, "Find files in captures and ingests as they are stored, from now on"), onNote);
@@ -54,9 +58,44 @@ export async function files(main, id) {
     clear(written, errorNote(e, "Extracted files"));
   }
   let done = false;
+  const rows = [];
+  let last = 0;
+  const extractButton = (x) => h("button", { type: "button", onclick: async () => {
+    try {
+      await call("extract_file_write", { capture_id: id, stream_id: x.StreamId });
+      clear(note, message("info", `Stream ${x.StreamId} written.`));
+      files(main, id);
+    } catch (e) {
+      clear(note, errorNote(e));
+    }
+  } }, "Extract");
+  // Shows the rows read so far, and a button for the next page while the capture has more.
+  const render = (more) => {
+    if (!rows.length) return clear(streams, h("p", {}, "No file was found in this capture."));
+    const parts = [objectTable(rows, STREAM_COLUMNS, { title: "", get: extractButton })];
+    if (more) {
+      const next = h("button", { type: "button", id: "files-more" }, `Show the next ${PAGE.toLocaleString()}`);
+      next.addEventListener("click", async () => {
+        next.disabled = true;
+        try {
+          const s = await call("extract_query", { capture_id: id, last_id: last, count: PAGE });
+          rows.push(...s.Streams);
+          last = s.LastId;
+          render(s.More === 1);
+        } catch (e) {
+          next.disabled = false;
+          clear(note, errorNote(e, "The next files"));
+        }
+      });
+      parts.push(h("p", { class: "more" }, `${rows.length.toLocaleString()} files shown; the capture has more. `, next));
+    } else if (rows.length > PAGE) {
+      parts.push(h("p", { class: "more" }, `All ${rows.length.toLocaleString()} files shown.`));
+    }
+    clear(streams, ...parts);
+  };
   const showStreams = async () => {
     if (done) return;
-    const s = await call("extract_query", { capture_id: id, count: 1000 });
+    const s = await call("extract_query", { capture_id: id, count: PAGE });
     if (s.State === "detecting") {
       let pct = "";
       try {
@@ -69,18 +108,9 @@ export async function files(main, id) {
       return clear(streams, message("info", how));
     }
     done = true;
-    clear(streams, objectTable(s.Streams, ["StreamId", "ConnId", "Direction", "Protocol", "Name", "MimeType", "Size", "Complete", "Reason", "ProcessName"], {
-      title: "", get: (x) => h("button", { type: "button", onclick: async () => {
-        try {
-          await call("extract_file_write", { capture_id: id, stream_id: x.StreamId });
-          clear(note, message("info", `Stream ${x.StreamId} written.`));
-          files(main, id);
-        } catch (e) {
-          clear(note, errorNote(e));
-        }
-      } }, "Extract"),
-    }));
-    if (!s.Streams.length) clear(streams, h("p", {}, "No file was found in this capture."));
+    rows.push(...s.Streams);
+    last = s.LastId;
+    render(s.More === 1);
   };
   try {
     await showStreams();
