@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The name each program was exec'd by, recorded as the exec happens (trigger/exec_names.c).
+ * The name each program was exec'd by, recorded as the exec happens (attrib/exec_names.c;
+ * read by the process table and by the triggers).
  *
  * Why: the trigger watcher learns of an exec from the process connector and reads the
  * program's path from /proc/PID/exe. A program that lives a few milliseconds can be gone

@@ -15,6 +15,7 @@
  */
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
 #include <pcap/pcap.h>
 #include <sched.h>
 #include <setjmp.h>
@@ -36,7 +37,10 @@
 #include <apc/apc.h>
 
 #include "attrib/ebpf.h"
+#include "attrib/exec_names.h"
 #include "attrib/procconn.h"
+#include "attrib/proctable.h"
+#include "util/clock.h"
 
 #define NS "apc_lL"
 
@@ -362,6 +366,53 @@ static void test_late_process_table(void **st)
     assert_int_equal(servers, 0);
 }
 
+/* A program gone before its exec event is read (the event thread 50 ms behind: /bin/true has
+ * exec'd, exited and been reaped by then, no /proc/PID left) is still named, with the name the
+ * kernel recorded at the exec (attrib/exec_names.h); without it the table had the parent's
+ * program or nothing. */
+static void test_gone_before_exec_read(void **st)
+{
+    (void)st;
+    char why[256];
+    apc__exec_names_t *en = NULL;
+    if (apc__exec_names_open(&en, why, sizeof why) < 0) {
+        printf("# SKIP: the exec-name program does not load here: %s\n", why);
+        skip();
+    }
+    apc__exec_names_close(en);
+    apc__proctab_t *t = NULL;
+    assert_int_equal(apc__proctab_get(ctx, &t), 0);
+    char exe[PATH_MAX];
+    assert_non_null(realpath("/bin/true", exe));
+    for (int round = 0; round < 5; round++) {
+        apc__procconn_test_delay(50000000); /* each event datagram handled 50 ms late */
+        pid_t p = fork();
+        if (p == 0) {
+            execl("/bin/true", "true", (char *)NULL);
+            _exit(127);
+        }
+        assert_true(p > 0);
+        int status = 0;
+        assert_int_equal(waitpid(p, &status, 0), p);
+        apc__procconn_test_delay(0);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        int64_t sent = apc__real_ns(); /* every event of p was sent before this */
+        for (double end = mono_s() + 60; !apc__proctab_caught_up(t, sent) && mono_s() < end;)
+            usleep(10000);
+        assert_true(apc__proctab_caught_up(t, sent));
+        apc_process_t pr;
+        assert_int_equal(apc__proctab_describe(t, p, &pr), 0);
+        printf("# round %d: pid %d: %s, %s, running %d\n", round, (int)p, pr.name, pr.path,
+               pr.running);
+        assert_string_equal(pr.path, exe);
+        assert_string_equal(pr.name, "true");
+        free(pr.name);
+        free(pr.path);
+        free(pr.cmdline);
+        free(pr.user);
+    }
+}
+
 int main(void)
 {
     if (geteuid() != 0) {
@@ -384,6 +435,7 @@ int main(void)
         cmocka_unit_test(test_loopback_v4),
         cmocka_unit_test(test_loopback_v6),
         cmocka_unit_test(test_late_process_table),
+        cmocka_unit_test(test_gone_before_exec_read),
     };
     return cmocka_run_group_tests_name("process captures are exact", tests, setup, teardown);
 }

@@ -12,7 +12,7 @@
  *     firings of live processes, matched on /proc/PID/exe; the next, programs already gone;
  *   - programs gone before their path is read: 150 starts of a copy of true(1), half through a
  *     symbolic link, with the setting trigger.exe_from_names=1 (the reader skips /proc/PID/exe
- *     and matches on the name recorded by the exec tracepoint, trigger/exec_names.h): every
+ *     and matches on the name recorded by the exec tracepoint, attrib/exec_names.h): every
  *     start fires, each capture ends. Skipped without the kernel's BTF.
  * Under the sanitizers (APC_SANITIZED) the same checks run on 8 curl runs and 50 starts.
  * Waits only on conditions (generous limits). Skips with the reason without the process

@@ -4,6 +4,7 @@
 #include "attrib/procconn.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <linux/cn_proc.h>
 #include <linux/connector.h>
 #include <linux/netlink.h>
@@ -18,6 +19,7 @@
 
 #include <apc/common.h>
 
+#include "attrib/exec_names.h"
 #include "attrib/proctable.h"
 #include "core/error.h"
 #include "util/clock.h"
@@ -25,6 +27,7 @@
 struct apc__procconn {
     apc__proctab_t *t;
     int fd;
+    apc__exec_names_t *names; /* the thread's; NULL without the eBPF program */
     pthread_t thread;
     atomic_int stop;
     pthread_mutex_t hook_lock;
@@ -52,7 +55,15 @@ static void on_event(const apc__procev_t *ev, void *payload)
         apc__proctab_on_fork(c->t, ev->ppid, ev->pid, ev->tid);
         break;
     case APC_PEV_EXEC:
-        apc__proctab_on_exec(c->t, ev->pid);
+        /* A program that exits at once (curl fetching one file on a busy machine) can be a
+         * zombie before its event is read here, and a zombie has no /proc/PID/exe: then the
+         * name the kernel recorded at the exec gives its path. */
+        if (apc__proctab_on_exec(c->t, ev->pid) == 0 && c->names) {
+            char path[PATH_MAX];
+            if (apc__exec_names_find(c->names, (pid_t)ev->pid, ev->ktime_ns, path, sizeof path) ==
+                0)
+                apc__proctab_exec_path(c->t, ev->pid, path);
+        }
         break;
     case APC_PEV_EXIT:
         apc__proctab_on_exit(c->t, ev->pid, ev->tid);
@@ -80,6 +91,7 @@ static void *run(void *arg)
             atomic_store(&c->busy, 0);
             if (e == EAGAIN || e == EWOULDBLOCK) {
                 atomic_store(&c->drained_ns, t0);
+                apc__exec_names_drain(c->names); /* on every wake: its ring never fills */
                 poll(&pfd, 1, 100);
             } else if (e == ENOBUFS) {
                 atomic_fetch_add(&c->lost, 1); /* the table misses some; lists re-check /proc */
@@ -91,6 +103,9 @@ static void *run(void *arg)
             struct timespec ts = {(time_t)(delay / 1000000000LL), (long)(delay % 1000000000LL)};
             nanosleep(&ts, NULL);
         }
+        /* The names of the execs this datagram holds are in the ring already (the tracepoint
+         * runs before the event is sent). */
+        apc__exec_names_drain(c->names);
         apc__procconn_parse(buf, (size_t)n, on_event, c);
         atomic_store(&c->busy, 0);
     }
@@ -152,9 +167,13 @@ int apc__procconn_start(apc__proctab_t *t, apc__procconn_t **out)
     }
     c->t = t;
     c->fd = fd;
+    char why[256];
+    if (apc__exec_names_open(&c->names, why, sizeof why) < 0)
+        c->names = NULL; /* /proc/PID/exe alone, as before: a program gone first has no path */
     pthread_mutex_init(&c->hook_lock, NULL);
     int e = pthread_create(&c->thread, NULL, run, c);
     if (e) {
+        apc__exec_names_close(c->names);
         close(fd);
         free(c);
         return apc__err_errno(e, "starting the process event thread");
@@ -182,6 +201,7 @@ void apc__procconn_stop(apc__procconn_t *c)
     pthread_join(c->thread, NULL);
     send_listen(c->fd, PROC_CN_MCAST_IGNORE);
     close(c->fd);
+    apc__exec_names_close(c->names);
     pthread_mutex_destroy(&c->hook_lock);
     free(c);
 }

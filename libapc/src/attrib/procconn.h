@@ -16,9 +16,10 @@ typedef struct apc__procconn apc__procconn_t;
 enum { APC_PEV_FORK = 1, APC_PEV_EXEC = 2, APC_PEV_EXIT = 3 };
 
 typedef struct apc__procev {
-    int what;         /* APC_PEV_* */
-    int64_t pid, tid; /* the process (tgid) and thread the event is about */
-    int64_t ppid;     /* fork: the parent's tgid */
+    int what;          /* APC_PEV_* */
+    int64_t pid, tid;  /* the process (tgid) and thread the event is about */
+    int64_t ppid;      /* fork: the parent's tgid */
+    uint64_t ktime_ns; /* when the kernel sent it (CLOCK_MONOTONIC) */
 } apc__procev_t;
 
 /* Parses one datagram (nlmsghdr + cn_msg + proc_event, possibly several nlmsgs) and calls cb

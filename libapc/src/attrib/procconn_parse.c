@@ -69,6 +69,7 @@ int apc__procconn_parse(const uint8_t *buf, size_t len,
                     break;
                 }
                 if (e.what) {
+                    e.ktime_ns = ev.timestamp_ns;
                     cb(&e, payload);
                     found++;
                 }

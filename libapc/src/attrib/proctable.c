@@ -37,6 +37,7 @@ typedef struct pent {
     char user[64];
     int64_t start_ns, exit_ns, seen_ns;
     int running;
+    int exec_unread; /* exec'd but gone before /proc was read: comm is still the parent's */
     thr_t *thr;
     size_t nthr;
 } pent_t;
@@ -347,12 +348,13 @@ void apc__proctab_on_fork(apc__proctab_t *t, int64_t ppid, int64_t pid, int64_t 
 
 static void store_row(apc__proctab_t *t, pent_t *e, int update);
 
-void apc__proctab_on_exec(apc__proctab_t *t, int64_t pid)
+int apc__proctab_on_exec(apc__proctab_t *t, int64_t pid)
 {
     pthread_mutex_lock(&t->lock);
     pent_t *e = find(t, pid);
     if (!e)
         e = insert(t, pid);
+    int known = 0;
     if (e) {
         int64_t start = e->start_ns, ppid = e->ppid;
         if (read_proc(t, e) == 0) {
@@ -360,9 +362,37 @@ void apc__proctab_on_exec(apc__proctab_t *t, int64_t pid)
                 e->start_ns = start; /* exec keeps the process; fork time is its start */
             if (e->process_id)
                 store_row(t, e, 1);
-        } else if (ppid) {
-            e->ppid = ppid;
+            known = e->path[0] != '\0';
+            e->exec_unread = 0;
+        } else {
+            if (ppid)
+                e->ppid = ppid;
+            /* Gone: what fork copied from the parent is not this program. */
+            e->path[0] = e->cmdline[0] = '\0';
+            e->exec_unread = 1;
         }
+    }
+    pthread_mutex_unlock(&t->lock);
+    return known;
+}
+
+void apc__proctab_exec_path(apc__proctab_t *t, int64_t pid, const char *path)
+{
+    pthread_mutex_lock(&t->lock);
+    pent_t *e = find(t, pid);
+    if (e && !e->path[0] && path && *path) {
+        snprintf(e->path, sizeof e->path, "%s", path);
+        if (e->exec_unread) { /* the comm fork copied is the parent's */
+            const char *base = strrchr(path, '/');
+            base = base ? base + 1 : path;
+            size_t k = strnlen(base, sizeof e->comm - 1);
+            k = k < 15 ? k : 15; /* TASK_COMM_LEN - 1, as the kernel sets it at the exec */
+            memcpy(e->comm, base, k);
+            e->comm[k] = '\0';
+            e->exec_unread = 0;
+        }
+        if (e->process_id)
+            store_row(t, e, 1);
     }
     pthread_mutex_unlock(&t->lock);
 }

@@ -4,7 +4,8 @@
  * connector's fork/exec/exit events), each with our stable process id (a row in `processes`,
  * source 'live'). Exited processes stay (running = 0, exit time set) so late lookups resolve.
  * Rows are written when a process is first needed (attribution, lists), from what was read
- * of /proc when the process was seen — short-lived programs are gone by then.
+ * of /proc when the process was seen — short-lived programs are gone by then; one gone before
+ * its exec was read gets the name the kernel recorded at the exec (apc__proctab_exec_path).
  */
 #ifndef APC_ATTRIB_PROCTABLE_H
 #define APC_ATTRIB_PROCTABLE_H
@@ -30,7 +31,13 @@ int apc__proctab_set_hook(apc__proctab_t *t, void (*cb)(const struct apc__procev
 
 /* Events (from the connector, or tests). */
 void apc__proctab_on_fork(apc__proctab_t *t, int64_t ppid, int64_t pid, int64_t tid);
-void apc__proctab_on_exec(apc__proctab_t *t, int64_t pid);
+/* 1 when the program pid now runs is known (its /proc/PID/exe read), 0 when not (gone, or a
+ * zombie already: apc__proctab_exec_path can give it). */
+int apc__proctab_on_exec(apc__proctab_t *t, int64_t pid);
+/* The program pid exec'd, from elsewhere than /proc (the name the kernel recorded at the exec,
+ * exec_names.h), for a process whose /proc/PID/exe could not be read: its path, and its name
+ * when /proc had none either (the name the kernel gives it: the path's last part, 15 bytes). */
+void apc__proctab_exec_path(apc__proctab_t *t, int64_t pid, const char *path);
 void apc__proctab_on_exit(apc__proctab_t *t, int64_t pid, int64_t tid);
 /* Reads /proc/<pid> into the table if not known yet (returns 1 if it is known now). */
 int apc__proctab_learn(apc__proctab_t *t, int64_t pid);

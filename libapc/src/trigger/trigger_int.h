@@ -24,7 +24,7 @@
 #include <apc/trigger.h>
 
 #include "core/ctx.h"
-#include "trigger/exec_names.h"
+#include "attrib/exec_names.h"
 
 #define APC__TRIG_QUEUE_MAX 256    /* firings waiting for their actions */
 #define APC__TRIG_FIRINGS_MAX 1024 /* captures followed at once */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The names programs were exec'd by (exec_names.h), from libapc/bpf/exec.bpf.c. Built as a stub
  * that explains itself when clang, bpftool or libbpf were missing at build time. */
-#include "trigger/exec_names.h"
+#include "attrib/exec_names.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -12,7 +12,7 @@
 #include <apc/common.h>
 
 #include "core/error.h"
-#include "trigger/exec_config.h"
+#include "attrib/exec_config.h"
 
 #ifndef APC_HAVE_EXEC_BPF
 
@@ -51,7 +51,7 @@ void apc__exec_names_stats(const apc__exec_names_t *en, uint64_t *seen, uint64_t
 #pragma GCC diagnostic ignored "-Wmissing-prototypes"
 #pragma GCC diagnostic ignored "-Wstrict-prototypes"
 #pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "trigger/exec.skel.h"
+#include "attrib/exec.skel.h"
 #pragma GCC diagnostic pop
 
 struct apc__exec_names {

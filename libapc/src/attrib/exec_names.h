@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The names programs were exec'd by, as the kernel saw them at the exec (libapc/bpf/exec.bpf.c,
- * an eBPF raw tracepoint): what the event reader (events.c) falls back on when a short-lived
- * program is already gone before its /proc/PID/exe could be read. Used by the reader thread
- * only: not thread-safe.
+ * an eBPF raw tracepoint): what the readers of process events fall back on when a short-lived
+ * program is already gone before its /proc/PID/exe could be read (the attribution's process
+ * table, procconn.c; the triggers' event reader, trigger/events.c). Each reader opens its own
+ * and uses it from its thread only: not thread-safe.
  */
-#ifndef APC_TRIGGER_EXEC_NAMES_H
-#define APC_TRIGGER_EXEC_NAMES_H
+#ifndef APC_ATTRIB_EXEC_NAMES_H
+#define APC_ATTRIB_EXEC_NAMES_H
 
 #include <stddef.h>
 #include <stdint.h>
