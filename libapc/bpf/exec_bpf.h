@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The event of exec.bpf.c, read by libapc's attribution module (attrib/exec_names.c: the process table and the triggers). Fixed-size
- * types, no padding holes: clang -target bpf and gcc agree on the layout.
+ * The event of exec.bpf.c, read by libapc's attribution module (attrib/exec_names.c: the
+ * process table and the triggers). Fixed-size types, no padding holes: clang -target bpf and gcc
+ * agree on the layout.
  */
 #ifndef APC_EXEC_BPF_H
 #define APC_EXEC_BPF_H
