@@ -11,6 +11,7 @@
 #include <apc/capture.h>
 
 #include "flow/flow_int.h"
+#include "util/prefault.h"
 
 #define SLAB_NODES 1024
 #define MIN_BUCKETS 256
@@ -151,7 +152,7 @@ static void maybe_grow(apc__flow_table_t *t)
     if (t->count * 2 <= t->nbuckets)
         return;
     size_t nb = t->nbuckets * 2;
-    apc__flow_node_t **b = calloc(nb, sizeof(*b));
+    apc__flow_node_t **b = apc__calloc_mapped(nb, sizeof(*b));
     if (!b)
         return; /* longer chains, still correct */
     for (size_t i = 0; i < t->nbuckets; i++) {
@@ -186,7 +187,7 @@ static apc__flow_node_t *alloc_node(apc__flow_table_t *t)
             t->slabs = s;
             t->slabs_cap = cap;
         }
-        apc__flow_node_t *slab = calloc(want, sizeof(*slab));
+        apc__flow_node_t *slab = apc__calloc_mapped(want, sizeof(*slab));
         if (!slab)
             return NULL;
         t->slabs[t->nslabs++] = slab;

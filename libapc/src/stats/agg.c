@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "util/prefault.h"
 
 const int64_t apc__stats_level_ns[APC__STATS_LEVELS] = {1000000000LL, 60 * 1000000000LL,
                                                         3600 * 1000000000LL, 86400 * 1000000000LL};
@@ -115,7 +116,7 @@ static int ent_same(const ent_t *a, const ent_t *b)
 static int grow(apc__statsagg_t *a)
 {
     size_t ncap = a->cap * 2;
-    ent_t *ns = calloc(ncap, sizeof *ns);
+    ent_t *ns = apc__calloc_mapped(ncap, sizeof *ns);
     if (!ns)
         return -1;
     for (size_t i = 0; i < a->cap; i++) {
@@ -301,7 +302,7 @@ static cum_t *cum_get(apc__statsagg_t *a, const ent_t *k)
 {
     if ((a->cum_count + 1) * 2 > a->cum_cap) {
         size_t ncap = a->cum_cap ? a->cum_cap * 2 : 1024;
-        cum_t *nc = calloc(ncap, sizeof *nc);
+        cum_t *nc = apc__calloc_mapped(ncap, sizeof *nc);
         if (!nc)
             return NULL;
         for (size_t i = 0; i < a->cum_cap; i++) {

@@ -16,9 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/prefault.h"
+
 /* Makes room for at least `need` elements of `elem` bytes in *items (capacity *cap), doubling
- * from 8 so appends cost amortised O(1). Returns 0, or -ENOMEM (also on size overflow) with
- * *items and *cap unchanged. */
+ * from 8 so appends cost amortised O(1). A large array's pages are mapped at once when it
+ * moves (util/prefault.h). Returns 0, or -ENOMEM (also on size overflow) with *items and *cap
+ * unchanged. */
 static inline int apc__grow(void **items, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap)
@@ -31,9 +34,18 @@ static inline int apc__grow(void **items, size_t *cap, size_t need, size_t elem)
     }
     if (n > SIZE_MAX / elem)
         return -ENOMEM;
-    void *p = realloc(*items, n * elem);
-    if (!p)
+    void *p;
+    if (n * elem >= APC__PREFAULT_MIN) {
+        /* Not realloc: its copy would touch the new pages one fault at a time. */
+        if (!(p = malloc(n * elem)))
+            return -ENOMEM;
+        apc__prefault(p, n * elem);
+        if (*cap)
+            memcpy(p, *items, *cap * elem);
+        free(*items);
+    } else if (!(p = realloc(*items, n * elem))) {
         return -ENOMEM;
+    }
     *items = p;
     *cap = n;
     return 0;
