@@ -84,20 +84,28 @@ class Pcap {
 
 const text = (s) => new TextEncoder().encode(s);
 
+// One TCP connection's two directions: to(flags, payload) sends from the client, back(...) from
+// the server, each moving its side's sequence number on (a payload's length, 1 for SYN or FIN).
+function conversation(p, { client, server, sport, dport, cs, ss }) {
+  const step = (flags, payload) => (payload ? payload.length : flags & 3 ? 1 : 0);
+  return {
+    to: (flags, payload) => {
+      p.add(frame({ src: client, dst: server, proto: 6, sport, dport, seq: cs, ack: ss, flags, payload }));
+      cs += step(flags, payload);
+    },
+    back: (flags, payload) => {
+      p.add(frame({ src: server, dst: client, proto: 6, sport: dport, dport: sport, seq: ss, ack: cs, flags, payload }));
+      ss += step(flags, payload);
+    },
+  };
+}
+
 export function writeCapture(path, { connections = 12 } = {}) {
   const p = new Pcap(path);
   const client = [10, 79, 200, 2], server = [10, 79, 200, 1];
   for (let c = 0; c < connections; c++) {
     const sport = 40000 + c;
-    let cs = 1000 * (c + 1), ss = 5000 * (c + 1);
-    const to = (flags, payload) => {
-      p.add(frame({ src: client, dst: server, proto: 6, sport, dport: 21, seq: cs, ack: ss, flags, payload }));
-      cs += payload ? payload.length : flags & 3 ? 1 : 0;
-    };
-    const back = (flags, payload) => {
-      p.add(frame({ src: server, dst: client, proto: 6, sport: 21, dport: sport, seq: ss, ack: cs, flags, payload }));
-      ss += payload ? payload.length : flags & 3 ? 1 : 0;
-    };
+    const { to, back } = conversation(p, { client, server, sport, dport: 21, cs: 1000 * (c + 1), ss: 5000 * (c + 1) });
     to(0x02);
     back(0x12);
     to(0x10);
@@ -134,15 +142,7 @@ export function writeHttpFiles(path, files) {
   const client = [10, 79, 202, 2], server = [10, 79, 202, 1];
   for (let c = 0; c < files; c++) {
     const sport = 20000 + c;
-    let cs = 7000 + c, ss = 90000 + c;
-    const to = (flags, payload) => {
-      p.add(frame({ src: client, dst: server, proto: 6, sport, dport: 80, seq: cs, ack: ss, flags, payload }));
-      cs += payload ? payload.length : flags & 3 ? 1 : 0;
-    };
-    const back = (flags, payload) => {
-      p.add(frame({ src: server, dst: client, proto: 6, sport: 80, dport: sport, seq: ss, ack: cs, flags, payload }));
-      ss += payload ? payload.length : flags & 3 ? 1 : 0;
-    };
+    const { to, back } = conversation(p, { client, server, sport, dport: 80, cs: 7000 + c, ss: 90000 + c });
     const body = `file ${c} of ${files}\n`;
     to(0x02);
     back(0x12);
