@@ -20,6 +20,8 @@
 #include "core/error.h"
 #include "core/fsutil.h"
 #include "core/jobs.h"
+#include "util/array.h"
+#include "util/prefault.h"
 
 static void test_error_names(void **state)
 {
@@ -299,6 +301,32 @@ static void test_ctx_interrupt(void **state)
     assert_int_equal(apc__rm_rf(dir), 0);
 }
 
+/* Growing arrays keep their contents across moves, the large ones (256 KiB and more, copied
+ * into pages mapped first) as the small ones (realloc); sizes that overflow are refused. */
+static void test_grow_and_mapped(void **st)
+{
+    (void)st;
+    uint32_t *v = NULL;
+    size_t cap = 0;
+    for (uint32_t i = 0; i < 600000; i++) { /* 2.4 MB: several moves past the threshold */
+        assert_int_equal(apc__grow((void **)&v, &cap, i + 1, sizeof *v), 0);
+        v[i] = i * 2654435761u;
+    }
+    for (uint32_t i = 0; i < 600000; i++)
+        assert_int_equal(v[i], i * 2654435761u);
+    assert_int_equal(apc__grow((void **)&v, &cap, SIZE_MAX / 2, 8), -ENOMEM);
+    assert_true(cap >= 600000); /* unchanged by the refusal */
+    free(v);
+    for (size_t n = 1000; n <= 1000000; n *= 1000) { /* below and above the threshold */
+        uint8_t *z = apc__calloc_mapped(n, 4);
+        assert_non_null(z);
+        for (size_t i = 0; i < n * 4; i++)
+            assert_int_equal(z[i], 0);
+        free(z);
+    }
+    assert_null(apc__calloc_mapped(SIZE_MAX / 2, 4));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,7 +335,7 @@ int main(void)
         cmocka_unit_test(test_filetime),       cmocka_unit_test(test_jobs),
         cmocka_unit_test(test_jobs_own),       cmocka_unit_test(test_ctx_open_bad_dir),
         cmocka_unit_test(test_ctx_open_close), cmocka_unit_test(test_ctx_wait),
-        cmocka_unit_test(test_ctx_interrupt),
+        cmocka_unit_test(test_ctx_interrupt),  cmocka_unit_test(test_grow_and_mapped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
