@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/fsutil.h"
 #include "store/pcapng_enc.h"
+#include "store/writebehind.h"
 #include "util/prefault.h"
 
 #define BT_EPB 0x00000006U
@@ -31,6 +32,7 @@ struct apc__segw {
     int fd;
     uint32_t seg_no;
     uint64_t file_bytes; /* bytes in the file (flushed) */
+    apc__wb_t wb;        /* write-behind over the writer's files */
     uint64_t seg_max;
     uint8_t *buf;
     size_t len, cap;
@@ -104,6 +106,7 @@ static int start_segment(apc__segw_t *w)
         close(w->fd);
     w->fd = fd;
     w->file_bytes = 0;
+    apc__wb_file(&w->wb, 0);
     int r = write_shb(w);
     for (uint32_t i = 0; r == 0 && i < w->n_ifaces; i++)
         r = write_idb(w, &w->ifaces[i]);
@@ -118,6 +121,7 @@ int apc__segw_open(apc__segw_t **out, const char *dir, uint32_t seg_no, uint64_t
     if (!w)
         return apc__err(APC_ENOMEM, "out of memory");
     w->fd = -1;
+    apc__wb_init(&w->wb);
     w->dir = strdup(dir);
     w->seg_no = seg_no;
     w->seg_max = seg_max ? seg_max : DEFAULT_SEG_MAX;
@@ -142,6 +146,7 @@ int apc__segw_open(apc__segw_t **out, const char *dir, uint32_t seg_no, uint64_t
             r = apc__err_errno(errno, "cannot position segment '%s'", path);
         } else {
             w->file_bytes = seg_bytes;
+            apc__wb_file(&w->wb, seg_bytes);
             r = 0;
         }
     }
@@ -228,6 +233,7 @@ int apc__segw_flush(apc__segw_t *w)
         return apc__err_errno(-r, "writing segment '%s'", path);
     }
     w->file_bytes += w->len;
+    apc__wb_wrote(&w->wb, w->fd, w->file_bytes, w->len);
     w->len = 0;
     return 0;
 }

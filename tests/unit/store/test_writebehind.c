@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The segments' write-behind (store/writebehind.c): once a writer has written its threshold,
+ * the pages far enough behind it leave the page cache and the last ones stay; before that
+ * nothing leaves; the count goes on across the writer's files. The settings are shrunk from
+ * megabytes to pages' worth, and each write is made clean (fdatasync) before the call, so what
+ * the call drops does not depend on how fast the disk is.
+ */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "core/fsutil.h"
+#include "store/writebehind.h"
+
+#define MIB (1u << 20)
+
+static char tmpdir[64];
+static uint8_t block[MIB];
+
+static int setup(void **state)
+{
+    (void)state;
+    strcpy(tmpdir, "/var/tmp/apc-test-wb-XXXXXX"); /* on disk: tmpfs pages cannot be dropped */
+    if (!mkdtemp(tmpdir))
+        return -1;
+    memset(block, 0xa5, sizeof block);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return apc__rm_rf(tmpdir);
+}
+
+static int open_file(const char *name)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    return fd;
+}
+
+/* Pages of [off, off + len) of fd in the page cache. */
+static size_t resident(int fd, uint64_t off, uint64_t len)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), n = len / page, got = 0;
+    void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, (off_t)off);
+    assert_true(m != MAP_FAILED);
+    unsigned char *vec = malloc(n);
+    assert_non_null(vec);
+    assert_int_equal(mincore(m, len, vec), 0);
+    for (size_t i = 0; i < n; i++)
+        got += vec[i] & 1;
+    free(vec);
+    munmap(m, len);
+    return got;
+}
+
+/* Whether this file system lets clean pages go on POSIX_FADV_DONTNEED (tmpfs does not). */
+static int drops_pages(void)
+{
+    int fd = open_file("probe");
+    assert_int_equal(write(fd, block, MIB), (ssize_t)MIB);
+    assert_int_equal(fdatasync(fd), 0);
+    (void)posix_fadvise(fd, 0, MIB, POSIX_FADV_DONTNEED);
+    size_t left = resident(fd, 0, MIB);
+    close(fd);
+    return left == 0;
+}
+
+static void small(apc__wb_t *wb, uint64_t after)
+{
+    apc__wb_init(wb);
+    wb->after = after;
+    wb->chunk = MIB;
+    wb->keep = 2 * MIB;
+    wb->retry = 8 * MIB;
+}
+
+/* Appends `mib` MiB to fd in 1 MiB writes, each made clean and then reported. */
+static void append(apc__wb_t *wb, int fd, unsigned mib)
+{
+    for (unsigned i = 0; i < mib; i++) {
+        assert_int_equal(write(fd, block, MIB), (ssize_t)MIB);
+        assert_int_equal(fdatasync(fd), 0);
+        off_t size = lseek(fd, 0, SEEK_CUR);
+        apc__wb_wrote(wb, fd, (uint64_t)size, MIB);
+    }
+}
+
+static void test_drops_behind_keeps_tail(void **state)
+{
+    (void)state;
+    if (!drops_pages()) {
+        fprintf(stderr, "skipped: %s keeps clean pages on POSIX_FADV_DONTNEED\n", tmpdir);
+        skip();
+    }
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    apc__wb_t wb;
+    small(&wb, 4 * MIB);
+    int fd = open_file("seg-0");
+    apc__wb_file(&wb, 0);
+    append(&wb, fd, 16);
+    /* Everything up to `keep` behind the end went, including what came before `after`. */
+    assert_int_equal(resident(fd, 0, 14 * MIB), 0);
+    assert_int_equal(resident(fd, 14 * MIB, 2 * MIB), 2 * MIB / page);
+    close(fd);
+}
+
+static void test_nothing_before_threshold(void **state)
+{
+    (void)state;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    apc__wb_t wb;
+    small(&wb, 64 * MIB);
+    int fd = open_file("seg-0");
+    apc__wb_file(&wb, 0);
+    append(&wb, fd, 16);
+    assert_int_equal(resident(fd, 0, 16 * MIB), 16 * MIB / page);
+    close(fd);
+}
+
+/* The threshold counts over the writer's files: the second starts past it. A reopened file
+ * (`at` > 0) is treated from `at` on. */
+static void test_counts_across_files(void **state)
+{
+    (void)state;
+    if (!drops_pages()) {
+        fprintf(stderr, "skipped: %s keeps clean pages on POSIX_FADV_DONTNEED\n", tmpdir);
+        skip();
+    }
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    apc__wb_t wb;
+    small(&wb, 6 * MIB);
+    int fd = open_file("seg-0");
+    apc__wb_file(&wb, 0);
+    append(&wb, fd, 4); /* 4 MiB: under the threshold */
+    assert_int_equal(resident(fd, 0, 4 * MIB), 4 * MIB / page);
+    close(fd);
+    fd = open_file("seg-1");
+    apc__wb_file(&wb, 0);
+    append(&wb, fd, 6); /* 10 MiB in all: past it */
+    assert_int_equal(resident(fd, 0, 4 * MIB), 0);
+    assert_int_equal(resident(fd, 4 * MIB, 2 * MIB), 2 * MIB / page);
+    /* Reopened at 6 MiB: grows to 9, and what lies before the reopening may go too. */
+    apc__wb_file(&wb, 6 * MIB);
+    append(&wb, fd, 3);
+    assert_int_equal(resident(fd, 7 * MIB, 2 * MIB), 2 * MIB / page);
+    assert_int_equal(resident(fd, 0, 7 * MIB), 0);
+    close(fd);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_drops_behind_keeps_tail),
+        cmocka_unit_test(test_nothing_before_threshold),
+        cmocka_unit_test(test_counts_across_files),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
