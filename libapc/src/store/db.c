@@ -60,8 +60,17 @@ static sqlite3 *open_conn(apc__store_t *s)
     }
     sqlite3_busy_timeout(db, 10000);
     sqlite3_extended_result_codes(db, 1);
+    /* The WAL is checkpointed into the database once it holds 16,384 pages (64 MiB), not
+     * SQLite's default 1,000: a capture's commits rewrite the same index pages over and over
+     * (new connections land all over the address and port indexes), and a checkpoint writes a
+     * page once however many commits changed it. At the default, the commits of a
+     * 10,000,000-packet ingest spent 2.2-3.6 s checkpointing (55 ms for 1,000,000 packets);
+     * at 16,384, 0.6-1.0 s (docs/benchmarks.md, "Growth"). journal_size_limit gives the
+     * disk back once a larger transaction's WAL was checkpointed. */
     const char *pragmas = s->read_only ? "PRAGMA foreign_keys=ON;"
                                        : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                                         "PRAGMA wal_autocheckpoint=16384;"
+                                         "PRAGMA journal_size_limit=67108864;"
                                          "PRAGMA foreign_keys=ON;";
     rc = sqlite3_exec(db, pragmas, NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
