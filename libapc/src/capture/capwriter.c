@@ -180,7 +180,10 @@ static void on_evict(const apc__conn_t *c, void *payload)
 {
     apc__capw_t *w = payload;
     flush_stats(w, (apc__conn_t *)c); /* the table's own object, about to be reused */
-    if (batch_conn(&w->batch, c) < 0)
+    /* A clean one is stored as it is (leaving the table changes nothing in it): writing it again
+     * was 40% of a 10,000,000-packet ingest's connection rows, each an upsert into an index that
+     * grows with the capture (docs/benchmarks.md, "Growth"). */
+    if (c->dirty && batch_conn(&w->batch, c) < 0)
         w->oom = 1;
 }
 
