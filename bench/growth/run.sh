@@ -38,12 +38,16 @@ for N in $SIZES; do
     DATA=$WORK/store-$N
     [ -f "$PCAP" ] || "$GEN" -n "$N" --flows "$FLOWS" -o "$PCAP" >/dev/null
     cat "$PCAP" >/dev/null # in the page cache, as for bench/ingest
+    # Each run starts with nothing left to write back (the file just generated, the run
+    # before's output): otherwise that write-back lands on whichever runs next.
+    sync
     /usr/bin/time -v -o "$WORK/td.txt" tcpdump -r "$PCAP" -w "$WORK/td.pcap" 2>/dev/null
     tdcpu=$(cpu_of "$WORK/td.txt")
     tdwall=$(awk -F': ' '/Elapsed/ { n = split($2, t, ":"); s = 0
         for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' "$WORK/td.txt")
     rm -f "$WORK/td.pcap"
     rm -rf "$DATA"
+    sync
     t0=$(now)
     /usr/bin/time -v -o "$WORK/time.txt" "$APCCTL" --data-dir "$DATA" ingest "$PCAP" >/dev/null
     t1=$(now)
