@@ -3,7 +3,7 @@
 # Growth benchmark (issue 15): do costs stay flat as a capture grows? For each size (default
 # 1,000,000, 3,000,000 and 10,000,000 packets of gen_pcap, FLOWS concurrent flows) it ingests the
 # file into a fresh store and measures:
-#   - ingest time per packet (wall and CPU), and peak RSS;
+#   - ingest time per packet (wall and CPU, medians of RUNS), and peak RSS;
 #   - metadata + index as a share of the input;
 #   - a selective search (one client address and port, from the middle of the file): time to
 #     its first page, best of 3 after a first cold run;
@@ -14,7 +14,8 @@
 # Then the table, and per size the cost per packet relative to the smallest (target <= 1.1 at
 # 10 M), the first page (target < 20 ms), stats_by_ip (target < 50 ms), and memory (flat).
 #
-# Usage: bench/growth/run.sh [-b BUILD] [-s "1000000 3000000 10000000"] [-f FLOWS] [-o WORK] [-k] [-h]
+# Usage: bench/growth/run.sh [-b BUILD] [-s "1000000 3000000 10000000"] [-f FLOWS] [-r RUNS] [-o WORK] [-k] [-h]
+#   -r  runs of each tool per size, alternating (default 5); the medians count
 #   -o  where inputs and stores go (default: /tmp/apc-bench-growth; about 14 GB at 10 M packets)
 #   -k  keep them (by default each size's are removed once measured)
 set -euo pipefail
@@ -29,7 +30,7 @@ bench_extra_opt() {
 }
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
-bench_options /tmp/apc-bench-growth 3,19p "s:f:" "$@"
+bench_options /tmp/apc-bench-growth 3,21p "s:f:" "$@"
 ninja -C "$BUILD" bench/stats_call bench/search_call >/dev/null
 ROWS=()
 echo "load: $(uptime)"
@@ -41,19 +42,31 @@ for N in $SIZES; do
     # Each run starts with nothing left to write back (the file just generated, the run
     # before's output): otherwise that write-back lands on whichever runs next.
     sync
-    /usr/bin/time -v -o "$WORK/td.txt" tcpdump -r "$PCAP" -w "$WORK/td.pcap" 2>/dev/null
-    tdcpu=$(cpu_of "$WORK/td.txt")
-    tdwall=$(awk -F': ' '/Elapsed/ { n = split($2, t, ":"); s = 0
-        for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' "$WORK/td.txt")
-    rm -f "$WORK/td.pcap"
-    rm -rf "$DATA"
-    sync
-    t0=$(now)
-    /usr/bin/time -v -o "$WORK/time.txt" "$APCCTL" --data-dir "$DATA" ingest "$PCAP" >/dev/null
-    t1=$(now)
-    wall=$(elapsed "$t0" "$t1")
-    cpu=$(cpu_of "$WORK/time.txt")
-    rss=$(rss_of "$WORK/time.txt")
+    # RUNS alternating runs of tcpdump and ours; the medians count (the last store is kept for
+    # the search and statistics below).
+    TW=() TC=() UW=() UC=() UR=()
+    for ((run = 0; run < RUNS; run++)); do
+        /usr/bin/time -v -o "$WORK/td.txt" tcpdump -r "$PCAP" -w "$WORK/td.pcap" 2>/dev/null
+        TC+=("$(cpu_of "$WORK/td.txt")")
+        TW+=("$(awk -F': ' '/Elapsed/ { n = split($2, t, ":"); s = 0
+            for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' "$WORK/td.txt")")
+        rm -f "$WORK/td.pcap"
+        rm -rf "$DATA"
+        sync
+        t0=$(now)
+        /usr/bin/time -v -o "$WORK/time.txt" "$APCCTL" --data-dir "$DATA" ingest "$PCAP" >/dev/null
+        t1=$(now)
+        UW+=("$(elapsed "$t0" "$t1")")
+        UC+=("$(cpu_of "$WORK/time.txt")")
+        UR+=("$(rss_of "$WORK/time.txt")")
+        sync
+    done
+    tdwall=$(echo "${TW[*]}" | median)
+    tdcpu=$(echo "${TC[*]}" | median)
+    wall=$(echo "${UW[*]}" | median)
+    cpu=$(echo "${UC[*]}" | median)
+    rss=$(printf '%s\n' "${UR[@]}" | sort -n | tail -1)
+    echo "$N packets: ours ${UW[*]} s, tcpdump ${TW[*]} s"
     inb=$(stat -c %s "$PCAP")
     meta=$(find "$DATA" -type f ! -name 'seg-*' -printf '%s\n' | awk '{ s += $1 } END { print s }')
 

@@ -29,7 +29,7 @@
 #include "util/clock.h"
 
 #define COMMIT_NS 2000000000LL
-#define COMMIT_BYTES (256ULL << 20)
+#define COMMIT_BYTES (512ULL << 20)
 #define FOLLOWED_COMMIT_NS 200000000LL
 
 typedef struct ingest_job {
@@ -130,6 +130,10 @@ static void ingest_run(void *arg, const volatile int *cancelled)
      * on, and the last one, which the ingest waits for, holds what came after the one before.
      * COMMIT_BYTES keeps that last one small without the commit thread falling behind (at
      * 64 MiB it does; at 1 GiB the last commit was 40% of the ingest: docs/benchmarks.md).
+     * And each commit rewrites every page of the address and port indexes its new
+     * connections land on, which grow with the capture: at 256 MiB a 10,000,000-packet
+     * ingest made 26 commits and cost 1.2-1.5x per packet what 1,000,000 packets do; at
+     * 512 MiB, 13 and 0.9-1.0x (docs/benchmarks.md, "Growth").
      * File extraction follows this capture as it is committed (apc__capw_followed): what the
      * last interval stored is what it reads after the ingest has ended, so commit more often
      * (docs/benchmarks.md, extraction), but see commit_took; a commit due while the one before
