@@ -307,6 +307,17 @@ async function main() {
       null, { timeout: 120000 });
     await visit("files-examined");
 
+    // Leaving a page before apcd has answered it: the page left must not come back over the
+    // next one (each page renders into a <main> of its own; CI run45 once landed on the packets
+    // of the capture it had just left).
+    await page.goto(`${d.url}#/capture/${id}`);
+    await page.evaluate((fid) => { location.hash = `#/files/${fid}`; }, id);
+    await page.waitForFunction(() => /No file was found|Extract/.test(document.querySelector("main").textContent),
+      null, { timeout: 120000 });
+    await page.waitForLoadState("networkidle"); // the capture page's answer, if late, has landed
+    check(page.url().includes(`#/files/${id}`) && !(await page.$("main .capfacts")),
+      `the files page stays after leaving a capture page at once (${page.url()})`);
+
     // A capture with more files than a page (1,000): the next page comes on demand.
     const many = join(d.dir, "files.pcap");
     writeHttpFiles(many, 1050);

@@ -100,18 +100,24 @@ async function route() {
   });
   performance.clearMarks();
   performance.mark("apc-route");
+  // Each page gets a <main> of its own: a page still waiting for apcd when the user goes
+  // elsewhere finishes into an element no longer in the document, and cannot take the
+  // screen (or the address) back from the page that replaced it.
+  const view = h("main", { id: "main", tabindex: -1 });
+  main.replaceWith(view);
+  main = view;
   for (const [re, page] of ROUTES) {
     const m = hash.match(re);
     if (m) {
       try {
-        await page(main, ...m.slice(1).map((x) => (x === undefined ? undefined : decodeURIComponent(x))));
+        await page(view, ...m.slice(1).map((x) => (x === undefined ? undefined : decodeURIComponent(x))));
       } catch (e) {
-        if (session.token) clear(main, h("h1", {}, "Something went wrong"), message("error", e.message || String(e)));
+        if (session.token && view.isConnected) clear(view, h("h1", {}, "Something went wrong"), message("error", e.message || String(e)));
       }
       return;
     }
   }
-  clear(main, h("h1", {}, "Not found"), h("p", {}, "No page has that address. "), h("a", { href: "#/" }, "Back to the dashboard"));
+  clear(view, h("h1", {}, "Not found"), h("p", {}, "No page has that address. "), h("a", { href: "#/" }, "Back to the dashboard"));
 }
 
 function start() {

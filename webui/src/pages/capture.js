@@ -25,7 +25,7 @@ export async function capture(main, id, tab = "packets") {
     meta = await call("capture_open", { capture_id: id });
   } catch (e) {
     if (e.code === E.CONFLICT) {
-      location.hash = `#/live/${id}`; // an active capture is watched on the live page
+      if (main.isConnected) location.hash = `#/live/${id}`; // an active capture is watched on the live page
       return;
     }
     frame(main, `Capture ${id}`, errorNote(e));
@@ -62,7 +62,7 @@ function packets(body, id, meta, initial) {
   const bar = filterBar({ value: initial, onapply: (f) => show(f), buttons: [cancel, exp] });
   clear(body, bar.el, note, count, listBox, detail.el);
   async function show(filter) {
-    history.replaceState(null, "", `#/capture/${id}/packets${filter ? `?f=${encodeURIComponent(filter)}` : ""}`);
+    if (body.isConnected) history.replaceState(null, "", `#/capture/${id}/packets${filter ? `?f=${encodeURIComponent(filter)}` : ""}`);
     if (search) search.done();
     search = null;
     cancel.hidden = exp.hidden = true;
