@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -185,23 +186,47 @@ static void add(apc__capw_t *w, int64_t ts, int tcp, uint8_t a, uint8_t b, uint1
     assert_int_equal(apc__capw_add(w, &p, &d), 0);
 }
 
+/* A writer on a fake store, over a temporary directory for its segment files. */
+typedef struct rig {
+    char dir[64];
+    fake_t f;
+    struct apc_ctx ctx;
+    int64_t id;
+    apc__capw_t *w;
+} rig_t;
+
+static void rig_open(rig_t *r, const char *name)
+{
+    memset(r, 0, sizeof *r);
+    snprintf(r->dir, sizeof r->dir, "/tmp/apc-capw-%s-XXXXXX", name);
+    assert_non_null(mkdtemp(r->dir));
+    r->ctx = (struct apc_ctx){.data_dir = r->dir, .lock_fd = -1};
+    pthread_mutex_init(&r->ctx.lock, NULL);
+    pthread_cond_init(&r->ctx.cond, NULL);
+    assert_int_equal(apc__store_new_backend(&fake_backend, &r->f, &r->ctx.store), 0);
+    assert_int_equal(apc__capture_create(&r->ctx, APC_CAPTURE_INGEST, "t", "/x.pcap", 0, &r->id),
+                     0);
+    assert_int_equal(apc__capw_open(&r->ctx, r->id, &r->w), 0);
+    assert_int_equal(apc__capw_add_iface(r->w, 1, 65535, "eth0", "", 1000000000), 0);
+}
+
+/* After apc__capw_finish. */
+static void rig_close(rig_t *r)
+{
+    apc__store_close(r->ctx.store);
+    pthread_mutex_destroy(&r->ctx.lock);
+    pthread_cond_destroy(&r->ctx.cond);
+    apc__rm_rf(r->dir);
+}
+
 static void test_commit_path_on_fake_store(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/apc-capw-fake-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    fake_t f = {0};
-    struct apc_ctx ctx = {.data_dir = dir, .lock_fd = -1};
-    pthread_mutex_init(&ctx.lock, NULL);
-    pthread_cond_init(&ctx.cond, NULL);
-    assert_int_equal(apc__store_new_backend(&fake_backend, &f, &ctx.store), 0);
-
-    int64_t id;
-    assert_int_equal(apc__capture_create(&ctx, APC_CAPTURE_INGEST, "t", "/x.pcap", 0, &id), 0);
-    assert_int_equal(id, 1);
-    apc__capw_t *w;
-    assert_int_equal(apc__capw_open(&ctx, id, &w), 0);
-    assert_int_equal(apc__capw_add_iface(w, 1, 65535, "eth0", "", 1000000000), 0);
+    rig_t r;
+    rig_open(&r, "fake");
+    fake_t *f = &r.f;
+    apc__capw_t *w = r.w;
+    assert_int_equal(r.id, 1);
 
     int64_t t = 1700000000LL * 1000000000LL;
     /* A UDP exchange (2 packets), then a TCP handshake start (SYN, SYN-ACK). */
@@ -209,35 +234,32 @@ static void test_commit_path_on_fake_store(void **state)
     add(w, t + 1000, 0, 2, 1, 53, 5000, 0);
     assert_int_equal(apc__capw_commit(w, 0), 0);
     assert_int_equal(apc__capw_sync(w), 0); /* applied on the writer's commit thread */
-    assert_int_equal(f.commits, 1);
-    assert_int_equal(f.n_conns, 1);
-    assert_int_equal(f.conns[0].pkts_out, 1);
-    assert_int_equal(f.conns[0].pkts_in, 1);
-    assert_int_equal(f.conns[0].first_packet, 1);
-    assert_int_equal(f.conns[0].last_packet, 2);
+    assert_int_equal(f->commits, 1);
+    assert_int_equal(f->n_conns, 1);
+    assert_int_equal(f->conns[0].pkts_out, 1);
+    assert_int_equal(f->conns[0].pkts_in, 1);
+    assert_int_equal(f->conns[0].first_packet, 1);
+    assert_int_equal(f->conns[0].last_packet, 2);
     add(w, t + 2000, 1, 3, 4, 40000, 80, 0x02);
     add(w, t + 3000, 1, 4, 3, 80, 40000, 0x12);
     assert_int_equal(apc__capw_finish(w, APC_STATE_COMPLETED, NULL, 0, 0), 0);
 
-    assert_int_equal(f.failed, 0);
-    assert_int_equal(f.final_state, APC_STATE_COMPLETED);
-    assert_int_equal(f.n_conns, 2); /* the UDP row was not sent again: it did not change */
-    assert_int_equal(f.conns[1].proto, 6);
-    assert_int_equal(f.conns[1].sport, 40000);
-    assert_int_equal(f.conns[1].dport, 80);
-    assert_int_equal(f.progress.packets, 4);
-    assert_int_equal(f.progress.connections, 2);
-    assert_int_equal(f.proto_udp, 2);
-    assert_int_equal(f.proto_tcp, 2);
-    assert_int_equal(f.ip_add_packets, 8); /* each packet counts for both of its addresses */
-    assert_int_equal(f.stat_all_packets, 4);
-    assert_int_equal(f.new_conns, 2);
-    assert_true(f.progress.seg_bytes > 0);
+    assert_int_equal(f->failed, 0);
+    assert_int_equal(f->final_state, APC_STATE_COMPLETED);
+    assert_int_equal(f->n_conns, 2); /* the UDP row was not sent again: it did not change */
+    assert_int_equal(f->conns[1].proto, 6);
+    assert_int_equal(f->conns[1].sport, 40000);
+    assert_int_equal(f->conns[1].dport, 80);
+    assert_int_equal(f->progress.packets, 4);
+    assert_int_equal(f->progress.connections, 2);
+    assert_int_equal(f->proto_udp, 2);
+    assert_int_equal(f->proto_tcp, 2);
+    assert_int_equal(f->ip_add_packets, 8); /* each packet counts for both of its addresses */
+    assert_int_equal(f->stat_all_packets, 4);
+    assert_int_equal(f->new_conns, 2);
+    assert_true(f->progress.seg_bytes > 0);
 
-    apc__store_close(ctx.store);
-    pthread_mutex_destroy(&ctx.lock);
-    pthread_cond_destroy(&ctx.cond);
-    apc__rm_rf(dir);
+    rig_close(&r);
 }
 
 /* A commit applied on the commit thread fails: the next call reports it with the store's
@@ -245,36 +267,25 @@ static void test_commit_path_on_fake_store(void **state)
 static void test_commit_failure_on_the_commit_thread(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/apc-capw-fail-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    fake_t f = {0};
-    struct apc_ctx ctx = {.data_dir = dir, .lock_fd = -1};
-    pthread_mutex_init(&ctx.lock, NULL);
-    pthread_cond_init(&ctx.cond, NULL);
-    assert_int_equal(apc__store_new_backend(&fake_backend, &f, &ctx.store), 0);
-    int64_t id;
-    assert_int_equal(apc__capture_create(&ctx, APC_CAPTURE_INGEST, "t", "/x.pcap", 0, &id), 0);
-    apc__capw_t *w;
-    assert_int_equal(apc__capw_open(&ctx, id, &w), 0);
-    assert_int_equal(apc__capw_add_iface(w, 1, 65535, "eth0", "", 1000000000), 0);
+    rig_t r;
+    rig_open(&r, "fail");
+    fake_t *f = &r.f;
+    apc__capw_t *w = r.w;
     int64_t t = 1700000000LL * 1000000000LL;
     add(w, t, 0, 1, 2, 5000, 53, 0);
     assert_int_equal(apc__capw_commit(w, 0), 0);
     assert_int_equal(apc__capw_sync(w), 0);
-    assert_int_equal(f.progress.packets, 1);
-    f.fail_commits = 1;
+    assert_int_equal(f->progress.packets, 1);
+    f->fail_commits = 1;
     add(w, t + 1000, 0, 2, 1, 53, 5000, 0);
     assert_int_equal(apc__capw_commit(w, 0), 0); /* handed over: the failure comes later */
     assert_int_equal(apc__capw_sync(w), APC_ESTORE);
     assert_non_null(strstr(apc_last_error_message(), "database or disk is full"));
     assert_int_equal(apc__capw_finish(w, APC_STATE_COMPLETED, "stopped", 0, 0), 0);
-    assert_int_equal(f.failed, 1);           /* marked failed, not completed */
-    assert_int_equal(f.final_state, 0);      /* no final commit went through */
-    assert_int_equal(f.progress.packets, 1); /* the last commit applied stands */
-    apc__store_close(ctx.store);
-    pthread_mutex_destroy(&ctx.lock);
-    pthread_cond_destroy(&ctx.cond);
-    apc__rm_rf(dir);
+    assert_int_equal(f->failed, 1);           /* marked failed, not completed */
+    assert_int_equal(f->final_state, 0);      /* no final commit went through */
+    assert_int_equal(f->progress.packets, 1); /* the last commit applied stands */
+    rig_close(&r);
 }
 
 static const apc__st_conn_t *fake_conn(const fake_t *f, int64_t id)
@@ -292,42 +303,31 @@ static const apc__st_conn_t *fake_conn(const fake_t *f, int64_t id)
 static void test_evicted_sent_only_when_changed(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/apc-capw-evict-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    fake_t f = {0};
-    struct apc_ctx ctx = {.data_dir = dir, .lock_fd = -1};
-    pthread_mutex_init(&ctx.lock, NULL);
-    pthread_cond_init(&ctx.cond, NULL);
-    assert_int_equal(apc__store_new_backend(&fake_backend, &f, &ctx.store), 0);
-    int64_t id;
-    assert_int_equal(apc__capture_create(&ctx, APC_CAPTURE_INGEST, "t", "/x.pcap", 0, &id), 0);
-    apc__capw_t *w;
-    assert_int_equal(apc__capw_open(&ctx, id, &w), 0);
-    assert_int_equal(apc__capw_add_iface(w, 1, 65535, "eth0", "", 1000000000), 0);
+    rig_t r;
+    rig_open(&r, "evict");
+    fake_t *f = &r.f;
+    apc__capw_t *w = r.w;
     int64_t t = 1700000000LL * 1000000000LL, min = 60LL * 1000000000LL;
     add(w, t, 0, 1, 2, 5000, 53, 0);        /* connection 1 */
     add(w, t + 1000, 0, 3, 4, 5001, 53, 0); /* connection 2 */
     assert_int_equal(apc__capw_commit(w, 0), 0);
     assert_int_equal(apc__capw_sync(w), 0);
-    assert_int_equal(f.conn_rows, 2);
+    assert_int_equal(f->conn_rows, 2);
     add(w, t + 2000, 0, 4, 3, 53, 5001, 0); /* connection 2 changes after the commit */
     /* 11 minutes later: both leave the table as connection 3 comes. */
     add(w, t + 11 * min, 0, 5, 6, 5002, 53, 0);
     assert_int_equal(apc__capw_commit(w, 0), 0);
     assert_int_equal(apc__capw_sync(w), 0);
-    assert_int_equal(f.conn_rows, 4); /* 2 and 3, not 1 */
-    assert_int_equal(f.n_conns, 3);
-    const apc__st_conn_t *c1 = fake_conn(&f, 1), *c2 = fake_conn(&f, 2);
+    assert_int_equal(f->conn_rows, 4); /* 2 and 3, not 1 */
+    assert_int_equal(f->n_conns, 3);
+    const apc__st_conn_t *c1 = fake_conn(f, 1), *c2 = fake_conn(f, 2);
     assert_int_equal(c1->pkts_out + c1->pkts_in, 1);
     assert_int_equal(c2->pkts_out + c2->pkts_in, 2); /* its last values */
     assert_int_equal(c2->last_packet, 3);
     assert_int_equal(apc__capw_finish(w, APC_STATE_COMPLETED, NULL, 0, 0), 0);
-    assert_int_equal(f.conn_rows, 4); /* connection 3 did not change since */
-    assert_int_equal(f.progress.connections, 3);
-    apc__store_close(ctx.store);
-    pthread_mutex_destroy(&ctx.lock);
-    pthread_cond_destroy(&ctx.cond);
-    apc__rm_rf(dir);
+    assert_int_equal(f->conn_rows, 4); /* connection 3 did not change since */
+    assert_int_equal(f->progress.connections, 3);
+    rig_close(&r);
 }
 
 int main(void)

@@ -79,13 +79,31 @@ static int drops_pages(void)
     return left == 0;
 }
 
-static void small(apc__wb_t *wb, uint64_t after)
+/* Skips the test where the file system keeps them. */
+static void need_drops(void)
+{
+    if (!drops_pages()) {
+        fprintf(stderr, "skipped: %s keeps clean pages on POSIX_FADV_DONTNEED\n", tmpdir);
+        skip();
+    }
+}
+
+static size_t pages(size_t bytes)
+{
+    return bytes / (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* A writer with small settings (`after` as given), on a new file `name`. */
+static int start(apc__wb_t *wb, uint64_t after, const char *name)
 {
     apc__wb_init(wb);
     wb->after = after;
     wb->chunk = MIB;
     wb->keep = 2 * MIB;
     wb->retry = 8 * MIB;
+    int fd = open_file(name);
+    apc__wb_file(wb, 0);
+    return fd;
 }
 
 /* Appends `mib` MiB to fd in 1 MiB writes, each made clean and then reported. */
@@ -102,32 +120,23 @@ static void append(apc__wb_t *wb, int fd, unsigned mib)
 static void test_drops_behind_keeps_tail(void **state)
 {
     (void)state;
-    if (!drops_pages()) {
-        fprintf(stderr, "skipped: %s keeps clean pages on POSIX_FADV_DONTNEED\n", tmpdir);
-        skip();
-    }
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    need_drops();
     apc__wb_t wb;
-    small(&wb, 4 * MIB);
-    int fd = open_file("seg-0");
-    apc__wb_file(&wb, 0);
+    int fd = start(&wb, 4 * MIB, "seg-0");
     append(&wb, fd, 16);
     /* Everything up to `keep` behind the end went, including what came before `after`. */
     assert_int_equal(resident(fd, 0, 14 * MIB), 0);
-    assert_int_equal(resident(fd, 14 * MIB, 2 * MIB), 2 * MIB / page);
+    assert_int_equal(resident(fd, 14 * MIB, 2 * MIB), pages(2 * MIB));
     close(fd);
 }
 
 static void test_nothing_before_threshold(void **state)
 {
     (void)state;
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
     apc__wb_t wb;
-    small(&wb, 64 * MIB);
-    int fd = open_file("seg-0");
-    apc__wb_file(&wb, 0);
+    int fd = start(&wb, 64 * MIB, "seg-0");
     append(&wb, fd, 16);
-    assert_int_equal(resident(fd, 0, 16 * MIB), 16 * MIB / page);
+    assert_int_equal(resident(fd, 0, 16 * MIB), pages(16 * MIB));
     close(fd);
 }
 
@@ -136,27 +145,21 @@ static void test_nothing_before_threshold(void **state)
 static void test_counts_across_files(void **state)
 {
     (void)state;
-    if (!drops_pages()) {
-        fprintf(stderr, "skipped: %s keeps clean pages on POSIX_FADV_DONTNEED\n", tmpdir);
-        skip();
-    }
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    need_drops();
     apc__wb_t wb;
-    small(&wb, 6 * MIB);
-    int fd = open_file("seg-0");
-    apc__wb_file(&wb, 0);
+    int fd = start(&wb, 6 * MIB, "seg-0");
     append(&wb, fd, 4); /* 4 MiB: under the threshold */
-    assert_int_equal(resident(fd, 0, 4 * MIB), 4 * MIB / page);
+    assert_int_equal(resident(fd, 0, 4 * MIB), pages(4 * MIB));
     close(fd);
     fd = open_file("seg-1");
     apc__wb_file(&wb, 0);
     append(&wb, fd, 6); /* 10 MiB in all: past it */
     assert_int_equal(resident(fd, 0, 4 * MIB), 0);
-    assert_int_equal(resident(fd, 4 * MIB, 2 * MIB), 2 * MIB / page);
+    assert_int_equal(resident(fd, 4 * MIB, 2 * MIB), pages(2 * MIB));
     /* Reopened at 6 MiB: grows to 9, and what lies before the reopening may go too. */
     apc__wb_file(&wb, 6 * MIB);
     append(&wb, fd, 3);
-    assert_int_equal(resident(fd, 7 * MIB, 2 * MIB), 2 * MIB / page);
+    assert_int_equal(resident(fd, 7 * MIB, 2 * MIB), pages(2 * MIB));
     assert_int_equal(resident(fd, 0, 7 * MIB), 0);
     close(fd);
 }
