@@ -326,7 +326,10 @@ async function main() {
     await page.click("form.upload button[type=submit]");
     await page.waitForSelector("#upload-open", { timeout: 120000 });
     await page.click("#upload-open");
+    // The capture page shown whole before moving on (under load, going on at once once landed
+    // back on it: CI runs 45 and 46).
     await page.waitForURL(/capture\/\d+/);
+    await page.waitForSelector(".vlist .vrow[data-loaded]");
     const manyId = Number(page.url().match(/capture\/(\d+)/)[1]);
     await page.goto(`${d.url}#/files/${manyId}`);
     await page.waitForSelector("#files-more", { timeout: 120000 });

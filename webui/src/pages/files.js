@@ -18,12 +18,14 @@ const STREAM_COLUMNS = ["StreamId", "ConnId", "Direction", "Protocol", "Name", "
 export async function files(main, id) {
   const pick = h("select", { id: "files-capture" }, h("option", { value: "" }, "choose a capture"));
   const streams = h("div", { id: "files-seen" }), written = h("div"), note = h("div", { "aria-live": "polite" });
-  const on = h("input", { type: "checkbox", id: "files-extraction" });
+  // Disabled until its state is read: a click before that would be undone by the answer.
+  const on = h("input", { type: "checkbox", id: "files-extraction", disabled: true });
   const onNote = h("span", { "aria-live": "polite" });
   const toggle = h("div", { class: "check" }, on, h("label", { for: "files-extraction" }, "Find files in captures and ingests as they are stored, from now on"), onNote);
   frame(main, "Extracted files", toggle, field("Capture", pick), note, section("Files written", written), section("Files seen in the capture", streams));
   try {
     on.checked = (await call("apppaccap")).Extraction === 1;
+    on.disabled = false;
   } catch (e) {
     clear(onNote, errorNote(e));
   }
