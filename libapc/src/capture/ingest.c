@@ -131,9 +131,9 @@ static void ingest_run(void *arg, const volatile int *cancelled)
      * COMMIT_BYTES keeps that last one small without the commit thread falling behind (at
      * 64 MiB it does; at 1 GiB the last commit was 40% of the ingest: docs/benchmarks.md).
      * And each commit rewrites every page of the address and port indexes its new
-     * connections land on, which grow with the capture: a 10,000,000-packet ingest made 26
-     * commits at 256 MiB and took 8.1-8.6 s, 13 at 512 MiB and 7.4-7.7 s (docs/benchmarks.md,
-     * "Growth").
+     * connections land on, which grow with the capture: a 10,000,000-packet ingest made 15-19
+     * commits at 256 MiB (SQLite's profile) and took 8.1-8.6 s, at 512 MiB about half as many
+     * and 7.4-7.7 s (docs/benchmarks.md, "Growth").
      * File extraction follows this capture as it is committed (apc__capw_followed): what the
      * last interval stored is what it reads after the ingest has ended, so commit more often
      * (docs/benchmarks.md, extraction), but see commit_took; a commit due while the one before

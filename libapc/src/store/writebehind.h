@@ -23,7 +23,7 @@
  * otherwise after 30 s), and a short capture or ingest is often over by then: its bytes are
  * best left in the cache, where a reader finds them and no disk write competes with the
  * writer (on this project's 2-vCPU VM, write-back beside a 1,000,000-packet ingest of 689 MB
- * made it 0.75 s -> 1.1-1.3 s; docs/benchmarks.md, "Growth").
+ * made it 0.75 s -> 0.86-1.41 s; docs/benchmarks.md, "Growth").
  */
 #ifndef APC_STORE_WRITEBEHIND_H
 #define APC_STORE_WRITEBEHIND_H
