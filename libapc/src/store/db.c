@@ -14,6 +14,7 @@
 
 #include "core/ctx.h"
 #include "core/error.h"
+#include "store/checkpoint.h"
 #include "store/repair.h"
 #include "store/pg/pg_int.h"
 #include "store/schema.h"
@@ -60,16 +61,10 @@ static sqlite3 *open_conn(apc__store_t *s)
     }
     sqlite3_busy_timeout(db, 10000);
     sqlite3_extended_result_codes(db, 1);
-    /* The WAL is checkpointed into the database once it holds 16,384 pages (64 MiB), not
-     * SQLite's default 1,000: a capture's commits rewrite the same index pages over and over
-     * (new connections land all over the address and port indexes), and a checkpoint writes a
-     * page once however many commits changed it. At the default, the commits of a
-     * 10,000,000-packet ingest spent 2.2-3.6 s checkpointing (55 ms for 1,000,000 packets);
-     * at 16,384, 0.6-1.0 s (docs/benchmarks.md, "Growth"). journal_size_limit gives the
-     * disk back once a larger transaction's WAL was checkpointed. */
+    /* journal_size_limit gives the disk back once a larger transaction's WAL was checkpointed.
+     * The checkpoints themselves: below. */
     const char *pragmas = s->read_only ? "PRAGMA foreign_keys=ON;"
                                        : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                                         "PRAGMA wal_autocheckpoint=16384;"
                                          "PRAGMA journal_size_limit=67108864;"
                                          "PRAGMA foreign_keys=ON;";
     rc = sqlite3_exec(db, pragmas, NULL, NULL, NULL);
@@ -78,6 +73,12 @@ static sqlite3 *open_conn(apc__store_t *s)
         sqlite3_close(db);
         return NULL;
     }
+    /* Checkpoints at APC__CKPT_PAGES, on the store's checkpoint thread (checkpoint.h says
+     * why); without it (out of memory), by the connection, at the same size. */
+    if (s->ckpt)
+        apc__ckpt_attach(s->ckpt, db);
+    else if (!s->read_only)
+        sqlite3_wal_autocheckpoint(db, APC__CKPT_PAGES);
     return db;
 }
 
@@ -386,8 +387,10 @@ int apc__store_open(apc_ctx_t *ctx, apc__store_t **out)
         apc__store_close(s);
         return apc__err(APC_ENOMEM, "out of memory");
     }
-    if (!s->read_only)
+    if (!s->read_only) {
         private_files(s->path);
+        s->ckpt = apc__ckpt_new(s->path);
+    }
     sqlite3 *db = apc__db_get(s);
     if (!db) {
         char msg[1024];
@@ -425,6 +428,7 @@ void apc__store_close(apc__store_t *s)
         s->busy = c->next;
         sqlc_close(c);
     }
+    apc__ckpt_free(s->ckpt); /* after the connections that call it */
     if (s->be && s->be->close && s->impl != s)
         s->be->close(s->impl);
     pthread_mutex_destroy(&s->mu);

@@ -106,7 +106,7 @@ static int start_segment(apc__segw_t *w)
         close(w->fd);
     w->fd = fd;
     w->file_bytes = 0;
-    apc__wb_file(&w->wb, 0);
+    apc__wb_file(&w->wb, fd, 0);
     int r = write_shb(w);
     for (uint32_t i = 0; r == 0 && i < w->n_ifaces; i++)
         r = write_idb(w, &w->ifaces[i]);
@@ -146,7 +146,7 @@ int apc__segw_open(apc__segw_t **out, const char *dir, uint32_t seg_no, uint64_t
             r = apc__err_errno(errno, "cannot position segment '%s'", path);
         } else {
             w->file_bytes = seg_bytes;
-            apc__wb_file(&w->wb, seg_bytes);
+            apc__wb_file(&w->wb, w->fd, seg_bytes);
             r = 0;
         }
     }
@@ -233,7 +233,7 @@ int apc__segw_flush(apc__segw_t *w)
         return apc__err_errno(-r, "writing segment '%s'", path);
     }
     w->file_bytes += w->len;
-    apc__wb_wrote(&w->wb, w->fd, w->file_bytes, w->len);
+    apc__wb_wrote(&w->wb, w->file_bytes, w->len);
     w->len = 0;
     return 0;
 }
@@ -252,11 +252,11 @@ void apc__segw_close(apc__segw_t *w)
 {
     if (!w)
         return;
-    if (w->fd >= 0) {
-        if (!w->broken)
-            apc__segw_flush(w);
+    if (w->fd >= 0 && !w->broken)
+        apc__segw_flush(w);
+    apc__wb_fini(&w->wb);
+    if (w->fd >= 0)
         close(w->fd);
-    }
     for (uint32_t i = 0; i < w->n_ifaces; i++)
         free(w->ifaces[i].name);
     free(w->ifaces);

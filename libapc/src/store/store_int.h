@@ -20,6 +20,7 @@ struct apc__store {
     pthread_mutex_t mu;       /* guards the lists below */
     apc__sqlc_t *idle, *busy; /* pooled connections: free, and handed out */
     int n_idle;
+    struct apc__ckpt *ckpt; /* the WAL checkpoints' thread (checkpoint.h); NULL read-only */
 };
 
 /* SQLite backend: a pooled connection for the calling thread, until apc__sqlc_put. NULL with

@@ -9,14 +9,20 @@
  * and the writer pays for both (docs/benchmarks.md, "Growth": the kernel's copy into the page
  * cache 6% of a 1 M-packet ingest's samples, 42% of a 10 M one's).
  *
- * So the writer starts the write-back of each chunk as soon as it is complete
- * (sync_file_range(2) SYNC_FILE_RANGE_WRITE: asynchronous, it does not wait for the disk) and
- * lets go of the pages that are far enough behind it (posix_fadvise(2) POSIX_FADV_DONTNEED,
- * which drops only clean pages: one still being written stays, and is tried again on the
- * passes that follow). The pages it frees are the ones the next chunks reuse. Nothing here waits
- * for the disk: a live capture's writer keeps absorbing bursts, and a disk slower than the traffic
- * throttles it where the kernel would anyway. Both calls are hints: an error (a file system
+ * So the write-back of each chunk starts as soon as it is complete (sync_file_range(2)
+ * SYNC_FILE_RANGE_WRITE, which does not wait for the write itself), and the pages far enough
+ * behind the writer are let go (posix_fadvise(2) POSIX_FADV_DONTNEED, which drops only clean
+ * pages: one still being written stays, and is tried again on the passes that follow). The pages
+ * it frees are the ones the next chunks reuse. Both calls are hints: an error (a file system
  * without them) changes nothing but the cache, and is ignored.
+ *
+ * Both run on a thread of the writer's own, never on the writer: starting write-back submits
+ * the I/O in the caller, and the block layer's write-back throttling (wbt) puts a submitter to
+ * sleep while the disk's queue is full. On the writer that was 1.35 s of a 10,000,000-packet
+ * ingest's 10.8 s spent asleep in rq_qos_wait (`perf sched timehist`, docs/benchmarks.md,
+ * "Growth"); a live capture's writer would stall the same way. The writer only tells the thread
+ * how far it got (a lock held for a few stores); a disk slower than the traffic throttles it
+ * where the kernel would anyway, through the dirty-page limits.
  *
  * It begins only once a writer has written APC__WB_AFTER bytes. Before that the kernel would
  * not write anything back yet (its background threshold is a tenth of the memory by default;
@@ -28,6 +34,7 @@
 #ifndef APC_STORE_WRITEBEHIND_H
 #define APC_STORE_WRITEBEHIND_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 /* The defaults of apc__wb_init. Nothing is done until a writer has written this many bytes
@@ -44,23 +51,50 @@
  * while. */
 #define APC__WB_RETRY (512ull << 20)
 
-/* One writer's state. */
+/* One writer's state. The settings may be changed between apc__wb_init and the first write. */
 typedef struct apc__wb {
     uint64_t after, chunk, keep, retry; /* the settings above (a test sets smaller ones) */
-    uint64_t written;                   /* bytes the writer wrote, over all its files */
-    uint64_t started; /* in the current file, write-back started for [0, started) */
+    /* The writer's side. */
+    uint64_t written; /* bytes the writer wrote, over all its files */
+    int src_fd;       /* the writer's descriptor of its current file (-1: none yet) */
+    uint64_t src_at;  /* and where that file started being written by this writer */
+    int mode;         /* 0 = not begun, 1 = on the thread, 2 = in the writer (no thread) */
+    /* Shared with the thread, under mu. */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t thread;
+    int quit;
+    int next_fd;      /* a new file for the thread (its own descriptor, a dup), or -1 */
+    uint64_t next_at; /* and where its write-back begins */
+    uint64_t size;    /* bytes in the current file, as last reported */
+    int idle;         /* the thread waits with nothing to do (apc__wb_settle) */
+    /* The file being worked on: the thread's (or the writer's, mode 2). */
+    int fd;           /* the thread's own descriptor (mode 1), or the writer's (mode 2) */
+    uint64_t started; /* write-back started for [0, started) of it */
     uint64_t dropped; /* and pages released for [0, dropped) (a range may be retried) */
 } apc__wb_t;
 
-/* A writer's state with the default settings, before its first file. */
+/* A writer's state with the default settings, before its first file. Release it with
+ * apc__wb_fini. */
 void apc__wb_init(apc__wb_t *wb);
 
-/* The writer moves to a file whose first `at` bytes are already written (0 for a new one). */
-void apc__wb_file(apc__wb_t *wb, uint64_t at);
+/* The writer moves to file `fd` (borrowed: the writer keeps it, and may close it once it has
+ * reported the next file or called apc__wb_fini), whose first `at` bytes were written before
+ * (0 for a new file). */
+void apc__wb_file(apc__wb_t *wb, int fd, uint64_t at);
 
-/* Called after the writer appended `n` bytes to its file `fd`, now `size` bytes long: once
- * `after` bytes were written, starts the write-back of what was not started yet when it is at
- * least `chunk`, and releases the pages more than `keep` behind `size`. */
-void apc__wb_wrote(apc__wb_t *wb, int fd, uint64_t size, uint64_t n);
+/* Called after the writer appended `n` bytes to its current file, now `size` bytes long. Once
+ * `after` bytes were written (over all the writer's files), the write-back thread starts; from
+ * then on it starts the write-back of each `chunk` written and releases the pages more than
+ * `keep` behind `size`. Never waits for the disk. If the thread cannot be started, the same is
+ * done here, in the writer. */
+void apc__wb_wrote(apc__wb_t *wb, uint64_t size, uint64_t n);
+
+/* Waits until the thread has done what was reported so far (for the tests: the calls it makes
+ * are asynchronous hints otherwise). Returns at once when no thread runs. */
+void apc__wb_settle(apc__wb_t *wb);
+
+/* Stops the thread (what it has not done yet is left to the kernel) and releases everything. */
+void apc__wb_fini(apc__wb_t *wb);
 
 #endif

@@ -2,9 +2,11 @@
 /*
  * The segments' write-behind (store/writebehind.c): once a writer has written its threshold,
  * the pages far enough behind it leave the page cache and the last ones stay; before that
- * nothing leaves; the count goes on across the writer's files. The settings are shrunk from
- * megabytes to pages' worth, and each write is made clean (fdatasync) before the call, so what
- * the call drops does not depend on how fast the disk is.
+ * nothing leaves; the count goes on across the writer's files; the work is done on a thread of
+ * its own, not by the writer. The settings are shrunk from megabytes to pages' worth, and each
+ * write is made clean (fdatasync) before it is reported, so what the thread drops does not
+ * depend on how fast the disk is; each check first waits for the thread to have done what was
+ * reported (apc__wb_settle).
  */
 #include <fcntl.h>
 #include <setjmp.h>
@@ -102,19 +104,21 @@ static int start(apc__wb_t *wb, uint64_t after, const char *name)
     wb->keep = 2 * MIB;
     wb->retry = 8 * MIB;
     int fd = open_file(name);
-    apc__wb_file(wb, 0);
+    apc__wb_file(wb, fd, 0);
     return fd;
 }
 
-/* Appends `mib` MiB to fd in 1 MiB writes, each made clean and then reported. */
+/* Appends `mib` MiB to fd in 1 MiB writes, each made clean and then reported; then waits for
+ * the write-behind to have done its part. */
 static void append(apc__wb_t *wb, int fd, unsigned mib)
 {
     for (unsigned i = 0; i < mib; i++) {
         assert_int_equal(write(fd, block, MIB), (ssize_t)MIB);
         assert_int_equal(fdatasync(fd), 0);
         off_t size = lseek(fd, 0, SEEK_CUR);
-        apc__wb_wrote(wb, fd, (uint64_t)size, MIB);
+        apc__wb_wrote(wb, (uint64_t)size, MIB);
     }
+    apc__wb_settle(wb);
 }
 
 static void test_drops_behind_keeps_tail(void **state)
@@ -124,9 +128,11 @@ static void test_drops_behind_keeps_tail(void **state)
     apc__wb_t wb;
     int fd = start(&wb, 4 * MIB, "seg-0");
     append(&wb, fd, 16);
+    assert_int_equal(wb.mode, 1); /* on its thread */
     /* Everything up to `keep` behind the end went, including what came before `after`. */
     assert_int_equal(resident(fd, 0, 14 * MIB), 0);
     assert_int_equal(resident(fd, 14 * MIB, 2 * MIB), pages(2 * MIB));
+    apc__wb_fini(&wb);
     close(fd);
 }
 
@@ -136,7 +142,9 @@ static void test_nothing_before_threshold(void **state)
     apc__wb_t wb;
     int fd = start(&wb, 64 * MIB, "seg-0");
     append(&wb, fd, 16);
+    assert_int_equal(wb.mode, 0); /* no thread either */
     assert_int_equal(resident(fd, 0, 16 * MIB), pages(16 * MIB));
+    apc__wb_fini(&wb);
     close(fd);
 }
 
@@ -152,15 +160,16 @@ static void test_counts_across_files(void **state)
     assert_int_equal(resident(fd, 0, 4 * MIB), pages(4 * MIB));
     close(fd);
     fd = open_file("seg-1");
-    apc__wb_file(&wb, 0);
+    apc__wb_file(&wb, fd, 0);
     append(&wb, fd, 6); /* 10 MiB in all: past it */
     assert_int_equal(resident(fd, 0, 4 * MIB), 0);
     assert_int_equal(resident(fd, 4 * MIB, 2 * MIB), pages(2 * MIB));
     /* Reopened at 6 MiB: grows to 9, and what lies before the reopening may go too. */
-    apc__wb_file(&wb, 6 * MIB);
+    apc__wb_file(&wb, fd, 6 * MIB);
     append(&wb, fd, 3);
     assert_int_equal(resident(fd, 7 * MIB, 2 * MIB), pages(2 * MIB));
     assert_int_equal(resident(fd, 0, 7 * MIB), 0);
+    apc__wb_fini(&wb);
     close(fd);
 }
 
