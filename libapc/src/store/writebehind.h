@@ -50,10 +50,14 @@
  * release: a page still being written is not dropped, and on a slow disk its write may take a
  * while. */
 #define APC__WB_RETRY (512ull << 20)
+/* ... and the blocks of at least the next this many bytes are allocated ahead of the writer
+ * (fallocate(2) FALLOC_FL_KEEP_SIZE, by up to twice as many at a time; 0 = none), given back
+ * past the end when the writer is done with the file. */
+#define APC__WB_AHEAD (128ull << 20)
 
 /* One writer's state. The settings may be changed between apc__wb_init and the first write. */
 typedef struct apc__wb {
-    uint64_t after, chunk, keep, retry; /* the settings above (a test sets smaller ones) */
+    uint64_t after, chunk, keep, retry, ahead; /* the settings above (tests set smaller ones) */
     /* The writer's side. */
     uint64_t written; /* bytes the writer wrote, over all its files */
     int src_fd;       /* the writer's descriptor of its current file (-1: none yet) */
@@ -64,14 +68,18 @@ typedef struct apc__wb {
     pthread_cond_t cv;
     pthread_t thread;
     int quit;
-    int next_fd;      /* a new file for the thread (its own descriptor, a dup), or -1 */
-    uint64_t next_at; /* and where its write-back begins */
-    uint64_t size;    /* bytes in the current file, as last reported */
-    int idle;         /* the thread waits with nothing to do (apc__wb_settle) */
+    int next_fd;        /* a new file for the thread (its own descriptor, a dup), or -1 */
+    uint64_t next_at;   /* and where its write-back begins */
+    uint64_t size;      /* bytes in the current file, as last reported */
+    uint64_t prev_size; /* and in the file before, when the thread has yet to take next_fd */
+    int idle;           /* the thread waits with nothing to do (apc__wb_settle) */
     /* The file being worked on: the thread's (or the writer's, mode 2). */
-    int fd;           /* the thread's own descriptor (mode 1), or the writer's (mode 2) */
-    uint64_t started; /* write-back started for [0, started) of it */
-    uint64_t dropped; /* and pages released for [0, dropped) (a range may be retried) */
+    int fd; /* the thread's own descriptor (mode 1), or the writer's (mode 2) */
+    struct apc__wb_pos {
+        uint64_t started; /* write-back started for [0, started) */
+        uint64_t dropped; /* pages released for [0, dropped) (a range may be retried) */
+        uint64_t alloc;   /* blocks allocated ahead up to here (0: none; mode 1 only) */
+    } at;
 } apc__wb_t;
 
 /* A writer's state with the default settings, before its first file. Release it with
@@ -80,7 +88,9 @@ void apc__wb_init(apc__wb_t *wb);
 
 /* The writer moves to file `fd` (borrowed: the writer keeps it, and may close it once it has
  * reported the next file or called apc__wb_fini), whose first `at` bytes were written before
- * (0 for a new file). */
+ * (0 for a new file). The writer writes no more to the file before: its length is the last
+ * one reported, and the thread cuts what it allocated past that length (ftruncate(2) to it).
+ * A file written again later (reopened after a restart) is a new writer's. */
 void apc__wb_file(apc__wb_t *wb, int fd, uint64_t at);
 
 /* Called after the writer appended `n` bytes to its current file, now `size` bytes long. Once
@@ -94,7 +104,9 @@ void apc__wb_wrote(apc__wb_t *wb, uint64_t size, uint64_t n);
  * are asynchronous hints otherwise). Returns at once when no thread runs. */
 void apc__wb_settle(apc__wb_t *wb);
 
-/* Stops the thread (what it has not done yet is left to the kernel) and releases everything. */
+/* Stops the thread (what it has not done yet is left to the kernel), gives back what was
+ * allocated past the current file's last reported length (as apc__wb_file), and releases
+ * everything. */
 void apc__wb_fini(apc__wb_t *wb);
 
 #endif

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -148,8 +149,7 @@ static void test_nothing_before_threshold(void **state)
     close(fd);
 }
 
-/* The threshold counts over the writer's files: the second starts past it. A reopened file
- * (`at` > 0) is treated from `at` on. */
+/* The threshold counts over the writer's files: the second starts past it. */
 static void test_counts_across_files(void **state)
 {
     (void)state;
@@ -164,7 +164,14 @@ static void test_counts_across_files(void **state)
     append(&wb, fd, 6); /* 10 MiB in all: past it */
     assert_int_equal(resident(fd, 0, 4 * MIB), 0);
     assert_int_equal(resident(fd, 4 * MIB, 2 * MIB), pages(2 * MIB));
-    /* Reopened at 6 MiB: grows to 9, and what lies before the reopening may go too. */
+    apc__wb_fini(&wb);
+    /* Reopened at 6 MiB by a new writer (as segment.c's reopening): grows to 9, and what lies
+     * before the reopening may go too. */
+    apc__wb_init(&wb);
+    wb.after = MIB;
+    wb.chunk = MIB;
+    wb.keep = 2 * MIB;
+    wb.retry = 8 * MIB;
     apc__wb_file(&wb, fd, 6 * MIB);
     append(&wb, fd, 3);
     assert_int_equal(resident(fd, 7 * MIB, 2 * MIB), pages(2 * MIB));
@@ -173,12 +180,53 @@ static void test_counts_across_files(void **state)
     close(fd);
 }
 
+/* Bytes of disk allocated to fd. */
+static uint64_t allocated(int fd)
+{
+    struct stat st;
+    assert_int_equal(fstat(fd, &st), 0);
+    return (uint64_t)st.st_blocks * 512;
+}
+
+/* Blocks are allocated ahead of the writer, and given back past the end once it is done with
+ * the file: when it moves to the next one, and when it stops. */
+static void test_allocates_ahead_gives_back(void **state)
+{
+    (void)state;
+    apc__wb_t wb;
+    int fd = start(&wb, 2 * MIB, "seg-0");
+    wb.ahead = 4 * MIB;
+    append(&wb, fd, 8);
+    if (allocated(fd) < 12 * MIB) {
+        fprintf(stderr, "skipped: %s does not allocate ahead (fallocate)\n", tmpdir);
+        apc__wb_fini(&wb);
+        close(fd);
+        skip();
+    }
+    int fd2 = open_file("seg-1");
+    apc__wb_file(&wb, fd2, 0);
+    append(&wb, fd2, 2);
+    assert_true(allocated(fd) <= 8 * MIB + 64 * 1024); /* the file's own blocks, and metadata */
+    struct stat st;
+    assert_int_equal(fstat(fd, &st), 0);
+    assert_int_equal(st.st_size, 8 * MIB); /* the length was never changed */
+    append(&wb, fd2, 4);
+    assert_true(allocated(fd2) >= 10 * MIB);
+    apc__wb_fini(&wb);
+    assert_true(allocated(fd2) <= 6 * MIB + 64 * 1024);
+    assert_int_equal(fstat(fd2, &st), 0);
+    assert_int_equal(st.st_size, 6 * MIB);
+    close(fd);
+    close(fd2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_drops_behind_keeps_tail),
         cmocka_unit_test(test_nothing_before_threshold),
         cmocka_unit_test(test_counts_across_files),
+        cmocka_unit_test(test_allocates_ahead_gives_back),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
