@@ -104,11 +104,25 @@ static int attribute(void *state, apc__capw_t *w, const apc__pipe_pkt_t *in, con
  * the SQL runs on the commit thread, which puts a commit off while it is busy): the interval
  * stays at least ten times that (a tenth of the ingest at most, as the 2 s of an ingest nobody
  * follows), between FOLLOWED_COMMIT_NS and COMMIT_NS. */
-static void commit_took(apc__capw_t *w, int64_t ns)
+static void commit_took(apc__capw_t *w, int64_t ns, uint64_t bytes)
 {
     int64_t every = ns * 10;
     every = every < FOLLOWED_COMMIT_NS ? FOLLOWED_COMMIT_NS : every > COMMIT_NS ? COMMIT_NS : every;
-    apc__capw_set_commit_every(w, every, COMMIT_BYTES);
+    apc__capw_set_commit_every(w, every, bytes);
+}
+
+/* The commit interval in bytes for a file of `size` bytes: COMMIT_BYTES at most, the file cut
+ * into equal parts. A part ending just before the end of the file would have its commit
+ * applied while the ingest has nothing left to read, then the final one after it: a
+ * 559 MB file (gen_pcap --flows 5000, 1,000,000 packets) had its one commit of 512 MiB at 96%
+ * and spent 0.5 s waiting for it, 1.16-1.18 s in all; in two halves 1.01-1.02 s (and the
+ * default gen_pcap file, 689 MB, 0.84-0.85 -> 0.72-0.73 s; docs/benchmarks.md, "Ingest"). */
+static uint64_t commit_bytes(uint64_t size)
+{
+    if (size <= COMMIT_BYTES)
+        return COMMIT_BYTES;
+    uint64_t parts = (size + COMMIT_BYTES - 1) / COMMIT_BYTES;
+    return size / parts;
 }
 
 static void ingest_run(void *arg, const volatile int *cancelled)
@@ -133,13 +147,14 @@ static void ingest_run(void *arg, const volatile int *cancelled)
      * And each commit rewrites every page of the address and port indexes its new
      * connections land on, which grow with the capture: a 10,000,000-packet ingest made 15-19
      * commits at 256 MiB (SQLite's profile) and took 8.1-8.6 s, at 512 MiB about half as many
-     * and 7.4-7.7 s (docs/benchmarks.md, "Growth").
+     * and 7.4-7.7 s (docs/benchmarks.md, "Growth"). The parts are equal (commit_bytes).
      * File extraction follows this capture as it is committed (apc__capw_followed): what the
      * last interval stored is what it reads after the ingest has ended, so commit more often
      * (docs/benchmarks.md, extraction), but see commit_took; a commit due while the one before
      * is still applied waits (apc__capw_maybe_commit). */
     int followed = apc__capw_followed(w);
-    apc__capw_set_commit_every(w, followed ? FOLLOWED_COMMIT_NS : COMMIT_NS, COMMIT_BYTES);
+    uint64_t every_bytes = commit_bytes(apc__reader_size(j->reader));
+    apc__capw_set_commit_every(w, followed ? FOLLOWED_COMMIT_NS : COMMIT_NS, every_bytes);
     size_t known = 0;
     uint64_t since_commit = 0;
     apc__ahead_t ahead;
@@ -190,7 +205,7 @@ static void ingest_run(void *arg, const volatile int *cancelled)
             uint64_t off = apc__ahead_offset(&ahead);
             rc = apc__capw_maybe_commit(w, off);
             if (rc == 1 && followed)
-                commit_took(w, apc__mono_ns() - t0);
+                commit_took(w, apc__mono_ns() - t0, every_bytes);
             if (rc == 1 && j->opts.progress_cb)
                 j->opts.progress_cb(j->id, off, apc__reader_size(j->reader), apc__capw_packets(w),
                                     j->opts.payload);
