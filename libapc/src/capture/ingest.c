@@ -111,15 +111,19 @@ static void commit_took(apc__capw_t *w, int64_t ns, uint64_t bytes)
     apc__capw_set_commit_every(w, every, bytes);
 }
 
-/* The commit interval in bytes for a file of `size` bytes: COMMIT_BYTES at most, the file cut
- * into equal parts. A part ending just before the end of the file would have its commit
- * applied while the ingest has nothing left to read, then the final one after it: a
- * 559 MB file (gen_pcap --flows 5000, 1,000,000 packets) had its one commit of 512 MiB at 96%
- * and spent 0.5 s waiting for it, 1.16-1.18 s in all; in two halves 1.01-1.02 s (and the
- * default gen_pcap file, 689 MB, 0.84-0.85 -> 0.72-0.73 s; docs/benchmarks.md, "Ingest"). */
+/* The commit interval in bytes for a file of `size` bytes: COMMIT_BYTES, unless the last
+ * commit it makes would land within an eighth of an interval (64 MiB) of the end. That commit is
+ * then applied while the ingest has nothing left to read, and the final one after it: a 559 MB
+ * file (gen_pcap --flows 5000, 1,000,000 packets) had its one commit at 96% and spent 0.5 s
+ * waiting for it, 1.16-1.18 s in all. The file is then cut into equal parts instead (two halves
+ * there: 1.01-1.02 s). Every file would gain something from equal parts (the default gen_pcap
+ * file, 689 MB, commits at 78%: 0.84-0.85 -> 0.72-0.73 s), but an ingest followed by file
+ * extraction commits by time and does not gain, and its cost over the plain ingest (issue 10's
+ * target, at most 1.5x) went from 1.40-1.45 to 1.69-1.72 (docs/benchmarks.md, "Ingest"): the
+ * followed ingest's own end comes first. */
 static uint64_t commit_bytes(uint64_t size)
 {
-    if (size <= COMMIT_BYTES)
+    if (size <= COMMIT_BYTES || size % COMMIT_BYTES >= COMMIT_BYTES / 8)
         return COMMIT_BYTES;
     uint64_t parts = (size + COMMIT_BYTES - 1) / COMMIT_BYTES;
     return size / parts;
