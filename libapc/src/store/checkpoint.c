@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/clock.h"
+
 struct apc__ckpt {
     char *path;
     pthread_mutex_t mu;
@@ -98,14 +100,7 @@ void apc__ckpt_attach(apc__ckpt_t *k, sqlite3 *db)
 
 unsigned long apc__ckpt_wait(apc__ckpt_t *k, unsigned long n, int timeout_ms)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = apc__deadline_ns(CLOCK_REALTIME, (int64_t)timeout_ms * 1000000LL);
     pthread_mutex_lock(&k->mu);
     while (k->done < n && k->started && !k->broken &&
            pthread_cond_timedwait(&k->cv, &k->mu, &until) == 0)
