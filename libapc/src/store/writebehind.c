@@ -3,6 +3,7 @@
 #include "store/writebehind.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void apc__wb_init(apc__wb_t *wb)
@@ -55,10 +56,12 @@ static void pass(const apc__wb_t *wb, int fd, pos_t *p, uint64_t size, int ahead
 }
 
 /* The blocks allocated past the end of a file the writer is done with, `size` bytes long,
- * go back to the file system (on ext4, truncating to the same length frees them). */
+ * go back to the file system (on ext4, truncating to the same length frees them). Only to the
+ * same length: should `size` ever not be the file's, nothing is cut and the blocks stay. */
 static void give_back(int fd, const pos_t *p, uint64_t size)
 {
-    if (p->alloc > size)
+    struct stat st;
+    if (p->alloc > size && fstat(fd, &st) == 0 && (uint64_t)st.st_size == size)
         (void)ftruncate(fd, (off_t)size);
 }
 
@@ -181,13 +184,14 @@ void apc__wb_fini(apc__wb_t *wb)
     if (wb->mode == 1) {
         pthread_mutex_lock(&wb->mu);
         wb->quit = 1;
+        /* The length of the file the thread works on: the last one reported, or the one
+         * before if the thread has not taken the last file yet (it takes a new file with the
+         * next report). */
+        uint64_t size = wb->next_fd >= 0 ? wb->prev_size : wb->size;
         /* What is left stays with the kernel: no waiting for a last pass. */
         if (wb->next_fd >= 0)
             close(wb->next_fd);
         wb->next_fd = -1;
-        /* The length of the file the thread works on: the last one reported, or the one
-         * before if the thread had not taken that one yet. */
-        uint64_t size = wb->next_fd >= 0 ? wb->prev_size : wb->size;
         wb->size = 0;
         pthread_cond_broadcast(&wb->cv);
         pthread_mutex_unlock(&wb->mu);

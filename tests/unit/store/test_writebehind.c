@@ -220,6 +220,29 @@ static void test_allocates_ahead_gives_back(void **state)
     close(fd2);
 }
 
+/* The writer moves to a new file and stops before reporting a write to it: the thread has not
+ * taken the new file yet, and what it gives back on stopping is the old file's, cut at the old
+ * file's length (not the new one's: that emptied a finished segment). */
+static void test_stop_before_new_file_taken(void **state)
+{
+    (void)state;
+    apc__wb_t wb;
+    int fd = start(&wb, 2 * MIB, "seg-0");
+    wb.ahead = 4 * MIB;
+    append(&wb, fd, 8);
+    assert_int_equal(wb.mode, 1);
+    int fd2 = open_file("seg-1");
+    apc__wb_file(&wb, fd2, 0); /* no write reported to it: the thread stays on seg-0 */
+    apc__wb_fini(&wb);
+    struct stat st;
+    assert_int_equal(fstat(fd, &st), 0);
+    assert_int_equal(st.st_size, 8 * MIB);
+    assert_true(allocated(fd) >= 8 * MIB);
+    assert_true(allocated(fd) <= 8 * MIB + 64 * 1024); /* and nothing left past its end */
+    close(fd);
+    close(fd2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -227,6 +250,7 @@ int main(void)
         cmocka_unit_test(test_nothing_before_threshold),
         cmocka_unit_test(test_counts_across_files),
         cmocka_unit_test(test_allocates_ahead_gives_back),
+        cmocka_unit_test(test_stop_before_new_file_taken),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
