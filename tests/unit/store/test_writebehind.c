@@ -96,14 +96,21 @@ static size_t pages(size_t bytes)
     return bytes / (size_t)sysconf(_SC_PAGESIZE);
 }
 
-/* A writer with small settings (`after` as given), on a new file `name`. */
-static int start(apc__wb_t *wb, uint64_t after, const char *name)
+/* A writer's state with the settings shrunk to MiBs (`after` as given). */
+static void small(apc__wb_t *wb, uint64_t after)
 {
     apc__wb_init(wb);
     wb->after = after;
     wb->chunk = MIB;
     wb->keep = 2 * MIB;
     wb->retry = 8 * MIB;
+    wb->ahead = 4 * MIB;
+}
+
+/* A writer with small settings (`after` as given), on a new file `name`. */
+static int start(apc__wb_t *wb, uint64_t after, const char *name)
+{
+    small(wb, after);
     int fd = open_file(name);
     apc__wb_file(wb, fd, 0);
     return fd;
@@ -167,11 +174,7 @@ static void test_counts_across_files(void **state)
     apc__wb_fini(&wb);
     /* Reopened at 6 MiB by a new writer (as segment.c's reopening): grows to 9, and what lies
      * before the reopening may go too. */
-    apc__wb_init(&wb);
-    wb.after = MIB;
-    wb.chunk = MIB;
-    wb.keep = 2 * MIB;
-    wb.retry = 8 * MIB;
+    small(&wb, MIB);
     apc__wb_file(&wb, fd, 6 * MIB);
     append(&wb, fd, 3);
     assert_int_equal(resident(fd, 7 * MIB, 2 * MIB), pages(2 * MIB));
@@ -195,7 +198,6 @@ static void test_allocates_ahead_gives_back(void **state)
     (void)state;
     apc__wb_t wb;
     int fd = start(&wb, 2 * MIB, "seg-0");
-    wb.ahead = 4 * MIB;
     append(&wb, fd, 8);
     if (allocated(fd) < 12 * MIB) {
         fprintf(stderr, "skipped: %s does not allocate ahead (fallocate)\n", tmpdir);
@@ -228,7 +230,6 @@ static void test_stop_before_new_file_taken(void **state)
     (void)state;
     apc__wb_t wb;
     int fd = start(&wb, 2 * MIB, "seg-0");
-    wb.ahead = 4 * MIB;
     append(&wb, fd, 8);
     assert_int_equal(wb.mode, 1);
     int fd2 = open_file("seg-1");
