@@ -117,7 +117,7 @@ static void commit_took(apc__capw_t *w, int64_t ns, uint64_t bytes)
  * file (gen_pcap --flows 5000, 1,000,000 packets) had its one commit at 96% and spent 0.5 s
  * waiting for it, 1.16-1.18 s in all. The file is then cut into equal parts instead (two halves
  * there: 1.01-1.02 s). Every file would gain something from equal parts (the default gen_pcap
- * file, 689 MB, commits at 78%: 0.84-0.85 -> 0.72-0.73 s), but an ingest followed by file
+ * file, 671 MB, commits at 80%: 0.84-0.85 -> 0.72-0.73 s), but an ingest followed by file
  * extraction commits by time and does not gain, and its cost over the plain ingest (issue 10's
  * target, at most 1.5x) went from 1.40-1.45 to 1.69-1.72 (docs/benchmarks.md, "Ingest"): the
  * followed ingest's own end comes first. */
