@@ -95,9 +95,10 @@ void apc__wb_file(apc__wb_t *wb, int fd, uint64_t at);
 
 /* Called after the writer appended `n` bytes to its current file, now `size` bytes long. Once
  * `after` bytes were written (over all the writer's files), the write-back thread starts; from
- * then on it starts the write-back of each `chunk` written and releases the pages more than
- * `keep` behind `size`. Never waits for the disk. If the thread cannot be started, the same is
- * done here, in the writer. */
+ * then on it keeps `ahead` allocated, starts the write-back of each `chunk` written and
+ * releases the pages more than `keep` behind `size`. Never waits for the disk. If the thread
+ * cannot be started, the write-back and the releases are done here, in the writer (which may
+ * then sleep in the block layer's throttling), and nothing is allocated ahead. */
 void apc__wb_wrote(apc__wb_t *wb, uint64_t size, uint64_t n);
 
 /* Waits until the thread has done what was reported so far (for the tests: the calls it makes
