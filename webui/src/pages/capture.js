@@ -20,12 +20,16 @@ function query() {
 }
 
 export async function capture(main, id, tab = "packets") {
+  // The address is this page's to rewrite only while it still shows this page and still names
+  // this capture: a hash the user set meanwhile is routed after us, from location.hash, and a
+  // rewrite in between would send the router back here (CI run50).
+  const mine = () => main.isConnected && new RegExp(`^#/capture/${id}(?:[/?]|$)`).test(location.hash);
   let meta;
   try {
     meta = await call("capture_open", { capture_id: id });
   } catch (e) {
     if (e.code === E.CONFLICT) {
-      if (main.isConnected) location.hash = `#/live/${id}`; // an active capture is watched on the live page
+      if (mine()) location.hash = `#/live/${id}`; // an active capture is watched on the live page
       return;
     }
     frame(main, `Capture ${id}`, errorNote(e));
@@ -48,10 +52,10 @@ export async function capture(main, id, tab = "packets") {
   if (tab === "connections") return connections(body, id, meta);
   if (tab === "processes") return processes(body, id);
   if (tab === "ips") return ips(body, id);
-  return packets(body, id, meta, query().get("f") || "");
+  return packets(body, id, meta, query().get("f") || "", mine);
 }
 
-function packets(body, id, meta, initial) {
+function packets(body, id, meta, initial, mine) {
   const detail = packetDetail();
   const listBox = h("div", { class: "listbox" });
   const count = h("p", { class: "count", "aria-live": "polite" });
@@ -62,7 +66,7 @@ function packets(body, id, meta, initial) {
   const bar = filterBar({ value: initial, onapply: (f) => show(f), buttons: [cancel, exp] });
   clear(body, bar.el, note, count, listBox, detail.el);
   async function show(filter) {
-    if (body.isConnected) history.replaceState(null, "", `#/capture/${id}/packets${filter ? `?f=${encodeURIComponent(filter)}` : ""}`);
+    if (mine()) history.replaceState(null, "", `#/capture/${id}/packets${filter ? `?f=${encodeURIComponent(filter)}` : ""}`);
     if (search) search.done();
     search = null;
     cancel.hidden = exp.hidden = true;

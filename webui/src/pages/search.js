@@ -33,7 +33,8 @@ export async function search(main, initial) {
   ], l.slice(-20).reverse(), { onrow: (m) => bar.set(m.Filter), rowLabel: (m) => `Use filter ${m.Filter}` })), (e) => clear(earlier, errorNote(e)));
   listEarlier();
   async function run(filter) {
-    if (main.isConnected) history.replaceState(null, "", `#/search/${encodeURIComponent(filter)}`);
+    // Only while the address is still the search page's (see capture.js).
+    if (main.isConnected && /^#\/search(?:[/?]|$)/.test(location.hash)) history.replaceState(null, "", `#/search/${encodeURIComponent(filter)}`);
     if (s) s.done();
     clear(note);
     const list = packetList({ label: "Matching packets", total: 0, onselect: (p) => detail.show(p), read: (l, n) => s.read(l, n) });
