@@ -145,16 +145,38 @@ static int run_client(const char *cmd, pid_t *out_pid)
 
 #define POLL_LIMIT_S 60.0
 
-static const owner_t *owner_of(int port)
+/* The owner of the connection from local port `port` (the last to report it), NULL for a port
+ * of no connection of this step. *reused is set when two processes of the step reported that
+ * port: a port freed at once (the server closed first) may be given to a later connection, and
+ * the port alone no longer says whose a packet is (seen in CI under ASan: 15 of 200 children).
+ * live_client closes first, so its ports wait in TIME_WAIT; curl and python3 do not. */
+static const owner_t *owner_of(int port, int *reused)
 {
+    const owner_t *o = NULL;
+    *reused = 0;
     for (int i = nowners - 1; i >= 0; i--)
-        if (owners[i].port == port)
-            return &owners[i];
-    return NULL;
+        if (owners[i].port == port) {
+            if (!o)
+                o = &owners[i];
+            else if (owners[i].pid != o->pid)
+                *reused = 1;
+        }
+    return o;
 }
 
+/* Did process pid report local port `port` in this step? */
+static int reported(int port, long pid)
+{
+    for (int i = 0; i < nowners; i++)
+        if (owners[i].port == port && owners[i].pid == pid)
+            return 1;
+    return 0;
+}
+
+/* Packets of the step's connections: total = right + wrong + none + reused. A packet of a port
+ * two processes used (reused) must still be one of theirs: any other pid counts as wrong. */
 typedef struct tally {
-    long total, right, wrong, none, tid_right, tid_total;
+    long total, right, wrong, none, reused, tid_right, tid_total;
 } tally_t;
 
 /* Checks every stored packet of the test traffic (server ports 8000/9000). */
@@ -172,10 +194,15 @@ static tally_t check_capture(int64_t id, int verbose)
                                                                      : -1;
             if (cport < 0 || (p->protocol != 6 && p->protocol != 17))
                 continue;
-            const owner_t *o = owner_of(cport);
+            int reused;
+            const owner_t *o = owner_of(cport, &reused);
             if (!o)
                 continue; /* not a connection of this test step */
             t.total++;
+            if (reused && p->pid && reported(cport, p->pid)) {
+                t.reused++;
+                continue;
+            }
             if (p->pid == o->pid)
                 t.right++;
             else if (p->pid == 0) {
@@ -261,12 +288,12 @@ static void test_system_attribution(void **st)
     t = check_capture(id, 1);
     printf("# system capture, %s backend, short connections (curl, python3, ours): %ld/%ld "
            "packets attributed to the right pid, %ld unattributed, %ld wrong; egress tid right "
-           "%ld/%ld\n",
-           BNAME(st), t.right, t.total, t.none, t.wrong, t.tid_right, t.tid_total);
+           "%ld/%ld; %ld on a port two clients used\n",
+           BNAME(st), t.right, t.total, t.none, t.wrong, t.tid_right, t.tid_total, t.reused);
     assert_true(t.total > 50);
     assert_int_equal(t.wrong, 0);
     if (IS_EBPF(st)) { /* every packet, and the sending thread of every egress packet */
-        assert_int_equal(t.right, t.total);
+        assert_int_equal(t.right + t.reused, t.total);
         assert_true(t.tid_total >= 9 * 3);
         assert_int_equal(t.tid_right, t.tid_total);
     }
@@ -280,13 +307,13 @@ static void test_system_attribution(void **st)
     t = check_capture(id, 1);
     printf("# system capture, %s backend, connections held 200 ms (3 threads): %ld/%ld "
            "packets attributed to the right pid, %ld unattributed, %ld wrong; egress tid right "
-           "%ld/%ld\n",
-           BNAME(st), t.right, t.total, t.none, t.wrong, t.tid_right, t.tid_total);
+           "%ld/%ld; %ld on a port two clients used\n",
+           BNAME(st), t.right, t.total, t.none, t.wrong, t.tid_right, t.tid_total, t.reused);
     assert_int_equal(t.wrong, 0);
     /* With procfs the rate depends on when the scan runs, so on the machine's load: it is
      * reported, not required (never a wrong pid is). eBPF attributes every packet. */
     if (IS_EBPF(st)) {
-        assert_int_equal(t.right, t.total);
+        assert_int_equal(t.right + t.reused, t.total);
         assert_true(t.tid_total > 0);
         assert_int_equal(t.tid_right, t.tid_total);
     }
@@ -354,12 +381,12 @@ static void test_short_lived_children(void **st)
     assert_int_equal(apc_capture_stop(ctx, id, APC_CAPTURE_PROCESS), 0);
     assert_int_equal(apc_capture_stop(ctx, sys_id, APC_CAPTURE_SYSTEM), 0);
     assert_int_equal(lines, 200);
-    tally_t t = check_capture(id, 0), all = check_capture(sys_id, 0);
+    tally_t t = check_capture(id, 1), all = check_capture(sys_id, 1);
     printf("# 200 short-lived children, process capture with descendants, %s backend: %ld of "
            "their %ld packets stored (%.1f%%), %ld wrong pid; the system capture beside it "
-           "attributed %ld/%ld to the right pid\n",
+           "attributed %ld/%ld to the right pid; %ld on a port two children used\n",
            BNAME(st), t.total, all.total, all.total ? t.total * 100.0 / all.total : 0.0, t.wrong,
-           all.right, all.total);
+           all.right, all.total, all.reused);
     assert_true(all.total >= 200 * 8);
     assert_int_equal(t.wrong, 0);
     assert_int_equal(all.wrong, 0);
@@ -367,7 +394,7 @@ static void test_short_lived_children(void **st)
      * loaded machine); with eBPF every packet is theirs. */
     if (IS_EBPF(st)) {
         assert_int_equal(t.total, all.total);
-        assert_int_equal(t.right, all.total);
+        assert_int_equal(t.right + t.reused, all.total);
     }
 }
 
